@@ -1,0 +1,157 @@
+//! `llmc bench`: ratio, entropy bound, encode/decode GB/s per ISA and memcpy GB/s
+//! of the same buffer measured in the same run.
+
+use crate::stats;
+use llmc::{CodecId, CompressParams, DecodeOptions, Isa};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub struct BenchConfig {
+    pub codec: CodecId,
+    pub isas: Vec<Isa>,
+    pub json: bool,
+    pub min_time: Duration,
+    pub threads: u32,
+}
+
+/// Best time of `f` over repeated runs lasting at least `min_time` (and at least 3 runs).
+fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
+    f(); // warm-up: page faults, caches, branch predictors
+    let start = Instant::now();
+    let mut best = Duration::MAX;
+    let mut runs = 0;
+    while runs < 3 || start.elapsed() < min_time {
+        let t = Instant::now();
+        f();
+        best = best.min(t.elapsed());
+        runs += 1;
+    }
+    best
+}
+
+fn gbps(bytes: usize, t: Duration) -> f64 {
+    bytes as f64 / t.as_secs_f64() / 1e9
+}
+
+pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, String> {
+    let mut all_ok = true;
+    if !cfg.json {
+        println!(
+            "{:<44} {:>7} {:>11} {:>11} {:>7} {:>7} {:>8} {:>8} {:>8} {:>6} {:>16} rt",
+            "file", "isa", "input", "compressed", "ratio", "bound", "enc GB/s", "dec GB/s", "memcpy", "d/mcp", "sha256[:16]"
+        );
+    }
+    for path in files {
+        let src = crate::files::read(path)?;
+        let params = CompressParams { n_threads: cfg.threads, ..Default::default() };
+        let frame = llmc::frames::compress(cfg.codec, &src, &params).map_err(|e| format!("{}: {e}", path.display()))?;
+        let enc = best_time(cfg.min_time, || {
+            black_box(llmc::frames::compress(cfg.codec, black_box(&src), &params).expect("compressed once already"));
+        });
+        let bound = match cfg.codec {
+            CodecId::Bf16 => stats::bf16_bound_ratio(&src),
+            _ => f64::NAN,
+        };
+        let sha = stats::sha256_16(&frame);
+        let mut out = vec![0u8; src.len()];
+        let mut copy = vec![0u8; src.len()];
+        for &isa in &cfg.isas {
+            let opts = DecodeOptions { isa: Some(isa), n_threads: cfg.threads, ..Default::default() };
+            let n = llmc::decompress_into(&frame, &mut out, &opts).map_err(|e| format!("{}: {isa:?}: {e}", path.display()))?;
+            let roundtrip = n == src.len() && out == src;
+            all_ok &= roundtrip;
+            let dec = best_time(cfg.min_time, || {
+                black_box(llmc::decompress_into(black_box(&frame), &mut out, &opts).expect("decoded once already"));
+            });
+            let mcp = best_time(cfg.min_time, || {
+                copy.copy_from_slice(black_box(&src));
+                black_box(&copy);
+            });
+            let row = Row {
+                file: display_name(path),
+                codec: cfg.codec.name(),
+                isa: isa.name(),
+                input_bytes: src.len(),
+                compressed_bytes: frame.len(),
+                bound,
+                encode_gbps: gbps(src.len(), enc),
+                decode_gbps: gbps(src.len(), dec),
+                memcpy_gbps: gbps(src.len(), mcp),
+                sha256_16: sha.clone(),
+                roundtrip,
+            };
+            row.print(cfg.json);
+        }
+    }
+    Ok(all_ok)
+}
+
+fn display_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+}
+
+struct Row {
+    file: String,
+    codec: &'static str,
+    isa: &'static str,
+    input_bytes: usize,
+    compressed_bytes: usize,
+    bound: f64,
+    encode_gbps: f64,
+    decode_gbps: f64,
+    memcpy_gbps: f64,
+    sha256_16: String,
+    roundtrip: bool,
+}
+
+impl Row {
+    fn ratio(&self) -> f64 {
+        self.input_bytes as f64 / self.compressed_bytes as f64
+    }
+
+    fn print(&self, json: bool) {
+        if json {
+            let v = serde_json::json!({
+                "file": self.file,
+                "codec": self.codec,
+                "isa": self.isa,
+                "input_bytes": self.input_bytes,
+                "compressed_bytes": self.compressed_bytes,
+                "ratio": round4(self.ratio()),
+                "bound_ratio": if self.bound.is_finite() { serde_json::json!(round4(self.bound)) } else { serde_json::Value::Null },
+                "encode_gbps": round3(self.encode_gbps),
+                "decode_gbps": round3(self.decode_gbps),
+                "memcpy_gbps": round3(self.memcpy_gbps),
+                "decode_memcpy_ratio": round3(self.decode_gbps / self.memcpy_gbps),
+                "sha256_16": self.sha256_16,
+                "roundtrip": self.roundtrip,
+            });
+            println!("{v}");
+        } else {
+            println!(
+                "{:<44} {:>7} {:>11} {:>11} {:>7.4} {:>7.4} {:>8.3} {:>8.3} {:>8.3} {:>6.3} {:>16} {}",
+                self.file,
+                self.isa,
+                self.input_bytes,
+                self.compressed_bytes,
+                self.ratio(),
+                self.bound,
+                self.encode_gbps,
+                self.decode_gbps,
+                self.memcpy_gbps,
+                self.decode_gbps / self.memcpy_gbps,
+                self.sha256_16,
+                if self.roundtrip { "ok" } else { "FAIL" }
+            );
+        }
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10000.0).round() / 10000.0
+}

@@ -1,0 +1,26 @@
+//! The bf16 codec: raw little-endian bf16 arrays.
+//!
+//! Chunk payloads start with a mode byte:
+//! * `0` stored: the chunk's bytes verbatim (chosen when coding would not help);
+//! * `1` rANS: a 16-byte header `{mode, lanes_log2, u16 table_len, u32 n_words,
+//!   u32 esc_count, u32 esc_len}`, the alphabet, the escape list, `lanes` u32
+//!   states, `n_words` u16 words, and the packed 6-bit raw fields.
+//!
+//! See [`model`] for the split and FORMAT.md for the byte-level description.
+
+pub mod decode;
+pub mod encode;
+pub mod model;
+
+pub use decode::{decode_chunk, Bf16Stream, Bf16Tables};
+pub use encode::encode_chunk;
+
+pub const MODE_STORED: u8 = 0;
+pub const MODE_RANS: u8 = 1;
+pub const RANS_HEADER_SIZE: usize = 16;
+
+/// Smallest payload that can hold `content_len` bytes: a rANS chunk needs at
+/// least its raw fields (6 of every 16 bits), a stored chunk all of them.
+pub fn min_payload(content_len: usize) -> usize {
+    1 + model::raw_len(content_len / 2).min(content_len)
+}

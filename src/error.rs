@@ -1,0 +1,117 @@
+//! Status codes shared by the Rust API and the C ABI.
+//!
+//! The numbers are part of the stable ABI: they are never renumbered or reused.
+
+use core::fmt;
+
+/// Every way an `llmc` call can fail. `Error as u32` is the C status code.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Error {
+    Generic = 1,
+    NullPointer = 2,
+    /// A caller-supplied argument is out of range (odd bf16 size, unknown flag, ...).
+    InvalidArgument = 3,
+    Allocation = 4,
+    /// An internal bug was caught at the C boundary.
+    Panic = 5,
+    DstTooSmall = 10,
+    SrcTruncated = 11,
+    SizeOverflow = 12,
+    /// A declared size exceeds a hard limit or what the input can justify.
+    LimitExceeded = 13,
+    BadMagic = 20,
+    VersionUnsupported = 21,
+    CodecUnsupported = 22,
+    Corrupt = 23,
+    ChecksumMismatch = 24,
+    GgufInvalid = 25,
+    SafetensorsInvalid = 26,
+    IsaUnsupported = 30,
+    Io = 40,
+    NotFound = 41,
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+/// All errors, for tables and tests.
+pub const ALL_ERRORS: [Error; 19] = [
+    Error::Generic,
+    Error::NullPointer,
+    Error::InvalidArgument,
+    Error::Allocation,
+    Error::Panic,
+    Error::DstTooSmall,
+    Error::SrcTruncated,
+    Error::SizeOverflow,
+    Error::LimitExceeded,
+    Error::BadMagic,
+    Error::VersionUnsupported,
+    Error::CodecUnsupported,
+    Error::Corrupt,
+    Error::ChecksumMismatch,
+    Error::GgufInvalid,
+    Error::SafetensorsInvalid,
+    Error::IsaUnsupported,
+    Error::Io,
+    Error::NotFound,
+];
+
+impl Error {
+    /// The pinned C status number.
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Validates a number coming from C; never transmutes.
+    pub fn from_code(code: u32) -> Option<Error> {
+        ALL_ERRORS.iter().copied().find(|e| e.code() == code)
+    }
+
+    /// Short, stable, human-readable name (what `llmc_get_error_name` returns).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Error::Generic => "generic error",
+            Error::NullPointer => "null pointer argument",
+            Error::InvalidArgument => "invalid argument",
+            Error::Allocation => "memory allocation failed",
+            Error::Panic => "internal error (please report)",
+            Error::DstTooSmall => "destination buffer too small",
+            Error::SrcTruncated => "source truncated",
+            Error::SizeOverflow => "size overflow",
+            Error::LimitExceeded => "declared size exceeds limit",
+            Error::BadMagic => "unknown magic number",
+            Error::VersionUnsupported => "format version unsupported",
+            Error::CodecUnsupported => "codec unsupported",
+            Error::Corrupt => "corrupted data",
+            Error::ChecksumMismatch => "checksum mismatch",
+            Error::GgufInvalid => "invalid GGUF file",
+            Error::SafetensorsInvalid => "invalid safetensors file",
+            Error::IsaUnsupported => "instruction set not supported by this CPU",
+            Error::Io => "I/O error",
+            Error::NotFound => "not found",
+        }
+    }
+}
+
+/// Name for any status number, including success and unknown values.
+pub fn status_name(code: u32) -> &'static str {
+    if code == 0 {
+        return "no error";
+    }
+    Error::from_code(code).map_or("unknown error", Error::name)
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (status {})", self.name(), self.code())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(_: std::io::Error) -> Self {
+        Error::Io
+    }
+}

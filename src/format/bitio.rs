@@ -1,0 +1,121 @@
+//! LSB-first bit packing with Elias-gamma codes, for compact codec tables.
+
+use crate::error::{Error, Result};
+
+#[derive(Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    acc: u64,
+    nbits: u32,
+}
+
+impl BitWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends the low `n` bits of `v` (n <= 32).
+    pub fn bits(&mut self, v: u32, n: u32) {
+        debug_assert!(n <= 32 && (n == 32 || v >> n == 0));
+        self.acc |= u64::from(v) << self.nbits;
+        self.nbits += n;
+        while self.nbits >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.nbits -= 8;
+        }
+    }
+
+    /// Elias-gamma code of `v >= 1`: (len-1) zero bits, then `v` MSB first.
+    pub fn gamma(&mut self, v: u32) {
+        debug_assert!(v >= 1);
+        let len = 32 - v.leading_zeros();
+        self.bits(0, len - 1);
+        for i in (0..len).rev() {
+            self.bits((v >> i) & 1, 1);
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.nbits > 0 {
+            self.bytes.push(self.acc as u8);
+        }
+        self.bytes
+    }
+}
+
+pub struct BitReader<'a> {
+    buf: &'a [u8],
+    bitpos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        BitReader { buf, bitpos: 0 }
+    }
+
+    pub fn bit(&mut self) -> Result<u32> {
+        let byte = *self.buf.get(self.bitpos / 8).ok_or(Error::Corrupt)?;
+        let b = (byte >> (self.bitpos % 8)) & 1;
+        self.bitpos += 1;
+        Ok(u32::from(b))
+    }
+
+    pub fn bits(&mut self, n: u32) -> Result<u32> {
+        let mut v = 0;
+        for i in 0..n {
+            v |= self.bit()? << i;
+        }
+        Ok(v)
+    }
+
+    /// Reads an Elias-gamma code; values needing more than `max_bits` bits are corrupt.
+    pub fn gamma(&mut self, max_bits: u32) -> Result<u32> {
+        let mut zeros = 0;
+        while self.bit()? == 0 {
+            zeros += 1;
+            if zeros >= max_bits {
+                return Err(Error::Corrupt);
+            }
+        }
+        let mut v = 1u32;
+        for _ in 0..zeros {
+            v = (v << 1) | self.bit()?;
+        }
+        Ok(v)
+    }
+
+    /// Bytes consumed so far (rounded up to whole bytes).
+    pub fn bytes_used(&self) -> usize {
+        self.bitpos.div_ceil(8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gamma_roundtrip() {
+        let vals = [1u32, 2, 3, 4, 7, 8, 100, 4095, 4096, 65535];
+        let mut w = BitWriter::new();
+        for &v in &vals {
+            w.gamma(v);
+            w.bits(v & 0x3ff, 10);
+        }
+        let bytes = w.finish();
+        let mut r = BitReader::new(&bytes);
+        for &v in &vals {
+            assert_eq!(r.gamma(20).unwrap(), v);
+            assert_eq!(r.bits(10).unwrap(), v & 0x3ff);
+        }
+        assert_eq!(r.bytes_used(), bytes.len());
+    }
+
+    #[test]
+    fn gamma_rejects_long_runs_of_zeros() {
+        let zeros = [0u8; 8];
+        assert_eq!(BitReader::new(&zeros).gamma(13), Err(Error::Corrupt));
+        assert_eq!(BitReader::new(&[]).gamma(13), Err(Error::Corrupt));
+    }
+}

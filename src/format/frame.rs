@@ -1,0 +1,247 @@
+//! The `LLMF` frame: a self-describing sequence of independently decodable chunks.
+//!
+//! ```text
+//! offset size field
+//!  0      4   magic "LLMF"
+//!  4      2   format version (1)
+//!  6      1   codec id
+//!  7      1   flags: bits 0-3 must be understood, bits 4-7 may be ignored
+//!  8      8   content size (uncompressed bytes)
+//! 16      4   chunk size (uncompressed bytes per chunk; the last may be shorter)
+//! 20      4   number of chunks (= ceil(content size / chunk size))
+//! 24      4   codec parameter (informational: level used)
+//! 28      4   header check: CRC32C of bytes 0..28
+//! 32   8*n    chunk table: {u32 compressed size, u32 CRC32C of the payload}
+//!  ..         chunk payloads, in order, unpadded
+//!  ..     4   content checksum (CRC32C of the whole content), only with flag bit 0
+//! ```
+//! All integers are little-endian. See FORMAT.md for the codec payloads.
+
+use super::bytes::{put_u16, put_u32, put_u64, ByteReader};
+use super::checksum::crc32c;
+use super::limits::{MAX_CHUNK_SIZE, MAX_CONTENT_SIZE, MIN_CHUNK_SIZE};
+use crate::error::{Error, Result};
+
+pub const FRAME_MAGIC: [u8; 4] = *b"LLMF";
+pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION_MIN: u16 = 1;
+pub const FORMAT_VERSION_MAX: u16 = 1;
+pub const HEADER_SIZE: usize = 32;
+pub const CHUNK_ENTRY_SIZE: usize = 8;
+
+/// Flag bit 0 (must be understood): a CRC32C of the content follows the payloads.
+pub const FLAG_CONTENT_CHECKSUM: u8 = 1 << 0;
+const REQUIRED_FLAG_BITS: u8 = 0x0f;
+const KNOWN_REQUIRED_FLAGS: u8 = FLAG_CONTENT_CHECKSUM;
+
+/// Codec ids stored in frames (and the C ABI's `LLMC_CODEC_*`).
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodecId {
+    Bf16 = 1,
+    Q4k = 2,
+    Zstd = 3,
+    Stored = 4,
+}
+
+impl CodecId {
+    pub fn from_u8(v: u8) -> Option<CodecId> {
+        match v {
+            1 => Some(CodecId::Bf16),
+            2 => Some(CodecId::Q4k),
+            3 => Some(CodecId::Zstd),
+            4 => Some(CodecId::Stored),
+            _ => None,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            CodecId::Bf16 => "bf16",
+            CodecId::Q4k => "q4k",
+            CodecId::Zstd => "zstd",
+            CodecId::Stored => "stored",
+        }
+    }
+
+    /// Chunk sizes and content sizes must be multiples of this.
+    pub const fn element_size(self) -> u32 {
+        match self {
+            CodecId::Bf16 => 2,
+            CodecId::Q4k => 144,
+            CodecId::Zstd | CodecId::Stored => 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub codec: CodecId,
+    pub flags: u8,
+    pub content_size: u64,
+    pub chunk_size: u32,
+    pub n_chunks: u32,
+    pub codec_param: u32,
+}
+
+impl FrameHeader {
+    pub fn has_content_checksum(&self) -> bool {
+        self.flags & FLAG_CONTENT_CHECKSUM != 0
+    }
+}
+
+/// One chunk of a parsed frame.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkRef<'a> {
+    pub payload: &'a [u8],
+    pub checksum: u32,
+    /// Where the chunk's content starts in the uncompressed output.
+    pub content_offset: u64,
+    pub content_len: usize,
+}
+
+impl ChunkRef<'_> {
+    pub fn verify(&self) -> Result<()> {
+        if crc32c(self.payload) == self.checksum {
+            Ok(())
+        } else {
+            Err(Error::ChecksumMismatch)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Frame<'a> {
+    pub header: FrameHeader,
+    pub chunks: Vec<ChunkRef<'a>>,
+    pub content_checksum: Option<u32>,
+    /// Bytes of `src` this frame occupies.
+    pub frame_size: usize,
+}
+
+/// Reads and validates a frame header without touching the chunk table.
+pub fn parse_header(src: &[u8]) -> Result<FrameHeader> {
+    if src.len() < FRAME_MAGIC.len() {
+        return Err(Error::SrcTruncated);
+    }
+    if src[..4] != FRAME_MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if src.len() < HEADER_SIZE {
+        return Err(Error::SrcTruncated);
+    }
+    let mut r = ByteReader::new(&src[..HEADER_SIZE]);
+    r.take(4)?;
+    let version = r.u16()?;
+    let codec = r.u8()?;
+    let flags = r.u8()?;
+    let content_size = r.u64()?;
+    let chunk_size = r.u32()?;
+    let n_chunks = r.u32()?;
+    let codec_param = r.u32()?;
+    let check = r.u32()?;
+    if crc32c(&src[..28]) != check {
+        return Err(Error::ChecksumMismatch);
+    }
+    if !(FORMAT_VERSION_MIN..=FORMAT_VERSION_MAX).contains(&version) {
+        return Err(Error::VersionUnsupported);
+    }
+    if flags & REQUIRED_FLAG_BITS & !KNOWN_REQUIRED_FLAGS != 0 {
+        return Err(Error::VersionUnsupported);
+    }
+    let codec = CodecId::from_u8(codec).ok_or(Error::CodecUnsupported)?;
+    if content_size > MAX_CONTENT_SIZE {
+        return Err(Error::LimitExceeded);
+    }
+    let elem = u64::from(codec.element_size());
+    if content_size % elem != 0
+        || !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size)
+        || u64::from(chunk_size) % elem != 0
+    {
+        return Err(Error::Corrupt);
+    }
+    if u64::from(n_chunks) != content_size.div_ceil(u64::from(chunk_size)) {
+        return Err(Error::Corrupt);
+    }
+    Ok(FrameHeader { codec, flags, content_size, chunk_size, n_chunks, codec_param })
+}
+
+/// Parses a whole frame: header, chunk table, payload slices. `min_payload`
+/// gives, per codec, the smallest payload that can hold `content_len` bytes; a
+/// table that claims more content than its payloads can justify is rejected
+/// before any output is allocated.
+pub fn parse(src: &[u8], min_payload: fn(CodecId, usize) -> usize) -> Result<Frame<'_>> {
+    let header = parse_header(src)?;
+    let n = header.n_chunks as usize;
+    let table_len = n.checked_mul(CHUNK_ENTRY_SIZE).ok_or(Error::SizeOverflow)?;
+    let mut table = ByteReader::new(&src[HEADER_SIZE..]);
+    let table = ByteReader::new(table.take(table_len)?);
+    let mut table = table;
+    let mut pos = HEADER_SIZE + table_len;
+    let mut chunks = Vec::with_capacity(n);
+    let mut content_offset = 0u64;
+    for _ in 0..n {
+        let comp = table.u32()? as usize;
+        let checksum = table.u32()?;
+        let end = pos.checked_add(comp).ok_or(Error::SizeOverflow)?;
+        let payload = src.get(pos..end).ok_or(Error::SrcTruncated)?;
+        let content_len = (header.content_size - content_offset).min(u64::from(header.chunk_size)) as usize;
+        if comp < min_payload(header.codec, content_len) {
+            return Err(Error::Corrupt);
+        }
+        chunks.push(ChunkRef { payload, checksum, content_offset, content_len });
+        content_offset += content_len as u64;
+        pos = end;
+    }
+    let content_checksum = if header.has_content_checksum() {
+        let mut r = ByteReader::new(src.get(pos..).unwrap_or(&[]));
+        let c = r.u32()?;
+        pos += 4;
+        Some(c)
+    } else {
+        None
+    };
+    Ok(Frame { header, chunks, content_checksum, frame_size: pos })
+}
+
+/// Serialises a frame from already-encoded chunk payloads.
+pub fn write(
+    codec: CodecId,
+    codec_param: u32,
+    flags: u8,
+    content: &[u8],
+    chunk_size: u32,
+    payloads: &[Vec<u8>],
+) -> Vec<u8> {
+    let body: usize = payloads.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(HEADER_SIZE + payloads.len() * CHUNK_ENTRY_SIZE + body + 4);
+    out.extend_from_slice(&FRAME_MAGIC);
+    put_u16(&mut out, FORMAT_VERSION);
+    out.push(codec as u8);
+    out.push(flags);
+    put_u64(&mut out, content.len() as u64);
+    put_u32(&mut out, chunk_size);
+    put_u32(&mut out, payloads.len() as u32);
+    put_u32(&mut out, codec_param);
+    let check = crc32c(&out[..28]);
+    put_u32(&mut out, check);
+    for p in payloads {
+        put_u32(&mut out, p.len() as u32);
+        put_u32(&mut out, crc32c(p));
+    }
+    for p in payloads {
+        out.extend_from_slice(p);
+    }
+    if flags & FLAG_CONTENT_CHECKSUM != 0 {
+        put_u32(&mut out, crc32c(content));
+    }
+    out
+}
+
+/// Upper bound of a frame's size for `content_len` bytes when every chunk may
+/// fall back to storing (`stored_overhead` bytes per chunk beyond the content).
+pub fn bound(content_len: u64, chunk_size: u32, stored_overhead: u64) -> Option<u64> {
+    let n = content_len.div_ceil(u64::from(chunk_size));
+    let per_chunk = CHUNK_ENTRY_SIZE as u64 + stored_overhead;
+    (HEADER_SIZE as u64 + 4).checked_add(n.checked_mul(per_chunk)?)?.checked_add(content_len)
+}

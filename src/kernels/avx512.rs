@@ -1,0 +1,236 @@
+//! AVX-512 (F/BW/VL/VBMI/VBMI2) decode kernels.
+//!
+//! bf16: 16 lanes per zmm, `lanes / 16` state vectors. Per vector and step: one
+//! gather from the slot table, the rANS update, and renormalisation with one
+//! masked expand-load of 16-bit words. Per pair of vectors (32 values): the symbol
+//! bytes are picked out of the table entries, mapped to value bits with VBMI byte
+//! permutes, and merged with the 6-bit raw fields, which one multishift turns
+//! into 16-bit words in place.
+
+use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::rans::encode::{EncTable, DIV_BIAS};
+use crate::rans::{PROB_SCALE, RANS_L};
+use core::arch::x86_64::*;
+
+pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+    let big = t.n_symbols > 128;
+    // SAFETY: this function is only reachable through `Kernels::get(Isa::Avx512)`,
+    // which returns the AVX-512 table only when the CPU has every feature enabled below.
+    unsafe {
+        match (s.lanes, big) {
+            (32, false) => bf16_lanes::<2, false>(t, s),
+            (32, true) => bf16_lanes::<2, true>(t, s),
+            (64, false) => bf16_lanes::<4, false>(t, s),
+            (64, true) => bf16_lanes::<4, true>(t, s),
+            (128, false) => bf16_lanes::<8, false>(t, s),
+            (128, true) => bf16_lanes::<8, true>(t, s),
+            _ => {}
+        }
+    }
+}
+
+const fn idx_sym() -> [u8; 64] {
+    // Byte 3 of each of the 32 dword entries in two vectors: the symbol.
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        a[i] = (4 * (i % 32) + 3) as u8;
+        i += 1;
+    }
+    a
+}
+
+const fn idx_interleave() -> [u8; 64] {
+    // Word i = (lo[i], hi[i]).
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 32 {
+        a[2 * i] = i as u8;
+        a[2 * i + 1] = 64 + i as u8;
+        i += 1;
+    }
+    a
+}
+
+const fn idx_spread() -> [u8; 64] {
+    // Qword j gets raw bytes 3j..3j+3 (four 6-bit fields).
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        let b = if i % 8 < 2 { i % 8 } else { 2 };
+        a[i] = (3 * (i / 8) + b) as u8;
+        i += 1;
+    }
+    a
+}
+
+const fn ctl_words() -> [u8; 64] {
+    // Word v of a qword: low byte from bit 6v (mantissa bits in 0..5), high byte
+    // from bit 6v-2 (mod 64) so that the field's sign lands in bit 7.
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        let v = (i % 8) / 2;
+        a[i] = if i % 2 == 0 { (6 * v) as u8 } else { ((6 * v + 62) % 64) as u8 };
+        i += 1;
+    }
+    a
+}
+
+static IDX_SYM: [u8; 64] = idx_sym();
+static IDX_INTERLEAVE: [u8; 64] = idx_interleave();
+static IDX_SPREAD: [u8; 64] = idx_spread();
+static CTL_WORDS: [u8; 64] = ctl_words();
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load64(bytes: &[u8; 64]) -> __m512i {
+    // SAFETY: `bytes` is 64 readable bytes; unaligned loads are allowed.
+    unsafe { _mm512_loadu_si512(bytes.as_ptr().cast()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_table(bytes: &[u8; 256], quarter: usize) -> __m512i {
+    let q: &[u8; 64] = bytes[64 * quarter..64 * quarter + 64].try_into().expect("64 bytes");
+    load64(q)
+}
+
+/// # Safety
+/// The CPU must support the enabled features; `s.lanes == 16 * V`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+    let lanes = 16 * V;
+    debug_assert_eq!(lanes, s.lanes);
+    let full = s.full_steps();
+    let n_words = s.n_words();
+    let raw_per_step = s.raw_per_step();
+    let mut q = s.word_pos;
+    let mut step = s.step;
+
+    let mut x = [_mm512_setzero_si512(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states has MAX_LANES >= 16 * V entries.
+        *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
+    }
+    let tab = t.dec.as_ptr().cast::<i32>();
+    let low12 = _mm512_set1_epi32(0xfff);
+    let rans_l = _mm512_set1_epi32(RANS_L as i32);
+    let idx_sym = load64(&IDX_SYM);
+    let idx_il = load64(&IDX_INTERLEAVE);
+    let spread = load64(&IDX_SPREAD);
+    let ctl = load64(&CTL_WORDS);
+    let keep = _mm512_set1_epi16(0x801f_u16 as i16);
+    let (tl0, tl1, tl2, tl3) =
+        (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1), load_table(&t.value_lo, 2), load_table(&t.value_lo, 3));
+    let (th0, th1, th2, th3) =
+        (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1), load_table(&t.value_hi, 2), load_table(&t.value_hi, 3));
+    let words = s.words.as_ptr().cast::<i16>();
+    let raw = s.raw.as_ptr();
+    let out = s.out.as_mut_ptr();
+
+    // Each step reads at most `lanes` words and exactly `raw_per_step` raw bytes.
+    while step < full && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+        for p in 0..V / 2 {
+            let mut e = [_mm512_setzero_si512(); 2];
+            for (h, eh) in e.iter_mut().enumerate() {
+                let v = 2 * p + h;
+                // SAFETY: slots are < 4096 = table length; scale 4 addresses u32 entries.
+                let ent = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(x[v], low12), tab) };
+                let freq = _mm512_and_si512(_mm512_srli_epi32::<12>(ent), low12);
+                let xn = _mm512_add_epi32(
+                    _mm512_mullo_epi32(_mm512_srli_epi32::<12>(x[v]), freq),
+                    _mm512_and_si512(ent, low12),
+                );
+                let k = _mm512_cmplt_epu32_mask(xn, rans_l);
+                // SAFETY: reads popcount(k) <= 16 words at q; the loop guard keeps
+                // q + lanes <= n_words for the whole step.
+                let w = unsafe { _mm256_maskz_expandloadu_epi16(k, words.add(q)) };
+                q += k.count_ones() as usize;
+                x[v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
+                *eh = ent;
+            }
+            let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
+            let mut lo = _mm512_permutex2var_epi8(tl0, syms, tl1);
+            let mut hi = _mm512_permutex2var_epi8(th0, syms, th1);
+            if BIG {
+                let upper = _mm512_movepi8_mask(syms);
+                lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(tl2, syms, tl3));
+                hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(th2, syms, th3));
+            }
+            let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
+            let first = step * lanes + 32 * p;
+            // SAFETY: the 24 masked bytes end at (step + 1) * raw_per_step at most,
+            // which the loop guard keeps within `raw`; masked-off bytes are not read.
+            let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
+            let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
+            let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
+            // SAFETY: values first..first + 32 belong to a full step (< full), so the
+            // 64 bytes lie within `out` (2 * n bytes).
+            unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+        }
+        step += 1;
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: states has MAX_LANES >= 16 * V entries.
+        unsafe { _mm512_storeu_si512(s.states.as_mut_ptr().add(16 * v).cast(), *xv) };
+    }
+    s.word_pos = q;
+    s.step = step;
+}
+
+pub(super) fn rans_encode(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    assert!(lanes % 16 == 0 && syms.len() % lanes == 0 && states.len() >= lanes && pos <= buf.len() && pos >= syms.len());
+    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the
+    // CPU; the assertion above gives the bounds the kernel relies on.
+    unsafe { encode_steps(syms, lanes, t, states, buf, pos) }
+}
+
+/// Vector form of `rans::encode::encode_steps`: 16 lanes per vector, high lanes
+/// first. Emitted words are compressed into lane order and stored just below `pos`.
+///
+/// # Safety
+/// CPU features as enabled; `syms.len() % lanes == 0`, `lanes % 16 == 0`,
+/// `states.len() >= lanes`, `syms.len() <= pos <= buf.len()`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+unsafe fn encode_steps(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
+    let rinv = t.rinv.as_ptr();
+    let low12 = _mm512_set1_epi32(0xfff);
+    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
+    let bias = _mm512_set1_pd(DIV_BIAS);
+    for group in syms.chunks_exact(lanes).rev() {
+        for v in (0..lanes / 16).rev() {
+            // SAFETY: 16 symbol bytes at 16 * v lie inside the group.
+            let sv = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(group.as_ptr().add(16 * v).cast()) });
+            // SAFETY: symbols are < 256, the packed table's length.
+            let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
+            let freq = _mm512_and_si512(e, low12);
+            let cum = _mm512_srli_epi32::<12>(e);
+            // SAFETY: lanes 16 * v .. 16 * v + 16 are < lanes <= states.len().
+            let xp = unsafe { states.as_mut_ptr().add(16 * v) };
+            // SAFETY: as above.
+            let x = unsafe { _mm512_loadu_si512(xp.cast()) };
+            let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
+            let k = emit.count_ones() as usize;
+            // Each symbol emits at most one word and pos >= the symbols still to encode.
+            pos -= k;
+            let w = _mm256_maskz_compress_epi16(emit, _mm512_cvtepi32_epi16(x));
+            // SAFETY: writes words pos..pos + k, below the previous pos <= buf.len().
+            unsafe { _mm256_mask_storeu_epi16(buf.as_mut_ptr().add(pos).cast(), ((1u32 << k) - 1) as u16, w) };
+            let x = _mm512_mask_srli_epi32(x, emit, x, 16);
+            // q = x / freq, exactly (see `DIV_BIAS`).
+            let lo = _mm512_castsi512_si256(sv);
+            let hi = _mm512_extracti64x4_epi64::<1>(sv);
+            // SAFETY: symbols are < 256, the reciprocal table's length.
+            let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
+            let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
+            let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
+            let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
+            let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
+            // SAFETY: as for the load.
+            unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+        }
+    }
+    pos
+}

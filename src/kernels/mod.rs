@@ -1,0 +1,58 @@
+//! Kernel tables: one per ISA, each reachable only through [`Kernels::get`],
+//! which returns nothing when the CPU lacks the ISA. The scalar code in the
+//! codecs is the specification; every SIMD kernel must produce identical bytes.
+//!
+//! A kernel advances a decoder as far as it can do so safely (whole steps, with
+//! enough input left for its wide loads) and leaves the rest to the scalar code,
+//! which also performs the final integrity checks.
+
+use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::isa::Isa;
+use crate::rans::encode::{encode_full_steps, EncodeKernel};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+pub type Bf16Kernel = fn(&Bf16Tables, &mut Bf16Stream<'_>);
+
+pub struct Kernels {
+    pub isa: Isa,
+    pub bf16_decode: Bf16Kernel,
+    /// Whether `bf16_decode` reads the by-value tables (`Bf16Tables::dec_by_value`).
+    pub bf16_by_value: bool,
+    pub rans_encode: EncodeKernel,
+}
+
+/// The scalar family decodes everything in the codecs' own scalar code.
+fn bf16_none(_: &Bf16Tables, _: &mut Bf16Stream<'_>) {}
+
+static SCALAR: Kernels =
+    Kernels { isa: Isa::Scalar, bf16_decode: bf16_none, bf16_by_value: false, rans_encode: encode_full_steps };
+
+#[cfg(target_arch = "x86_64")]
+static AVX2: Kernels =
+    Kernels { isa: Isa::Avx2, bf16_decode: avx2::bf16_decode, bf16_by_value: true, rans_encode: encode_full_steps };
+
+#[cfg(target_arch = "x86_64")]
+static AVX512: Kernels =
+    Kernels { isa: Isa::Avx512, bf16_decode: avx512::bf16_decode, bf16_by_value: false, rans_encode: avx512::rans_encode };
+
+impl Kernels {
+    /// The table for `isa`, or `None` if this CPU cannot run it.
+    pub fn get(isa: Isa) -> Option<&'static Kernels> {
+        if !isa.is_supported() {
+            return None;
+        }
+        match isa {
+            Isa::Scalar => Some(&SCALAR),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Some(&AVX2),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => Some(&AVX512),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Compression parameters and decoding options.
+
+use crate::error::{Error, Result};
+use crate::format::frame::{CodecId, FLAG_CONTENT_CHECKSUM, FORMAT_VERSION_MAX};
+use crate::format::limits::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_OUTPUT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use crate::isa::Isa;
+
+/// `LLMC_FLAG_CONTENT_CHECKSUM`: store a CRC32C of the whole content.
+pub const PARAM_FLAG_CONTENT_CHECKSUM: u32 = 1 << 0;
+const KNOWN_PARAM_FLAGS: u32 = PARAM_FLAG_CONTENT_CHECKSUM;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressParams {
+    /// 0 = default. The bf16 codec has one operating point and ignores it.
+    pub level: i32,
+    /// 0 or 1 = calling thread only; chunks are coded in parallel otherwise.
+    /// The output is identical for every thread count.
+    pub n_threads: u32,
+    /// Uncompressed bytes per chunk; 0 = default (1 MiB, rounded down to whole elements).
+    pub chunk_size: u32,
+    /// 0 = newest; otherwise a version in the supported window.
+    pub format_version: u32,
+    /// `PARAM_FLAG_*` bits; unknown bits are rejected.
+    pub flags: u32,
+    /// Kernels used for encoding (`None` = the process-wide setting). The output
+    /// does not depend on it.
+    pub isa: Option<Isa>,
+}
+
+impl Default for CompressParams {
+    fn default() -> Self {
+        CompressParams { level: 0, n_threads: 1, chunk_size: 0, format_version: 0, flags: 0, isa: None }
+    }
+}
+
+impl CompressParams {
+    /// Checks the parameters for `codec` and resolves the chunk size.
+    pub fn resolve_chunk_size(&self, codec: CodecId) -> Result<u32> {
+        if self.flags & !KNOWN_PARAM_FLAGS != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        if self.format_version != 0 && self.format_version != u32::from(FORMAT_VERSION_MAX) {
+            return Err(Error::VersionUnsupported);
+        }
+        let elem = codec.element_size();
+        if self.chunk_size == 0 {
+            return Ok(DEFAULT_CHUNK_SIZE / elem * elem);
+        }
+        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&self.chunk_size) || self.chunk_size % elem != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(self.chunk_size)
+    }
+
+    pub fn frame_flags(&self) -> u8 {
+        if self.flags & PARAM_FLAG_CONTENT_CHECKSUM != 0 {
+            FLAG_CONTENT_CHECKSUM
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// `None` = the process-wide setting (see [`crate::isa`]).
+    pub isa: Option<Isa>,
+    /// 0 or 1 = calling thread only.
+    pub n_threads: u32,
+    /// Check each chunk's checksum before decoding it.
+    pub verify_checksums: bool,
+    /// Largest content an allocating decode accepts.
+    pub max_output: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { isa: None, n_threads: 1, verify_checksums: true, max_output: DEFAULT_MAX_OUTPUT }
+    }
+}

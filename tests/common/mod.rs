@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use llmc::Isa;
+use std::path::{Path, PathBuf};
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let p = fixtures_dir().join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
+}
+
+pub const BF16_FIXTURES: [&str; 4] = [
+    "bf16/all-minilm-l6-v2.word_embeddings.bf16",
+    "bf16/all-minilm-l6-v2.layer.3.intermediate.bf16",
+    "bf16/all-minilm-l6-v2.layer.3.output.bf16",
+    "bf16/all-minilm-l6-v2.layer.0.query.bf16",
+];
+
+/// Every ISA this machine must exercise. On x86-64 CPUs that have them, AVX2 and
+/// AVX-512 are required: a test run that silently skipped them would prove nothing.
+/// `LLMC_TEST_ALLOW_MISSING_ISA=1` relaxes this on older CPUs.
+pub fn isas_under_test() -> Vec<Isa> {
+    let supported = llmc::isa::supported();
+    let allow_missing = std::env::var("LLMC_TEST_ALLOW_MISSING_ISA").is_ok_and(|v| v == "1");
+    #[cfg(target_arch = "x86_64")]
+    {
+        let expect_avx2 = std::arch::is_x86_feature_detected!("avx2");
+        let expect_avx512 = std::arch::is_x86_feature_detected!("avx512vbmi2");
+        if !allow_missing {
+            assert!(!expect_avx2 || supported.contains(&Isa::Avx2), "CPU has AVX2 but the AVX2 path is unavailable");
+            assert!(
+                !expect_avx512 || supported.contains(&Isa::Avx512),
+                "CPU has AVX-512 VBMI2 but the AVX-512 path is unavailable"
+            );
+        }
+    }
+    assert!(supported.contains(&Isa::Scalar));
+    supported
+}
+
+pub fn opts(isa: Isa) -> llmc::DecodeOptions {
+    llmc::DecodeOptions { isa: Some(isa), ..Default::default() }
+}
