@@ -79,7 +79,7 @@ pub fn frame_info(src: &[u8]) -> Result<FrameInfo> {
     Ok(FrameInfo {
         codec: f.header.codec,
         format_version: frame::FORMAT_VERSION,
-        has_checksum: true,
+        has_checksum: f.content_checksum.is_some(),
         content_size: f.header.content_size,
         frame_size: f.frame_size as u64,
         n_chunks: f.header.n_chunks,
@@ -149,16 +149,28 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
     Ok(size)
 }
 
-/// Decodes the frame at the start of `src` into `dst`.
-pub fn decompress_into(src: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
-    let f = parse(src)?;
-    decode_frame(&f, dst, opts)
+/// Decodes a parsed frame that must span all `src_len` bytes of its source
+/// (trailing bytes are reported as corruption).
+pub fn decode_exact(f: &Frame<'_>, src_len: usize, dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
+    if f.frame_size != src_len {
+        return Err(Error::Corrupt);
+    }
+    decode_frame(f, dst, opts)
 }
 
-/// Decodes the frame at the start of `src` into a new vector (content size
+/// Decodes the frame that is exactly `src` into `dst`.
+pub fn decompress_into(src: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
+    let f = parse(src)?;
+    decode_exact(&f, src.len(), dst, opts)
+}
+
+/// Decodes the frame that is exactly `src` into a new vector (content size
 /// checked against `opts.max_output` before allocating).
 pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
     let f = parse(src)?;
+    if f.frame_size != src.len() {
+        return Err(Error::Corrupt);
+    }
     if f.header.content_size > opts.max_output {
         return Err(Error::LimitExceeded);
     }

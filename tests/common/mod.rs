@@ -1,5 +1,9 @@
-//! Helpers shared by the integration tests.
 #![allow(dead_code)]
+//! Helpers shared by the integration tests.
+
+pub mod c_build;
+pub mod hostile;
+
 
 use llmc::Isa;
 use std::path::{Path, PathBuf};

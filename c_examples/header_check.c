@@ -1,0 +1,9 @@
+/* Compiled as C99 and as C++ by the tests: the header must stand alone, warning-free. */
+#include "llmc.h"
+
+int main(void) {
+  llmc_params p;
+  llmc_params_init(&p);
+  llmc_status s = llmc_set_isa(LLMC_ISA_AUTO);
+  return (int)(s != LLMC_STATUS_OK) + (int)(llmc_abi_version() != LLMC_ABI_VERSION);
+}

@@ -1,0 +1,300 @@
+//! Frame compression and decompression, parameters, frame inspection, and the
+//! decompression context.
+
+use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
+use super::types::{llmc_frame_info, llmc_isa, llmc_params, llmc_status};
+use crate::error::{Error, Result};
+use crate::format::frame::CodecId;
+use crate::frames;
+use crate::isa::{Isa, ISA_AUTO};
+use crate::params::{CompressParams, DecodeOptions};
+use core::ffi::c_void;
+
+/// Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn llmc_params_init(p: *mut llmc_params) {
+    let defaults = llmc_params {
+        struct_size: core::mem::size_of::<llmc_params>() as u32,
+        level: 0,
+        n_threads: 0,
+        chunk_size: 0,
+        format_version: 0,
+        flags: 0,
+    };
+    // SAFETY: NULL or valid for writes per the contract above.
+    unsafe { store(p, defaults) };
+}
+
+/// Reads C parameters (NULL = defaults). A struct smaller than version 1 of
+/// `llmc_params` is rejected; a larger one (from a newer header) is read up to
+/// the fields this library knows.
+unsafe fn read_params(p: *const llmc_params) -> Result<CompressParams> {
+    if p.is_null() {
+        return Ok(CompressParams::default());
+    }
+    // SAFETY: non-null; the caller passes a valid llmc_params.
+    let size = unsafe { core::ptr::addr_of!((*p).struct_size).read_unaligned() };
+    if (size as usize) < core::mem::size_of::<llmc_params>() {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: the struct is at least as large as ours.
+    let p = unsafe { p.read_unaligned() };
+    Ok(CompressParams {
+        level: p.level,
+        n_threads: p.n_threads,
+        chunk_size: p.chunk_size,
+        format_version: p.format_version,
+        flags: p.flags,
+        isa: None,
+    })
+}
+
+fn isa_request(isa: u32) -> Result<Option<Isa>> {
+    if isa == ISA_AUTO {
+        return Ok(None);
+    }
+    let isa = Isa::from_code(isa).ok_or(Error::InvalidArgument)?;
+    if !isa.is_supported() {
+        return Err(Error::IsaUnsupported);
+    }
+    Ok(Some(isa))
+}
+
+/// Reads the header and chunk table of the frame at the start of `src` (nothing is
+/// decoded). `info->struct_size` must be at least `sizeof(llmc_frame_info)`.
+/// Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_frame_info_get(src: *const c_void, src_size: usize, info: *mut llmc_frame_info) -> llmc_status {
+    call(|| {
+        if info.is_null() {
+            return Err(Error::NullPointer);
+        }
+        // SAFETY: non-null; the caller passes a valid llmc_frame_info.
+        let size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() };
+        if (size as usize) < core::mem::size_of::<llmc_frame_info>() {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: per the function contract.
+        let src = unsafe { bytes(src, src_size) }?;
+        let f = frames::frame_info(src)?;
+        let out = llmc_frame_info {
+            struct_size: size,
+            codec: f.codec as u32,
+            format_version: u32::from(f.format_version),
+            has_checksum: u32::from(f.has_checksum),
+            content_size: f.content_size,
+            frame_size: f.frame_size,
+        };
+        // SAFETY: checked non-null and large enough above.
+        unsafe { store(info, out) };
+        Ok(())
+    })
+}
+
+fn bound(codec: CodecId, src_size: usize) -> usize {
+    frames::compress_bound(codec, src_size as u64).and_then(|b| usize::try_from(b).ok()).unwrap_or(0)
+}
+
+unsafe fn compress(
+    codec: CodecId,
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+    params: *const llmc_params,
+) -> llmc_status {
+    // SAFETY: NULL or valid per the public contract.
+    unsafe { store(dst_written, 0) };
+    call(|| {
+        // SAFETY: per the public contract of the calling function.
+        let params = unsafe { read_params(params) }?;
+        // SAFETY: as above.
+        let src = unsafe { bytes(src, src_size) }?;
+        // SAFETY: as above.
+        let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
+        let frame = frames::compress(codec, src, &params)?;
+        let out = dst.get_mut(..frame.len()).ok_or(Error::DstTooSmall)?;
+        out.copy_from_slice(&frame);
+        // SAFETY: as above.
+        unsafe { store(dst_written, frame.len()) };
+        Ok(())
+    })
+}
+
+unsafe fn decompress(
+    expect: Option<CodecId>,
+    opts: DecodeOptions,
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+) -> llmc_status {
+    // SAFETY: NULL or valid per the public contract.
+    unsafe { store(dst_written, 0) };
+    call(|| {
+        // SAFETY: per the public contract of the calling function.
+        let src = unsafe { bytes(src, src_size) }?;
+        // SAFETY: as above.
+        let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
+        let f = frames::parse(src)?;
+        if expect.is_some_and(|c| c != f.header.codec) {
+            return Err(Error::CodecUnsupported);
+        }
+        let n = frames::decode_exact(&f, src.len(), dst, &opts)?;
+        // SAFETY: as above.
+        unsafe { store(dst_written, n) };
+        Ok(())
+    })
+}
+
+/// Largest frame `llmc_bf16_compress` can produce for `src_size` bytes (any
+/// parameters); 0 if that does not fit in `size_t`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn llmc_bf16_compress_bound(src_size: usize) -> usize {
+    call_value(0, || bound(CodecId::Bf16, src_size))
+}
+
+/// Compresses a little-endian bf16 array (`src_size` even) into one frame.
+/// `params` may be NULL (defaults). `*dst_written` (may be NULL) receives the
+/// frame size, or 0 on error. `dst_capacity >= llmc_bf16_compress_bound(src_size)`
+/// always suffices. Thread-safe; starts threads only if `params->n_threads > 1`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_bf16_compress(
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+    params: *const llmc_params,
+) -> llmc_status {
+    // SAFETY: forwarded contract.
+    unsafe { compress(CodecId::Bf16, src, src_size, dst, dst_capacity, dst_written, params) }
+}
+
+/// Decompresses a bf16 frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
+/// `src_size` must be exactly one frame; `dst_capacity` at least its content size
+/// (see `llmc_frame_info_get`). On error the contents of `dst` are unspecified.
+/// Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_bf16_decompress(
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+) -> llmc_status {
+    // SAFETY: forwarded contract.
+    unsafe { decompress(Some(CodecId::Bf16), DecodeOptions::default(), src, src_size, dst, dst_capacity, dst_written) }
+}
+
+/// Decompresses any llmc frame; the codec is read from the frame header. Same
+/// rules as `llmc_bf16_decompress`. Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_decompress(
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+) -> llmc_status {
+    // SAFETY: forwarded contract.
+    unsafe { decompress(None, DecodeOptions::default(), src, src_size, dst, dst_capacity, dst_written) }
+}
+
+/// A decompression context: carries an ISA override and a thread count. Must not
+/// be used by two threads at the same time; use one per thread.
+pub struct llmc_dctx {
+    isa: Option<Isa>,
+    n_threads: u32,
+}
+
+/// Creates a context (ISA: process-wide setting; threads: calling thread only).
+/// Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_dctx_create(out: *mut *mut llmc_dctx) -> llmc_status {
+    call(|| {
+        if out.is_null() {
+            return Err(Error::NullPointer);
+        }
+        let d = Box::into_raw(Box::new(llmc_dctx { isa: None, n_threads: 1 }));
+        // SAFETY: checked non-null; the caller passes a valid out-pointer.
+        unsafe { out.write_unaligned(d) };
+        Ok(())
+    })
+}
+
+/// Frees a context; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn llmc_dctx_free(d: *mut llmc_dctx) {
+    if !d.is_null() {
+        // SAFETY: `d` came from llmc_dctx_create and is freed once, per the contract.
+        drop(unsafe { Box::from_raw(d) });
+    }
+}
+
+/// Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
+/// setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_dctx_set_isa(d: *mut llmc_dctx, isa: u32) -> llmc_status {
+    call(|| {
+        // SAFETY: NULL or a live context per the contract.
+        let d = unsafe { d.as_mut() }.ok_or(Error::NullPointer)?;
+        d.isa = isa_request(isa)?;
+        Ok(())
+    })
+}
+
+/// The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn llmc_dctx_get_isa(d: *const llmc_dctx) -> llmc_isa {
+    call_value(Isa::Scalar as u32, || {
+        // SAFETY: NULL or a live context per the contract.
+        match unsafe { reference(d) } {
+            Ok(d) => d.isa.unwrap_or_else(crate::isa::active) as u32,
+            Err(_) => Isa::Scalar as u32,
+        }
+    })
+}
+
+/// Threads this context may use to decode chunks in parallel (0 or 1 = calling
+/// thread only). Output does not depend on it.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_dctx_set_threads(d: *mut llmc_dctx, n_threads: u32) -> llmc_status {
+    call(|| {
+        // SAFETY: NULL or a live context per the contract.
+        let d = unsafe { d.as_mut() }.ok_or(Error::NullPointer)?;
+        d.n_threads = n_threads.max(1);
+        Ok(())
+    })
+}
+
+/// `llmc_decompress` with the context's ISA and thread count.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_decompress_dctx(
+    d: *mut llmc_dctx,
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+) -> llmc_status {
+    // SAFETY: NULL or a live context per the contract.
+    let Some(ctx) = (unsafe { d.as_ref() }) else {
+        // SAFETY: NULL or valid per the contract.
+        unsafe { store(dst_written, 0) };
+        return Error::NullPointer.code();
+    };
+    let opts = DecodeOptions { isa: ctx.isa, n_threads: ctx.n_threads, ..Default::default() };
+    // SAFETY: forwarded contract.
+    unsafe { decompress(None, opts, src, src_size, dst, dst_capacity, dst_written) }
+}

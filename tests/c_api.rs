@@ -1,0 +1,48 @@
+//! The C ABI through real C: the examples are compiled against the library built
+//! for this test run and run on the fixtures.
+
+mod common;
+use common::c_build::{build, run, Link};
+use common::*;
+
+#[test]
+fn header_compiles_as_c99_and_cpp() {
+    for (std, cpp) in [("-std=c99", false), ("-std=c11", false), ("-std=c++11", true), ("-std=c++17", true)] {
+        let name = format!("header_check{}", std.replace(['-', '='], "_").replace('+', "p"));
+        let bin = build(&name, &["c_examples/header_check.c"], std, cpp, Link::Shared, &[]);
+        let (ok, _) = run(&bin, &[], &[]);
+        assert!(ok, "{name} ran with a failure status");
+    }
+}
+
+#[test]
+fn committed_header_matches_generated() {
+    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/llmc.h")).expect("generated header");
+    let committed = std::fs::read_to_string(c_build::root().join("include/llmc.h")).expect("include/llmc.h");
+    assert!(
+        generated == committed,
+        "include/llmc.h is out of date with src/ffi; regenerate with `LLMC_UPDATE_HEADER=1 cargo build`"
+    );
+}
+
+#[test]
+fn bf16_roundtrip_example_on_fixtures() {
+    let bin = build("bf16_roundtrip", &["c_examples/bf16_roundtrip.c"], "-std=c99", false, Link::Static, &[]);
+    let isas = isas_under_test();
+    for rel in ["bf16/all-minilm-l6-v2.layer.0.query.bf16", "bf16/all-minilm-l6-v2.layer.3.output.bf16"] {
+        let path = fixtures_dir().join(rel);
+        let (ok, out) = run(&bin, &[path.as_os_str()], &[]);
+        assert!(ok, "{rel}: C example failed:\n{out}");
+        let expected = llmc::compress_bf16(&fixture(rel), &Default::default()).unwrap().len();
+        for isa in &isas {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&format!("isa={} ", isa.name())))
+                .unwrap_or_else(|| panic!("{rel}: no line for {isa:?} in:\n{out}"));
+            assert!(line.contains("roundtrip=ok"), "{line}");
+            assert!(line.contains(&format!("compressed={expected} ")), "C and Rust frames differ in size: {line}");
+        }
+        assert!(out.contains("errors: ok"), "{out}");
+        eprint!("{out}");
+    }
+}

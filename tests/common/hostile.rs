@@ -1,0 +1,40 @@
+//! Frame surgery for hostile-input tests: recompute checksums after a mutation so
+//! that the corruption reaches the payload decoders instead of stopping at a CRC.
+
+use llmc::format::checksum::crc32c;
+use llmc::format::frame::{CHUNK_ENTRY_SIZE, HEADER_SIZE};
+
+/// Rewrites the header check and every chunk CRC of a (possibly mutated) frame,
+/// as far as its header and table can still be read.
+pub fn reseal(frame: &mut [u8]) {
+    if frame.len() < HEADER_SIZE {
+        return;
+    }
+    let check = crc32c(&frame[..28]);
+    frame[28..32].copy_from_slice(&check.to_le_bytes());
+    let n = u32::from_le_bytes(frame[20..24].try_into().unwrap()) as usize;
+    let table_end = HEADER_SIZE.saturating_add(n.saturating_mul(CHUNK_ENTRY_SIZE));
+    if n > 1 << 20 || table_end > frame.len() {
+        return;
+    }
+    let mut pos = table_end;
+    for i in 0..n {
+        let e = HEADER_SIZE + i * CHUNK_ENTRY_SIZE;
+        let size = u32::from_le_bytes(frame[e..e + 4].try_into().unwrap()) as usize;
+        let Some(end) = pos.checked_add(size).filter(|&end| end <= frame.len()) else { return };
+        let c = crc32c(&frame[pos..end]);
+        frame[e + 4..e + 8].copy_from_slice(&c.to_le_bytes());
+        pos = end;
+    }
+}
+
+/// Decodes without checksum verification on every ISA; the result must be an
+/// error or exactly `expected` (if given). Panics propagate (and fail the test).
+pub fn decode_unverified(frame: &[u8], isas: &[llmc::Isa]) -> Vec<Result<Vec<u8>, llmc::Error>> {
+    isas.iter()
+        .map(|&isa| {
+            let opts = llmc::DecodeOptions { isa: Some(isa), verify_checksums: false, ..Default::default() };
+            llmc::decompress(frame, &opts)
+        })
+        .collect()
+}
