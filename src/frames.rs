@@ -47,6 +47,13 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
 
 /// Compresses `src` into one frame of `codec`.
 pub fn compress(codec: CodecId, src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    compress_to(codec, src, params, &mut out)?;
+    Ok(out)
+}
+
+/// Compresses `src` into `out` (cleared first; its allocation is reused).
+pub fn compress_to(codec: CodecId, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
     if !codec::can_encode(codec) {
         return Err(Error::CodecUnsupported);
     }
@@ -59,9 +66,22 @@ pub fn compress(codec: CodecId, src: &[u8], params: &CompressParams) -> Result<V
     let chunk_size = params.resolve_chunk_size(codec)?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let chunks: Vec<&[u8]> = src.chunks(chunk_size as usize).collect();
-    let payloads = parallel_map(chunks.len(), params.n_threads, |i| codec::encode_chunk(codec, chunks[i], kernels));
+    let (param, flags) = (params.level.max(0) as u32, params.frame_flags());
+    if params.n_threads <= 1 || chunks.len() <= 1 {
+        // Payloads go straight into the frame.
+        return frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
+            codec::encode_chunk(codec, chunks[i], kernels, out)
+        });
+    }
+    let payloads = parallel_map(chunks.len(), params.n_threads, |i| {
+        let mut p = Vec::new();
+        codec::encode_chunk(codec, chunks[i], kernels, &mut p).map(|()| p)
+    });
     let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(frame::write(codec, params.level.max(0) as u32, params.frame_flags(), src, chunk_size, &payloads))
+    frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
+        out.extend_from_slice(&payloads[i]);
+        Ok(())
+    })
 }
 
 /// Largest frame `compress` can produce for `len` bytes with any chunk size.

@@ -17,13 +17,15 @@ pub fn can_encode(codec: CodecId) -> bool {
     matches!(codec, CodecId::Bf16 | CodecId::Stored)
 }
 
-/// Encodes one chunk. `chunk` is non-empty and a multiple of the element size.
-pub fn encode_chunk(codec: CodecId, chunk: &[u8], kernels: &Kernels) -> Result<Vec<u8>> {
+/// Appends the payload of one chunk to `out`. `chunk` is non-empty and a
+/// multiple of the element size.
+pub fn encode_chunk(codec: CodecId, chunk: &[u8], kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     match codec {
-        CodecId::Bf16 => Ok(bf16::encode_chunk(chunk, kernels)),
-        CodecId::Stored => Ok(chunk.to_vec()),
-        _ => Err(Error::CodecUnsupported),
+        CodecId::Bf16 => bf16::encode_chunk(chunk, kernels, out),
+        CodecId::Stored => out.extend_from_slice(chunk),
+        _ => return Err(Error::CodecUnsupported),
     }
+    Ok(())
 }
 
 /// Decodes one payload into `out`, whose length is the chunk's content length.

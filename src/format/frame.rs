@@ -204,38 +204,44 @@ pub fn parse(src: &[u8], min_payload: fn(CodecId, usize) -> usize) -> Result<Fra
     Ok(Frame { header, chunks, content_checksum, frame_size: pos })
 }
 
-/// Serialises a frame from already-encoded chunk payloads.
+/// Writes a frame into `out` (cleared first): header and chunk table, then the
+/// payloads that `payload(i, out)` appends for each chunk `i` in order.
 pub fn write(
+    out: &mut Vec<u8>,
     codec: CodecId,
     codec_param: u32,
     flags: u8,
     content: &[u8],
     chunk_size: u32,
-    payloads: &[Vec<u8>],
-) -> Vec<u8> {
-    let body: usize = payloads.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(HEADER_SIZE + payloads.len() * CHUNK_ENTRY_SIZE + body + 4);
+    n_chunks: usize,
+    mut payload: impl FnMut(usize, &mut Vec<u8>) -> crate::error::Result<()>,
+) -> crate::error::Result<()> {
+    out.clear();
     out.extend_from_slice(&FRAME_MAGIC);
-    put_u16(&mut out, FORMAT_VERSION);
+    put_u16(out, FORMAT_VERSION);
     out.push(codec as u8);
     out.push(flags);
-    put_u64(&mut out, content.len() as u64);
-    put_u32(&mut out, chunk_size);
-    put_u32(&mut out, payloads.len() as u32);
-    put_u32(&mut out, codec_param);
+    put_u64(out, content.len() as u64);
+    put_u32(out, chunk_size);
+    put_u32(out, n_chunks as u32);
+    put_u32(out, codec_param);
     let check = crc32c(&out[..28]);
-    put_u32(&mut out, check);
-    for p in payloads {
-        put_u32(&mut out, p.len() as u32);
-        put_u32(&mut out, crc32c(p));
-    }
-    for p in payloads {
-        out.extend_from_slice(p);
+    put_u32(out, check);
+    let table = out.len();
+    out.resize(table + n_chunks * CHUNK_ENTRY_SIZE, 0);
+    for i in 0..n_chunks {
+        let start = out.len();
+        payload(i, out)?;
+        let size = u32::try_from(out.len() - start).map_err(|_| crate::error::Error::SizeOverflow)?;
+        let crc = crc32c(&out[start..]);
+        let e = table + i * CHUNK_ENTRY_SIZE;
+        out[e..e + 4].copy_from_slice(&size.to_le_bytes());
+        out[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
     }
     if flags & FLAG_CONTENT_CHECKSUM != 0 {
-        put_u32(&mut out, crc32c(content));
+        put_u32(out, crc32c(content));
     }
-    out
+    Ok(())
 }
 
 /// Upper bound of a frame's size for `content_len` bytes when every chunk may

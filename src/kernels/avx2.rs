@@ -1,11 +1,14 @@
 //! AVX2 decode kernels.
 //!
 //! bf16: 8 lanes per ymm, `lanes / 8` state vectors. Renormalisation loads eight
-//! words and moves them into the lanes that need them with a permute from a
-//! 256-entry table. When the chunk's values span at most 256 (nearly always), the
-//! slot table carries `value - base` and one gather per vector yields everything;
-//! otherwise a second gather, by slot, fetches the value bits. The 6-bit raw fields are split with byte shuffles and 16-bit multiplies.
+//! words into both 128-bit halves and one byte shuffle, chosen by the lane mask
+//! from a 256-entry table, zero-extends them into the lanes that need them (and
+//! zeroes the rest). The decoder-private slot table keeps the frequency in the top
+//! bits; when the chunk's values span at most 256 (nearly always) it also carries
+//! `value - base`, so one gather per vector yields everything; otherwise a second
+//! gather, by slot, fetches the value bits. The 6-bit raw fields are split with byte shuffles and 16-bit multiplies.
 
+use crate::codec::bf16::model::VALUE_SHIFT;
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
 use core::arch::x86_64::*;
 
@@ -25,32 +28,39 @@ pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
     }
 }
 
-/// For each 8-bit lane mask, the permutation that moves consecutive loaded words
-/// into the lanes whose bit is set.
-const fn expand_lut() -> [[u32; 8]; 256] {
-    let mut lut = [[0u32; 8]; 256];
+/// For each 8-bit lane mask: the byte shuffle that zero-extends consecutive
+/// loaded words into the lanes whose bit is set (0x80 zeroes the other lanes;
+/// the eight words sit in both 128-bit halves), and the per-lane shift (16 or 0)
+/// that makes room for them.
+const fn renorm_tables() -> ([[u8; 32]; 256], [[u32; 8]; 256]) {
+    let mut shuffle = [[0x80u8; 32]; 256];
+    let mut shift = [[0u32; 8]; 256];
     let mut m = 0;
     while m < 256 {
         let mut k = 0;
         let mut j = 0;
         while j < 8 {
             if m >> j & 1 == 1 {
-                lut[m][j] = k;
+                shuffle[m][4 * j] = 2 * k;
+                shuffle[m][4 * j + 1] = 2 * k + 1;
+                shift[m][j] = 16;
                 k += 1;
             }
             j += 1;
         }
         m += 1;
     }
-    lut
+    (shuffle, shift)
 }
 
 #[repr(align(32))]
-struct Lut([[u32; 8]; 256]);
-static EXPAND: Lut = Lut(expand_lut());
+struct Aligned<T>(T);
+const RENORM: ([[u8; 32]; 256], [[u32; 8]; 256]) = renorm_tables();
+static SHUFFLE: Aligned<[[u8; 32]; 256]> = Aligned(RENORM.0);
+static SHIFT: Aligned<[[u32; 8]; 256]> = Aligned(RENORM.1);
 
 /// # Safety
-/// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V even;
+/// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V a multiple of 4;
 /// `DENSE == t.dense`.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
 unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
@@ -67,24 +77,25 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
         // SAFETY: states has MAX_LANES >= 8 * V entries.
         *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
     }
-    let tab = if DENSE { t.dec_by_value.as_ptr() } else { t.dec.as_ptr() }.cast::<i32>();
+    let tab = t.dec_by_value.as_ptr().cast::<i32>();
     let vtab = t.value_by_slot.as_ptr().cast::<i32>();
-    let value_mask = _mm256_set1_epi32(0xff << 5);
-    let value_base = _mm256_set1_epi32(i32::from(t.value_base) << 5);
+    let value_mask = _mm256_set1_epi32(0xff << VALUE_SHIFT);
+    let value_base = _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT);
     let low12 = _mm256_set1_epi32(0xfff);
     let zero = _mm256_setzero_si256();
-    let sixteen = _mm256_set1_epi32(16);
     // Raw fields of 16 values: bytes 0..6 serve values 0..8 (low 128-bit lane),
     // bytes 6..12 values 8..16 (high lane). Word i takes the two bytes holding its field.
     let pick = _mm256_setr_epi8(
         0, 1, 0, 1, 1, 2, 2, 3, 3, 4, 3, 4, 4, 5, 5, 6, //
         6, 7, 6, 7, 7, 8, 8, 9, 9, 10, 9, 10, 10, 11, 11, 12,
     );
-    // The field starts at bit o = 6i mod 8 = 0, 6, 4, 2: mantissa = w >> o (a high
-    // multiply by 2^(16-o); o = 0 is blended in), sign bit 5+o moved to bit 15 = w << (10-o).
-    let mant_mul = _mm256_setr_epi16(0, 1 << 10, 1 << 12, 1 << 14, 0, 1 << 10, 1 << 12, 1 << 14, 0, 1 << 10, 1 << 12, 1 << 14, 0, 1 << 10, 1 << 12, 1 << 14);
+    // The field starts at bit o = 6i mod 8 = 0, 6, 4, 2 of word i. Low 16-bit
+    // multiplies act as per-word left shifts: w << (11 - o) puts the five mantissa
+    // bits at 11..16 (then a uniform shift right by 11), w << (10 - o) puts the
+    // sign (field bit 5) at bit 15. (mulhi would need one op less but LLVM lowers
+    // stdarch's `_mm256_mulhi_epu16` to widening multiplies here.)
+    let mant_mul = _mm256_setr_epi16(1 << 11, 1 << 5, 1 << 7, 1 << 9, 1 << 11, 1 << 5, 1 << 7, 1 << 9, 1 << 11, 1 << 5, 1 << 7, 1 << 9, 1 << 11, 1 << 5, 1 << 7, 1 << 9);
     let sign_mul = _mm256_setr_epi16(1 << 10, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 4, 1 << 6, 1 << 8, 1 << 10, 1 << 4, 1 << 6, 1 << 8);
-    let mant_mask = _mm256_set1_epi16(0x1f);
     let sign_mask = _mm256_set1_epi16(0x8000_u16 as i16);
     let words = s.words.as_ptr();
     let raw = s.raw.as_ptr();
@@ -93,46 +104,56 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
     // Each vector loads 8 words at its cursor and each 16-value group 16 raw bytes
     // (12 used), hence the slack in the guard.
     while step < full && n_words - q >= lanes + 8 && (step + 1) * raw_per_step + 4 <= s.raw.len() {
-        for p in 0..V / 2 {
-            let mut vals = [zero; 2];
-            for (h, val) in vals.iter_mut().enumerate() {
-                let v = 2 * p + h;
-                let slot = _mm256_and_si256(x[v], low12);
+        // Groups of four vectors (32 values): all gathers first, then the updates and
+        // renormalisations, then the output of two 16-value halves.
+        for g in 0..V / 4 {
+            let mut ent = [zero; 4];
+            let mut vals = [zero; 4];
+            for k in 0..4 {
+                let slot = _mm256_and_si256(x[4 * g + k], low12);
                 // SAFETY: slots are < 4096, the length of both tables.
-                let ent = unsafe { _mm256_i32gather_epi32::<4>(tab, slot) };
-                *val = if DENSE {
-                    // Top byte = value - base: (ent >> 24) << 5 plus the base, in place.
-                    _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<19>(ent), value_mask), value_base)
-                } else {
+                ent[k] = unsafe { _mm256_i32gather_epi32::<4>(tab, slot) };
+                if !DENSE {
                     // SAFETY: as above.
-                    unsafe { _mm256_i32gather_epi32::<4>(vtab, slot) }
-                };
-                let freq = _mm256_and_si256(_mm256_srli_epi32::<12>(ent), low12);
-                let xn = _mm256_add_epi32(
-                    _mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[v]), freq),
-                    _mm256_and_si256(ent, low12),
-                );
+                    vals[k] = unsafe { _mm256_i32gather_epi32::<4>(vtab, slot) };
+                }
+            }
+            for k in 0..4 {
+                let e = ent[k];
+                if DENSE {
+                    // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
+                    vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), value_base);
+                }
+                let freq = _mm256_srli_epi32::<20>(e);
+                x[4 * g + k] =
+                    _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[4 * g + k]), freq), _mm256_and_si256(e, low12));
+            }
+            for k in 0..4 {
+                let xn = x[4 * g + k];
                 let need = _mm256_cmpeq_epi32(_mm256_srli_epi32::<16>(xn), zero);
                 let m = _mm256_movemask_ps(_mm256_castsi256_ps(need)) as usize;
                 // SAFETY: 16 bytes at word q; the guard keeps q + 8 <= n_words throughout the step.
-                let w = unsafe { _mm256_cvtepu16_epi32(_mm_loadu_si128(words.add(2 * q).cast())) };
-                // SAFETY: m < 256 indexes the 256-row table; rows are 32 bytes.
-                let perm = unsafe { _mm256_load_si256(EXPAND.0[m].as_ptr().cast()) };
-                let w = _mm256_and_si256(_mm256_permutevar8x32_epi32(w, perm), need);
-                x[v] = _mm256_or_si256(_mm256_sllv_epi32(xn, _mm256_and_si256(need, sixteen)), w);
+                let w = unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(words.add(2 * q).cast())) };
+                // SAFETY: m < 256 indexes both 256-row tables; rows are 32 bytes.
+                let (shuffle, shift) = unsafe {
+                    (_mm256_load_si256(SHUFFLE.0[m].as_ptr().cast()), _mm256_load_si256(SHIFT.0[m].as_ptr().cast()))
+                };
+                x[4 * g + k] = _mm256_or_si256(_mm256_sllv_epi32(xn, shift), _mm256_shuffle_epi8(w, shuffle));
                 q += m.count_ones() as usize;
             }
-            let values = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(vals[0], vals[1]));
-            let first = step * lanes + 16 * p;
-            // SAFETY: 16 bytes from first * 6 / 8 end at most 4 bytes past this step's
-            // raw fields, which the guard keeps within `raw`.
-            let r = unsafe { _mm_loadu_si128(raw.add(first * 6 / 8).cast()) };
-            let w = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(r), pick);
-            let mant = _mm256_blend_epi16::<0x11>(_mm256_mulhi_epu16(w, mant_mul), w);
-            let sign = _mm256_mullo_epi16(w, sign_mul);
-            let fields = _mm256_or_si256(_mm256_and_si256(mant, mant_mask), _mm256_and_si256(sign, sign_mask));
-            // SAFETY: values first..first + 16 belong to a full step, within `out`.
-            unsafe { _mm256_storeu_si256(out.add(2 * first).cast(), _mm256_or_si256(values, fields)) };
+            for half in 0..2 {
+                let values = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(vals[2 * half], vals[2 * half + 1]));
+                let first = step * lanes + 32 * g + 16 * half;
+                // SAFETY: 16 bytes from first * 6 / 8 end at most 4 bytes past this step's
+                // raw fields, which the guard keeps within `raw`.
+                let r = unsafe { _mm_loadu_si128(raw.add(first * 6 / 8).cast()) };
+                let w = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(r), pick);
+                let mant = _mm256_srli_epi16::<11>(_mm256_mullo_epi16(w, mant_mul));
+                let sign = _mm256_and_si256(_mm256_mullo_epi16(w, sign_mul), sign_mask);
+                let fields = _mm256_or_si256(mant, sign);
+                // SAFETY: values first..first + 16 belong to a full step, within `out`.
+                unsafe { _mm256_storeu_si256(out.add(2 * first).cast(), _mm256_or_si256(values, fields)) };
+            }
         }
         step += 1;
     }

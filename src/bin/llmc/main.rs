@@ -72,6 +72,8 @@ enum Command {
     },
     /// Describe a frame.
     Info { file: PathBuf },
+    /// Show the instruction sets this CPU supports and the one in use.
+    Isa,
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
         #[arg(long, value_enum, default_value = "bf16")]
@@ -172,6 +174,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let bad = f.chunks.iter().filter(|c| c.verify().is_err()).count();
             println!("chunk checks:  {}", if bad == 0 { "all ok".to_string() } else { format!("{bad} FAILED") });
             Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Isa => {
+            println!("supported: {}", supported_names());
+            println!("best: {}", llmc::isa::cpu_best().name());
+            println!("active: {}", llmc::isa::active().name());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let cfg = bench::BenchConfig {

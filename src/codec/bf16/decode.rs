@@ -16,9 +16,10 @@ pub struct Bf16Tables {
     /// Value bits per probability slot, for AVX2 on wide alphabets: gathered with
     /// the same index as the slot entry, so the two gathers do not wait on each other.
     pub value_by_slot: [u32; PROB_SCALE as usize],
-    /// For AVX2 on alphabets whose values span at most 256 (the usual case): the
-    /// slot entry with `value - value_base` in place of the symbol, so one gather
-    /// yields everything.
+    /// The AVX2 slot table: `off | v << 12 | freq << 20`, where `v` is
+    /// `value - value_base` when the alphabet's values span at most 256 (the usual
+    /// case: one gather yields everything) and 0 otherwise (the value comes from
+    /// `value_by_slot`). Frequency in the top bits costs one shift to extract.
     pub dec_by_value: DecodeTable,
     pub value_base: u16,
     pub dense: bool,
@@ -57,15 +58,14 @@ impl Bf16Tables {
         self.n_symbols = a.n_symbols();
         self.value_base = a.values[0];
         self.dense = by_value && a.values[a.values.len() - 1] - a.values[0] < 256;
-        if self.dense {
+        if by_value {
             for (slot, &e) in self.dec.iter().enumerate() {
+                let value = self.value16[(e >> 24) as usize];
                 // The escape symbol maps to the base value; it is patched afterwards.
-                let offset = (self.value16[(e >> 24) as usize] >> VALUE_SHIFT).saturating_sub(self.value_base);
-                self.dec_by_value[slot] = (e & 0x00ff_ffff) | u32::from(offset) << 24;
-            }
-        } else if by_value {
-            for (slot, &e) in self.dec.iter().enumerate() {
-                self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
+                let offset = if self.dense { u32::from((value >> VALUE_SHIFT).saturating_sub(self.value_base)) } else { 0 };
+                let (off, freq) = (e & 0xfff, (e >> 12) & 0xfff);
+                self.dec_by_value[slot] = off | offset << 12 | freq << 20;
+                self.value_by_slot[slot] = u32::from(value);
             }
         }
     }

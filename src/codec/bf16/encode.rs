@@ -76,13 +76,13 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-/// Encodes one chunk of little-endian bf16 words (even length, at least 2 bytes).
-/// Falls back to storing when coding would not save space.
-pub fn encode_chunk(src: &[u8], kernels: &Kernels) -> Vec<u8> {
-    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels))
+/// Appends the payload of one chunk of little-endian bf16 words (even length, at
+/// least 2 bytes) to `out`. Falls back to storing when coding would not save space.
+pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels, out))
 }
 
-fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels) -> Vec<u8> {
+fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len() % 2 == 0 && !src.is_empty());
     let n = src.len() / 2;
     let alphabet = Alphabet::from_histogram(&histogram(src));
@@ -115,29 +115,24 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels) -> Vec<u8> 
     let table = alphabet.write();
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
     if total >= 1 + src.len() {
-        return stored(src);
+        out.push(MODE_STORED);
+        out.extend_from_slice(src);
+        return;
     }
-    let mut out = Vec::with_capacity(total);
+    let start = out.len();
+    out.reserve(total);
     out.push(MODE_RANS);
     out.push(lanes.trailing_zeros() as u8);
-    put_u16(&mut out, table.len() as u16);
-    put_u32(&mut out, words.len() as u32);
-    put_u32(&mut out, esc_count);
-    put_u32(&mut out, escapes.len() as u32);
+    put_u16(out, table.len() as u16);
+    put_u32(out, words.len() as u32);
+    put_u32(out, esc_count);
+    put_u32(out, escapes.len() as u32);
     out.extend_from_slice(&table);
     out.extend_from_slice(&escapes);
     for s in &states {
-        put_u32(&mut out, *s);
+        put_u32(out, *s);
     }
     out.extend(words.iter().flat_map(|w| w.to_le_bytes()));
     out.extend_from_slice(raw);
-    debug_assert_eq!(out.len(), total);
-    out
-}
-
-fn stored(src: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + src.len());
-    out.push(MODE_STORED);
-    out.extend_from_slice(src);
-    out
+    debug_assert_eq!(out.len() - start, total);
 }
