@@ -1,6 +1,6 @@
 //! Whole frames: chunking, threads, checksums and codec dispatch.
 
-use crate::codec::{self, Scratch};
+use crate::codec::{self, Method, Scratch};
 use crate::error::{Error, Result};
 use crate::format::checksum::crc32c;
 use crate::format::frame::{self, CodecId, Frame};
@@ -45,37 +45,35 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
     results.into_iter().map(|r| r.expect("every index was processed")).collect()
 }
 
-/// Compresses `src` into one frame of `codec`.
-pub fn compress(codec: CodecId, src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
+/// Compresses `src` into one frame.
+pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    compress_to(codec, src, params, &mut out)?;
+    compress_to(method, src, params, &mut out)?;
     Ok(out)
 }
 
 /// Compresses `src` into `out` (cleared first; its allocation is reused).
-pub fn compress_to(codec: CodecId, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
-    if !codec::can_encode(codec) {
-        return Err(Error::CodecUnsupported);
-    }
-    if src.len() as u64 % u64::from(codec.element_size()) != 0 {
+pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
+    let elem = method.element_size();
+    if src.len() as u64 % u64::from(elem) != 0 {
         return Err(Error::InvalidArgument);
     }
     if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {
         return Err(Error::LimitExceeded);
     }
-    let chunk_size = params.resolve_chunk_size(codec)?;
+    let chunk_size = params.resolve_chunk_size(elem)?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let chunks: Vec<&[u8]> = src.chunks(chunk_size as usize).collect();
-    let (param, flags) = (params.level.max(0) as u32, params.frame_flags());
+    let (codec, param, flags) = (method.codec(), method.param(), params.frame_flags());
     if params.n_threads <= 1 || chunks.len() <= 1 {
         // Payloads go straight into the frame.
         return frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
-            codec::encode_chunk(codec, chunks[i], kernels, out)
+            codec::encode_chunk(method, chunks[i], kernels, out)
         });
     }
     let payloads = parallel_map(chunks.len(), params.n_threads, |i| {
         let mut p = Vec::new();
-        codec::encode_chunk(codec, chunks[i], kernels, &mut p).map(|()| p)
+        codec::encode_chunk(method, chunks[i], kernels, &mut p).map(|()| p)
     });
     let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
     frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
@@ -84,7 +82,8 @@ pub fn compress_to(codec: CodecId, src: &[u8], params: &CompressParams, out: &mu
     })
 }
 
-/// Largest frame `compress` can produce for `len` bytes with any chunk size.
+/// Largest frame `compress` can produce for `len` bytes with any chunk size
+/// (codecs that can store chunks verbatim).
 pub fn compress_bound(codec: CodecId, len: u64) -> Option<u64> {
     frame::bound(len, crate::format::limits::MIN_CHUNK_SIZE, codec::stored_overhead(codec))
 }

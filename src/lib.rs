@@ -31,7 +31,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Compresses a little-endian bf16 array (even number of bytes).
 pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
-    frames::compress(CodecId::Bf16, src, params)
+    frames::compress(&codec::Method::Bf16, src, params)
 }
 
 /// Decompresses any `llmc` frame into a new vector.

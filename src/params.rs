@@ -1,7 +1,7 @@
 //! Compression parameters and decoding options.
 
 use crate::error::{Error, Result};
-use crate::format::frame::{CodecId, FLAG_CONTENT_CHECKSUM, FORMAT_VERSION_MAX};
+use crate::format::frame::{FLAG_CONTENT_CHECKSUM, FORMAT_VERSION_MAX};
 use crate::format::limits::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_OUTPUT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
 use crate::isa::Isa;
 
@@ -34,15 +34,15 @@ impl Default for CompressParams {
 }
 
 impl CompressParams {
-    /// Checks the parameters for `codec` and resolves the chunk size.
-    pub fn resolve_chunk_size(&self, codec: CodecId) -> Result<u32> {
+    /// Checks the parameters for content made of `elem`-byte elements and
+    /// resolves the chunk size.
+    pub fn resolve_chunk_size(&self, elem: u32) -> Result<u32> {
         if self.flags & !KNOWN_PARAM_FLAGS != 0 {
             return Err(Error::InvalidArgument);
         }
         if self.format_version != 0 && self.format_version != u32::from(FORMAT_VERSION_MAX) {
             return Err(Error::VersionUnsupported);
         }
-        let elem = codec.element_size();
         if self.chunk_size == 0 {
             return Ok(DEFAULT_CHUNK_SIZE / elem * elem);
         }

@@ -1,6 +1,9 @@
 //! Codecs: how one chunk of content becomes one payload and back.
 
 pub mod bf16;
+pub mod fields;
+pub mod stream;
+pub mod zstd;
 
 use crate::error::{Error, Result};
 use crate::format::frame::CodecId;
@@ -10,20 +13,54 @@ use crate::kernels::Kernels;
 #[derive(Default)]
 pub struct Scratch {
     bf16: Option<Box<bf16::Bf16Tables>>,
+    bytes: Option<Box<stream::ByteTables>>,
+    field: Vec<u8>,
 }
 
-/// Codecs this build can write with [`encode_chunk`].
-pub fn can_encode(codec: CodecId) -> bool {
-    matches!(codec, CodecId::Bf16 | CodecId::Stored)
+/// How to code a buffer: a codec and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    Bf16,
+    Stored,
+    Zstd { level: i32 },
+    Fields(fields::Layout),
+}
+
+impl Method {
+    pub fn codec(&self) -> CodecId {
+        match self {
+            Method::Bf16 => CodecId::Bf16,
+            Method::Stored => CodecId::Stored,
+            Method::Zstd { .. } => CodecId::Zstd,
+            Method::Fields(_) => CodecId::Fields,
+        }
+    }
+
+    /// Content and chunk sizes must be multiples of this.
+    pub fn element_size(&self) -> u32 {
+        match self {
+            Method::Fields(layout) => u32::from(layout.block_size),
+            other => other.codec().element_size(),
+        }
+    }
+
+    /// The frame header's informational codec parameter.
+    pub fn param(&self) -> u32 {
+        match self {
+            Method::Zstd { level } => *level as u32,
+            _ => 0,
+        }
+    }
 }
 
 /// Appends the payload of one chunk to `out`. `chunk` is non-empty and a
 /// multiple of the element size.
-pub fn encode_chunk(codec: CodecId, chunk: &[u8], kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
-    match codec {
-        CodecId::Bf16 => bf16::encode_chunk(chunk, kernels, out),
-        CodecId::Stored => out.extend_from_slice(chunk),
-        _ => return Err(Error::CodecUnsupported),
+pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
+    match method {
+        Method::Bf16 => bf16::encode_chunk(chunk, kernels, out),
+        Method::Stored => out.extend_from_slice(chunk),
+        Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
+        Method::Fields(layout) => fields::encode_chunk(chunk, layout, kernels, out)?,
     }
     Ok(())
 }
@@ -42,7 +79,12 @@ pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Ke
             out.copy_from_slice(payload);
             Ok(())
         }
-        _ => Err(Error::CodecUnsupported),
+        CodecId::Zstd => zstd::decode_chunk(payload, out),
+        CodecId::Fields => {
+            let tables = scratch.bytes.get_or_insert_with(stream::ByteTables::new_boxed);
+            fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
+        }
+        CodecId::Q4k => Err(Error::CodecUnsupported),
     }
 }
 
@@ -51,7 +93,8 @@ pub fn min_payload(codec: CodecId, content_len: usize) -> usize {
     match codec {
         CodecId::Bf16 => bf16::min_payload(content_len),
         CodecId::Stored => content_len,
-        // Other codecs: at least one byte per 2^16 of content.
+        // A constant stream codes any number of bytes in a few; zstd reaches
+        // ratios near 2^15. Both are bounded by the frame's own limits.
         _ => content_len >> 16,
     }
 }
@@ -59,7 +102,9 @@ pub fn min_payload(codec: CodecId, content_len: usize) -> usize {
 /// Bytes a chunk may need beyond its content when it falls back to storing.
 pub fn stored_overhead(codec: CodecId) -> u64 {
     match codec {
-        CodecId::Bf16 => 1,
-        _ => 0,
+        CodecId::Stored => 0,
+        CodecId::Bf16 | CodecId::Zstd => 1,
+        // Layout (a few bytes per stream) plus a length and mode per stream.
+        CodecId::Fields | CodecId::Q4k => 1024,
     }
 }

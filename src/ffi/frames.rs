@@ -92,6 +92,13 @@ pub unsafe extern "C" fn llmc_frame_info_get(src: *const c_void, src_size: usize
     })
 }
 
+fn method_of(codec: CodecId) -> crate::codec::Method {
+    match codec {
+        CodecId::Bf16 => crate::codec::Method::Bf16,
+        _ => crate::codec::Method::Stored,
+    }
+}
+
 fn bound(codec: CodecId, src_size: usize) -> usize {
     frames::compress_bound(codec, src_size as u64).and_then(|b| usize::try_from(b).ok()).unwrap_or(0)
 }
@@ -114,7 +121,7 @@ unsafe fn compress(
         let src = unsafe { bytes(src, src_size) }?;
         // SAFETY: as above.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
-        let frame = frames::compress(codec, src, &params)?;
+        let frame = frames::compress(&method_of(codec), src, &params)?;
         let out = dst.get_mut(..frame.len()).ok_or(Error::DstTooSmall)?;
         out.copy_from_slice(&frame);
         // SAFETY: as above.

@@ -4,7 +4,7 @@
 //! offset size field
 //!  0      4   magic "LLMF"
 //!  4      2   format version (1)
-//!  6      1   codec id
+//!  6      1   codec id (1 bf16, 2 q4k, 3 zstd, 4 stored, 5 fields)
 //!  7      1   flags: bits 0-3 must be understood, bits 4-7 may be ignored
 //!  8      8   content size (uncompressed bytes)
 //! 16      4   chunk size (uncompressed bytes per chunk; the last may be shorter)
@@ -42,6 +42,7 @@ pub enum CodecId {
     Q4k = 2,
     Zstd = 3,
     Stored = 4,
+    Fields = 5,
 }
 
 impl CodecId {
@@ -51,6 +52,7 @@ impl CodecId {
             2 => Some(CodecId::Q4k),
             3 => Some(CodecId::Zstd),
             4 => Some(CodecId::Stored),
+            5 => Some(CodecId::Fields),
             _ => None,
         }
     }
@@ -61,6 +63,7 @@ impl CodecId {
             CodecId::Q4k => "q4k",
             CodecId::Zstd => "zstd",
             CodecId::Stored => "stored",
+            CodecId::Fields => "fields",
         }
     }
 
@@ -69,7 +72,7 @@ impl CodecId {
         match self {
             CodecId::Bf16 => 2,
             CodecId::Q4k => 144,
-            CodecId::Zstd | CodecId::Stored => 1,
+            CodecId::Zstd | CodecId::Stored | CodecId::Fields => 1,
         }
     }
 }

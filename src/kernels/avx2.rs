@@ -10,6 +10,7 @@
 
 use crate::codec::bf16::model::VALUE_SHIFT;
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::codec::stream::{ByteStream, ByteTables};
 use core::arch::x86_64::*;
 
 pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
@@ -58,6 +59,43 @@ struct Aligned<T>(T);
 const RENORM: ([[u8; 32]; 256], [[u32; 8]; 256]) = renorm_tables();
 static SHUFFLE: Aligned<[[u8; 32]; 256]> = Aligned(RENORM.0);
 static SHIFT: Aligned<[[u32; 8]; 256]> = Aligned(RENORM.1);
+
+/// `table[slot]` for 8 lanes.
+///
+/// # Safety
+/// AVX2; every slot < 4096 and `table` has 4096 entries.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn gather8(table: *const i32, slot: __m256i) -> __m256i {
+    // SAFETY: per the contract.
+    unsafe { _mm256_i32gather_epi32::<4>(table, slot) }
+}
+
+/// The rANS update for 8 lanes from their AVX2-layout entries (before renormalisation).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn update8(x: __m256i, e: __m256i) -> __m256i {
+    let freq = _mm256_srli_epi32::<20>(e);
+    _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x), freq), _mm256_and_si256(e, _mm256_set1_epi32(0xfff)))
+}
+
+/// Renormalisation of 8 lanes: the lanes below 2^16 take the next words, in lane order.
+///
+/// # Safety
+/// AVX2, BMI2, POPCNT; `words` readable for 16 bytes at word `*q`.
+#[inline]
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
+    let need = _mm256_cmpeq_epi32(_mm256_srli_epi32::<16>(x), _mm256_setzero_si256());
+    let m = _mm256_movemask_ps(_mm256_castsi256_ps(need)) as usize;
+    // SAFETY: 16 bytes at word q, readable per the contract.
+    let w = unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(words.add(2 * *q).cast())) };
+    // SAFETY: m < 256 indexes both 256-row tables; rows are 32 bytes.
+    let (shuffle, shift) =
+        unsafe { (_mm256_load_si256(SHUFFLE.0[m].as_ptr().cast()), _mm256_load_si256(SHIFT.0[m].as_ptr().cast())) };
+    *q += m.count_ones() as usize;
+    _mm256_or_si256(_mm256_sllv_epi32(x, shift), _mm256_shuffle_epi8(w, shuffle))
+}
 
 /// # Safety
 /// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V a multiple of 4;
@@ -112,10 +150,10 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
             for k in 0..4 {
                 let slot = _mm256_and_si256(x[4 * g + k], low12);
                 // SAFETY: slots are < 4096, the length of both tables.
-                ent[k] = unsafe { _mm256_i32gather_epi32::<4>(tab, slot) };
+                ent[k] = unsafe { gather8(tab, slot) };
                 if !DENSE {
                     // SAFETY: as above.
-                    vals[k] = unsafe { _mm256_i32gather_epi32::<4>(vtab, slot) };
+                    vals[k] = unsafe { gather8(vtab, slot) };
                 }
             }
             for k in 0..4 {
@@ -124,22 +162,11 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
                     // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
                     vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), value_base);
                 }
-                let freq = _mm256_srli_epi32::<20>(e);
-                x[4 * g + k] =
-                    _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[4 * g + k]), freq), _mm256_and_si256(e, low12));
+                x[4 * g + k] = update8(x[4 * g + k], e);
             }
-            for k in 0..4 {
-                let xn = x[4 * g + k];
-                let need = _mm256_cmpeq_epi32(_mm256_srli_epi32::<16>(xn), zero);
-                let m = _mm256_movemask_ps(_mm256_castsi256_ps(need)) as usize;
-                // SAFETY: 16 bytes at word q; the guard keeps q + 8 <= n_words throughout the step.
-                let w = unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(words.add(2 * q).cast())) };
-                // SAFETY: m < 256 indexes both 256-row tables; rows are 32 bytes.
-                let (shuffle, shift) = unsafe {
-                    (_mm256_load_si256(SHUFFLE.0[m].as_ptr().cast()), _mm256_load_si256(SHIFT.0[m].as_ptr().cast()))
-                };
-                x[4 * g + k] = _mm256_or_si256(_mm256_sllv_epi32(xn, shift), _mm256_shuffle_epi8(w, shuffle));
-                q += m.count_ones() as usize;
+            for xk in &mut x[4 * g..4 * g + 4] {
+                // SAFETY: the guard keeps q + 8 <= n_words throughout the step.
+                *xk = unsafe { renorm8(*xk, words, &mut q) };
             }
             for half in 0..2 {
                 let values = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(vals[2 * half], vals[2 * half + 1]));
@@ -154,6 +181,72 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
                 // SAFETY: values first..first + 16 belong to a full step, within `out`.
                 unsafe { _mm256_storeu_si256(out.add(2 * first).cast(), _mm256_or_si256(values, fields)) };
             }
+        }
+        step += 1;
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: states has MAX_LANES >= 8 * V entries.
+        unsafe { _mm256_storeu_si256(s.states.as_mut_ptr().add(8 * v).cast(), *xv) };
+    }
+    s.word_pos = q;
+    s.step = step;
+}
+
+pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
+    // SAFETY: only reachable through `Kernels::get(Isa::Avx2)`, which checks the CPU.
+    unsafe {
+        match s.lanes {
+            32 => bytes_lanes::<4>(t, s),
+            64 => bytes_lanes::<8>(t, s),
+            128 => bytes_lanes::<16>(t, s),
+            _ => {}
+        }
+    }
+}
+
+/// Byte streams on the AVX2-layout table: the byte value sits in bits 12..20 of
+/// each entry; four vectors' worth (32 values) are packed to bytes together.
+///
+/// # Safety
+/// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
+    let lanes = 8 * V;
+    let full = s.full_steps();
+    let n_words = s.n_words();
+    let mut q = s.word_pos;
+    let mut step = s.step;
+    let mut x = [_mm256_setzero_si256(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states has MAX_LANES >= 8 * V entries.
+        *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
+    }
+    let tab = t.dec_avx2.as_ptr().cast::<i32>();
+    let low12 = _mm256_set1_epi32(0xfff);
+    let byte = _mm256_set1_epi32(0xff);
+    let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    let words = s.words.as_ptr();
+    let (out, row_log2, stride, offset) = (s.dest.out.as_mut_ptr(), s.dest.row_log2, s.dest.stride, s.dest.offset);
+    let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+    while step < full && n_words - q >= lanes + 8 {
+        for g in 0..V / 4 {
+            let mut syms = [_mm256_setzero_si256(); 4];
+            for (k, sym) in syms.iter_mut().enumerate() {
+                let v = 4 * g + k;
+                // SAFETY: slots are < 4096, the table length.
+                let e = unsafe { gather8(tab, _mm256_and_si256(x[v], low12)) };
+                *sym = _mm256_and_si256(_mm256_srli_epi32::<12>(e), byte);
+                x[v] = update8(x[v], e);
+            }
+            for xk in &mut x[4 * g..4 * g + 4] {
+                // SAFETY: the guard keeps q + 8 <= n_words throughout the step.
+                *xk = unsafe { renorm8(*xk, words, &mut q) };
+            }
+            let bytes = _mm256_packus_epi16(_mm256_packus_epi32(syms[0], syms[1]), _mm256_packus_epi32(syms[2], syms[3]));
+            let bytes = _mm256_permutevar8x32_epi32(bytes, order);
+            // SAFETY: 32 symbols of a full step; rows are >= 32 wide, so they are 32
+            // consecutive bytes of `dest`, which the caller sized for all n symbols.
+            unsafe { _mm256_storeu_si256(out.add(at(step * lanes + 32 * g)).cast(), bytes) };
         }
         step += 1;
     }

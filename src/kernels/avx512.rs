@@ -8,6 +8,7 @@
 //! into 16-bit words in place.
 
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::codec::stream::{ByteStream, ByteTables};
 use crate::rans::encode::{EncTable, DIV_BIAS};
 use crate::rans::{PROB_SCALE, RANS_L};
 use core::arch::x86_64::*;
@@ -27,6 +28,26 @@ pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
             _ => {}
         }
     }
+}
+
+/// One decode step for 16 lanes on the canonical slot table: the new states and
+/// the table entries (whose top bytes are the symbol ids).
+///
+/// # Safety
+/// CPU features as enabled; `words` readable for `*q + 16` words.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+unsafe fn step16(x: __m512i, tab: *const i32, words: *const i16, q: &mut usize) -> (__m512i, __m512i) {
+    let low12 = _mm512_set1_epi32(0xfff);
+    // SAFETY: slots are < 4096 = table length; scale 4 addresses u32 entries.
+    let ent = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(x, low12), tab) };
+    let freq = _mm512_and_si512(_mm512_srli_epi32::<12>(ent), low12);
+    let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(x), freq), _mm512_and_si512(ent, low12));
+    let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
+    // SAFETY: reads popcount(k) <= 16 words at q, within bounds per the contract.
+    let w = unsafe { _mm256_maskz_expandloadu_epi16(k, words.add(*q)) };
+    *q += k.count_ones() as usize;
+    (_mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w)), ent)
 }
 
 const fn idx_sym() -> [u8; 64] {
@@ -114,8 +135,6 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
         *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
     }
     let tab = t.dec.as_ptr().cast::<i32>();
-    let low12 = _mm512_set1_epi32(0xfff);
-    let rans_l = _mm512_set1_epi32(RANS_L as i32);
     let idx_sym = load64(&IDX_SYM);
     let idx_il = load64(&IDX_INTERLEAVE);
     let spread = load64(&IDX_SPREAD);
@@ -134,21 +153,8 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
         for p in 0..V / 2 {
             let mut e = [_mm512_setzero_si512(); 2];
             for (h, eh) in e.iter_mut().enumerate() {
-                let v = 2 * p + h;
-                // SAFETY: slots are < 4096 = table length; scale 4 addresses u32 entries.
-                let ent = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(x[v], low12), tab) };
-                let freq = _mm512_and_si512(_mm512_srli_epi32::<12>(ent), low12);
-                let xn = _mm512_add_epi32(
-                    _mm512_mullo_epi32(_mm512_srli_epi32::<12>(x[v]), freq),
-                    _mm512_and_si512(ent, low12),
-                );
-                let k = _mm512_cmplt_epu32_mask(xn, rans_l);
-                // SAFETY: reads popcount(k) <= 16 words at q; the loop guard keeps
-                // q + lanes <= n_words for the whole step.
-                let w = unsafe { _mm256_maskz_expandloadu_epi16(k, words.add(q)) };
-                q += k.count_ones() as usize;
-                x[v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
-                *eh = ent;
+                // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
             }
             let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
             let mut lo = _mm512_permutex2var_epi8(tl0, syms, tl1);
@@ -168,6 +174,62 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
             // SAFETY: values first..first + 32 belong to a full step (< full), so the
             // 64 bytes lie within `out` (2 * n bytes).
             unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+        }
+        step += 1;
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: states has MAX_LANES >= 16 * V entries.
+        unsafe { _mm512_storeu_si512(s.states.as_mut_ptr().add(16 * v).cast(), *xv) };
+    }
+    s.word_pos = q;
+    s.step = step;
+}
+
+pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
+    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the CPU.
+    unsafe {
+        match s.lanes {
+            32 => bytes_lanes::<2>(t, s),
+            64 => bytes_lanes::<4>(t, s),
+            128 => bytes_lanes::<8>(t, s),
+            _ => {}
+        }
+    }
+}
+
+/// Byte streams: the symbol ids are the byte values; 32 of them per pair of vectors
+/// are picked out of the table entries with one byte permute.
+///
+/// # Safety
+/// CPU features as enabled; `s.lanes == 16 * V`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
+    let lanes = 16 * V;
+    let full = s.full_steps();
+    let n_words = s.n_words();
+    let mut q = s.word_pos;
+    let mut step = s.step;
+    let mut x = [_mm512_setzero_si512(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states has MAX_LANES >= 16 * V entries.
+        *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
+    }
+    let tab = t.dec.as_ptr().cast::<i32>();
+    let idx_sym = load64(&IDX_SYM);
+    let words = s.words.as_ptr().cast::<i16>();
+    let (out, row_log2, stride, offset) = (s.dest.out.as_mut_ptr(), s.dest.row_log2, s.dest.stride, s.dest.offset);
+    let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+    while step < full && n_words - q >= lanes {
+        for p in 0..V / 2 {
+            let mut e = [_mm512_setzero_si512(); 2];
+            for (h, eh) in e.iter_mut().enumerate() {
+                // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
+            }
+            let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
+            // SAFETY: 32 symbols of a full step; rows are >= 32 wide, so they are 32
+            // consecutive bytes of `dest`, which the caller sized for all n symbols.
+            unsafe { _mm256_storeu_si256(out.add(at(step * lanes + 32 * p)).cast(), _mm512_castsi512_si256(syms)) };
         }
         step += 1;
     }

@@ -7,6 +7,7 @@
 //! which also performs the final integrity checks.
 
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::codec::stream::{ByteStream, ByteTables};
 use crate::isa::Isa;
 use crate::rans::encode::{encode_full_steps, EncodeKernel};
 
@@ -16,28 +17,47 @@ mod avx2;
 mod avx512;
 
 pub type Bf16Kernel = fn(&Bf16Tables, &mut Bf16Stream<'_>);
+pub type BytesKernel = fn(&ByteTables, &mut ByteStream<'_>);
 
 pub struct Kernels {
     pub isa: Isa,
     pub bf16_decode: Bf16Kernel,
-    /// Whether `bf16_decode` reads the by-value tables (`Bf16Tables::dec_by_value`).
-    pub bf16_by_value: bool,
+    pub bytes_decode: BytesKernel,
+    /// Whether the decode kernels read the AVX2-layout slot tables
+    /// (`rans::table::build_avx2`), which the codecs then build.
+    pub avx2_tables: bool,
     pub rans_encode: EncodeKernel,
 }
 
 /// The scalar family decodes everything in the codecs' own scalar code.
 fn bf16_none(_: &Bf16Tables, _: &mut Bf16Stream<'_>) {}
+fn bytes_none(_: &ByteTables, _: &mut ByteStream<'_>) {}
 
-static SCALAR: Kernels =
-    Kernels { isa: Isa::Scalar, bf16_decode: bf16_none, bf16_by_value: false, rans_encode: encode_full_steps };
+static SCALAR: Kernels = Kernels {
+    isa: Isa::Scalar,
+    bf16_decode: bf16_none,
+    bytes_decode: bytes_none,
+    avx2_tables: false,
+    rans_encode: encode_full_steps,
+};
 
 #[cfg(target_arch = "x86_64")]
-static AVX2: Kernels =
-    Kernels { isa: Isa::Avx2, bf16_decode: avx2::bf16_decode, bf16_by_value: true, rans_encode: encode_full_steps };
+static AVX2: Kernels = Kernels {
+    isa: Isa::Avx2,
+    bf16_decode: avx2::bf16_decode,
+    bytes_decode: avx2::bytes_decode,
+    avx2_tables: true,
+    rans_encode: encode_full_steps,
+};
 
 #[cfg(target_arch = "x86_64")]
-static AVX512: Kernels =
-    Kernels { isa: Isa::Avx512, bf16_decode: avx512::bf16_decode, bf16_by_value: false, rans_encode: avx512::rans_encode };
+static AVX512: Kernels = Kernels {
+    isa: Isa::Avx512,
+    bf16_decode: avx512::bf16_decode,
+    bytes_decode: avx512::bytes_decode,
+    avx2_tables: false,
+    rans_encode: avx512::rans_encode,
+};
 
 impl Kernels {
     /// The table for `isa`, or `None` if this CPU cannot run it.

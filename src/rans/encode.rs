@@ -51,6 +51,21 @@ impl EncTable {
     }
 }
 
+impl EncTable {
+    /// The same table re-indexed by the value each symbol stands for
+    /// (`values[i]` for symbol `i`), so a stream of values can be coded directly.
+    pub fn indexed_by(&self, values: &[u16]) -> EncTable {
+        let mut t = EncTable { syms: [EncSymbol::default(); MAX_SYMBOLS], packed: [0; MAX_SYMBOLS], rinv: [0.0; MAX_SYMBOLS] };
+        for (i, &v) in values.iter().enumerate() {
+            let v = usize::from(v);
+            t.syms[v] = self.syms[i];
+            t.packed[v] = self.packed[i];
+            t.rinv[v] = self.rinv[i];
+        }
+        t
+    }
+}
+
 /// Bias added before truncating `x * (1/freq)` in double precision.
 ///
 /// After renormalisation `x < freq * 2^20`, so `q = x / freq < 2^20`. The rounded

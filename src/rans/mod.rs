@@ -12,6 +12,7 @@
 //! * The encoder starts every lane at `L`; a decoder that ends with any lane not at
 //!   `L`, or with words left over, has been fed corrupt data.
 
+pub mod alphabet;
 pub mod encode;
 pub mod freq;
 pub mod table;

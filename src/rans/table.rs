@@ -1,27 +1,41 @@
-//! The decoder's slot table: one 32-bit entry per probability slot.
+//! The decoder's slot tables: one 32-bit entry per probability slot.
 
 use super::{PROB_BITS, PROB_SCALE};
 
-/// Entry layout: bits 0-11 `slot - cum[sym]`, bits 12-23 `freq[sym]`, bits 24-31 `sym`.
+/// One entry per slot. Canonical layout (scalar, AVX-512): bits 0-11
+/// `slot - cum[sym]`, bits 12-23 `freq[sym]`, bits 24-31 the symbol id.
 /// One gather fetches everything a decode step needs.
 pub type DecodeTable = [u32; PROB_SCALE as usize];
 
 pub const OFF_MASK: u32 = (1 << PROB_BITS) - 1;
 
-/// Fills `table` from frequencies that sum to `PROB_SCALE` (validated by the caller).
-pub fn build(freqs: &[u32], table: &mut DecodeTable) {
+/// Calls `put(slot, off, freq, symbol)` for every slot, symbols in index order.
+/// `freqs` must sum to `PROB_SCALE` (validated by the caller).
+fn for_each_slot(freqs: &[u32], mut put: impl FnMut(usize, u32, u32, usize)) {
     let mut cum = 0usize;
     for (sym, &f) in freqs.iter().enumerate() {
-        let base = (f << PROB_BITS) | ((sym as u32) << 24);
-        for (off, e) in table[cum..cum + f as usize].iter_mut().enumerate() {
-            *e = base | off as u32;
+        for off in 0..f {
+            put(cum + off as usize, off, f, sym);
         }
         cum += f as usize;
     }
     debug_assert_eq!(cum, PROB_SCALE as usize);
 }
 
-/// One scalar decode step: returns `(symbol, new state before renormalisation)`.
+/// Canonical table; `id(symbol)` is what the entry's top byte carries (the symbol
+/// index itself, or e.g. the byte value the symbol stands for).
+pub fn build(freqs: &[u32], id: impl Fn(usize) -> u8, table: &mut DecodeTable) {
+    for_each_slot(freqs, |slot, off, f, sym| table[slot] = off | f << PROB_BITS | u32::from(id(sym)) << 24);
+}
+
+/// The AVX2 kernels' layout: `off | id << 12 | freq << 20` — the frequency comes
+/// out with one shift, and `id` sits where AVX2 can turn it into output cheaply.
+pub fn build_avx2(freqs: &[u32], id: impl Fn(usize) -> u8, table: &mut DecodeTable) {
+    for_each_slot(freqs, |slot, off, f, sym| table[slot] = off | u32::from(id(sym)) << 12 | f << 20);
+}
+
+/// One scalar decode step on the canonical table: `(symbol id, new state before
+/// renormalisation)`.
 #[inline(always)]
 pub fn step(table: &DecodeTable, x: u32) -> (u8, u32) {
     let e = table[(x & OFF_MASK) as usize];

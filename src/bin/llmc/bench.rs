@@ -2,13 +2,14 @@
 //! of the same buffer measured in the same run.
 
 use crate::stats;
-use llmc::{CodecId, CompressParams, DecodeOptions, Isa};
+use llmc::codec::Method;
+use llmc::{CompressParams, DecodeOptions, Isa};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub struct BenchConfig {
-    pub codec: CodecId,
+    pub method: Method,
     pub isas: Vec<Isa>,
     pub json: bool,
     pub min_time: Duration,
@@ -45,14 +46,14 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
     for path in files {
         let src = crate::files::read(path)?;
         let params = CompressParams { n_threads: cfg.threads, ..Default::default() };
-        let frame = llmc::frames::compress(cfg.codec, &src, &params).map_err(|e| format!("{}: {e}", path.display()))?;
+        let frame = llmc::frames::compress(&cfg.method, &src, &params).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut scratch = Vec::new();
         let enc = best_time(cfg.min_time, || {
-            llmc::frames::compress_to(cfg.codec, black_box(&src), &params, &mut scratch).expect("compressed once already");
+            llmc::frames::compress_to(&cfg.method, black_box(&src), &params, &mut scratch).expect("compressed once already");
             black_box(&scratch);
         });
-        let bound = match cfg.codec {
-            CodecId::Bf16 => stats::bf16_bound_ratio(&src),
+        let bound = match cfg.method {
+            Method::Bf16 => stats::bf16_bound_ratio(&src),
             _ => f64::NAN,
         };
         let sha = stats::sha256_16(&frame);
@@ -72,7 +73,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             });
             let row = Row {
                 file: display_name(path),
-                codec: cfg.codec.name(),
+                codec: cfg.method.codec().name(),
                 isa: isa.name(),
                 input_bytes: src.len(),
                 compressed_bytes: frame.len(),

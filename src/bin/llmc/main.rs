@@ -5,7 +5,8 @@ mod files;
 mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use llmc::{CodecId, CompressParams, DecodeOptions, Isa};
+use llmc::codec::Method;
+use llmc::{CompressParams, DecodeOptions, Isa};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -24,10 +25,10 @@ enum CodecArg {
 }
 
 impl CodecArg {
-    fn id(self) -> CodecId {
+    fn method(self) -> Method {
         match self {
-            CodecArg::Bf16 => CodecId::Bf16,
-            CodecArg::Stored => CodecId::Stored,
+            CodecArg::Bf16 => Method::Bf16,
+            CodecArg::Stored => Method::Stored,
         }
     }
 }
@@ -136,7 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ..Default::default()
             };
             let t = std::time::Instant::now();
-            let frame = llmc::frames::compress(codec.id(), &src, &params).map_err(|e| format!("{}: {e}", input.display()))?;
+            let frame = llmc::frames::compress(&codec.method(), &src, &params).map_err(|e| format!("{}: {e}", input.display()))?;
             files::write_atomic(&output, &frame)?;
             eprintln!(
                 "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s",
@@ -183,7 +184,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let cfg = bench::BenchConfig {
-                codec: codec.id(),
+                method: codec.method(),
                 isas: isa_list(isa)?,
                 json,
                 min_time: Duration::from_secs_f64(min_time.max(0.0)),

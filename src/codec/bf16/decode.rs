@@ -1,7 +1,8 @@
 //! bf16 chunk decoder: payload parsing, table setup, the scalar decoder (the
 //! specification the SIMD kernels must match) and escape patching.
 
-use super::model::{assemble, raw_len, Alphabet, RAW_BITS, VALUE_SHIFT};
+use super::model::{assemble, raw_len, RAW_BITS, VALUE_BITS, VALUE_SHIFT};
+use crate::rans::alphabet::Alphabet;
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::error::{Error, Result};
 use crate::format::bytes::{le_u32, ByteReader};
@@ -16,7 +17,7 @@ pub struct Bf16Tables {
     /// Value bits per probability slot, for AVX2 on wide alphabets: gathered with
     /// the same index as the slot entry, so the two gathers do not wait on each other.
     pub value_by_slot: [u32; PROB_SCALE as usize],
-    /// The AVX2 slot table: `off | v << 12 | freq << 20`, where `v` is
+    /// The AVX2 slot table (`table::build_avx2` layout), where the id is
     /// `value - value_base` when the alphabet's values span at most 256 (the usual
     /// case: one gather yields everything) and 0 otherwise (the value comes from
     /// `value_by_slot`). Frequency in the top bits costs one shift to extract.
@@ -45,7 +46,7 @@ impl Bf16Tables {
     }
 
     fn load(&mut self, a: &Alphabet, by_value: bool) {
-        table::build(&a.freqs, &mut self.dec);
+        table::build(&a.freqs, |s| s as u8, &mut self.dec);
         self.value16 = [0; MAX_SYMBOLS];
         for (i, &v) in a.values.iter().enumerate() {
             self.value16[i] = v << VALUE_SHIFT;
@@ -59,13 +60,12 @@ impl Bf16Tables {
         self.value_base = a.values[0];
         self.dense = by_value && a.values[a.values.len() - 1] - a.values[0] < 256;
         if by_value {
+            // The escape symbol maps to the base value; it is patched afterwards.
+            let (values, base, dense) = (&self.value16, self.value_base, self.dense);
+            let offset = |s: usize| if dense { (values[s] >> VALUE_SHIFT).saturating_sub(base) as u8 } else { 0 };
+            table::build_avx2(&a.freqs, offset, &mut self.dec_by_value);
             for (slot, &e) in self.dec.iter().enumerate() {
-                let value = self.value16[(e >> 24) as usize];
-                // The escape symbol maps to the base value; it is patched afterwards.
-                let offset = if self.dense { u32::from((value >> VALUE_SHIFT).saturating_sub(self.value_base)) } else { 0 };
-                let (off, freq) = (e & 0xfff, (e >> 12) & 0xfff);
-                self.dec_by_value[slot] = off | offset << 12 | freq << 20;
-                self.value_by_slot[slot] = u32::from(value);
+                self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
             }
         }
     }
@@ -174,7 +174,7 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     if !rans::LANE_CHOICES.contains(&lanes) || n == 0 {
         return Err(Error::Corrupt);
     }
-    let alphabet = Alphabet::read(r.take(table_len)?)?;
+    let alphabet = Alphabet::read(r.take(table_len)?, VALUE_BITS)?;
     let escapes = r.take(esc_len)?;
     let states_bytes = r.take(4 * lanes)?;
     let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
@@ -189,7 +189,7 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
             return Err(Error::Corrupt);
         }
     }
-    t.load(&alphabet, kernels.bf16_by_value);
+    t.load(&alphabet, kernels.avx2_tables);
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
     (kernels.bf16_decode)(t, &mut s);
     finish(t, &mut s)?;

@@ -1,7 +1,8 @@
 //! bf16 chunk encoder. Everything here is integer code with one scalar rANS
 //! encoder, so the output is identical on every ISA.
 
-use super::model::{raw_len, raw_of, value_of, Alphabet, NUM_VALUES};
+use super::model::{raw_len, raw_of, value_of, NUM_VALUES, VALUE_BITS};
+use crate::rans::alphabet::Alphabet;
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u32, put_varint};
 use crate::kernels::Kernels;
@@ -86,7 +87,7 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     debug_assert!(src.len() % 2 == 0 && !src.is_empty());
     let n = src.len() / 2;
     let alphabet = Alphabet::from_histogram(&histogram(src));
-    let map = alphabet.symbol_map();
+    let map: [u8; NUM_VALUES] = alphabet.symbol_map(NUM_VALUES).try_into().expect("one entry per value");
     let syms = &mut scratch.syms;
     syms.resize(n, 0);
     let raw = &mut scratch.raw;
@@ -112,7 +113,7 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     let lanes = rans::lanes_for(n);
     let (states, start) = rans::encode::encode(syms, lanes, &EncTable::new(&alphabet.freqs), &mut scratch.words, kernels.rans_encode);
     let words = &scratch.words[start..];
-    let table = alphabet.write();
+    let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
     if total >= 1 + src.len() {
         out.push(MODE_STORED);

@@ -1,0 +1,307 @@
+//! The field-split codec: content made of fixed-size blocks (ggml quantisation
+//! blocks, float words) is split into byte streams, one per field, each coded on
+//! its own (constant, raw or rANS; see [`super::stream`]).
+//!
+//! Chunk payload: the layout — `block_size u16`, `n_streams u8`, then per stream
+//! `n_ranges u8` and `n_ranges × {start u16, len u16}` (the stream takes those bytes
+//! of every block, in order; the ranges of all streams tile the block exactly
+//! once) — then per stream `u32 length` and its stream payload.
+
+use super::stream::{self, ByteTables, Dest};
+use crate::error::{Error, Result};
+use crate::format::bytes::{put_u16, put_u32, ByteReader};
+use crate::kernels::Kernels;
+use multiversion::multiversion;
+
+/// A contiguous run of bytes inside a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub start: u16,
+    pub len: u16,
+}
+
+/// How a block splits into streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub block_size: u16,
+    pub streams: Vec<Vec<Range>>,
+}
+
+pub const MAX_STREAMS: usize = 64;
+
+impl Layout {
+    /// One stream per byte position (e.g. byte planes of f32: `planes(4)`).
+    pub fn planes(block_size: u16) -> Layout {
+        Layout { block_size, streams: (0..block_size).map(|i| vec![Range { start: i, len: 1 }]).collect() }
+    }
+
+    /// Streams given as `(start, len)` runs.
+    pub fn from_runs(block_size: u16, streams: &[&[(u16, u16)]]) -> Layout {
+        let streams = streams.iter().map(|s| s.iter().map(|&(start, len)| Range { start, len }).collect()).collect();
+        Layout { block_size, streams }
+    }
+
+    fn stream_width(&self, s: usize) -> usize {
+        self.streams[s].iter().map(|r| usize::from(r.len)).sum()
+    }
+
+    /// Every byte of the block belongs to exactly one stream, and no run is empty.
+    pub fn validate(&self) -> Result<()> {
+        if self.block_size == 0 || self.streams.is_empty() || self.streams.len() > MAX_STREAMS {
+            return Err(Error::Corrupt);
+        }
+        let mut seen = vec![false; usize::from(self.block_size)];
+        for r in self.streams.iter().flatten() {
+            let end = usize::from(r.start) + usize::from(r.len);
+            if r.len == 0 || end > seen.len() {
+                return Err(Error::Corrupt);
+            }
+            for b in &mut seen[usize::from(r.start)..end] {
+                if std::mem::replace(b, true) {
+                    return Err(Error::Corrupt);
+                }
+            }
+        }
+        if seen.iter().all(|&b| b) {
+            Ok(())
+        } else {
+            Err(Error::Corrupt)
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        put_u16(out, self.block_size);
+        out.push(self.streams.len() as u8);
+        for s in &self.streams {
+            out.push(s.len() as u8);
+            for r in s {
+                put_u16(out, r.start);
+                put_u16(out, r.len);
+            }
+        }
+    }
+
+    fn read(r: &mut ByteReader<'_>) -> Result<Layout> {
+        let block_size = r.u16()?;
+        let n = usize::from(r.u8()?);
+        let mut streams = Vec::with_capacity(n.min(MAX_STREAMS));
+        for _ in 0..n {
+            let k = usize::from(r.u8()?);
+            let mut runs = Vec::with_capacity(k);
+            for _ in 0..k {
+                runs.push(Range { start: r.u16()?, len: r.u16()? });
+            }
+            streams.push(runs);
+        }
+        let layout = Layout { block_size, streams };
+        layout.validate()?;
+        Ok(layout)
+    }
+}
+
+/// Copies stream `s`'s bytes of every block into `dst` (block order).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
+fn gather(src: &[u8], block: usize, runs: &[Range], dst: &mut [u8]) {
+    let width: usize = runs.iter().map(|r| usize::from(r.len)).sum();
+    if let [r] = runs {
+        let (start, len) = (usize::from(r.start), usize::from(r.len));
+        if len == 1 {
+            for (d, b) in dst.iter_mut().zip(src.chunks_exact(block)) {
+                *d = b[start];
+            }
+            return;
+        }
+        for (d, b) in dst.chunks_exact_mut(len).zip(src.chunks_exact(block)) {
+            d.copy_from_slice(&b[start..start + len]);
+        }
+        return;
+    }
+    for (d, b) in dst.chunks_exact_mut(width).zip(src.chunks_exact(block)) {
+        let mut at = 0;
+        for r in runs {
+            let (start, len) = (usize::from(r.start), usize::from(r.len));
+            d[at..at + len].copy_from_slice(&b[start..start + len]);
+            at += len;
+        }
+    }
+}
+
+/// One copy of the reassembly: `len` bytes from offset `from` of a stream's row to
+/// offset `to` of the block.
+#[derive(Clone, Copy)]
+struct Move {
+    stream: usize,
+    from: usize,
+    to: usize,
+    len: usize,
+}
+
+fn moves(layout: &Layout) -> Vec<Move> {
+    let mut m = Vec::new();
+    for (stream, runs) in layout.streams.iter().enumerate() {
+        let mut from = 0;
+        for r in runs {
+            m.push(Move { stream, from, to: usize::from(r.start), len: usize::from(r.len) });
+            from += usize::from(r.len);
+        }
+    }
+    m
+}
+
+/// Copies one run of every block of a tile: `N` bytes at `from` of each stream row
+/// to `to` of each block. A constant `N` turns the copy into plain moves.
+#[inline(always)]
+fn copy_rows<const N: usize>(dst: &mut [u8], block: usize, to: usize, rows: &[u8], width: usize, from: usize) {
+    for (d, r) in dst.chunks_exact_mut(block).zip(rows.chunks_exact(width)) {
+        let v: [u8; N] = r[from..from + N].try_into().expect("N bytes");
+        d[to..to + N].copy_from_slice(&v);
+    }
+}
+
+fn copy_rows_any(dst: &mut [u8], block: usize, m: &Move, rows: &[u8], width: usize) {
+    for (d, r) in dst.chunks_exact_mut(block).zip(rows.chunks_exact(width)) {
+        d[m.to..m.to + m.len].copy_from_slice(&r[m.from..m.from + m.len]);
+    }
+}
+
+/// Blocks per tile: the tile of output stays in L1 while every stream writes into it.
+const TILE_BYTES: usize = 16 << 10;
+
+/// Rebuilds the blocks from all decoded streams (`fields[s]` holds stream `s`,
+/// `widths[s]` bytes per block), tile by tile.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
+fn interleave(fields: &[&[u8]], widths: &[usize], moves: &[Move], block: usize, out: &mut [u8]) {
+    let tile = (TILE_BYTES / block).max(1);
+    for (t, dst) in out.chunks_mut(tile * block).enumerate() {
+        let first = t * tile;
+        let n = dst.len() / block;
+        for m in moves {
+            let w = widths[m.stream];
+            let rows = &fields[m.stream][first * w..(first + n) * w];
+            match m.len {
+                1 => copy_rows::<1>(dst, block, m.to, rows, w, m.from),
+                2 => copy_rows::<2>(dst, block, m.to, rows, w, m.from),
+                4 => copy_rows::<4>(dst, block, m.to, rows, w, m.from),
+                8 => copy_rows::<8>(dst, block, m.to, rows, w, m.from),
+                12 => copy_rows::<12>(dst, block, m.to, rows, w, m.from),
+                16 => copy_rows::<16>(dst, block, m.to, rows, w, m.from),
+                32 => copy_rows::<32>(dst, block, m.to, rows, w, m.from),
+                64 => copy_rows::<64>(dst, block, m.to, rows, w, m.from),
+                128 => copy_rows::<128>(dst, block, m.to, rows, w, m.from),
+                _ => copy_rows_any(dst, block, m, rows, w),
+            }
+        }
+    }
+}
+
+thread_local! {
+    static FIELD: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
+}
+
+/// Appends the payload of `chunk` (a non-empty multiple of the block size) to `out`.
+pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
+    layout.validate().map_err(|_| Error::InvalidArgument)?;
+    let block = usize::from(layout.block_size);
+    if chunk.is_empty() || chunk.len() % block != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    layout.write(out);
+    let n_blocks = chunk.len() / block;
+    FIELD.with(|f| {
+        let field = &mut f.borrow_mut();
+        for (s, runs) in layout.streams.iter().enumerate() {
+            field.resize(n_blocks * layout.stream_width(s), 0);
+            gather(chunk, block, runs, field);
+            let at = out.len();
+            put_u32(out, 0);
+            stream::encode(field, kernels, out);
+            let len = (out.len() - at - 4) as u32;
+            out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        }
+    });
+    Ok(())
+}
+
+/// Whether stream `s` can be decoded straight into the blocks: one run whose
+/// width is a power of two of at least 32 (the SIMD kernels' store width).
+fn direct(runs: &[Range]) -> Option<(u32, usize)> {
+    match runs {
+        [r] if r.len >= 32 && r.len.is_power_of_two() => Some((r.len.trailing_zeros(), usize::from(r.start))),
+        _ => None,
+    }
+}
+
+/// Decodes a chunk payload into `out` (the chunk's content length). Wide streams
+/// are decoded straight into place; the others into `field`, then copied into the
+/// blocks in one pass.
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>) -> Result<()> {
+    let mut r = ByteReader::new(payload);
+    let layout = Layout::read(&mut r)?;
+    let block = usize::from(layout.block_size);
+    if out.len() % block != 0 {
+        return Err(Error::Corrupt);
+    }
+    let n_blocks = out.len() / block;
+    let widths: Vec<usize> = (0..layout.streams.len()).map(|s| layout.stream_width(s)).collect();
+    let staged: usize = layout.streams.iter().zip(&widths).filter(|(runs, _)| direct(runs).is_none()).map(|(_, w)| w * n_blocks).sum();
+    field.resize(staged, 0);
+    let mut rest: &mut [u8] = field;
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
+    for (runs, &w) in layout.streams.iter().zip(&widths) {
+        let len = r.u32()? as usize;
+        let body = r.take(len)?;
+        let n = n_blocks * w;
+        if let Some((row_log2, offset)) = direct(runs) {
+            let dest = Dest { out: &mut *out, row_log2, stride: block, offset };
+            stream::decode(body, n, dest, kernels, tables)?;
+            parts.push(&[]);
+        } else {
+            let (part, tail) = rest.split_at_mut(n);
+            stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
+            parts.push(part);
+            rest = tail;
+        }
+    }
+    if r.remaining() != 0 {
+        return Err(Error::Corrupt);
+    }
+    let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
+    interleave(&parts, &widths, &staged_moves, block, out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_must_tile_the_block() {
+        assert!(Layout::planes(4).validate().is_ok());
+        assert!(Layout::from_runs(34, &[&[(0, 2)], &[(2, 32)]]).validate().is_ok());
+        assert!(Layout::from_runs(34, &[&[(0, 2)], &[(2, 31)]]).validate().is_err(), "gap");
+        assert!(Layout::from_runs(34, &[&[(0, 3)], &[(2, 32)]]).validate().is_err(), "overlap");
+        assert!(Layout::from_runs(4, &[&[(0, 0), (0, 4)]]).validate().is_err(), "empty run");
+        assert!(Layout::from_runs(4, &[&[(3, 2)]]).validate().is_err(), "past the end");
+    }
+
+    #[test]
+    fn gather_interleave_roundtrip() {
+        let layout = Layout::from_runs(10, &[&[(0, 1)], &[(1, 3), (7, 3)], &[(4, 3)]]);
+        let src: Vec<u8> = (0..100).collect();
+        let widths: Vec<usize> = (0..3).map(|s| layout.stream_width(s)).collect();
+        let fields: Vec<Vec<u8>> = layout
+            .streams
+            .iter()
+            .zip(&widths)
+            .map(|(runs, &w)| {
+                let mut f = vec![0u8; 10 * w];
+                gather(&src, 10, runs, &mut f);
+                f
+            })
+            .collect();
+        let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        let mut back = vec![0u8; 100];
+        interleave(&parts, &widths, &moves(&layout), 10, &mut back);
+        assert_eq!(src, back);
+    }
+}
