@@ -106,6 +106,21 @@ pub fn frame_info(src: &[u8]) -> Result<FrameInfo> {
     })
 }
 
+/// Decodes chunk `c` of frame `f` into `out` (exactly its content length).
+pub fn decode_chunk(
+    f: &Frame<'_>,
+    c: &frame::ChunkRef<'_>,
+    out: &mut [u8],
+    kernels: &Kernels,
+    scratch: &mut Scratch,
+    verify: bool,
+) -> Result<()> {
+    if verify {
+        c.verify()?;
+    }
+    codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch)
+}
+
 /// Decodes a parsed frame into `dst` (at least its content size); returns the
 /// number of bytes written.
 pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
@@ -115,7 +130,6 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
     }
     let isa: Isa = isa::resolve(opts.isa)?;
     let kernels = Kernels::get(isa).ok_or(Error::IsaUnsupported)?;
-    let codec = f.header.codec;
     let dst = &mut dst[..size];
     let mut outs: Vec<&mut [u8]> = Vec::with_capacity(f.chunks.len());
     let mut rest: &mut [u8] = &mut *dst;
@@ -125,10 +139,7 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
         rest = tail;
     }
     let decode_one = |c: &frame::ChunkRef<'_>, out: &mut [u8], scratch: &mut Scratch| -> Result<()> {
-        if opts.verify_checksums {
-            c.verify()?;
-        }
-        codec::decode_chunk(codec, c.payload, out, kernels, scratch)
+        decode_chunk(f, c, out, kernels, scratch, opts.verify_checksums)
     };
     let threads = (opts.n_threads.max(1) as usize).min(f.chunks.len().max(1));
     if threads == 1 {

@@ -11,6 +11,7 @@
 //! scalar code bit for bit; encoding is deterministic across ISAs and thread counts.
 
 pub mod codec;
+pub mod container;
 pub mod error;
 pub mod ffi;
 pub mod format;

@@ -1,0 +1,110 @@
+//! The `.llmc` container: a file cut into regions (contiguous byte ranges of the
+//! original, in order, covering it exactly), each stored as an independent frame,
+//! plus an index of named entries (tensors) pointing at regions. A reader decodes
+//! only the chunks a request touches; the original file is rebuilt byte for byte.
+//!
+//! ```text
+//! header (64 bytes)
+//!   0  4  magic "LLMC"
+//!   4  2  container version (1)
+//!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
+//!   7  1  flags (bits 0-3 must be understood; none defined)
+//!   8  8  original size
+//!  16  8  index offset
+//!  24  8  index size
+//!  32 28  SHA-256 of the original file, first 28 bytes
+//!  60  4  CRC32C of bytes 0..60
+//! frames, one per region, in region order (each a complete LLMF frame)
+//! index
+//!   u32 n_regions, then per region:
+//!     u64 original offset, u64 original size, u64 frame offset, u64 frame size, u8 role
+//!   u32 n_entries, then per entry:
+//!     u32 region, u32 dtype (the source's type id), u16 name length, name bytes
+//!   u32 CRC32C of the index bytes before it
+//! ```
+//! A region with frame size 0 is all zero bytes (alignment padding).
+
+pub mod build;
+pub mod read;
+pub mod write;
+
+use crate::error::{Error, Result};
+
+pub const MAGIC: [u8; 4] = *b"LLMC";
+pub const VERSION: u16 = 1;
+pub const HEADER_SIZE: usize = 64;
+const REGION_ENTRY: usize = 33;
+
+/// Upper bounds on index contents (checked before allocating).
+pub const MAX_REGIONS: usize = 1 << 22;
+pub const MAX_ENTRIES: usize = 1 << 21;
+pub const MAX_NAME: usize = 1 << 12;
+
+/// What the original file was.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Gguf = 1,
+    Safetensors = 2,
+    Opaque = 3,
+}
+
+impl SourceKind {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(SourceKind::Gguf),
+            2 => Some(SourceKind::Safetensors),
+            3 => Some(SourceKind::Opaque),
+            _ => None,
+        }
+    }
+}
+
+/// What a region holds.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Headers, key-values, tensor descriptions: what a parser reads first.
+    Metadata = 0,
+    Tensor = 1,
+    /// Bytes between tensors (alignment).
+    Padding = 2,
+    /// Anything after the last tensor.
+    Trailing = 3,
+}
+
+impl Role {
+    fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Role::Metadata),
+            1 => Some(Role::Tensor),
+            2 => Some(Role::Padding),
+            3 => Some(Role::Trailing),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub orig_offset: u64,
+    pub orig_size: u64,
+    pub frame_offset: u64,
+    pub frame_size: u64,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub region: u32,
+    pub dtype: u32,
+    pub name: String,
+}
+
+fn check(cond: bool) -> Result<()> {
+    if cond {
+        Ok(())
+    } else {
+        Err(Error::Corrupt)
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading a container: validation at open, then random access by byte range or
+//! entry, decoding only the chunks a request touches.
+
+use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, REGION_ENTRY, VERSION};
+use crate::codec::Scratch;
+use crate::error::{Error, Result};
+use crate::format::bytes::ByteReader;
+use crate::format::checksum::crc32c;
+use crate::format::limits::MAX_CONTENT_SIZE;
+use crate::frames;
+use crate::isa;
+use crate::kernels::Kernels;
+use crate::params::DecodeOptions;
+use std::cell::RefCell;
+
+/// The parsed index of a container. It owns no file data: every read takes the
+/// container bytes, so a caller can keep them in an mmap next to the index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub kind: SourceKind,
+    pub original_size: u64,
+    pub sha256_prefix: [u8; 28],
+    pub regions: Vec<Region>,
+    pub entries: Vec<Entry>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<(Scratch, Vec<u8>)> = RefCell::default();
+}
+
+impl Index {
+    /// Validates the header, the index and every region's frame header.
+    pub fn open(data: &[u8]) -> Result<Index> {
+        if data.len() < 4 {
+            return Err(Error::SrcTruncated);
+        }
+        if data[..4] != MAGIC {
+            return Err(Error::BadMagic);
+        }
+        let header = data.get(..HEADER_SIZE).ok_or(Error::SrcTruncated)?;
+        let mut r = ByteReader::new(header);
+        r.take(4)?;
+        let version = r.u16()?;
+        let kind = r.u8()?;
+        let flags = r.u8()?;
+        let original_size = r.u64()?;
+        let index_offset = r.u64()?;
+        let index_size = r.u64()?;
+        let sha256_prefix: [u8; 28] = r.array()?;
+        if crc32c(&header[..60]) != r.u32()? {
+            return Err(Error::ChecksumMismatch);
+        }
+        if version != VERSION || flags & 0x0f != 0 {
+            return Err(Error::VersionUnsupported);
+        }
+        let kind = SourceKind::from_u8(kind).ok_or(Error::Corrupt)?;
+        if original_size > MAX_CONTENT_SIZE {
+            return Err(Error::LimitExceeded);
+        }
+        let end = index_offset.checked_add(index_size).ok_or(Error::Corrupt)?;
+        check(index_offset >= HEADER_SIZE as u64 && index_size >= 12)?;
+        if end > data.len() as u64 {
+            return Err(Error::SrcTruncated);
+        }
+        let index = &data[index_offset as usize..end as usize];
+        let (body, crc) = index.split_at(index.len() - 4);
+        if crc32c(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+            return Err(Error::ChecksumMismatch);
+        }
+        let mut r = ByteReader::new(body);
+        let n = r.u32()? as usize;
+        check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
+        let mut regions = Vec::with_capacity(n);
+        let (mut orig, mut frames_end) = (0u64, HEADER_SIZE as u64);
+        for _ in 0..n {
+            let region = Region {
+                orig_offset: r.u64()?,
+                orig_size: r.u64()?,
+                frame_offset: r.u64()?,
+                frame_size: r.u64()?,
+                role: super::Role::from_u8(r.u8()?).ok_or(Error::Corrupt)?,
+            };
+            // Regions tile the original in order; frames lie in order between the
+            // header and the index.
+            check(region.orig_offset == orig && region.orig_size > 0)?;
+            orig = orig.checked_add(region.orig_size).ok_or(Error::Corrupt)?;
+            if region.frame_size > 0 {
+                let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
+                check(region.frame_offset >= frames_end && frame_end <= index_offset)?;
+                frames_end = frame_end;
+                let frame = &data[region.frame_offset as usize..frame_end as usize];
+                let f = frames::parse(frame)?;
+                check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
+            }
+            regions.push(region);
+        }
+        check(orig == original_size)?;
+        let n = r.u32()? as usize;
+        check(n <= MAX_ENTRIES && n.saturating_mul(10) <= r.remaining())?;
+        let mut entries = Vec::with_capacity(n);
+        for _ in 0..n {
+            let region = r.u32()?;
+            let dtype = r.u32()?;
+            let len = usize::from(r.u16()?);
+            check(len <= MAX_NAME)?;
+            let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
+            check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
+            entries.push(Entry { region, dtype, name });
+        }
+        check(r.remaining() == 0)?;
+        Ok(Index { kind, original_size, sha256_prefix, regions, entries })
+    }
+
+    /// Bytes of leading metadata regions (what a format parser reads first).
+    pub fn metadata_size(&self) -> u64 {
+        self.regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
+    }
+
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.name == name)
+    }
+
+    /// Original offset and size of entry `i`.
+    pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
+        let r = &self.regions[self.entries.get(i)?.region as usize];
+        Some((r.orig_offset, r.orig_size))
+    }
+
+    /// Reads `dst.len()` bytes of the original file at `offset`, decoding only
+    /// the chunks that overlap the range. Thread-safe (per-thread scratch).
+    pub fn read_range(&self, data: &[u8], offset: u64, dst: &mut [u8], opts: &DecodeOptions) -> Result<()> {
+        let end = offset.checked_add(dst.len() as u64).ok_or(Error::InvalidArgument)?;
+        if end > self.original_size {
+            return Err(Error::InvalidArgument);
+        }
+        if dst.is_empty() {
+            return Ok(());
+        }
+        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let first = self.regions.partition_point(|r| r.orig_offset + r.orig_size <= offset);
+        SCRATCH.with(|s| {
+            let (scratch, tmp) = &mut *s.borrow_mut();
+            for region in self.regions[first..].iter().take_while(|r| r.orig_offset < end) {
+                let lo = offset.max(region.orig_offset);
+                let hi = end.min(region.orig_offset + region.orig_size);
+                let out = &mut dst[(lo - offset) as usize..(hi - offset) as usize];
+                let (rel_lo, rel_hi) = (lo - region.orig_offset, hi - region.orig_offset);
+                if region.frame_size == 0 {
+                    out.fill(0);
+                    continue;
+                }
+                let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
+                let f = frames::parse(frame)?;
+                for c in &f.chunks {
+                    let (c_lo, c_hi) = (c.content_offset, c.content_offset + c.content_len as u64);
+                    if c_hi <= rel_lo || c_lo >= rel_hi {
+                        continue;
+                    }
+                    let (a, b) = (rel_lo.max(c_lo), rel_hi.min(c_hi));
+                    let target = &mut out[(a - rel_lo) as usize..(b - rel_lo) as usize];
+                    if a == c_lo && b == c_hi {
+                        frames::decode_chunk(&f, c, target, kernels, scratch, opts.verify_checksums)?;
+                    } else {
+                        tmp.resize(c.content_len, 0);
+                        frames::decode_chunk(&f, c, tmp, kernels, scratch, opts.verify_checksums)?;
+                        target.copy_from_slice(&tmp[(a - c_lo) as usize..(b - c_lo) as usize]);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Rebuilds the whole original file into `dst` (at least `original_size`).
+    pub fn decompress_all(&self, data: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<()> {
+        let size = usize::try_from(self.original_size).map_err(|_| Error::SizeOverflow)?;
+        let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
+        let mut jobs: Vec<(usize, &mut [u8])> = Vec::with_capacity(self.regions.len());
+        let mut rest: &mut [u8] = dst;
+        for (i, r) in self.regions.iter().enumerate() {
+            let (head, tail) = rest.split_at_mut(r.orig_size as usize);
+            jobs.push((i, head));
+            rest = tail;
+        }
+        let decode = |i: usize, out: &mut [u8]| -> Result<()> {
+            let r = &self.regions[i];
+            if r.frame_size == 0 {
+                out.fill(0);
+                return Ok(());
+            }
+            let frame = &data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
+            let f = frames::parse(frame)?;
+            frames::decode_frame(&f, out, &DecodeOptions { n_threads: 1, ..*opts }).map(|_| ())
+        };
+        let threads = opts.n_threads.max(1) as usize;
+        if threads == 1 {
+            return jobs.into_iter().try_for_each(|(i, out)| decode(i, out));
+        }
+        // Largest regions first, handed out to workers as they free up.
+        jobs.sort_by_key(|(i, _)| std::cmp::Reverse(self.regions[*i].orig_size));
+        let queue = std::sync::Mutex::new(jobs);
+        let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((i, out)) = job else { break };
+                    if let Err(e) = decode(i, out) {
+                        let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
+                        if slot.is_none_or(|(j, _)| i < j) {
+                            *slot = Some((i, e));
+                        }
+                    }
+                });
+            }
+        });
+        match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+}

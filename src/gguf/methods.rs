@@ -1,0 +1,64 @@
+//! Which codec each ggml tensor type gets: field splits follow llama.cpp's block
+//! structs (fp16 scales split into low and high bytes — the high bytes carry the
+//! exponent and are low-entropy), so rANS sees one distribution per stream.
+
+use crate::codec::fields::Layout;
+use crate::codec::Method;
+
+/// zstd level for tensor types no model covers (fast: tensors are large).
+pub const TENSOR_ZSTD_LEVEL: i32 = 3;
+
+fn runs(block: u16, streams: &[&[(u16, u16)]]) -> Method {
+    Method::Fields(Layout::from_runs(block, streams))
+}
+
+/// Candidate methods for a tensor of ggml type `t` (the first is tried first;
+/// the smallest result wins).
+pub fn for_type(t: u32) -> Vec<Method> {
+    let zstd = Method::Zstd { level: TENSOR_ZSTD_LEVEL };
+    match t {
+        // F32: byte planes (sign/exponent bytes are skewed) or zstd, whichever is smaller.
+        0 => vec![Method::Fields(Layout::planes(4)), zstd],
+        1 => vec![Method::Fields(Layout::planes(2))],
+        // Q4_0 {d; qs[16]}
+        2 => vec![runs(18, &[&[(0, 1)], &[(1, 1)], &[(2, 16)]])],
+        // Q4_1 {d; m; qs[16]}
+        3 => vec![runs(20, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 16)]])],
+        // Q5_0 {d; qh[4]; qs[16]}
+        6 => vec![runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]])],
+        // Q5_1 {d; m; qh[4]; qs[16]}
+        7 => vec![runs(24, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]])],
+        // Q8_0 {d; qs[32]}
+        8 => vec![runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]])],
+        // Q8_1 {d; s; qs[32]}
+        9 => vec![runs(36, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 32)]])],
+        // Q2_K {scales[16]; qs[64]; d; dmin}
+        10 => vec![runs(84, &[&[(0, 16)], &[(16, 64)], &[(80, 1)], &[(81, 1)], &[(82, 1)], &[(83, 1)]])],
+        // Q3_K {hmask[32]; qs[64]; scales[12]; d}
+        11 => vec![runs(110, &[&[(0, 32)], &[(32, 64)], &[(96, 12)], &[(108, 1)], &[(109, 1)]])],
+        // Q4_K {d; dmin; scales[12]; qs[128]}: header bytes by position, then the quants.
+        12 => vec![q4k_fields()],
+        // Q5_K {d; dmin; scales[12]; qh[32]; qs[128]}
+        13 => vec![runs(176, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 12)], &[(16, 32)], &[(48, 128)]])],
+        // Q6_K {ql[128]; qh[64]; scales[16]; d}
+        14 => vec![runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]])],
+        // Q8_K {f32 d; qs[256]; bsums[16] i16}
+        15 => vec![runs(292, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 256)], &[(260, 32)]])],
+        // I8, I16, I32, I64, F64: byte planes.
+        24 => vec![Method::Fields(Layout::planes(1)), zstd],
+        25 => vec![Method::Fields(Layout::planes(2)), zstd],
+        26 => vec![Method::Fields(Layout::planes(4)), zstd],
+        27 | 28 => vec![Method::Fields(Layout::planes(8)), zstd],
+        30 => vec![Method::Bf16],
+        // IQ*, TQ*, MXFP4 and anything newer: zstd.
+        _ => vec![zstd],
+    }
+}
+
+/// Q4_K as a plain field split (each header byte position its own stream).
+pub fn q4k_fields() -> Method {
+    let mut streams: Vec<Vec<(u16, u16)>> = (0..16).map(|i| vec![(i, 1)]).collect();
+    streams.push(vec![(16, 128)]);
+    let refs: Vec<&[(u16, u16)]> = streams.iter().map(Vec::as_slice).collect();
+    Method::Fields(Layout::from_runs(144, &refs))
+}
