@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-const FFI_SOURCES: [&str; 4] = ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/boundary.rs"];
+const FFI_SOURCES: [&str; 5] = ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/gguf.rs", "src/ffi/boundary.rs"];
 
 fn version_block() -> String {
     let major = env!("CARGO_PKG_VERSION_MAJOR");

@@ -40,6 +40,16 @@
 #define LLMC_FLAG_CONTENT_CHECKSUM 1
 
 /*
+ Skip per-chunk checksum verification on reads.
+ */
+#define LLMC_OPEN_NO_VERIFY (1 << 0)
+
+/*
+ Read the file into memory instead of mapping it.
+ */
+#define LLMC_OPEN_NO_MMAP (1 << 1)
+
+/*
  Status codes. The numbers are stable and never reused.
  */
 enum llmc_status_code
@@ -134,6 +144,11 @@ typedef uint32_t llmc_codec;
 typedef struct llmc_dctx llmc_dctx;
 
 /*
+ An open container. Immutable after open; safe to read from many threads.
+ */
+typedef struct llmc_gguf llmc_gguf;
+
+/*
  An instruction-set selector: one of `llmc_isa_code`.
  */
 typedef uint32_t llmc_isa;
@@ -202,6 +217,36 @@ typedef struct llmc_frame_info {
    */
   uint64_t frame_size;
 } llmc_frame_info;
+
+/*
+ What `llmc_gguf_tensor_info` reports.
+ */
+typedef struct llmc_tensor_info {
+  /*
+   Set to `sizeof(llmc_tensor_info)` before calling.
+   */
+  uint32_t struct_size;
+  /*
+   As stored in the GGUF tensor info.
+   */
+  uint32_t ggml_type;
+  /*
+   NUL-terminated, owned by the handle, valid until `llmc_gguf_close`.
+   */
+  const char *name;
+  /*
+   Absolute offset in the original GGUF file.
+   */
+  uint64_t orig_offset;
+  /*
+   Bytes.
+   */
+  uint64_t size;
+  /*
+   The codec of the tensor's frame (one of `llmc_codec`).
+   */
+  uint32_t codec;
+} llmc_tensor_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -358,6 +403,125 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
                                  void *dst,
                                  size_t dst_capacity,
                                  size_t *dst_written);
+
+/*
+ Compresses a GGUF file into a container (written to a temporary name, then
+ renamed). `params` may be NULL; `params->level` is the zstd level of the
+ metadata (0 = 19); `params->n_threads` codes regions in parallel.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_compress_file(const char *gguf_path,
+                                    const char *llmc_path,
+                                    const struct llmc_params *params);
+
+/*
+ Rebuilds the original GGUF from a container, byte for byte (verified against
+ the stored SHA-256), written to a temporary name and renamed.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
+
+/*
+ Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
+ its header, index and every frame header.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_open_file(const char *file,
+                                uint32_t flags,
+                                struct llmc_gguf **out);
+
+/*
+ Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
+ alive and unmodified until `llmc_gguf_close`.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_open_buffer(const void *data,
+                                  size_t size,
+                                  uint32_t flags,
+                                  struct llmc_gguf **out);
+
+/*
+ Closes a handle; NULL is ignored. No other call may be using it.
+ */
+void llmc_gguf_close(struct llmc_gguf *g);
+
+/*
+ Size of the original file in bytes (0 for NULL).
+ */
+uint64_t llmc_gguf_original_size(const struct llmc_gguf *g);
+
+/*
+ Bytes of the original file before the tensor data: header, key-values, tensor
+ infos and padding — what a GGUF parser reads first.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const struct llmc_gguf *g, uint64_t *size);
+
+/*
+ Copies the original metadata bytes (see `llmc_gguf_metadata_size`) into `dst`,
+ ready for `gguf_init_from_buffer`-style parsers.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_metadata(const struct llmc_gguf *g,
+                                    void *dst,
+                                    size_t dst_capacity);
+
+/*
+ Number of tensors.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const struct llmc_gguf *g, uint64_t *n);
+
+/*
+ Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND` if none.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_find_tensor(const struct llmc_gguf *g,
+                                  const char *name,
+                                  uint64_t *index);
+
+/*
+ Describes tensor `index` (`LLMC_STATUS_NOT_FOUND` past the last one).
+ `info->struct_size` must be at least `sizeof(llmc_tensor_info)`.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_tensor_info(const struct llmc_gguf *g,
+                                  uint64_t index,
+                                  struct llmc_tensor_info *info);
+
+/*
+ Decodes tensor `index` into `dst` (`dst_capacity` at least its size). Only the
+ tensor's own chunks are decoded and verified.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_tensor(const struct llmc_gguf *g,
+                                  uint64_t index,
+                                  void *dst,
+                                  size_t dst_capacity);
+
+/*
+ Reads `size` bytes of the original file at `offset` into `dst` (random access in
+ the original file's byte space, decoding only the chunks involved).
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_range(const struct llmc_gguf *g,
+                                 uint64_t offset,
+                                 void *dst,
+                                 size_t size);
+
+/*
+ Uncompressed chunk size of the tensor frames: split parallel work on these edges.
+ */
+uint64_t llmc_gguf_chunk_size(const struct llmc_gguf *g);
+
+/*
+ Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
+ g)` to a callback-based GGUF loader. Returns the bytes read (`len`), or 0 on
+ error, whose status is kept in `llmc_gguf_last_status(g)` (first error wins).
+ */
+size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
+
+/*
+ The first error a `llmc_gguf_reader_callback` call hit on this handle (0 if none).
+ */
+llmc_status llmc_gguf_last_status(const struct llmc_gguf *g);
 
 #ifdef __cplusplus
 }  // extern "C"

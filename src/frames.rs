@@ -107,6 +107,11 @@ pub fn frame_info(src: &[u8]) -> Result<FrameInfo> {
 }
 
 /// Decodes chunk `c` of frame `f` into `out` (exactly its content length).
+///
+/// The payload's CRC is checked after decoding, while the payload is still in
+/// cache: every decoder is safe on corrupt input, and checking first would cost a
+/// separate pass over cold memory. A corrupt payload reports `ChecksumMismatch`
+/// whether or not its decoder noticed, and no output counts until it passes.
 pub fn decode_chunk(
     f: &Frame<'_>,
     c: &frame::ChunkRef<'_>,
@@ -115,10 +120,11 @@ pub fn decode_chunk(
     scratch: &mut Scratch,
     verify: bool,
 ) -> Result<()> {
+    let decoded = codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch);
     if verify {
         c.verify()?;
     }
-    codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch)
+    decoded
 }
 
 /// Decodes a parsed frame into `dst` (at least its content size); returns the

@@ -16,6 +16,8 @@ pub mod error;
 pub mod ffi;
 pub mod format;
 pub mod frames;
+pub mod gguf;
+pub mod io;
 pub mod isa;
 pub mod kernels;
 pub mod params;

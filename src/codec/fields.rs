@@ -223,10 +223,11 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut 
 }
 
 /// Whether stream `s` can be decoded straight into the blocks: one run whose
-/// width is a power of two of at least 32 (the SIMD kernels' store width).
+/// width is a power of two of at least 16 (the SIMD kernels store 32 symbols as
+/// one or two row pieces).
 fn direct(runs: &[Range]) -> Option<(u32, usize)> {
     match runs {
-        [r] if r.len >= 32 && r.len.is_power_of_two() => Some((r.len.trailing_zeros(), usize::from(r.start))),
+        [r] if r.len >= 16 && r.len.is_power_of_two() => Some((r.len.trailing_zeros(), usize::from(r.start))),
         _ => None,
     }
 }

@@ -122,8 +122,8 @@ impl<'a> Dest<'a> {
 }
 
 /// Decoder position inside one byte stream; kernels advance it by whole steps.
-/// The SIMD kernels write 32 symbols at a time, which lie in one row because
-/// rows are at least 32 wide.
+/// The SIMD kernels write 32 symbols at a time: one row piece when rows are at
+/// least 32 wide, two 16-byte pieces when rows are 16 wide.
 pub struct ByteStream<'a> {
     pub lanes: usize,
     pub states: [u32; MAX_LANES],
@@ -173,6 +173,12 @@ fn finish(t: &DecodeTable, s: &mut ByteStream<'_>) -> Result<()> {
     Ok(())
 }
 
+impl Dest<'_> {
+    fn is_contiguous(&self) -> bool {
+        self.row_log2 == usize::BITS - 1 && self.offset == 0
+    }
+}
+
 /// Writes `f(i)` for every symbol of a stream without rANS.
 fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
     for i in 0..n {
@@ -183,7 +189,7 @@ fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
 
 /// Decodes a stream payload (exactly `payload`) of `n` symbols into `dest`.
 /// The caller guarantees that every position `dest.at(i)`, `i < n`, is inside
-/// `dest.out` and, unless the stream is contiguous, rows are at least 32 wide.
+/// `dest.out` and, unless the stream is contiguous, rows are at least 16 wide.
 pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t: &mut ByteTables) -> Result<()> {
     debug_assert!(n == 0 || dest.at(n - 1) < dest.out.len());
     let mut r = ByteReader::new(payload);
@@ -193,7 +199,11 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
             if body.len() != n {
                 return Err(Error::Corrupt);
             }
-            fill(&mut dest, n, |i| body[i]);
+            if dest.is_contiguous() {
+                dest.out[..n].copy_from_slice(body);
+            } else {
+                fill(&mut dest, n, |i| body[i]);
+            }
             Ok(())
         }
         STREAM_CONST => {
@@ -201,7 +211,11 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
             if r.remaining() != 0 {
                 return Err(Error::Corrupt);
             }
-            fill(&mut dest, n, |_| v);
+            if dest.is_contiguous() {
+                dest.out[..n].fill(v);
+            } else {
+                fill(&mut dest, n, |_| v);
+            }
             Ok(())
         }
         STREAM_RANS => {

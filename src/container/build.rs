@@ -56,6 +56,12 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
         let bytes = &file[s.offset as usize..(s.offset + s.size) as usize];
         let frame = if s.role == Role::Padding && bytes.iter().all(|&b| b == 0) {
             Ok(Vec::new())
+        } else if s.role == Role::Metadata {
+            // Parsers read metadata whole, and one zstd window over all of it
+            // compresses and decodes better than 1 MiB pieces.
+            let chunk = (s.size.max(1) as u32).next_multiple_of(crate::format::limits::MIN_CHUNK_SIZE);
+            let whole = CompressParams { chunk_size: chunk.min(crate::format::limits::MAX_CHUNK_SIZE), ..inner };
+            smallest(&s.methods, bytes, &whole)
         } else {
             smallest(&s.methods, bytes, &inner)
         };

@@ -22,6 +22,8 @@ pub struct Index {
     pub sha256_prefix: [u8; 28],
     pub regions: Vec<Region>,
     pub entries: Vec<Entry>,
+    /// The largest chunk size of any frame (parallel work splits on chunk edges).
+    pub chunk_size: u64,
 }
 
 thread_local! {
@@ -71,7 +73,7 @@ impl Index {
         let n = r.u32()? as usize;
         check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
         let mut regions = Vec::with_capacity(n);
-        let (mut orig, mut frames_end) = (0u64, HEADER_SIZE as u64);
+        let (mut orig, mut frames_end, mut chunk_size) = (0u64, HEADER_SIZE as u64, 0u64);
         for _ in 0..n {
             let region = Region {
                 orig_offset: r.u64()?,
@@ -91,6 +93,7 @@ impl Index {
                 let frame = &data[region.frame_offset as usize..frame_end as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
+                chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
             }
             regions.push(region);
         }
@@ -108,7 +111,7 @@ impl Index {
             entries.push(Entry { region, dtype, name });
         }
         check(r.remaining() == 0)?;
-        Ok(Index { kind, original_size, sha256_prefix, regions, entries })
+        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
     }
 
     /// Bytes of leading metadata regions (what a format parser reads first).

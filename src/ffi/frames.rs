@@ -28,7 +28,7 @@ pub unsafe extern "C" fn llmc_params_init(p: *mut llmc_params) {
 /// Reads C parameters (NULL = defaults). A struct smaller than version 1 of
 /// `llmc_params` is rejected; a larger one (from a newer header) is read up to
 /// the fields this library knows.
-unsafe fn read_params(p: *const llmc_params) -> Result<CompressParams> {
+pub(crate) unsafe fn read_params(p: *const llmc_params) -> Result<CompressParams> {
     if p.is_null() {
         return Ok(CompressParams::default());
     }

@@ -6,5 +6,6 @@
 
 pub mod boundary;
 pub mod frames;
+pub mod gguf;
 pub mod info;
 pub mod types;

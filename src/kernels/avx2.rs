@@ -244,9 +244,18 @@ unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
             }
             let bytes = _mm256_packus_epi16(_mm256_packus_epi32(syms[0], syms[1]), _mm256_packus_epi32(syms[2], syms[3]));
             let bytes = _mm256_permutevar8x32_epi32(bytes, order);
-            // SAFETY: 32 symbols of a full step; rows are >= 32 wide, so they are 32
-            // consecutive bytes of `dest`, which the caller sized for all n symbols.
-            unsafe { _mm256_storeu_si256(out.add(at(step * lanes + 32 * g)).cast(), bytes) };
+            let i = step * lanes + 32 * g;
+            if row_log2 >= 5 {
+                // SAFETY: 32 symbols of a full step in one row: 32 consecutive bytes of
+                // `dest`, which the caller sized for all n symbols.
+                unsafe { _mm256_storeu_si256(out.add(at(i)).cast(), bytes) };
+            } else {
+                // SAFETY: 16-wide rows: two rows of 16 consecutive bytes, as above.
+                unsafe {
+                    _mm_storeu_si128(out.add(at(i)).cast(), _mm256_castsi256_si128(bytes));
+                    _mm_storeu_si128(out.add(at(i + 16)).cast(), _mm256_extracti128_si256::<1>(bytes));
+                }
+            }
         }
         step += 1;
     }

@@ -227,9 +227,19 @@ unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
                 (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
             }
             let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
-            // SAFETY: 32 symbols of a full step; rows are >= 32 wide, so they are 32
-            // consecutive bytes of `dest`, which the caller sized for all n symbols.
-            unsafe { _mm256_storeu_si256(out.add(at(step * lanes + 32 * p)).cast(), _mm512_castsi512_si256(syms)) };
+            let i = step * lanes + 32 * p;
+            let lo = _mm512_castsi512_si256(syms);
+            if row_log2 >= 5 {
+                // SAFETY: 32 symbols of a full step in one row: 32 consecutive bytes of
+                // `dest`, which the caller sized for all n symbols.
+                unsafe { _mm256_storeu_si256(out.add(at(i)).cast(), lo) };
+            } else {
+                // SAFETY: 16-wide rows: two rows of 16 consecutive bytes, as above.
+                unsafe {
+                    _mm_storeu_si128(out.add(at(i)).cast(), _mm256_castsi256_si128(lo));
+                    _mm_storeu_si128(out.add(at(i + 16)).cast(), _mm256_extracti128_si256::<1>(lo));
+                }
+            }
         }
         step += 1;
     }
