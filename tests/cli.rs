@@ -19,7 +19,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
 fn compress_info_decompress_roundtrip() {
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.3.intermediate.bf16");
     let (frame, back) = (tmp("a.llmc"), tmp("a.bf16"));
-    let (ok, _, err) = llmc(&["compress", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(err.contains("ratio"), "{err}");
     let (ok, out, _) = llmc(&["info", frame.to_str().unwrap()]);
@@ -35,7 +35,7 @@ fn compress_info_decompress_roundtrip() {
 fn corrupt_input_gives_a_clear_error_and_no_output() {
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
     let frame = tmp("c.llmc");
-    assert!(llmc(&["compress", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]).0);
+    assert!(llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]).0);
     let mut bytes = std::fs::read(&frame).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 4;
@@ -45,7 +45,7 @@ fn corrupt_input_gives_a_clear_error_and_no_output() {
     assert!(!ok);
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(!out.exists(), "no output file is left behind on failure");
-    let (ok, _, err) = llmc(&["compress", "/nonexistent/x.bf16", "-o", out.to_str().unwrap()]);
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", "/nonexistent/x.bf16", "-o", out.to_str().unwrap()]);
     assert!(!ok && err.contains("cannot read"), "{err}");
 }
 

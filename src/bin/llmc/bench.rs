@@ -3,13 +3,47 @@
 
 use crate::stats;
 use llmc::codec::Method;
+use llmc::container::read::Index;
 use llmc::{CompressParams, DecodeOptions, Isa};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// What `bench` measures: frames of one codec, or whole-file containers.
+#[derive(Clone)]
+pub enum Target {
+    Frame(Method),
+    Gguf,
+}
+
+impl Target {
+    fn name(&self) -> &'static str {
+        match self {
+            Target::Frame(m) => m.codec().name(),
+            Target::Gguf => "gguf",
+        }
+    }
+
+    fn compress_to(&self, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> llmc::Result<()> {
+        match self {
+            Target::Frame(m) => llmc::frames::compress_to(m, src, params, out),
+            Target::Gguf => {
+                *out = llmc::gguf::compress(src, params, None)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn decode(&self, src: &[u8], index: Option<&Index>, out: &mut [u8], opts: &DecodeOptions) -> llmc::Result<usize> {
+        match index {
+            None => llmc::decompress_into(src, out, opts),
+            Some(index) => index.decompress_all(src, out, opts).map(|()| index.original_size as usize),
+        }
+    }
+}
+
 pub struct BenchConfig {
-    pub method: Method,
+    pub target: Target,
     pub isas: Vec<Isa>,
     pub json: bool,
     pub min_time: Duration,
@@ -46,14 +80,19 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
     for path in files {
         let src = crate::files::read(path)?;
         let params = CompressParams { n_threads: cfg.threads, ..Default::default() };
-        let frame = llmc::frames::compress(&cfg.method, &src, &params).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut frame = Vec::new();
+        cfg.target.compress_to(&src, &params, &mut frame).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut scratch = Vec::new();
         let enc = best_time(cfg.min_time, || {
-            llmc::frames::compress_to(&cfg.method, black_box(&src), &params, &mut scratch).expect("compressed once already");
+            cfg.target.compress_to(black_box(&src), &params, &mut scratch).expect("compressed once already");
             black_box(&scratch);
         });
-        let bound = match cfg.method {
-            Method::Bf16 => stats::bf16_bound_ratio(&src),
+        let index = match cfg.target {
+            Target::Gguf => Some(Index::open(&frame).map_err(|e| format!("{}: {e}", path.display()))?),
+            Target::Frame(_) => None,
+        };
+        let bound = match cfg.target {
+            Target::Frame(Method::Bf16) => stats::bf16_bound_ratio(&src),
             _ => f64::NAN,
         };
         let sha = stats::sha256_16(&frame);
@@ -61,11 +100,11 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
         let mut copy = vec![0u8; src.len()];
         for &isa in &cfg.isas {
             let opts = DecodeOptions { isa: Some(isa), n_threads: cfg.threads, ..Default::default() };
-            let n = llmc::decompress_into(&frame, &mut out, &opts).map_err(|e| format!("{}: {isa:?}: {e}", path.display()))?;
+            let n = cfg.target.decode(&frame, index.as_ref(), &mut out, &opts).map_err(|e| format!("{}: {isa:?}: {e}", path.display()))?;
             let roundtrip = n == src.len() && out == src;
             all_ok &= roundtrip;
             let dec = best_time(cfg.min_time, || {
-                black_box(llmc::decompress_into(black_box(&frame), &mut out, &opts).expect("decoded once already"));
+                black_box(cfg.target.decode(black_box(&frame), index.as_ref(), &mut out, &opts).expect("decoded once already"));
             });
             let mcp = best_time(cfg.min_time, || {
                 copy.copy_from_slice(black_box(&src));
@@ -73,7 +112,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             });
             let row = Row {
                 file: display_name(path),
-                codec: cfg.method.codec().name(),
+                codec: cfg.target.name(),
                 isa: isa.name(),
                 input_bytes: src.len(),
                 compressed_bytes: frame.len(),

@@ -1,30 +1,45 @@
-//! File helpers: whole-file reads and crash-safe writes.
+//! File helpers for the CLI: whole-file reads with readable errors, detection of
+//! what a file is, and default output names.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory that is
-/// synced and then renamed, so an interrupted write never leaves a partial file
-/// under the final name.
-pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
-    let tmp = temp_name(path);
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
+    llmc::io::write_atomic(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn temp_name(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.llmc-tmp-{}", std::process::id()))
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Gguf,
+    Frame,
+    Container,
+    Other,
+}
+
+pub fn kind(bytes: &[u8]) -> Kind {
+    match bytes.get(..4) {
+        Some(b"GGUF") => Kind::Gguf,
+        Some(b"LLMF") => Kind::Frame,
+        Some(b"LLMC") => Kind::Container,
+        _ => Kind::Other,
+    }
+}
+
+/// `model.gguf` -> `model.gguf.llmc`.
+pub fn compressed_name(input: &Path) -> PathBuf {
+    let mut s = input.as_os_str().to_owned();
+    s.push(".llmc");
+    PathBuf::from(s)
+}
+
+/// `model.gguf.llmc` -> `model.gguf`; anything else needs an explicit `-o`.
+pub fn decompressed_name(input: &Path) -> Result<PathBuf, String> {
+    match input.to_str().and_then(|s| s.strip_suffix(".llmc")) {
+        Some(stem) if !stem.is_empty() => Ok(PathBuf::from(stem)),
+        _ => Err(format!("{}: name does not end in .llmc; pass -o OUTPUT", input.display())),
+    }
 }

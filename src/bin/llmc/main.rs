@@ -1,7 +1,10 @@
 //! `llmc`: the command-line tool.
 
 mod bench;
+mod commands;
+mod fetch;
 mod files;
+mod progress;
 mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -18,17 +21,22 @@ struct Cli {
     cmd: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum CodecArg {
+    /// Detect from the input (GGUF files become containers).
+    Auto,
     Bf16,
     Stored,
+    /// Whole GGUF files (bench only; compress detects them).
+    Gguf,
 }
 
 impl CodecArg {
-    fn method(self) -> Method {
+    fn method(self) -> Option<Method> {
         match self {
-            CodecArg::Bf16 => Method::Bf16,
-            CodecArg::Stored => Method::Stored,
+            CodecArg::Bf16 => Some(Method::Bf16),
+            CodecArg::Stored => Some(Method::Stored),
+            CodecArg::Auto | CodecArg::Gguf => None,
         }
     }
 }
@@ -44,37 +52,47 @@ enum IsaArg {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compress a file into an llmc frame.
+    /// Compress a GGUF file into a container, or a raw tensor into a frame.
     Compress {
         input: PathBuf,
+        /// Output (default: INPUT.llmc).
         #[arg(short, long)]
-        output: PathBuf,
-        #[arg(long, value_enum, default_value = "bf16")]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "auto")]
         codec: CodecArg,
         /// Worker threads (default: all cores). Output is identical for any count.
         #[arg(short = 'T', long)]
         threads: Option<u32>,
+        /// zstd level of GGUF metadata (default 19).
+        #[arg(long, default_value_t = 0)]
+        level: i32,
         /// Uncompressed bytes per chunk (default 1 MiB).
         #[arg(long, default_value_t = 0)]
         chunk_size: u32,
-        /// Also store an XXH3-64 of the whole content.
+        /// Also store a CRC32C of the whole content (frames).
         #[arg(long)]
         content_checksum: bool,
     },
-    /// Decompress an llmc frame.
+    /// Decompress a frame or rebuild the original file from a container.
     Decompress {
         input: PathBuf,
+        /// Output (default: INPUT without .llmc).
         #[arg(short, long)]
-        output: PathBuf,
+        output: Option<PathBuf>,
         #[arg(short = 'T', long)]
         threads: Option<u32>,
         #[arg(long, value_enum, default_value = "auto")]
         isa: IsaArg,
+        /// Also check the rebuilt file against the container's SHA-256.
+        #[arg(long)]
+        verify: bool,
     },
-    /// Describe a frame.
+    /// Describe a frame or a container (tensors, types, per-type ratios).
     Info { file: PathBuf },
     /// Show the instruction sets this CPU supports and the one in use.
     Isa,
+    /// Download the whole Gemma 3 270M GGUF used by the bench and the gate (cached).
+    Fetch,
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
         #[arg(long, value_enum, default_value = "bf16")]
@@ -128,72 +146,52 @@ fn warn_env_isa() {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { input, output, codec, threads, chunk_size, content_checksum } => {
-            let src = files::read(&input)?;
+        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum } => {
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
+                level,
                 flags: if content_checksum { llmc::params::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 },
                 ..Default::default()
             };
-            let t = std::time::Instant::now();
-            let frame = llmc::frames::compress(&codec.method(), &src, &params).map_err(|e| format!("{}: {e}", input.display()))?;
-            files::write_atomic(&output, &frame)?;
-            eprintln!(
-                "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s",
-                input.display(),
-                output.display(),
-                src.len(),
-                frame.len(),
-                src.len() as f64 / frame.len().max(1) as f64,
-                t.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
+            let output = output.unwrap_or_else(|| files::compressed_name(&input));
+            commands::compress(&input, &output, codec.method(), &params)?;
         }
-        Command::Decompress { input, output, threads, isa } => {
-            let src = files::read(&input)?;
+        Command::Decompress { input, output, threads, isa, verify } => {
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
                 other => Some(isa_list(other)?[0]),
             };
             let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), ..Default::default() };
-            let data = llmc::decompress(&src, &opts).map_err(|e| format!("{}: {e}", input.display()))?;
-            files::write_atomic(&output, &data)?;
-            eprintln!("{} -> {}: {} bytes", input.display(), output.display(), data.len());
-            Ok(ExitCode::SUCCESS)
+            let output = match output {
+                Some(o) => o,
+                None => files::decompressed_name(&input)?,
+            };
+            commands::decompress(&input, &output, &opts, verify)?;
         }
         Command::Info { file } => {
-            let src = files::read(&file)?;
-            let f = llmc::frames::parse(&src).map_err(|e| format!("{}: {e}", file.display()))?;
-            println!("frame:         {}", file.display());
-            println!("codec:         {}", f.header.codec.name());
-            println!("content size:  {} bytes", f.header.content_size);
-            println!("frame size:    {} bytes", f.frame_size);
-            println!("ratio:         {:.4}", f.header.content_size as f64 / f.frame_size.max(1) as f64);
-            println!("chunks:        {} x {} bytes", f.header.n_chunks, f.header.chunk_size);
-            println!("content check: {}", if f.content_checksum.is_some() { "xxh3-64" } else { "none" });
-            let bad = f.chunks.iter().filter(|c| c.verify().is_err()).count();
-            println!("chunk checks:  {}", if bad == 0 { "all ok".to_string() } else { format!("{bad} FAILED") });
-            Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            if !commands::info(&file)? {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Isa => {
             println!("supported: {}", supported_names());
             println!("best: {}", llmc::isa::cpu_best().name());
             println!("active: {}", llmc::isa::active().name());
-            Ok(ExitCode::SUCCESS)
         }
+        Command::Fetch => println!("{}", fetch::ensure_gemma()?.display()),
         Command::Bench { codec, isa, json, min_time, threads, files } => {
-            let cfg = bench::BenchConfig {
-                method: codec.method(),
-                isas: isa_list(isa)?,
-                json,
-                min_time: Duration::from_secs_f64(min_time.max(0.0)),
-                threads,
+            let target = match codec {
+                CodecArg::Gguf => bench::Target::Gguf,
+                other => bench::Target::Frame(other.method().unwrap_or(Method::Bf16)),
             };
-            let ok = bench::run(&files, &cfg)?;
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            let cfg = bench::BenchConfig { target, isas: isa_list(isa)?, json, min_time: Duration::from_secs_f64(min_time.max(0.0)), threads };
+            if !bench::run(&files, &cfg)? {
+                return Ok(ExitCode::FAILURE);
+            }
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
