@@ -25,7 +25,7 @@ fn main() {
     let data = std::fs::read(&a[1]).unwrap();
     let (off, size): (usize, usize) = (a[2].parse().unwrap(), a[3].parse().unwrap());
     let src = &data[off..off + size];
-    let m = Method::Fields(layout(&a[4]));
+    let m = if a[4] == "q4kc" { Method::Q4k } else { Method::Fields(layout(&a[4])) };
     let frame = llmc::frames::compress(&m, src, &Default::default()).unwrap();
     print!("{} {} bytes ratio {:.4}", a[4], size, size as f64 / frame.len() as f64);
     let mut out = vec![0u8; size];

@@ -2,6 +2,7 @@
 
 pub mod bf16;
 pub mod fields;
+pub mod q4k;
 pub mod stream;
 pub mod zstd;
 
@@ -24,6 +25,7 @@ pub enum Method {
     Stored,
     Zstd { level: i32 },
     Fields(fields::Layout),
+    Q4k,
 }
 
 impl Method {
@@ -33,6 +35,7 @@ impl Method {
             Method::Stored => CodecId::Stored,
             Method::Zstd { .. } => CodecId::Zstd,
             Method::Fields(_) => CodecId::Fields,
+            Method::Q4k => CodecId::Q4k,
         }
     }
 
@@ -61,6 +64,7 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut 
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
         Method::Fields(layout) => fields::encode_chunk(chunk, layout, kernels, out)?,
+        Method::Q4k => q4k::encode_chunk(chunk, kernels, out),
     }
     Ok(())
 }
@@ -84,7 +88,10 @@ pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Ke
             let tables = scratch.bytes.get_or_insert_with(stream::ByteTables::new_boxed);
             fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
         }
-        CodecId::Q4k => Err(Error::CodecUnsupported),
+        CodecId::Q4k => {
+            let tables = scratch.bytes.get_or_insert_with(stream::ByteTables::new_boxed);
+            q4k::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
+        }
     }
 }
 
@@ -92,6 +99,7 @@ pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Ke
 pub fn min_payload(codec: CodecId, content_len: usize) -> usize {
     match codec {
         CodecId::Bf16 => bf16::min_payload(content_len),
+        CodecId::Q4k => q4k::min_payload(content_len),
         CodecId::Stored => content_len,
         // A constant stream codes any number of bytes in a few; zstd reaches
         // ratios near 2^15. Both are bounded by the frame's own limits.

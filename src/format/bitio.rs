@@ -44,50 +44,72 @@ impl BitWriter {
     }
 }
 
+/// LSB-first bit reader over a byte slice, refilling a 64-bit window. Reading past
+/// the end is an error (`Corrupt`), never a panic.
 pub struct BitReader<'a> {
     buf: &'a [u8],
-    bitpos: usize,
+    /// Next byte of `buf` to load into the window.
+    next: usize,
+    window: u64,
+    /// Valid bits in `window` (low bits first).
+    avail: u32,
+    /// Bits consumed so far.
+    consumed: usize,
 }
 
 impl<'a> BitReader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        BitReader { buf, bitpos: 0 }
+        BitReader { buf, next: 0, window: 0, avail: 0, consumed: 0 }
+    }
+
+    fn refill(&mut self) {
+        while self.avail <= 56 && self.next < self.buf.len() {
+            self.window |= u64::from(self.buf[self.next]) << self.avail;
+            self.next += 1;
+            self.avail += 8;
+        }
+    }
+
+    /// Reads `n <= 32` bits.
+    pub fn bits(&mut self, n: u32) -> Result<u32> {
+        debug_assert!(n <= 32);
+        if self.avail < n {
+            self.refill();
+            if self.avail < n {
+                return Err(Error::Corrupt);
+            }
+        }
+        let v = (self.window & ((1u64 << n) - 1)) as u32;
+        self.window = if n == 64 { 0 } else { self.window >> n };
+        self.avail -= n;
+        self.consumed += n as usize;
+        Ok(v)
     }
 
     pub fn bit(&mut self) -> Result<u32> {
-        let byte = *self.buf.get(self.bitpos / 8).ok_or(Error::Corrupt)?;
-        let b = (byte >> (self.bitpos % 8)) & 1;
-        self.bitpos += 1;
-        Ok(u32::from(b))
-    }
-
-    pub fn bits(&mut self, n: u32) -> Result<u32> {
-        let mut v = 0;
-        for i in 0..n {
-            v |= self.bit()? << i;
-        }
-        Ok(v)
+        self.bits(1)
     }
 
     /// Reads an Elias-gamma code; values needing more than `max_bits` bits are corrupt.
     pub fn gamma(&mut self, max_bits: u32) -> Result<u32> {
-        let mut zeros = 0;
-        while self.bit()? == 0 {
-            zeros += 1;
-            if zeros >= max_bits {
-                return Err(Error::Corrupt);
-            }
+        self.refill();
+        // Leading zeros of the code are trailing zeros of the LSB-first window.
+        let zeros = if self.window == 0 { self.avail } else { self.window.trailing_zeros().min(self.avail) };
+        if zeros >= max_bits || zeros >= self.avail {
+            return Err(Error::Corrupt);
         }
-        let mut v = 1u32;
-        for _ in 0..zeros {
-            v = (v << 1) | self.bit()?;
+        self.bits(zeros)?;
+        // The value's bits follow MSB first: a 1 and then `zeros` more bits.
+        let mut v = 0u32;
+        for _ in 0..=zeros {
+            v = (v << 1) | self.bits(1)?;
         }
         Ok(v)
     }
 
     /// Bytes consumed so far (rounded up to whole bytes).
     pub fn bytes_used(&self) -> usize {
-        self.bitpos.div_ceil(8)
+        self.consumed.div_ceil(8)
     }
 }
 

@@ -37,7 +37,7 @@ pub fn for_type(t: u32) -> Vec<Method> {
         // Q3_K {hmask[32]; qs[64]; scales[12]; d}
         11 => vec![runs(110, &[&[(0, 32)], &[(32, 64)], &[(96, 12)], &[(108, 1)], &[(109, 1)]])],
         // Q4_K {d; dmin; scales[12]; qs[128]}: header bytes by position, then the quants.
-        12 => vec![q4k_fields()],
+        12 => vec![Method::Q4k],
         // Q5_K {d; dmin; scales[12]; qh[32]; qs[128]}
         13 => vec![runs(176, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 12)], &[(16, 32)], &[(48, 128)]])],
         // Q6_K {ql[128]; qh[64]; scales[16]; d}

@@ -7,6 +7,7 @@
 //! which also performs the final integrity checks.
 
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
+use crate::codec::q4k::decode::{assemble_scalar, Parts};
 use crate::codec::stream::{ByteStream, ByteTables};
 use crate::isa::Isa;
 use crate::rans::encode::{encode_full_steps, EncodeKernel};
@@ -15,9 +16,15 @@ use crate::rans::encode::{encode_full_steps, EncodeKernel};
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod q4k_avx2;
+#[cfg(target_arch = "x86_64")]
+mod q4k_avx512;
 
 pub type Bf16Kernel = fn(&Bf16Tables, &mut Bf16Stream<'_>);
 pub type BytesKernel = fn(&ByteTables, &mut ByteStream<'_>);
+/// Builds `n` Q4_K blocks into `out` from decoded parts.
+pub type Q4kAssemble = fn(&Parts<'_>, usize, &mut [u8]);
 
 pub struct Kernels {
     pub isa: Isa,
@@ -27,6 +34,11 @@ pub struct Kernels {
     /// (`rans::table::build_avx2`), which the codecs then build.
     pub avx2_tables: bool,
     pub rans_encode: EncodeKernel,
+    pub q4k_assemble: Q4kAssemble,
+}
+
+fn q4k_scalar(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
+    assemble_scalar(parts, n, 0, out);
 }
 
 /// The scalar family decodes everything in the codecs' own scalar code.
@@ -39,6 +51,7 @@ static SCALAR: Kernels = Kernels {
     bytes_decode: bytes_none,
     avx2_tables: false,
     rans_encode: encode_full_steps,
+    q4k_assemble: q4k_scalar,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -48,6 +61,7 @@ static AVX2: Kernels = Kernels {
     bytes_decode: avx2::bytes_decode,
     avx2_tables: true,
     rans_encode: encode_full_steps,
+    q4k_assemble: q4k_avx2::q4k_assemble,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -57,6 +71,7 @@ static AVX512: Kernels = Kernels {
     bytes_decode: avx512::bytes_decode,
     avx2_tables: false,
     rans_encode: avx512::rans_encode,
+    q4k_assemble: q4k_avx512::q4k_assemble,
 };
 
 impl Kernels {

@@ -1,0 +1,59 @@
+//! Q4_K chunk encoder (scalar; the bytes never depend on the ISA).
+
+use super::model::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
+use super::{MODE_STORED, MODE_WINDOWED};
+use crate::codec::stream;
+use crate::kernels::Kernels;
+
+/// Headers by byte position, flags, planes of one chunk.
+fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let n = src.len() / BLOCK;
+    let mut headers = vec![0u8; HEADER * n];
+    let mut flags = vec![0u8; FLAG_BYTES * n];
+    let mut planes = vec![0u8; PLANE_BYTES * n];
+    for (k, block) in src.chunks_exact(BLOCK).enumerate() {
+        let header = &block[..HEADER];
+        for (p, &byte) in header.iter().enumerate() {
+            headers[p * n + k] = byte;
+        }
+        let lo = windows(header);
+        let (f, pl) = (&mut flags[FLAG_BYTES * k..][..FLAG_BYTES], &mut planes[PLANE_BYTES * k..][..PLANE_BYTES]);
+        for (b, &byte) in block[HEADER..].iter().enumerate().take(QS) {
+            for h in 0..2 {
+                let (flag, index) = split((byte >> (4 * h)) & 15, lo[sub_block(b, h)]);
+                let (at, bit) = (16 * h + b / 8, b % 8);
+                f[at] |= u8::from(flag) << bit;
+                for (p, plane) in pl.chunks_exact_mut(32).enumerate() {
+                    plane[at] |= ((index >> p) & 1) << bit;
+                }
+            }
+        }
+    }
+    (headers, flags, planes)
+}
+
+fn put_stream(bytes: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    stream::encode(bytes, kernels, out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Appends the payload of a chunk (a non-empty multiple of 144 bytes) to `out`.
+pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+    let n = src.len() / BLOCK;
+    let (headers, flags, planes) = split_blocks(src);
+    let start = out.len();
+    out.push(MODE_WINDOWED);
+    for p in 0..HEADER {
+        put_stream(&headers[p * n..(p + 1) * n], kernels, out);
+    }
+    put_stream(&flags, kernels, out);
+    out.extend_from_slice(&planes);
+    if out.len() - start >= 1 + src.len() {
+        out.truncate(start);
+        out.push(MODE_STORED);
+        out.extend_from_slice(src);
+    }
+}

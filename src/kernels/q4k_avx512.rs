@@ -1,0 +1,196 @@
+//! AVX-512 assembly of Q4_K blocks from decoded streams, 16 blocks per tile.
+//!
+//! Header bytes arrive stream-major (byte `p` of 16 consecutive blocks in one
+//! 16-byte row), which is exactly the layout for computing the windows of 16
+//! blocks at once in f32 lanes; the rows are then transposed into headers. Flags
+//! and index planes load straight into mask registers.
+
+use crate::codec::q4k::decode::{assemble_scalar, Parts};
+use crate::codec::q4k::model::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
+use core::arch::x86_64::*;
+
+pub(super) fn q4k_assemble(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
+    let tiles = n / 16;
+    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the
+    // CPU; `out` holds n blocks and every part holds n blocks' worth (checked by
+    // the caller), and tiles cover blocks < 16 * tiles <= n.
+    unsafe { tiles16(parts, n, tiles, out) };
+    assemble_scalar(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
+}
+
+/// fp16 → f32 for 16 lanes holding fp16 bits, exactly (integer ops, so no FPU mode
+/// matters): normals and inf/NaN by rebiasing, subnormals as `mant · 2^-24`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn f16_to_f32(h: __m512i) -> __m512 {
+    let sign = _mm512_slli_epi32::<16>(_mm512_and_si512(h, _mm512_set1_epi32(0x8000)));
+    let exp = _mm512_and_si512(_mm512_srli_epi32::<10>(h), _mm512_set1_epi32(31));
+    let mant = _mm512_and_si512(h, _mm512_set1_epi32(0x3ff));
+    let normal = _mm512_or_si512(_mm512_slli_epi32::<23>(_mm512_add_epi32(exp, _mm512_set1_epi32(112))), _mm512_slli_epi32::<13>(mant));
+    let special = _mm512_or_si512(_mm512_set1_epi32(0x7f80_0000), _mm512_slli_epi32::<13>(mant));
+    let sub = _mm512_castps_si512(_mm512_mul_ps(_mm512_cvtepi32_ps(mant), _mm512_set1_ps(1.0 / 16_777_216.0)));
+    let zero_exp = _mm512_cmpeq_epi32_mask(exp, _mm512_setzero_si512());
+    let max_exp = _mm512_cmpeq_epi32_mask(exp, _mm512_set1_epi32(31));
+    let bits = _mm512_mask_blend_epi32(max_exp, _mm512_mask_blend_epi32(zero_exp, normal, sub), special);
+    _mm512_castsi512_ps(_mm512_or_si512(bits, sign))
+}
+
+/// Window starts of sub-block `j` for 16 blocks: `#{t ∈ 4..=11 : zero ≥ t·unit}`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn window(zero: __m512, unit: __m512) -> __m512i {
+    let mut lo = _mm512_setzero_si512();
+    for t in 4..=11 {
+        let ge = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(zero, _mm512_mul_ps(_mm512_set1_ps(t as f32), unit));
+        lo = _mm512_mask_add_epi32(lo, ge, lo, _mm512_set1_epi32(1));
+    }
+    lo
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL; `parts` hold `n` blocks; `out` holds at least `16 * tiles` blocks.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2")]
+unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
+    let byte = |v: u32| _mm512_set1_epi32(v as i32);
+    for tile in 0..tiles {
+        let k0 = 16 * tile;
+        // Header rows: row p = byte p of blocks k0..k0+16.
+        let mut rows = [_mm_setzero_si128(); HEADER];
+        for (p, row) in rows.iter_mut().enumerate() {
+            // SAFETY: headers holds 16 streams of n bytes; k0 + 16 <= n.
+            *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
+        }
+        let lane = |p: usize| _mm512_cvtepu8_epi32(rows[p]);
+        let d = f16_to_f32(_mm512_or_si512(lane(0), _mm512_slli_epi32::<8>(lane(1))));
+        let dmin = f16_to_f32(_mm512_or_si512(lane(2), _mm512_slli_epi32::<8>(lane(3))));
+        // Scales and mins of the eight sub-blocks (llama.cpp get_scale_min_k4), 16 blocks per vector.
+        let s = |i: usize| lane(4 + i);
+        let mut lo = [[0u8; 16]; 8];
+        for (j, lo_j) in lo.iter_mut().enumerate() {
+            let (sc, m) = if j < 4 {
+                (_mm512_and_si512(s(j), byte(63)), _mm512_and_si512(s(j + 4), byte(63)))
+            } else {
+                (
+                    _mm512_or_si512(_mm512_and_si512(s(j + 4), byte(15)), _mm512_slli_epi32::<4>(_mm512_srli_epi32::<6>(s(j - 4)))),
+                    _mm512_or_si512(_mm512_srli_epi32::<4>(s(j + 4)), _mm512_slli_epi32::<4>(_mm512_srli_epi32::<6>(s(j)))),
+                )
+            };
+            let w = window(_mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m)), _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+            // SAFETY: lo_j has 16 bytes.
+            unsafe { _mm_storeu_si128(lo_j.as_mut_ptr().cast(), _mm512_cvtepi32_epi8(w)) };
+        }
+        let headers = transpose16_sse(&rows);
+        for (u, header) in headers.iter().enumerate() {
+            let k = k0 + u;
+            // SAFETY: block k < 16 * tiles lies inside `out`.
+            let dst = unsafe { out.as_mut_ptr().add(k * BLOCK) };
+            // SAFETY: as above, 16 header bytes.
+            unsafe { _mm_storeu_si128(dst.cast(), *header) };
+            let f = parts.flags[FLAG_BYTES * k..].as_ptr();
+            let pl = parts.planes[PLANE_BYTES * k..].as_ptr();
+            for v in 0..2 {
+                // Bytes 64v..64v+64 of qs: groups 2v and 2v+1 (sub-blocks 4v.. for the low
+                // nibbles, 4v+1.. for the high nibbles).
+                let lo_of = |sb: usize| lo[sb][u] as i8;
+                let lo_lo = _mm512_inserti64x4::<1>(_mm512_set1_epi8(lo_of(4 * v)), _mm256_set1_epi8(lo_of(4 * v + 2)));
+                let lo_hi = _mm512_inserti64x4::<1>(_mm512_set1_epi8(lo_of(4 * v + 1)), _mm256_set1_epi8(lo_of(4 * v + 3)));
+                let mut q = [_mm512_setzero_si512(); 2];
+                for (h, qh) in q.iter_mut().enumerate() {
+                    let at = 16 * h + 8 * v;
+                    // SAFETY: flags and planes hold FLAG_BYTES and PLANE_BYTES per block.
+                    let (flag, p0, p1, p2) = unsafe {
+                        (
+                            f.add(at).cast::<u64>().read_unaligned(),
+                            pl.add(at).cast::<u64>().read_unaligned(),
+                            pl.add(32 + at).cast::<u64>().read_unaligned(),
+                            pl.add(64 + at).cast::<u64>().read_unaligned(),
+                        )
+                    };
+                    let idx = _mm512_maskz_mov_epi8(p0, _mm512_set1_epi8(1));
+                    let idx = _mm512_mask_add_epi8(idx, p1, idx, _mm512_set1_epi8(2));
+                    let idx = _mm512_mask_add_epi8(idx, p2, idx, _mm512_set1_epi8(4));
+                    let window_lo = if h == 0 { lo_lo } else { lo_hi };
+                    let inside = _mm512_add_epi8(idx, window_lo);
+                    let above = _mm512_cmpge_epu8_mask(idx, window_lo);
+                    let outside = _mm512_mask_add_epi8(idx, above, idx, _mm512_set1_epi8(8));
+                    *qh = _mm512_mask_blend_epi8(flag, outside, inside);
+                }
+                let qs = _mm512_or_si512(q[0], _mm512_slli_epi16::<4>(q[1]));
+                // SAFETY: bytes 16 + 64v .. 16 + 64v + 64 of block k.
+                unsafe { _mm512_storeu_si512(dst.add(HEADER + 64 * v).cast(), qs) };
+            }
+        }
+    }
+}
+
+/// 16×16 byte transpose: `rows[p]` byte `u` → result `[u]` byte `p` (SSE2 only,
+/// shared with the AVX2 kernel).
+#[inline]
+#[target_feature(enable = "sse2")]
+pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
+    // Four rounds of interleaving: bytes, words, dwords, qwords.
+    let mut a = *rows;
+    let mut b = [_mm_setzero_si128(); 16];
+    for i in 0..8 {
+        b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+        b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+    }
+    for i in 0..4 {
+        for k in 0..2 {
+            a[4 * i + k] = _mm_unpacklo_epi16(b[4 * i + k], b[4 * i + k + 2]);
+            a[4 * i + k + 2] = _mm_unpackhi_epi16(b[4 * i + k], b[4 * i + k + 2]);
+        }
+    }
+    for i in 0..2 {
+        for k in 0..4 {
+            b[8 * i + k] = _mm_unpacklo_epi32(a[8 * i + k], a[8 * i + k + 4]);
+            b[8 * i + k + 4] = _mm_unpackhi_epi32(a[8 * i + k], a[8 * i + k + 4]);
+        }
+    }
+    for k in 0..8 {
+        a[k] = _mm_unpacklo_epi64(b[k], b[k + 8]);
+        a[k + 8] = _mm_unpackhi_epi64(b[k], b[k + 8]);
+    }
+    // After the four rounds the rows come out in bit-reversed-ish order; map back.
+    let mut out = [_mm_setzero_si128(); 16];
+    for (u, o) in out.iter_mut().enumerate() {
+        *o = a[TRANSPOSE_ORDER[u]];
+    }
+    out
+}
+
+/// Which register holds block `u` after the interleave rounds (derived in the test).
+const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose16_sse_is_a_transpose() {
+        if !crate::isa::Isa::Avx2.is_supported() {
+            return;
+        }
+        // SAFETY: SSE2 is baseline on x86-64.
+        let mut rows = [unsafe { _mm_setzero_si128() }; 16];
+        let mut src = [[0u8; 16]; 16];
+        for (p, r) in src.iter_mut().enumerate() {
+            for (u, b) in r.iter_mut().enumerate() {
+                *b = (16 * p + u) as u8;
+            }
+        }
+        for p in 0..16 {
+            // SAFETY: 16 readable bytes.
+            rows[p] = unsafe { _mm_loadu_si128(src[p].as_ptr().cast()) };
+        }
+        // SAFETY: AVX2 checked above.
+        let t = unsafe { transpose16_sse(&rows) };
+        for (u, reg) in t.iter().enumerate() {
+            let mut got = [0u8; 16];
+            // SAFETY: 16 writable bytes.
+            unsafe { _mm_storeu_si128(got.as_mut_ptr().cast(), *reg) };
+            let expect: Vec<u8> = (0..16).map(|p| (16 * p + u) as u8).collect();
+            assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Whole-GGUF containers on the committed fixture: byte-exact rebuild, random
+//! access by tensor and byte range from many threads, isolation of corruption.
+
+mod common;
+use common::*;
+use llmc::container::read::Index;
+use llmc::{CompressParams, DecodeOptions, Error};
+
+const GGUF: &str = "gguf/gemma-3-270m-q4_k_m.blk0.gguf";
+
+fn container() -> (Vec<u8>, Vec<u8>) {
+    let file = fixture(GGUF);
+    let c = llmc::gguf::compress(&file, &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
+    (file, c)
+}
+
+#[test]
+fn rebuilds_byte_for_byte_on_every_isa_and_thread_count() {
+    let (file, c) = container();
+    let index = Index::open(&c).unwrap();
+    assert_eq!(index.original_size, file.len() as u64);
+    for isa in isas_under_test() {
+        for threads in [1, 2, 3] {
+            let mut out = vec![0u8; file.len()];
+            index.decompress_all(&c, &mut out, &DecodeOptions { isa: Some(isa), n_threads: threads, ..Default::default() }).unwrap();
+            assert!(out == file, "{isa:?} x{threads}");
+        }
+    }
+    assert!(llmc::gguf::decompress(&c, &DecodeOptions::default()).unwrap() == file);
+}
+
+#[test]
+fn output_is_identical_for_every_thread_count_and_isa() {
+    let file = fixture(GGUF);
+    let reference = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    for isa in isas_under_test() {
+        for threads in [2, 4] {
+            let p = CompressParams { n_threads: threads, isa: Some(isa), ..Default::default() };
+            assert!(llmc::gguf::compress(&file, &p, None).unwrap() == reference, "{isa:?} x{threads}");
+        }
+    }
+}
+
+#[test]
+fn every_tensor_and_the_metadata_read_alone() {
+    let (file, c) = container();
+    let index = Index::open(&c).unwrap();
+    let g = llmc::gguf::parser::parse(&file).unwrap();
+    assert_eq!(index.entries.len(), g.tensors.len());
+    for t in &g.tensors {
+        let i = index.find(&t.name).unwrap();
+        let (offset, size) = index.entry_span(i).unwrap();
+        assert_eq!((offset, Some(size)), (t.abs_offset, t.size), "{}", t.name);
+        let mut out = vec![0u8; size as usize];
+        index.read_range(&c, offset, &mut out, &DecodeOptions::default()).unwrap();
+        assert!(out[..] == file[offset as usize..(offset + size) as usize], "{}", t.name);
+    }
+    assert_eq!(index.metadata_size(), g.data_offset);
+    let mut meta = vec![0u8; g.data_offset as usize];
+    index.read_range(&c, 0, &mut meta, &DecodeOptions::default()).unwrap();
+    assert!(meta[..] == file[..meta.len()]);
+    assert!(llmc::gguf::parser::parse(&file[..]).is_ok());
+}
+
+#[test]
+fn random_ranges_from_many_threads() {
+    let (file, c) = container();
+    let index = Index::open(&c).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let (file, c, index) = (&file, &c, &index);
+            s.spawn(move || {
+                let mut seed = 0x1234_5678_9abc_def0u64 ^ t;
+                for _ in 0..200 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let offset = (seed >> 20) % file.len() as u64;
+                    let len = ((seed >> 5) % (3 << 20)).min(file.len() as u64 - offset) as usize;
+                    let mut out = vec![0u8; len];
+                    index.read_range(c, offset, &mut out, &DecodeOptions::default()).unwrap();
+                    assert!(out[..] == file[offset as usize..offset as usize + len], "offset {offset} len {len}");
+                }
+            });
+        }
+    });
+    let mut out = [0u8; 4];
+    assert_eq!(index.read_range(&c, file.len() as u64 - 2, &mut out, &DecodeOptions::default()), Err(Error::InvalidArgument));
+}
+
+#[test]
+fn a_corrupt_chunk_only_affects_its_own_tensor() {
+    let (file, mut c) = container();
+    let index = Index::open(&c).unwrap();
+    let victim = index.find("blk.0.ffn_down.weight").unwrap();
+    let other = index.find("blk.0.attn_q.weight").unwrap();
+    let r = index.regions[index.entries[victim].region as usize];
+    // Flip a byte in the middle of the victim's frame payloads.
+    c[(r.frame_offset + r.frame_size / 2) as usize] ^= 0x40;
+    let index = Index::open(&c).unwrap();
+    let read = |i: usize| {
+        let (offset, size) = index.entry_span(i).unwrap();
+        let mut out = vec![0u8; size as usize];
+        index.read_range(&c, offset, &mut out, &DecodeOptions::default()).map(|()| (offset, out))
+    };
+    let (offset, out) = read(other).expect("an untouched tensor still reads");
+    assert!(out[..] == file[offset as usize..offset as usize + out.len()]);
+    assert_eq!(read(victim).unwrap_err(), Error::ChecksumMismatch);
+    assert_eq!(llmc::gguf::decompress(&c, &DecodeOptions::default()).unwrap_err(), Error::ChecksumMismatch);
+}
+
+#[test]
+fn truncated_and_corrupted_containers_are_rejected() {
+    let (_, c) = container();
+    for len in [0, 3, 4, 63, 64, 1000, c.len() / 2, c.len() - 1] {
+        assert!(Index::open(&c[..len]).is_err(), "prefix {len}");
+    }
+    let mut bad = c.clone();
+    bad[0] = b'X';
+    assert_eq!(Index::open(&bad).unwrap_err(), Error::BadMagic);
+    let mut bad = c.clone();
+    bad[9] ^= 1;
+    assert_eq!(Index::open(&bad).unwrap_err(), Error::ChecksumMismatch);
+    let mut bad = c.clone();
+    let n = bad.len();
+    bad[n - 10] ^= 1; // inside the index
+    assert_eq!(Index::open(&bad).unwrap_err(), Error::ChecksumMismatch);
+}
+
+#[test]
+fn malformed_gguf_is_rejected_when_compressing() {
+    let file = fixture(GGUF);
+    let p = CompressParams::default();
+    assert_eq!(llmc::gguf::compress(&file[..100], &p, None).unwrap_err(), Error::SrcTruncated);
+    let mut bad = file[..1 << 20].to_vec();
+    bad[0] = b'X';
+    assert_eq!(llmc::gguf::compress(&bad, &p, None).unwrap_err(), Error::BadMagic);
+    let mut bad = file.clone();
+    bad[4] = 1; // GGUF v1
+    assert_eq!(llmc::gguf::compress(&bad, &p, None).unwrap_err(), Error::VersionUnsupported);
+    // A tensor data section cut short.
+    assert!(llmc::gguf::compress(&file[..file.len() - 1000], &p, None).is_err());
+}
