@@ -355,6 +355,36 @@ llmc_status llmc_bf16_decompress(const void *src,
                                  size_t *dst_written);
 
 /*
+ Largest frame `llmc_q4k_compress` can produce for `src_size` bytes; 0 if that does
+ not fit in `size_t`. Thread-safe.
+ */
+size_t llmc_q4k_compress_bound(size_t src_size);
+
+/*
+ Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
+ `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
+ frame. Conventions as `llmc_bf16_compress`.
+ */
+LLMC_NODISCARD
+llmc_status llmc_q4k_compress(const void *src,
+                              size_t src_size,
+                              void *dst,
+                              size_t dst_capacity,
+                              size_t *dst_written,
+                              const struct llmc_params *params);
+
+/*
+ Decompresses a Q4_K frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
+ Conventions as `llmc_bf16_decompress`. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_q4k_decompress(const void *src,
+                                size_t src_size,
+                                void *dst,
+                                size_t dst_capacity,
+                                size_t *dst_written);
+
+/*
  Decompresses any llmc frame; the codec is read from the frame header. Same
  rules as `llmc_bf16_decompress`. Thread-safe.
  */

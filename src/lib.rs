@@ -37,6 +37,11 @@ pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     frames::compress(&codec::Method::Bf16, src, params)
 }
 
+/// Compresses an array of GGUF `block_q4_K` (a multiple of 144 bytes).
+pub fn compress_q4k(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
+    frames::compress(&codec::Method::Q4k, src, params)
+}
+
 /// Decompresses any `llmc` frame into a new vector.
 pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
     frames::decompress(src, opts)

@@ -46,3 +46,19 @@ fn bf16_roundtrip_example_on_fixtures() {
         eprint!("{out}");
     }
 }
+
+#[test]
+fn q4k_roundtrip_example_on_fixtures() {
+    let bin = build("q4k_roundtrip", &["c_examples/q4k_roundtrip.c"], "-std=c99", false, Link::Static, &[]);
+    for rel in ["q4k/qwen2.5-coder-1.5b.blk.0.attn_k.q4k", "q4k/qwen2.5-coder-1.5b.blk.0.attn_q.q4k"] {
+        let path = fixtures_dir().join(rel);
+        let (ok, out) = run(&bin, &[path.as_os_str()], &[]);
+        assert!(ok, "{rel}: C example failed:\n{out}");
+        let expected = llmc::compress_q4k(&fixture(rel), &Default::default()).unwrap().len();
+        for isa in isas_under_test() {
+            let line = out.lines().find(|l| l.starts_with(&format!("isa={} ", isa.name()))).unwrap_or_else(|| panic!("{rel}: no {isa:?} line:\n{out}"));
+            assert!(line.contains("roundtrip=ok") && line.contains(&format!("compressed={expected} ")), "{line}");
+        }
+        assert!(out.contains("errors: ok"), "{out}");
+    }
+}

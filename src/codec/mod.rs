@@ -113,6 +113,7 @@ pub fn stored_overhead(codec: CodecId) -> u64 {
         CodecId::Stored => 0,
         CodecId::Bf16 | CodecId::Zstd => 1,
         // Layout (a few bytes per stream) plus a length and mode per stream.
-        CodecId::Fields | CodecId::Q4k => 1024,
+        CodecId::Q4k => 1,
+        CodecId::Fields => 1024,
     }
 }

@@ -95,6 +95,7 @@ pub unsafe extern "C" fn llmc_frame_info_get(src: *const c_void, src_size: usize
 fn method_of(codec: CodecId) -> crate::codec::Method {
     match codec {
         CodecId::Bf16 => crate::codec::Method::Bf16,
+        CodecId::Q4k => crate::codec::Method::Q4k,
         _ => crate::codec::Method::Stored,
     }
 }
@@ -197,6 +198,45 @@ pub unsafe extern "C" fn llmc_bf16_decompress(
 ) -> llmc_status {
     // SAFETY: forwarded contract.
     unsafe { decompress(Some(CodecId::Bf16), DecodeOptions::default(), src, src_size, dst, dst_capacity, dst_written) }
+}
+
+/// Largest frame `llmc_q4k_compress` can produce for `src_size` bytes; 0 if that does
+/// not fit in `size_t`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn llmc_q4k_compress_bound(src_size: usize) -> usize {
+    call_value(0, || bound(CodecId::Q4k, src_size))
+}
+
+/// Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
+/// `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
+/// frame. Conventions as `llmc_bf16_compress`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_q4k_compress(
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+    params: *const llmc_params,
+) -> llmc_status {
+    // SAFETY: forwarded contract.
+    unsafe { compress(CodecId::Q4k, src, src_size, dst, dst_capacity, dst_written, params) }
+}
+
+/// Decompresses a Q4_K frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
+/// Conventions as `llmc_bf16_decompress`. Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_q4k_decompress(
+    src: *const c_void,
+    src_size: usize,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+) -> llmc_status {
+    // SAFETY: forwarded contract.
+    unsafe { decompress(Some(CodecId::Q4k), DecodeOptions::default(), src, src_size, dst, dst_capacity, dst_written) }
 }
 
 /// Decompresses any llmc frame; the codec is read from the frame header. Same

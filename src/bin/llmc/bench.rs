@@ -93,6 +93,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
         };
         let bound = match cfg.target {
             Target::Frame(Method::Bf16) => stats::bf16_bound_ratio(&src),
+            Target::Frame(Method::Q4k) => stats::q4k_bound_ratio(&src),
             _ => f64::NAN,
         };
         let sha = stats::sha256_16(&frame);

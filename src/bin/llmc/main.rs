@@ -26,6 +26,8 @@ enum CodecArg {
     /// Detect from the input (GGUF files become containers).
     Auto,
     Bf16,
+    /// Arrays of GGUF block_q4_K (144 bytes per 256 weights).
+    Q4k,
     Stored,
     /// Whole GGUF files (bench only; compress detects them).
     Gguf,
@@ -35,6 +37,7 @@ impl CodecArg {
     fn method(self) -> Option<Method> {
         match self {
             CodecArg::Bf16 => Some(Method::Bf16),
+            CodecArg::Q4k => Some(Method::Q4k),
             CodecArg::Stored => Some(Method::Stored),
             CodecArg::Auto | CodecArg::Gguf => None,
         }

@@ -1,0 +1,139 @@
+//! The Q4_K codec on the real fixtures, plus synthetic edge cases of the header.
+
+mod common;
+use common::hostile::{decode_unverified, reseal};
+use common::*;
+use llmc::codec::Method;
+use llmc::{compress_q4k, decompress, CompressParams, DecodeOptions, Error, Isa};
+
+const Q4K: [&str; 3] = [
+    "q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k",
+    "q4k/qwen2.5-coder-1.5b.blk.0.attn_q.q4k",
+    "q4k/qwen2.5-coder-1.5b.blk.0.attn_k.q4k",
+];
+
+fn ratio(src: &[u8], frame: &[u8]) -> f64 {
+    src.len() as f64 / frame.len() as f64
+}
+
+#[test]
+fn fixtures_roundtrip_on_every_isa_with_identical_encoding() {
+    let isas = isas_under_test();
+    for rel in Q4K {
+        let src = fixture(rel);
+        let reference = compress_q4k(&src, &CompressParams { isa: Some(Isa::Scalar), ..Default::default() }).unwrap();
+        for &isa in &isas {
+            for threads in [1, 2] {
+                let p = CompressParams { isa: Some(isa), n_threads: threads, ..Default::default() };
+                assert!(compress_q4k(&src, &p).unwrap() == reference, "{rel}: {isa:?} x{threads} encodes differently");
+            }
+            assert!(decompress(&reference, &opts(isa)).unwrap() == src, "{rel}: {isa:?} decode differs");
+        }
+    }
+}
+
+#[test]
+fn ratio_bars_and_zstd19() {
+    let bars = [1.052, 1.048, 1.0];
+    for (rel, bar) in Q4K.iter().zip(bars) {
+        let src = fixture(rel);
+        let ours = ratio(&src, &compress_q4k(&src, &CompressParams::default()).unwrap());
+        let zstd = ratio(&src, &llmc::frames::compress(&Method::Zstd { level: 19 }, &src, &CompressParams { chunk_size: 1 << 28, ..Default::default() }).unwrap());
+        eprintln!("{rel}: ratio {ours:.4} (bar {bar}), zstd -19 {zstd:.4}");
+        assert!(ours >= bar, "{rel}: {ours:.4} < {bar}");
+        assert!(ours > zstd, "{rel}: {ours:.4} does not beat zstd -19 {zstd:.4}");
+    }
+}
+
+#[test]
+fn sizes_that_are_not_whole_blocks_are_rejected() {
+    let src = fixture(Q4K[2]);
+    for len in [1, 143, 145, 1000] {
+        assert_eq!(compress_q4k(&src[..len], &CompressParams::default()), Err(Error::InvalidArgument), "{len}");
+    }
+    assert_eq!(compress_q4k(&src, &CompressParams { chunk_size: 1024, ..Default::default() }), Err(Error::InvalidArgument));
+    let frame = compress_q4k(&[], &CompressParams::default()).unwrap();
+    assert!(decompress(&frame, &DecodeOptions::default()).unwrap().is_empty());
+}
+
+#[test]
+fn tails_and_small_chunks_on_every_isa() {
+    // Block counts around the 16-block tiles and chunk edges.
+    let src = fixture(Q4K[1]);
+    for blocks in [1usize, 15, 16, 17, 33, 100, 1000] {
+        for chunk in [144 * 8, 144 * 16 * 7, 1 << 20] {
+            let data = &src[..blocks * 144];
+            let chunk = (chunk as u32 / 144 * 144).max(1152);
+            let frame = compress_q4k(data, &CompressParams { chunk_size: chunk, ..Default::default() }).unwrap();
+            for isa in isas_under_test() {
+                assert!(decompress(&frame, &opts(isa)).unwrap() == data, "{blocks} blocks, chunk {chunk}, {isa:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn extreme_headers_roundtrip() {
+    // Synthetic headers: zero, subnormal, infinite and NaN scales; all scale/min
+    // patterns; quants of every value. Real tensors never look like this.
+    let mut blocks = Vec::new();
+    let specials: [u16; 10] = [0x0000, 0x0001, 0x03ff, 0x0400, 0x3c00, 0x7bff, 0x7c00, 0xfc00, 0x7e00, 0x8001];
+    let mut seed = 7u32;
+    for (i, &d) in specials.iter().enumerate() {
+        for (j, &dmin) in specials.iter().enumerate() {
+            let mut b = [0u8; 144];
+            b[..2].copy_from_slice(&d.to_le_bytes());
+            b[2..4].copy_from_slice(&dmin.to_le_bytes());
+            for (k, x) in b[4..].iter_mut().enumerate() {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                *x = if k < 12 { ((seed >> 16) as u8).wrapping_add((i * 16 + j) as u8) } else { (seed >> 13) as u8 };
+            }
+            blocks.extend_from_slice(&b);
+        }
+    }
+    let frame = compress_q4k(&blocks, &CompressParams::default()).unwrap();
+    for isa in isas_under_test() {
+        assert!(decompress(&frame, &opts(isa)).unwrap() == blocks, "{isa:?}");
+    }
+}
+
+#[test]
+fn hostile_frames() {
+    let src = fixture(Q4K[2])[..144 * 40].to_vec();
+    let frame = compress_q4k(&src, &CompressParams { chunk_size: 144 * 16, ..Default::default() }).unwrap();
+    let isas = isas_under_test();
+    for len in 0..frame.len() {
+        assert!(decompress(&frame[..len], &DecodeOptions::default()).is_err(), "prefix {len}");
+    }
+    let mut copy = frame.clone();
+    for bit in 0..frame.len() * 8 {
+        copy[bit / 8] ^= 1 << (bit % 8);
+        if let Ok(out) = decompress(&copy, &DecodeOptions::default()) {
+            assert!(out == src, "bit {bit}: wrong output reported as success");
+        }
+        copy[bit / 8] ^= 1 << (bit % 8);
+    }
+    for bit in (0..frame.len() * 8).step_by(7) {
+        let mut c = frame.clone();
+        c[bit / 8] ^= 1 << (bit % 8);
+        reseal(&mut c);
+        for r in decode_unverified(&c, &isas) {
+            if let Ok(out) = r {
+                assert_eq!(out.len(), src.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn q6k_field_split_earns_its_keep() {
+    let src = fixture("q4k/qwen2.5-coder-1.5b.blk.0.attn_v.q6k");
+    let method = llmc::gguf::methods::for_type(llmc::gguf::types::Q6_K).remove(0);
+    let frame = llmc::frames::compress(&method, &src, &CompressParams::default()).unwrap();
+    let r = ratio(&src, &frame);
+    eprintln!("Q6_K field split: {r:.4}");
+    assert!(r > 1.02, "{r}");
+    for isa in isas_under_test() {
+        assert!(decompress(&frame, &opts(isa)).unwrap() == src);
+    }
+}
