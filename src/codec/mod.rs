@@ -2,6 +2,7 @@
 
 pub mod bf16;
 pub mod fields;
+pub mod profiles;
 pub mod q4k;
 pub mod stream;
 pub mod zstd;

@@ -5,12 +5,15 @@
 //! * `0` raw: the bytes verbatim;
 //! * `1` rANS over byte values: `{lanes_log2 u8, table_len u16, n_words u32}`,
 //!   the alphabet (8-bit values), `lanes` u32 states, `n_words` u16 words;
-//! * `2` constant: one byte, repeated.
+//! * `2` constant: one byte, repeated;
+//! * `3` rANS with a built-in profile table: `{lanes_log2 u8, profile u8, stream
+//!   u8, n_words u32}`, `lanes` u32 states, `n_words` u16 words (see
+//!   [`super::profiles`]).
 //!
 //! The stream's length is known from context (the enclosing codec stores it).
 
 use crate::error::{Error, Result};
-use crate::format::bytes::{le_u32, put_u16, put_u32, ByteReader};
+use crate::format::bytes::{le_u32, put_u32, ByteReader};
 use crate::kernels::Kernels;
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::EncTable;
@@ -21,7 +24,7 @@ use multiversion::multiversion;
 pub const STREAM_RAW: u8 = 0;
 pub const STREAM_RANS: u8 = 1;
 pub const STREAM_CONST: u8 = 2;
-const RANS_HEADER: usize = 8;
+pub const STREAM_PROFILE: u8 = 3;
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+bmi2"))]
 fn histogram(src: &[u8]) -> [u32; 256] {
@@ -48,15 +51,43 @@ thread_local! {
 }
 
 /// Appends the payload of `src` (non-empty) to `out`: the smallest of constant,
-/// rANS and raw.
+/// rANS with its own table, rANS with `profile`'s table (if given) and raw.
 pub fn encode(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+    encode_with(src, kernels, None, out)
+}
+
+/// [`encode`], also trying stream `profile.1` of built-in profile `profile.0`.
+pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, out: &mut Vec<u8>) {
     debug_assert!(!src.is_empty());
-    let hist = histogram(src);
-    let alphabet = Alphabet::from_histogram(&hist);
+    let alphabet = Alphabet::from_histogram(&histogram(src));
     if alphabet.values.len() == 1 {
         out.extend_from_slice(&[STREAM_CONST, src[0]]);
         return;
     }
+    let start = out.len();
+    let table = alphabet.write(8);
+    let mut header = vec![STREAM_RANS, 0];
+    header.extend_from_slice(&(table.len() as u16).to_le_bytes());
+    rans_payload(src, &alphabet, &header, &table, kernels, out);
+    if let Some(p) = profile.and_then(|(id, stream)| super::profiles::lookup(id, stream).map(|a| (id, stream, a))) {
+        let mut alt = Vec::new();
+        rans_payload(src, p.2, &[STREAM_PROFILE, 0, p.0, p.1 as u8], &[], kernels, &mut alt);
+        if alt.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&alt);
+        }
+    }
+    if out.len() - start >= 1 + src.len() {
+        out.truncate(start);
+        out.push(STREAM_RAW);
+        out.extend_from_slice(src);
+    }
+}
+
+/// Appends `header` (whose byte 1 receives lanes_log2), `n_words`, `table`, the
+/// states and the words of `src` coded with `alphabet` (which covers every value of
+/// `src`).
+fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
     // The encoder table is indexed by byte value, so `src` is coded as is.
     let enc = EncTable::new(&alphabet.freqs).indexed_by(&alphabet.values);
     let lanes = rans::lanes_for(src.len());
@@ -64,19 +95,12 @@ pub fn encode(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
         let buf = &mut w.borrow_mut();
         let (states, start) = rans::encode::encode(src, lanes, &enc, buf, kernels.rans_encode);
         let words = &buf[start..];
-        let table = alphabet.write(8);
-        let total = 1 + RANS_HEADER + table.len() + 4 * lanes + 2 * words.len();
-        if total >= 1 + src.len() {
-            out.push(STREAM_RAW);
-            out.extend_from_slice(src);
-            return;
-        }
-        out.reserve(total);
-        out.push(STREAM_RANS);
+        out.reserve(header.len() + 4 + table.len() + 4 * lanes + 2 * words.len());
+        out.push(header[0]);
         out.push(lanes.trailing_zeros() as u8);
-        put_u16(out, table.len() as u16);
+        out.extend_from_slice(&header[2..]);
         put_u32(out, words.len() as u32);
-        out.extend_from_slice(&table);
+        out.extend_from_slice(table);
         for s in &states {
             put_u32(out, *s);
         }
@@ -218,15 +242,21 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
             }
             Ok(())
         }
-        STREAM_RANS => {
+        mode @ (STREAM_RANS | STREAM_PROFILE) => {
             let lanes = 1usize << r.u8()?.min(31);
-            let table_len = usize::from(r.u16()?);
-            let n_words = r.u32()? as usize;
-            if !rans::LANE_CHOICES.contains(&lanes) || n == 0 {
-                return Err(Error::Corrupt);
-            }
-            let alphabet = Alphabet::read(r.take(table_len)?, 8)?;
-            if alphabet.has_escape {
+            let alphabet = if mode == STREAM_RANS {
+                let table_len = usize::from(r.u16()?);
+                let n_words = r.u32()? as usize;
+                let a = Alphabet::read(r.take(table_len)?, 8)?;
+                (std::borrow::Cow::Owned(a), n_words)
+            } else {
+                let (id, stream) = (r.u8()?, r.u8()?);
+                let n_words = r.u32()? as usize;
+                let a = super::profiles::lookup(id, usize::from(stream)).ok_or(Error::VersionUnsupported)?;
+                (std::borrow::Cow::Borrowed(a), n_words)
+            };
+            let (alphabet, n_words) = alphabet;
+            if !rans::LANE_CHOICES.contains(&lanes) || n == 0 || alphabet.has_escape {
                 return Err(Error::Corrupt);
             }
             let states_bytes = r.take(4 * lanes)?;

@@ -2,11 +2,11 @@
 
 use super::model::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 use super::{MODE_STORED, MODE_WINDOWED};
-use crate::codec::stream;
+use crate::codec::{profiles, stream};
 use crate::kernels::Kernels;
 
-/// Headers by byte position, flags, planes of one chunk.
-fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+/// Headers by byte position, flags, planes of one chunk (also used to train profiles).
+pub fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let n = src.len() / BLOCK;
     let mut headers = vec![0u8; HEADER * n];
     let mut flags = vec![0u8; FLAG_BYTES * n];
@@ -32,10 +32,10 @@ fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (headers, flags, planes)
 }
 
-fn put_stream(bytes: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut Vec<u8>) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    stream::encode(bytes, kernels, out);
+    stream::encode_with(bytes, kernels, Some((profiles::Q4K_V1, profile_stream)), out);
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
@@ -47,9 +47,9 @@ pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
     let start = out.len();
     out.push(MODE_WINDOWED);
     for p in 0..HEADER {
-        put_stream(&headers[p * n..(p + 1) * n], kernels, out);
+        put_stream(&headers[p * n..(p + 1) * n], kernels, p, out);
     }
-    put_stream(&flags, kernels, out);
+    put_stream(&flags, kernels, profiles::Q4K_FLAG_STREAM, out);
     out.extend_from_slice(&planes);
     if out.len() - start >= 1 + src.len() {
         out.truncate(start);
