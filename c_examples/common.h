@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static unsigned char *read_file(const char *path, size_t *size) {
+static inline unsigned char *read_file(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
   if (!f) { perror(path); return NULL; }
   if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return NULL; }
@@ -22,7 +22,7 @@ static unsigned char *read_file(const char *path, size_t *size) {
   return buf;
 }
 
-static double now_seconds(void) {
+static inline double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
@@ -32,7 +32,7 @@ static double now_seconds(void) {
  * bytes against `src`, and prints one line per ISA:
  *   isa=... input=... compressed=... ratio=... decode_gbps=... memcpy_gbps=... roundtrip=ok|FAIL
  * Returns 1 if every ISA reproduced `src`. Needs llmc.h included first. */
-static int decode_every_isa(const void *frame, size_t frame_size, const unsigned char *src, size_t n);
+static inline int decode_every_isa(const void *frame, size_t frame_size, const unsigned char *src, size_t n);
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -44,7 +44,7 @@ static int decode_every_isa(const void *frame, size_t frame_size, const unsigned
     }                                                                            \
   } while (0)
 
-static int decode_every_isa(const void *frame, size_t frame_size, const unsigned char *src, size_t n) {
+static inline int decode_every_isa(const void *frame, size_t frame_size, const unsigned char *src, size_t n) {
   unsigned char *out = malloc(n ? n : 1), *copy = malloc(n ? n : 1);
   llmc_dctx *dctx = NULL;
   CHECK(llmc_dctx_create(&dctx));

@@ -18,13 +18,23 @@ pub fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
         }
         let lo = windows(header);
         let (f, pl) = (&mut flags[FLAG_BYTES * k..][..FLAG_BYTES], &mut planes[PLANE_BYTES * k..][..PLANE_BYTES]);
-        for (b, &byte) in block[HEADER..].iter().enumerate().take(QS) {
+        // Eight consecutive qs bytes share their sub-blocks: one flag byte and three
+        // plane bytes per nibble half, accumulated in registers.
+        for (g, group) in block[HEADER..].chunks_exact(8).enumerate().take(QS / 8) {
             for h in 0..2 {
-                let (flag, index) = split((byte >> (4 * h)) & 15, lo[sub_block(b, h)]);
-                let (at, bit) = (16 * h + b / 8, b % 8);
-                f[at] |= u8::from(flag) << bit;
-                for (p, plane) in pl.chunks_exact_mut(32).enumerate() {
-                    plane[at] |= ((index >> p) & 1) << bit;
+                let window = lo[sub_block(8 * g, h)];
+                let (mut flag_bits, mut plane_bits) = (0u8, [0u8; 3]);
+                for (bit, &byte) in group.iter().enumerate() {
+                    let (flag, index) = split((byte >> (4 * h)) & 15, window);
+                    flag_bits |= u8::from(flag) << bit;
+                    for (p, pb) in plane_bits.iter_mut().enumerate() {
+                        *pb |= ((index >> p) & 1) << bit;
+                    }
+                }
+                let at = 16 * h + g;
+                f[at] = flag_bits;
+                for (p, pb) in plane_bits.iter().enumerate() {
+                    pl[32 * p + at] = *pb;
                 }
             }
         }
