@@ -139,3 +139,19 @@ fn malformed_gguf_is_rejected_when_compressing() {
     // A tensor data section cut short.
     assert!(llmc::gguf::compress(&file[..file.len() - 1000], &p, None).is_err());
 }
+
+#[test]
+fn the_papers_perstream_mode_roundtrips() {
+    let file = fixture(GGUF);
+    let c = llmc::gguf::perstream::compress(&file, 19).unwrap();
+    let ours = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    eprintln!("{}: {:.4}, ours {:.4}", llmc::gguf::perstream::NAME, file.len() as f64 / c.len() as f64, file.len() as f64 / ours.len() as f64);
+    assert!(llmc::gguf::perstream::decompress(&c, u64::MAX).unwrap() == file);
+    let mut bad = c.clone();
+    let n = bad.len();
+    bad[n / 2] ^= 1;
+    assert!(llmc::gguf::perstream::decompress(&bad, u64::MAX).is_err());
+    for len in [0, 10, 100, n - 1] {
+        assert!(llmc::gguf::perstream::decompress(&c[..len], u64::MAX).is_err());
+    }
+}

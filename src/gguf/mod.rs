@@ -4,6 +4,7 @@
 pub mod decompose;
 pub mod methods;
 pub mod parser;
+pub mod perstream;
 pub mod types;
 
 use crate::container::build::{build, Progress};

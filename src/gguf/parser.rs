@@ -125,6 +125,15 @@ fn value(r: &mut ByteReader<'_>, t: u32, depth: u32) -> Result<Value> {
 /// Parses a whole GGUF file (`bytes`): header, metadata, tensor infos, and checks
 /// that every tensor of known type lies inside the file, aligned, without overlap.
 pub fn parse(bytes: &[u8]) -> Result<Gguf> {
+    parse_prefix(bytes, bytes.len() as u64)
+}
+
+/// Like [`parse`] when only a prefix holding the metadata is at hand: tensor extents
+/// are checked against the declared `file_size`.
+pub fn parse_prefix(bytes: &[u8], file_size: u64) -> Result<Gguf> {
+    if file_size < bytes.len() as u64 {
+        return Err(Error::InvalidArgument);
+    }
     let mut r = ByteReader::new(bytes);
     let magic: [u8; 4] = r.array()?;
     if magic != MAGIC {
@@ -189,7 +198,6 @@ pub fn parse(bytes: &[u8]) -> Result<Gguf> {
     }
     let infos_end = r.position() as u64;
     let data_offset = infos_end.div_ceil(alignment).checked_mul(alignment).ok_or(Error::GgufInvalid)?;
-    let file_size = bytes.len() as u64;
     if data_offset > file_size && n_tensors > 0 {
         return Err(Error::SrcTruncated);
     }

@@ -44,6 +44,7 @@ pub fn type_name(t: u32) -> &'static str {
     type_info(t).map_or("unknown", |(n, _, _)| n)
 }
 
+pub const F32: u32 = 0;
 pub const Q4_K: u32 = 12;
 pub const Q6_K: u32 = 14;
 pub const BF16: u32 = 30;

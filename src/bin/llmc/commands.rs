@@ -14,10 +14,14 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 /// Compresses `input`: a GGUF into a container (detected from its magic), anything
 /// else into a frame of `method` (which must then be given).
-pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams) -> Result<(), String> {
+pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool) -> Result<(), String> {
     let t = Instant::now();
     let map = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let out = match (files::kind(&map), method) {
+        (Kind::Gguf, None) if perstream => {
+            let level = if params.level == 0 { 19 } else { params.level };
+            llmc::gguf::perstream::compress(&map, level).map_err(|e| format!("{}: {e}", input.display()))?
+        }
         (Kind::Gguf, None) => {
             let bar = Progress::bytes(map.len() as u64, "compressing");
             let report = |done: u64, _total: u64| bar.set(done);
@@ -52,6 +56,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     let err = |e: llmc::Error| format!("{}: {e}", input.display());
     let data = match files::kind(&src) {
         Kind::Frame => llmc::decompress(&src, opts).map_err(err)?,
+        Kind::PerStream => llmc::gguf::perstream::decompress(&src, opts.max_output).map_err(err)?,
         Kind::Container if verify => llmc::gguf::decompress(&src, opts).map_err(err)?,
         Kind::Container => {
             let index = Index::open(&src).map_err(err)?;

@@ -17,6 +17,8 @@ pub enum Kind {
     Gguf,
     Frame,
     Container,
+    /// The paper's five-stream format (`--mode perstream`).
+    PerStream,
     Other,
 }
 
@@ -25,6 +27,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
         Some(b"GGUF") => Kind::Gguf,
         Some(b"LLMF") => Kind::Frame,
         Some(b"LLMC") => Kind::Container,
+        Some(b"LLMS") => Kind::PerStream,
         _ => Kind::Other,
     }
 }

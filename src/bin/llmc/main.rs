@@ -45,6 +45,12 @@ impl CodecArg {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ModeArg {
+    Container,
+    Perstream,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum IsaArg {
     All,
     Auto,
@@ -75,6 +81,10 @@ enum Command {
         /// Also store a CRC32C of the whole content (frames).
         #[arg(long)]
         content_checksum: bool,
+        /// GGUF only: `container` (default: per-tensor codecs, random access) or
+        /// `perstream` (the paper's decomp_perstream_zstd19_bg, for comparison).
+        #[arg(long, value_enum, default_value = "container")]
+        mode: ModeArg,
     },
     /// Decompress a frame or rebuild the original file from a container.
     Decompress {
@@ -149,7 +159,7 @@ fn warn_env_isa() {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum } => {
+        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode } => {
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
@@ -158,7 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ..Default::default()
             };
             let output = output.unwrap_or_else(|| files::compressed_name(&input));
-            commands::compress(&input, &output, codec.method(), &params)?;
+            commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream)?;
         }
         Command::Decompress { input, output, threads, isa, verify } => {
             let isa = match isa {
