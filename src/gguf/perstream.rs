@@ -140,7 +140,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     let g = parse_prefix(&streams[META], original)?;
     let mut out = Vec::with_capacity(original as usize);
     let mut cursor = [0usize; STREAMS];
-    let mut take = |stream: usize, n: usize, cursor: &mut [usize; STREAMS]| -> Result<std::ops::Range<usize>> {
+    let take = |stream: usize, n: usize, cursor: &mut [usize; STREAMS]| -> Result<std::ops::Range<usize>> {
         let start = cursor[stream];
         let end = start.checked_add(n).filter(|&e| e <= streams[stream].len()).ok_or(Error::Corrupt)?;
         cursor[stream] = end;
