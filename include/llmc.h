@@ -553,6 +553,11 @@ size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t 
  */
 llmc_status llmc_gguf_last_status(const struct llmc_gguf *g);
 
+/*
+ SHA-256 of `[data, data + size)` into `out[32]`. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -9,3 +9,4 @@ pub mod frames;
 pub mod gguf;
 pub mod info;
 pub mod types;
+pub mod util;

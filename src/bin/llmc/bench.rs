@@ -51,7 +51,7 @@ pub struct BenchConfig {
 }
 
 /// Best time of `f` over repeated runs lasting at least `min_time` (and at least 3 runs).
-fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
+pub fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
     f(); // warm-up: page faults, caches, branch predictors
     let start = Instant::now();
     let mut best = Duration::MAX;

@@ -5,6 +5,7 @@ mod commands;
 mod fetch;
 mod files;
 mod progress;
+mod smoke;
 mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -106,6 +107,18 @@ enum Command {
     Isa,
     /// Download the whole Gemma 3 270M GGUF used by the bench and the gate (cached).
     Fetch,
+    /// The checksum gate: three methods on three real fixtures, pinned sha256[:16].
+    Smoke {
+        /// The fixtures directory (default: the repository's).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Rewrite fixtures/expected-checksums.json from this run.
+        #[arg(long)]
+        bless: bool,
+        /// Seconds per decode measurement.
+        #[arg(long, default_value_t = 0.5)]
+        min_time: f64,
+    },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
         #[arg(long, value_enum, default_value = "bf16")]
@@ -193,6 +206,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("active: {}", llmc::isa::active().name());
         }
         Command::Fetch => println!("{}", fetch::ensure_gemma()?.display()),
+        Command::Smoke { fixtures, bless, min_time } => {
+            let dir = fixtures.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+            if !smoke::run(&dir, bless, Duration::from_secs_f64(min_time.max(0.0)))? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let target = match codec {
                 CodecArg::Gguf => bench::Target::Gguf,
