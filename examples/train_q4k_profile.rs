@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 fn main() {
     let path = std::env::args().nth(1).expect("GGUF file");
     let file = std::fs::read(&path).unwrap();
-    let g = llmc::gguf::parser::parse(&file).unwrap();
+    let g = llmc::gguf::parse(&file).unwrap();
     let mut hist = vec![[0u64; 256]; 17];
     let mut names = Vec::new();
     for t in g.tensors.iter().filter(|t| t.ggml_type == llmc::gguf::types::Q4_K) {
-        let data = &file[t.abs_offset as usize..(t.abs_offset + t.size.unwrap()) as usize];
+        let data = &file[t.abs_offset..t.abs_offset + t.nbytes.unwrap()];
         let n = data.len() / 144;
         let (headers, flags, _) = split_blocks(data);
         for p in 0..16 {
@@ -25,7 +25,7 @@ fn main() {
         for &b in &flags {
             hist[16][usize::from(b)] += 1;
         }
-        names.push(t.name.clone());
+        names.push(t.name.to_string());
     }
     let alphabets: Vec<_> = hist.iter().map(profiles::smoothed_alphabet).collect();
     let bin = profiles::write(profiles::Q4K_V1, &alphabets);

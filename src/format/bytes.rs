@@ -32,6 +32,11 @@ impl<'a> ByteReader<'a> {
         Ok(s)
     }
 
+    /// Like `take`, for a length read from the input as a u64.
+    pub fn take_u64(&mut self, n: u64) -> Result<&'a [u8]> {
+        self.take(usize::try_from(n).map_err(|_| Error::SrcTruncated)?)
+    }
+
     pub fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N)?);

@@ -2,7 +2,7 @@
 //! alignment padding, trailing bytes — each with the codec that suits it.
 
 use super::methods;
-use super::parser::Gguf;
+use super::Gguf;
 use crate::codec::Method;
 use crate::container::build::Span;
 use crate::container::Role;
@@ -12,9 +12,9 @@ use crate::error::{Error, Result};
 /// metadata takes a few seconds).
 pub const DEFAULT_METADATA_LEVEL: i32 = 19;
 
-pub fn spans(g: &Gguf, metadata_level: i32) -> Result<Vec<Span>> {
-    let file_size = g.file_size;
-    let meta_end = g.data_offset.min(file_size);
+pub fn spans(g: &Gguf<'_>, metadata_level: i32) -> Result<Vec<Span>> {
+    let file_size = g.file_len as u64;
+    let meta_end = (g.data_offset as u64).min(file_size);
     let mut spans = vec![Span {
         offset: 0,
         size: meta_end,
@@ -27,24 +27,25 @@ pub fn spans(g: &Gguf, metadata_level: i32) -> Result<Vec<Span>> {
     let mut at = meta_end;
     for (k, &i) in order.iter().enumerate() {
         let t = &g.tensors[i];
-        if t.abs_offset > at {
-            spans.push(Span { offset: at, size: t.abs_offset - at, role: Role::Padding, methods: vec![Method::Stored], entry: None });
+        let start = t.abs_offset as u64;
+        if start > at {
+            spans.push(Span { offset: at, size: start - at, role: Role::Padding, methods: vec![Method::Stored], entry: None });
         }
         // A tensor of unknown type extends to the next tensor (or the end).
-        let end = match t.size {
-            Some(s) => t.abs_offset + s,
-            None => order.get(k + 1).map_or(file_size, |&j| g.tensors[j].abs_offset),
+        let end = match t.nbytes {
+            Some(s) => start + s as u64,
+            None => order.get(k + 1).map_or(file_size, |&j| g.tensors[j].abs_offset as u64),
         };
-        if end <= t.abs_offset || t.abs_offset < at {
+        if end <= start || start < at {
             // Zero-sized tensors cannot be addressed as regions; overlaps are invalid.
             return Err(Error::GgufInvalid);
         }
         spans.push(Span {
-            offset: t.abs_offset,
-            size: end - t.abs_offset,
+            offset: start,
+            size: end - start,
             role: Role::Tensor,
-            methods: if t.size.is_some() { methods::for_type(t.ggml_type) } else { vec![Method::Zstd { level: methods::TENSOR_ZSTD_LEVEL }] },
-            entry: Some((t.name.clone(), t.ggml_type)),
+            methods: if t.nbytes.is_some() { methods::for_type(t.ggml_type) } else { vec![Method::Zstd { level: methods::TENSOR_ZSTD_LEVEL }] },
+            entry: Some((t.name.to_string(), t.ggml_type)),
         });
         at = end;
     }

@@ -12,7 +12,7 @@
 //! The decoder parses the GGUF header at the start of the first stream to learn how
 //! the streams interleave.
 
-use super::parser::{parse_prefix, Gguf};
+use super::{parse_prefix, Gguf};
 use super::types::{F32, Q4_K};
 use crate::codec::zstd;
 use crate::error::{Error, Result};
@@ -30,29 +30,31 @@ const TENSOR_F32: usize = 4;
 const HEADER_SIZE: usize = 4 + 2 + 2 + 8 + STREAMS * 16 + 32;
 
 /// The file's pieces in order: `(offset, size, stream)`.
-fn pieces(g: &Gguf) -> Result<Vec<(u64, u64, usize)>> {
+fn pieces(g: &Gguf<'_>) -> Result<Vec<(u64, u64, usize)>> {
     let mut order: Vec<_> = g.tensors.iter().collect();
     order.sort_by_key(|t| t.abs_offset);
     let mut out = Vec::new();
     let mut at = 0u64;
     for t in order {
-        let size = t.size.ok_or(Error::GgufInvalid)?;
-        if t.abs_offset < at {
+        let size = t.nbytes.ok_or(Error::GgufInvalid)? as u64;
+        let start = t.abs_offset as u64;
+        if start < at {
             return Err(Error::GgufInvalid);
         }
-        if t.abs_offset > at {
-            out.push((at, t.abs_offset - at, META));
+        if start > at {
+            out.push((at, start - at, META));
         }
         let stream = match t.ggml_type {
             Q4_K => NIBBLES_Q4K,
             F32 => TENSOR_F32,
             _ => QUANT_OTHER,
         };
-        out.push((t.abs_offset, size, stream));
-        at = t.abs_offset + size;
+        out.push((start, size, stream));
+        at = start + size;
     }
-    if at < g.file_size {
-        out.push((at, g.file_size - at, META));
+    let file_len = g.file_len as u64;
+    if at < file_len {
+        out.push((at, file_len - at, META));
     }
     Ok(out)
 }
@@ -72,7 +74,7 @@ fn group_bytes(headers: &[u8]) -> Vec<u8> {
 }
 
 pub fn compress(file: &[u8], level: i32) -> Result<Vec<u8>> {
-    let g = super::parser::parse(file)?;
+    let g = super::parse(file)?;
     let mut streams: [Vec<u8>; STREAMS] = Default::default();
     let mut q4k_headers = Vec::new();
     for (offset, size, stream) in pieces(&g)? {
@@ -137,7 +139,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
-    let g = parse_prefix(&streams[META], original)?;
+    let g = parse_prefix(&streams[META], usize::try_from(original).map_err(|_| Error::SizeOverflow)?)?;
     let mut out = Vec::with_capacity(original as usize);
     let mut cursor = [0usize; STREAMS];
     let take = |stream: usize, n: usize, cursor: &mut [usize; STREAMS]| -> Result<std::ops::Range<usize>> {
