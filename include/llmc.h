@@ -177,8 +177,9 @@ typedef struct llmc_params {
    */
   uint32_t n_threads;
   /*
-   Uncompressed bytes per chunk; 0 = default (1 MiB). Must be a multiple of the
-   element size (2 for bf16) within [1 KiB, 256 MiB].
+   Uncompressed bytes per chunk; 0 = the codec's default (1 MiB; about 4 MiB for
+   Q4_K). Must be a multiple of the element size (2 for bf16, 144 for Q4_K)
+   within [1 KiB, 256 MiB].
    */
   uint32_t chunk_size;
   /*

@@ -61,7 +61,7 @@ pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &m
     if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {
         return Err(Error::LimitExceeded);
     }
-    let chunk_size = params.resolve_chunk_size(elem)?;
+    let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let chunks: Vec<&[u8]> = src.chunks(chunk_size as usize).collect();
     let (codec, param, flags) = (method.codec(), method.param(), params.frame_flags());

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::frame::{FLAG_CONTENT_CHECKSUM, FORMAT_VERSION_MAX};
-use crate::format::limits::{DEFAULT_CHUNK_SIZE, DEFAULT_MAX_OUTPUT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use crate::format::limits::{DEFAULT_MAX_OUTPUT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
 use crate::isa::Isa;
 
 /// `LLMC_FLAG_CONTENT_CHECKSUM`: store a CRC32C of the whole content.
@@ -16,7 +16,8 @@ pub struct CompressParams {
     /// 0 or 1 = calling thread only; chunks are coded in parallel otherwise.
     /// The output is identical for every thread count.
     pub n_threads: u32,
-    /// Uncompressed bytes per chunk; 0 = default (1 MiB, rounded down to whole elements).
+    /// Uncompressed bytes per chunk; 0 = the codec's default (1 MiB, about 4 MiB for
+    /// Q4_K; rounded down to whole elements).
     pub chunk_size: u32,
     /// 0 = newest; otherwise a version in the supported window.
     pub format_version: u32,
@@ -35,8 +36,8 @@ impl Default for CompressParams {
 
 impl CompressParams {
     /// Checks the parameters for content made of `elem`-byte elements and
-    /// resolves the chunk size.
-    pub fn resolve_chunk_size(&self, elem: u32) -> Result<u32> {
+    /// resolves the chunk size (`default` when none was given).
+    pub fn resolve_chunk_size(&self, elem: u32, default: u32) -> Result<u32> {
         if self.flags & !KNOWN_PARAM_FLAGS != 0 {
             return Err(Error::InvalidArgument);
         }
@@ -44,7 +45,7 @@ impl CompressParams {
             return Err(Error::VersionUnsupported);
         }
         if self.chunk_size == 0 {
-            return Ok(DEFAULT_CHUNK_SIZE / elem * elem);
+            return Ok(default);
         }
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&self.chunk_size) || self.chunk_size % elem != 0 {
             return Err(Error::InvalidArgument);

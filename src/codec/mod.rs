@@ -48,6 +48,18 @@ impl Method {
         }
     }
 
+    /// Default uncompressed chunk size. Q4_K chunks carry seventeen streams, so
+    /// they default to about 4 MiB (29127 blocks) to spread per-stream tables and
+    /// states, and give the small header streams enough symbols for 64 lanes.
+    pub fn default_chunk_size(&self) -> u32 {
+        let elem = self.element_size();
+        let target = match self {
+            Method::Q4k => 4 << 20,
+            _ => crate::format::limits::DEFAULT_CHUNK_SIZE,
+        };
+        target / elem * elem
+    }
+
     /// The frame header's informational codec parameter.
     pub fn param(&self) -> u32 {
         match self {

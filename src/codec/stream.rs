@@ -90,7 +90,7 @@ pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, 
 fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
     // The encoder table is indexed by byte value, so `src` is coded as is.
     let enc = EncTable::new(&alphabet.freqs).indexed_by(&alphabet.values);
-    let lanes = rans::lanes_for(src.len());
+    let lanes = rans::lanes_for_bytes(src.len());
     WORDS.with(|w| {
         let buf = &mut w.borrow_mut();
         let (states, start) = rans::encode::encode(src, lanes, &enc, buf, kernels.rans_encode);
@@ -119,6 +119,41 @@ impl ByteTables {
     pub fn new_boxed() -> Box<ByteTables> {
         Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize] })
     }
+
+    /// Builds both layouts for `alphabet` (its symbols stand for their byte values).
+    fn load(&mut self, alphabet: &Alphabet, avx2: bool) {
+        let id = |s: usize| alphabet.values[s] as u8;
+        if avx2 {
+            table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
+        }
+        table::build(&alphabet.freqs, id, &mut self.dec);
+    }
+
+    pub fn view(&self) -> TableRef<'_> {
+        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2 }
+    }
+}
+
+/// The tables a byte-stream kernel reads (owned per call, or a profile's cached ones).
+#[derive(Clone, Copy)]
+pub struct TableRef<'a> {
+    pub dec: &'a DecodeTable,
+    pub dec_avx2: &'a DecodeTable,
+}
+
+/// Built-in profile streams' tables, built once per process on first use.
+fn profile_tables(id: u8, stream: usize) -> Option<(&'static Alphabet, TableRef<'static>)> {
+    use std::sync::OnceLock;
+    const SLOTS: usize = 32;
+    static CACHE: [OnceLock<Option<Box<ByteTables>>>; SLOTS] = [const { OnceLock::new() }; SLOTS];
+    let alphabet = super::profiles::lookup(id, stream)?;
+    let slot = CACHE.get(usize::from(id).checked_sub(1)? * 17 + stream)?;
+    let tables = slot.get_or_init(|| {
+        let mut t = ByteTables::new_boxed();
+        t.load(alphabet, true);
+        Some(t)
+    });
+    tables.as_ref().map(|t| (alphabet, t.view()))
 }
 
 /// Where a stream's symbols land: symbol `i` goes to
@@ -244,21 +279,24 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
         }
         mode @ (STREAM_RANS | STREAM_PROFILE) => {
             let lanes = 1usize << r.u8()?.min(31);
-            let alphabet = if mode == STREAM_RANS {
+            if !rans::LANE_CHOICES.contains(&lanes) || n == 0 {
+                return Err(Error::Corrupt);
+            }
+            let (tables, n_words) = if mode == STREAM_RANS {
                 let table_len = usize::from(r.u16()?);
                 let n_words = r.u32()? as usize;
                 let a = Alphabet::read(r.take(table_len)?, 8)?;
-                (std::borrow::Cow::Owned(a), n_words)
+                if a.has_escape {
+                    return Err(Error::Corrupt);
+                }
+                t.load(&a, kernels.avx2_tables);
+                (t.view(), n_words)
             } else {
                 let (id, stream) = (r.u8()?, r.u8()?);
                 let n_words = r.u32()? as usize;
-                let a = super::profiles::lookup(id, usize::from(stream)).ok_or(Error::VersionUnsupported)?;
-                (std::borrow::Cow::Borrowed(a), n_words)
+                let (_, tables) = profile_tables(id, usize::from(stream)).ok_or(Error::VersionUnsupported)?;
+                (tables, n_words)
             };
-            let (alphabet, n_words) = alphabet;
-            if !rans::LANE_CHOICES.contains(&lanes) || n == 0 || alphabet.has_escape {
-                return Err(Error::Corrupt);
-            }
             let states_bytes = r.take(4 * lanes)?;
             let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
             if r.remaining() != 0 {
@@ -271,14 +309,9 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
                     return Err(Error::Corrupt);
                 }
             }
-            let id = |s: usize| alphabet.values[s] as u8;
-            if kernels.avx2_tables {
-                table::build_avx2(&alphabet.freqs, id, &mut t.dec_avx2);
-            }
-            table::build(&alphabet.freqs, id, &mut t.dec);
             let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
-            (kernels.bytes_decode)(t, &mut s);
-            finish(&t.dec, &mut s)
+            (kernels.bytes_decode)(tables, &mut s);
+            finish(tables.dec, &mut s)
         }
         _ => Err(Error::Corrupt),
     }

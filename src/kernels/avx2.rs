@@ -10,7 +10,7 @@
 
 use crate::codec::bf16::model::VALUE_SHIFT;
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
-use crate::codec::stream::{ByteStream, ByteTables};
+use crate::codec::stream::{ByteStream, TableRef};
 use core::arch::x86_64::*;
 
 pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
@@ -192,7 +192,7 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
     s.step = step;
 }
 
-pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
+pub(super) fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     // SAFETY: only reachable through `Kernels::get(Isa::Avx2)`, which checks the CPU.
     unsafe {
         match s.lanes {
@@ -210,7 +210,7 @@ pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
 /// # Safety
 /// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
+unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     let lanes = 8 * V;
     let full = s.full_steps();
     let n_words = s.n_words();

@@ -8,7 +8,7 @@
 //! into 16-bit words in place.
 
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
-use crate::codec::stream::{ByteStream, ByteTables};
+use crate::codec::stream::{ByteStream, TableRef};
 use crate::rans::encode::{EncTable, DIV_BIAS};
 use crate::rans::{PROB_SCALE, RANS_L};
 use core::arch::x86_64::*;
@@ -185,7 +185,7 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
     s.step = step;
 }
 
-pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
+pub(super) fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the CPU.
     unsafe {
         match s.lanes {
@@ -203,7 +203,7 @@ pub(super) fn bytes_decode(t: &ByteTables, s: &mut ByteStream<'_>) {
 /// # Safety
 /// CPU features as enabled; `s.lanes == 16 * V`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
+unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     let lanes = 16 * V;
     let full = s.full_steps();
     let n_words = s.n_words();
@@ -217,17 +217,65 @@ unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
     let tab = t.dec.as_ptr().cast::<i32>();
     let idx_sym = load64(&IDX_SYM);
     let words = s.words.as_ptr().cast::<i16>();
-    let (out, row_log2, stride, offset) = (s.dest.out.as_mut_ptr(), s.dest.row_log2, s.dest.stride, s.dest.offset);
-    let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+    let out = s.dest.out.as_mut_ptr();
+    let dest = (s.dest.row_log2, s.dest.stride, s.dest.offset);
     while step < full && n_words - q >= lanes {
-        for p in 0..V / 2 {
-            let mut e = [_mm512_setzero_si512(); 2];
-            for (h, eh) in e.iter_mut().enumerate() {
-                // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
-                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
-            }
+        // Unrolled with constant indices so the states stay in registers (a loop over
+        // `p` leaves LLVM indexing `x` at run time, through the stack).
+        macro_rules! pair {
+            ($p:expr) => {
+                if $p < V / 2 {
+                    // SAFETY: the loop guard bounds the words; full steps lie in `dest`.
+                    unsafe { pair_bytes::<V>(&mut x, $p, step * lanes, tab, words, &mut q, idx_sym, out, dest) };
+                }
+            };
+        }
+        pair!(0);
+        pair!(1);
+        pair!(2);
+        pair!(3);
+        step += 1;
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: states has MAX_LANES >= 16 * V entries.
+        unsafe { _mm512_storeu_si512(s.states.as_mut_ptr().add(16 * v).cast(), *xv) };
+    }
+    s.word_pos = q;
+    s.step = step;
+}
+
+/// Decodes vectors `2p` and `2p + 1` of the step starting at symbol `base` and
+/// stores their 32 symbols; `dest` is `(row_log2, stride, offset)` of `Dest`.
+///
+/// # Safety
+/// As `bytes_lanes`: `q + lanes <= n_words` for the step, the step's symbols lie in `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pair_bytes<const V: usize>(
+    x: &mut [__m512i; V],
+    p: usize,
+    base: usize,
+    tab: *const i32,
+    words: *const i16,
+    q: &mut usize,
+    idx_sym: __m512i,
+    out: *mut u8,
+    dest: (u32, usize, usize),
+) {
+    let (row_log2, stride, offset) = dest;
+    let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+    // SAFETY: the caller's guard keeps q + lanes <= n_words for the whole step.
+    let (x0, e0) = unsafe { step16(x[2 * p], tab, words, q) };
+    // SAFETY: as above.
+    let (x1, e1) = unsafe { step16(x[2 * p + 1], tab, words, q) };
+    x[2 * p] = x0;
+    x[2 * p + 1] = x1;
+    {
+        let e = [e0, e1];
+        {
             let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
-            let i = step * lanes + 32 * p;
+            let i = base + 32 * p;
             let lo = _mm512_castsi512_si256(syms);
             if row_log2 >= 5 {
                 // SAFETY: 32 symbols of a full step in one row: 32 consecutive bytes of
@@ -241,14 +289,7 @@ unsafe fn bytes_lanes<const V: usize>(t: &ByteTables, s: &mut ByteStream<'_>) {
                 }
             }
         }
-        step += 1;
     }
-    for (v, xv) in x.iter().enumerate() {
-        // SAFETY: states has MAX_LANES >= 16 * V entries.
-        unsafe { _mm512_storeu_si512(s.states.as_mut_ptr().add(16 * v).cast(), *xv) };
-    }
-    s.word_pos = q;
-    s.step = step;
 }
 
 pub(super) fn rans_encode(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {

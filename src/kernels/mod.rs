@@ -8,7 +8,7 @@
 
 use crate::codec::bf16::{Bf16Stream, Bf16Tables};
 use crate::codec::q4k::decode::{assemble_scalar, Parts};
-use crate::codec::stream::{ByteStream, ByteTables};
+use crate::codec::stream::{ByteStream, TableRef};
 use crate::isa::Isa;
 use crate::rans::encode::{encode_full_steps, EncodeKernel};
 
@@ -22,7 +22,7 @@ mod q4k_avx2;
 mod q4k_avx512;
 
 pub type Bf16Kernel = fn(&Bf16Tables, &mut Bf16Stream<'_>);
-pub type BytesKernel = fn(&ByteTables, &mut ByteStream<'_>);
+pub type BytesKernel = fn(TableRef<'_>, &mut ByteStream<'_>);
 /// Builds `n` Q4_K blocks into `out` from decoded parts.
 pub type Q4kAssemble = fn(&Parts<'_>, usize, &mut [u8]);
 
@@ -43,7 +43,7 @@ fn q4k_scalar(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
 
 /// The scalar family decodes everything in the codecs' own scalar code.
 fn bf16_none(_: &Bf16Tables, _: &mut Bf16Stream<'_>) {}
-fn bytes_none(_: &ByteTables, _: &mut ByteStream<'_>) {}
+fn bytes_none(_: TableRef<'_>, _: &mut ByteStream<'_>) {}
 
 static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,

@@ -29,7 +29,20 @@ pub const MAX_SYMBOLS: usize = 256;
 pub const LANE_CHOICES: [usize; 3] = [32, 64, 128];
 pub const MAX_LANES: usize = 128;
 
-/// Lane count for a chunk of `n` symbols: enough lanes for SIMD throughput on
+/// Lane count for a byte stream of `n` symbols. Byte streams code ~4-8 bits per
+/// symbol, so 128 lanes' states (512 bytes) are a small price from 32K symbols on,
+/// and 32 lanes would leave the decoder waiting on latency.
+pub fn lanes_for_bytes(n: usize) -> usize {
+    if n >= 1 << 15 {
+        128
+    } else if n >= 1 << 13 {
+        64
+    } else {
+        32
+    }
+}
+
+/// Lane count for a chunk of `n` bf16 values: enough lanes for SIMD throughput on
 /// large chunks, few enough that final states (4 bytes per lane) stay a small
 /// fraction of small chunks.
 pub fn lanes_for(n: usize) -> usize {

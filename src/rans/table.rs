@@ -9,13 +9,16 @@ pub type DecodeTable = [u32; PROB_SCALE as usize];
 
 pub const OFF_MASK: u32 = (1 << PROB_BITS) - 1;
 
-/// Calls `put(slot, off, freq, symbol)` for every slot, symbols in index order.
+/// Fills each symbol's run of slots with `base(symbol) | offset in the run`.
 /// `freqs` must sum to `PROB_SCALE` (validated by the caller).
-fn for_each_slot(freqs: &[u32], mut put: impl FnMut(usize, u32, u32, usize)) {
+#[inline(always)]
+fn fill(freqs: &[u32], table: &mut DecodeTable, base: impl Fn(usize, u32) -> u32) {
     let mut cum = 0usize;
     for (sym, &f) in freqs.iter().enumerate() {
-        for off in 0..f {
-            put(cum + off as usize, off, f, sym);
+        let b = base(sym, f);
+        // A plain run fill: vectorised, no per-slot call.
+        for (off, e) in (0u32..).zip(&mut table[cum..cum + f as usize]) {
+            *e = b | off;
         }
         cum += f as usize;
     }
@@ -25,13 +28,13 @@ fn for_each_slot(freqs: &[u32], mut put: impl FnMut(usize, u32, u32, usize)) {
 /// Canonical table; `id(symbol)` is what the entry's top byte carries (the symbol
 /// index itself, or e.g. the byte value the symbol stands for).
 pub fn build(freqs: &[u32], id: impl Fn(usize) -> u8, table: &mut DecodeTable) {
-    for_each_slot(freqs, |slot, off, f, sym| table[slot] = off | f << PROB_BITS | u32::from(id(sym)) << 24);
+    fill(freqs, table, |sym, f| f << PROB_BITS | u32::from(id(sym)) << 24);
 }
 
 /// The AVX2 kernels' layout: `off | id << 12 | freq << 20` — the frequency comes
 /// out with one shift, and `id` sits where AVX2 can turn it into output cheaply.
 pub fn build_avx2(freqs: &[u32], id: impl Fn(usize) -> u8, table: &mut DecodeTable) {
-    for_each_slot(freqs, |slot, off, f, sym| table[slot] = off | u32::from(id(sym)) << 12 | f << 20);
+    fill(freqs, table, |sym, f| u32::from(id(sym)) << 12 | f << 20);
 }
 
 /// One scalar decode step on the canonical table: `(symbol id, new state before
