@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 const FFI_SOURCES: [&str; 6] =
-    ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/gguf.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
+    ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/container.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
 
 fn version_block() -> String {
     let major = env!("CARGO_PKG_VERSION_MAJOR");

@@ -50,6 +50,21 @@
 #define LLMC_OPEN_NO_MMAP (1 << 1)
 
 /*
+ The container holds a GGUF file.
+ */
+#define LLMC_SOURCE_GGUF 1
+
+/*
+ The container holds a safetensors file.
+ */
+#define LLMC_SOURCE_SAFETENSORS 2
+
+/*
+ Most dimensions `llmc_tensor_info` reports.
+ */
+#define LLMC_MAX_DIMS 8
+
+/*
  Status codes. The numbers are stable and never reused.
  */
 enum llmc_status_code
@@ -224,11 +239,13 @@ typedef struct llmc_frame_info {
  */
 typedef struct llmc_tensor_info {
   /*
-   Set to `sizeof(llmc_tensor_info)` before calling.
+   Set to `sizeof(llmc_tensor_info)` before calling. Callers built against
+   an older header pass a smaller size and get the fields they know.
    */
   uint32_t struct_size;
   /*
-   As stored in the GGUF tensor info.
+   The source's type id: the ggml type for GGUF, the safetensors dtype id
+   (see `dtype_name`) for safetensors.
    */
   uint32_t ggml_type;
   /*
@@ -236,7 +253,7 @@ typedef struct llmc_tensor_info {
    */
   const char *name;
   /*
-   Absolute offset in the original GGUF file.
+   Absolute offset in the original file.
    */
   uint64_t orig_offset;
   /*
@@ -247,6 +264,20 @@ typedef struct llmc_tensor_info {
    The codec of the tensor's frame (one of `llmc_codec`).
    */
   uint32_t codec;
+  /*
+   Number of dimensions in `shape`.
+   */
+  uint32_t n_dims;
+  /*
+   The type's name ("Q4_K", "BF16", ...): NUL-terminated, owned by the
+   handle, valid until `llmc_gguf_close`.
+   */
+  const char *dtype_name;
+  /*
+   Dimensions in the source's order: ggml's `ne[]` (contiguous first) for
+   GGUF, row-major (outermost first) for safetensors. Unused entries are 0.
+   */
+  uint64_t shape[LLMC_MAX_DIMS];
 } llmc_tensor_info;
 
 #ifdef __cplusplus
@@ -447,9 +478,40 @@ llmc_status llmc_gguf_compress_file(const char *gguf_path,
 
 /*
  Rebuilds the original GGUF from a container, byte for byte (verified against
- the stored SHA-256), written to a temporary name and renamed.
+ the stored SHA-256), written to a temporary name and renamed. Works on any
+ container; see `llmc_container_decompress_file` for threads.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
+
+/*
+ Compresses a safetensors file into a container (written to a temporary
+ name, then renamed): the header is kept verbatim, each tensor coded by dtype
+ (BF16: the bf16 codec; F16, F32 and integers: byte planes or zstd).
+ `params` may be NULL; `params->level` is the zstd level of the JSON header
+ (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
+ depend on it).
+ */
+LLMC_NODISCARD
+llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
+                                           const char *llmc_path,
+                                           const struct llmc_params *params);
+
+/*
+ Rebuilds the original file (GGUF or safetensors) from any container, byte
+ for byte (verified against the stored SHA-256), decoding chunks on
+ `n_threads` threads (0 or 1: the calling thread only); written to a
+ temporary name and renamed.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_decompress_file(const char *llmc_path,
+                                           const char *out_path,
+                                           uint32_t n_threads);
+
+/*
+ What the container was made from: `LLMC_SOURCE_GGUF` or
+ `LLMC_SOURCE_SAFETENSORS` (0 for NULL).
+ */
+uint32_t llmc_gguf_source_kind(const struct llmc_gguf *g);
 
 /*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates

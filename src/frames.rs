@@ -45,6 +45,43 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
     results.into_iter().map(|r| r.expect("every index was processed")).collect()
 }
 
+/// Runs `work` on every job on up to `n_threads` scoped threads (the caller's
+/// thread alone when `n_threads <= 1`), handing jobs out as workers free up.
+/// Each worker gets its own state from `init`. The error of the lowest-numbered
+/// failing job is returned, so the result does not depend on scheduling.
+pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: impl Fn() -> S + Sync, work: impl Fn(J, &mut S) -> Result<()> + Sync) -> Result<()> {
+    let threads = (n_threads.max(1) as usize).min(jobs.len().max(1));
+    if threads == 1 {
+        let mut state = init();
+        return jobs.into_iter().try_for_each(|j| work(j, &mut state));
+    }
+    let n = jobs.len();
+    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().rev().collect::<Vec<_>>());
+    let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut state = init();
+                loop {
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let Some((i, job)) = job else { break };
+                    if let Err(e) = work(job, &mut state) {
+                        let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
+                        if slot.is_none_or(|(j, _)| i < j) {
+                            *slot = Some((i, e));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    debug_assert!(n > 0);
+    match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Compresses `src` into one frame.
 pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -54,32 +91,71 @@ pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<
 
 /// Compresses `src` into `out` (cleared first; its allocation is reused).
 pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
-    let elem = method.element_size();
-    if src.len() as u64 % u64::from(elem) != 0 {
-        return Err(Error::InvalidArgument);
-    }
-    if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {
-        return Err(Error::LimitExceeded);
-    }
-    let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
-    let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
-    let chunks: Vec<&[u8]> = src.chunks(chunk_size as usize).collect();
-    let (codec, param, flags) = (method.codec(), method.param(), params.frame_flags());
-    if params.n_threads <= 1 || chunks.len() <= 1 {
+    let job = FrameJob::new(method, src, params)?;
+    if params.n_threads <= 1 || job.n_chunks() <= 1 {
         // Payloads go straight into the frame.
-        return frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
-            codec::encode_chunk(method, chunks[i], kernels, out)
-        });
+        return job.write(out, |i, out| job.encode(i, out));
     }
-    let payloads = parallel_map(chunks.len(), params.n_threads, |i| {
+    let payloads = parallel_map(job.n_chunks(), params.n_threads, |i| {
         let mut p = Vec::new();
-        codec::encode_chunk(method, chunks[i], kernels, &mut p).map(|()| p)
+        job.encode(i, &mut p).map(|()| p)
     });
     let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
-    frame::write(out, codec, param, flags, src, chunk_size, chunks.len(), |i, out| {
-        out.extend_from_slice(&payloads[i]);
-        Ok(())
-    })
+    job.assemble(&payloads, out)
+}
+
+/// A frame to be coded: its chunks encode independently (in any order, on any
+/// thread) and are then assembled, so callers can spread the chunks of many
+/// frames over one pool of workers.
+pub struct FrameJob<'a> {
+    method: &'a Method,
+    src: &'a [u8],
+    chunk_size: u32,
+    flags: u8,
+    kernels: &'static Kernels,
+}
+
+impl<'a> FrameJob<'a> {
+    pub fn new(method: &'a Method, src: &'a [u8], params: &CompressParams) -> Result<Self> {
+        let elem = method.element_size();
+        if src.len() as u64 % u64::from(elem) != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {
+            return Err(Error::LimitExceeded);
+        }
+        let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
+        let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
+        Ok(FrameJob { method, src, chunk_size, flags: params.frame_flags(), kernels })
+    }
+
+    pub fn n_chunks(&self) -> usize {
+        self.src.len().div_ceil(self.chunk_size as usize)
+    }
+
+    /// The uncompressed bytes of chunk `i`.
+    pub fn chunk(&self, i: usize) -> &'a [u8] {
+        let start = i * self.chunk_size as usize;
+        &self.src[start..(start + self.chunk_size as usize).min(self.src.len())]
+    }
+
+    /// Appends chunk `i`'s payload to `out`.
+    pub fn encode(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
+        codec::encode_chunk(self.method, self.chunk(i), self.kernels, out)
+    }
+
+    /// Writes the frame from payloads encoded earlier, in chunk order.
+    pub fn assemble(&self, payloads: &[Vec<u8>], out: &mut Vec<u8>) -> Result<()> {
+        self.write(out, |i, out| {
+            out.extend_from_slice(&payloads[i]);
+            Ok(())
+        })
+    }
+
+    fn write(&self, out: &mut Vec<u8>, payload: impl FnMut(usize, &mut Vec<u8>) -> Result<()>) -> Result<()> {
+        let m = self.method;
+        frame::write(out, m.codec(), m.param(), self.flags, self.src, self.chunk_size, self.n_chunks(), payload)
+    }
 }
 
 /// Largest frame `compress` can produce for `len` bytes with any chunk size
@@ -144,39 +220,10 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
         outs.push(head);
         rest = tail;
     }
-    let decode_one = |c: &frame::ChunkRef<'_>, out: &mut [u8], scratch: &mut Scratch| -> Result<()> {
+    let jobs: Vec<_> = f.chunks.iter().zip(outs).collect();
+    parallel_for_each(jobs, opts.n_threads, Scratch::default, |(c, out), scratch| {
         decode_chunk(f, c, out, kernels, scratch, opts.verify_checksums)
-    };
-    let threads = (opts.n_threads.max(1) as usize).min(f.chunks.len().max(1));
-    if threads == 1 {
-        let mut scratch = Scratch::default();
-        for (c, out) in f.chunks.iter().zip(outs) {
-            decode_one(c, out, &mut scratch)?;
-        }
-    } else {
-        // Contiguous runs of chunks per thread; the first error in chunk order wins.
-        let per = f.chunks.len().div_ceil(threads);
-        let mut work: Vec<Vec<(&frame::ChunkRef<'_>, &mut [u8])>> = (0..threads).map(|_| Vec::new()).collect();
-        for (i, pair) in f.chunks.iter().zip(outs).enumerate() {
-            work[i / per].push(pair);
-        }
-        let results: Vec<Result<()>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = work
-                .into_iter()
-                .map(|items| {
-                    scope.spawn(move || {
-                        let mut scratch = Scratch::default();
-                        for (c, out) in items {
-                            decode_one(c, out, &mut scratch)?;
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or(Err(Error::Panic))).collect()
-        });
-        results.into_iter().collect::<Result<Vec<()>>>()?;
-    }
+    })?;
     if let Some(expected) = f.content_checksum {
         if opts.verify_checksums && crc32c(dst) != expected {
             return Err(Error::ChecksumMismatch);

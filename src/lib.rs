@@ -22,6 +22,7 @@ pub mod isa;
 pub mod kernels;
 pub mod params;
 pub mod rans;
+pub mod safetensors;
 
 pub use error::{Error, Result};
 pub use format::frame::CodecId;

@@ -64,6 +64,19 @@ fn q4k_roundtrip_example_on_fixtures() {
 }
 
 #[test]
+fn safetensors_loader_example_reads_tensors_by_name() {
+    let bin = build("safetensors_loader", &["c_examples/safetensors_loader.c"], "-std=c99", false, Link::Static, &[]);
+    let original = fetched("minilm");
+    let container = c_build::out_dir().join("minilm.safetensors.llmc");
+    let (ok, out) = run(&bin, &[original.as_os_str(), container.as_os_str()], &[]);
+    assert!(ok && out.contains("safetensors: ok tensors=104 checked=104"), "{out}");
+    let (ok, out) = run(&bin, &[original.as_os_str(), container.as_os_str(), "embeddings.word_embeddings.weight".as_ref(), "encoder.layer.5.output.dense.bias".as_ref()], &[]);
+    assert!(ok && out.contains("F32   [30522, 384] 46881792 bytes mean") && out.contains("checked=2"), "{out}");
+    let (ok, out) = run(&bin, &[original.as_os_str(), container.as_os_str(), "no.such.tensor".as_ref()], &[]);
+    assert!(!ok && out.contains("safetensors: FAIL"), "{out}");
+}
+
+#[test]
 fn gguf_loader_example_reads_every_tensor_in_parallel() {
     let bin = build("gguf_loader", &["c_examples/gguf_loader.c"], "-std=c99", false, Link::Static, &["-lpthread"]);
     let original = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");

@@ -68,3 +68,67 @@ fn bench_json_has_the_documented_keys() {
         assert_eq!(v["sha256_16"].as_str().unwrap().len(), 16);
     }
 }
+
+#[test]
+fn sharded_bf16_checkpoint_directory_in_one_command() {
+    // A bf16 copy of the real fp32 checkpoint in three shards, with the index
+    // and a config file beside them, as Hugging Face lays them out.
+    let original = std::fs::read(fetched("minilm")).unwrap();
+    let (shards, index) = st::shard(&st::to_bf16(&original), 3);
+    let dir = tmp("ckpt");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for (name, bytes) in &shards {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    std::fs::write(dir.join("model.safetensors.index.json"), &index).unwrap();
+    std::fs::write(dir.join("sub/config.json"), b"{\"hidden_size\": 384}").unwrap();
+    let packed = tmp("ckpt.llmc");
+    let back = tmp("ckpt.back");
+    for d in [&packed, &back] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "--verify", "-T", "2"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("5 files (3 compressed, 2 copied)") && err.contains("verified"), "{err}");
+    for (name, _) in &shards {
+        assert!(packed.join(format!("{name}.llmc")).is_file(), "{name}.llmc missing");
+    }
+    assert_eq!(std::fs::read(packed.join("model.safetensors.index.json")).unwrap(), index);
+    // Compressing again into the same place needs --force.
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap()]);
+    assert!(!ok && err.contains("--force"), "{err}");
+
+    let (ok, _, err) = llmc(&["decompress", packed.to_str().unwrap(), "-o", back.to_str().unwrap(), "--verify"]);
+    assert!(ok, "{err}");
+    for (name, bytes) in &shards {
+        assert!(std::fs::read(back.join(name)).unwrap() == *bytes, "{name} differs");
+    }
+    assert_eq!(std::fs::read(back.join("sub/config.json")).unwrap(), b"{\"hidden_size\": 384}");
+
+    let (ok, out, _) = llmc(&["info", packed.join(format!("{}.llmc", shards[0].0)).to_str().unwrap()]);
+    assert!(ok && out.contains("(Safetensors)") && out.contains("BF16"), "{out}");
+}
+
+#[test]
+fn safetensors_file_compresses_by_detection() {
+    let input = fetched("minilm");
+    let out = tmp("minilm.llmc");
+    let back = tmp("minilm.back");
+    let (ok, _, err) = llmc(&["compress", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--verify"]);
+    assert!(ok && err.contains("verified"), "{err}");
+    let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", back.to_str().unwrap(), "-T", "1"]);
+    assert!(ok, "{err}");
+    assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
+    // A malformed header is named as such.
+    let mut bad = std::fs::read(&input).unwrap();
+    let text = b"\"data_offsets\":[0,4096]";
+    let at = bad.windows(text.len()).position(|w| w == text).unwrap();
+    bad[at + text.len() - 5..at + text.len() - 1].copy_from_slice(b"9999");
+    let bad_path = tmp("bad.safetensors");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let (ok, _, err) = llmc(&["compress", bad_path.to_str().unwrap(), "-o", tmp("bad.llmc").to_str().unwrap()]);
+    assert!(!ok && err.contains("safetensors"), "{err}");
+    assert!(!tmp("bad.llmc").exists());
+}

@@ -26,9 +26,7 @@ fn smoke(env: &[(&str, &str)], fixtures: Option<&std::path::Path>) -> (bool, Str
 }
 
 fn gemma() -> std::path::PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).arg("fetch").output().unwrap();
-    assert!(out.status.success(), "llmc fetch failed: {}", String::from_utf8_lossy(&out.stderr));
-    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    common::fetched("gemma")
 }
 
 #[test]

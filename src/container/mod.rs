@@ -19,12 +19,17 @@
 //!   u32 n_regions, then per region:
 //!     u64 original offset, u64 original size, u64 frame offset, u64 frame size, u8 role
 //!   u32 n_entries, then per entry:
-//!     u32 region, u32 dtype (the source's type id), u16 name length, name bytes
+//!     u32 region, u32 dtype (the source's type id: ggml type for GGUF, safetensors
+//!     dtype id for safetensors), u8 n_dims (<= 8), u64 dims[n_dims] (the source's
+//!     order: ggml's ne[] for GGUF, row-major for safetensors),
+//!     u16 name length, name bytes
 //!   u32 CRC32C of the index bytes before it
 //! ```
 //! A region with frame size 0 is all zero bytes (alignment padding).
 
 pub mod build;
+pub mod file;
+pub mod plan;
 pub mod read;
 pub mod write;
 
@@ -39,6 +44,8 @@ const REGION_ENTRY: usize = 33;
 pub const MAX_REGIONS: usize = 1 << 22;
 pub const MAX_ENTRIES: usize = 1 << 21;
 pub const MAX_NAME: usize = 1 << 12;
+/// Most dimensions an entry records.
+pub const MAX_DIMS: usize = 8;
 
 /// What the original file was.
 #[repr(u8)]
@@ -98,7 +105,16 @@ pub struct Region {
 pub struct Entry {
     pub region: u32,
     pub dtype: u32,
+    pub shape: Vec<u64>,
     pub name: String,
+}
+
+/// What the index says about a tensor, before it has a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorDesc {
+    pub name: String,
+    pub dtype: u32,
+    pub shape: Vec<u64>,
 }
 
 fn check(cond: bool) -> Result<()> {

@@ -1,7 +1,7 @@
 //! Reading a container: validation at open, then random access by byte range or
 //! entry, decoding only the chunks a request touches.
 
-use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, REGION_ENTRY, VERSION};
+use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, REGION_ENTRY, VERSION};
 use crate::codec::Scratch;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
@@ -99,16 +99,19 @@ impl Index {
         }
         check(orig == original_size)?;
         let n = r.u32()? as usize;
-        check(n <= MAX_ENTRIES && n.saturating_mul(10) <= r.remaining())?;
+        check(n <= MAX_ENTRIES && n.saturating_mul(11) <= r.remaining())?;
         let mut entries = Vec::with_capacity(n);
         for _ in 0..n {
             let region = r.u32()?;
             let dtype = r.u32()?;
+            let n_dims = usize::from(r.u8()?);
+            check(n_dims <= MAX_DIMS)?;
+            let shape = (0..n_dims).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
             let len = usize::from(r.u16()?);
             check(len <= MAX_NAME)?;
             let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
             check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
-            entries.push(Entry { region, dtype, name });
+            entries.push(Entry { region, dtype, shape, name });
         }
         check(r.remaining() == 0)?;
         Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
@@ -175,51 +178,44 @@ impl Index {
     }
 
     /// Rebuilds the whole original file into `dst` (at least `original_size`).
+    /// With `opts.n_threads > 1` the chunks of all regions are decoded in
+    /// parallel, so one large tensor does not serialise the work.
     pub fn decompress_all(&self, data: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<()> {
         let size = usize::try_from(self.original_size).map_err(|_| Error::SizeOverflow)?;
         let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
-        let mut jobs: Vec<(usize, &mut [u8])> = Vec::with_capacity(self.regions.len());
+        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let mut parsed = Vec::with_capacity(self.regions.len());
+        let mut jobs = Vec::new();
         let mut rest: &mut [u8] = dst;
         for (i, r) in self.regions.iter().enumerate() {
-            let (head, tail) = rest.split_at_mut(r.orig_size as usize);
-            jobs.push((i, head));
+            let (out, tail) = core::mem::take(&mut rest).split_at_mut(r.orig_size as usize);
             rest = tail;
-        }
-        let decode = |i: usize, out: &mut [u8]| -> Result<()> {
-            let r = &self.regions[i];
             if r.frame_size == 0 {
                 out.fill(0);
-                return Ok(());
+                continue;
             }
-            let frame = &data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
-            let f = frames::parse(frame)?;
-            frames::decode_frame(&f, out, &DecodeOptions { n_threads: 1, ..*opts }).map(|_| ())
-        };
-        let threads = opts.n_threads.max(1) as usize;
-        if threads == 1 {
-            return jobs.into_iter().try_for_each(|(i, out)| decode(i, out));
-        }
-        // Largest regions first, handed out to workers as they free up.
-        jobs.sort_by_key(|(i, _)| std::cmp::Reverse(self.regions[*i].orig_size));
-        let queue = std::sync::Mutex::new(jobs);
-        let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| loop {
-                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    let Some((i, out)) = job else { break };
-                    if let Err(e) = decode(i, out) {
-                        let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
-                        if slot.is_none_or(|(j, _)| i < j) {
-                            *slot = Some((i, e));
-                        }
-                    }
-                });
+            let f = frames::parse(&data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize])?;
+            let mut out = out;
+            for (k, c) in f.chunks.iter().enumerate() {
+                let (head, tail) = core::mem::take(&mut out).split_at_mut(c.content_len);
+                out = tail;
+                jobs.push((parsed.len(), k, head));
             }
-        });
-        match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some((_, e)) => Err(e),
-            None => Ok(()),
+            parsed.push((i, f));
         }
+        frames::parallel_for_each(jobs, opts.n_threads, Scratch::default, |(p, k, out), scratch| {
+            let f = &parsed[p].1;
+            frames::decode_chunk(f, &f.chunks[k], out, kernels, scratch, opts.verify_checksums)
+        })?;
+        if opts.verify_checksums {
+            for (i, f) in &parsed {
+                let r = &self.regions[*i];
+                let out = &dst[r.orig_offset as usize..(r.orig_offset + r.orig_size) as usize];
+                if f.content_checksum.is_some_and(|c| c != crc32c(out)) {
+                    return Err(Error::ChecksumMismatch);
+                }
+            }
+        }
+        Ok(())
     }
 }

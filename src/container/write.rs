@@ -34,6 +34,10 @@ pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha25
     for e in entries {
         put_u32(&mut index, e.region);
         put_u32(&mut index, e.dtype);
+        index.push(e.shape.len() as u8);
+        for &d in &e.shape {
+            put_u64(&mut index, d);
+        }
         put_u16(&mut index, e.name.len() as u16);
         index.extend_from_slice(e.name.as_bytes());
     }

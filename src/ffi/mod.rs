@@ -6,7 +6,7 @@
 
 pub mod boundary;
 pub mod frames;
-pub mod gguf;
+pub mod container;
 pub mod info;
 pub mod types;
 pub mod util;

@@ -1,48 +1,33 @@
-//! Whole GGUF files to and from containers.
+//! GGUF files to containers (reading them back is format-agnostic: see
+//! [`crate::container::file`]).
 
 use crate::container::build::{build, Progress};
-use crate::container::read::Index;
 use crate::container::SourceKind;
-use crate::error::{Error, Result};
-use crate::params::{CompressParams, DecodeOptions};
-use sha2::{Digest, Sha256};
+use crate::error::Result;
+use crate::params::CompressParams;
 use std::path::Path;
+
+pub use crate::container::file::{decompress, decompress_file};
 
 /// Compresses a GGUF file held in memory into a container. `params.level` is
 /// the zstd level of the metadata (0 = 19).
 pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let g = super::parse(file)?;
-    let level = if params.level == 0 { super::decompose::DEFAULT_METADATA_LEVEL } else { params.level.clamp(1, 22) };
-    let spans = super::decompose::spans(&g, level)?;
+    let spans = super::decompose::spans(&g, metadata_level(params))?;
     build(SourceKind::Gguf, file, &spans, params, progress)
 }
 
-/// Rebuilds the original file from a container held in memory, checking it
-/// against the stored SHA-256.
-pub fn decompress(container: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
-    let index = Index::open(container)?;
-    if index.original_size > opts.max_output {
-        return Err(Error::LimitExceeded);
+/// The zstd level of metadata for `params.level` (0 = the default, 19).
+pub fn metadata_level(params: &CompressParams) -> i32 {
+    if params.level == 0 {
+        crate::container::plan::DEFAULT_METADATA_LEVEL
+    } else {
+        params.level.clamp(1, 22)
     }
-    let mut out = Vec::new();
-    out.try_reserve_exact(index.original_size as usize).map_err(|_| Error::Allocation)?;
-    out.resize(index.original_size as usize, 0);
-    index.decompress_all(container, &mut out, opts)?;
-    let digest: [u8; 32] = Sha256::digest(&out).into();
-    if digest[..28] != index.sha256_prefix {
-        return Err(Error::ChecksumMismatch);
-    }
-    Ok(out)
 }
 
 pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
     let file = crate::io::map(input)?;
     let container = compress(&file, params, progress)?;
     crate::io::write_atomic(output, &container)
-}
-
-pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Result<()> {
-    let container = crate::io::map(input)?;
-    let file = decompress(&container, opts)?;
-    crate::io::write_atomic(output, &file)
 }

@@ -3,10 +3,18 @@
 
 pub mod c_build;
 pub mod hostile;
+pub mod st;
 
 
 use llmc::Isa;
 use std::path::{Path, PathBuf};
+
+/// A real model file from `llmc fetch ASSET` (downloaded once, then cached).
+pub fn fetched(asset: &str) -> PathBuf {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_llmc")).args(["fetch", asset]).output().unwrap();
+    assert!(out.status.success(), "llmc fetch {asset} failed: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
 
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")

@@ -9,26 +9,27 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// What `bench` measures: frames of one codec, or whole-file containers.
+/// What `bench` measures: frames of one codec, or whole-file containers
+/// (GGUF or safetensors).
 #[derive(Clone)]
 pub enum Target {
     Frame(Method),
-    Gguf,
+    Container,
 }
 
 impl Target {
     fn name(&self) -> &'static str {
         match self {
             Target::Frame(m) => m.codec().name(),
-            Target::Gguf => "gguf",
+            Target::Container => "container",
         }
     }
 
     fn compress_to(&self, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> llmc::Result<()> {
         match self {
             Target::Frame(m) => llmc::frames::compress_to(m, src, params, out),
-            Target::Gguf => {
-                *out = llmc::gguf::compress(src, params, None)?;
+            Target::Container => {
+                *out = llmc::container::file::compress(src, params, None)?;
                 Ok(())
             }
         }
@@ -88,7 +89,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             black_box(&scratch);
         });
         let index = match cfg.target {
-            Target::Gguf => Some(Index::open(&frame).map_err(|e| format!("{}: {e}", path.display()))?),
+            Target::Container => Some(Index::open(&frame).map_err(|e| format!("{}: {e}", path.display()))?),
             Target::Frame(_) => None,
         };
         let bound = match cfg.target {
@@ -107,6 +108,15 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             let dec = best_time(cfg.min_time, || {
                 black_box(cfg.target.decode(black_box(&frame), index.as_ref(), &mut out, &opts).expect("decoded once already"));
             });
+            // With threads, the single-thread rate in the same run, for the speed-up.
+            let dec1 = if cfg.threads > 1 {
+                let one = DecodeOptions { n_threads: 1, ..opts };
+                Some(best_time(cfg.min_time, || {
+                    black_box(cfg.target.decode(black_box(&frame), index.as_ref(), &mut out, &one).expect("decoded once already"));
+                }))
+            } else {
+                None
+            };
             let mcp = best_time(cfg.min_time, || {
                 copy.copy_from_slice(black_box(&src));
                 black_box(&copy);
@@ -120,6 +130,8 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
                 bound,
                 encode_gbps: gbps(src.len(), enc),
                 decode_gbps: gbps(src.len(), dec),
+                threads: cfg.threads,
+                decode_gbps_1t: dec1.map(|t| gbps(src.len(), t)),
                 memcpy_gbps: gbps(src.len(), mcp),
                 sha256_16: sha.clone(),
                 roundtrip,
@@ -143,6 +155,8 @@ struct Row {
     bound: f64,
     encode_gbps: f64,
     decode_gbps: f64,
+    threads: u32,
+    decode_gbps_1t: Option<f64>,
     memcpy_gbps: f64,
     sha256_16: String,
     roundtrip: bool,
@@ -165,6 +179,9 @@ impl Row {
                 "bound_ratio": if self.bound.is_finite() { serde_json::json!(round4(self.bound)) } else { serde_json::Value::Null },
                 "encode_gbps": round3(self.encode_gbps),
                 "decode_gbps": round3(self.decode_gbps),
+                "threads": self.threads,
+                "decode_gbps_1_thread": self.decode_gbps_1t.map(round3),
+                "thread_speedup": self.decode_gbps_1t.map(|one| round3(self.decode_gbps / one)),
                 "memcpy_gbps": round3(self.memcpy_gbps),
                 "decode_memcpy_ratio": round3(self.decode_gbps / self.memcpy_gbps),
                 "sha256_16": self.sha256_16,
@@ -187,6 +204,9 @@ impl Row {
                 self.sha256_16,
                 if self.roundtrip { "ok" } else { "FAIL" }
             );
+            if let Some(one) = self.decode_gbps_1t {
+                println!("{:<44} {} threads: decode {:.3} GB/s vs {:.3} GB/s on 1 thread = {:.2}x", "", self.threads, self.decode_gbps, one, self.decode_gbps / one);
+            }
         }
     }
 }

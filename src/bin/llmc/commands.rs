@@ -12,64 +12,119 @@ fn ratio(a: u64, b: u64) -> f64 {
     a as f64 / b.max(1) as f64
 }
 
-/// Compresses `input`: a GGUF into a container (detected from its magic), anything
-/// else into a frame of `method` (which must then be given).
-pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool) -> Result<(), String> {
+/// What one compress or decompress call did, for summaries.
+pub struct Outcome {
+    pub input_bytes: u64,
+    pub output_bytes: u64,
+}
+
+/// Compresses `input`: a GGUF or safetensors file into a container (detected
+/// from its first bytes), anything else into a frame of `method` (which must
+/// then be given). With `verify`, the written output is read back and decoded
+/// and must give the input byte for byte.
+pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool) -> Result<(), String> {
     let t = Instant::now();
-    let map = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let out = match (files::kind(&map), method) {
-        (Kind::Gguf, None) if perstream => {
-            let level = if params.level == 0 { 19 } else { params.level };
-            llmc::gguf::perstream::compress(&map, level).map_err(|e| format!("{}: {e}", input.display()))?
-        }
-        (Kind::Gguf, None) => {
-            let bar = Progress::bytes(map.len() as u64, "compressing");
-            let report = |done: u64, _total: u64| bar.set(done);
-            let c = llmc::gguf::compress(&map, params, Some(&report));
-            bar.finish();
-            c.map_err(|e| format!("{}: {e}", input.display()))?
-        }
-        (Kind::Frame | Kind::Container, None) => return Err(format!("{} is already compressed", input.display())),
-        (_, None) => return Err(format!("{}: not a GGUF file; pass --codec bf16|stored", input.display())),
-        (_, Some(m)) => llmc::frames::compress(&m, &map, params).map_err(|e| format!("{}: {e}", input.display()))?,
-    };
-    files::write(output, &out)?;
+    let bar = Progress::bytes(std::fs::metadata(input).map_or(0, |m| m.len()), "compressing");
+    let done = compress_one(input, output, method, params, perstream, verify, &bar);
+    bar.finish();
+    let done = done?;
     let secs = t.elapsed().as_secs_f64();
     eprintln!(
-        "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s)",
+        "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s){}",
         input.display(),
         output.display(),
-        map.len(),
-        out.len(),
-        ratio(map.len() as u64, out.len() as u64),
+        done.input_bytes,
+        done.output_bytes,
+        ratio(done.input_bytes, done.output_bytes),
         secs,
-        map.len() as f64 / secs / 1e6
+        done.input_bytes as f64 / secs / 1e6,
+        if verify { ", verified" } else { "" }
     );
     Ok(())
 }
 
-/// Decompresses a frame or a container. With `verify`, a container's rebuilt
-/// file is also checked against its stored SHA-256 (chunk CRCs are always checked).
+/// `compress` without the summary; progress goes to `bar` (whose position is
+/// advanced by the input's size).
+pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
+    let map = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let err = |e: llmc::Error| format!("{}: {e}", input.display());
+    let start = bar.position();
+    let out = match (files::kind(&map), method) {
+        (Kind::Gguf, None) if perstream => {
+            let level = if params.level == 0 { 19 } else { params.level };
+            llmc::gguf::perstream::compress(&map, level).map_err(err)?
+        }
+        (_, None) if perstream => return Err(format!("{}: --mode perstream needs a GGUF file", input.display())),
+        (Kind::Gguf | Kind::Safetensors, None) => {
+            let report = |done: u64, _total: u64| bar.set(start + done);
+            llmc::container::file::compress(&map, params, Some(&report)).map_err(err)?
+        }
+        (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{} is already compressed", input.display())),
+        (_, None) => return Err(format!("{}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored", input.display())),
+        (_, Some(m)) => llmc::frames::compress(&m, &map, params).map_err(err)?,
+    };
+    bar.set(start + map.len() as u64);
+    files::write(output, &out)?;
+    if verify {
+        let written = llmc::io::map(output).map_err(|e| format!("cannot read back {}: {e}", output.display()))?;
+        let opts = DecodeOptions { n_threads: params.n_threads, ..Default::default() };
+        let back = decode(&written, &opts, true).map_err(|e| format!("verify {}: {e}", output.display()))?;
+        if back[..] != map[..] {
+            return Err(format!("verify {}: decoded bytes differ from {}", output.display(), input.display()));
+        }
+    }
+    Ok(Outcome { input_bytes: map.len() as u64, output_bytes: out.len() as u64 })
+}
+
+/// Decodes a frame, a container or a per-stream file held in memory. With
+/// `verify`, a container's result is also checked against its stored SHA-256
+/// (chunk CRCs are always checked).
+pub fn decode(src: &[u8], opts: &DecodeOptions, verify: bool) -> llmc::Result<Vec<u8>> {
+    match files::kind(src) {
+        Kind::Frame => llmc::decompress(src, opts),
+        Kind::PerStream => llmc::gguf::perstream::decompress(src, opts.max_output),
+        Kind::Container => {
+            let index = Index::open(src)?;
+            if index.original_size > opts.max_output {
+                return Err(llmc::Error::LimitExceeded);
+            }
+            let mut out = vec![0u8; usize::try_from(index.original_size).map_err(|_| llmc::Error::SizeOverflow)?];
+            index.decompress_all(src, &mut out, opts)?;
+            if verify {
+                llmc::container::file::verify_sha256(&index, &out)?;
+            }
+            Ok(out)
+        }
+        _ => Err(llmc::Error::BadMagic),
+    }
+}
+
+/// Decompresses a frame or a container.
 pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<(), String> {
     let t = Instant::now();
-    let src = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let err = |e: llmc::Error| format!("{}: {e}", input.display());
-    let data = match files::kind(&src) {
-        Kind::Frame => llmc::decompress(&src, opts).map_err(err)?,
-        Kind::PerStream => llmc::gguf::perstream::decompress(&src, opts.max_output).map_err(err)?,
-        Kind::Container if verify => llmc::gguf::decompress(&src, opts).map_err(err)?,
-        Kind::Container => {
-            let index = Index::open(&src).map_err(err)?;
-            let mut out = vec![0u8; usize::try_from(index.original_size).map_err(|_| "too large for this machine")?];
-            index.decompress_all(&src, &mut out, opts).map_err(err)?;
-            out
-        }
-        _ => return Err(format!("{}: not an llmc frame or container", input.display())),
-    };
-    files::write(output, &data)?;
+    let done = decompress_one(input, output, opts, verify)?;
     let secs = t.elapsed().as_secs_f64();
-    eprintln!("{} -> {}: {} bytes, {:.2} s{}", input.display(), output.display(), data.len(), secs, if verify { ", verified" } else { "" });
+    eprintln!(
+        "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
+        input.display(),
+        output.display(),
+        done.input_bytes,
+        done.output_bytes,
+        secs,
+        done.output_bytes as f64 / secs / 1e6,
+        if verify { ", verified" } else { "" }
+    );
     Ok(())
+}
+
+pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
+    let src = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let data = decode(&src, opts, verify).map_err(|e| match e {
+        llmc::Error::BadMagic => format!("{}: not an llmc frame or container", input.display()),
+        e => format!("{}: {e}", input.display()),
+    })?;
+    files::write(output, &data)?;
+    Ok(Outcome { input_bytes: src.len() as u64, output_bytes: data.len() as u64 })
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {
@@ -92,6 +147,10 @@ pub fn info(path: &Path) -> Result<bool, String> {
         Kind::Container => {
             let index = Index::open(&src).map_err(err)?;
             println!("container:     {} ({:?})", path.display(), index.kind);
+            let type_name = |t: u32| match index.kind {
+                llmc::container::SourceKind::Safetensors => llmc::safetensors::dtypes::Dtype::from_id(t).name(),
+                _ => llmc::gguf::types::type_name(t),
+            };
             println!("original size: {} bytes", index.original_size);
             println!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
             println!("metadata:      {} bytes", index.metadata_size());
@@ -106,7 +165,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             }
             println!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
             for (t, (n, o, c)) in by_type {
-                println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", llmc::gguf::types::type_name(t), n, o, c, ratio(o, c));
+                println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
             let (o, c) = index.regions.iter().filter(|r| r.role != llmc::container::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));

@@ -15,6 +15,7 @@ pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Gguf,
+    Safetensors,
     Frame,
     Container,
     /// The paper's five-stream format (`--mode perstream`).
@@ -28,6 +29,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
         Some(b"LLMF") => Kind::Frame,
         Some(b"LLMC") => Kind::Container,
         Some(b"LLMS") => Kind::PerStream,
+        _ if llmc::safetensors::looks_like(bytes) => Kind::Safetensors,
         _ => Kind::Other,
     }
 }

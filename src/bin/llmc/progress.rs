@@ -26,6 +26,11 @@ impl Progress {
         }
     }
 
+    /// Where the bar is (0 when hidden).
+    pub fn position(&self) -> u64 {
+        self.0.as_ref().map_or(0, ProgressBar::position)
+    }
+
     pub fn finish(&self) {
         if let Some(b) = &self.0 {
             b.finish_and_clear();

@@ -174,7 +174,7 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
         record.insert(
             c.method.to_string(),
             json!({
-                "input": c.fixture.map_or_else(|| format!("cache:{}", fetch::GEMMA_FILE), |f| format!("fixtures/{f}")),
+                "input": c.fixture.map_or_else(|| format!("cache:{}", fetch::Asset::Gemma.file()), |f| format!("fixtures/{f}")),
                 "input_sha256": o.input_sha,
                 "input_bytes": o.input_bytes,
                 "compressed_bytes": o.compressed_bytes,

@@ -1,11 +1,14 @@
-//! Containers made from GGUF files: open (mmap or a borrowed buffer), read
-//! metadata, tensors or any byte range of the original file. An open handle is
+//! Containers made from GGUF or safetensors files: compress, rebuild, open
+//! (mmap or a borrowed buffer), read metadata, tensors or any byte range of the
+//! original file. The reader functions keep their `llmc_gguf_` names (the
+//! first source format) and work on every container. An open handle is
 //! immutable: any number of threads may read from it at once.
 
 use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
 use super::frames::read_params;
 use super::types::{llmc_params, llmc_status};
 use crate::container::read::Index;
+use crate::container::SourceKind;
 use crate::error::{Error, Result};
 use crate::frames;
 use crate::params::DecodeOptions;
@@ -43,26 +46,48 @@ pub struct llmc_gguf {
     source: Source,
     index: Index,
     names: Vec<CString>,
+    dtype_names: Vec<CString>,
     opts: DecodeOptions,
     last_status: AtomicU32,
 }
 
+/// The container holds a GGUF file.
+pub const LLMC_SOURCE_GGUF: u32 = 1;
+/// The container holds a safetensors file.
+pub const LLMC_SOURCE_SAFETENSORS: u32 = 2;
+
+/// Most dimensions `llmc_tensor_info` reports.
+pub const LLMC_MAX_DIMS: usize = 8;
+
 /// What `llmc_gguf_tensor_info` reports.
 #[repr(C)]
 pub struct llmc_tensor_info {
-    /// Set to `sizeof(llmc_tensor_info)` before calling.
+    /// Set to `sizeof(llmc_tensor_info)` before calling. Callers built against
+    /// an older header pass a smaller size and get the fields they know.
     pub struct_size: u32,
-    /// As stored in the GGUF tensor info.
+    /// The source's type id: the ggml type for GGUF, the safetensors dtype id
+    /// (see `dtype_name`) for safetensors.
     pub ggml_type: u32,
     /// NUL-terminated, owned by the handle, valid until `llmc_gguf_close`.
     pub name: *const c_char,
-    /// Absolute offset in the original GGUF file.
+    /// Absolute offset in the original file.
     pub orig_offset: u64,
     /// Bytes.
     pub size: u64,
     /// The codec of the tensor's frame (one of `llmc_codec`).
     pub codec: u32,
+    /// Number of dimensions in `shape`.
+    pub n_dims: u32,
+    /// The type's name ("Q4_K", "BF16", ...): NUL-terminated, owned by the
+    /// handle, valid until `llmc_gguf_close`.
+    pub dtype_name: *const c_char,
+    /// Dimensions in the source's order: ggml's `ne[]` (contiguous first) for
+    /// GGUF, row-major (outermost first) for safetensors. Unused entries are 0.
+    pub shape: [u64; LLMC_MAX_DIMS],
 }
+
+/// The size of `llmc_tensor_info` before `n_dims`, `dtype_name` and `shape`.
+const TENSOR_INFO_V1_SIZE: usize = core::mem::offset_of!(llmc_tensor_info, codec) + 4;
 
 fn path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     if p.is_null() {
@@ -80,8 +105,17 @@ fn open(source: Source, flags: u32) -> Result<Box<llmc_gguf>> {
     }
     let index = Index::open(source.bytes())?;
     let names = index.entries.iter().map(|e| CString::new(e.name.as_bytes()).map_err(|_| Error::Corrupt)).collect::<Result<_>>()?;
+    let dtype_names = index.entries.iter().map(|e| CString::new(dtype_name(index.kind, e.dtype)).expect("type names have no NUL")).collect();
     let opts = DecodeOptions { verify_checksums: flags & LLMC_OPEN_NO_VERIFY == 0, ..Default::default() };
-    Ok(Box::new(llmc_gguf { source, index, names, opts, last_status: AtomicU32::new(0) }))
+    Ok(Box::new(llmc_gguf { source, index, names, dtype_names, opts, last_status: AtomicU32::new(0) }))
+}
+
+/// The name of a tensor type ("Q4_K", "BF16").
+fn dtype_name(kind: SourceKind, dtype: u32) -> &'static str {
+    match kind {
+        SourceKind::Safetensors => crate::safetensors::dtypes::Dtype::from_id(dtype).name(),
+        _ => crate::gguf::types::type_name(dtype),
+    }
 }
 
 fn handle<'a>(g: *const llmc_gguf) -> Result<&'a llmc_gguf> {
@@ -103,11 +137,50 @@ pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_
 }
 
 /// Rebuilds the original GGUF from a container, byte for byte (verified against
-/// the stored SHA-256), written to a temporary name and renamed.
+/// the stored SHA-256), written to a temporary name and renamed. Works on any
+/// container; see `llmc_container_decompress_file` for threads.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, gguf_path: *const c_char) -> llmc_status {
-    call(|| crate::gguf::decompress_file(path(llmc_path)?, path(gguf_path)?, &DecodeOptions::default()))
+    call(|| crate::container::file::decompress_file(path(llmc_path)?, path(gguf_path)?, &DecodeOptions::default()))
+}
+
+/// Compresses a safetensors file into a container (written to a temporary
+/// name, then renamed): the header is kept verbatim, each tensor coded by dtype
+/// (BF16: the bf16 codec; F16, F32 and integers: byte planes or zstd).
+/// `params` may be NULL; `params->level` is the zstd level of the JSON header
+/// (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
+/// depend on it).
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
+    call(|| {
+        // SAFETY: NULL or valid per the contract.
+        let params = unsafe { read_params(params) }?;
+        let file = crate::io::map(path(safetensors_path)?)?;
+        let container = crate::safetensors::codec::compress(&file, &params, None)?;
+        crate::io::write_atomic(path(llmc_path)?, &container)
+    })
+}
+
+/// Rebuilds the original file (GGUF or safetensors) from any container, byte
+/// for byte (verified against the stored SHA-256), decoding chunks on
+/// `n_threads` threads (0 or 1: the calling thread only); written to a
+/// temporary name and renamed.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
+    call(|| {
+        let opts = DecodeOptions { n_threads: n_threads.max(1), ..Default::default() };
+        crate::container::file::decompress_file(path(llmc_path)?, path(out_path)?, &opts)
+    })
+}
+
+/// What the container was made from: `LLMC_SOURCE_GGUF` or
+/// `LLMC_SOURCE_SAFETENSORS` (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
+    call_value(0, || handle(g).map_or(0, |g| g.index.kind as u32))
 }
 
 /// Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
@@ -246,7 +319,7 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
         }
         // SAFETY: non-null; the caller passes a valid struct.
         let size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() };
-        if (size as usize) < core::mem::size_of::<llmc_tensor_info>() {
+        if (size as usize) < TENSOR_INFO_V1_SIZE {
             return Err(Error::InvalidArgument);
         }
         let i = usize::try_from(index).ok().filter(|&i| i < g.index.entries.len()).ok_or(Error::NotFound)?;
@@ -254,6 +327,8 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
         let r = &g.index.regions[e.region as usize];
         let frame = &g.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
         let codec = if r.frame_size == 0 { 0 } else { frames::parse(frame)?.header.codec as u32 };
+        let mut shape = [0u64; LLMC_MAX_DIMS];
+        shape[..e.shape.len()].copy_from_slice(&e.shape);
         let out = llmc_tensor_info {
             struct_size: size,
             ggml_type: e.dtype,
@@ -261,9 +336,14 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
             orig_offset: r.orig_offset,
             size: r.orig_size,
             codec,
+            n_dims: e.shape.len() as u32,
+            dtype_name: g.dtype_names[i].as_ptr(),
+            shape,
         };
-        // SAFETY: checked non-null and large enough.
-        unsafe { store(info, out) };
+        let n = (size as usize).min(core::mem::size_of::<llmc_tensor_info>());
+        // SAFETY: `info` is non-null and valid for `struct_size >= n` bytes (the
+        // caller's contract); `out` is a live local of at least `n` bytes.
+        unsafe { core::ptr::copy_nonoverlapping((&raw const out).cast::<u8>(), info.cast::<u8>(), n) };
         Ok(())
     })
 }

@@ -1,0 +1,15 @@
+//! safetensors files to containers (reading them back is format-agnostic: see
+//! [`crate::container::file`]).
+
+use crate::container::build::{build, Progress};
+use crate::container::SourceKind;
+use crate::error::Result;
+use crate::params::CompressParams;
+
+/// Compresses a safetensors file held in memory into a container. `params.level`
+/// is the zstd level of the JSON header (0 = 19).
+pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
+    let st = super::parse(file)?;
+    let spans = super::decompose::spans(&st, crate::gguf::codec::metadata_level(params))?;
+    build(SourceKind::Safetensors, file, &spans, params, progress)
+}

@@ -1,0 +1,88 @@
+//! Reading and writing safetensors files in tests (independently of the
+//! library's parser): bf16 copies of fp32 checkpoints, as
+//! `model.to(torch.bfloat16)` + `save_file` would make them, and shards.
+
+use serde_json::{json, Map, Value};
+
+pub struct Tensor {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Value,
+    pub data: Vec<u8>,
+}
+
+/// Tensors in data order, and the `__metadata__` object if any.
+pub fn read(file: &[u8]) -> (Vec<Tensor>, Option<Value>) {
+    let n = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+    let header: Map<String, Value> = serde_json::from_slice(&file[8..8 + n]).unwrap();
+    let data = &file[8 + n..];
+    let mut tensors: Vec<(u64, Tensor)> = header
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .map(|(name, v)| {
+            let (b, e) = (v["data_offsets"][0].as_u64().unwrap(), v["data_offsets"][1].as_u64().unwrap());
+            let t = Tensor { name: name.clone(), dtype: v["dtype"].as_str().unwrap().into(), shape: v["shape"].clone(), data: data[b as usize..e as usize].to_vec() };
+            (b, t)
+        })
+        .collect();
+    tensors.sort_by_key(|(b, _)| *b);
+    (tensors.into_iter().map(|(_, t)| t).collect(), header.get("__metadata__").cloned())
+}
+
+/// A file holding `tensors` back to back, header padded with spaces to a multiple of 8.
+pub fn write(tensors: &[Tensor], metadata: Option<&Value>) -> Vec<u8> {
+    let mut header = Map::new();
+    if let Some(m) = metadata {
+        header.insert("__metadata__".into(), m.clone());
+    }
+    let mut at = 0;
+    for t in tensors {
+        header.insert(t.name.clone(), json!({"dtype": t.dtype, "shape": t.shape, "data_offsets": [at, at + t.data.len()]}));
+        at += t.data.len();
+    }
+    let mut json = serde_json::to_vec(&Value::Object(header)).unwrap();
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    for t in tensors {
+        out.extend_from_slice(&t.data);
+    }
+    out
+}
+
+/// f32 bits to bf16 bits, rounding to nearest even; NaNs stay NaN (quieted).
+pub fn f32_to_bf16(bits: u32) -> u16 {
+    if bits & 0x7fff_ffff > 0x7f80_0000 {
+        return ((bits >> 16) | 0x40) as u16;
+    }
+    let round = 0x7fff + ((bits >> 16) & 1);
+    (bits.wrapping_add(round) >> 16) as u16
+}
+
+/// The same checkpoint with every F32 tensor in bf16.
+pub fn to_bf16(file: &[u8]) -> Vec<u8> {
+    let (mut tensors, metadata) = read(file);
+    for t in tensors.iter_mut().filter(|t| t.dtype == "F32") {
+        t.data = t.data.chunks_exact(4).flat_map(|w| f32_to_bf16(u32::from_le_bytes(w.try_into().unwrap())).to_le_bytes()).collect();
+        t.dtype = "BF16".into();
+    }
+    write(&tensors, metadata.as_ref())
+}
+
+/// Splits a checkpoint into `n` shards named like Hugging Face's, plus the
+/// `model.safetensors.index.json` that maps tensors to shards.
+pub fn shard(file: &[u8], n: usize) -> (Vec<(String, Vec<u8>)>, Vec<u8>) {
+    let (tensors, metadata) = read(file);
+    let per = tensors.len().div_ceil(n);
+    let mut shards = Vec::new();
+    let mut map = Map::new();
+    for (i, part) in tensors.chunks(per).enumerate() {
+        let name = format!("model-{:05}-of-{n:05}.safetensors", i + 1);
+        for t in part {
+            map.insert(t.name.clone(), json!(name));
+        }
+        shards.push((name, write(part, metadata.as_ref())));
+    }
+    let index = json!({"metadata": {"total_size": file.len()}, "weight_map": map});
+    (shards, serde_json::to_vec_pretty(&index).unwrap())
+}

@@ -1,0 +1,162 @@
+//! safetensors checkpoints in containers, on the real fp32 all-MiniLM-L6-v2
+//! `model.safetensors` (F32 + I64; `llmc fetch minilm`) and a bf16 copy of it.
+
+mod common;
+use common::st;
+use common::*;
+use llmc::container::file::{compress, decompress};
+use llmc::container::read::Index;
+use llmc::safetensors::dtypes::Dtype;
+use llmc::{CompressParams, DecodeOptions, Error};
+use std::sync::OnceLock;
+
+fn fp32() -> &'static [u8] {
+    static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    FILE.get_or_init(|| std::fs::read(fetched("minilm")).unwrap())
+}
+
+fn bf16() -> &'static [u8] {
+    static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    FILE.get_or_init(|| st::to_bf16(fp32()))
+}
+
+fn threads(n: u32) -> CompressParams {
+    CompressParams { n_threads: n, ..Default::default() }
+}
+
+fn roundtrip_everywhere(file: &[u8]) -> Vec<u8> {
+    let one = compress(file, &threads(1), None).unwrap();
+    let two = compress(file, &threads(2), None).unwrap();
+    assert!(one == two, "compressed bytes depend on the thread count");
+    for isa in isas_under_test() {
+        for n in [1, 2] {
+            let back = decompress(&one, &DecodeOptions { isa: Some(isa), n_threads: n, ..Default::default() }).unwrap();
+            assert!(back == file, "{isa:?} x{n}: rebuilt file differs");
+        }
+    }
+    one
+}
+
+#[test]
+fn fp32_checkpoint_roundtrips_byte_exact() {
+    let c = roundtrip_everywhere(fp32());
+    let ratio = fp32().len() as f64 / c.len() as f64;
+    eprintln!("fp32 all-MiniLM-L6-v2: {} -> {} bytes, ratio {ratio:.4}", fp32().len(), c.len());
+    // Byte planes on fp32 weights: the exponent byte is skewed, the rest nearly uniform.
+    assert!(ratio > 1.15, "ratio {ratio}");
+}
+
+#[test]
+fn bf16_checkpoint_roundtrips_at_the_raw_codec_ratio() {
+    let file = bf16();
+    let c = roundtrip_everywhere(file);
+    let container_ratio = file.len() as f64 / c.len() as f64;
+    // The same tensors through the raw-tensor bf16 codec, one frame each.
+    let (tensors, _) = st::read(file);
+    let (mut raw, mut coded) = (0usize, 0usize);
+    for t in tensors.iter().filter(|t| t.dtype == "BF16") {
+        raw += t.data.len();
+        coded += llmc::compress_bf16(&t.data, &CompressParams::default()).unwrap().len();
+    }
+    let raw_ratio = raw as f64 / coded as f64;
+    eprintln!("bf16 all-MiniLM-L6-v2: container {container_ratio:.4}, raw bf16 codec per tensor {raw_ratio:.4}");
+    assert!((container_ratio - raw_ratio).abs() <= 0.002, "container {container_ratio:.4} vs raw {raw_ratio:.4}");
+    assert!(container_ratio > 1.45, "{container_ratio}");
+}
+
+#[test]
+fn tensors_read_alone_by_name_with_dtype_and_shape() {
+    for file in [fp32(), bf16()] {
+        let c = compress(file, &threads(2), None).unwrap();
+        let index = Index::open(&c).unwrap();
+        assert_eq!(index.kind, llmc::container::SourceKind::Safetensors);
+        let (tensors, _) = st::read(file);
+        assert_eq!(index.entries.len(), tensors.len());
+        let opts = DecodeOptions::default();
+        // Last to first, from two threads at once.
+        std::thread::scope(|s| {
+            for half in tensors.rchunks(tensors.len().div_ceil(2)) {
+                let (index, c) = (&index, &c);
+                s.spawn(move || {
+                    for t in half.iter().rev() {
+                        let i = index.find(&t.name).unwrap_or_else(|| panic!("{} not listed", t.name));
+                        let e = &index.entries[i];
+                        assert_eq!(Dtype::from_id(e.dtype).name(), t.dtype);
+                        let shape: Vec<u64> = t.shape.as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).collect();
+                        assert_eq!(e.shape, shape, "{}", t.name);
+                        let (offset, size) = index.entry_span(i).unwrap();
+                        let mut out = vec![0u8; size as usize];
+                        index.read_range(c, offset, &mut out, &opts).unwrap();
+                        assert!(out == t.data, "{}", t.name);
+                    }
+                });
+            }
+        });
+        // A range across the header and the first tensor.
+        let mut out = vec![0u8; 20_000];
+        index.read_range(&c, 0, &mut out, &opts).unwrap();
+        assert_eq!(out[..], file[..20_000]);
+    }
+}
+
+fn with_header(json: &str, data: usize) -> Vec<u8> {
+    let mut f = (json.len() as u64).to_le_bytes().to_vec();
+    f.extend_from_slice(json.as_bytes());
+    f.resize(f.len() + data, 0x3f);
+    f
+}
+
+#[test]
+fn malformed_headers_get_clear_errors() {
+    let p = CompressParams::default();
+    let cases = [
+        // Overlapping tensors.
+        (with_header(r#"{"a":{"dtype":"BF16","shape":[8],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[8],"data_offsets":[8,24]}}"#, 24), Error::SafetensorsInvalid),
+        // Offsets past the end.
+        (with_header(r#"{"a":{"dtype":"BF16","shape":[8],"data_offsets":[0,16]}}"#, 8), Error::SafetensorsInvalid),
+        // Shape and offsets disagree.
+        (with_header(r#"{"a":{"dtype":"F32","shape":[8],"data_offsets":[0,16]}}"#, 16), Error::SafetensorsInvalid),
+        // Not JSON.
+        (with_header(r#"{"a":{"dtype":"BF16","#, 16), Error::SafetensorsInvalid),
+        // A header longer than the file.
+        ([&1000u64.to_le_bytes()[..], b"{}"].concat(), Error::BadMagic),
+    ];
+    for (file, want) in cases {
+        assert_eq!(compress(&file, &p, None).unwrap_err(), want);
+        if want == Error::SafetensorsInvalid {
+            assert_eq!(llmc::safetensors::codec::compress(&file, &p, None).unwrap_err(), want);
+        }
+    }
+    assert_eq!(llmc::safetensors::codec::compress(&[&1000u64.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::SrcTruncated);
+    assert_eq!(llmc::safetensors::codec::compress(&[&u64::MAX.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::LimitExceeded);
+}
+
+#[test]
+fn gaps_trailing_bytes_and_empty_tensors_are_kept() {
+    let mut f = with_header(
+        r#"{"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},"a":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]},"b":{"dtype":"I8","shape":[3],"data_offsets":[16,19]},"__metadata__":{"k":"v"}}"#,
+        24,
+    );
+    let n = f.len();
+    for (i, b) in f[n - 24..].iter_mut().enumerate() {
+        *b = i as u8 + 1;
+    }
+    let c = compress(&f, &CompressParams::default(), None).unwrap();
+    assert_eq!(decompress(&c, &DecodeOptions::default()).unwrap(), f);
+    let index = Index::open(&c).unwrap();
+    let names: Vec<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+}
+
+#[test]
+fn truncated_or_corrupt_containers_are_errors() {
+    let c = compress(bf16(), &threads(2), None).unwrap();
+    for cut in [0, 3, 63, 64, c.len() / 2, c.len() - 1] {
+        assert!(decompress(&c[..cut], &DecodeOptions::default()).is_err(), "cut at {cut}");
+    }
+    let index = Index::open(&c).unwrap();
+    let big = index.regions.iter().max_by_key(|r| r.frame_size).unwrap();
+    let mut bad = c.clone();
+    bad[(big.frame_offset + big.frame_size / 2) as usize] ^= 0x10;
+    assert_eq!(decompress(&bad, &DecodeOptions::default()).unwrap_err(), Error::ChecksumMismatch);
+}
