@@ -15,14 +15,14 @@ pub(super) fn q4k_assemble(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
     assemble_scalar(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
-/// Row `lo` (0..=8): byte `key = flag << 3 | index` → the quant.
-const fn merge_table() -> [[u8; 16]; 9] {
+/// Row `lo` (0..=8): byte `key = flag << 3 | index` → the quant, shifted left by `shift`.
+const fn merge_table(shift: u32) -> [[u8; 16]; 9] {
     let mut t = [[0u8; 16]; 9];
     let mut lo = 0;
     while lo < 9 {
         let mut key = 0;
         while key < 16 {
-            t[lo][key] = merge(key >= 8, (key & 7) as u8, lo as u8);
+            t[lo][key] = merge(key >= 8, (key & 7) as u8, lo as u8) << shift;
             key += 1;
         }
         lo += 1;
@@ -30,7 +30,9 @@ const fn merge_table() -> [[u8; 16]; 9] {
     t
 }
 
-static MERGE: [[u8; 16]; 9] = merge_table();
+/// The window merge for low nibbles, and for high nibbles (already in place).
+pub(super) static MERGE: [[u8; 16]; 9] = merge_table(0);
+pub(super) static MERGE_HIGH: [[u8; 16]; 9] = merge_table(4);
 
 /// fp16 → f32 for 8 lanes, exactly, with integer ops (see `q4k_avx512`).
 #[inline]
@@ -127,8 +129,8 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
             let pl = parts.planes[PLANE_BYTES * k..].as_ptr();
             for g in 0..4 {
                 // qs bytes 32g..32g+32: low nibbles in sub-block 2g, high in 2g+1.
-                let mut q = [_mm256_setzero_si256(); 2];
-                for (h, qh) in q.iter_mut().enumerate() {
+                let mut qs = _mm256_setzero_si256();
+                for h in 0..2 {
                     let at = 16 * h + 4 * g;
                     // SAFETY: flags and planes hold FLAG_BYTES and PLANE_BYTES per block.
                     let (flag, p0, p1, p2) = unsafe {
@@ -141,10 +143,11 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
                     };
                     let key = _mm256_or_si256(_mm256_or_si256(expand(flag, 8), expand(p0, 1)), _mm256_or_si256(expand(p1, 2), expand(p2, 4)));
                     // SAFETY: lo values are <= 8, rows of the 9-row table are 16 bytes.
-                    let table = unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(MERGE[usize::from(lo[2 * g + h][u])].as_ptr().cast())) };
-                    *qh = _mm256_shuffle_epi8(table, key);
+                    let rows = if h == 0 { &MERGE } else { &MERGE_HIGH };
+                    // SAFETY: lo values are <= 8, rows of the 9-row table are 16 bytes.
+                    let table = unsafe { _mm256_broadcastsi128_si256(_mm_loadu_si128(rows[usize::from(lo[2 * g + h][u])].as_ptr().cast())) };
+                    qs = _mm256_or_si256(qs, _mm256_shuffle_epi8(table, key));
                 }
-                let qs = _mm256_or_si256(q[0], _mm256_slli_epi16::<4>(q[1]));
                 // SAFETY: bytes 16 + 32g .. 16 + 32g + 32 of block k.
                 unsafe { _mm256_storeu_si256(dst.add(HEADER + 32 * g).cast(), qs) };
             }

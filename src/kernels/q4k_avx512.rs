@@ -3,9 +3,11 @@
 //! Header bytes arrive stream-major (byte `p` of 16 consecutive blocks in one
 //! 16-byte row), which is exactly the layout for computing the windows of 16
 //! blocks at once in f32 lanes; the rows are then transposed into headers. Flags
-//! and index planes load straight into mask registers.
+//! and index planes load straight into mask registers and make the key of the
+//! window's merge table (shared with the AVX2 kernel), one byte shuffle per 64 nibbles.
 
 use crate::codec::q4k::decode::{assemble_scalar, Parts};
+use super::q4k_avx2::{MERGE, MERGE_HIGH};
 use crate::codec::q4k::model::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use core::arch::x86_64::*;
 
@@ -89,13 +91,16 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
             let f = parts.flags[FLAG_BYTES * k..].as_ptr();
             let pl = parts.planes[PLANE_BYTES * k..].as_ptr();
             for v in 0..2 {
-                // Bytes 64v..64v+64 of qs: groups 2v and 2v+1 (sub-blocks 4v.. for the low
-                // nibbles, 4v+1.. for the high nibbles).
-                let lo_of = |sb: usize| lo[sb][u] as i8;
-                let lo_lo = _mm512_inserti64x4::<1>(_mm512_set1_epi8(lo_of(4 * v)), _mm256_set1_epi8(lo_of(4 * v + 2)));
-                let lo_hi = _mm512_inserti64x4::<1>(_mm512_set1_epi8(lo_of(4 * v + 1)), _mm256_set1_epi8(lo_of(4 * v + 3)));
-                let mut q = [_mm512_setzero_si512(); 2];
-                for (h, qh) in q.iter_mut().enumerate() {
+                // Bytes 64v..64v+64 of qs: groups 2v (lanes 0-1) and 2v+1 (lanes 2-3);
+                // low nibbles from sub-blocks 4v and 4v+2, high from 4v+1 and 4v+3.
+                let mut qs = _mm512_setzero_si512();
+                for h in 0..2 {
+                    let (a, b) = (usize::from(lo[4 * v + h][u]), usize::from(lo[4 * v + 2 + h][u]));
+                    // SAFETY: window starts are at most 8, the table has 9 rows.
+                    let lut = unsafe {
+                        let t = if h == 0 { MERGE.as_ptr() } else { MERGE_HIGH.as_ptr() };
+                        _mm512_shuffle_i64x2::<0xE4>(_mm512_broadcast_i32x4(_mm_loadu_si128(t.add(a).cast())), _mm512_broadcast_i32x4(_mm_loadu_si128(t.add(b).cast())))
+                    };
                     let at = 16 * h + 8 * v;
                     // SAFETY: flags and planes hold FLAG_BYTES and PLANE_BYTES per block.
                     let (flag, p0, p1, p2) = unsafe {
@@ -106,16 +111,13 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
                             pl.add(64 + at).cast::<u64>().read_unaligned(),
                         )
                     };
-                    let idx = _mm512_maskz_mov_epi8(p0, _mm512_set1_epi8(1));
-                    let idx = _mm512_mask_add_epi8(idx, p1, idx, _mm512_set1_epi8(2));
-                    let idx = _mm512_mask_add_epi8(idx, p2, idx, _mm512_set1_epi8(4));
-                    let window_lo = if h == 0 { lo_lo } else { lo_hi };
-                    let inside = _mm512_add_epi8(idx, window_lo);
-                    let above = _mm512_cmpge_epu8_mask(idx, window_lo);
-                    let outside = _mm512_mask_add_epi8(idx, above, idx, _mm512_set1_epi8(8));
-                    *qh = _mm512_mask_blend_epi8(flag, outside, inside);
+                    // code = flag << 3 | index, then the window's merge table.
+                    let code = _mm512_maskz_mov_epi8(p0, _mm512_set1_epi8(1));
+                    let code = _mm512_mask_add_epi8(code, p1, code, _mm512_set1_epi8(2));
+                    let code = _mm512_mask_add_epi8(code, p2, code, _mm512_set1_epi8(4));
+                    let code = _mm512_mask_add_epi8(code, flag, code, _mm512_set1_epi8(8));
+                    qs = _mm512_or_si512(qs, _mm512_shuffle_epi8(lut, code));
                 }
-                let qs = _mm512_or_si512(q[0], _mm512_slli_epi16::<4>(q[1]));
                 // SAFETY: bytes 16 + 64v .. 16 + 64v + 64 of block k.
                 unsafe { _mm512_storeu_si512(dst.add(HEADER + 64 * v).cast(), qs) };
             }
