@@ -160,3 +160,41 @@ fn truncated_or_corrupt_containers_are_errors() {
     bad[(big.frame_offset + big.frame_size / 2) as usize] ^= 0x10;
     assert_eq!(decompress(&bad, &DecodeOptions::default()).unwrap_err(), Error::ChecksumMismatch);
 }
+
+#[test]
+fn c_tensor_info_reports_shape_and_keeps_old_struct_sizes_working() {
+    use llmc::ffi::container::*;
+    let c = compress(bf16(), &threads(2), None).unwrap();
+    let mut g: *mut llmc_gguf = std::ptr::null_mut();
+    // SAFETY: `c` outlives the handle; `g` is a valid out-pointer.
+    assert_eq!(unsafe { llmc_gguf_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut g) }, 0);
+    // SAFETY: a live handle.
+    assert_eq!(unsafe { llmc_gguf_source_kind(g) }, LLMC_SOURCE_SAFETENSORS);
+    let name = std::ffi::CString::new("embeddings.word_embeddings.weight").unwrap();
+    let mut i = 0u64;
+    // SAFETY: valid handle, NUL-terminated name, valid out-pointer.
+    assert_eq!(unsafe { llmc_gguf_find_tensor(g, name.as_ptr(), &mut i) }, 0);
+    let full = std::mem::size_of::<llmc_tensor_info>();
+    // A caller built against the first header passes the old, smaller struct.
+    for size in [40usize, full] {
+        let mut buf = vec![0xAAu8; full + 8];
+        buf[..4].copy_from_slice(&(size as u32).to_le_bytes());
+        // SAFETY: `buf` is writable for `size` bytes (and more).
+        assert_eq!(unsafe { llmc_gguf_tensor_info(g, i, buf.as_mut_ptr().cast()) }, 0, "size {size}");
+        assert!(buf[size..].iter().all(|&b| b == 0xAA), "wrote past struct_size {size}");
+        if size == full {
+            // SAFETY: fully written above; read unaligned from the byte buffer.
+            let info = unsafe { buf.as_ptr().cast::<llmc_tensor_info>().read_unaligned() };
+            assert_eq!((info.n_dims, info.shape[0], info.shape[1], info.shape[2]), (2, 30522, 384, 0));
+            // SAFETY: NUL-terminated, owned by the live handle.
+            assert_eq!(unsafe { std::ffi::CStr::from_ptr(info.dtype_name) }.to_str().unwrap(), "BF16");
+            assert_eq!(info.size, 30522 * 384 * 2);
+        }
+    }
+    let mut buf = vec![0u8; full];
+    buf[..4].copy_from_slice(&20u32.to_le_bytes());
+    // SAFETY: as above; a struct_size below the first version is refused.
+    assert_eq!(unsafe { llmc_gguf_tensor_info(g, i, buf.as_mut_ptr().cast()) }, Error::InvalidArgument as u32);
+    // SAFETY: closing the handle opened above.
+    unsafe { llmc_gguf_close(g) };
+}
