@@ -20,23 +20,6 @@ pub(super) fn q4k_assemble(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
     assemble_scalar(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
-/// fp16 → f32 for 16 lanes holding fp16 bits, exactly (integer ops, so no FPU mode
-/// matters): normals and inf/NaN by rebiasing, subnormals as `mant · 2^-24`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn f16_to_f32(h: __m512i) -> __m512 {
-    let sign = _mm512_slli_epi32::<16>(_mm512_and_si512(h, _mm512_set1_epi32(0x8000)));
-    let exp = _mm512_and_si512(_mm512_srli_epi32::<10>(h), _mm512_set1_epi32(31));
-    let mant = _mm512_and_si512(h, _mm512_set1_epi32(0x3ff));
-    let normal = _mm512_or_si512(_mm512_slli_epi32::<23>(_mm512_add_epi32(exp, _mm512_set1_epi32(112))), _mm512_slli_epi32::<13>(mant));
-    let special = _mm512_or_si512(_mm512_set1_epi32(0x7f80_0000), _mm512_slli_epi32::<13>(mant));
-    let sub = _mm512_castps_si512(_mm512_mul_ps(_mm512_cvtepi32_ps(mant), _mm512_set1_ps(1.0 / 16_777_216.0)));
-    let zero_exp = _mm512_cmpeq_epi32_mask(exp, _mm512_setzero_si512());
-    let max_exp = _mm512_cmpeq_epi32_mask(exp, _mm512_set1_epi32(31));
-    let bits = _mm512_mask_blend_epi32(max_exp, _mm512_mask_blend_epi32(zero_exp, normal, sub), special);
-    _mm512_castsi512_ps(_mm512_or_si512(bits, sign))
-}
-
 /// Window starts of sub-block `j` for 16 blocks: `#{t ∈ 4..=11 : zero ≥ t·unit}`.
 #[inline]
 #[target_feature(enable = "avx512f")]
@@ -63,8 +46,10 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
             *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
         }
         let lane = |p: usize| _mm512_cvtepu8_epi32(rows[p]);
-        let d = f16_to_f32(_mm512_or_si512(lane(0), _mm512_slli_epi32::<8>(lane(1))));
-        let dmin = f16_to_f32(_mm512_or_si512(lane(2), _mm512_slli_epi32::<8>(lane(3))));
+        // fp16 → f32 conversion is exact (subnormals included; MXCSR.DAZ is ignored).
+        let halves = |lo: __m128i, hi: __m128i| _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
+        let d = _mm512_cvtph_ps(halves(rows[0], rows[1]));
+        let dmin = _mm512_cvtph_ps(halves(rows[2], rows[3]));
         // Scales and mins of the eight sub-blocks (llama.cpp get_scale_min_k4), 16 blocks per vector.
         let s = |i: usize| lane(4 + i);
         let mut lo = [[0u8; 16]; 8];
