@@ -86,10 +86,12 @@ impl Index {
             // header and the index.
             check(region.orig_offset == orig && region.orig_size > 0)?;
             orig = orig.checked_add(region.orig_size).ok_or(Error::Corrupt)?;
+            // Frameless (all-zero) regions too: every frame range must be a valid
+            // slice, since readers take `data[frame_offset..][..frame_size]`.
+            let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
+            check(region.frame_offset >= frames_end && frame_end <= index_offset)?;
+            frames_end = frame_end;
             if region.frame_size > 0 {
-                let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
-                check(region.frame_offset >= frames_end && frame_end <= index_offset)?;
-                frames_end = frame_end;
                 let frame = &data[region.frame_offset as usize..frame_end as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;

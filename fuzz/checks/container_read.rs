@@ -1,0 +1,88 @@
+//! Any bytes as a container: open, then read the metadata, every tensor, random
+//! byte ranges and the whole file on every ISA — through the Rust reader and
+//! through the C API's buffer handle — also after resealing the header and index
+//! checksums so mutations reach the index parser. Whatever succeeds must agree.
+
+use super::common::{decode_opts, reseal_container, MAX_OUTPUT};
+use llmc::container::read::Index;
+use llmc::ffi::container::*;
+
+fn read_rust(index: &Index, data: &[u8], picks: &[u8]) {
+    let n = index.entries.len();
+    for (i, e) in index.entries.iter().enumerate() {
+        assert!(index.find(&e.name).is_some_and(|j| j <= i), "find returns the first of equal names");
+        let (off, size) = index.entry_span(i).unwrap();
+        assert!(off.checked_add(size).is_some_and(|end| end <= index.original_size));
+    }
+    assert!(index.entry_span(n).is_none());
+    if index.original_size == 0 {
+        return;
+    }
+    for isa in llmc::isa::supported() {
+        for w in picks.chunks(2) {
+            let off = u64::from(w[0]) * index.original_size / 256;
+            let len = (u64::from(*w.get(1).unwrap_or(&1)) * 64).min(index.original_size - off).min(MAX_OUTPUT);
+            let mut dst = vec![0u8; len as usize];
+            let _ = index.read_range(data, off, &mut dst, &decode_opts(isa, w[0] & 1 == 0));
+        }
+        let mut past = [0u8; 1];
+        assert!(index.read_range(data, index.original_size, &mut past, &decode_opts(isa, true)).is_err());
+    }
+    if index.original_size <= MAX_OUTPUT {
+        let whole = llmc::container::file::decompress(data, &decode_opts(llmc::isa::supported()[0], true));
+        if let Ok(whole) = whole {
+            // A verified rebuild agrees with every ISA's range reads.
+            for isa in llmc::isa::supported() {
+                let mut dst = vec![0u8; whole.len()];
+                index.read_range(data, 0, &mut dst, &decode_opts(isa, true)).expect("range read of a verified file");
+                assert!(dst == whole, "{isa:?} range read differs");
+            }
+        }
+    }
+}
+
+fn read_c(data: &[u8]) {
+    let mut g = std::ptr::null_mut();
+    // SAFETY: `data` outlives the handle, closed below; out-pointers are valid.
+    unsafe {
+        if llmc_gguf_open_buffer(data.as_ptr().cast(), data.len(), 0, &mut g) != 0 {
+            return;
+        }
+        let mut meta = 0u64;
+        assert_eq!(llmc_gguf_metadata_size(g, &mut meta), 0);
+        if meta <= MAX_OUTPUT {
+            let mut buf = vec![0u8; meta as usize];
+            let _ = llmc_gguf_read_metadata(g, buf.as_mut_ptr().cast(), buf.len());
+        }
+        let mut n = 0u64;
+        assert_eq!(llmc_gguf_n_tensors(g, &mut n), 0);
+        for i in 0..n {
+            let mut info: llmc_tensor_info = std::mem::zeroed();
+            info.struct_size = std::mem::size_of::<llmc_tensor_info>() as u32;
+            assert_eq!(llmc_gguf_tensor_info(g, i, &mut info), 0);
+            let mut found = u64::MAX;
+            assert_eq!(llmc_gguf_find_tensor(g, info.name, &mut found), 0);
+            assert!(found <= i);
+            if info.size <= MAX_OUTPUT {
+                let mut buf = vec![0u8; info.size as usize];
+                let _ = llmc_gguf_read_tensor(g, i, buf.as_mut_ptr().cast(), buf.len());
+            }
+        }
+        llmc_gguf_close(g);
+    }
+}
+
+fn check(data: &[u8], picks: &[u8]) {
+    if let Ok(index) = Index::open(data) {
+        read_rust(&index, data, picks);
+    }
+    read_c(data);
+}
+
+pub fn run(data: &[u8]) {
+    let picks = &data[data.len().saturating_sub(8)..];
+    check(data, picks);
+    let mut sealed = data.to_vec();
+    reseal_container(&mut sealed);
+    check(&sealed, picks);
+}

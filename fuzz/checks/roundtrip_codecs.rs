@@ -1,0 +1,48 @@
+//! The remaining frame codecs — fields (any valid layout: byte planes and
+//! multi-byte runs), zstd and stored — on arbitrary content: encode identically
+//! on every ISA and decode back to the input on every ISA. The first bytes pick
+//! the codec and its parameters.
+
+use llmc::codec::fields::Layout;
+use llmc::codec::Method;
+use llmc::CompressParams;
+
+/// A layout over `block` bytes cut into runs at the bit positions of `cuts`, the
+/// runs dealt round-robin to `n_streams` streams.
+fn layout(block: u16, cuts: u64, n_streams: usize) -> Layout {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=block {
+        if i == block || cuts >> (i % 64) & 1 == 1 {
+            runs.push((start, i - start));
+            start = i;
+        }
+    }
+    let n = n_streams.clamp(1, runs.len());
+    let streams: Vec<Vec<(u16, u16)>> = (0..n).map(|s| runs.iter().copied().skip(s).step_by(n).collect()).collect();
+    let refs: Vec<&[(u16, u16)]> = streams.iter().map(Vec::as_slice).collect();
+    Layout::from_runs(block, &refs)
+}
+
+pub fn run(input: &[u8]) {
+    if input.len() < 10 {
+        return;
+    }
+    let (head, data) = input.split_at(10);
+    let method = match head[0] % 4 {
+        0 => Method::Stored,
+        1 => Method::Zstd { level: 1 + i32::from(head[1] % 3) },
+        2 => Method::Fields(Layout::planes(1 + u16::from(head[1] % 16))),
+        _ => {
+            let block = 1 + u16::from(head[1] % 48);
+            let cuts = u64::from_le_bytes(head[2..10].try_into().unwrap());
+            Method::Fields(layout(block, cuts, 1 + usize::from(head[2] % 8)))
+        }
+    };
+    let elem = method.element_size();
+    let data = &data[..data.len() / elem as usize * elem as usize];
+    // One to three KiB per chunk (whole elements), so inputs span several chunks.
+    let chunk = (1024 * (1 + u32::from(head[9] % 3))).div_ceil(elem) * elem;
+    let p = CompressParams { chunk_size: chunk, ..Default::default() };
+    super::common::roundtrip_every_isa(data, p, |d, q| llmc::frames::compress(&method, d, q));
+}
