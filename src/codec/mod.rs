@@ -83,7 +83,12 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut 
 }
 
 /// Decodes one payload into `out`, whose length is the chunk's content length.
+/// The payload lies wholly inside its frame: an overrun inside it is `Corrupt`.
 pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
+    decode_payload(codec, payload, out, kernels, scratch).map_err(Error::overrun_is_corrupt)
+}
+
+fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
     match codec {
         CodecId::Bf16 => {
             let tables = scratch.bf16.get_or_insert_with(bf16::Bf16Tables::new_boxed);
