@@ -119,9 +119,11 @@ pub fn min_payload(codec: CodecId, content_len: usize) -> usize {
         CodecId::Bf16 => bf16::min_payload(content_len),
         CodecId::Q4k => q4k::min_payload(content_len),
         CodecId::Stored => content_len,
-        // A constant stream codes any number of bytes in a few; zstd reaches
-        // ratios near 2^15. Both are bounded by the frame's own limits.
-        _ => content_len >> 16,
+        // zstd needs at least a 3-byte block header and a byte per 128 KiB block.
+        CodecId::Zstd => content_len >> 16,
+        // Constant streams have no ratio limit: only the caller's cap bounds
+        // what a field-split frame may declare.
+        CodecId::Fields => fields::MIN_PAYLOAD,
     }
 }
 
