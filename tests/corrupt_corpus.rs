@@ -1,11 +1,13 @@
 //! Replays the corrupt-input corpus (`fixtures/corrupt/`, written by
 //! `examples/make_corrupt`): every file through the API its manifest entry
 //! names, on every ISA, with checksum verification on (and off where the entry
-//! says), must give exactly the expected status; frames also through the C ABI.
+//! says), must give exactly the expected status; frames and container opens
+//! also through the C ABI.
 
 mod common;
 use common::corpus::{parse_status, status_name, Api, Case, Status};
 use common::*;
+use llmc::container::read::Index;
 use llmc::{CompressParams, DecodeOptions, Isa};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -145,6 +147,31 @@ fn frames_get_the_same_status_through_the_c_abi() {
         checked += 1;
     }
     assert!(checked > 50, "only {checked} frame cases");
+}
+
+#[test]
+fn containers_that_fail_to_open_fail_alike_through_the_c_abi() {
+    use llmc::ffi::container::*;
+    let mut refused = 0;
+    for case in manifest().iter().filter(|c| c.api == Api::ContainerRead) {
+        let bytes = read(&case.file);
+        // An open that fails decides the case's status; one that succeeds leaves
+        // the verdict to the reads.
+        let want = match Index::open(&bytes) {
+            Err(_) => case.status.err().map_or(0, |e| e.code()),
+            Ok(_) => 0,
+        };
+        for flags in [0, LLMC_OPEN_NO_VERIFY] {
+            let mut g: *mut llmc_gguf = std::ptr::null_mut();
+            // SAFETY: `bytes` outlives the handle, closed right after; `g` is a valid out-pointer.
+            let got = unsafe { llmc_gguf_open_buffer(bytes.as_ptr().cast(), bytes.len(), flags, &mut g) };
+            // SAFETY: NULL or the handle just opened.
+            unsafe { llmc_gguf_close(g) };
+            assert_eq!(got, want, "{} (flags {flags}): llmc_gguf_open_buffer", case.file);
+        }
+        refused += usize::from(want != 0);
+    }
+    assert!(refused > 20, "only {refused} containers refused at open");
 }
 
 #[test]
