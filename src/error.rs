@@ -94,6 +94,19 @@ impl Error {
     }
 }
 
+impl Error {
+    /// For errors raised while reading a structure whose extent was already
+    /// checked against the input (a frame's payload, a container's index): the
+    /// input is whole, so a length inside it that runs past its end is
+    /// corruption, not a truncated source.
+    pub fn overrun_is_corrupt(self) -> Error {
+        match self {
+            Error::SrcTruncated => Error::Corrupt,
+            e => e,
+        }
+    }
+}
+
 /// Name for any status number, including success and unknown values.
 pub fn status_name(code: u32) -> &'static str {
     if code == 0 {

@@ -126,6 +126,21 @@ fn truncated_and_corrupted_containers_are_rejected() {
 }
 
 #[test]
+fn every_single_bit_flip_of_a_small_container_is_detected() {
+    // The corpus's container of a small GGUF (five tensors, every section).
+    let (file, c) = (fixture("corrupt/model.gguf"), fixture("corrupt/model.gguf.llmc"));
+    assert!(llmc::container::file::decompress(&c, &DecodeOptions::default()).unwrap() == file);
+    let mut errors = 0;
+    for isa in isas_under_test() {
+        common::hostile::each_bit_flip(&c, |copy, bit| match llmc::container::file::decompress(copy, &opts(isa)) {
+            Err(_) => errors += 1,
+            Ok(out) => assert!(out == file, "bit {bit}, {isa:?}: wrong file reported as success"),
+        });
+    }
+    assert!(errors > 0);
+}
+
+#[test]
 fn malformed_gguf_is_rejected_when_compressing() {
     let file = fixture(GGUF);
     let p = CompressParams::default();

@@ -149,6 +149,22 @@ fn gaps_trailing_bytes_and_empty_tensors_are_kept() {
 }
 
 #[test]
+fn constant_byte_tensors_roundtrip() {
+    // A field split codes a constant chunk in 14 bytes, far below any ratio bound:
+    // the reader once refused such payloads (a 1 MiB all-zero U8 mask).
+    let (n, m) = (1usize << 20, 3usize << 19);
+    let json = format!(r#"{{"mask":{{"dtype":"U8","shape":[{n}],"data_offsets":[0,{n}]}},"flag":{{"dtype":"BOOL","shape":[{m}],"data_offsets":[{n},{}]}}}}"#, n + m);
+    let mut f = with_header(&json, n + m);
+    f[8 + json.len()..].fill(0);
+    f[8 + json.len() + n..].fill(1);
+    let c = compress(&f, &CompressParams::default(), None).unwrap();
+    assert!(c.len() < 2000, "{} bytes", c.len());
+    for isa in isas_under_test() {
+        assert!(decompress(&c, &opts(isa)).unwrap() == f, "{isa:?}");
+    }
+}
+
+#[test]
 fn truncated_or_corrupt_containers_are_errors() {
     let c = compress(bf16(), &threads(2), None).unwrap();
     for cut in [0, 3, 63, 64, c.len() / 2, c.len() - 1] {

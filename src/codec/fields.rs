@@ -29,6 +29,11 @@ pub struct Layout {
 
 pub const MAX_STREAMS: usize = 64;
 
+/// The smallest valid payload, whatever the chunk's size: a one-stream, one-run
+/// layout (8 bytes), the stream's length (4) and a constant stream (mode, byte).
+/// Constant streams code any number of bytes in two, so no larger bound holds.
+pub const MIN_PAYLOAD: usize = 8 + 4 + 2;
+
 impl Layout {
     /// One stream per byte position (e.g. byte planes of f32: `planes(4)`).
     pub fn planes(block_size: u16) -> Layout {

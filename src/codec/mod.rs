@@ -83,7 +83,12 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut 
 }
 
 /// Decodes one payload into `out`, whose length is the chunk's content length.
+/// The payload lies wholly inside its frame: an overrun inside it is `Corrupt`.
 pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
+    decode_payload(codec, payload, out, kernels, scratch).map_err(Error::overrun_is_corrupt)
+}
+
+fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
     match codec {
         CodecId::Bf16 => {
             let tables = scratch.bf16.get_or_insert_with(bf16::Bf16Tables::new_boxed);
@@ -114,9 +119,11 @@ pub fn min_payload(codec: CodecId, content_len: usize) -> usize {
         CodecId::Bf16 => bf16::min_payload(content_len),
         CodecId::Q4k => q4k::min_payload(content_len),
         CodecId::Stored => content_len,
-        // A constant stream codes any number of bytes in a few; zstd reaches
-        // ratios near 2^15. Both are bounded by the frame's own limits.
-        _ => content_len >> 16,
+        // zstd needs at least a 3-byte block header and a byte per 128 KiB block.
+        CodecId::Zstd => content_len >> 16,
+        // Constant streams have no ratio limit: only the caller's cap bounds
+        // what a field-split frame may declare.
+        CodecId::Fields => fields::MIN_PAYLOAD,
     }
 }
 

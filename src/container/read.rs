@@ -69,6 +69,15 @@ impl Index {
         if crc32c(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
             return Err(Error::ChecksumMismatch);
         }
+        let (regions, entries, chunk_size) =
+            Self::read_index(data, body, index_offset, original_size).map_err(Error::overrun_is_corrupt)?;
+        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
+    }
+
+    /// Reads and checks the index body (its CRC already verified). It lies inside
+    /// the container, so a record running past its end is `Corrupt`, as is a
+    /// frame that overruns its region.
+    fn read_index(data: &[u8], body: &[u8], index_offset: u64, original_size: u64) -> Result<(Vec<Region>, Vec<Entry>, u64)> {
         let mut r = ByteReader::new(body);
         let n = r.u32()? as usize;
         check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
@@ -116,7 +125,7 @@ impl Index {
             entries.push(Entry { region, dtype, shape, name });
         }
         check(r.remaining() == 0)?;
-        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
+        Ok((regions, entries, chunk_size))
     }
 
     /// Bytes of leading metadata regions (what a format parser reads first).

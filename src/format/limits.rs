@@ -1,5 +1,7 @@
 //! Hard limits applied to every size read from untrusted input, before anything
-//! is allocated or indexed.
+//! is allocated or indexed, and the bound on what decoding allocates beyond its
+//! output ([`decode_overhead`]; `tests/resource_limits.rs` measures it: about
+//! 50 KiB for bf16, 1.5 MiB for Q4_K's 4 MiB chunks, per thread).
 
 /// Largest content a single frame may declare (1 TiB).
 pub const MAX_CONTENT_SIZE: u64 = 1 << 40;
@@ -17,3 +19,25 @@ pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
 /// Default cap on the declared output size of `decompress_to_vec`-style calls
 /// that allocate (64 GiB); callers can raise or lower it.
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;
+
+/// Heap a decoding thread keeps beyond its output whatever the chunk size: the
+/// boxed rANS decode tables (bf16 and byte streams) and small per-payload
+/// vectors (alphabets, layouts).
+pub const DECODE_TABLES_PER_THREAD: u64 = 128 << 10;
+
+/// Bookkeeping per chunk of the frames being decoded (parsed chunk references,
+/// job lists). The chunk tables these come from are in the input.
+pub const DECODE_BYTES_PER_CHUNK: u64 = 128;
+
+/// Upper bound of the heap a decode allocates beyond its output (the declared
+/// content size, itself checked against the caller's cap before allocating).
+/// Each of `n_threads` threads holds its tables and stages at most one chunk
+/// (`chunk_size`, the largest in the input; Q4_K stages a third of one, field
+/// splits up to a whole one); every chunk costs a little bookkeeping; a
+/// container's parsed index takes at most four times its `index_size`.
+/// Not counted: libzstd's decompression context (about 100 KiB, malloc'd by
+/// libzstd for each zstd chunk and freed after it) and thread stacks.
+pub fn decode_overhead(n_threads: u32, chunk_size: u64, n_chunks: u64, index_size: u64) -> u64 {
+    let per_thread = DECODE_TABLES_PER_THREAD + chunk_size;
+    u64::from(n_threads.max(1)) * per_thread + n_chunks * DECODE_BYTES_PER_CHUNK + 4 * index_size
+}

@@ -38,3 +38,27 @@ pub fn decode_unverified(frame: &[u8], isas: &[llmc::Isa]) -> Vec<Result<Vec<u8>
         })
         .collect()
 }
+
+/// Hands every single-bit mutation of `input` (one copy, each bit flipped in
+/// turn and restored) and the flipped bit's number to `check`.
+pub fn each_bit_flip(input: &[u8], mut check: impl FnMut(&[u8], usize)) {
+    let mut copy = input.to_vec();
+    for bit in 0..input.len() * 8 {
+        copy[bit / 8] ^= 1 << (bit % 8);
+        check(&copy, bit);
+        copy[bit / 8] ^= 1 << (bit % 8);
+    }
+}
+
+/// Every single bit flip of `frame`, decoded with checksums on every ISA, gives
+/// an error or exactly `expected`: never a wrong output reported as success.
+pub fn assert_every_flip_detected(frame: &[u8], expected: &[u8], isas: &[llmc::Isa]) {
+    for &isa in isas {
+        let opts = llmc::DecodeOptions { isa: Some(isa), ..Default::default() };
+        each_bit_flip(frame, |copy, bit| {
+            if let Ok(out) = llmc::decompress(copy, &opts) {
+                assert!(out == expected, "bit {bit}, {isa:?}: wrong output reported as success");
+            }
+        });
+    }
+}

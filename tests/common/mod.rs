@@ -2,6 +2,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod c_build;
+pub mod corpus;
 pub mod hostile;
 pub mod st;
 

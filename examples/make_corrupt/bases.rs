@@ -1,0 +1,76 @@
+//! The unmutated inputs, cut from the committed fixtures: small multi-chunk
+//! frames of every codec, a small GGUF and a small safetensors file, and the
+//! containers of both.
+
+use crate::st;
+use llmc::codec::Method;
+use llmc::params::PARAM_FLAG_CONTENT_CHECKSUM;
+use llmc::CompressParams;
+
+pub const GGUF_FIXTURE: &str = "gguf/gemma-3-270m-q4_k_m.blk0.gguf";
+const QUERY: &str = "bf16/all-minilm-l6-v2.layer.0.query.bf16";
+const OUTPUT: &str = "bf16/all-minilm-l6-v2.layer.3.output.bf16";
+// attn_q: its chunks are coded (attn_k's mostly fall back to storing).
+const Q4K: &str = "q4k/qwen2.5-coder-1.5b.blk.0.attn_q.q4k";
+const Q6K: &str = "q4k/qwen2.5-coder-1.5b.blk.0.attn_v.q6k";
+
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A corpus file that is a valid input, and where it came from.
+pub struct Base {
+    pub file: &'static str,
+    pub from: String,
+    pub bytes: Vec<u8>,
+}
+
+fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, flags: u32) -> Base {
+    let src = &fixture(rel)[..len];
+    let p = CompressParams { chunk_size: chunk, flags, ..Default::default() };
+    let bytes = llmc::frames::compress(&method, src, &p).unwrap();
+    let codec = method.codec().name();
+    let from = format!("{codec} frame of {rel} bytes 0..{len}, chunk size {chunk} ({} chunks)", len.div_ceil(chunk as usize));
+    Base { file, from, bytes }
+}
+
+/// One frame per codec, each with at least two chunks (the last one short).
+pub fn frames() -> Vec<Base> {
+    let q6k = llmc::gguf::methods::for_type(llmc::gguf::types::Q6_K).remove(0);
+    vec![
+        frame("bf16.llmf", QUERY, 6000, Method::Bf16, 2048, 0),
+        frame("bf16-crc.llmf", QUERY, 6000, Method::Bf16, 2048, PARAM_FLAG_CONTENT_CHECKSUM),
+        // Chunks under about 48 blocks are stored: one coded chunk, one stored.
+        frame("q4k.llmf", Q4K, 144 * 56, Method::Q4k, 144 * 48, 0),
+        frame("fields.llmf", Q6K, 210 * 20, q6k, 210 * 8, 0),
+        frame("zstd.llmf", GGUF_FIXTURE, 4096, Method::Zstd { level: 19 }, 1024, 0),
+        frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),
+    ]
+}
+
+pub fn gguf() -> Base {
+    let bytes = crate::tiny_gguf::build(&fixture(GGUF_FIXTURE));
+    let from = format!("{GGUF_FIXTURE}: its key-value pairs (arrays cut to 5 elements) and the first rows of 5 tensors (F32, Q4_K, Q6_K, Q8_0)");
+    Base { file: "model.gguf", from, bytes }
+}
+
+/// A safetensors file of real weights: two BF16 slices, one of them also as F32.
+pub fn safetensors() -> Base {
+    let slice = |rel: &str, n: usize| fixture(rel)[..n].to_vec();
+    let widen: Vec<u8> = slice(OUTPUT, 512).chunks_exact(2).flat_map(|h| [0, 0, h[0], h[1]]).collect();
+    let t = |name: &str, dtype: &str, shape: serde_json::Value, data: Vec<u8>| st::Tensor { name: name.into(), dtype: dtype.into(), shape, data };
+    let tensors = [
+        t("encoder.layer.0.attention.self.query.weight", "BF16", serde_json::json!([4, 384]), slice(QUERY, 3072)),
+        t("encoder.layer.3.output.LayerNorm.weight", "F32", serde_json::json!([256]), widen),
+        t("encoder.layer.3.output.dense.weight", "BF16", serde_json::json!([2, 768]), slice(OUTPUT, 3072)),
+    ];
+    let bytes = st::write(&tensors, Some(&serde_json::json!({"format": "pt"})));
+    let from = format!("{QUERY} bytes 0..3072 and {OUTPUT} bytes 0..3072 as BF16 tensors, {OUTPUT} bytes 0..512 widened to F32");
+    Base { file: "model.safetensors", from, bytes }
+}
+
+pub fn container(of: &Base, file: &'static str) -> Base {
+    let bytes = llmc::container::file::compress(&of.bytes, &CompressParams::default(), None).unwrap();
+    Base { file, from: format!("container of {} (default parameters)", of.file), bytes }
+}

@@ -1,0 +1,134 @@
+//! Container mutations: header fields, the index (resealed so that its checks,
+//! not its CRC, have to catch them), and the frames inside.
+
+use crate::bases::Base;
+use crate::corpus::Api::ContainerRead;
+use crate::hostile::reseal;
+use crate::mutate::{bump_u32, bump_u64, flip, get_u32, get_u64, put, reseal_container_header, reseal_container_index, with};
+use crate::Corpus;
+use llmc::container::read::Index;
+use llmc::Error::*;
+
+const REGION: usize = 33;
+
+/// Where the index and its records are.
+struct Layout {
+    index: usize,
+    n_regions: usize,
+    /// The first entry record.
+    entry0: usize,
+}
+
+impl Layout {
+    fn of(c: &[u8]) -> Layout {
+        let index = get_u64(c, 16) as usize;
+        let n_regions = get_u32(c, index) as usize;
+        Layout { index, n_regions, entry0: index + 4 + REGION * n_regions + 4 }
+    }
+
+    fn region(&self, i: usize) -> usize {
+        self.index + 4 + REGION * i
+    }
+}
+
+/// What every container gets: truncation, the header, and the index CRC.
+pub fn add_few(c: &mut Corpus, base: &Base) {
+    let (b, bf) = (&base.bytes, base.file);
+    let stem = bf.trim_end_matches(".llmc").replace('.', "-");
+    let name = |what: &str| format!("{stem}-{what}.llmc");
+    c.add(bf, b.clone(), ContainerRead, &base.from, "unmutated", Ok(())).unverified(Ok(()));
+    let both = |s| (s, s);
+    let mut add = |what: &str, bytes: Vec<u8>, how: &str, (status, unverified)| {
+        c.add(&name(what), bytes, ContainerRead, bf, how, status).unverified(unverified);
+    };
+    let l = Layout::of(b);
+    add("cut-in-header", b[..40].to_vec(), "truncated to 40 bytes", both(Err(SrcTruncated)));
+    add("cut-in-frames", b[..l.index / 2].to_vec(), &format!("truncated to {} bytes, among the frames (the index is gone)", l.index / 2), both(Err(SrcTruncated)));
+    add("cut-last-byte", b[..b.len() - 1].to_vec(), "last byte (of the index CRC) removed", both(Err(SrcTruncated)));
+    add("header-flipped", with(b, |f| flip(f, 8 * 8 + 2)), "bit 2 of the original size; header CRC not resealed", both(Err(ChecksumMismatch)));
+    add("index-flipped", with(b, |f| flip(f, l.region(0) * 8 + 9)), "bit 1 of region 0's original size, in the index; index CRC not resealed", both(Err(ChecksumMismatch)));
+    let at = l.entry0 + 4;
+    add("entry-dtype-resealed", resealed_index(b, |f| f[at] ^= 1), "entry 0's dtype low bit flipped; index CRC resealed (the dtype is informational: the file still rebuilds)", both(Ok(())));
+}
+
+fn resealed_header(b: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    with(b, |f| {
+        edit(f);
+        reseal_container_header(f);
+    })
+}
+
+fn resealed_index(b: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    with(b, |f| {
+        edit(f);
+        reseal_container_index(f);
+    })
+}
+
+/// Everything, on the GGUF container; `tensor` names the Q4_K tensor whose frame
+/// gets corrupted.
+pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {
+    add_few(c, base);
+    let (b, bf) = (&base.bytes, base.file);
+    let name = |what: &str| format!("model-gguf-{what}.llmc");
+    let both = |s| (s, s);
+    let corrupt = both(Err(Corrupt));
+    let mut add = |what: &str, bytes: Vec<u8>, how: &str, (status, unverified)| {
+        c.add(&name(what), bytes, ContainerRead, bf, how, status).unverified(unverified);
+    };
+    let l = Layout::of(b);
+    let len = b.len() as u64;
+    add("cut-in-magic", b[..2].to_vec(), "truncated to 2 bytes", both(Err(SrcTruncated)));
+    add("bad-magic", with(b, |f| f[3] = b'X'), "magic LLMC -> LLMX", both(Err(BadMagic)));
+    add("version-2", resealed_header(b, |f| f[4] = 2), "container version 2; header resealed", both(Err(VersionUnsupported)));
+    add("flag-must-understand", resealed_header(b, |f| f[7] = 1), "flags bit 0 (must be understood, none defined); header resealed", both(Err(VersionUnsupported)));
+    add("kind-9", resealed_header(b, |f| f[6] = 9), "source kind 9; header resealed", corrupt);
+    add("size-2^41", resealed_header(b, |f| put(f, 8, &(1u64 << 41).to_le_bytes())), "original size 2^41 (over the 2^40 limit); header resealed", both(Err(LimitExceeded)));
+    let orig = get_u64(b, 8);
+    add("size-plus-1", resealed_header(b, |f| put(f, 8, &(orig + 1).to_le_bytes())), "original size + 1 (the regions no longer add up to it); header resealed", corrupt);
+    add("index-past-end", resealed_header(b, |f| put(f, 16, &len.to_le_bytes())), "index offset = container length; header resealed", both(Err(SrcTruncated)));
+    add("index-in-header", resealed_header(b, |f| put(f, 16, &10u64.to_le_bytes())), "index offset 10 (inside the header); header resealed", corrupt);
+    add("index-size-overflow", resealed_header(b, |f| put(f, 24, &u64::MAX.to_le_bytes())), "index size 2^64 - 1 (offset + size overflows); header resealed", corrupt);
+    add("sha-flipped", resealed_header(b, |f| flip(f, 32 * 8)), "bit 0 of the stored SHA-256 prefix; header resealed: the rebuilt file no longer matches", both(Err(ChecksumMismatch)));
+
+    let r1 = l.region(1);
+    let (n, e0) = (l.n_regions, l.entry0);
+    add("regions-2^31", resealed_index(b, |f| put(f, l.index, &(1u32 << 31).to_le_bytes())), "region count 2^31 (over the 2^22 limit); index resealed", corrupt);
+    add("regions-2^20", resealed_index(b, |f| put(f, l.index, &(1u32 << 20).to_le_bytes())), "region count 2^20 (under the limit, more than the index holds); index resealed", corrupt);
+    add("entries-2^31", resealed_index(b, |f| put(f, e0 - 4, &(1u32 << 31).to_le_bytes())), "entry count 2^31; index resealed", corrupt);
+    add("entries-plus-1", resealed_index(b, |f| bump_u32(f, e0 - 4, 1)), "entry count + 1 (the index ends first); index resealed", corrupt);
+    add("entry-region-out-of-range", resealed_index(b, |f| put(f, e0, &(n as u32).to_le_bytes())), &format!("entry 0's region {n} (there are {n}); index resealed"), corrupt);
+    add("entry-region-metadata", resealed_index(b, |f| put(f, e0, &0u32.to_le_bytes())), "entry 0 points at region 0 (metadata, not a tensor); index resealed", corrupt);
+    add("entry-dims-9", resealed_index(b, |f| f[e0 + 8] = 9), "entry 0 with 9 dimensions (the limit is 8); index resealed", corrupt);
+    let name_at = e0 + 9 + 8 * usize::from(b[e0 + 8]) + 2;
+    add("entry-name-not-utf8", resealed_index(b, |f| f[name_at] = 0xff), "entry 0's name starts with byte 0xff; index resealed", corrupt);
+    add("region-role-7", resealed_index(b, |f| f[r1 + 32] = 7), "region 1's role 7; index resealed", corrupt);
+    add("region-gap", resealed_index(b, |f| bump_u64(f, r1, 1)), "region 1 starts one byte late (the regions no longer tile the file); index resealed", corrupt);
+    let frame0 = get_u64(b, l.region(0) + 16);
+    add("frames-overlap", resealed_index(b, |f| put(f, r1 + 16, &frame0.to_le_bytes())), "region 1's frame offset = region 0's; index resealed", corrupt);
+    add("frame-past-index", resealed_index(b, |f| put(f, r1 + 16, &(l.index as u64).to_le_bytes())), "region 1's frame starts at the index; index resealed", corrupt);
+    add("frame-size-minus-1", resealed_index(b, |f| bump_u64(f, r1 + 24, -1)), "region 1's frame size - 1 (its frame no longer fits); index resealed", corrupt);
+
+    // The frames inside.
+    let index = Index::open(b).unwrap();
+    let r = index.regions[index.entries[index.find(tensor).unwrap()].region as usize];
+    let (fo, fs) = (r.frame_offset as usize, r.frame_size as usize);
+    add("frame-header-flipped", with(b, |f| flip(f, (fo + 8) * 8)), &format!("{tensor}: bit 0 of its frame's content size; frame header not resealed"), both(Err(ChecksumMismatch)));
+    let reframe = |edit: &dyn Fn(&mut Vec<u8>)| {
+        with(b, |f| {
+            let mut frame = f[fo..fo + fs].to_vec();
+            edit(&mut frame);
+            reseal(&mut frame);
+            f[fo..fo + fs].copy_from_slice(&frame);
+        })
+    };
+    add("frame-codec-99", reframe(&|fr| fr[6] = 99), &format!("{tensor}: its frame's codec id 99; frame resealed"), both(Err(CodecUnsupported)));
+    let plane = fo + fs - 1;
+    let how = format!("{tensor}: bit 0 of byte {plane}, the last of its frame (raw Q4_K index planes); not resealed");
+    add("payload-flipped", with(b, |f| flip(f, plane * 8)), &how, both(Err(ChecksumMismatch)));
+    let how = format!("{tensor}: bit 0 of its frame's last byte (raw index planes, invisible to the decoder); frame resealed: the SHA-256 catches it");
+    add("payload-flipped-resealed", reframe(&|fr| *fr.last_mut().unwrap() ^= 1), &how, both(Err(ChecksumMismatch)));
+    let how = format!("{tensor}: its frame's payload mode byte 9; frame resealed");
+    let mode_at = 32 + 8 * llmc::frames::parse(&b[fo..fo + fs]).unwrap().chunks.len();
+    add("payload-mode-9", reframe(&|fr| fr[mode_at] = 9), &how, corrupt);
+}
