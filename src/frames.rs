@@ -258,9 +258,25 @@ pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
         return Err(Error::LimitExceeded);
     }
     let size = usize::try_from(f.header.content_size).map_err(|_| Error::SizeOverflow)?;
-    let mut out = Vec::new();
-    out.try_reserve_exact(size).map_err(|_| Error::Allocation)?;
-    out.resize(size, 0);
+    let mut out = zeroed_output(size)?;
     decode_frame(&f, &mut out, opts)?;
     Ok(out)
+}
+
+/// A zero-filled output buffer, or `Allocation` if the allocator refuses. Zeroed
+/// allocation (calloc) maps large buffers lazily, so a hostile input declaring a
+/// large size that fails at its first chunk never touches most of the memory.
+pub fn zeroed_output(size: usize) -> Result<Vec<u8>> {
+    if size == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(size).map_err(|_| Error::SizeOverflow)?;
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(Error::Allocation);
+    }
+    // SAFETY: `ptr` comes from the global allocator with exactly this layout
+    // (align 1, `size` bytes, all initialised to zero), as `Vec<u8>` requires.
+    Ok(unsafe { Vec::from_raw_parts(ptr, size, size) })
 }

@@ -244,3 +244,33 @@ fn hostile_counts_do_not_size_allocations() {
     assert_eq!(r, Err(Error::SrcTruncated));
     assert!(used < SMALL, "gguf: {used} bytes");
 }
+
+/// The process's peak resident set (VmHWM), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_large_declared_output_that_fails_early_is_never_touched() {
+    let _lock = SERIAL.lock().unwrap();
+    // 8 GiB declared (under the default cap), but chunk 0's checksum is wrong:
+    // the output is allocated zeroed (lazily mapped), so only the first chunk's
+    // pages are ever touched before the error.
+    let mut bomb = zero_bomb(1 << 20, 8192);
+    bomb[32 + 4] ^= 1;
+    reseal_header(&mut bomb);
+    let before = peak_rss();
+    assert_eq!(llmc::decompress(&bomb, &DecodeOptions::default()), Err(Error::ChecksumMismatch));
+    let grown = peak_rss().saturating_sub(before);
+    assert!(grown < 256 << 20, "peak RSS grew by {grown} bytes for an 8 GiB declared output");
+}
+
+/// Re-checks only the frame header (bytes 0..28, check at 28), leaving the
+/// chunk table as mutated.
+fn reseal_header(f: &mut [u8]) {
+    let check = crc32c(&f[..28]);
+    f[28..32].copy_from_slice(&check.to_le_bytes());
+}

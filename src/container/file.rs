@@ -36,9 +36,7 @@ pub fn decompress(container: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
         return Err(Error::LimitExceeded);
     }
     let size = usize::try_from(index.original_size).map_err(|_| Error::SizeOverflow)?;
-    let mut out = Vec::new();
-    out.try_reserve_exact(size).map_err(|_| Error::Allocation)?;
-    out.resize(size, 0);
+    let mut out = crate::frames::zeroed_output(size)?;
     index.decompress_all(container, &mut out, opts)?;
     verify_sha256(&index, &out)?;
     Ok(out)

@@ -132,7 +132,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     let mut streams: Vec<Vec<u8>> = Vec::with_capacity(STREAMS);
     for &(raw, comp) in &sizes {
         let body = r.take(usize::try_from(comp).map_err(|_| Error::Corrupt)?)?;
-        let mut s = vec![0u8; raw as usize];
+        let mut s = crate::frames::zeroed_output(usize::try_from(raw).map_err(|_| Error::SizeOverflow)?)?;
         zstd::decode_chunk(body, &mut s)?;
         streams.push(s);
     }
@@ -140,7 +140,8 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
         return Err(Error::Corrupt);
     }
     let g = parse_prefix(&streams[META], usize::try_from(original).map_err(|_| Error::SizeOverflow)?)?;
-    let mut out = Vec::with_capacity(original as usize);
+    let mut out = Vec::new();
+    out.try_reserve_exact(original as usize).map_err(|_| Error::Allocation)?;
     let mut cursor = [0usize; STREAMS];
     let take = |stream: usize, n: usize, cursor: &mut [usize; STREAMS]| -> Result<std::ops::Range<usize>> {
         let start = cursor[stream];
