@@ -53,7 +53,8 @@ pub fn checksum_failure(src: &[u8]) -> String {
             }
             out
         }
-        _ => return "checksum mismatch".into(),
+        // The per-stream format (LLMS) checks only the SHA-256 of the whole file.
+        _ => return "the rebuilt file does not match its SHA-256".into(),
     };
     match damaged.len() {
         0 => "every chunk checksum matches, but the content checksum (CRC32C) does not".into(),
