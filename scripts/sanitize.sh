@@ -50,7 +50,9 @@ run() {
     sed 's/^/    /' "$log" | tail -40
     failed+=("$name ($label)")
   else
-    echo "sanitize: ok   $name ($label) $((SECONDS - t0)) s: $(grep -vE '^ *$' "$log" | tail -1)"
+    local last
+    last=$(grep -vE '^ *$' "$log" | tail -1 || true)
+    echo "sanitize: ok   $name ($label) $((SECONDS - t0)) s: ${last:-exit 0, no output}"
   fi
 }
 
