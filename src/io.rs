@@ -17,7 +17,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub fn write_atomic_io(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = temp_name(path);
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut f = create_temp(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -31,6 +31,19 @@ pub fn write_atomic_io(path: &Path, data: &[u8]) -> std::io::Result<()> {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
+    }
+}
+
+/// Creates `tmp`, which must not exist. One that does is left by a killed
+/// process that had our pid (our counter never repeats), so it is removed.
+fn create_temp(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let open = || std::fs::OpenOptions::new().write(true).create_new(true).open(tmp);
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(tmp)?;
+            open()
+        }
+        other => other,
     }
 }
 
