@@ -3,27 +3,69 @@
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `data` to `path` through a temporary file in the same directory that is
 /// synced and then renamed: an interrupted write (disk full, killed process) never
-/// leaves a partial file under the final name.
+/// leaves a partial file under the final name. A failed write removes its
+/// temporary file; only a killed process can leave one (`.NAME.llmc-tmp-*`).
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_io(path, data).map_err(|_| Error::Io)
+}
+
+/// `write_atomic` keeping the operating system's error, for messages.
+pub fn write_atomic_io(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = temp_name(path);
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = create_temp(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
-    result.map_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::Io
-    })
+    match result {
+        Ok(()) => {
+            sync_parent(path);
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
-fn temp_name(path: &Path) -> PathBuf {
+/// Creates `tmp`, which must not exist. One that does is left by a killed
+/// process that had our pid (our counter never repeats), so it is removed.
+fn create_temp(tmp: &Path) -> std::io::Result<std::fs::File> {
+    let open = || std::fs::OpenOptions::new().write(true).create_new(true).open(tmp);
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(tmp)?;
+            open()
+        }
+        other => other,
+    }
+}
+
+/// A name no other writer in this or another live process uses: the pid and a
+/// per-process counter (`create_new` refuses a stale file rather than follow it).
+pub fn temp_name(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.llmc-tmp-{}", std::process::id()))
+    path.with_file_name(format!(".{name}.llmc-tmp-{}-{n}", std::process::id()))
+}
+
+/// Makes a rename durable. Best effort: some filesystems refuse to sync a
+/// directory, and the data itself is already synced.
+pub fn sync_parent(path: &Path) {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(parent) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Maps a file read-only (an empty file maps to an empty slice).

@@ -85,3 +85,20 @@ fn gguf_loader_example_reads_every_tensor_in_parallel() {
     let (ok, out) = run(&bin, &[container.as_os_str(), original.as_os_str(), "4".as_ref()], &[]);
     assert!(ok && out.contains("loader: ok tensors=14"), "{out}");
 }
+
+#[test]
+fn corrupt_input_example_refuses_every_damaged_frame_and_container() {
+    let bin = build("corrupt_input", &["c_examples/corrupt_input.c"], "-std=c99", false, Link::Static, &[]);
+    let args = [
+        fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16").into_os_string(),
+        fixtures_dir().join("q4k/qwen2.5-coder-1.5b.blk.0.attn_k.q4k").into_os_string(),
+        fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf").into_os_string(),
+        c_build::out_dir().into_os_string(),
+    ];
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (ok, out) = run(&bin, &refs, &[]);
+    assert!(ok && out.contains("corrupt: ok"), "{out}");
+    for kind in ["bf16 frame:", "q4k frame:", "container:"] {
+        assert!(out.lines().any(|l| l.starts_with(kind)), "no {kind} line in:\n{out}");
+    }
+}

@@ -1,5 +1,6 @@
 //! `compress`, `decompress` and `info` for frames and containers.
 
+use crate::diagnose;
 use crate::files::{self, Kind};
 use crate::progress::Progress;
 use llmc::codec::Method;
@@ -121,6 +122,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     let src = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let data = decode(&src, opts, verify).map_err(|e| match e {
         llmc::Error::BadMagic => format!("{}: not an llmc frame or container", input.display()),
+        llmc::Error::ChecksumMismatch => format!("{}: {}", input.display(), diagnose::checksum_failure(&src)),
         e => format!("{}: {e}", input.display()),
     })?;
     files::write(output, &data)?;

@@ -8,7 +8,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
-    llmc::io::write_atomic(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    llmc::io::write_atomic_io(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What the first bytes of a file say it is.

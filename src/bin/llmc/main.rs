@@ -2,6 +2,7 @@
 
 mod bench;
 mod commands;
+mod diagnose;
 mod fetch;
 mod files;
 mod progress;

@@ -48,12 +48,47 @@ fn is_model(path: &Path) -> Result<bool, String> {
     Ok(matches!(files::kind(&map), Kind::Gguf | Kind::Safetensors))
 }
 
-fn refuse_existing(output: &Path, force: bool) -> Result<(), String> {
-    let busy = std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
-    if busy && !force {
-        return Err(format!("{} exists and is not empty; pass --force to write into it", output.display()));
+/// Where a directory command writes. A new (or empty) output is built under a
+/// temporary sibling name and renamed into place at the end, so a failed or
+/// killed run leaves nothing under the final name; `--force` into a non-empty
+/// directory writes there directly (each file still written atomically).
+struct Staging {
+    output: PathBuf,
+    work: PathBuf,
+}
+
+impl Staging {
+    fn new(output: &Path, force: bool) -> Result<Staging, String> {
+        let busy = std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
+        if busy && !force {
+            return Err(format!("{} exists and is not empty; pass --force to write into it", output.display()));
+        }
+        let work = if busy { output.to_path_buf() } else { llmc::io::temp_name(output) };
+        make_parent(&work)?;
+        std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+        Ok(Staging { output: output.to_path_buf(), work })
     }
-    std::fs::create_dir_all(output).map_err(|e| format!("cannot create {}: {e}", output.display()))
+
+    fn staged(&self) -> bool {
+        self.work != self.output
+    }
+
+    /// Moves a staged directory into place (rename replaces an empty directory).
+    fn finish(self, result: Result<(), String>) -> Result<(), String> {
+        if !self.staged() {
+            return result;
+        }
+        let result = result.and_then(|()| {
+            std::fs::rename(&self.work, &self.output).map_err(|e| format!("cannot move {} to {}: {e}", self.work.display(), self.output.display()))
+        });
+        match result {
+            Ok(()) => llmc::io::sync_parent(&self.output),
+            Err(_) => {
+                let _ = std::fs::remove_dir_all(&self.work);
+            }
+        }
+        result
+    }
 }
 
 fn total_size(dir: &Path, files: &[PathBuf]) -> u64 {
@@ -123,18 +158,19 @@ impl Summary {
 /// Compresses every model file under `input` into `output` (a directory).
 pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify: bool, force: bool) -> Result<(), String> {
     let list = walk(input)?;
-    refuse_existing(output, force)?;
+    let stage = Staging::new(output, force)?;
+    let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(input, &list), "compressing");
     let mut sum = Summary::new();
     let result = (|| {
         for rel in &list {
             let from = input.join(rel);
-            make_parent(&output.join(rel))?;
+            make_parent(&out_dir.join(rel))?;
             if is_model(&from)? {
-                let to = files::compressed_name(&output.join(rel));
+                let to = files::compressed_name(&out_dir.join(rel));
                 sum.add(&commands::compress_one(&from, &to, None, params, false, verify, &bar)?, true);
             } else {
-                let o = copy(&from, &output.join(rel))?;
+                let o = copy(&from, &out_dir.join(rel))?;
                 bar.set(bar.position() + o.input_bytes);
                 sum.add(&o, false);
             }
@@ -142,7 +178,7 @@ pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify
         Ok::<(), String>(())
     })();
     bar.finish();
-    result?;
+    stage.finish(result)?;
     sum.print("compressed", input, output, verify);
     Ok(())
 }
@@ -150,7 +186,8 @@ pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify
 /// Rebuilds every `.llmc` file under `input` into `output`, copying the rest.
 pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, force: bool) -> Result<(), String> {
     let list = walk(input)?;
-    refuse_existing(output, force)?;
+    let stage = Staging::new(output, force)?;
+    let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(input, &list), "decompressing");
     let mut sum = Summary::new();
     let result = (|| {
@@ -158,19 +195,19 @@ pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify:
             let from = input.join(rel);
             let size = std::fs::metadata(&from).map_or(0, |m| m.len());
             let compressed = rel.extension().is_some_and(|e| e == "llmc") && matches!(files::kind(&first_bytes(&from)?), Kind::Container | Kind::Frame);
-            make_parent(&output.join(rel))?;
+            make_parent(&out_dir.join(rel))?;
             if compressed {
-                let to = files::decompressed_name(&output.join(rel))?;
+                let to = files::decompressed_name(&out_dir.join(rel))?;
                 sum.add(&commands::decompress_one(&from, &to, opts, verify)?, true);
             } else {
-                sum.add(&copy(&from, &output.join(rel))?, false);
+                sum.add(&copy(&from, &out_dir.join(rel))?, false);
             }
             bar.set(bar.position() + size);
         }
         Ok::<(), String>(())
     })();
     bar.finish();
-    result?;
+    stage.finish(result)?;
     sum.print("decompressed", input, output, verify);
     Ok(())
 }

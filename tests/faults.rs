@@ -1,0 +1,218 @@
+//! Faults while writing: a write that fails part-way (file size limit, as a full
+//! disk would), a rename onto a directory, a process killed mid-work or
+//! mid-write, and damaged inputs to `decompress --verify`. None may leave a file
+//! under the final name; only a killed process may leave its hidden temporary.
+
+mod common;
+use common::*;
+use llmc::container::read::Index;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const LLMC: &str = env!("CARGO_BIN_EXE_llmc");
+
+/// A fresh, empty scratch directory per test.
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("llmc-faults-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+fn llmc(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(LLMC).args(args).output().unwrap()
+}
+
+/// `llmc ARGS` with writes limited to 32 KiB (`ulimit -f`; SIGXFSZ ignored, so
+/// the write fails with EFBIG part-way through the file, as on a full disk).
+fn llmc_with_small_fsize(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("sh").arg("-c").arg("trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"").arg(LLMC).args(args).output().unwrap()
+}
+
+fn blk0() -> PathBuf {
+    fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_write_failing_part_way_leaves_nothing_behind() {
+    let dir = scratch("fsize");
+    let out = dir.join("blk0.gguf.llmc");
+    let o = llmc_with_small_fsize(&["compress".as_ref(), blk0().as_os_str(), "-o".as_ref(), out.as_os_str(), "--level".as_ref(), "3".as_ref()]);
+    assert!(!o.status.success(), "the size limit did not bite");
+    assert!(stderr(&o).contains("cannot write") && stderr(&o).contains("too large"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), Vec::<String>::new(), "neither the output nor its temporary may remain");
+
+    // Decompressing: the frame is small, the output is not.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let frame = dir.join("q.llmc");
+    assert!(llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()]).status.success());
+    let back = dir.join("q.bf16");
+    let o = llmc_with_small_fsize(&["decompress".as_ref(), frame.as_os_str(), "-o".as_ref(), back.as_os_str()]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["q.llmc"]);
+}
+
+#[test]
+fn a_directory_failing_part_way_leaves_no_output_directory() {
+    let dir = scratch("fsize-dir");
+    let ckpt = dir.join("ckpt");
+    std::fs::create_dir_all(ckpt.join("sub")).unwrap();
+    std::fs::write(ckpt.join("config.json"), b"{}").unwrap();
+    std::fs::copy(blk0(), ckpt.join("sub/model.gguf")).unwrap();
+    let out = dir.join("ckpt.llmc");
+    let o = llmc_with_small_fsize(&["compress".as_ref(), ckpt.as_os_str(), "-o".as_ref(), out.as_os_str(), "--level".as_ref(), "3".as_ref()]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["ckpt"], "no output directory, no staging directory");
+    // Without the limit the same command works and leaves exactly the output.
+    let o = llmc(&["compress".as_ref(), ckpt.as_os_str(), "-o".as_ref(), out.as_os_str(), "--level".as_ref(), "3".as_ref()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["ckpt", "ckpt.llmc"]);
+    assert_eq!(entries(&out.join("sub")), vec!["model.gguf.llmc"]);
+}
+
+#[test]
+fn a_rename_onto_a_directory_fails_cleanly() {
+    let dir = scratch("rename");
+    let taken = dir.join("taken");
+    std::fs::create_dir(&taken).unwrap();
+    std::fs::write(taken.join("keep"), b"x").unwrap();
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let o = llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), taken.as_os_str()]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["taken"], "no temporary left");
+    assert_eq!(entries(&taken), vec!["keep"]);
+
+    // The C API's file functions go through the same writer.
+    let path = |p: &Path| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    let (src, dst) = (path(&blk0()), path(&taken));
+    // SAFETY: NUL-terminated paths; NULL params means defaults.
+    let status = unsafe { llmc::ffi::container::llmc_gguf_compress_file(src.as_ptr(), dst.as_ptr(), std::ptr::null()) };
+    assert_eq!(status, llmc::Error::Io.code());
+    assert_eq!(entries(&dir), vec!["taken"]);
+}
+
+/// Starts `llmc compress` on the block-0 fixture (about 5 s with the default
+/// zstd -19 on its 6.5 MB of metadata) and SIGKILLs it when `when` says so.
+fn kill_compress(test: &str, when: impl Fn(&Path, Duration) -> bool) -> (PathBuf, Vec<String>) {
+    let dir = scratch(test);
+    let out = dir.join("blk0.gguf.llmc");
+    let mut child = Command::new(LLMC).args(["compress".as_ref(), blk0().as_os_str(), "-o".as_ref(), out.as_os_str(), "-T".as_ref(), "1".as_ref()]).stderr(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    while !when(&dir, start.elapsed()) {
+        assert!(child.try_wait().unwrap().is_none(), "llmc finished before it could be killed");
+        assert!(start.elapsed() < Duration::from_secs(120), "gave up waiting");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "llmc finished before it was killed: {status}");
+    assert!(!out.exists(), "a killed compress left {}", out.display());
+    (dir.clone(), entries(&dir))
+}
+
+#[test]
+fn a_killed_compress_leaves_nothing_under_the_final_name() {
+    // Mid-work: nothing has been written yet.
+    let (_, left) = kill_compress("kill-work", |_, t| t > Duration::from_millis(300));
+    assert_eq!(left, Vec::<String>::new());
+    // Mid-write: killed as soon as the temporary appears.
+    let (_, left) = kill_compress("kill-write", |dir, _| !entries(dir).is_empty());
+    assert!(left.len() == 1 && left[0].starts_with(".blk0.gguf.llmc.llmc-tmp-"), "{left:?}");
+}
+
+/// Compresses the block-0 fixture into `dir` and returns the container's path and bytes.
+fn container(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let path = dir.join("blk0.gguf.llmc");
+    let o = llmc(&["compress".as_ref(), blk0().as_os_str(), "-o".as_ref(), path.as_os_str(), "--level".as_ref(), "3".as_ref()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&path).unwrap();
+    (path, bytes)
+}
+
+fn decompress(input: &Path, output: &Path, verify: bool) -> Output {
+    let mut args = vec!["decompress".as_ref(), input.as_os_str(), "-o".as_ref(), output.as_os_str()];
+    if verify {
+        args.push("--verify".as_ref());
+    }
+    llmc(&args)
+}
+
+#[test]
+fn decompress_verify_names_the_damaged_chunk_and_writes_nothing() {
+    let dir = scratch("verify-chunk");
+    let (path, mut bytes) = container(&dir);
+    let index = Index::open(&bytes).unwrap();
+    let entry = index.entries.iter().find(|e| index.regions[e.region as usize].frame_size > 4096).unwrap();
+    let r = index.regions[entry.region as usize];
+    bytes[(r.frame_offset + r.frame_size / 2) as usize] ^= 0x20;
+    std::fs::write(&path, &bytes).unwrap();
+    let back = dir.join("back.gguf");
+    for verify in [true, false] {
+        let o = decompress(&path, &back, verify);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "verify={verify}: a damaged chunk decoded");
+        assert!(err.contains("checksum mismatch in chunk") && err.contains(&format!("of tensor {}", entry.name)), "verify={verify}: {err}");
+        assert!(!back.exists(), "verify={verify}: output written");
+    }
+
+    // A frame: the message names the chunk.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.3.output.bf16");
+    let frame = dir.join("o.llmc");
+    assert!(llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()]).status.success());
+    let mut bytes = std::fs::read(&frame).unwrap();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 1;
+    std::fs::write(&frame, &bytes).unwrap();
+    let o = decompress(&frame, &back, true);
+    assert!(!o.status.success() && stderr(&o).contains("checksum mismatch in chunk 1 of 2 (bytes 1048576..1179648)"), "{}", stderr(&o));
+    assert!(!back.exists());
+}
+
+#[test]
+fn decompress_verify_checks_the_whole_file_sha256() {
+    let dir = scratch("verify-sha");
+    let (path, mut bytes) = container(&dir);
+    // Change the stored SHA-256 and re-seal the header, so only that check can object.
+    bytes[40] ^= 1;
+    let crc = llmc::format::checksum::crc32c(&bytes[..60]);
+    bytes[60..64].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let back = dir.join("back.gguf");
+    let o = decompress(&path, &back, true);
+    assert!(!o.status.success() && stderr(&o).contains("does not match the container's SHA-256"), "{}", stderr(&o));
+    assert!(!back.exists());
+    let o = decompress(&path, &back, false);
+    assert!(o.status.success(), "without --verify only chunk checksums are checked: {}", stderr(&o));
+    assert!(std::fs::read(&back).unwrap() == std::fs::read(blk0()).unwrap());
+}
+
+#[test]
+fn a_stale_temporary_with_our_name_does_not_block_the_write() {
+    let dir = scratch("stale");
+    let out = dir.join("x.bin");
+    // The next temporary names this process will use, as a killed process with
+    // our pid would have left them. Four, because another test in this process
+    // may take a number meanwhile; exactly one of them is ours.
+    let probe = llmc::io::temp_name(&out).to_string_lossy().into_owned();
+    let (stem, n) = probe.rsplit_once('-').unwrap();
+    let n: u64 = n.parse().unwrap();
+    for k in 1..=4 {
+        std::fs::write(format!("{stem}-{}", n + k), b"stale").unwrap();
+    }
+    llmc::io::write_atomic(&out, b"fresh").unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"fresh");
+    let left = entries(&dir);
+    assert_eq!(left.len(), 4, "the stale temporary in the way was replaced: {left:?}");
+    assert!(left.contains(&"x.bin".to_string()));
+}
