@@ -20,6 +20,18 @@ pub struct FrameInfo {
     pub chunk_size: u32,
 }
 
+/// Joins every worker, re-raising a worker's panic. An explicit join waits for
+/// the OS thread to end, thread-local destructors (per-thread scratch) included;
+/// the implicit join at the end of `thread::scope` returns as soon as the closures
+/// have, so a caller could observe those buffers as still live (leak checkers do).
+fn join_all<T>(workers: Vec<std::thread::ScopedJoinHandle<'_, T>>) {
+    for w in workers {
+        if let Err(panic) = w.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
 /// Runs `work(i)` for `i in 0..n` on up to `n_threads` scoped threads (the caller's
 /// thread alone when `n_threads <= 1`) and returns results in index order.
 pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -31,16 +43,19 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
     let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let r = work(i);
-                slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-            });
-        }
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let r = work(i);
+                    slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                })
+            })
+            .collect();
+        join_all(workers);
     });
     results.into_iter().map(|r| r.expect("every index was processed")).collect()
 }
@@ -59,21 +74,24 @@ pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: 
     let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().rev().collect::<Vec<_>>());
     let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut state = init();
-                loop {
-                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                    let Some((i, job)) = job else { break };
-                    if let Err(e) = work(job, &mut state) {
-                        let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
-                        if slot.is_none_or(|(j, _)| i < j) {
-                            *slot = Some((i, e));
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut state = init();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                        let Some((i, job)) = job else { break };
+                        if let Err(e) = work(job, &mut state) {
+                            let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
+                            if slot.is_none_or(|(j, _)| i < j) {
+                                *slot = Some((i, e));
+                            }
                         }
                     }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        join_all(workers);
     });
     debug_assert!(n > 0);
     match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
