@@ -92,9 +92,7 @@ impl Error {
             Error::NotFound => "not found",
         }
     }
-}
 
-impl Error {
     /// For errors raised while reading a structure whose extent was already
     /// checked against the input (a frame's payload, a container's index): the
     /// input is whole, so a length inside it that runs past its end is

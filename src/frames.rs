@@ -20,16 +20,20 @@ pub struct FrameInfo {
     pub chunk_size: u32,
 }
 
-/// Joins every worker, re-raising a worker's panic. An explicit join waits for
-/// the OS thread to end, thread-local destructors (per-thread scratch) included;
-/// the implicit join at the end of `thread::scope` returns as soon as the closures
-/// have, so a caller could observe those buffers as still live (leak checkers do).
-fn join_all<T>(workers: Vec<std::thread::ScopedJoinHandle<'_, T>>) {
-    for w in workers {
-        if let Err(panic) = w.join() {
-            std::panic::resume_unwind(panic);
+/// Runs `body` on `threads` scoped threads, re-raising a worker's panic. Each
+/// worker is joined explicitly: that waits for the OS thread to end, thread-local
+/// destructors (per-thread scratch) included, whereas the implicit join of
+/// `thread::scope` returns as soon as the closures have (leak checkers then see
+/// the scratch as live).
+fn on_threads(threads: usize, body: impl Fn() + Sync) {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(&body)).collect();
+        for w in workers {
+            if let Err(panic) = w.join() {
+                std::panic::resume_unwind(panic);
+            }
         }
-    }
+    });
 }
 
 /// Runs `work(i)` for `i in 0..n` on up to `n_threads` scoped threads (the caller's
@@ -42,20 +46,13 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let r = work(i);
-                    slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                })
-            })
-            .collect();
-        join_all(workers);
+    on_threads(threads, || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if i >= n {
+            break;
+        }
+        let r = work(i);
+        slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
     });
     results.into_iter().map(|r| r.expect("every index was processed")).collect()
 }
@@ -73,25 +70,18 @@ pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: 
     let n = jobs.len();
     let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().rev().collect::<Vec<_>>());
     let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut state = init();
-                    loop {
-                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                        let Some((i, job)) = job else { break };
-                        if let Err(e) = work(job, &mut state) {
-                            let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
-                            if slot.is_none_or(|(j, _)| i < j) {
-                                *slot = Some((i, e));
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        join_all(workers);
+    on_threads(threads, || {
+        let mut state = init();
+        loop {
+            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some((i, job)) = job else { break };
+            if let Err(e) = work(job, &mut state) {
+                let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
+                if slot.is_none_or(|(j, _)| i < j) {
+                    *slot = Some((i, e));
+                }
+            }
+        }
     });
     debug_assert!(n > 0);
     match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {

@@ -48,7 +48,7 @@ fn create_temp(tmp: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// A name no other writer in this or another live process uses: the pid and a
-/// per-process counter (`create_new` refuses a stale file rather than follow it).
+/// per-process counter (`create_temp` never follows an existing file or link).
 pub fn temp_name(path: &Path) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);

@@ -185,8 +185,7 @@ fn decompress_verify_checks_the_whole_file_sha256() {
     let (path, mut bytes) = container(&dir);
     // Change the stored SHA-256 and re-seal the header, so only that check can object.
     bytes[40] ^= 1;
-    let crc = llmc::format::checksum::crc32c(&bytes[..60]);
-    bytes[60..64].copy_from_slice(&crc.to_le_bytes());
+    common::hostile::reseal_container_header(&mut bytes);
     std::fs::write(&path, &bytes).unwrap();
     let back = dir.join("back.gguf");
     let o = decompress(&path, &back, true);

@@ -3,8 +3,8 @@
 
 use crate::bases::Base;
 use crate::corpus::Api::ContainerRead;
-use crate::hostile::reseal;
-use crate::mutate::{bump_u32, bump_u64, flip, get_u32, get_u64, put, reseal_container_header, reseal_container_index, with};
+use crate::hostile::{reseal, reseal_container_header, reseal_container_index};
+use crate::mutate::{bump_u32, bump_u64, flip, get_u32, get_u64, put, with};
 use crate::Corpus;
 use llmc::container::read::Index;
 use llmc::Error::*;

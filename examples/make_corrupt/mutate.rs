@@ -1,8 +1,6 @@
 //! Byte surgery on frames and containers: every mutation is one documented edit
 //! of a copy, optionally followed by resealing the checksums it broke.
 
-use llmc::format::checksum::crc32c;
-
 /// A copy of `base` with `edit` applied.
 pub fn with(base: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     let mut v = base.to_vec();
@@ -24,19 +22,6 @@ pub fn get_u64(buf: &[u8], at: usize) -> u64 {
 
 pub fn flip(buf: &mut [u8], bit: usize) {
     buf[bit / 8] ^= 1 << (bit % 8);
-}
-
-/// Recomputes a container's header CRC (bytes 0..60, stored at 60).
-pub fn reseal_container_header(c: &mut [u8]) {
-    let crc = crc32c(&c[..60]);
-    put(c, 60, &crc.to_le_bytes());
-}
-
-/// Recomputes a container's index CRC (the index's last 4 bytes).
-pub fn reseal_container_index(c: &mut [u8]) {
-    let (at, size) = (get_u64(c, 16) as usize, get_u64(c, 24) as usize);
-    let crc = crc32c(&c[at..at + size - 4]);
-    put(c, at + size - 4, &crc.to_le_bytes());
 }
 
 /// Adds `delta` to the u32 at `at` (wrapping).

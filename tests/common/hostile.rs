@@ -28,6 +28,29 @@ pub fn reseal(frame: &mut [u8]) {
     }
 }
 
+/// Recomputes a container's header check (bytes 0..60, stored at 60).
+pub fn reseal_container_header(c: &mut [u8]) {
+    if c.len() >= 64 {
+        let crc = crc32c(&c[..60]);
+        c[60..64].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
+/// Recomputes a container's index CRC (the index's last 4 bytes), as far as the
+/// header's index offset and size still point inside `c`.
+pub fn reseal_container_index(c: &mut [u8]) {
+    if c.len() < 64 {
+        return;
+    }
+    let u64_at = |at: usize| u64::from_le_bytes(c[at..at + 8].try_into().unwrap());
+    let (at, size) = (u64_at(16), u64_at(24));
+    if let Some(end) = at.checked_add(size).filter(|&e| size >= 4 && e <= c.len() as u64) {
+        let (at, end) = (at as usize, end as usize);
+        let crc = crc32c(&c[at..end - 4]);
+        c[end - 4..end].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
 /// Decodes without checksum verification on every ISA; the result must be an
 /// error or exactly `expected` (if given). Panics propagate (and fail the test).
 pub fn decode_unverified(frame: &[u8], isas: &[llmc::Isa]) -> Vec<Result<Vec<u8>, llmc::Error>> {
