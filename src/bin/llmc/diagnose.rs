@@ -35,7 +35,7 @@ fn region_name(index: &Index, region: usize) -> String {
 /// What failed a checksum in `src` (a frame or a container), for the error message.
 pub fn checksum_failure(src: &[u8]) -> String {
     let damaged: Vec<String> = match files::kind(src) {
-        Kind::Frame => match llmc::frames::parse(src) {
+        Kind::Frame => match llmc::engine::frames::parse(src) {
             Ok(f) => bad_chunks(&f),
             Err(e) => return e.to_string(),
         },
@@ -44,7 +44,7 @@ pub fn checksum_failure(src: &[u8]) -> String {
             let mut out = Vec::new();
             for (i, r) in index.regions.iter().enumerate().filter(|(_, r)| r.frame_size > 0) {
                 let bytes = src.get(r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize).unwrap_or_default();
-                if let Ok(f) = llmc::frames::parse(bytes) {
+                if let Ok(f) = llmc::engine::frames::parse(bytes) {
                     out.extend(bad_chunks(&f).into_iter().map(|c| format!("{c} of {}", region_name(&index, i))));
                 }
             }
