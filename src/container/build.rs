@@ -1,14 +1,21 @@
-//! Compressing a file into a container from a plan of spans.
+//! Compressing a file into a container in one pass, from a plan of spans: the
+//! input is read once, in order, a window of chunks at a time; chunks are coded
+//! on the worker threads and written in order, so memory does not grow with the
+//! file (see [`build_stream`] for what it does hold).
 
-use super::write::{write, RegionFrame};
-use super::{Entry, Role, SourceKind, TensorDesc};
-use crate::codec::Method;
+use super::write;
+use super::{Entry, Region, Role, SourceKind, TensorDesc};
+use crate::codec::{self, Method};
+use crate::engine::input::Input;
+use crate::engine::output::Output;
+use crate::engine::pipeline::{self, Buffers};
+use crate::engine::stream::{window, FrameAssembler};
 use crate::error::{Error, Result};
 use crate::format::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
-use crate::engine::frames::FrameJob;
+use crate::isa;
+use crate::kernels::Kernels;
 use crate::params::CompressParams;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One contiguous piece of the original file and how to code it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,18 +32,80 @@ pub struct Span {
 /// Progress callback: bytes of the original processed so far, and the total.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// One frame to try: a span coded with one of its candidate methods.
-struct Candidate<'a> {
-    span: usize,
-    job: FrameJob<'a>,
+/// Compresses a file held in memory (see [`build_stream`]).
+pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
+    let mut out = Output::memory();
+    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, params, library_workers(params.n_threads), &mut out, progress)?;
+    Ok(out.into_vec())
 }
 
-/// Compresses `file` according to `spans`, which must cover it in order. The
-/// chunks of every span's frames are coded in parallel (`params.n_threads`); the
-/// output does not depend on the thread count. Zero padding is stored as an
-/// empty frame; metadata is coded as one chunk (parsers read it whole, and one
-/// zstd window over all of it compresses and decodes better than pieces).
-pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
+/// Worker threads for a library call: none unless the caller asked for more
+/// than one thread (the library starts threads only when asked).
+pub fn library_workers(n_threads: u32) -> usize {
+    if n_threads > 1 {
+        n_threads as usize
+    } else {
+        0
+    }
+}
+
+/// How one span is coded: its chunk size and whether its frame can be
+/// streamed out chunk by chunk.
+struct Plan {
+    chunk_size: u32,
+    n_chunks: u64,
+    /// Several candidates, or padding that may turn out all zero: payloads are
+    /// kept until the span is complete.
+    keep: bool,
+}
+
+fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
+    // Metadata is one chunk: parsers read it whole, and one zstd window over all
+    // of it compresses better than pieces.
+    let p = if s.role == Role::Metadata {
+        let chunk = (s.size.min(u64::from(MAX_CHUNK_SIZE)) as u32).next_multiple_of(MIN_CHUNK_SIZE);
+        CompressParams { chunk_size: chunk, ..*params }
+    } else {
+        *params
+    };
+    let mut chunk_size = None;
+    for m in &s.methods {
+        if s.size % u64::from(m.element_size()) != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let c = p.resolve_chunk_size(m.element_size(), m.default_chunk_size())?;
+        if chunk_size.is_some_and(|k| k != c) {
+            return Err(Error::InvalidArgument);
+        }
+        chunk_size = Some(c);
+    }
+    let chunk_size = chunk_size.ok_or(Error::InvalidArgument)?;
+    Ok(Plan { chunk_size, n_chunks: s.size.div_ceil(u64::from(chunk_size)), keep: s.methods.len() > 1 || s.role == Role::Padding })
+}
+
+/// One chunk of one span, read from the input.
+struct Job {
+    span: usize,
+    bytes: Vec<u8>,
+}
+
+/// The span being written by the ordered writer.
+enum Current {
+    None,
+    Streamed(FrameAssembler, u64),
+    /// Payloads per candidate, and whether every byte so far was zero.
+    Kept { payloads: Vec<Vec<Vec<u8>>>, zero: bool, content: Option<crc_fast::Digest> },
+}
+
+/// Compresses the `file_len` bytes of `input` according to `spans` (which tile
+/// it in order) into a version-2 container on `out`, in one pass. Chunks are
+/// coded on `workers` threads (0 = the caller's) while the caller's thread
+/// reads and writes; the bytes do not depend on the thread
+/// count or on whether `out` can seek. Memory held: a window of chunks (a few
+/// per thread), and for spans with several candidate methods (or padding) the
+/// candidates' payloads until the span ends; without a seekable output, also
+/// the frame being written. The index grows with the number of tensors.
+pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut at = 0u64;
     for s in spans {
         if s.offset != at || s.size == 0 || s.methods.is_empty() {
@@ -44,60 +113,149 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
         }
         at = s.offset.checked_add(s.size).ok_or(Error::SizeOverflow)?;
     }
-    if at != file.len() as u64 {
+    if at != file_len {
         return Err(Error::InvalidArgument);
     }
-    let bytes = |s: &Span| &file[s.offset as usize..(s.offset + s.size) as usize];
-    let empty = |s: &Span| s.role == Role::Padding && bytes(s).iter().all(|&b| b == 0);
-    let whole = |s: &Span| {
-        let chunk = (s.size.min(u64::from(MAX_CHUNK_SIZE)) as u32).next_multiple_of(MIN_CHUNK_SIZE);
-        CompressParams { chunk_size: chunk, ..*params }
-    };
-    let mut candidates = Vec::new();
-    for (i, s) in spans.iter().enumerate() {
-        if empty(s) {
-            continue;
-        }
-        let p = if s.role == Role::Metadata { whole(s) } else { *params };
-        for m in &s.methods {
-            candidates.push(Candidate { span: i, job: FrameJob::new(m, bytes(s), &p)? });
-        }
+    let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
+    let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
+    let flags = params.frame_flags();
+    out.write(&write::header(kind))?;
+
+    let largest = plans.iter().map(|p| u64::from(p.chunk_size)).filter(|&c| c < u64::from(MAX_CHUNK_SIZE)).max().unwrap_or(1 << 20);
+    let buffers = Buffers::default();
+    let mut sha = Sha256::new();
+    // Producer position: span and chunk within it.
+    let (mut ps, mut pc) = (0usize, 0u64);
+    // Writer position.
+    let (mut ws, mut wc) = (0usize, 0u64);
+    let mut current = Current::None;
+    let mut regions: Vec<Region> = Vec::with_capacity(spans.len());
+    let mut done = 0u64;
+
+    pipeline::run(
+        workers,
+        window(workers, largest),
+        || {
+            while ps < spans.len() && pc == plans[ps].n_chunks {
+                ps += 1;
+                pc = 0;
+            }
+            if ps == spans.len() {
+                return Ok(None);
+            }
+            let (s, p) = (&spans[ps], &plans[ps]);
+            let len = (s.size - pc * u64::from(p.chunk_size)).min(u64::from(p.chunk_size));
+            let mut bytes = buffers.take(0);
+            input.read_into(&mut bytes, len)?;
+            sha.update(&bytes);
+            pc += 1;
+            Ok(Some(Job { span: ps, bytes }))
+        },
+        || (),
+        |job: Job, ()| {
+            let mut payloads = Vec::with_capacity(spans[job.span].methods.len());
+            for m in &spans[job.span].methods {
+                let mut p = Vec::new();
+                codec::encode_chunk(m, &job.bytes, kernels, &mut p)?;
+                payloads.push(p);
+            }
+            Ok((job, payloads))
+        },
+        |(job, payloads)| {
+            let (s, p) = (&spans[ws], &plans[ws]);
+            debug_assert_eq!(job.span, ws);
+            if wc == 0 {
+                current = if p.keep {
+                    let content = (flags & crate::format::frame::FLAG_CONTENT_CHECKSUM != 0).then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi));
+                    Current::Kept { payloads: vec![Vec::new(); s.methods.len()], zero: true, content }
+                } else {
+                    let start = out.position();
+                    Current::Streamed(FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[0], flags, s.size, p.chunk_size)?, start)
+                };
+            }
+            match &mut current {
+                Current::Streamed(a, _) => {
+                    a.content(&job.bytes);
+                    a.push(out, &payloads[0])?;
+                }
+                Current::Kept { payloads: kept, zero, content } => {
+                    *zero &= job.bytes.iter().all(|&b| b == 0);
+                    if let Some(d) = content.as_mut() {
+                        d.update(&job.bytes);
+                    }
+                    for (k, p) in kept.iter_mut().zip(payloads) {
+                        k.push(p);
+                    }
+                }
+                Current::None => unreachable!("a span's first chunk opens it"),
+            }
+            done += job.bytes.len() as u64;
+            buffers.give(job.bytes);
+            wc += 1;
+            if wc == p.n_chunks {
+                let region = finish_span(s, p, std::mem::replace(&mut current, Current::None), flags, out)?;
+                regions.push(region);
+                ws += 1;
+                wc = 0;
+                if let Some(report) = progress {
+                    report(done, file_len);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    if regions.len() != spans.len() {
+        return Err(Error::SrcTruncated);
     }
-    // Every chunk of every candidate is one job; payloads come back in job order.
-    let jobs: Vec<(usize, usize)> = candidates.iter().enumerate().flat_map(|(c, cand)| (0..cand.job.n_chunks()).map(move |k| (c, k))).collect();
-    let work_total: u64 = jobs.iter().map(|&(c, k)| candidates[c].job.chunk(k).len() as u64).sum();
-    let work_done = AtomicU64::new(0);
-    let payloads = crate::engine::pool::parallel_map(jobs.len(), params.n_threads, |j| {
-        let (c, k) = jobs[j];
-        let mut p = Vec::new();
-        let r = candidates[c].job.encode(k, &mut p).map(|()| p);
-        let n = candidates[c].job.chunk(k).len() as u64;
-        let done = work_done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Some(report) = progress {
-            // Scaled to the file's size: candidates code some bytes twice.
-            report((done as u128 * file.len() as u128 / work_total.max(1) as u128) as u64, file.len() as u64);
-        }
-        r
-    });
-    let mut payloads = payloads.into_iter();
-    let mut best: Vec<Option<Vec<u8>>> = vec![None; spans.len()];
-    for cand in &candidates {
-        let chunk_payloads = payloads.by_ref().take(cand.job.n_chunks()).collect::<Result<Vec<_>>>()?;
-        let mut frame = Vec::new();
-        cand.job.assemble(&chunk_payloads, &mut frame)?;
-        let slot = &mut best[cand.span];
-        if slot.as_ref().is_none_or(|b| frame.len() < b.len()) {
-            *slot = Some(frame);
-        }
+    if !input.at_end()? {
+        // The caller's length was short of the input: nothing past it is coded.
+        return Err(Error::InvalidArgument);
     }
-    let mut regions = Vec::with_capacity(spans.len());
     let mut entries = Vec::new();
-    for (i, (s, frame)) in spans.iter().zip(best).enumerate() {
-        regions.push(RegionFrame { orig_size: s.size, role: s.role, frame: frame.unwrap_or_default() });
+    for (i, s) in spans.iter().enumerate() {
         if let Some(t) = &s.entry {
             entries.push(Entry { region: i as u32, dtype: t.dtype, shape: t.shape.clone(), name: t.name.clone() });
         }
     }
-    let sha: [u8; 32] = Sha256::digest(file).into();
-    Ok(write(kind, &regions, &entries, &sha))
+    let index = write::index(&regions, &entries);
+    out.write(&write::end_record(file_len, index.len() as u64))?;
+    let index_offset = out.position();
+    out.write(&index)?;
+    let sha: [u8; 32] = sha.finalize().into();
+    out.write(&write::trailer(file_len, index_offset, index.len() as u64, &sha))?;
+    Ok(())
+}
+
+/// Writes the end of a span's frame (or the whole frame, for kept payloads)
+/// and returns its region.
+fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output) -> Result<Region> {
+    let mut region = Region { orig_offset: s.offset, orig_size: s.size, frame_offset: 0, frame_size: 0, role: s.role };
+    match current {
+        Current::Streamed(a, start) => {
+            region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
+            region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
+        }
+        Current::Kept { payloads, zero, content } => {
+            if s.role == Role::Padding && zero {
+                region.frame_offset = out.position() + write::RECORD_SIZE_USIZE as u64;
+                out.write(&write::region_record(&region))?;
+                return Ok(region);
+            }
+            // The smallest candidate; the first on a tie.
+            let total = |c: &Vec<Vec<u8>>| c.iter().map(|x| x.len() as u64).sum::<u64>();
+            let best = (0..payloads.len()).min_by_key(|&k| (total(&payloads[k]), k)).expect("a candidate");
+            let start = out.position();
+            let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[best], flags, s.size, p.chunk_size)?;
+            if let Some(d) = content {
+                a.set_content_checksum(d.finalize() as u32);
+            }
+            for payload in &payloads[best] {
+                a.push(out, payload)?;
+            }
+            region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
+            region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
+        }
+        Current::None => return Err(Error::InvalidArgument),
+    }
+    Ok(region)
 }

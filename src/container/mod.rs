@@ -29,13 +29,26 @@
 
 pub mod build;
 pub mod read;
+pub mod stream;
 pub mod write;
 
 use crate::error::{Error, Result};
 
 pub const MAGIC: [u8; 4] = *b"LLMC";
-pub const VERSION: u16 = 1;
+/// The version written; version 1 (index offset in the header) is still read.
+pub const VERSION: u16 = 2;
+pub const VERSION_1: u16 = 1;
+/// Header size of version 1.
 pub const HEADER_SIZE: usize = 64;
+/// Header size of version 2.
+pub const HEADER_SIZE_V2: usize = 16;
+/// Version 2: the record before each region's frame, and the end record.
+pub const RECORD_MAGIC: [u8; 4] = *b"LLMR";
+pub const END_MAGIC: [u8; 4] = *b"LLMX";
+pub const RECORD_SIZE: usize = 36;
+/// Version 2: the trailer, the container's last bytes.
+pub const TRAILER_MAGIC: [u8; 4] = *b"LLMT";
+pub const TRAILER_SIZE: usize = 64;
 const REGION_ENTRY: usize = 33;
 
 /// Upper bounds on index contents (checked before allocating).
@@ -79,7 +92,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn from_u8(v: u8) -> Option<Self> {
+    pub fn from_u8(v: u8) -> Option<Self> {
         match v {
             0 => Some(Role::Metadata),
             1 => Some(Role::Tensor),

@@ -1,7 +1,7 @@
 //! Reading a container: validation at open, then random access by byte range or
 //! entry, decoding only the chunks a request touches.
 
-use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, REGION_ENTRY, VERSION};
+use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::codec::Scratch;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
@@ -31,101 +31,24 @@ thread_local! {
 }
 
 impl Index {
-    /// Validates the header, the index and every region's frame header.
+    /// Validates the header (version 1) or trailer (version 2), the index and
+    /// every region's frame header.
     pub fn open(data: &[u8]) -> Result<Index> {
-        if data.len() < 4 {
-            return Err(Error::SrcTruncated);
-        }
-        if data[..4] != MAGIC {
-            return Err(Error::BadMagic);
-        }
-        let header = data.get(..HEADER_SIZE).ok_or(Error::SrcTruncated)?;
-        let mut r = ByteReader::new(header);
-        r.take(4)?;
-        let version = r.u16()?;
-        let kind = r.u8()?;
-        let flags = r.u8()?;
-        let original_size = r.u64()?;
-        let index_offset = r.u64()?;
-        let index_size = r.u64()?;
-        let sha256_prefix: [u8; 28] = r.array()?;
-        if crc32c(&header[..60]) != r.u32()? {
-            return Err(Error::ChecksumMismatch);
-        }
-        if version != VERSION || flags & 0x0f != 0 {
-            return Err(Error::VersionUnsupported);
-        }
-        let kind = SourceKind::from_u8(kind).ok_or(Error::Corrupt)?;
-        if original_size > MAX_CONTENT_SIZE {
-            return Err(Error::LimitExceeded);
-        }
-        let end = index_offset.checked_add(index_size).ok_or(Error::Corrupt)?;
-        check(index_offset >= HEADER_SIZE as u64 && index_size >= 12)?;
-        if end > data.len() as u64 {
-            return Err(Error::SrcTruncated);
-        }
-        let index = &data[index_offset as usize..end as usize];
-        let (body, crc) = index.split_at(index.len() - 4);
-        if crc32c(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
-            return Err(Error::ChecksumMismatch);
-        }
-        let (regions, entries, chunk_size) =
-            Self::read_index(data, body, index_offset, original_size).map_err(Error::overrun_is_corrupt)?;
-        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
-    }
-
-    /// Reads and checks the index body (its CRC already verified). It lies inside
-    /// the container, so a record running past its end is `Corrupt`, as is a
-    /// frame that overruns its region.
-    fn read_index(data: &[u8], body: &[u8], index_offset: u64, original_size: u64) -> Result<(Vec<Region>, Vec<Entry>, u64)> {
-        let mut r = ByteReader::new(body);
-        let n = r.u32()? as usize;
-        check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
-        let mut regions = Vec::with_capacity(n);
-        let (mut orig, mut frames_end, mut chunk_size) = (0u64, HEADER_SIZE as u64, 0u64);
-        for _ in 0..n {
-            let region = Region {
-                orig_offset: r.u64()?,
-                orig_size: r.u64()?,
-                frame_offset: r.u64()?,
-                frame_size: r.u64()?,
-                role: super::Role::from_u8(r.u8()?).ok_or(Error::Corrupt)?,
-            };
-            // Regions tile the original in order; frames lie in order between the
-            // header and the index.
-            check(region.orig_offset == orig && region.orig_size > 0)?;
-            orig = orig.checked_add(region.orig_size).ok_or(Error::Corrupt)?;
-            // Frameless (all-zero) regions too: every frame range must be a valid
-            // slice, since readers take `data[frame_offset..][..frame_size]`.
-            let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
-            check(region.frame_offset >= frames_end && frame_end <= index_offset)?;
-            frames_end = frame_end;
+        let (kind, original_size, sha256_prefix, index_offset, index_size, layout) = read_bounds(data)?;
+        let index = &data[index_offset as usize..(index_offset + index_size) as usize];
+        let body = index_body(index)?;
+        let mut chunk_size = 0u64;
+        let (regions, entries) = parse_index(body, layout, original_size, |region| {
             if region.frame_size > 0 {
-                let frame = &data[region.frame_offset as usize..frame_end as usize];
+                let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
                 chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
             }
-            regions.push(region);
-        }
-        check(orig == original_size)?;
-        let n = r.u32()? as usize;
-        check(n <= MAX_ENTRIES && n.saturating_mul(11) <= r.remaining())?;
-        let mut entries = Vec::with_capacity(n);
-        for _ in 0..n {
-            let region = r.u32()?;
-            let dtype = r.u32()?;
-            let n_dims = usize::from(r.u8()?);
-            check(n_dims <= MAX_DIMS)?;
-            let shape = (0..n_dims).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
-            let len = usize::from(r.u16()?);
-            check(len <= MAX_NAME)?;
-            let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
-            check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
-            entries.push(Entry { region, dtype, shape, name });
-        }
-        check(r.remaining() == 0)?;
-        Ok((regions, entries, chunk_size))
+            Ok(())
+        })
+        .map_err(Error::overrun_is_corrupt)?;
+        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
     }
 
     /// Bytes of leading metadata regions (what a format parser reads first).
@@ -229,4 +152,165 @@ impl Index {
         }
         Ok(())
     }
+}
+
+/// Where frames may lie in a container: after the header, in order, each
+/// `gap` bytes after the previous one (version 2's region records), all before
+/// `frames_end`.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    pub first: u64,
+    pub gap: u64,
+    pub frames_end: u64,
+}
+
+type Bounds = (SourceKind, u64, [u8; 28], u64, u64, Layout);
+
+/// Reads a container's header (and version 2's trailer): kind, original size,
+/// SHA-256 prefix, where the index is, and where frames may lie.
+fn read_bounds(data: &[u8]) -> Result<Bounds> {
+    if data.len() < 6 {
+        return Err(Error::SrcTruncated);
+    }
+    if data[..4] != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    match u16::from_le_bytes([data[4], data[5]]) {
+        VERSION_1 => read_bounds_v1(data),
+        VERSION => read_bounds_v2(data),
+        _ => Err(Error::VersionUnsupported),
+    }
+}
+
+fn read_bounds_v1(data: &[u8]) -> Result<Bounds> {
+    let header = data.get(..HEADER_SIZE).ok_or(Error::SrcTruncated)?;
+    let mut r = ByteReader::new(header);
+    r.take(6)?;
+    let kind = r.u8()?;
+    let flags = r.u8()?;
+    let original_size = r.u64()?;
+    let index_offset = r.u64()?;
+    let index_size = r.u64()?;
+    let sha256_prefix: [u8; 28] = r.array()?;
+    if crc32c(&header[..60]) != r.u32()? {
+        return Err(Error::ChecksumMismatch);
+    }
+    if flags & 0x0f != 0 {
+        return Err(Error::VersionUnsupported);
+    }
+    let kind = SourceKind::from_u8(kind).ok_or(Error::Corrupt)?;
+    if original_size > MAX_CONTENT_SIZE {
+        return Err(Error::LimitExceeded);
+    }
+    let end = index_offset.checked_add(index_size).ok_or(Error::Corrupt)?;
+    check(index_offset >= HEADER_SIZE as u64 && index_size >= 12)?;
+    if end > data.len() as u64 {
+        return Err(Error::SrcTruncated);
+    }
+    Ok((kind, original_size, sha256_prefix, index_offset, index_size, Layout { first: HEADER_SIZE as u64, gap: 0, frames_end: index_offset }))
+}
+
+/// Checks a version-2 header (16 bytes) and returns the source kind.
+pub fn parse_header_v2(header: &[u8]) -> Result<SourceKind> {
+    let header = header.get(..HEADER_SIZE_V2).ok_or(Error::SrcTruncated)?;
+    if header[..4] != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if crc32c(&header[..12]) != u32::from_le_bytes(header[12..16].try_into().expect("4 bytes")) {
+        return Err(Error::ChecksumMismatch);
+    }
+    if u16::from_le_bytes([header[4], header[5]]) != VERSION || header[7] & 0x0f != 0 {
+        return Err(Error::VersionUnsupported);
+    }
+    SourceKind::from_u8(header[6]).ok_or(Error::Corrupt)
+}
+
+/// A version-2 trailer: original size, index offset, index size, SHA-256.
+pub fn parse_trailer(t: &[u8]) -> Result<(u64, u64, u64, [u8; 32])> {
+    let t = t.get(..TRAILER_SIZE).ok_or(Error::SrcTruncated)?;
+    let mut r = ByteReader::new(t);
+    check(r.array::<4>()? == TRAILER_MAGIC)?;
+    let original_size = r.u64()?;
+    let index_offset = r.u64()?;
+    let index_size = r.u64()?;
+    let sha: [u8; 32] = r.array()?;
+    if crc32c(&t[..60]) != r.u32()? {
+        return Err(Error::ChecksumMismatch);
+    }
+    if original_size > MAX_CONTENT_SIZE {
+        return Err(Error::LimitExceeded);
+    }
+    Ok((original_size, index_offset, index_size, sha))
+}
+
+fn read_bounds_v2(data: &[u8]) -> Result<Bounds> {
+    let kind = parse_header_v2(data)?;
+    let min = (HEADER_SIZE_V2 + RECORD_SIZE + TRAILER_SIZE) as u64;
+    if (data.len() as u64) < min + 12 {
+        return Err(Error::SrcTruncated);
+    }
+    let (original_size, index_offset, index_size, sha) = parse_trailer(&data[data.len() - TRAILER_SIZE..])?;
+    let end = index_offset.checked_add(index_size).and_then(|e| e.checked_add(TRAILER_SIZE as u64)).ok_or(Error::Corrupt)?;
+    check(end == data.len() as u64 && index_size >= 12 && index_offset >= (HEADER_SIZE_V2 + RECORD_SIZE) as u64)?;
+    let sha256_prefix: [u8; 28] = sha[..28].try_into().expect("28 bytes");
+    let layout = Layout { first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
+    Ok((kind, original_size, sha256_prefix, index_offset, index_size, layout))
+}
+
+/// The index without its CRC, once the CRC is checked.
+pub fn index_body(index: &[u8]) -> Result<&[u8]> {
+    check(index.len() >= 12)?;
+    let (body, crc) = index.split_at(index.len() - 4);
+    if crc32c(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+        return Err(Error::ChecksumMismatch);
+    }
+    Ok(body)
+}
+
+/// Reads and checks an index body (its CRC already verified): regions tile the
+/// original in order, frames lie in order inside `layout`, entries name tensor
+/// regions. `frame` is called on every region (to check its frame). A record
+/// running past the body's end is `SrcTruncated` (callers map it).
+pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: impl FnMut(&Region) -> Result<()>) -> Result<(Vec<Region>, Vec<Entry>)> {
+    let mut r = ByteReader::new(body);
+    let n = r.u32()? as usize;
+    check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
+    let mut regions = Vec::with_capacity(n);
+    let (mut orig, mut frames_end) = (0u64, layout.first);
+    for _ in 0..n {
+        let region = Region {
+            orig_offset: r.u64()?,
+            orig_size: r.u64()?,
+            frame_offset: r.u64()?,
+            frame_size: r.u64()?,
+            role: super::Role::from_u8(r.u8()?).ok_or(Error::Corrupt)?,
+        };
+        check(region.orig_offset == orig && region.orig_size > 0)?;
+        orig = orig.checked_add(region.orig_size).ok_or(Error::Corrupt)?;
+        // Frameless (all-zero) regions too: every frame range must be a valid
+        // slice, since readers take `data[frame_offset..][..frame_size]`.
+        let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
+        check(region.frame_offset >= frames_end.saturating_add(layout.gap) && frame_end <= layout.frames_end)?;
+        frames_end = frame_end;
+        frame(&region)?;
+        regions.push(region);
+    }
+    check(orig == original_size)?;
+    let n = r.u32()? as usize;
+    check(n <= MAX_ENTRIES && n.saturating_mul(11) <= r.remaining())?;
+    let mut entries = Vec::with_capacity(n);
+    for _ in 0..n {
+        let region = r.u32()?;
+        let dtype = r.u32()?;
+        let n_dims = usize::from(r.u8()?);
+        check(n_dims <= MAX_DIMS)?;
+        let shape = (0..n_dims).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
+        let len = usize::from(r.u16()?);
+        check(len <= MAX_NAME)?;
+        let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
+        check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
+        entries.push(Entry { region, dtype, shape, name });
+    }
+    check(r.remaining() == 0)?;
+    Ok((regions, entries))
 }

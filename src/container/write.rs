@@ -1,34 +1,57 @@
-//! Building a container from regions.
+//! The pieces of a version-2 container, in the order they are written: the
+//! header, a record before each region's frame, the end record, the index and
+//! the trailer. Nothing here looks back: a writer emits them in one pass.
 
-use super::{Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, VERSION};
+use super::{Entry, Region, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_MAGIC, TRAILER_SIZE, VERSION};
 use crate::format::bytes::{put_u16, put_u32, put_u64};
 use crate::format::checksum::crc32c;
 
-/// One region to write: its role and its frame (empty for all-zero padding).
-pub struct RegionFrame {
-    pub orig_size: u64,
-    pub role: Role,
-    pub frame: Vec<u8>,
+/// The 16-byte header: magic, version 2, source kind, flags, reserved, CRC32C.
+pub fn header(kind: SourceKind) -> Vec<u8> {
+    let mut h = Vec::with_capacity(HEADER_SIZE_V2);
+    h.extend_from_slice(&MAGIC);
+    put_u16(&mut h, VERSION);
+    h.push(kind as u8);
+    h.push(0);
+    put_u32(&mut h, 0);
+    let crc = crc32c(&h);
+    put_u32(&mut h, crc);
+    h
 }
 
-/// Writes a container. Regions must cover the original file in order;
-/// `sha256` is the original file's digest.
-pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha256: &[u8; 32]) -> Vec<u8> {
-    let frames: usize = regions.iter().map(|r| r.frame.len()).sum();
-    let mut out = Vec::with_capacity(HEADER_SIZE + frames + 64 * regions.len() + 64 * entries.len());
-    out.resize(HEADER_SIZE, 0);
-    let mut index = Vec::new();
+/// A 36-byte record: magic, role, three reserved bytes, three u64, CRC32C.
+fn record(magic: [u8; 4], role: u8, a: u64, b: u64, c: u64) -> Vec<u8> {
+    let mut r = Vec::with_capacity(RECORD_SIZE);
+    r.extend_from_slice(&magic);
+    r.extend_from_slice(&[role, 0, 0, 0]);
+    put_u64(&mut r, a);
+    put_u64(&mut r, b);
+    put_u64(&mut r, c);
+    let crc = crc32c(&r);
+    put_u32(&mut r, crc);
+    r
+}
+
+/// The record before a region's frame (frame size 0: no frame, all zeros).
+pub fn region_record(r: &Region) -> Vec<u8> {
+    record(RECORD_MAGIC, r.role as u8, r.orig_offset, r.orig_size, r.frame_size)
+}
+
+/// The record after the last region: the original size and the index size.
+pub fn end_record(original_size: u64, index_size: u64) -> Vec<u8> {
+    record(END_MAGIC, 0, original_size, index_size, 0)
+}
+
+/// The index: regions, entries, CRC32C (the same layout in versions 1 and 2).
+pub fn index(regions: &[Region], entries: &[Entry]) -> Vec<u8> {
+    let mut index = Vec::with_capacity(4 + 33 * regions.len() + 64 * entries.len());
     put_u32(&mut index, regions.len() as u32);
-    let mut orig = 0u64;
     for r in regions {
-        let region = Region { orig_offset: orig, orig_size: r.orig_size, frame_offset: out.len() as u64, frame_size: r.frame.len() as u64, role: r.role };
-        out.extend_from_slice(&r.frame);
-        put_u64(&mut index, region.orig_offset);
-        put_u64(&mut index, region.orig_size);
-        put_u64(&mut index, region.frame_offset);
-        put_u64(&mut index, region.frame_size);
-        index.push(region.role as u8);
-        orig += r.orig_size;
+        put_u64(&mut index, r.orig_offset);
+        put_u64(&mut index, r.orig_size);
+        put_u64(&mut index, r.frame_offset);
+        put_u64(&mut index, r.frame_size);
+        index.push(r.role as u8);
     }
     put_u32(&mut index, entries.len() as u32);
     for e in entries {
@@ -43,20 +66,20 @@ pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha25
     }
     let crc = crc32c(&index);
     put_u32(&mut index, crc);
-    let index_offset = out.len() as u64;
-    out.extend_from_slice(&index);
-
-    let mut h = Vec::with_capacity(HEADER_SIZE);
-    h.extend_from_slice(&MAGIC);
-    put_u16(&mut h, VERSION);
-    h.push(kind as u8);
-    h.push(0);
-    put_u64(&mut h, orig);
-    put_u64(&mut h, index_offset);
-    put_u64(&mut h, index.len() as u64);
-    h.extend_from_slice(&sha256[..28]);
-    let crc = crc32c(&h);
-    put_u32(&mut h, crc);
-    out[..HEADER_SIZE].copy_from_slice(&h);
-    out
+    index
 }
+
+/// The 64-byte trailer, the last bytes of the container: magic, reserved,
+/// original size, index offset, index size, SHA-256 of the original, CRC32C.
+pub fn trailer(original_size: u64, index_offset: u64, index_size: u64, sha256: &[u8; 32]) -> Vec<u8> {
+    let mut t = Vec::with_capacity(TRAILER_SIZE);
+    t.extend_from_slice(&TRAILER_MAGIC);
+    put_u64(&mut t, original_size);
+    put_u64(&mut t, index_offset);
+    put_u64(&mut t, index_size);
+    t.extend_from_slice(sha256);
+    let crc = crc32c(&t);
+    put_u32(&mut t, crc);
+    t
+}
+pub const RECORD_SIZE_USIZE: usize = super::RECORD_SIZE;

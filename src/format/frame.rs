@@ -220,16 +220,7 @@ pub fn write(
     mut payload: impl FnMut(usize, &mut Vec<u8>) -> crate::error::Result<()>,
 ) -> crate::error::Result<()> {
     out.clear();
-    out.extend_from_slice(&FRAME_MAGIC);
-    put_u16(out, FORMAT_VERSION);
-    out.push(codec as u8);
-    out.push(flags);
-    put_u64(out, content.len() as u64);
-    put_u32(out, chunk_size);
-    put_u32(out, n_chunks as u32);
-    put_u32(out, codec_param);
-    let check = crc32c(&out[..28]);
-    put_u32(out, check);
+    out.extend_from_slice(&header_bytes(codec, codec_param, flags, content.len() as u64, chunk_size, n_chunks as u32));
     let table = out.len();
     out.resize(table + n_chunks * CHUNK_ENTRY_SIZE, 0);
     for i in 0..n_chunks {
@@ -245,6 +236,22 @@ pub fn write(
         put_u32(out, crc32c(content));
     }
     Ok(())
+}
+
+/// The 32-byte frame header for these fields (its check included).
+pub fn header_bytes(codec: CodecId, codec_param: u32, flags: u8, content_size: u64, chunk_size: u32, n_chunks: u32) -> [u8; HEADER_SIZE] {
+    let mut h = Vec::with_capacity(HEADER_SIZE);
+    h.extend_from_slice(&FRAME_MAGIC);
+    put_u16(&mut h, FORMAT_VERSION);
+    h.push(codec as u8);
+    h.push(flags);
+    put_u64(&mut h, content_size);
+    put_u32(&mut h, chunk_size);
+    put_u32(&mut h, n_chunks);
+    put_u32(&mut h, codec_param);
+    let check = crc32c(&h);
+    put_u32(&mut h, check);
+    h.try_into().expect("32 bytes")
 }
 
 /// Upper bound of a frame's size for `content_len` bytes when every chunk may

@@ -1,11 +1,15 @@
 //! Whole model files to and from containers, whatever their source format.
 
-use crate::container::build::Progress;
+use crate::container::build::{build_stream, library_workers, Progress, Span};
 use crate::container::read::Index;
 use crate::container::SourceKind;
+use crate::engine::input::Input;
+use crate::engine::output::Output;
 use crate::error::{Error, Result};
 use crate::params::{CompressParams, DecodeOptions};
 use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The source format of a file, from its first bytes.
@@ -52,17 +56,91 @@ pub fn verify_sha256(index: &Index, original: &[u8]) -> Result<()> {
     }
 }
 
-/// Compresses the GGUF or safetensors file at `input` into a container at
-/// `output` (written to a temporary name, then renamed).
-pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
-    let file = crate::engine::io::map(input)?;
-    let container = compress(&file, params, progress)?;
-    crate::engine::io::write_atomic(output, &container)
+/// Reads up to `len` bytes at `offset` of `file` (fewer at its end).
+fn read_prefix(file: &File, len: u64) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; usize::try_from(len).map_err(|_| Error::SizeOverflow)?];
+    let mut at = 0;
+    while at < buf.len() {
+        match file.read_at(&mut buf[at..], at as u64) {
+            Ok(0) => break,
+            Ok(n) => at += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(Error::Io),
+        }
+    }
+    buf.truncate(at);
+    Ok(buf)
 }
 
-/// Rebuilds the original file of the container at `input` into `output`.
+/// Largest metadata prefix read to plan a GGUF file.
+const MAX_GGUF_METADATA: u64 = 1 << 30;
+
+/// Plans the spans of the `len`-byte model file `file`, reading only its
+/// metadata (with `pread`: a file truncated meanwhile gives an error, never a
+/// bus error).
+pub fn plan(file: &File, len: u64, params: &CompressParams) -> Result<(SourceKind, Vec<Span>)> {
+    let level = crate::sources::plan::metadata_level(params);
+    let mut want = len.min(1 << 20);
+    loop {
+        let head = read_prefix(file, want)?;
+        let short = (head.len() as u64) < want;
+        let kind = match detect(&head) {
+            Some(k) => k,
+            // A safetensors header longer than the first read.
+            None if head.len() >= 9 && head[8] == b'{' && !short && want < len => SourceKind::Safetensors,
+            None => return Err(Error::BadMagic),
+        };
+        let parsed = match kind {
+            SourceKind::Gguf => usize::try_from(len)
+                .map_err(|_| Error::SizeOverflow)
+                .and_then(|l| crate::sources::gguf::parse_prefix(&head, l))
+                .and_then(|g| crate::sources::gguf::decompose::spans(&g, level)),
+            _ => crate::sources::safetensors::parse_head(&head, len).and_then(|st| crate::sources::safetensors::decompose::spans(&st, level)),
+        };
+        match parsed {
+            Err(Error::SrcTruncated) if !short && want < len.min(MAX_GGUF_METADATA) => {
+                want = (want * 4).min(len).min(MAX_GGUF_METADATA);
+                if kind == SourceKind::Safetensors && head.len() >= 8 {
+                    // The header says how long it is.
+                    let n = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+                    want = want.max(n.saturating_add(8).min(len));
+                }
+            }
+            Err(Error::SrcTruncated) if short => return Err(Error::SrcTruncated),
+            other => return other.map(|spans| (kind, spans)),
+        }
+    }
+}
+
+/// Compresses the model file `file` (`len` bytes) into a container on `out`
+/// in one pass, on `workers` threads.
+pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
+    let len = file.metadata()?.len();
+    let (kind, spans) = plan(file, len, params)?;
+    let mut input = Input::new(file);
+    build_stream(kind, &mut input, len, &spans, params, workers, out, progress)
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })
+}
+
+/// Compresses the GGUF or safetensors file at `input` into a container at
+/// `output` (see [`Output`]: a regular file is written under a temporary name
+/// and renamed when complete).
+pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
+    let file = open(input)?;
+    let mut out = Output::create(output).map_err(|_| Error::Io)?;
+    compress_stream(&file, params, library_workers(params.n_threads), &mut out, progress)?;
+    out.commit().map_err(|_| Error::Io)
+}
+
+/// Rebuilds the original file of the container at `input` into `output`,
+/// reading the container front to back and checking the SHA-256.
 pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Result<()> {
-    let container = crate::engine::io::map(input)?;
-    let file = decompress(&container, opts)?;
-    crate::engine::io::write_atomic(output, &file)
+    let file = open(input)?;
+    let mut out = Output::create(output).map_err(|_| Error::Io)?;
+    let mut sink = |b: &[u8]| out.write(b).map_err(|_| Error::Io);
+    crate::container::stream::decode(&mut Input::new(&file), opts, library_workers(opts.n_threads), true, &mut sink)?;
+    out.commit().map_err(|_| Error::Io)
 }

@@ -7,3 +7,4 @@ pub mod file;
 pub mod gguf;
 pub mod plan;
 pub mod safetensors;
+pub mod stream;

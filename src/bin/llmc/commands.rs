@@ -6,6 +6,8 @@ use crate::progress::Progress;
 use llmc::codec::Method;
 use llmc::container::read::Index;
 use llmc::{CompressParams, DecodeOptions};
+use llmc::engine::input::Input;
+use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
@@ -45,59 +47,66 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 }
 
 /// `compress` without the summary; progress goes to `bar` (whose position is
-/// advanced by the input's size).
+/// advanced by the input's size). `-` is standard input or output. The input is
+/// read with `read`/`pread` (never mapped) in windows; the output is written as
+/// it is coded, under a temporary name until complete (see `llmc::engine::output`).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
-    let map = llmc::engine::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let err = |e: llmc::Error| format!("{}: {e}", input.display());
+    let name = input.display();
+    let file = files::open_input(input)?;
+    let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
+    let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let err = |e: llmc::Error| format!("{name}: {}", files::explain(e));
+    let mut out = files::create_output(output)?;
+    let workers = params.n_threads.max(1) as usize;
     let start = bar.position();
-    let out = match (files::kind(&map), method) {
+    match (files::kind_of_file(&head, len), method) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
-            llmc::sources::baseline::perstream::compress(&map, level).map_err(err)?
+            let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
+            let packed = llmc::sources::baseline::perstream::compress(&data, level).map_err(err)?;
+            out.write(&packed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
         }
-        (_, None) if perstream => return Err(format!("{}: --mode perstream needs a GGUF file", input.display())),
+        (_, None) if perstream => return Err(format!("{name}: --mode perstream needs a GGUF file")),
+        (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{name} is already compressed")),
         (Kind::Gguf | Kind::Safetensors, None) => {
             let report = |done: u64, _total: u64| bar.set(start + done);
-            llmc::sources::file::compress(&map, params, Some(&report)).map_err(err)?
+            llmc::sources::file::compress_stream(&file, params, workers, &mut out, Some(&report)).map_err(err)?;
         }
-        (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{} is already compressed", input.display())),
-        (_, None) => return Err(format!("{}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored", input.display())),
-        (_, Some(m)) => llmc::engine::frames::compress(&m, &map, params).map_err(err)?,
-    };
-    bar.set(start + map.len() as u64);
-    files::write(output, &out)?;
-    if verify {
-        let written = llmc::engine::io::map(output).map_err(|e| format!("cannot read back {}: {e}", output.display()))?;
-        let opts = DecodeOptions { n_threads: params.n_threads, ..Default::default() };
-        let back = decode(&written, &opts, true).map_err(|e| format!("verify {}: {e}", output.display()))?;
-        if back[..] != map[..] {
-            return Err(format!("verify {}: decoded bytes differ from {}", output.display(), input.display()));
+        (_, None) => return Err(format!("{name}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored")),
+        (_, Some(m)) => {
+            llmc::engine::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out).map_err(err)?;
         }
     }
-    Ok(Outcome { input_bytes: map.len() as u64, output_bytes: out.len() as u64 })
+    bar.set(start + len);
+    let written = out.position();
+    if verify {
+        let tmp = out.temp_path().ok_or_else(|| format!("--verify needs a regular output file, not {}", output.display()))?.to_path_buf();
+        verify_output(&tmp, &file, len, params.n_threads).map_err(|e| format!("verify {}: {e}", output.display()))?;
+    }
+    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    Ok(Outcome { input_bytes: len, output_bytes: written })
 }
 
-/// Decodes a frame, a container or a per-stream file held in memory. With
-/// `verify`, a container's result is also checked against its stored SHA-256
-/// (chunk CRCs are always checked).
-pub fn decode(src: &[u8], opts: &DecodeOptions, verify: bool) -> llmc::Result<Vec<u8>> {
-    match files::kind(src) {
-        Kind::Frame => llmc::decompress(src, opts),
-        Kind::PerStream => llmc::sources::baseline::perstream::decompress(src, opts.max_output),
-        Kind::Container => {
-            let index = Index::open(src)?;
-            if index.original_size > opts.max_output {
-                return Err(llmc::Error::LimitExceeded);
-            }
-            let mut out = vec![0u8; usize::try_from(index.original_size).map_err(|_| llmc::Error::SizeOverflow)?];
-            index.decompress_all(src, &mut out, opts)?;
-            if verify {
-                llmc::sources::file::verify_sha256(&index, &out)?;
-            }
-            Ok(out)
-        }
-        _ => Err(llmc::Error::BadMagic),
+/// Decodes `written` (before it takes its final name) and compares it with the
+/// `len` bytes of `original`, a window at a time.
+fn verify_output(written: &Path, original: &File, len: u64, n_threads: u32) -> Result<(), String> {
+    let f = File::open(written).map_err(|e| format!("cannot read back: {e}"))?;
+    let opts = DecodeOptions { n_threads, ..Default::default() };
+    let mut at = 0u64;
+    let mut expect = Vec::new();
+    let mut same = true;
+    let mut compare = |b: &[u8]| -> llmc::Result<()> {
+        expect.resize(b.len(), 0);
+        let n = files::read_at_full(original, &mut expect, at).map_err(|_| llmc::Error::Io)?;
+        same &= n == b.len() && expect[..] == *b;
+        at += b.len() as u64;
+        Ok(())
+    };
+    llmc::sources::stream::decode(&mut Input::new(&f), &opts, n_threads.max(1) as usize, true, &mut compare).map_err(|e| e.to_string())?;
+    if !same || at != len {
+        return Err("decoded bytes differ from the input".into());
     }
+    Ok(())
 }
 
 /// Decompresses a frame or a container.
@@ -105,28 +114,58 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     let t = Instant::now();
     let done = decompress_one(input, output, opts, verify)?;
     let secs = t.elapsed().as_secs_f64();
-    eprintln!(
-        "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
-        input.display(),
-        output.display(),
-        done.input_bytes,
-        done.output_bytes,
-        secs,
-        done.output_bytes as f64 / secs / 1e6,
-        if verify { ", verified" } else { "" }
-    );
+    if output != Path::new("-") || input != Path::new("-") {
+        eprintln!(
+            "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
+            input.display(),
+            output.display(),
+            done.input_bytes,
+            done.output_bytes,
+            secs,
+            done.output_bytes as f64 / secs / 1e6,
+            if verify { ", verified" } else { "" }
+        );
+    }
     Ok(())
 }
 
+/// Decodes `input` (a file or `-`) into `output` (a file or `-`) in one pass:
+/// the input is read front to back, chunks are decoded on `opts.n_threads`
+/// threads and written in order. A file output takes its final name only when
+/// everything decoded and checked.
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
-    let src = llmc::engine::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let data = decode(&src, opts, verify).map_err(|e| match e {
-        llmc::Error::BadMagic => format!("{}: not an llmc frame or container", input.display()),
-        llmc::Error::ChecksumMismatch => format!("{}: {}", input.display(), diagnose::checksum_failure(&src)),
-        e => format!("{}: {e}", input.display()),
+    let name = input.display();
+    let file = files::open_input_stream(input)?;
+    let mut out = files::create_output(output)?;
+    let mut write_error = None;
+    let mut sink = |b: &[u8]| {
+        out.write(b).map_err(|e| {
+            write_error = Some(e.to_string());
+            llmc::Error::Io
+        })
+    };
+    let mut reader = Input::new(file);
+    let r = llmc::sources::stream::decode(&mut reader, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
+    let at = reader.position();
+    let done = r.map_err(|e| match e {
+        _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
+        llmc::Error::BadMagic => format!("{name}: not an llmc frame or container"),
+        llmc::Error::ChecksumMismatch => format!("{name}: {}", checksum_message(input)),
+        llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
+        e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
     })?;
-    files::write(output, &data)?;
-    Ok(Outcome { input_bytes: src.len() as u64, output_bytes: data.len() as u64 })
+    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    Ok(Outcome { input_bytes: done.input_size, output_bytes: done.output_size })
+}
+
+/// What failed a checksum, found by reading the input again when it is a file
+/// of reasonable size (a stream cannot be read twice).
+fn checksum_message(input: &Path) -> String {
+    let small = input != Path::new("-") && std::fs::metadata(input).is_ok_and(|m| m.is_file() && m.len() <= 4 << 30);
+    match small.then(|| std::fs::read(input)).and_then(Result::ok) {
+        Some(src) => diagnose::checksum_failure(&src),
+        None => "checksum mismatch".into(),
+    }
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {

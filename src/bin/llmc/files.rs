@@ -1,14 +1,117 @@
 //! File helpers for the CLI: whole-file reads with readable errors, detection of
 //! what a file is, and default output names.
 
+use llmc::engine::output::Output;
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
+/// Writes `data` to `path` (`-` = standard output) with the output rules of
+/// `llmc::engine::output`: regular files atomically, other nodes written through.
 pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
-    llmc::engine::io::write_atomic_io(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let mut out = create_output(path)?;
+    out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The output for `path`; `-` is standard output.
+pub fn create_output(path: &Path) -> Result<Output, String> {
+    if path == Path::new("-") {
+        return Ok(Output::stdout());
+    }
+    Output::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// An input to read front to back; `-` is standard input.
+pub fn open_input_stream(path: &Path) -> Result<Box<dyn Read + Send>, String> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!("cannot read {}: is a directory", path.display()));
+    }
+    Ok(Box::new(f))
+}
+
+/// An input file to compress. Standard input that is a pipe is first copied to
+/// an unlinked temporary file (compression plans from the whole file's
+/// length); standard input redirected from a file is used as it is.
+pub fn open_input(path: &Path) -> Result<File, String> {
+    if path != Path::new("-") {
+        let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return match f.metadata() {
+            Ok(m) if m.is_file() => Ok(f),
+            Ok(_) => Err(format!("cannot read {}: not a regular file", path.display())),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        };
+    }
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().map_err(|e| format!("cannot read standard input: {e}"))?;
+    let mut stdin = File::from(fd);
+    if stdin.metadata().is_ok_and(|m| m.is_file()) && stdin.stream_position().is_ok_and(|p| p == 0) {
+        return Ok(stdin);
+    }
+    let spool_path = std::env::temp_dir().join(format!(".llmc-stdin-{}", std::process::id()));
+    let mut spool = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&spool_path).map_err(|e| format!("cannot create a temporary file in {}: {e}", std::env::temp_dir().display()))?;
+    let _ = std::fs::remove_file(&spool_path);
+    std::io::copy(&mut std::io::stdin().lock(), &mut spool).map_err(|e| format!("cannot read standard input: {e}"))?;
+    spool.rewind().map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(spool)
+}
+
+/// Reads into `buf` at `offset`, as much as the file has (the count read).
+pub fn read_at_full(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The first `len` bytes of a file (fewer if it is shorter).
+pub fn head(f: &File, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let n = read_at_full(f, &mut buf, 0)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// A whole file (`len` bytes) in memory, read with `pread`: a file truncated
+/// meanwhile is an error, not a bus error.
+pub fn read_all(f: &File, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; usize::try_from(len).map_err(|_| std::io::ErrorKind::OutOfMemory)?];
+    if read_at_full(f, &mut buf, 0)? != buf.len() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file shrank while it was read"));
+    }
+    Ok(buf)
+}
+
+/// What a file of `len` bytes starting with `head` is. A safetensors header
+/// longer than `head` is recognised by its length field and opening brace.
+pub fn kind_of_file(head: &[u8], len: u64) -> Kind {
+    match kind(head) {
+        Kind::Other if head.len() >= 9 && head[8] == b'{' && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")).checked_add(8).is_some_and(|end| end <= len) => Kind::Safetensors,
+        k => k,
+    }
+}
+
+/// An error, in words, for messages.
+pub fn explain(e: llmc::Error) -> String {
+    match e {
+        llmc::Error::SrcTruncated => format!("{e}: the input ends too early"),
+        llmc::Error::Io => format!("{e}: a read or write failed"),
+        e => e.to_string(),
+    }
 }
 
 /// What the first bytes of a file say it is.

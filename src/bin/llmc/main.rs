@@ -208,7 +208,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let output = output.unwrap_or_else(|| tree::compressed_dir_name(&input));
                 tree::compress_dir(&input, &output, &params, verify, force)?;
             } else {
-                let output = output.unwrap_or_else(|| files::compressed_name(&input));
+                let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.clone() } else { files::compressed_name(&input) });
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
@@ -227,6 +227,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 let output = match output {
                     Some(o) => o,
+                    None if input == std::path::Path::new("-") => input.clone(),
                     None => files::decompressed_name(&input)?,
                 };
                 commands::decompress(&input, &output, &opts, verify)?;

@@ -69,6 +69,15 @@ pub fn looks_like(file: &[u8]) -> bool {
 
 /// Parses the header of a whole file held in memory and checks the layout.
 pub fn parse(file: &[u8]) -> Result<Safetensors> {
+    parse_head(file, file.len() as u64)
+}
+
+/// Like [`parse`] when only `file`, a prefix holding the header, of a
+/// `file_len`-byte file is at hand.
+pub fn parse_head(file: &[u8], file_len: u64) -> Result<Safetensors> {
+    if (file.len() as u64) > file_len {
+        return Err(Error::InvalidArgument);
+    }
     let head = file.get(..8).ok_or(Error::SrcTruncated)?;
     let n = u64::from_le_bytes(head.try_into().expect("8 bytes"));
     if n > MAX_HEADER_SIZE {
@@ -83,7 +92,7 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     if root.len() > MAX_TENSORS + 1 {
         return Err(Error::LimitExceeded);
     }
-    let data_len = file.len() as u64 - data_offset;
+    let data_len = file_len - data_offset;
     let mut tensors = Vec::with_capacity(root.len());
     for (name, desc) in &root {
         if name == "__metadata__" {
@@ -118,7 +127,7 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     if by_offset.windows(2).any(|w| w[1].begin < w[0].end) {
         return Err(Error::SafetensorsInvalid);
     }
-    Ok(Safetensors { data_offset, tensors, file_len: file.len() as u64 })
+    Ok(Safetensors { data_offset, tensors, file_len })
 }
 
 #[cfg(test)]

@@ -1,0 +1,158 @@
+//! Decoding a container in one pass, as its bytes arrive (a pipe, a socket, a
+//! file read front to back): version 2 puts a record before each region's
+//! frame, so the original is rebuilt in order without the index; the index and
+//! trailer at the end are then checked against what was seen. Memory: a window
+//! of chunks, 8 bytes per chunk of the current frame, and the regions seen so
+//! far (33 bytes each) — never the container or the original.
+
+use super::read::{index_body, parse_header_v2, parse_index, parse_trailer, Index, Layout};
+use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1};
+use crate::engine::input::Input;
+use crate::engine::stream::{decode_frame, Sink};
+use crate::error::{Error, Result};
+use crate::format::bytes::ByteReader;
+use crate::format::checksum::crc32c;
+use crate::format::frame;
+use crate::format::limits::MAX_CONTENT_SIZE;
+use crate::params::DecodeOptions;
+use sha2::{Digest, Sha256};
+
+/// Largest index a stream may declare (the index of `MAX_REGIONS` regions and
+/// `MAX_ENTRIES` entries with long names stays well below it).
+const MAX_INDEX_SIZE: u64 = 1 << 30;
+
+/// What a one-pass decode saw.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub kind: SourceKind,
+    pub original_size: u64,
+    pub container_size: u64,
+}
+
+/// Decodes the container that `input` holds from its first byte, writing the
+/// original to `sink` in order, on `workers` threads (0 = the caller's). With
+/// `verify_sha`, the original's SHA-256 is checked against the trailer. A
+/// version-1 container (index last, no region records) is read into memory
+/// first. The input must end with the container.
+pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+    let lead: [u8; 6] = input.array().map_err(|e| if e == Error::SrcTruncated { Error::SrcTruncated } else { e })?;
+    if lead[..4] != super::MAGIC {
+        return Err(Error::BadMagic);
+    }
+    match u16::from_le_bytes([lead[4], lead[5]]) {
+        VERSION => decode_v2(input, lead, opts, workers, verify_sha, sink),
+        VERSION_1 => decode_v1(input, lead, opts, verify_sha, sink),
+        _ => Err(Error::VersionUnsupported),
+    }
+}
+
+fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+    let mut data = lead.to_vec();
+    let mut chunk = [0u8; 1 << 16];
+    loop {
+        let n = input.read_full(&mut chunk)?;
+        data.extend_from_slice(&chunk[..n]);
+        if n < chunk.len() {
+            break;
+        }
+    }
+    let index = Index::open(&data)?;
+    if index.original_size > opts.max_output {
+        return Err(Error::LimitExceeded);
+    }
+    let mut out = crate::engine::frames::zeroed_output(usize::try_from(index.original_size).map_err(|_| Error::SizeOverflow)?)?;
+    index.decompress_all(&data, &mut out, opts)?;
+    if verify_sha {
+        crate::sources::file::verify_sha256(&index, &out)?;
+    }
+    sink(&out)?;
+    Ok(Summary { kind: index.kind, original_size: index.original_size, container_size: data.len() as u64 })
+}
+
+/// A record: magic, role, three u64.
+fn read_record(input: &mut Input<'_>) -> Result<([u8; 4], u8, u64, u64, u64)> {
+    let rec: [u8; RECORD_SIZE] = input.array()?;
+    if crc32c(&rec[..32]) != u32::from_le_bytes(rec[32..].try_into().expect("4 bytes")) {
+        return Err(Error::ChecksumMismatch);
+    }
+    let mut r = ByteReader::new(&rec);
+    let magic = r.array::<4>()?;
+    let role = r.u8()?;
+    check(r.array::<3>()? == [0; 3])?;
+    Ok((magic, role, r.u64()?, r.u64()?, r.u64()?))
+}
+
+fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+    let mut header = [0u8; HEADER_SIZE_V2];
+    header[..6].copy_from_slice(&lead);
+    input.read_exact(&mut header[6..])?;
+    let kind = parse_header_v2(&header)?;
+    let mut sha = verify_sha.then(Sha256::new);
+    let mut emit = |bytes: &[u8]| -> Result<()> {
+        if let Some(h) = sha.as_mut() {
+            h.update(bytes);
+        }
+        sink(bytes)
+    };
+    let mut regions: Vec<Region> = Vec::new();
+    let mut orig = 0u64;
+    let (original_size, index_size) = loop {
+        let (magic, role, a, b, c) = read_record(input)?;
+        if magic == END_MAGIC {
+            check(role == 0 && c == 0 && a == orig)?;
+            break (a, b);
+        }
+        check(magic == RECORD_MAGIC)?;
+        let role = Role::from_u8(role).ok_or(Error::Corrupt)?;
+        let (orig_offset, orig_size, frame_size) = (a, b, c);
+        check(orig_offset == orig && orig_size > 0 && regions.len() < MAX_REGIONS)?;
+        orig = orig.checked_add(orig_size).filter(|&o| o <= MAX_CONTENT_SIZE).ok_or(Error::LimitExceeded)?;
+        if orig > opts.max_output {
+            return Err(Error::LimitExceeded);
+        }
+        let frame_offset = input.position();
+        if frame_size == 0 {
+            write_zeros(&mut emit, orig_size)?;
+        } else {
+            let fh: [u8; frame::HEADER_SIZE] = input.array()?;
+            let h = frame::parse_header(&fh)?;
+            check(h.content_size == orig_size)?;
+            let d = decode_frame(input, &fh, opts, workers, &mut emit)?;
+            check(d.frame_size == frame_size)?;
+        }
+        regions.push(Region { orig_offset, orig_size, frame_offset, frame_size, role });
+    };
+    if index_size > MAX_INDEX_SIZE {
+        return Err(Error::LimitExceeded);
+    }
+    let index_offset = input.position();
+    let mut index = Vec::new();
+    input.read_into(&mut index, index_size)?;
+    let body = index_body(&index)?;
+    let layout = Layout { first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
+    let (listed, _entries) = parse_index(body, layout, original_size, |_| Ok(())).map_err(Error::overrun_is_corrupt)?;
+    check(listed == regions)?;
+    let trailer: [u8; TRAILER_SIZE] = input.array()?;
+    let (t_size, t_offset, t_index, digest) = parse_trailer(&trailer)?;
+    check(t_size == original_size && t_offset == index_offset && t_index == index_size)?;
+    if !input.at_end()? {
+        return Err(Error::Corrupt);
+    }
+    if let Some(h) = sha {
+        let got: [u8; 32] = h.finalize().into();
+        if got != digest {
+            return Err(Error::ChecksumMismatch);
+        }
+    }
+    Ok(Summary { kind, original_size, container_size: input.position() })
+}
+
+fn write_zeros(emit: &mut impl FnMut(&[u8]) -> Result<()>, mut len: u64) -> Result<()> {
+    const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+    while len > 0 {
+        let n = len.min(ZEROS.len() as u64) as usize;
+        emit(&ZEROS[..n])?;
+        len -= n as u64;
+    }
+    Ok(())
+}

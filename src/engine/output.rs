@@ -1,0 +1,236 @@
+//! Where a stream's output goes. A regular file (new or existing) is written to
+//! a temporary name in its directory and renamed over the target only when the
+//! whole output is complete ([`Output::commit`]); dropping an uncommitted output
+//! removes the temporary file, so a failed or cut stream never leaves anything
+//! under the final name. A symbolic link is followed (the file it points to is
+//! replaced, the link stays). Anything that is not a regular file — a character
+//! device such as `/dev/null`, a FIFO, a socket, standard output — is written
+//! through, as zstd does: the node is left as it was and receives the bytes.
+
+use super::io::{sync_parent, temp_name};
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+const BUFFER: usize = 1 << 20;
+
+enum Target {
+    /// A temporary file renamed to `path` on commit.
+    Atomic { file: File, tmp: PathBuf, path: PathBuf },
+    /// A node written in place (device, FIFO, socket).
+    Through(File),
+    Stdout(std::io::Stdout),
+    /// A buffer in memory (seekable).
+    Memory(Vec<u8>),
+}
+
+/// A sequential output with an optional seek-back for regular files.
+pub struct Output {
+    target: Option<Target>,
+    buf: Vec<u8>,
+    /// Bytes handed to `write` so far.
+    position: u64,
+}
+
+impl Output {
+    /// Standard output (written through).
+    pub fn stdout() -> Output {
+        Output::new(Target::Stdout(std::io::stdout()))
+    }
+
+    /// A buffer in memory, returned by [`Output::into_vec`].
+    pub fn memory() -> Output {
+        Output { target: Some(Target::Memory(Vec::new())), buf: Vec::new(), position: 0 }
+    }
+
+    /// The bytes of a memory output (empty for any other).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        match self.target.take() {
+            Some(Target::Memory(v)) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    /// `path`, as the module docs say: atomic for regular files (the link
+    /// target for a symbolic link), written through for other nodes.
+    pub fn create(path: &Path) -> std::io::Result<Output> {
+        match std::fs::metadata(path) {
+            Ok(m) if !m.file_type().is_file() && !m.is_dir() => {
+                let f = std::fs::OpenOptions::new().write(true).open(path)?;
+                return Ok(Output::new(Target::Through(f)));
+            }
+            _ => {}
+        }
+        let path = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+            _ => path.to_path_buf(),
+        };
+        let tmp = temp_name(&path);
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(Output::new(Target::Atomic { file, tmp, path }))
+    }
+
+    fn new(target: Target) -> Output {
+        Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0 }
+    }
+
+    /// True when earlier bytes can be rewritten ([`Output::patch`]).
+    pub fn seekable(&self) -> bool {
+        matches!(self.target, Some(Target::Atomic { .. } | Target::Memory(_)))
+    }
+
+    /// The temporary file of a regular-file output (to read it back before
+    /// [`Output::commit`] gives it its final name).
+    pub fn temp_path(&mut self) -> Option<&Path> {
+        self.flush_buf().ok()?;
+        match &self.target {
+            Some(Target::Atomic { tmp, .. }) => Some(tmp),
+            _ => None,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.position += data.len() as u64;
+        if let Some(Target::Memory(v)) = self.target.as_mut() {
+            v.extend_from_slice(data);
+            return Ok(());
+        }
+        if self.buf.len() + data.len() > BUFFER {
+            self.flush_buf()?;
+        }
+        if data.len() >= BUFFER {
+            return self.raw()?.write_all(data);
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Writes `len` zero bytes.
+    pub fn write_zeros(&mut self, mut len: u64) -> std::io::Result<()> {
+        const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+        while len > 0 {
+            let n = len.min(ZEROS.len() as u64) as usize;
+            self.write(&ZEROS[..n])?;
+            len -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Rewrites bytes written earlier at `offset` (seekable outputs only).
+    pub fn patch(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.flush_buf()?;
+        match &mut self.target {
+            Some(Target::Atomic { file, .. }) => file.write_all_at(data, offset),
+            Some(Target::Memory(v)) => {
+                let at = usize::try_from(offset).ok().filter(|&a| a <= v.len() && data.len() <= v.len() - a).ok_or(std::io::ErrorKind::InvalidInput)?;
+                v[at..at + data.len()].copy_from_slice(data);
+                Ok(())
+            }
+            _ => Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "output cannot seek")),
+        }
+    }
+
+    fn raw(&mut self) -> std::io::Result<&mut dyn Write> {
+        match self.target.as_mut() {
+            Some(Target::Atomic { file, .. }) | Some(Target::Through(file)) => Ok(file),
+            Some(Target::Stdout(s)) => Ok(s),
+            Some(Target::Memory(v)) => Ok(v),
+            None => Err(std::io::Error::other("output already finished")),
+        }
+    }
+
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let buf = std::mem::take(&mut self.buf);
+            let r = self.raw()?.write_all(&buf);
+            self.buf = buf;
+            self.buf.clear();
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Completes the output: flushes, and for a regular file syncs it and
+    /// renames it to its final name.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        self.flush_buf()?;
+        match self.target.take() {
+            Some(Target::Atomic { file, tmp, path }) => {
+                let r = file.sync_all().and_then(|()| std::fs::rename(&tmp, &path));
+                if r.is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                } else {
+                    sync_parent(&path);
+                }
+                r
+            }
+            Some(Target::Through(mut f)) => f.flush(),
+            Some(Target::Stdout(mut s)) => s.flush(),
+            Some(Target::Memory(_)) | None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Some(Target::Atomic { tmp, .. }) = &self.target {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Writes a whole buffer to `path` with [`Output`]'s rules (the C file
+/// functions and the CLI's in-memory paths).
+pub fn write_file(path: &Path, data: &[u8]) -> Result<()> {
+    let mut out = Output::create(path).map_err(|_| Error::Io)?;
+    out.write(data).map_err(|_| Error::Io)?;
+    out.commit().map_err(|_| Error::Io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("llmc-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn nothing_appears_under_the_final_name_before_commit() {
+        let d = dir("atomic");
+        let p = d.join("out");
+        let mut o = Output::create(&p).unwrap();
+        o.write(b"hello").unwrap();
+        assert!(!p.exists());
+        drop(o);
+        assert!(!p.exists());
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "temporary file removed");
+        let mut o = Output::create(&p).unwrap();
+        o.write(b"hello world").unwrap();
+        o.patch(0, b"J").unwrap();
+        o.commit().unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"Jello world");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_is_followed_not_replaced() {
+        let d = dir("link");
+        std::fs::write(d.join("target"), b"old").unwrap();
+        std::os::unix::fs::symlink(d.join("target"), d.join("link")).unwrap();
+        write_file(&d.join("link"), b"new").unwrap();
+        assert!(std::fs::symlink_metadata(d.join("link")).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(d.join("target")).unwrap(), b"new");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

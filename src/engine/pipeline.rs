@@ -1,0 +1,176 @@
+//! The ordered pipeline: the caller's thread reads jobs in order, workers code
+//! them in parallel, and the caller's thread hands the results on in the same
+//! order (the ordered writer). At most `window` jobs are in flight at any time,
+//! so memory is bounded by the window, never by the size of the stream.
+
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::sync::mpsc::{channel, sync_channel, Receiver};
+use std::sync::Mutex;
+
+/// How many jobs a pipeline keeps in flight for `workers` worker threads: two
+/// per worker (one being coded, one waiting) plus one being written.
+pub fn window_for(workers: usize) -> usize {
+    2 * workers.max(1) + 1
+}
+
+/// Runs `produce` (on the caller's thread, in order) until it returns `None`;
+/// each job goes through `work` on one of `workers` threads, with per-thread
+/// state from `init`; `consume` (on the caller's thread) receives the results in
+/// job order. With `workers == 0` everything runs on the caller's thread, one
+/// job at a time. The first error in job order stops the pipeline: no later
+/// result is consumed, and the workers are joined before it is returned.
+pub fn run<I: Send, O: Send, S>(
+    workers: usize,
+    window: usize,
+    mut produce: impl FnMut() -> Result<Option<I>>,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(I, &mut S) -> Result<O> + Sync,
+    mut consume: impl FnMut(O) -> Result<()>,
+) -> Result<()> {
+    if workers == 0 {
+        let mut state = init();
+        while let Some(job) = produce()? {
+            consume(work(job, &mut state)?)?;
+        }
+        return Ok(());
+    }
+    let window = window.max(1);
+    let (job_tx, job_rx) = sync_channel::<(usize, I)>(window);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = channel::<(usize, Result<O>)>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let done_tx = done_tx.clone();
+                let (job_rx, init, work) = (&job_rx, &init, &work);
+                scope.spawn(move || {
+                    let mut state = init();
+                    loop {
+                        let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((i, job)) = job else { break };
+                        // A panicking job becomes an error in its place, so the
+                        // ordered writer never waits for a result that cannot come.
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(job, &mut state)))
+                            .unwrap_or(Err(Error::Panic));
+                        if done_tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let result = drive(window, &mut produce, &job_tx, &done_rx, &mut consume);
+        drop(job_tx);
+        // Results still arriving are dropped with the receiver.
+        drop(done_rx);
+        for h in handles {
+            if let Err(panic) = h.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        result
+    })
+}
+
+/// The caller's side of [`run`]: keeps the window full and writes in order.
+fn drive<I, O>(
+    window: usize,
+    produce: &mut impl FnMut() -> Result<Option<I>>,
+    jobs: &std::sync::mpsc::SyncSender<(usize, I)>,
+    done: &Receiver<(usize, Result<O>)>,
+    consume: &mut impl FnMut(O) -> Result<()>,
+) -> Result<()> {
+    let (mut sent, mut written, mut exhausted) = (0usize, 0usize, false);
+    let mut pending: BTreeMap<usize, Result<O>> = BTreeMap::new();
+    loop {
+        while !exhausted && sent - written < window {
+            match produce()? {
+                Some(job) => {
+                    jobs.send((sent, job)).map_err(|_| Error::Panic)?;
+                    sent += 1;
+                }
+                None => exhausted = true,
+            }
+        }
+        if written == sent {
+            return Ok(());
+        }
+        let (i, r) = done.recv().map_err(|_| Error::Panic)?;
+        pending.insert(i, r);
+        while let Some(r) = pending.remove(&written) {
+            consume(r?)?;
+            written += 1;
+        }
+    }
+}
+
+/// A stack of reusable buffers, so a long stream allocates (and page-faults)
+/// only a window's worth of them.
+#[derive(Default)]
+pub struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    /// A buffer of exactly `len` bytes (contents unspecified: callers overwrite).
+    pub fn take(&self, len: usize) -> Vec<u8> {
+        let mut b = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
+        b.resize(len, 0);
+        b
+    }
+
+    pub fn give(&self, mut b: Vec<u8>) {
+        b.clear();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(workers: usize, n: usize, fail_at: Option<usize>) -> Result<Vec<usize>> {
+        let mut next = 0;
+        let mut out = Vec::new();
+        run(
+            workers,
+            window_for(workers),
+            || {
+                next += 1;
+                Ok((next <= n).then_some(next - 1))
+            },
+            || (),
+            |i, _| if Some(i) == fail_at { Err(Error::Corrupt) } else { Ok(i * 3) },
+            |v| {
+                out.push(v);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn results_come_in_order_for_any_worker_count() {
+        for workers in [0, 1, 2, 5] {
+            let want: Vec<usize> = (0..1000).map(|i| i * 3).collect();
+            assert_eq!(collect(workers, 1000, None).unwrap(), want, "{workers} workers");
+        }
+    }
+
+    #[test]
+    fn the_first_error_stops_the_stream() {
+        for workers in [0, 1, 3] {
+            assert_eq!(collect(workers, 100, Some(40)), Err(Error::Corrupt));
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_is_an_error() {
+        let mut n = 0;
+        let r = run(2, 5, || {
+            n += 1;
+            Ok((n <= 10).then_some(n))
+        }, || (), |i, _| if i == 4 { panic!("job") } else { Ok(i) }, |_| Ok(()));
+        assert_eq!(r, Err(Error::Panic));
+    }
+}

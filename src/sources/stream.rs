@@ -1,0 +1,66 @@
+//! Decoding whatever llmc wrote — a frame, a container, a per-stream file — from
+//! a stream, in one pass, in order.
+
+use crate::container::SourceKind;
+use crate::engine::input::Input;
+use crate::engine::stream::{decode_frame, Sink};
+use crate::error::{Error, Result};
+use crate::format::frame;
+use crate::params::DecodeOptions;
+
+/// What a stream held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Frame,
+    Container(SourceKind),
+    /// The paper's five-stream format (decoded in memory).
+    PerStream,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Decoded {
+    pub held: Held,
+    /// Bytes written to the sink.
+    pub output_size: u64,
+    /// Bytes read from the input.
+    pub input_size: u64,
+}
+
+/// Decodes the frame, container or per-stream file that `input` holds (and
+/// nothing after it), writing the result to `sink` in order, on `workers`
+/// threads (0 = the caller's). `verify_sha` checks a container's SHA-256.
+pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Decoded> {
+    let magic: [u8; 4] = input.array()?;
+    input.unread(&magic);
+    let mut written = 0u64;
+    let mut counted = |b: &[u8]| -> Result<()> {
+        written += b.len() as u64;
+        sink(b)
+    };
+    let held = match &magic {
+        b"LLMF" => {
+            let header: [u8; frame::HEADER_SIZE] = input.array()?;
+            decode_frame(input, &header, opts, workers, &mut counted)?;
+            if !input.at_end()? {
+                return Err(Error::Corrupt);
+            }
+            Held::Frame
+        }
+        b"LLMC" => Held::Container(crate::container::stream::decode(input, opts, workers, verify_sha, &mut counted)?.kind),
+        b"LLMS" => {
+            let mut data = Vec::new();
+            // Its streams are interleaved by parsing: it is read whole (its size
+            // is capped like its output).
+            input.read_into(&mut data, opts.max_output.min(crate::format::limits::MAX_CONTENT_SIZE))
+                .or_else(|e| if e == Error::SrcTruncated { Ok(()) } else { Err(e) })?;
+            if !input.at_end()? {
+                return Err(Error::LimitExceeded);
+            }
+            let out = crate::sources::baseline::perstream::decompress(&data, opts.max_output)?;
+            counted(&out)?;
+            Held::PerStream
+        }
+        _ => return Err(Error::BadMagic),
+    };
+    Ok(Decoded { held, output_size: written, input_size: input.position() })
+}
