@@ -70,7 +70,14 @@ pub fn safetensors() -> Base {
     Base { file: "model.safetensors", from, bytes }
 }
 
+/// The container cases mutate the version-1 layout (index offset in the
+/// header): their base is the committed version-1 container of `of`, which
+/// readers keep accepting. (Version-2 hostile cases: `tests/stream_hostile.rs`.)
 pub fn container(of: &Base, file: &'static str) -> Base {
-    let bytes = llmc::sources::file::compress(&of.bytes, &CompressParams::default(), None).unwrap();
-    Base { file, from: format!("container of {} (default parameters)", of.file), bytes }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corrupt").join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.get(4..6) == Some(&[1, 0][..]), "{}: not a version-1 container", path.display());
+    let back = llmc::sources::file::decompress(&bytes, &Default::default()).unwrap();
+    assert!(back == of.bytes, "{} is not a container of {}", path.display(), of.file);
+    Base { file, from: format!("version-1 container of {} (default parameters)", of.file), bytes }
 }

@@ -32,6 +32,8 @@ pub struct Output {
     buf: Vec<u8>,
     /// Bytes handed to `write` so far.
     position: u64,
+    /// The first write error, kept for messages (callers see `Error::Io`).
+    error: Option<std::io::Error>,
 }
 
 impl Output {
@@ -42,7 +44,7 @@ impl Output {
 
     /// A buffer in memory, returned by [`Output::into_vec`].
     pub fn memory() -> Output {
-        Output { target: Some(Target::Memory(Vec::new())), buf: Vec::new(), position: 0 }
+        Output { target: Some(Target::Memory(Vec::new())), buf: Vec::new(), position: 0, error: None }
     }
 
     /// The bytes of a memory output (empty for any other).
@@ -73,7 +75,7 @@ impl Output {
     }
 
     fn new(target: Target) -> Output {
-        Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0 }
+        Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0, error: None }
     }
 
     /// True when earlier bytes can be rewritten ([`Output::patch`]).
@@ -96,7 +98,26 @@ impl Output {
         self.position
     }
 
+    /// The first write error this output met, if any (for messages).
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+
+    fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        r
+    }
+
     pub fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        let r = self.write_inner(data);
+        self.keep(r)
+    }
+
+    fn write_inner(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.position += data.len() as u64;
         if let Some(Target::Memory(v)) = self.target.as_mut() {
             v.extend_from_slice(data);
@@ -125,6 +146,11 @@ impl Output {
 
     /// Rewrites bytes written earlier at `offset` (seekable outputs only).
     pub fn patch(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let r = self.patch_inner(offset, data);
+        self.keep(r)
+    }
+
+    fn patch_inner(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
         self.flush_buf()?;
         match &mut self.target {
             Some(Target::Atomic { file, .. }) => file.write_all_at(data, offset),

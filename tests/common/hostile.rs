@@ -28,26 +28,74 @@ pub fn reseal(frame: &mut [u8]) {
     }
 }
 
-/// Recomputes a container's header check (bytes 0..60, stored at 60).
+fn container_version(c: &[u8]) -> u16 {
+    c.get(4..6).map_or(0, |v| u16::from_le_bytes([v[0], v[1]]))
+}
+
+/// Recomputes a container's header check (version 1: bytes 0..60, stored at
+/// 60; version 2: bytes 0..12, stored at 12) and version 2's trailer check.
 pub fn reseal_container_header(c: &mut [u8]) {
-    if c.len() >= 64 {
+    if container_version(c) == 1 && c.len() >= 64 {
         let crc = crc32c(&c[..60]);
         c[60..64].copy_from_slice(&crc.to_le_bytes());
+    } else if c.len() >= 16 {
+        let crc = crc32c(&c[..12]);
+        c[12..16].copy_from_slice(&crc.to_le_bytes());
+        reseal_trailer(c);
+    }
+}
+
+/// Recomputes version 2's trailer check (the last 64 bytes).
+fn reseal_trailer(c: &mut [u8]) {
+    if c.len() >= 16 + 64 {
+        let t = c.len() - 64;
+        let crc = crc32c(&c[t..t + 60]);
+        c[t + 60..t + 64].copy_from_slice(&crc.to_le_bytes());
     }
 }
 
 /// Recomputes a container's index CRC (the index's last 4 bytes), as far as the
-/// header's index offset and size still point inside `c`.
+/// header's (version 1) or trailer's (version 2) index offset and size still
+/// point inside `c`; then the trailer's check.
 pub fn reseal_container_index(c: &mut [u8]) {
-    if c.len() < 64 {
+    let v1 = container_version(c) == 1;
+    if c.len() < 64 || (!v1 && c.len() < 16 + 64) {
         return;
     }
     let u64_at = |at: usize| u64::from_le_bytes(c[at..at + 8].try_into().unwrap());
-    let (at, size) = (u64_at(16), u64_at(24));
+    let (at, size) = if v1 { (u64_at(16), u64_at(24)) } else { (u64_at(c.len() - 64 + 12), u64_at(c.len() - 64 + 20)) };
     if let Some(end) = at.checked_add(size).filter(|&e| size >= 4 && e <= c.len() as u64) {
         let (at, end) = (at as usize, end as usize);
         let crc = crc32c(&c[at..end - 4]);
         c[end - 4..end].copy_from_slice(&crc.to_le_bytes());
+    }
+    if !v1 {
+        reseal_trailer(c);
+    }
+}
+
+/// Recomputes the check of every version-2 region record found by walking the
+/// container from its header (records whose sizes still make sense).
+pub fn reseal_container_records(c: &mut [u8]) {
+    if container_version(c) != 2 {
+        return;
+    }
+    let mut at = 16usize;
+    while at + 36 <= c.len() {
+        let r = &c[at..at + 36];
+        if &r[..4] != b"LLMR" && &r[..4] != b"LLMX" {
+            return;
+        }
+        let crc = crc32c(&c[at..at + 32]);
+        c[at + 32..at + 36].copy_from_slice(&crc.to_le_bytes());
+        if &c[at..at + 4] == b"LLMX" {
+            return;
+        }
+        let frame = u64::from_le_bytes(c[at + 24..at + 32].try_into().unwrap());
+        match usize::try_from(frame).ok().and_then(|f| (at + 36).checked_add(f)) {
+            Some(next) => at = next,
+            None => return,
+        }
     }
 }
 

@@ -55,26 +55,31 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let file = files::open_input(input)?;
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let err = |e: llmc::Error| format!("{name}: {}", files::explain(e));
     let mut out = files::create_output(output)?;
+    let err = |e: llmc::Error, out: &mut llmc::engine::output::Output| match out.take_error() {
+        Some(w) => format!("cannot write {}: {w}", output.display()),
+        None => format!("{name}: {}", files::explain(e)),
+    };
     let workers = params.n_threads.max(1) as usize;
     let start = bar.position();
     match (files::kind_of_file(&head, len), method) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
             let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
-            let packed = llmc::sources::baseline::perstream::compress(&data, level).map_err(err)?;
+            let packed = llmc::sources::baseline::perstream::compress(&data, level).map_err(|e| err(e, &mut out))?;
             out.write(&packed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
         }
         (_, None) if perstream => return Err(format!("{name}: --mode perstream needs a GGUF file")),
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{name} is already compressed")),
         (Kind::Gguf | Kind::Safetensors, None) => {
             let report = |done: u64, _total: u64| bar.set(start + done);
-            llmc::sources::file::compress_stream(&file, params, workers, &mut out, Some(&report)).map_err(err)?;
+            let r = llmc::sources::file::compress_stream(&file, params, workers, &mut out, Some(&report));
+            r.map_err(|e| err(e, &mut out))?;
         }
         (_, None) => return Err(format!("{name}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored")),
         (_, Some(m)) => {
-            llmc::engine::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out).map_err(err)?;
+            let r = llmc::engine::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out);
+            r.map_err(|e| err(e, &mut out))?;
         }
     }
     bar.set(start + len);
