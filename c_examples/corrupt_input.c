@@ -150,8 +150,11 @@ static void container_pass(const char *gguf, const char *scratch) {
     ok += damaged_container(cut, cuts[i], out, orig_size, "truncated container", cuts[i]);
     free(cut);
   }
+  /* Version 1 keeps the index offset in the header (bytes 16..24), version 2
+     in the trailer (the last 64 bytes, offset 12). */
   uint64_t index_offset = 0;
-  for (int i = 0; i < 8; i++) index_offset |= (uint64_t)c[16 + i] << (8 * i);
+  size_t index_field = c[4] == 1 ? 16 : size - 64 + 12;
+  for (int i = 0; i < 8; i++) index_offset |= (uint64_t)c[index_field + i] << (8 * i);
   /* Every header byte, every 7th index byte, 64 bytes spread over the frames. */
   for (size_t at = 0; at < size; tried++) {
     memcpy(copy, c, size);

@@ -1,7 +1,7 @@
 //! Reading a container: validation at open, then random access by byte range or
 //! entry, decoding only the chunks a request touches.
 
-use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
+use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::codec::Scratch;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
@@ -38,7 +38,18 @@ impl Index {
         let index = &data[index_offset as usize..(index_offset + index_size) as usize];
         let body = index_body(index)?;
         let mut chunk_size = 0u64;
+        let v2 = layout.gap > 0;
+        if v2 {
+            // The end record, like every region record, must agree with the index.
+            let at = layout.frames_end as usize;
+            let rec = record_at(data, at).map_err(Error::overrun_is_corrupt)?;
+            check(rec == (END_MAGIC, 0, original_size, index_size, 0))?;
+        }
         let (regions, entries) = parse_index(body, layout, original_size, |region| {
+            if v2 {
+                let rec = record_at(data, region.frame_offset as usize - RECORD_SIZE)?;
+                check(rec == (RECORD_MAGIC, region.role as u8, region.orig_offset, region.orig_size, region.frame_size))?;
+            }
             if region.frame_size > 0 {
                 let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
                 let f = frames::parse(frame)?;
@@ -208,6 +219,25 @@ fn read_bounds_v1(data: &[u8]) -> Result<Bounds> {
         return Err(Error::SrcTruncated);
     }
     Ok((kind, original_size, sha256_prefix, index_offset, index_size, Layout { first: HEADER_SIZE as u64, gap: 0, frames_end: index_offset }))
+}
+
+/// A version-2 record (region or end) at `at`: magic, role, three u64, its
+/// check verified.
+pub fn record_at(data: &[u8], at: usize) -> Result<([u8; 4], u8, u64, u64, u64)> {
+    let rec = data.get(at..at.checked_add(RECORD_SIZE).ok_or(Error::Corrupt)?).ok_or(Error::SrcTruncated)?;
+    parse_record(rec.try_into().expect("record size"))
+}
+
+/// Parses a version-2 record, checking its CRC32C and reserved bytes.
+pub fn parse_record(rec: &[u8; RECORD_SIZE]) -> Result<([u8; 4], u8, u64, u64, u64)> {
+    if crc32c(&rec[..32]) != u32::from_le_bytes(rec[32..].try_into().expect("4 bytes")) {
+        return Err(Error::ChecksumMismatch);
+    }
+    let mut r = ByteReader::new(rec);
+    let magic = r.array::<4>()?;
+    let role = r.u8()?;
+    check(r.array::<3>()? == [0; 3])?;
+    Ok((magic, role, r.u64()?, r.u64()?, r.u64()?))
 }
 
 /// Checks a version-2 header (16 bytes) and returns the source kind.

@@ -5,13 +5,11 @@
 //! of chunks, 8 bytes per chunk of the current frame, and the regions seen so
 //! far (33 bytes each) — never the container or the original.
 
-use super::read::{index_body, parse_header_v2, parse_index, parse_trailer, Index, Layout};
+use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
 use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::engine::input::Input;
 use crate::engine::stream::{decode_frame, Sink};
 use crate::error::{Error, Result};
-use crate::format::bytes::ByteReader;
-use crate::format::checksum::crc32c;
 use crate::format::frame;
 use crate::format::limits::MAX_CONTENT_SIZE;
 use crate::params::DecodeOptions;
@@ -71,15 +69,7 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, verify_
 
 /// A record: magic, role, three u64.
 fn read_record(input: &mut Input<'_>) -> Result<([u8; 4], u8, u64, u64, u64)> {
-    let rec: [u8; RECORD_SIZE] = input.array()?;
-    if crc32c(&rec[..32]) != u32::from_le_bytes(rec[32..].try_into().expect("4 bytes")) {
-        return Err(Error::ChecksumMismatch);
-    }
-    let mut r = ByteReader::new(&rec);
-    let magic = r.array::<4>()?;
-    let role = r.u8()?;
-    check(r.array::<3>()? == [0; 3])?;
-    Ok((magic, role, r.u64()?, r.u64()?, r.u64()?))
+    parse_record(&input.array()?)
 }
 
 fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
