@@ -8,7 +8,7 @@
 use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
 use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::engine::input::Input;
-use crate::engine::stream::{decode_frame, Sink};
+use crate::engine::stream::{window, Decoder, FrameReader, Job, Sink};
 use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::format::limits::MAX_CONTENT_SIZE;
@@ -23,6 +23,7 @@ const MAX_INDEX_SIZE: u64 = 1 << 30;
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {
     pub kind: SourceKind,
+    pub version: u16,
     pub original_size: u64,
     pub container_size: u64,
 }
@@ -32,13 +33,13 @@ pub struct Summary {
 /// `verify_sha`, the original's SHA-256 is checked against the trailer. A
 /// version-1 container (index last, no region records) is read into memory
 /// first. The input must end with the container.
-pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+pub fn decode(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
     let lead: [u8; 6] = input.array().map_err(|e| if e == Error::SrcTruncated { Error::SrcTruncated } else { e })?;
     if lead[..4] != super::MAGIC {
         return Err(Error::BadMagic);
     }
     match u16::from_le_bytes([lead[4], lead[5]]) {
-        VERSION => decode_v2(input, lead, opts, workers, verify_sha, sink),
+        VERSION => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
         VERSION_1 => decode_v1(input, lead, opts, verify_sha, sink),
         _ => Err(Error::VersionUnsupported),
     }
@@ -64,15 +65,14 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, verify_
         crate::sources::file::verify_sha256(&index, &out)?;
     }
     sink(&out)?;
-    Ok(Summary { kind: index.kind, original_size: index.original_size, container_size: data.len() as u64 })
+    Ok(Summary { kind: index.kind, version: VERSION_1, original_size: index.original_size, container_size: data.len() as u64 })
 }
 
-/// A record: magic, role, three u64.
-fn read_record(input: &mut Input<'_>) -> Result<([u8; 4], u8, u64, u64, u64)> {
-    parse_record(&input.array()?)
-}
-
-fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+    if verify_sha && decoder.is_direct() {
+        // The digest needs the bytes in order.
+        return Err(Error::InvalidArgument);
+    }
     let mut header = [0u8; HEADER_SIZE_V2];
     header[..6].copy_from_slice(&lead);
     input.read_exact(&mut header[6..])?;
@@ -86,32 +86,49 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, workers
     };
     let mut regions: Vec<Region> = Vec::new();
     let mut orig = 0u64;
-    let (original_size, index_size) = loop {
-        let (magic, role, a, b, c) = read_record(input)?;
-        if magic == END_MAGIC {
-            check(role == 0 && c == 0 && a == orig)?;
-            break (a, b);
-        }
-        check(magic == RECORD_MAGIC)?;
-        let role = Role::from_u8(role).ok_or(Error::Corrupt)?;
-        let (orig_offset, orig_size, frame_size) = (a, b, c);
-        check(orig_offset == orig && orig_size > 0 && regions.len() < MAX_REGIONS)?;
-        orig = orig.checked_add(orig_size).filter(|&o| o <= MAX_CONTENT_SIZE).ok_or(Error::LimitExceeded)?;
-        if orig > opts.max_output {
-            return Err(Error::LimitExceeded);
-        }
-        let frame_offset = input.position();
-        if frame_size == 0 {
-            write_zeros(&mut emit, orig_size)?;
-        } else {
+    let mut end: Option<(u64, u64)> = None;
+    // The frame being read, and the frame size its record declared.
+    let mut current: Option<(FrameReader, u64)> = None;
+    let direct = decoder.is_direct();
+    let produce = |buffers: &crate::engine::pipeline::Buffers| -> Result<Option<Job>> {
+        loop {
+            if let Some((frame, declared)) = current.as_mut() {
+                if let Some(job) = frame.next_job(input, buffers, direct)? {
+                    return Ok(Some(job));
+                }
+                check(frame.frame_size == *declared)?;
+                current = None;
+            }
+            if end.is_some() {
+                return Ok(None);
+            }
+            let (magic, role, a, b, c) = parse_record(&input.array()?)?;
+            if magic == END_MAGIC {
+                check(role == 0 && c == 0 && a == orig)?;
+                end = Some((a, b));
+                return Ok(None);
+            }
+            check(magic == RECORD_MAGIC)?;
+            let role = Role::from_u8(role).ok_or(Error::Corrupt)?;
+            let (orig_offset, orig_size, frame_size) = (a, b, c);
+            check(orig_offset == orig && orig_size > 0 && regions.len() < MAX_REGIONS)?;
+            orig = orig.checked_add(orig_size).filter(|&o| o <= MAX_CONTENT_SIZE).ok_or(Error::LimitExceeded)?;
+            if orig > opts.max_output {
+                return Err(Error::LimitExceeded);
+            }
+            regions.push(Region { orig_offset, orig_size, frame_offset: input.position(), frame_size, role });
+            if frame_size == 0 {
+                return Ok(Some(Job::Zeros(orig_size)));
+            }
             let fh: [u8; frame::HEADER_SIZE] = input.array()?;
             let h = frame::parse_header(&fh)?;
             check(h.content_size == orig_size)?;
-            let d = decode_frame(input, &fh, opts, workers, &mut emit)?;
-            check(d.frame_size == frame_size)?;
+            current = Some((FrameReader::start(input, &fh, orig_offset)?, frame_size));
         }
-        regions.push(Region { orig_offset, orig_size, frame_offset, frame_size, role });
     };
+    let written = decoder.run(workers, window(workers, CHUNK_WINDOW_HINT), produce, &mut emit)?;
+    debug_assert_eq!(written, orig);
+    let (original_size, index_size) = end.ok_or(Error::Corrupt)?;
     if index_size > MAX_INDEX_SIZE {
         return Err(Error::LimitExceeded);
     }
@@ -134,15 +151,9 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, workers
             return Err(Error::ChecksumMismatch);
         }
     }
-    Ok(Summary { kind, original_size, container_size: input.position() })
+    Ok(Summary { kind, version: VERSION, original_size, container_size: input.position() })
 }
 
-fn write_zeros(emit: &mut impl FnMut(&[u8]) -> Result<()>, mut len: u64) -> Result<()> {
-    const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
-    while len > 0 {
-        let n = len.min(ZEROS.len() as u64) as usize;
-        emit(&ZEROS[..n])?;
-        len -= n as u64;
-    }
-    Ok(())
-}
+/// Chunk size the window is sized for (Q4_K's default, the largest common one;
+/// larger chunks are rare and bounded by `MAX_CHUNK_SIZE` each).
+const CHUNK_WINDOW_HINT: u64 = 4 << 20;

@@ -4,10 +4,15 @@
 //! bus error.
 
 use crate::error::{Error, Result};
+use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 
 pub struct Input<'a> {
     inner: Box<dyn Read + Send + 'a>,
+    /// A file read with `pread` at `position` (then `inner` is unused), so
+    /// payloads can be skipped and read by the workers themselves.
+    file: Option<&'a File>,
     /// Bytes given back with [`Input::unread`], read before `inner`.
     back: Vec<u8>,
     position: u64,
@@ -15,7 +20,28 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     pub fn new(inner: impl Read + Send + 'a) -> Input<'a> {
-        Input { inner: Box::new(inner), back: Vec::new(), position: 0 }
+        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0 }
+    }
+
+    /// A file read from its start with `pread`: [`Input::skip`] moves past
+    /// bytes without reading them (workers read them with [`Input::file`]).
+    pub fn file_at(file: &'a File) -> Input<'a> {
+        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0 }
+    }
+
+    /// The file behind a [`Input::file_at`] input.
+    pub fn file(&self) -> Option<&'a File> {
+        self.file
+    }
+
+    /// Moves `len` bytes on without reading them (file inputs only; a skip
+    /// past the end shows when those bytes are read, or at [`Input::at_end`]).
+    pub fn skip(&mut self, len: u64) -> Result<()> {
+        if self.file.is_none() || !self.back.is_empty() {
+            return Err(Error::InvalidArgument);
+        }
+        self.position = self.position.checked_add(len).ok_or(Error::SizeOverflow)?;
+        Ok(())
     }
 
     /// Bytes consumed so far.
@@ -36,6 +62,11 @@ impl<'a> Input<'a> {
         let mut n = self.back.len().min(buf.len());
         buf[..n].copy_from_slice(&self.back[..n]);
         self.back.drain(..n);
+        if let Some(f) = self.file {
+            let got = read_at_full(f, &mut buf[n..], self.position + n as u64)?;
+            self.position += (n + got) as u64;
+            return Ok(n + got);
+        }
         while n < buf.len() {
             match self.inner.read(&mut buf[n..]) {
                 Ok(0) => break,
@@ -86,4 +117,19 @@ impl<'a> Input<'a> {
         let mut b = [0u8; 1];
         Ok(self.read_full(&mut b)? == 0)
     }
+}
+
+/// Reads into `buf` at `offset` of `f` until it is full or the file ends;
+/// returns the count read.
+pub fn read_at_full(f: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(Error::Io),
+        }
+    }
+    Ok(n)
 }

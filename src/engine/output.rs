@@ -93,6 +93,28 @@ impl Output {
         }
     }
 
+    /// The file of a regular-file output, for workers that write their bytes
+    /// at their own offsets (`pwrite`); see [`Output::set_len`].
+    pub fn direct_file(&self) -> Option<&File> {
+        match &self.target {
+            Some(Target::Atomic { file, .. }) if self.buf.is_empty() && self.position == 0 => Some(file),
+            _ => None,
+        }
+    }
+
+    /// After direct writes: sets the file's length (the bytes never written
+    /// read as zeros) and the output's position.
+    pub fn set_len(&mut self, len: u64) -> std::io::Result<()> {
+        self.flush_buf()?;
+        let r = match &self.target {
+            Some(Target::Atomic { file, .. }) => file.set_len(len),
+            _ => Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "output is not a regular file")),
+        };
+        let r = self.keep(r);
+        self.position = len;
+        r
+    }
+
     /// Bytes written so far.
     pub fn position(&self) -> u64 {
         self.position

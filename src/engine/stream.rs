@@ -2,13 +2,15 @@
 //! table, then payloads in bounded windows, decoded in parallel and written in
 //! order), and assembling a frame whose payloads arrive in order.
 
-use super::input::Input;
+use super::input::{read_at_full, Input};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use super::output::Output;
 use super::pipeline::{self, Buffers};
 use crate::codec::{self, Method, Scratch};
 use crate::error::{Error, Result};
 use crate::format::checksum::crc32c;
-use crate::format::frame::{self, FrameHeader, CHUNK_ENTRY_SIZE, HEADER_SIZE};
+use crate::format::frame::{self, CodecId, FrameHeader, CHUNK_ENTRY_SIZE, HEADER_SIZE};
 use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::{CompressParams, DecodeOptions};
@@ -26,6 +28,255 @@ pub fn window(workers: usize, chunk_size: u64) -> usize {
 /// Where decoded bytes go, in order.
 pub type Sink<'s> = &'s mut dyn FnMut(&[u8]) -> Result<()>;
 
+/// One unit of decoding work read from a stream.
+pub enum Job {
+    /// A chunk's payload, to decode into `len` bytes with `codec`; the bytes
+    /// go to offset `out_at` of the output.
+    Chunk { codec: CodecId, payload: Payload, crc: u32, len: usize, check: ContentCheck, out_at: u64 },
+    /// `len` zero bytes (a frameless container region).
+    Zeros(u64),
+}
+
+/// Where a chunk's payload is.
+pub enum Payload {
+    /// Read by the producer.
+    Bytes(Vec<u8>),
+    /// `len` bytes at `offset` of the input file, read by the worker.
+    At { offset: u64, len: usize },
+}
+
+/// How a chunk takes part in its frame's content checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentCheck {
+    None,
+    /// Part of a checksummed frame; `Some(crc)` on its last chunk.
+    Part { first: bool, last: Option<u32> },
+}
+
+/// A decoded job, on its way to the sink.
+pub enum Done {
+    Bytes(Vec<u8>, ContentCheck),
+    Zeros(u64),
+    /// Written by the worker at its offset; the CRC32C of the bytes when the
+    /// frame has a content checksum.
+    Written { len: u64, check: ContentCheck, crc: u32 },
+}
+
+/// Reads one frame's chunk table and then its payloads, one job at a time.
+/// Memory: the table (8 bytes per chunk, read as it arrives).
+pub struct FrameReader {
+    pub header: FrameHeader,
+    /// Output offset of the frame's first byte.
+    base: u64,
+    table: Vec<u8>,
+    next: usize,
+    /// Bytes of input the frame occupied so far.
+    pub frame_size: u64,
+}
+
+impl FrameReader {
+    /// Starts a frame whose 32 header bytes were read into `header`: checks
+    /// the header, reads the chunk table and checks every payload size.
+    pub fn start(input: &mut Input<'_>, header: &[u8; HEADER_SIZE], base: u64) -> Result<FrameReader> {
+        let h = frame::parse_header(header)?;
+        let mut table = Vec::new();
+        input.read_into(&mut table, u64::from(h.n_chunks) * CHUNK_ENTRY_SIZE as u64)?;
+        let mut r = FrameReader { header: h, base, table, next: 0, frame_size: 0 };
+        let mut size = (HEADER_SIZE + r.table.len()) as u64;
+        for i in 0..h.n_chunks as usize {
+            let (comp, _) = r.entry(i);
+            if comp < codec::min_payload(h.codec, r.content_len(i)) {
+                return Err(Error::Corrupt);
+            }
+            size += comp as u64;
+        }
+        r.frame_size = size + if h.has_content_checksum() { 4 } else { 0 };
+        Ok(r)
+    }
+
+    fn entry(&self, i: usize) -> (usize, u32) {
+        let e = &self.table[i * CHUNK_ENTRY_SIZE..][..CHUNK_ENTRY_SIZE];
+        (u32::from_le_bytes(e[..4].try_into().expect("4")) as usize, u32::from_le_bytes(e[4..].try_into().expect("4")))
+    }
+
+    fn content_len(&self, i: usize) -> usize {
+        let c = u64::from(self.header.chunk_size);
+        (self.header.content_size - i as u64 * c).min(c) as usize
+    }
+
+    /// The next chunk's job (its payload read into a buffer from `buffers`,
+    /// or with `direct` from a file input, left for the worker to read), or
+    /// `None` after the last one (and the content checksum) was read.
+    pub fn next_job(&mut self, input: &mut Input<'_>, buffers: &Buffers, direct: bool) -> Result<Option<Job>> {
+        let n = self.header.n_chunks as usize;
+        if self.next == n {
+            return Ok(None);
+        }
+        let i = self.next;
+        let (comp, crc) = self.entry(i);
+        let payload = if direct && input.file().is_some() {
+            let offset = input.position();
+            input.skip(comp as u64)?;
+            Payload::At { offset, len: comp }
+        } else {
+            let mut payload = buffers.take(0);
+            input.read_into(&mut payload, comp as u64)?;
+            Payload::Bytes(payload)
+        };
+        self.next += 1;
+        let check = if self.header.has_content_checksum() {
+            let last = if i + 1 == n { Some(u32::from_le_bytes(input.array()?)) } else { None };
+            ContentCheck::Part { first: i == 0, last }
+        } else {
+            ContentCheck::None
+        };
+        let out_at = self.base + i as u64 * u64::from(self.header.chunk_size);
+        Ok(Some(Job::Chunk { codec: self.header.codec, payload, crc, len: self.content_len(i), check, out_at }))
+    }
+}
+
+/// The decoding side of a stream pipeline: workers turn jobs into bytes, the
+/// ordered writer checks content checksums and hands bytes to the sink. In
+/// direct mode (a file input and a regular-file output) the workers read their
+/// payloads with `pread` and write their bytes with `pwrite` at their offsets,
+/// so reading, decoding and writing all spread over the threads.
+pub struct Decoder<'o> {
+    opts: &'o DecodeOptions,
+    kernels: &'static Kernels,
+    inputs: Buffers,
+    outputs: Buffers,
+    direct: Option<(&'o File, &'o File)>,
+}
+
+impl<'o> Decoder<'o> {
+    pub fn new(opts: &'o DecodeOptions) -> Result<Decoder<'o>> {
+        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        Ok(Decoder { opts, kernels, inputs: Buffers::default(), outputs: Buffers::default(), direct: None })
+    }
+
+    /// Direct mode: payloads are read from `input` and bytes written to
+    /// `output` by the workers (zero regions are left as holes: the caller
+    /// sets the output's length at the end).
+    pub fn direct(mut self, input: &'o File, output: &'o File) -> Self {
+        self.direct = Some((input, output));
+        self
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Runs the pipeline: `produce` reads jobs in order (on the caller's
+    /// thread), `workers` threads decode, `sink` receives the bytes in order
+    /// (in direct mode only the zero regions' bytes are not written at all).
+    /// Returns the number of bytes decoded.
+    pub fn run(&self, workers: usize, window: usize, produce: impl FnMut(&Buffers) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
+        let mut produce = produce;
+        let mut content: Option<(u32, u64)> = None;
+        let mut total = 0u64;
+        let verify = self.opts.verify_checksums;
+        let mut check_content = move |check: ContentCheck, crc: u32, len: u64| -> Result<()> {
+            if let ContentCheck::Part { first, last } = check {
+                let so_far = if first { None } else { content };
+                let combined = match so_far {
+                    Some((c, _)) => crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc32Iscsi, u64::from(c), u64::from(crc), len) as u32,
+                    None => crc,
+                };
+                content = Some((combined, 0));
+                if let Some(expected) = last {
+                    if verify && combined != expected {
+                        return Err(Error::ChecksumMismatch);
+                    }
+                }
+            }
+            Ok(())
+        };
+        pipeline::run(
+            workers,
+            window,
+            || produce(&self.inputs),
+            Scratch::default,
+            |job, scratch| self.work(job, scratch),
+            |done| match done {
+                Done::Zeros(len) => {
+                    total += len;
+                    if self.direct.is_some() {
+                        Ok(())
+                    } else {
+                        write_zeros(sink, len)
+                    }
+                }
+                Done::Written { len, check, crc } => {
+                    total += len;
+                    check_content(check, crc, len)
+                }
+                Done::Bytes(out, check) => {
+                    total += out.len() as u64;
+                    if check != ContentCheck::None {
+                        check_content(check, crc32c(&out), out.len() as u64)?;
+                    }
+                    let r = sink(&out);
+                    self.outputs.give(out);
+                    r
+                }
+            },
+        )?;
+        Ok(total)
+    }
+
+    fn work(&self, job: Job, scratch: &mut Scratch) -> Result<Done> {
+        match job {
+            Job::Zeros(len) => Ok(Done::Zeros(len)),
+            Job::Chunk { codec, payload, crc, len, check, out_at } => {
+                let payload = match payload {
+                    Payload::Bytes(b) => b,
+                    Payload::At { offset, len } => {
+                        let (file, _) = self.direct.ok_or(Error::InvalidArgument)?;
+                        let mut b = self.inputs.take(len);
+                        if read_at_full(file, &mut b, offset)? != len {
+                            self.inputs.give(b);
+                            return Err(Error::SrcTruncated);
+                        }
+                        b
+                    }
+                };
+                let mut out = self.outputs.take(len);
+                let decoded = codec::decode_chunk(codec, &payload, &mut out, self.kernels, scratch);
+                let intact = !self.opts.verify_checksums || crc32c(&payload) == crc;
+                self.inputs.give(payload);
+                if !intact {
+                    self.outputs.give(out);
+                    return Err(Error::ChecksumMismatch);
+                }
+                if let Err(e) = decoded {
+                    self.outputs.give(out);
+                    return Err(e);
+                }
+                match self.direct {
+                    Some((_, file)) => {
+                        let crc = if check == ContentCheck::None { 0 } else { crc32c(&out) };
+                        let r = file.write_all_at(&out, out_at).map_err(|_| Error::Io);
+                        self.outputs.give(out);
+                        r.map(|()| Done::Written { len: len as u64, check, crc })
+                    }
+                    None => Ok(Done::Bytes(out, check)),
+                }
+            }
+        }
+    }
+}
+
+/// Hands `len` zero bytes to `sink`, 64 KiB at a time.
+pub fn write_zeros(sink: Sink<'_>, mut len: u64) -> Result<()> {
+    const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+    while len > 0 {
+        let n = len.min(ZEROS.len() as u64) as usize;
+        sink(&ZEROS[..n])?;
+        len -= n as u64;
+    }
+    Ok(())
+}
+
 /// What [`decode_frame`] read.
 #[derive(Debug, Clone, Copy)]
 pub struct Decoded {
@@ -36,72 +287,19 @@ pub struct Decoded {
 
 /// Decodes one frame from `input`, whose 32 header bytes were already read
 /// into `header`. Output goes to `sink` in order; `workers` threads decode
-/// (0 = the caller's thread). Memory: the chunk table (8 bytes per chunk, read
-/// as it arrives) and a window of chunks.
+/// (0 = the caller's thread). Memory: the chunk table and a window of chunks.
 pub fn decode_frame(input: &mut Input<'_>, header: &[u8; HEADER_SIZE], opts: &DecodeOptions, workers: usize, sink: Sink<'_>) -> Result<Decoded> {
-    let h = frame::parse_header(header)?;
-    let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
-    let n = h.n_chunks as u64;
-    let mut table = Vec::new();
-    input.read_into(&mut table, n * CHUNK_ENTRY_SIZE as u64)?;
-    let entry = |i: usize| {
-        let e = &table[i * CHUNK_ENTRY_SIZE..][..CHUNK_ENTRY_SIZE];
-        (u32::from_le_bytes(e[..4].try_into().expect("4")) as usize, u32::from_le_bytes(e[4..].try_into().expect("4")))
-    };
-    let content_len = |i: usize| (h.content_size - i as u64 * u64::from(h.chunk_size)).min(u64::from(h.chunk_size)) as usize;
-    let mut frame_size = (HEADER_SIZE + table.len()) as u64;
-    for i in 0..n as usize {
-        let (comp, _) = entry(i);
-        if comp < codec::min_payload(h.codec, content_len(i)) {
-            return Err(Error::Corrupt);
-        }
-        frame_size += comp as u64;
-    }
-    let (inputs, outputs) = (Buffers::default(), Buffers::default());
-    let mut next = 0usize;
-    let mut content_crc = h.has_content_checksum().then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi));
-    let workers = if n > 1 { workers } else { 0 };
-    pipeline::run(
-        workers,
-        window(workers, u64::from(h.chunk_size)),
-        || {
-            if next == n as usize {
-                return Ok(None);
-            }
-            let (comp, crc) = entry(next);
-            let mut payload = inputs.take(0);
-            input.read_into(&mut payload, comp as u64)?;
-            next += 1;
-            Ok(Some((payload, crc, content_len(next - 1))))
-        },
-        Scratch::default,
-        |(payload, crc, len), scratch| {
-            let mut out = outputs.take(len);
-            let decoded = codec::decode_chunk(h.codec, &payload, &mut out, kernels, scratch);
-            let intact = !opts.verify_checksums || crc32c(&payload) == crc;
-            inputs.give(payload);
-            if !intact {
-                return Err(Error::ChecksumMismatch);
-            }
-            decoded.map(|()| out)
-        },
-        |out| {
-            if let Some(d) = content_crc.as_mut() {
-                d.update(&out);
-            }
-            let r = sink(&out);
-            outputs.give(out);
-            r
-        },
-    )?;
-    if let Some(d) = content_crc {
-        let stored = u32::from_le_bytes(input.array()?);
-        frame_size += 4;
-        if opts.verify_checksums && d.finalize() as u32 != stored {
-            return Err(Error::ChecksumMismatch);
-        }
-    }
-    Ok(Decoded { header: h, frame_size })
+    let decoder = Decoder::new(opts)?;
+    decode_frame_with(&decoder, input, header, workers, sink)
+}
+
+/// [`decode_frame`] with a given decoder (direct mode, for one).
+pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &[u8; HEADER_SIZE], workers: usize, sink: Sink<'_>) -> Result<Decoded> {
+    let mut frame = FrameReader::start(input, header, 0)?;
+    let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
+    let direct = decoder.is_direct();
+    decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
+    Ok(Decoded { header: frame.header, frame_size: frame.frame_size })
 }
 
 /// Builds one frame from payloads that arrive in chunk order. On a seekable

@@ -141,6 +141,7 @@ pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Res
     let file = open(input)?;
     let mut out = Output::create(output).map_err(|_| Error::Io)?;
     let mut sink = |b: &[u8]| out.write(b).map_err(|_| Error::Io);
-    crate::container::stream::decode(&mut Input::new(&file), opts, library_workers(opts.n_threads), true, &mut sink)?;
+    let decoder = crate::engine::stream::Decoder::new(opts)?;
+    crate::container::stream::decode(&mut Input::new(&file), &decoder, opts, library_workers(opts.n_threads), true, &mut sink)?;
     out.commit().map_err(|_| Error::Io)
 }

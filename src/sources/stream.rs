@@ -3,7 +3,7 @@
 
 use crate::container::SourceKind;
 use crate::engine::input::Input;
-use crate::engine::stream::{decode_frame, Sink};
+use crate::engine::stream::{decode_frame_with, Decoder, Sink};
 use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::params::DecodeOptions;
@@ -24,15 +24,26 @@ pub struct Decoded {
     pub output_size: u64,
     /// Bytes read from the input.
     pub input_size: u64,
+    /// The workers wrote the output themselves (direct mode): the caller sets
+    /// its length to `output_size` (zero regions are holes).
+    pub direct: bool,
 }
 
 /// Decodes the frame, container or per-stream file that `input` holds (and
 /// nothing after it), writing the result to `sink` in order, on `workers`
 /// threads (0 = the caller's). `verify_sha` checks a container's SHA-256.
 pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Decoded> {
+    decode_with(input, &Decoder::new(opts)?, opts, workers, verify_sha, sink)
+}
+
+/// [`decode`] with a given decoder: in direct mode (see
+/// [`Decoder::direct`]) frames and version-2 containers are written by the
+/// workers, and only other formats reach `sink`.
+pub fn decode_with(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Decoded> {
     let magic: [u8; 4] = input.array()?;
     input.unread(&magic);
     let mut written = 0u64;
+    let mut direct_bytes = 0u64;
     let mut counted = |b: &[u8]| -> Result<()> {
         written += b.len() as u64;
         sink(b)
@@ -40,13 +51,18 @@ pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verif
     let held = match &magic {
         b"LLMF" => {
             let header: [u8; frame::HEADER_SIZE] = input.array()?;
-            decode_frame(input, &header, opts, workers, &mut counted)?;
+            let d = decode_frame_with(decoder, input, &header, workers, &mut counted)?;
+            direct_bytes = if decoder.is_direct() { d.header.content_size } else { 0 };
             if !input.at_end()? {
                 return Err(Error::Corrupt);
             }
             Held::Frame
         }
-        b"LLMC" => Held::Container(crate::container::stream::decode(input, opts, workers, verify_sha, &mut counted)?.kind),
+        b"LLMC" => {
+            let s = crate::container::stream::decode(input, decoder, opts, workers, verify_sha, &mut counted)?;
+            direct_bytes = if decoder.is_direct() && s.version == 2 { s.original_size } else { 0 };
+            Held::Container(s.kind)
+        }
         b"LLMS" => {
             let mut data = Vec::new();
             // Its streams are interleaved by parsing: it is read whole (its size
@@ -62,5 +78,5 @@ pub fn decode(input: &mut Input<'_>, opts: &DecodeOptions, workers: usize, verif
         }
         _ => return Err(Error::BadMagic),
     };
-    Ok(Decoded { held, output_size: written, input_size: input.position() })
+    Ok(Decoded { held, output_size: written.max(direct_bytes), input_size: input.position(), direct: direct_bytes > 0 })
 }

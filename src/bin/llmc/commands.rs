@@ -140,8 +140,15 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// everything decoded and checked.
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
     let name = input.display();
-    let file = files::open_input_stream(input)?;
+    // A regular input file is read with `pread`: the workers read their own
+    // payloads, and with a regular output file write their own bytes.
+    let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
     let mut out = files::create_output(output)?;
+    let direct_out = if verify { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
+    let mut decoder = llmc::engine::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
+    if let (Some(f), Some(o)) = (&file, &direct_out) {
+        decoder = decoder.direct(f, o);
+    }
     let mut write_error = None;
     let mut sink = |b: &[u8]| {
         out.write(b).map_err(|e| {
@@ -149,16 +156,24 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
             llmc::Error::Io
         })
     };
-    let mut reader = Input::new(file);
-    let r = llmc::sources::stream::decode(&mut reader, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
+    let mut reader = match &file {
+        Some(f) => Input::file_at(f),
+        None => Input::new(std::io::stdin()),
+    };
+    let r = llmc::sources::stream::decode_with(&mut reader, &decoder, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
     let at = reader.position();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
+        llmc::Error::Io if decoder.is_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),
         llmc::Error::BadMagic => format!("{name}: not an llmc frame or container"),
         llmc::Error::ChecksumMismatch => format!("{name}: {}", checksum_message(input)),
         llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
         e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
     })?;
+    drop(decoder);
+    if done.direct {
+        out.set_len(done.output_size).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    }
     out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     Ok(Outcome { input_bytes: done.input_size, output_bytes: done.output_size })
 }

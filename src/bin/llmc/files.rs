@@ -3,7 +3,7 @@
 
 use llmc::engine::output::Output;
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::Seek;
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -25,18 +25,6 @@ pub fn create_output(path: &Path) -> Result<Output, String> {
         return Ok(Output::stdout());
     }
     Output::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// An input to read front to back; `-` is standard input.
-pub fn open_input_stream(path: &Path) -> Result<Box<dyn Read + Send>, String> {
-    if path == Path::new("-") {
-        return Ok(Box::new(std::io::stdin()));
-    }
-    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if f.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(format!("cannot read {}: is a directory", path.display()));
-    }
-    Ok(Box::new(f))
 }
 
 /// An input file to compress. Standard input that is a pipe is first copied to
