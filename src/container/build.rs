@@ -89,6 +89,12 @@ struct Job {
     bytes: Vec<u8>,
 }
 
+impl pipeline::Weighed for Job {
+    fn weight(&self) -> u64 {
+        2 * self.bytes.len() as u64
+    }
+}
+
 /// The span being written by the ordered writer.
 enum Current {
     None,

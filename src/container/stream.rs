@@ -8,7 +8,7 @@
 use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
 use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::engine::input::Input;
-use crate::engine::stream::{window, Decoder, FrameReader, Job, Sink};
+use crate::engine::stream::{window, ContentCheck, Decoder, FrameReader, Job, Payload, Sink};
 use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::format::limits::MAX_CONTENT_SIZE;
@@ -40,12 +40,18 @@ pub fn decode(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions
     }
     match u16::from_le_bytes([lead[4], lead[5]]) {
         VERSION => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
-        VERSION_1 => decode_v1(input, lead, opts, verify_sha, sink),
+        VERSION_1 => decode_v1(input, lead, decoder, opts, workers, verify_sha, sink),
         _ => Err(Error::VersionUnsupported),
     }
 }
 
-fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+/// Version 1 keeps region boundaries only in the index, at the end: the
+/// container is read into memory, then decoded region by region, a window of
+/// chunks at a time (the output is never held whole).
+fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
+    if verify_sha && decoder.is_direct() {
+        return Err(Error::InvalidArgument);
+    }
     let mut data = lead.to_vec();
     let mut chunk = [0u8; 1 << 16];
     loop {
@@ -59,12 +65,56 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], opts: &DecodeOptions, verify_
     if index.original_size > opts.max_output {
         return Err(Error::LimitExceeded);
     }
-    let mut out = crate::engine::frames::zeroed_output(usize::try_from(index.original_size).map_err(|_| Error::SizeOverflow)?)?;
-    index.decompress_all(&data, &mut out, opts)?;
-    if verify_sha {
-        crate::sources::file::verify_sha256(&index, &out)?;
+    let mut sha = verify_sha.then(Sha256::new);
+    let mut emit = |bytes: &[u8]| -> Result<()> {
+        if let Some(h) = sha.as_mut() {
+            h.update(bytes);
+        }
+        sink(bytes)
+    };
+    let (mut region, mut next_chunk) = (0usize, 0usize);
+    let mut parsed: Option<crate::format::frame::Frame<'_>> = None;
+    let produce = |buffers: &crate::engine::pipeline::Buffers| -> Result<Option<Job>> {
+        loop {
+            let Some(r) = index.regions.get(region) else { return Ok(None) };
+            if r.frame_size == 0 {
+                region += 1;
+                return Ok(Some(Job::Zeros(r.orig_size)));
+            }
+            let f = match parsed.as_ref() {
+                Some(f) => f,
+                None => parsed.insert(crate::engine::frames::parse(&data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize])?),
+            };
+            let Some(c) = f.chunks.get(next_chunk) else {
+                region += 1;
+                next_chunk = 0;
+                parsed = None;
+                continue;
+            };
+            let check = match f.content_checksum {
+                Some(crc) => ContentCheck::Part { first: next_chunk == 0, last: (next_chunk + 1 == f.chunks.len()).then_some(crc) },
+                None => ContentCheck::None,
+            };
+            let mut payload = buffers.take(0);
+            payload.extend_from_slice(c.payload);
+            next_chunk += 1;
+            return Ok(Some(Job::Chunk {
+                codec: f.header.codec,
+                payload: Payload::Bytes(payload),
+                crc: c.checksum,
+                len: c.content_len,
+                check,
+                out_at: r.orig_offset + c.content_offset,
+            }));
+        }
+    };
+    decoder.run(workers, window(workers, index.chunk_size), produce, &mut emit)?;
+    if let Some(h) = sha {
+        let got: [u8; 32] = h.finalize().into();
+        if got[..28] != index.sha256_prefix {
+            return Err(Error::ChecksumMismatch);
+        }
     }
-    sink(&out)?;
     Ok(Summary { kind: index.kind, version: VERSION_1, original_size: index.original_size, container_size: data.len() as u64 })
 }
 

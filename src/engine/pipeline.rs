@@ -14,20 +14,50 @@ pub fn window_for(workers: usize) -> usize {
     2 * workers.max(1) + 1
 }
 
+/// A limit on what a pipeline keeps in flight: at most `jobs` jobs, and
+/// beyond the first job at most `bytes` of their weight (a job's weight is the
+/// memory it will hold, e.g. its chunk's size).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub jobs: usize,
+    pub bytes: u64,
+}
+
+impl From<usize> for Window {
+    fn from(jobs: usize) -> Window {
+        Window { jobs, bytes: u64::MAX }
+    }
+}
+
+/// Something with a memory weight for [`Window`].
+pub trait Weighed {
+    fn weight(&self) -> u64 {
+        0
+    }
+}
+
+impl Weighed for usize {}
+impl<T> Weighed for Vec<T> {
+    fn weight(&self) -> u64 {
+        (self.len() * std::mem::size_of::<T>()) as u64
+    }
+}
+
 /// Runs `produce` (on the caller's thread, in order) until it returns `None`;
 /// each job goes through `work` on one of `workers` threads, with per-thread
 /// state from `init`; `consume` (on the caller's thread) receives the results in
 /// job order. With `workers == 0` everything runs on the caller's thread, one
 /// job at a time. The first error in job order stops the pipeline: no later
 /// result is consumed, and the workers are joined before it is returned.
-pub fn run<I: Send, O: Send, S>(
+pub fn run<I: Send + Weighed, O: Send, S>(
     workers: usize,
-    window: usize,
+    window: impl Into<Window>,
     mut produce: impl FnMut() -> Result<Option<I>>,
     init: impl Fn() -> S + Sync,
     work: impl Fn(I, &mut S) -> Result<O> + Sync,
     mut consume: impl FnMut(O) -> Result<()>,
 ) -> Result<()> {
+    let window: Window = window.into();
     if workers == 0 {
         let mut state = init();
         while let Some(job) = produce()? {
@@ -35,8 +65,8 @@ pub fn run<I: Send, O: Send, S>(
         }
         return Ok(());
     }
-    let window = window.max(1);
-    let (job_tx, job_rx) = sync_channel::<(usize, I)>(window);
+    let window = Window { jobs: window.jobs.max(1), ..window };
+    let (job_tx, job_rx) = sync_channel::<(usize, I)>(window.jobs);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = channel::<(usize, Result<O>)>();
     std::thread::scope(|scope| {
@@ -75,8 +105,8 @@ pub fn run<I: Send, O: Send, S>(
 }
 
 /// The caller's side of [`run`]: keeps the window full and writes in order.
-fn drive<I, O>(
-    window: usize,
+fn drive<I: Weighed, O>(
+    window: Window,
     produce: &mut impl FnMut() -> Result<Option<I>>,
     jobs: &std::sync::mpsc::SyncSender<(usize, I)>,
     done: &Receiver<(usize, Result<O>)>,
@@ -84,10 +114,15 @@ fn drive<I, O>(
 ) -> Result<()> {
     let (mut sent, mut written, mut exhausted) = (0usize, 0usize, false);
     let mut pending: BTreeMap<usize, Result<O>> = BTreeMap::new();
+    let mut weights = std::collections::VecDeque::new();
+    let mut in_flight = 0u64;
     loop {
-        while !exhausted && sent - written < window {
+        while !exhausted && sent - written < window.jobs && (sent == written || in_flight < window.bytes) {
             match produce()? {
                 Some(job) => {
+                    let w = job.weight();
+                    in_flight += w;
+                    weights.push_back(w);
                     jobs.send((sent, job)).map_err(|_| Error::Panic)?;
                     sent += 1;
                 }
@@ -102,6 +137,7 @@ fn drive<I, O>(
         while let Some(r) = pending.remove(&written) {
             consume(r?)?;
             written += 1;
+            in_flight -= weights.pop_front().unwrap_or(0);
         }
     }
 }
@@ -167,7 +203,7 @@ mod tests {
     #[test]
     fn a_panicking_job_is_an_error() {
         let mut n = 0;
-        let r = run(2, 5, || {
+        let r = run(2, 5usize, || {
             n += 1;
             Ok((n <= 10).then_some(n))
         }, || (), |i, _| if i == 4 { panic!("job") } else { Ok(i) }, |_| Ok(()));

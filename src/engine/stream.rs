@@ -19,10 +19,23 @@ use crate::params::{CompressParams, DecodeOptions};
 /// window of small chunks: large chunks shrink the window down to one.
 const WINDOW_BYTES: u64 = 48 << 20;
 
-/// Jobs in flight for `workers` threads and chunks of `chunk_size` bytes.
-pub fn window(workers: usize, chunk_size: u64) -> usize {
+/// Jobs in flight for `workers` threads and chunks of `chunk_size` bytes (the
+/// weight of decode jobs is their chunk's size, so larger chunks in the
+/// stream shrink the window, down to one job).
+pub fn window(workers: usize, chunk_size: u64) -> pipeline::Window {
     let by_bytes = (WINDOW_BYTES / chunk_size.max(1)).max(1) as usize;
-    pipeline::window_for(workers).min(by_bytes)
+    pipeline::Window { jobs: pipeline::window_for(workers).min(by_bytes), bytes: WINDOW_BYTES }
+}
+
+impl pipeline::Weighed for Job {
+    fn weight(&self) -> u64 {
+        match self {
+            // Payload and decoded bytes; the payload is at most about the size
+            // of its content for every codec but stored-heavy ones.
+            Job::Chunk { len, .. } => 2 * *len as u64,
+            Job::Zeros(_) => 0,
+        }
+    }
 }
 
 /// Where decoded bytes go, in order.
@@ -170,7 +183,7 @@ impl<'o> Decoder<'o> {
     /// thread), `workers` threads decode, `sink` receives the bytes in order
     /// (in direct mode only the zero regions' bytes are not written at all).
     /// Returns the number of bytes decoded.
-    pub fn run(&self, workers: usize, window: usize, produce: impl FnMut(&Buffers) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
+    pub fn run(&self, workers: usize, window: pipeline::Window, produce: impl FnMut(&Buffers) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
         let mut produce = produce;
         let mut content: Option<(u32, u64)> = None;
         let mut total = 0u64;

@@ -60,7 +60,7 @@ pub fn decode_with(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOp
         }
         b"LLMC" => {
             let s = crate::container::stream::decode(input, decoder, opts, workers, verify_sha, &mut counted)?;
-            direct_bytes = if decoder.is_direct() && s.version == 2 { s.original_size } else { 0 };
+            direct_bytes = if decoder.is_direct() { s.original_size } else { 0 };
             Held::Container(s.kind)
         }
         b"LLMS" => {
