@@ -4,23 +4,31 @@
 
 use std::path::PathBuf;
 
-const FFI_SOURCES: [&str; 6] =
-    ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/container.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
+/// The C boundary, and the files that define the ABI's enums and numbers once.
+const FFI_SOURCES: [&str; 10] = [
+    "src/error.rs",
+    "src/isa.rs",
+    "src/format/abi.rs",
+    "src/sources/safetensors/dtypes.rs",
+    "src/ffi/types.rs",
+    "src/ffi/info.rs",
+    "src/ffi/frames.rs",
+    "src/ffi/container.rs",
+    "src/ffi/util.rs",
+    "src/ffi/boundary.rs",
+];
 
 fn version_block() -> String {
     let major = env!("CARGO_PKG_VERSION_MAJOR");
     let minor = env!("CARGO_PKG_VERSION_MINOR");
     let patch = env!("CARGO_PKG_VERSION_PATCH");
     format!(
-        "\n/* Library, ABI and format versions are three different numbers. */\n\
+        "\n/* Library, ABI and format versions are three different numbers (the ABI and format\n\
+         versions come with the definitions below). */\n\
          #define LLMC_VERSION_MAJOR {major}\n\
          #define LLMC_VERSION_MINOR {minor}\n\
          #define LLMC_VERSION_PATCH {patch}\n\
          #define LLMC_VERSION_NUMBER (LLMC_VERSION_MAJOR * 10000 + LLMC_VERSION_MINOR * 100 + LLMC_VERSION_PATCH)\n\
-         #define LLMC_ABI_VERSION 1\n\
-         #define LLMC_FORMAT_VERSION_MIN 1\n\
-         #define LLMC_FORMAT_VERSION_MAX 1\n\
-         #define LLMC_Q4K_BLOCK_BYTES 144u   /* ggml block_q4_K: 256 weights */\n\
          #if defined(__GNUC__) || defined(__clang__)\n\
          #  define LLMC_NODISCARD __attribute__((warn_unused_result))\n\
          #else\n\

@@ -4,7 +4,11 @@
 use crate::codec::fields::Layout;
 use crate::codec::Method;
 
-/// A safetensors dtype. The discriminants are stable ids stored in containers.
+/// A safetensors dtype (`llmc_dtype`, `LLMC_DTYPE_*` in C). The numbers are
+/// stable ids, stored in containers and reported as `llmc_tensor_info.ggml_type`
+/// for tensors of safetensors files.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dtype {
