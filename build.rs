@@ -4,6 +4,10 @@
 
 use std::path::PathBuf;
 
+/// The one ABI version: the header's LLMC_ABI_VERSION and the shared library's
+/// soname (libllmc.so.N on Linux) both come from here.
+const ABI_VERSION: u32 = 1;
+
 const FFI_SOURCES: [&str; 6] =
     ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/container.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
 
@@ -17,7 +21,7 @@ fn version_block() -> String {
          #define LLMC_VERSION_MINOR {minor}\n\
          #define LLMC_VERSION_PATCH {patch}\n\
          #define LLMC_VERSION_NUMBER (LLMC_VERSION_MAJOR * 10000 + LLMC_VERSION_MINOR * 100 + LLMC_VERSION_PATCH)\n\
-         #define LLMC_ABI_VERSION 1\n\
+         #define LLMC_ABI_VERSION {ABI_VERSION}\n\
          #define LLMC_FORMAT_VERSION_MIN 1\n\
          #define LLMC_FORMAT_VERSION_MAX 1\n\
          #define LLMC_Q4K_BLOCK_BYTES 144u   /* ggml block_q4_K: 256 weights */\n\
@@ -39,6 +43,13 @@ fn main() {
     // Tests compile the C examples with the `cc` crate, which needs the triples.
     for var in ["TARGET", "HOST"] {
         println!("cargo:rustc-env=LLMC_BUILD_{var}={}", std::env::var(var).unwrap_or_default());
+    }
+    // A versioned soname (cargo-c's convention): programs record libllmc.so.N and keep
+    // working across library updates until the ABI version changes. Tests read it back.
+    if std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+        let soname = format!("libllmc.so.{ABI_VERSION}");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        println!("cargo:rustc-env=LLMC_SONAME={soname}");
     }
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml is valid");
