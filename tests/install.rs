@@ -123,32 +123,40 @@ if(llmc_FOUND)
   message(FATAL_ERROR "find_package(llmc 99) accepted llmc ${llmc_VERSION}")
 endif()
 find_package(llmc ${WANT_VERSION} REQUIRED)
-foreach(kind shared static)
-  add_executable(example_${kind} ${EXAMPLE})
-  target_compile_options(example_${kind} PRIVATE -Wall -Wextra -Werror -pedantic)
+foreach(name example example_static)
+  add_executable(${name} ${EXAMPLE})
+  target_compile_options(${name} PRIVATE -Wall -Wextra -Werror -pedantic)
 endforeach()
-target_link_libraries(example_shared PRIVATE llmc::llmc)
+target_link_libraries(example PRIVATE llmc::llmc)
 target_link_libraries(example_static PRIVATE llmc::llmc_static)
 "#;
     std::fs::write(project.join("CMakeLists.txt"), lists).unwrap();
+    let configure_and_build = |build: &Path, extra: &[&str], target: &str| {
+        run_ok(
+            Command::new("cmake")
+                .arg("-S")
+                .arg(&project)
+                .arg("-B")
+                .arg(build)
+                .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
+                .arg(format!("-DEXAMPLE={}", c_build::root().join(EXAMPLE).display()))
+                .arg(concat!("-DWANT_VERSION=", env!("CARGO_PKG_VERSION_MAJOR"), ".", env!("CARGO_PKG_VERSION_MINOR")))
+                .arg("-DCMAKE_BUILD_TYPE=Release")
+                .args(extra),
+        );
+        run_ok(Command::new("cmake").arg("--build").arg(build).args(["--target", target]));
+    };
     let build = project.join("build");
-    run_ok(
-        Command::new("cmake")
-            .arg("-S")
-            .arg(&project)
-            .arg("-B")
-            .arg(&build)
-            .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
-            .arg(format!("-DEXAMPLE={}", c_build::root().join(EXAMPLE).display()))
-            .arg(concat!("-DWANT_VERSION=", env!("CARGO_PKG_VERSION_MAJOR"), ".", env!("CARGO_PKG_VERSION_MINOR")))
-            .arg("-DCMAKE_BUILD_TYPE=Release"),
-    );
-    run_ok(Command::new("cmake").arg("--build").arg(&build));
+    configure_and_build(&build, &[], "all");
     // CMake gives the shared example an rpath to the installed lib directory.
-    check_links(&build.join("example_shared"), true);
-    run_example(&build.join("example_shared"), true, &[]);
+    check_links(&build.join("example"), true);
+    run_example(&build.join("example"), true, &[]);
     check_links(&build.join("example_static"), false);
     run_example(&build.join("example_static"), false, &[]);
+    // The switch that makes llmc::llmc the static library.
+    let build = project.join("build-static-option");
+    configure_and_build(&build, &["-DLLMC_USE_STATIC_LIBS=ON"], "example");
+    check_links(&build.join("example"), false);
 }
 
 #[test]
