@@ -94,11 +94,11 @@ shared_file=libllmc.so.$version
 # empty staticlib needs what std needs; libllmc's own C code, zstd, is inside the .a).
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-native=$(rustc --color never --crate-type staticlib --print native-static-libs - --out-dir "$scratch" </dev/null 2>&1 |
+native=$("${RUSTC:-rustc}" --color never --crate-type staticlib --print native-static-libs - --out-dir "$scratch" </dev/null 2>&1 |
   sed -n 's/.*native-static-libs: //p')
 [[ -n $native ]] || die "rustc --print native-static-libs printed nothing"
 cmake_native=$(for l in $native; do printf '%s;' "${l#-l}"; done)
-pointer_bits=$(rustc --print cfg | sed -n 's/^target_pointer_width="\(.*\)"/\1/p')
+pointer_bits=$("${RUSTC:-rustc}" --print cfg | sed -n 's/^target_pointer_width="\(.*\)"/\1/p')
 
 # pkg-config paths relative to ${prefix} where they can be, as cargo-c writes them.
 under_prefix() { if [[ $1 == "$prefix"/* ]]; then echo "\${prefix}/${1#"$prefix"/}"; else echo "$1"; fi; }
