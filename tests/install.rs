@@ -90,17 +90,19 @@ fn check_links(bin: &Path, shared: bool) {
     }
 }
 
-/// Runs the example on a fixture; with `env`, checks the loader picks the installed .so.
+/// Runs the example on a fixture in `env` alone; a shared one must load the installed .so.
+/// (cargo puts target/release/deps, where the c_api tests link libllmc.so.N, on the
+/// test's LD_LIBRARY_PATH; a user's environment has no such entry.)
 fn run_example(bin: &Path, shared: bool, env: &[(&str, &Path)]) {
     if shared {
         let mut ldd = Command::new("ldd");
-        ldd.arg(bin).envs(env.iter().copied());
+        ldd.arg(bin).env_remove("LD_LIBRARY_PATH").envs(env.iter().copied());
         let resolved = run_ok(&mut ldd);
         let want = format!("{SONAME} => {}", prefix().join("lib").join(SONAME).display());
         assert!(resolved.contains(&want), "{} should load the installed library ({want}):\n{resolved}", bin.display());
     }
     let fixture = common::fixtures_dir().join(FIXTURE);
-    let out = run_ok(Command::new(bin).arg(&fixture).envs(env.iter().copied()));
+    let out = run_ok(Command::new(bin).arg(&fixture).env_remove("LD_LIBRARY_PATH").envs(env.iter().copied()));
     let isa_lines: Vec<&str> = out.lines().filter(|l| l.starts_with("isa=")).collect();
     assert!(!isa_lines.is_empty() && isa_lines.iter().all(|l| l.contains("roundtrip=ok")), "{}:\n{out}", bin.display());
     assert!(out.contains("errors: ok"), "{}:\n{out}", bin.display());
