@@ -18,6 +18,17 @@ const FFI_SOURCES: [&str; 10] = [
     "src/ffi/boundary.rs",
 ];
 
+/// The ABI version, read from its one definition (`LLMC_ABI_VERSION` in
+/// src/ffi/types.rs, which cbindgen also exports): the shared library's soname
+/// (libllmc.so.N on Linux) follows it.
+fn abi_version(root: &std::path::Path) -> u32 {
+    let types = std::fs::read_to_string(root.join("src/ffi/types.rs")).expect("src/ffi/types.rs is readable");
+    types
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pub const LLMC_ABI_VERSION: u32 = ")?.strip_suffix(';')?.parse().ok())
+        .expect("src/ffi/types.rs defines `pub const LLMC_ABI_VERSION: u32 = N;`")
+}
+
 fn version_block() -> String {
     let major = env!("CARGO_PKG_VERSION_MAJOR");
     let minor = env!("CARGO_PKG_VERSION_MINOR");
@@ -48,7 +59,14 @@ fn main() {
     for var in ["TARGET", "HOST"] {
         println!("cargo:rustc-env=LLMC_BUILD_{var}={}", std::env::var(var).unwrap_or_default());
     }
+    // A versioned soname (cargo-c's convention): programs record libllmc.so.N and keep
+    // working across library updates until the ABI version changes. Tests read it back.
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    if std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux") {
+        let soname = format!("libllmc.so.{}", abi_version(&root));
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+        println!("cargo:rustc-env=LLMC_SONAME={soname}");
+    }
     let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml is valid");
     config.after_includes = Some(version_block());
     let mut builder = cbindgen::Builder::new().with_config(config);
