@@ -57,6 +57,11 @@ const ALL: [(Dtype, &str, u64); 17] = [
 const ZSTD_LEVEL: i32 = crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 impl Dtype {
+    /// Every dtype id a container may report, `Unknown` included.
+    pub fn all() -> impl Iterator<Item = Dtype> {
+        core::iter::once(Dtype::Unknown).chain(ALL.iter().map(|(d, _, _)| *d))
+    }
+
     pub fn from_name(name: &str) -> Dtype {
         ALL.iter().find(|(_, n, _)| *n == name).map_or(Dtype::Unknown, |(d, _, _)| *d)
     }
