@@ -104,7 +104,7 @@ fn compressing_from_a_pipe_gives_the_same_bytes_as_from_a_file() {
     let o = piped(&["compress", "--codec", "bf16", "--content-checksum", "-", "-o", "-"], &std::fs::read(&bf16).unwrap());
     assert!(o.status.success() && o.stdout == std::fs::read(&frame).unwrap(), "frame through a pipe: {}", stderr(&o));
     // Same bytes as the in-memory frame compressor.
-    let params = llmc::CompressParams { flags: llmc::params::PARAM_FLAG_CONTENT_CHECKSUM, ..Default::default() };
+    let params = llmc::CompressParams { flags: llmc::PARAM_FLAG_CONTENT_CHECKSUM, ..Default::default() };
     assert!(llmc::compress_bf16(&std::fs::read(&bf16).unwrap(), &params).unwrap() == o.stdout);
 }
 
@@ -215,7 +215,7 @@ fn version_1_containers_still_decode_from_files_and_pipes() {
 fn a_frameless_region_bomb_streams_in_small_pieces() {
     // A version-2 container whose one region declares 1 GiB of zeros in a
     // record of 36 bytes: the decoder writes zeros 64 KiB at a time.
-    use llmc::container::{write, Region, Role, SourceKind};
+    use llmc::model::{write, Region, Role, SourceKind};
     let size = 1u64 << 30;
     let mut c = write::header(SourceKind::Gguf);
     let region = Region { orig_offset: 0, orig_size: size, frame_offset: (c.len() + 36) as u64, frame_size: 0, role: Role::Padding };
@@ -232,9 +232,9 @@ fn a_frameless_region_bomb_streams_in_small_pieces() {
         Ok(())
     };
     let opts = llmc::DecodeOptions::default();
-    let d = llmc::sources::stream::decode(&mut llmc::engine::input::Input::new(&c[..]), &opts, 0, false, &mut sink).unwrap();
+    let d = llmc::stream::decode(&mut llmc::stream::Input::new(&c[..]), &opts, 0, false, &mut sink).unwrap();
     assert_eq!((d.output_size, zeros), (size, size));
     // The random-access reader agrees with the one-pass reader.
-    let index = llmc::container::read::Index::open(&c).unwrap();
+    let index = llmc::model::Index::open(&c).unwrap();
     assert_eq!(index.original_size, size);
 }

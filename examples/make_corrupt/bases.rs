@@ -3,7 +3,7 @@
 //! containers of both.
 
 use crate::st;
-use llmc::codec::Method;
+use llmc::frame::Method;
 use llmc::params::PARAM_FLAG_CONTENT_CHECKSUM;
 use llmc::CompressParams;
 
@@ -77,7 +77,7 @@ pub fn container(of: &Base, file: &'static str) -> Base {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corrupt").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(bytes.get(4..6) == Some(&[1, 0][..]), "{}: not a version-1 container", path.display());
-    let back = llmc::sources::file::decompress(&bytes, &Default::default()).unwrap();
+    let back = llmc::model::decompress(&bytes, &Default::default()).unwrap();
     assert!(back == of.bytes, "{} is not a container of {}", path.display(), of.file);
     Base { file, from: format!("version-1 container of {} (default parameters)", of.file), bytes }
 }

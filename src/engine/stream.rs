@@ -294,25 +294,18 @@ pub fn write_zeros(sink: Sink<'_>, mut len: u64) -> Result<()> {
 #[derive(Debug, Clone, Copy)]
 pub struct Decoded {
     pub header: FrameHeader,
-    /// Bytes of input the frame occupied, header included.
-    pub frame_size: u64,
 }
 
 /// Decodes one frame from `input`, whose 32 header bytes were already read
-/// into `header`. Output goes to `sink` in order; `workers` threads decode
-/// (0 = the caller's thread). Memory: the chunk table and a window of chunks.
-pub fn decode_frame(input: &mut Input<'_>, header: &[u8; HEADER_SIZE], opts: &DecodeOptions, workers: usize, sink: Sink<'_>) -> Result<Decoded> {
-    let decoder = Decoder::new(opts)?;
-    decode_frame_with(&decoder, input, header, workers, sink)
-}
-
-/// [`decode_frame`] with a given decoder (direct mode, for one).
+/// into `header`, with `decoder` (in direct mode, the workers write it).
+/// Output goes to `sink` in order; `workers` threads decode (0 = the caller's
+/// thread). Memory: the chunk table and a window of chunks.
 pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &[u8; HEADER_SIZE], workers: usize, sink: Sink<'_>) -> Result<Decoded> {
     let mut frame = FrameReader::start(input, header, 0)?;
     let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
     let direct = decoder.is_direct();
     decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
-    Ok(Decoded { header: frame.header, frame_size: frame.frame_size })
+    Ok(Decoded { header: frame.header })
 }
 
 /// Builds one frame from payloads that arrive in chunk order. On a seekable

@@ -3,10 +3,10 @@
 use crate::diagnose;
 use crate::files::{self, Kind};
 use crate::progress::Progress;
-use llmc::codec::Method;
-use llmc::container::read::Index;
+use llmc::frame::Method;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
-use llmc::engine::input::Input;
+use llmc::stream::Input;
 use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
@@ -49,14 +49,14 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// `compress` without the summary; progress goes to `bar` (whose position is
 /// advanced by the input's size). `-` is standard input or output. The input is
 /// read with `read`/`pread` (never mapped) in windows; the output is written as
-/// it is coded, under a temporary name until complete (see `llmc::engine::output`).
+/// it is coded, under a temporary name until complete (see `llmc::stream`).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
     let name = input.display();
     let file = files::open_input(input)?;
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
     let mut out = files::create_output(output)?;
-    let err = |e: llmc::Error, out: &mut llmc::engine::output::Output| match out.take_error() {
+    let err = |e: llmc::Error, out: &mut llmc::stream::Output| match out.take_error() {
         Some(w) => format!("cannot write {}: {w}", output.display()),
         None => format!("{name}: {}", files::explain(e)),
     };
@@ -66,19 +66,19 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
             let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
-            let packed = llmc::sources::baseline::perstream::compress(&data, level).map_err(|e| err(e, &mut out))?;
+            let packed = llmc::model::perstream::compress(&data, level).map_err(|e| err(e, &mut out))?;
             out.write(&packed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
         }
         (_, None) if perstream => return Err(format!("{name}: --mode perstream needs a GGUF file")),
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{name} is already compressed")),
         (Kind::Gguf | Kind::Safetensors, None) => {
             let report = |done: u64, _total: u64| bar.set(start + done);
-            let r = llmc::sources::file::compress_stream(&file, params, workers, &mut out, Some(&report));
+            let r = llmc::stream::compress_model(&file, params, workers, &mut out, Some(&report));
             r.map_err(|e| err(e, &mut out))?;
         }
         (_, None) => return Err(format!("{name}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored")),
         (_, Some(m)) => {
-            let r = llmc::engine::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out);
+            let r = llmc::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out);
             r.map_err(|e| err(e, &mut out))?;
         }
     }
@@ -107,7 +107,7 @@ fn verify_output(written: &Path, original: &File, len: u64, n_threads: u32) -> R
         at += b.len() as u64;
         Ok(())
     };
-    llmc::sources::stream::decode(&mut Input::new(&f), &opts, n_threads.max(1) as usize, true, &mut compare).map_err(|e| e.to_string())?;
+    llmc::stream::decode(&mut Input::new(&f), &opts, n_threads.max(1) as usize, true, &mut compare).map_err(|e| e.to_string())?;
     if !same || at != len {
         return Err("decoded bytes differ from the input".into());
     }
@@ -145,7 +145,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
     let mut out = files::create_output(output)?;
     let direct_out = if verify { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
-    let mut decoder = llmc::engine::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
+    let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
     if let (Some(f), Some(o)) = (&file, &direct_out) {
         decoder = decoder.direct(f, o);
     }
@@ -160,7 +160,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
         Some(f) => Input::file_at(f),
         None => Input::new(std::io::stdin()),
     };
-    let r = llmc::sources::stream::decode_with(&mut reader, &decoder, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
+    let r = llmc::stream::decode_with(&mut reader, &decoder, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
     let at = reader.position();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
@@ -189,11 +189,11 @@ fn checksum_message(input: &Path) -> String {
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {
-    let src = llmc::engine::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let src = llmc::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let err = |e: llmc::Error| format!("{}: {e}", path.display());
     match files::kind(&src) {
         Kind::Frame => {
-            let f = llmc::engine::frames::parse(&src).map_err(err)?;
+            let f = llmc::frame::parse(&src).map_err(err)?;
             println!("frame:         {}", path.display());
             println!("codec:         {}", f.header.codec.name());
             println!("content size:  {} bytes", f.header.content_size);
@@ -209,8 +209,8 @@ pub fn info(path: &Path) -> Result<bool, String> {
             let index = Index::open(&src).map_err(err)?;
             println!("container:     {} ({:?})", path.display(), index.kind);
             let type_name = |t: u32| match index.kind {
-                llmc::container::SourceKind::Safetensors => llmc::sources::safetensors::dtypes::Dtype::from_id(t).name(),
-                _ => llmc::sources::gguf::types::type_name(t),
+                llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
+                _ => llmc::model::gguf::types::type_name(t),
             };
             println!("original size: {} bytes", index.original_size);
             println!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
@@ -228,7 +228,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             for (t, (n, o, c)) in by_type {
                 println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
-            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::container::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }

@@ -1,7 +1,7 @@
 //! File helpers for the CLI: whole-file reads with readable errors, detection of
 //! what a file is, and default output names.
 
-use llmc::engine::output::Output;
+use llmc::stream::Output;
 use std::fs::File;
 use std::io::Seek;
 use std::os::fd::AsFd;
@@ -13,7 +13,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// Writes `data` to `path` (`-` = standard output) with the output rules of
-/// `llmc::engine::output`: regular files atomically, other nodes written through.
+/// `llmc::stream`: regular files atomically, other nodes written through.
 pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
     let mut out = create_output(path)?;
     out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -120,7 +120,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
         Some(b"LLMF") => Kind::Frame,
         Some(b"LLMC") => Kind::Container,
         Some(b"LLMS") => Kind::PerStream,
-        _ if llmc::sources::safetensors::looks_like(bytes) => Kind::Safetensors,
+        _ if llmc::model::safetensors::looks_like(bytes) => Kind::Safetensors,
         _ => Kind::Other,
     }
 }
