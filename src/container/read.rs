@@ -2,7 +2,9 @@
 //! entry, decoding only the chunks a request touches.
 
 use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
-use crate::codec::Scratch;
+use crate::codec::{self, Scratch};
+use crate::engine::cache::ChunkCache;
+use crate::format::frame::CodecId;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
@@ -23,6 +25,21 @@ pub struct Index {
     pub entries: Vec<Entry>,
     /// The largest chunk size of any tensor frame (parallel work splits on chunk edges).
     pub chunk_size: u64,
+    /// Each region's parsed chunk table (`None` for frameless regions), kept
+    /// from the open so reads do not parse frame headers again.
+    tables: Vec<Option<FrameTable>>,
+    /// Decoded chunks of partial reads, shared by the handle's threads.
+    cache: ChunkCache,
+}
+
+/// What a read needs of a region's frame: codec, chunk size, and per chunk
+/// the payload's place in the container and its CRC32C.
+#[derive(Debug, Clone)]
+struct FrameTable {
+    codec: CodecId,
+    chunk_size: u64,
+    content_size: u64,
+    chunks: Vec<(u64, u32, u32)>,
 }
 
 thread_local! {
@@ -37,6 +54,7 @@ impl Index {
         let index = &data[index_offset as usize..(index_offset + index_size) as usize];
         let body = index_body(index)?;
         let mut chunk_size = 0u64;
+        let mut tables = Vec::new();
         let v2 = layout.gap > 0;
         if v2 {
             // The end record, like every region record, must agree with the index.
@@ -56,11 +74,15 @@ impl Index {
                 if region.role == Role::Tensor {
                     chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
                 }
+                let chunks = f.chunks.iter().map(|c| (region.frame_offset + (c.payload.as_ptr() as usize - frame.as_ptr() as usize) as u64, c.payload.len() as u32, c.checksum)).collect();
+                tables.push(Some(FrameTable { codec: f.header.codec, chunk_size: u64::from(f.header.chunk_size), content_size: f.header.content_size, chunks }));
+            } else {
+                tables.push(None);
             }
             Ok(())
         })
         .map_err(Error::overrun_is_corrupt)?;
-        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size })
+        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size, tables, cache: ChunkCache::default() })
     }
 
     /// Bytes of leading metadata regions (what a format parser reads first).
@@ -91,31 +113,37 @@ impl Index {
         let kernels = Kernels::resolve(opts.isa)?;
         let first = self.regions.partition_point(|r| r.orig_offset + r.orig_size <= offset);
         SCRATCH.with(|s| {
-            let (scratch, tmp) = &mut *s.borrow_mut();
-            for region in self.regions[first..].iter().take_while(|r| r.orig_offset < end) {
+            let (scratch, _) = &mut *s.borrow_mut();
+            for (ri, region) in self.regions.iter().enumerate().skip(first).take_while(|(_, r)| r.orig_offset < end) {
                 let lo = offset.max(region.orig_offset);
                 let hi = end.min(region.orig_offset + region.orig_size);
                 let out = &mut dst[(lo - offset) as usize..(hi - offset) as usize];
                 let (rel_lo, rel_hi) = (lo - region.orig_offset, hi - region.orig_offset);
-                if region.frame_size == 0 {
+                let Some(t) = &self.tables[ri] else {
                     out.fill(0);
                     continue;
-                }
-                let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
-                let f = frames::parse(frame)?;
-                for c in &f.chunks {
-                    let (c_lo, c_hi) = (c.content_offset, c.content_offset + c.content_len as u64);
-                    if c_hi <= rel_lo || c_lo >= rel_hi {
-                        continue;
-                    }
-                    let (a, b) = (rel_lo.max(c_lo), rel_hi.min(c_hi));
+                };
+                for k in rel_lo / t.chunk_size..=(rel_hi - 1) / t.chunk_size {
+                    let (at, size, crc) = t.chunks[k as usize];
+                    let payload = data.get(at as usize..at as usize + size as usize).ok_or(Error::SrcTruncated)?;
+                    let c_lo = k * t.chunk_size;
+                    let c_len = (t.content_size - c_lo).min(t.chunk_size) as usize;
+                    let (a, b) = (rel_lo.max(c_lo), rel_hi.min(c_lo + c_len as u64));
                     let target = &mut out[(a - rel_lo) as usize..(b - rel_lo) as usize];
-                    if a == c_lo && b == c_hi {
-                        frames::decode_chunk(&f, c, target, kernels, scratch, opts.verify_checksums)?;
+                    let mut decode = |buf: &mut [u8]| -> Result<bool> {
+                        let decoded = codec::decode_chunk(t.codec, payload, buf, kernels, scratch);
+                        let intact = crc32c(payload) == crc;
+                        if opts.verify_checksums && !intact {
+                            return Err(Error::ChecksumMismatch);
+                        }
+                        decoded.map(|()| intact)
+                    };
+                    if b - a == c_len as u64 {
+                        // Whole chunks (tensor reads) decode in place, uncached.
+                        decode(target)?;
                     } else {
-                        tmp.resize(c.content_len, 0);
-                        frames::decode_chunk(&f, c, tmp, kernels, scratch, opts.verify_checksums)?;
-                        target.copy_from_slice(&tmp[(a - c_lo) as usize..(b - c_lo) as usize]);
+                        let chunk = self.cache.get((ri as u32, k as u32), c_len, decode)?;
+                        target.copy_from_slice(&chunk[(a - c_lo) as usize..(b - c_lo) as usize]);
                     }
                 }
             }

@@ -4,6 +4,7 @@
 pub mod frames;
 pub mod io;
 pub mod pool;
+pub mod cache;
 pub mod input;
 pub mod output;
 pub mod pipeline;
