@@ -12,7 +12,8 @@
  * tests and benchmarks.
  * Memory: outputs go to caller buffers; no alignment is required. (NULL, 0) is an
  * empty buffer. The library never prints, never aborts, and never starts threads
- * unless n_threads > 1 was requested.
+ * unless n_threads > 1 was requested -- except a streaming decoder (llmc_dstream),
+ * which runs one reading thread of its own from create to free.
  */
 
 #include <stddef.h>
@@ -91,6 +92,12 @@ versions come with the definitions below). */
  Most dimensions `llmc_tensor_info` reports.
  */
 #define LLMC_MAX_DIMS 8
+
+/*
+ `llmc_dstream_create` flag: check a container's SHA-256 at its end (chunk
+ checksums and the container's index are always checked).
+ */
+#define LLMC_DSTREAM_VERIFY_SHA256 1
 
 /*
  Every way a call can fail (`llmc_status`, `LLMC_STATUS_*` in C): `Error as u32`
@@ -257,6 +264,11 @@ typedef struct llmc_container llmc_container;
 typedef struct llmc_dctx llmc_dctx;
 
 /*
+ A streaming decoder (opaque).
+ */
+typedef struct llmc_dstream llmc_dstream;
+
+/*
  Compression parameters. Extensible: `struct_size` comes first; always start
  from `llmc_params_init()`.
  */
@@ -363,6 +375,26 @@ typedef struct llmc_tensor_info {
    */
   uint64_t shape[LLMC_MAX_DIMS];
 } llmc_tensor_info;
+
+/*
+ Output of one `llmc_dstream_decompress` call: room for `size` bytes at
+ `dst`, of which the first `pos` are already used (updated by the call).
+ */
+typedef struct llmc_outbuf {
+  void *dst;
+  size_t size;
+  size_t pos;
+} llmc_outbuf;
+
+/*
+ Input of one `llmc_dstream_decompress` call: `size` bytes at `src`, of
+ which the first `pos` are already consumed (updated by the call).
+ */
+typedef struct llmc_inbuf {
+  const void *src;
+  size_t size;
+  size_t pos;
+} llmc_inbuf;
 
 /*
  ==== The first ABI's names (`llmc_gguf_*`), kept as aliases ====
@@ -716,6 +748,45 @@ size_t llmc_container_reader_callback(void *c, void *output, uint64_t offset, si
  (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
  */
 llmc_status llmc_container_last_status(const struct llmc_container *c);
+
+/*
+ Creates a streaming decoder. `n_threads` worker threads decode chunks in
+ parallel (0 or 1: one); the decoder also runs one thread of its own, which
+ reads the stream as you feed it (started here, joined by
+ `llmc_dstream_free`). `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`.
+
+ Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
+ of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
+ frame being read and 33 bytes per container region. Never the whole input
+ or output. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_dstream_create(uint32_t n_threads,
+                                uint32_t flags,
+                                struct llmc_dstream **out);
+
+/*
+ Feeds `input` from `input->pos` and writes decoded bytes to `output` from
+ `output->pos`, advancing both. Returns when the input given is taken and no
+ more output can come without more input, when `output` is full, or when the
+ stream ends: then `*finished` is 1 (the bytes after the stream's end are
+ left unconsumed). A stream whose input ends before `*finished` is 1 was
+ truncated. An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
+ `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
+ Not thread-safe for one stream: one call at a time (any thread);
+ different streams are independent.
+ */
+LLMC_NODISCARD
+llmc_status llmc_dstream_decompress(struct llmc_dstream *ds,
+                                    struct llmc_outbuf *output,
+                                    struct llmc_inbuf *input,
+                                    int32_t *finished);
+
+/*
+ Frees a streaming decoder (stopping its threads); NULL is ignored. No other
+ call may be using it.
+ */
+void llmc_dstream_free(struct llmc_dstream *ds);
 
 /*
  Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.

@@ -141,3 +141,24 @@ fn header_names_every_value_the_library_returns() {
     isas.push((0, "auto".into()));
     check("ISA", isas);
 }
+
+#[test]
+fn stream_decode_example_feeds_random_pieces() {
+    let bin = build("stream_decode", &["c_examples/stream_decode.c"], "-std=c99", false, Link::Static, &[]);
+    let dir = std::env::temp_dir().join(format!("llmc-c-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gguf = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let container = dir.join("blk0.gguf.llmc");
+    let params = llmc::CompressParams { level: 3, ..Default::default() };
+    std::fs::write(&container, llmc::model::compress(&std::fs::read(&gguf).unwrap(), &params, None).unwrap()).unwrap();
+    let bf16 = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.3.output.bf16");
+    let frame = dir.join("o.llmf");
+    let p = llmc::CompressParams { flags: llmc::PARAM_FLAG_CONTENT_CHECKSUM, ..Default::default() };
+    std::fs::write(&frame, llmc::compress_bf16(&std::fs::read(&bf16).unwrap(), &p).unwrap()).unwrap();
+    for (packed, original, threads) in [(&container, &gguf, "2"), (&container, &gguf, "1"), (&frame, &bf16, "2")] {
+        let (ok, out) = run(&bin, &[packed.as_os_str(), original.as_os_str(), threads.as_ref()], &[]);
+        assert!(ok && out.contains("stream_decode: ok"), "{}:\n{out}", packed.display());
+        eprint!("{out}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

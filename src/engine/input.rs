@@ -16,17 +16,20 @@ pub struct Input<'a> {
     /// Bytes given back with [`Input::unread`], read before `inner`.
     back: Vec<u8>,
     position: u64,
+    /// The input may go on after what a decoder reads (a stream fed piece by
+    /// piece): [`Input::at_end`] does not look for trailing bytes.
+    open_ended: bool,
 }
 
 impl<'a> Input<'a> {
     pub fn new(inner: impl Read + Send + 'a) -> Input<'a> {
-        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0 }
+        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false }
     }
 
     /// A file read from its start with `pread`: [`Input::skip`] moves past
     /// bytes without reading them (workers read them with [`Input::file`]).
     pub fn file_at(file: &'a File) -> Input<'a> {
-        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0 }
+        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false }
     }
 
     /// The file behind a [`Input::file_at`] input.
@@ -112,8 +115,17 @@ impl<'a> Input<'a> {
         Ok(())
     }
 
-    /// True when no byte is left.
+    /// An input that may continue past what is decoded (see `open_ended`).
+    pub fn open_ended(mut self) -> Self {
+        self.open_ended = true;
+        self
+    }
+
+    /// True when no byte is left (always, for an open-ended input).
     pub fn at_end(&mut self) -> Result<bool> {
+        if self.open_ended {
+            return Ok(true);
+        }
         let mut b = [0u8; 1];
         Ok(self.read_full(&mut b)? == 0)
     }

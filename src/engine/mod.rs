@@ -8,4 +8,5 @@ pub mod cache;
 pub mod input;
 pub mod output;
 pub mod pipeline;
+pub mod push;
 pub mod stream;

@@ -1,0 +1,224 @@
+//! Turning a pull decoder (one that reads an [`Input`] and writes to a sink)
+//! into the push shape of zstd's streaming API: the caller feeds input pieces
+//! of any size and takes output into its own buffers, in order. The decoder
+//! runs on one thread of its own, which blocks when it has no input or its
+//! output is full; each call returns when the caller's input is taken and no
+//! more output can come without more input, when the caller's output buffer
+//! is full, or when the stream ends. Memory: `QUEUE` bytes each way, plus the
+//! decoder's own window.
+
+use super::input::Input;
+use crate::error::{Error, Result};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Bytes of input, and of output, held between the caller and the decoder.
+pub const QUEUE: usize = 4 << 20;
+
+#[derive(Default)]
+struct State {
+    input: VecDeque<u8>,
+    output: VecDeque<u8>,
+    /// The decoder waits for input.
+    starved: bool,
+    /// The decoder finished (with its result).
+    done: Option<Result<()>>,
+    /// The caller is gone: the decoder must stop.
+    cancelled: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, g: std::sync::MutexGuard<'a, State>) -> std::sync::MutexGuard<'a, State> {
+        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The decoder's view of the input queue.
+struct QueueReader(Arc<Shared>);
+
+impl std::io::Read for QueueReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut g = self.0.lock();
+        loop {
+            if g.cancelled {
+                return Err(std::io::Error::other("stream cancelled"));
+            }
+            if !g.input.is_empty() {
+                g.starved = false;
+                let n = buf.len().min(g.input.len());
+                for (b, x) in buf.iter_mut().zip(g.input.drain(..n)) {
+                    *b = x;
+                }
+                self.0.changed.notify_all();
+                return Ok(n);
+            }
+            g.starved = true;
+            self.0.changed.notify_all();
+            g = self.0.wait(g);
+        }
+    }
+}
+
+/// A push-shaped decoder.
+pub struct PushDecoder {
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What one [`PushDecoder::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub consumed: usize,
+    pub produced: usize,
+    /// The stream is complete and all its output was taken.
+    pub finished: bool,
+}
+
+impl PushDecoder {
+    /// Starts `decode(input, sink)` on its own thread.
+    pub fn start(decode: impl FnOnce(&mut Input<'_>, &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> + Send + 'static) -> Result<PushDecoder> {
+        let shared = Arc::new(Shared::default());
+        let s = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("llmc-dstream".into())
+            .spawn(move || {
+                let mut input = Input::new(QueueReader(Arc::clone(&s))).open_ended();
+                let mut sink = |bytes: &[u8]| -> Result<()> {
+                    let mut rest = bytes;
+                    let mut g = s.lock();
+                    while !rest.is_empty() {
+                        if g.cancelled {
+                            return Err(Error::Io);
+                        }
+                        let room = QUEUE.saturating_sub(g.output.len());
+                        if room == 0 {
+                            g = s.wait(g);
+                            continue;
+                        }
+                        let n = room.min(rest.len());
+                        g.output.extend(&rest[..n]);
+                        rest = &rest[n..];
+                        s.changed.notify_all();
+                    }
+                    Ok(())
+                };
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode(&mut input, &mut sink))).unwrap_or(Err(Error::Panic));
+                let mut g = s.lock();
+                g.done = Some(r);
+                s.changed.notify_all();
+            })
+            .map_err(|_| Error::Allocation)?;
+        Ok(PushDecoder { shared, thread: Some(thread) })
+    }
+
+    /// Feeds `input` (as much as the queue takes) and moves decoded bytes into
+    /// `output`. Blocks only while the decoder is working on what it has.
+    pub fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step> {
+        let (mut consumed, mut produced) = (0, 0);
+        let mut g = self.shared.lock();
+        loop {
+            // Input into the queue.
+            let room = QUEUE.saturating_sub(g.input.len());
+            if consumed < input.len() && room > 0 && g.done.is_none() {
+                let n = room.min(input.len() - consumed);
+                g.input.extend(&input[consumed..consumed + n]);
+                consumed += n;
+                g.starved = false;
+                self.shared.changed.notify_all();
+            }
+            // Output out of the queue.
+            if produced < output.len() && !g.output.is_empty() {
+                let n = (output.len() - produced).min(g.output.len());
+                for (o, x) in output[produced..produced + n].iter_mut().zip(g.output.drain(..n)) {
+                    *o = x;
+                }
+                produced += n;
+                self.shared.changed.notify_all();
+            }
+            match &g.done {
+                Some(Err(e)) => return Err(*e),
+                Some(Ok(())) if g.output.is_empty() => return Ok(Step { consumed, produced, finished: true }),
+                _ => {}
+            }
+            let all_in = consumed == input.len();
+            // The caller's output is full; or nothing more can come without
+            // more input; or there is no room to produce into.
+            if (produced == output.len() && (!output.is_empty() || all_in || g.output.len() >= QUEUE)) || (g.starved && g.input.is_empty() && all_in) {
+                return Ok(Step { consumed, produced, finished: false });
+            }
+            g = self.shared.wait(g);
+        }
+    }
+}
+
+impl Drop for PushDecoder {
+    fn drop(&mut self) {
+        {
+            let mut g = self.shared.lock();
+            g.cancelled = true;
+            self.shared.changed.notify_all();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A decoder that copies `n` bytes, doubling each.
+    fn doubler(n: usize) -> PushDecoder {
+        PushDecoder::start(move |input, sink| {
+            let mut buf = vec![0u8; n];
+            input.read_exact(&mut buf)?;
+            let doubled: Vec<u8> = buf.iter().flat_map(|&b| [b, b]).collect();
+            sink(&doubled)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn pieces_of_any_size_come_out_in_order() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
+        let want: Vec<u8> = data.iter().flat_map(|&b| [b, b]).collect();
+        for (inp, outp) in [(1usize, 7usize), (1000, 1), (65536, 100_000), (3, 1 << 20)] {
+            let mut d = doubler(data.len());
+            let (mut got, mut at) = (Vec::new(), 0);
+            let mut buf = vec![0u8; outp];
+            loop {
+                let piece = &data[at..(at + inp).min(data.len())];
+                let s = d.step(piece, &mut buf).unwrap();
+                at += s.consumed;
+                got.extend_from_slice(&buf[..s.produced]);
+                if s.finished {
+                    break;
+                }
+                assert!(s.consumed > 0 || s.produced > 0 || at == data.len(), "no progress");
+            }
+            assert!(got == want, "pieces {inp}/{outp}");
+        }
+    }
+
+    #[test]
+    fn a_short_stream_never_finishes_and_errors_are_reported() {
+        let mut d = doubler(10);
+        let mut out = [0u8; 64];
+        let s = d.step(&[1, 2, 3], &mut out).unwrap();
+        assert!(!s.finished && s.consumed == 3 && s.produced == 0);
+        drop(d);
+        let mut d = PushDecoder::start(|_, _| Err(Error::Corrupt)).unwrap();
+        assert_eq!(d.step(&[1], &mut out), Err(Error::Corrupt));
+    }
+}

@@ -1,0 +1,128 @@
+//! The streaming decoder, in zstd's shape: create a context, feed input
+//! pieces of any size, receive the output in order into your own buffers,
+//! free. It decodes frames and containers (version 2; version 1 containers
+//! keep their index at the end and are refused: open them as a buffer).
+
+use super::boundary::{bytes, bytes_mut, call, store};
+use super::types::llmc_status;
+use crate::engine::push::PushDecoder;
+use crate::engine::stream::Decoder;
+use crate::error::Error;
+use crate::params::DecodeOptions;
+use core::ffi::c_void;
+
+/// Input of one `llmc_dstream_decompress` call: `size` bytes at `src`, of
+/// which the first `pos` are already consumed (updated by the call).
+#[repr(C)]
+pub struct llmc_inbuf {
+    pub src: *const c_void,
+    pub size: usize,
+    pub pos: usize,
+}
+
+/// Output of one `llmc_dstream_decompress` call: room for `size` bytes at
+/// `dst`, of which the first `pos` are already used (updated by the call).
+#[repr(C)]
+pub struct llmc_outbuf {
+    pub dst: *mut c_void,
+    pub size: usize,
+    pub pos: usize,
+}
+
+/// `llmc_dstream_create` flag: check a container's SHA-256 at its end (chunk
+/// checksums and the container's index are always checked).
+pub const LLMC_DSTREAM_VERIFY_SHA256: u32 = 1;
+const KNOWN_DSTREAM_FLAGS: u32 = LLMC_DSTREAM_VERIFY_SHA256;
+
+/// A streaming decoder (opaque).
+pub struct llmc_dstream {
+    inner: PushDecoder,
+    /// The first error, reported again by every later call.
+    failed: Option<Error>,
+}
+
+/// Creates a streaming decoder. `n_threads` worker threads decode chunks in
+/// parallel (0 or 1: one); the decoder also runs one thread of its own, which
+/// reads the stream as you feed it (started here, joined by
+/// `llmc_dstream_free`). `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`.
+///
+/// Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
+/// of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
+/// frame being read and 33 bytes per container region. Never the whole input
+/// or output. Thread-safe.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_dstream_create(n_threads: u32, flags: u32, out: *mut *mut llmc_dstream) -> llmc_status {
+    call(|| {
+        if out.is_null() {
+            return Err(Error::NullPointer);
+        }
+        if flags & !KNOWN_DSTREAM_FLAGS != 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let verify_sha = flags & LLMC_DSTREAM_VERIFY_SHA256 != 0;
+        let opts = DecodeOptions { n_threads, ..Default::default() };
+        let workers = n_threads.clamp(1, 256) as usize;
+        let inner = PushDecoder::start(move |input, sink| {
+            // Version-1 containers and per-stream files end only where the
+            // input does, which a fed stream never says: refused.
+            let lead: [u8; 6] = input.array()?;
+            if lead[..4] == *b"LLMS" || (lead[..4] == *b"LLMC" && lead[4..6] == [1, 0]) {
+                return Err(Error::VersionUnsupported);
+            }
+            input.unread(&lead);
+            let decoder = Decoder::new(&opts)?;
+            crate::sources::stream::decode_with(input, &decoder, &opts, workers, verify_sha, sink).map(|_| ())
+        })?;
+        let d = Box::into_raw(Box::new(llmc_dstream { inner, failed: None }));
+        // SAFETY: checked non-null; the caller passes a valid out-pointer.
+        unsafe { out.write_unaligned(d) };
+        Ok(())
+    })
+}
+
+/// Feeds `input` from `input->pos` and writes decoded bytes to `output` from
+/// `output->pos`, advancing both. Returns when the input given is taken and no
+/// more output can come without more input, when `output` is full, or when the
+/// stream ends: then `*finished` is 1 (the bytes after the stream's end are
+/// left unconsumed). A stream whose input ends before `*finished` is 1 was
+/// truncated. An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
+/// `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
+/// Not thread-safe for one stream: one call at a time (any thread);
+/// different streams are independent.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_dstream_decompress(ds: *mut llmc_dstream, output: *mut llmc_outbuf, input: *mut llmc_inbuf, finished: *mut i32) -> llmc_status {
+    call(|| {
+        // SAFETY: NULL or a live stream per the contract.
+        let ds = unsafe { ds.as_mut() }.ok_or(Error::NullPointer)?;
+        // SAFETY: NULL or valid buffer descriptions per the contract.
+        let (output, input) = unsafe { (output.as_mut(), input.as_mut()) };
+        let (output, input) = (output.ok_or(Error::NullPointer)?, input.ok_or(Error::NullPointer)?);
+        if input.pos > input.size || output.pos > output.size {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: `src` holds `size` readable bytes and `dst` `size` writable
+        // ones, per the contract; the two do not overlap.
+        let (src, dst) = unsafe { (bytes(input.src, input.size)?, bytes_mut(output.dst, output.size)?) };
+        if let Some(e) = ds.failed {
+            return Err(e);
+        }
+        let step = ds.inner.step(&src[input.pos..], &mut dst[output.pos..]).inspect_err(|&e| ds.failed = Some(e))?;
+        input.pos += step.consumed;
+        output.pos += step.produced;
+        // SAFETY: NULL or valid per the contract.
+        unsafe { store(finished, i32::from(step.finished)) };
+        Ok(())
+    })
+}
+
+/// Frees a streaming decoder (stopping its threads); NULL is ignored. No other
+/// call may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn llmc_dstream_free(ds: *mut llmc_dstream) {
+    if !ds.is_null() {
+        // SAFETY: `ds` came from llmc_dstream_create and is freed once.
+        drop(unsafe { Box::from_raw(ds) });
+    }
+}
