@@ -109,5 +109,8 @@ fn main() {
     for (name, file) in [("gguf", &gguf), ("safetensors", &st)] {
         let container = llmc::model::compress(file, &chunked(0), None).unwrap();
         put(&dir, "container_read", name, &container);
+        put(&dir, "stream_decode", name, &container);
     }
+    let frame = llmc::frame::compress(&llmc::frame::Method::Bf16, &bf16[..3000], &chunked(1024)).unwrap();
+    put(&dir, "stream_decode", "frame", &frame);
 }

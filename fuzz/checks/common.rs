@@ -13,6 +13,7 @@ pub use hostile::reseal as reseal_frame;
 /// Rewrites a container's index CRC and header check, so mutations reach the
 /// index parser.
 pub fn reseal_container(c: &mut [u8]) {
+    hostile::reseal_container_records(c);
     hostile::reseal_container_index(c);
     hostile::reseal_container_header(c);
 }

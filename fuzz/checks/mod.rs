@@ -11,6 +11,7 @@ pub mod roundtrip_bf16;
 pub mod roundtrip_q4k;
 pub mod roundtrip_codecs;
 pub mod roundtrip_container;
+pub mod stream_decode;
 
 /// Every target by name, for replaying reproducers.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
@@ -22,4 +23,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("roundtrip_q4k", roundtrip_q4k::run),
     ("roundtrip_codecs", roundtrip_codecs::run),
     ("roundtrip_container", roundtrip_container::run),
+    ("stream_decode", stream_decode::run),
 ];
