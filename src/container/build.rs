@@ -151,8 +151,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
             }
             let (s, p) = (&spans[ps], &plans[ps]);
             let len = (s.size - pc * u64::from(p.chunk_size)).min(u64::from(p.chunk_size));
-            let mut bytes = buffers.take(0);
-            input.read_into(&mut bytes, len)?;
+            let mut bytes = buffers.take_any();
+            input.read_to(&mut bytes, len)?;
             sha.update(&bytes);
             pc += 1;
             Ok(Some(Job { span: ps, bytes }))

@@ -95,7 +95,7 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
                 Some(crc) => ContentCheck::Part { first: next_chunk == 0, last: (next_chunk + 1 == f.chunks.len()).then_some(crc) },
                 None => ContentCheck::None,
             };
-            let mut payload = buffers.take(0);
+            let mut payload = buffers.take_empty();
             payload.extend_from_slice(c.payload);
             next_chunk += 1;
             return Ok(Some(Job::Chunk {

@@ -121,6 +121,27 @@ impl<'a> Input<'a> {
         self
     }
 
+    /// Reads exactly `len` bytes into `buf` (resized to `len`). From a file,
+    /// a length past its end is refused before anything is allocated; from a
+    /// stream, the buffer grows only as bytes arrive.
+    pub fn read_to(&mut self, buf: &mut Vec<u8>, len: u64) -> Result<()> {
+        if let Some(f) = self.file.filter(|_| self.back.is_empty()) {
+            let size = f.metadata().map_err(|_| Error::Io)?.len();
+            if self.position.checked_add(len).is_none_or(|end| end > size) {
+                return Err(Error::SrcTruncated);
+            }
+            let len = usize::try_from(len).map_err(|_| Error::SizeOverflow)?;
+            if buf.len() >= len {
+                buf.truncate(len);
+            } else {
+                buf.resize(len, 0);
+            }
+            return self.read_exact(buf);
+        }
+        buf.clear();
+        self.read_into(buf, len)
+    }
+
     /// True when no byte is left (always, for an open-ended input).
     pub fn at_end(&mut self) -> Result<bool> {
         if self.open_ended {

@@ -148,15 +148,31 @@ fn drive<I: Weighed, O>(
 pub struct Buffers(Mutex<Vec<Vec<u8>>>);
 
 impl Buffers {
-    /// A buffer of exactly `len` bytes (contents unspecified: callers overwrite).
+    /// A buffer of exactly `len` bytes (contents unspecified: callers
+    /// overwrite). A reused buffer is only zeroed where it grows.
     pub fn take(&self, len: usize) -> Vec<u8> {
         let mut b = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
-        b.resize(len, 0);
+        if b.len() >= len {
+            b.truncate(len);
+        } else {
+            b.resize(len, 0);
+        }
         b
     }
 
-    pub fn give(&self, mut b: Vec<u8>) {
+    /// A buffer as it was given back (any length), for [`crate::engine::input::Input::read_to`].
+    pub fn take_any(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
+    }
+
+    /// An empty buffer (capacity kept), for callers that append.
+    pub fn take_empty(&self) -> Vec<u8> {
+        let mut b = self.take(0);
         b.clear();
+        b
+    }
+
+    pub fn give(&self, b: Vec<u8>) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(b);
     }
 }

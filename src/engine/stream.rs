@@ -132,8 +132,8 @@ impl FrameReader {
             input.skip(comp as u64)?;
             Payload::At { offset, len: comp }
         } else {
-            let mut payload = buffers.take(0);
-            input.read_into(&mut payload, comp as u64)?;
+            let mut payload = buffers.take_any();
+            input.read_to(&mut payload, comp as u64)?;
             Payload::Bytes(payload)
         };
         self.next += 1;
@@ -424,8 +424,8 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
                 return Ok(None);
             }
             let len = left.min(u64::from(chunk_size));
-            let mut chunk = buffers.take(0);
-            input.read_into(&mut chunk, len)?;
+            let mut chunk = buffers.take_any();
+            input.read_to(&mut chunk, len)?;
             left -= len;
             Ok(Some(chunk))
         },

@@ -144,7 +144,9 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
     let mut out = files::create_output(output)?;
-    let direct_out = if verify { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
+    // With one decoding thread, this thread reads and writes while the worker
+    // decodes; with more, the workers also read and write for themselves.
+    let direct_out = if verify || opts.n_threads < 2 { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
     let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
     if let (Some(f), Some(o)) = (&file, &direct_out) {
         decoder = decoder.direct(f, o);
