@@ -80,7 +80,7 @@ fn tensors_read_alone_by_name_with_dtype_and_shape() {
                 s.spawn(move || {
                     for t in half.iter().rev() {
                         let i = index.find(&t.name).unwrap_or_else(|| panic!("{} not listed", t.name));
-                        let e = &index.entries[i];
+                        let e = index.entries.get(i).unwrap();
                         assert_eq!(Dtype::from_id(e.dtype).name(), t.dtype);
                         let shape: Vec<u64> = t.shape.as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).collect();
                         assert_eq!(e.shape, shape, "{}", t.name);
@@ -144,7 +144,7 @@ fn gaps_trailing_bytes_and_empty_tensors_are_kept() {
     let c = compress(&f, &CompressParams::default(), None).unwrap();
     assert_eq!(decompress(&c, &DecodeOptions::default()).unwrap(), f);
     let index = Index::open(&c).unwrap();
-    let names: Vec<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
+    let names: Vec<&str> = index.entries.iter().map(|e| e.name).collect();
     assert_eq!(names, ["a", "b"]);
 }
 

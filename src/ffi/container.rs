@@ -6,7 +6,7 @@
 
 use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
 use super::frames::read_params;
-use super::types::{llmc_params, llmc_status};
+use super::types::{llmc_codec, llmc_params, llmc_status};
 use crate::container::read::Index;
 use crate::container::SourceKind;
 use crate::error::{Error, Result};
@@ -45,8 +45,8 @@ impl Source {
 pub struct llmc_gguf {
     source: Source,
     index: Index,
-    names: Vec<CString>,
-    dtype_names: Vec<CString>,
+    /// One C string per distinct type name (a handful), not one per entry.
+    dtype_names: std::collections::BTreeMap<&'static str, CString>,
     opts: DecodeOptions,
     last_status: AtomicU32,
 }
@@ -104,10 +104,13 @@ fn open(source: Source, flags: u32) -> Result<Box<llmc_gguf>> {
         return Err(Error::InvalidArgument);
     }
     let index = Index::open(source.bytes())?;
-    let names = index.entries.iter().map(|e| CString::new(e.name.as_bytes()).map_err(|_| Error::Corrupt)).collect::<Result<_>>()?;
-    let dtype_names = index.entries.iter().map(|e| CString::new(dtype_name(index.kind, e.dtype)).expect("type names have no NUL")).collect();
+    let mut dtype_names = std::collections::BTreeMap::new();
+    for e in index.entries.iter() {
+        let name = dtype_name(index.kind, e.dtype);
+        dtype_names.entry(name).or_insert_with(|| CString::new(name).expect("type names have no NUL"));
+    }
     let opts = DecodeOptions { verify_checksums: flags & LLMC_OPEN_NO_VERIFY == 0, ..Default::default() };
-    Ok(Box::new(llmc_gguf { source, index, names, dtype_names, opts, last_status: AtomicU32::new(0) }))
+    Ok(Box::new(llmc_gguf { source, index, dtype_names, opts, last_status: AtomicU32::new(0) }))
 }
 
 /// The name of a tensor type ("Q4_K", "BF16").
@@ -323,21 +326,22 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
             return Err(Error::InvalidArgument);
         }
         let i = usize::try_from(index).ok().filter(|&i| i < g.index.entries.len()).ok_or(Error::NotFound)?;
-        let e = &g.index.entries[i];
+        let e = g.index.entries.get(i).ok_or(Error::NotFound)?;
         let r = &g.index.regions[e.region as usize];
         let frame = &g.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
-        let codec = if r.frame_size == 0 { 0 } else { frames::parse(frame)?.header.codec as u32 };
+        // Open checked that an entry's region has a frame; a frameless one would read as zeros.
+        let codec = if r.frame_size == 0 { llmc_codec::LLMC_CODEC_ZERO as u32 } else { frames::parse(frame)?.header.codec as u32 };
         let mut shape = [0u64; LLMC_MAX_DIMS];
         shape[..e.shape.len()].copy_from_slice(&e.shape);
         let out = llmc_tensor_info {
             struct_size: size,
             ggml_type: e.dtype,
-            name: g.names[i].as_ptr(),
+            name: g.index.entries.c_name(i).ok_or(Error::NotFound)?.as_ptr(),
             orig_offset: r.orig_offset,
             size: r.orig_size,
             codec,
             n_dims: e.shape.len() as u32,
-            dtype_name: g.dtype_names[i].as_ptr(),
+            dtype_name: g.dtype_names.get(dtype_name(g.index.kind, e.dtype)).map_or(c"unknown".as_ptr(), |c| c.as_ptr()),
             shape,
         };
         let n = (size as usize).min(core::mem::size_of::<llmc_tensor_info>());

@@ -46,7 +46,8 @@ pub enum llmc_isa_code {
     LLMC_ISA_AVX512 = 3,
 }
 
-/// Codec ids, as stored in frames.
+/// Codec ids, as stored in frames (1 to 5), and `LLMC_CODEC_ZERO` for a
+/// container region stored without a frame because it is all zero bytes.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy)]
 pub enum llmc_codec {
@@ -54,6 +55,11 @@ pub enum llmc_codec {
     LLMC_CODEC_Q4K = 2,
     LLMC_CODEC_ZSTD = 3,
     LLMC_CODEC_STORED = 4,
+    /** fixed-size blocks split into byte streams (GGUF quantisation blocks, float planes) */
+    LLMC_CODEC_FIELDS = 5,
+    /** no frame: the region is all zero bytes (only alignment padding; never a tensor
+        in a container that opens). Not a frame codec id: frames store 8 bits. */
+    LLMC_CODEC_ZERO = 256,
 }
 
 /// Compression parameters. Extensible: `struct_size` comes first; always start

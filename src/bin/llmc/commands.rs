@@ -158,7 +158,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("metadata:      {} bytes", index.metadata_size());
             println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for e in &index.entries {
+            for e in index.entries.iter() {
                 let r = &index.regions[e.region as usize];
                 let v = by_type.entry(e.dtype).or_default();
                 v.0 += 1;
