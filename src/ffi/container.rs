@@ -129,6 +129,9 @@ fn handle<'a>(g: *const llmc_gguf) -> Result<&'a llmc_gguf> {
 /// Compresses a GGUF file into a container (written to a temporary name, then
 /// renamed). `params` may be NULL; `params->level` is the zstd level of the
 /// metadata (0 = 19); `params->n_threads` codes regions in parallel.
+/// The input is memory-mapped while it is read: it must not shrink meanwhile
+/// (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+/// `llmc_last_os_error`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
@@ -142,6 +145,9 @@ pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_
 /// Rebuilds the original GGUF from a container, byte for byte (verified against
 /// the stored SHA-256), written to a temporary name and renamed. Works on any
 /// container; see `llmc_container_decompress_file` for threads.
+/// The input is memory-mapped while it is read: it must not shrink meanwhile
+/// (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+/// `llmc_last_os_error`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, gguf_path: *const c_char) -> llmc_status {
@@ -154,6 +160,9 @@ pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, ggu
 /// `params` may be NULL; `params->level` is the zstd level of the JSON header
 /// (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
 /// depend on it).
+/// The input is memory-mapped while it is read: it must not shrink meanwhile
+/// (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+/// `llmc_last_os_error`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
@@ -170,6 +179,9 @@ pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const
 /// for byte (verified against the stored SHA-256), decoding chunks on
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
 /// temporary name and renamed.
+/// The input is memory-mapped while it is read: it must not shrink meanwhile
+/// (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+/// `llmc_last_os_error`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
@@ -188,6 +200,15 @@ pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
 
 /// Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
 /// its header, index and every frame header.
+///
+/// **Mapped files must not shrink while open.** Reads of a mapped container go
+/// straight to the file's pages: if another process truncates the file while
+/// the handle is open, a read of a page past the new end raises `SIGBUS`, which
+/// ends the process unless it handles the signal (the same contract as every
+/// mmap-based reader, llama.cpp's included). Replace files by renaming a new
+/// one into place, never by rewriting them in place, or open with
+/// `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open (a regular
+/// file by its size; a pipe or device by the size its header declares).
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
@@ -196,11 +217,9 @@ pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, ou
             return Err(Error::NullPointer);
         }
         let p = path(file)?;
-        let f = std::fs::File::open(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+        let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
         let source = if flags & LLMC_OPEN_NO_MMAP != 0 {
-            let mut v = Vec::new();
-            std::io::Read::read_to_end(&mut &f, &mut v)?;
-            Source::Owned(v)
+            Source::Owned(crate::container::load::read_all(&f)?)
         } else {
             // SAFETY: the map is read-only; like every mmap-based reader we rely on
             // the file not being truncated while open (documented).
@@ -214,7 +233,8 @@ pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, ou
 }
 
 /// Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
-/// alive and unmodified until `llmc_gguf_close`.
+/// alive and unmodified until `llmc_gguf_close` (if it is a mapping of a file,
+/// the file must not shrink meanwhile: see `llmc_gguf_open_file`).
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
@@ -388,8 +408,13 @@ pub unsafe extern "C" fn llmc_gguf_chunk_size(g: *const llmc_gguf) -> u64 {
 }
 
 /// Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
-/// g)` to a callback-based GGUF loader. Returns the bytes read (`len`), or 0 on
-/// error, whose status is kept in `llmc_gguf_last_status(g)` (first error wins).
+/// g)` to a callback-based GGUF loader. Returns `len` when all `len` bytes were
+/// read, and 0 on error, whose status is kept in `llmc_gguf_last_status(g)`
+/// (first error wins). A return value below `len` is always an error. For
+/// `len == 0` the two coincide: 0 is returned either way, and the read is
+/// checked all the same (a NULL handle or an `offset` past the end of the
+/// original file records its status), so test `llmc_gguf_last_status(g)`
+/// rather than the return value when `len` may be 0.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_reader_callback(g: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
     let h = g.cast::<llmc_gguf>().cast_const();

@@ -48,7 +48,7 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// advanced by the input's size).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
     let map = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let err = |e: llmc::Error| format!("{}: {e}", input.display());
+    let err = |e: llmc::Error| format!("{}: {}", input.display(), diagnose::compress_failure(&map, e, params));
     let start = bar.position();
     let out = match (files::kind(&map), method) {
         (Kind::Gguf, None) if perstream => {
@@ -65,15 +65,15 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         (_, Some(m)) => llmc::frames::compress(&m, &map, params).map_err(err)?,
     };
     bar.set(start + map.len() as u64);
-    files::write(output, &out)?;
+    // Verified before it is written: a file that fails never takes the output's name.
     if verify {
-        let written = llmc::io::map(output).map_err(|e| format!("cannot read back {}: {e}", output.display()))?;
         let opts = DecodeOptions { n_threads: params.n_threads, ..Default::default() };
-        let back = decode(&written, &opts, true).map_err(|e| format!("verify {}: {e}", output.display()))?;
+        let back = decode(&out, &opts, true).map_err(|e| format!("verify {}: {e}; nothing written", output.display()))?;
         if back[..] != map[..] {
-            return Err(format!("verify {}: decoded bytes differ from {}", output.display(), input.display()));
+            return Err(format!("verify {}: decoded bytes differ from {}; nothing written", output.display(), input.display()));
         }
     }
+    files::write(output, &out)?;
     Ok(Outcome { input_bytes: map.len() as u64, output_bytes: out.len() as u64 })
 }
 
@@ -120,11 +120,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
     let src = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let data = decode(&src, opts, verify).map_err(|e| match e {
-        llmc::Error::BadMagic => format!("{}: not an llmc frame or container", input.display()),
-        llmc::Error::ChecksumMismatch => format!("{}: {}", input.display(), diagnose::checksum_failure(&src)),
-        e => format!("{}: {e}", input.display()),
-    })?;
+    let data = decode(&src, opts, verify).map_err(|e| format!("{}: {}", input.display(), diagnose::decode_failure(&src, e)))?;
     files::write(output, &data)?;
     Ok(Outcome { input_bytes: src.len() as u64, output_bytes: data.len() as u64 })
 }

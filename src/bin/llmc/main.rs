@@ -263,7 +263,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Rust ignores SIGPIPE, so output into a closed pipe (`llmc info x | head -1`)
+/// fails every write and `println!` panics. Like other command-line tools, llmc
+/// lets the signal end the process quietly instead.
+fn default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(msg) => {
