@@ -132,7 +132,8 @@ typedef uint32_t llmc_isa_code;
 #endif // __cplusplus
 
 /*
- Codec ids, as stored in frames.
+ Codec ids, as stored in frames (1 to 5), and `LLMC_CODEC_ZERO` for a
+ container region stored without a frame because it is all zero bytes.
  */
 enum llmc_codec
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -143,6 +144,16 @@ enum llmc_codec
   LLMC_CODEC_Q4K = 2,
   LLMC_CODEC_ZSTD = 3,
   LLMC_CODEC_STORED = 4,
+  /*
+   Fixed-size blocks split into byte streams (GGUF quantisation blocks, float planes).
+   */
+  LLMC_CODEC_FIELDS = 5,
+  /*
+   No frame: the region is all zero bytes (alignment padding only; a tensor
+   of a container that opens always has a frame). Not a frame codec id:
+   frames store 8 bits.
+   */
+  LLMC_CODEC_ZERO = 256,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -308,6 +319,15 @@ uint32_t llmc_abi_version(void);
 const char *llmc_get_error_name(uint32_t status);
 
 /*
+ The OS error number (`errno`) behind the last `LLMC_STATUS_IO` or
+ `LLMC_STATUS_NOT_FOUND` a function returned on this thread, e.g. `ENOSPC`
+ for a full disk or `ENOENT` for a missing directory; 0 when that call had no
+ filesystem failure. Every status-returning call resets it, so read it right
+ after the call that failed. Thread-safe (one value per thread).
+ */
+int32_t llmc_last_os_error(void);
+
+/*
  Bit `(1u << isa)` is set for every ISA this CPU and build can run. Thread-safe.
  */
 uint32_t llmc_cpu_isa_mask(void);
@@ -470,6 +490,9 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
  Compresses a GGUF file into a container (written to a temporary name, then
  renamed). `params` may be NULL; `params->level` is the zstd level of the
  metadata (0 = 19); `params->n_threads` codes regions in parallel.
+ The input is memory-mapped while it is read: it must not shrink meanwhile
+ (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+ `llmc_last_os_error`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_compress_file(const char *gguf_path,
@@ -480,6 +503,9 @@ llmc_status llmc_gguf_compress_file(const char *gguf_path,
  Rebuilds the original GGUF from a container, byte for byte (verified against
  the stored SHA-256), written to a temporary name and renamed. Works on any
  container; see `llmc_container_decompress_file` for threads.
+ The input is memory-mapped while it is read: it must not shrink meanwhile
+ (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+ `llmc_last_os_error`.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
 
@@ -490,6 +516,9 @@ LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, cons
  `params` may be NULL; `params->level` is the zstd level of the JSON header
  (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
  depend on it).
+ The input is memory-mapped while it is read: it must not shrink meanwhile
+ (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+ `llmc_last_os_error`.
  */
 LLMC_NODISCARD
 llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
@@ -501,6 +530,9 @@ llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
  for byte (verified against the stored SHA-256), decoding chunks on
  `n_threads` threads (0 or 1: the calling thread only); written to a
  temporary name and renamed.
+ The input is memory-mapped while it is read: it must not shrink meanwhile
+ (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
+ `llmc_last_os_error`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_decompress_file(const char *llmc_path,
@@ -516,6 +548,15 @@ uint32_t llmc_gguf_source_kind(const struct llmc_gguf *g);
 /*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
  its header, index and every frame header.
+
+ **Mapped files must not shrink while open.** Reads of a mapped container go
+ straight to the file's pages: if another process truncates the file while
+ the handle is open, a read of a page past the new end raises `SIGBUS`, which
+ ends the process unless it handles the signal (the same contract as every
+ mmap-based reader, llama.cpp's included). Replace files by renaming a new
+ one into place, never by rewriting them in place, or open with
+ `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open (a regular
+ file by its size; a pipe or device by the size its header declares).
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_open_file(const char *file,
@@ -524,7 +565,8 @@ llmc_status llmc_gguf_open_file(const char *file,
 
 /*
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
- alive and unmodified until `llmc_gguf_close`.
+ alive and unmodified until `llmc_gguf_close` (if it is a mapping of a file,
+ the file must not shrink meanwhile: see `llmc_gguf_open_file`).
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_open_buffer(const void *data,
@@ -606,8 +648,13 @@ uint64_t llmc_gguf_chunk_size(const struct llmc_gguf *g);
 
 /*
  Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
- g)` to a callback-based GGUF loader. Returns the bytes read (`len`), or 0 on
- error, whose status is kept in `llmc_gguf_last_status(g)` (first error wins).
+ g)` to a callback-based GGUF loader. Returns `len` when all `len` bytes were
+ read, and 0 on error, whose status is kept in `llmc_gguf_last_status(g)`
+ (first error wins). A return value below `len` is always an error. For
+ `len == 0` the two coincide: 0 is returned either way, and the read is
+ checked all the same (a NULL handle or an `offset` past the end of the
+ original file records its status), so test `llmc_gguf_last_status(g)`
+ rather than the return value when `len` may be 0.
  */
 size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
 

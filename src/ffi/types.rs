@@ -55,10 +55,11 @@ pub enum llmc_codec {
     LLMC_CODEC_Q4K = 2,
     LLMC_CODEC_ZSTD = 3,
     LLMC_CODEC_STORED = 4,
-    /** fixed-size blocks split into byte streams (GGUF quantisation blocks, float planes) */
+    /// Fixed-size blocks split into byte streams (GGUF quantisation blocks, float planes).
     LLMC_CODEC_FIELDS = 5,
-    /** no frame: the region is all zero bytes (only alignment padding; never a tensor
-        in a container that opens). Not a frame codec id: frames store 8 bits. */
+    /// No frame: the region is all zero bytes (alignment padding only; a tensor
+    /// of a container that opens always has a frame). Not a frame codec id:
+    /// frames store 8 bits.
     LLMC_CODEC_ZERO = 256,
 }
 

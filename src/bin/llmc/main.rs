@@ -9,6 +9,7 @@ mod progress;
 mod smoke;
 mod stats;
 mod tree;
+mod walk;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use llmc::codec::Method;
@@ -190,6 +191,15 @@ fn warn_env_isa() {
     }
 }
 
+/// A directory command that left files out fails, after doing the rest.
+fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
+    if r.skipped == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("llmc: error: {} file(s) under {} were not carried over (named above)", r.skipped, input.display());
+    ExitCode::FAILURE
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
@@ -206,7 +216,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
                 }
                 let output = output.unwrap_or_else(|| tree::compressed_dir_name(&input));
-                tree::compress_dir(&input, &output, &params, verify, force)?;
+                return Ok(skipped_status(&input, tree::compress_dir(&input, &output, &params, verify, force)?));
             } else {
                 let output = output.unwrap_or_else(|| files::compressed_name(&input));
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
@@ -223,7 +233,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     Some(o) => o,
                     None => tree::decompressed_dir_name(&input)?,
                 };
-                tree::decompress_dir(&input, &output, &opts, verify, force)?;
+                return Ok(skipped_status(&input, tree::decompress_dir(&input, &output, &opts, verify, force)?));
             } else {
                 let output = match output {
                     Some(o) => o,
