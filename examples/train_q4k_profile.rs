@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 fn main() {
     let path = std::env::args().nth(1).expect("GGUF file");
     let file = std::fs::read(&path).unwrap();
-    let g = llmc::gguf::parse(&file).unwrap();
+    let g = llmc::sources::gguf::parse(&file).unwrap();
     let mut hist = vec![[0u64; 256]; 17];
     let mut names = Vec::new();
-    for t in g.tensors.iter().filter(|t| t.ggml_type == llmc::gguf::types::Q4_K) {
+    for t in g.tensors.iter().filter(|t| t.ggml_type == llmc::sources::gguf::types::Q4_K) {
         let data = &file[t.abs_offset..t.abs_offset + t.nbytes.unwrap()];
         let n = data.len() / 144;
         let (headers, flags, _) = split_blocks(data);

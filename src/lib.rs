@@ -15,18 +15,16 @@ pub mod container;
 pub mod error;
 pub mod ffi;
 pub mod format;
-pub mod frames;
-pub mod gguf;
-pub mod io;
+pub mod engine;
 pub mod isa;
 pub mod kernels;
 pub mod params;
 pub mod rans;
-pub mod safetensors;
+pub mod sources;
 
 pub use error::{Error, Result};
 pub use format::frame::CodecId;
-pub use frames::{frame_info, FrameInfo};
+pub use engine::frames::{frame_info, FrameInfo};
 pub use isa::Isa;
 pub use params::{CompressParams, DecodeOptions};
 
@@ -35,20 +33,20 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Compresses a little-endian bf16 array (even number of bytes).
 pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
-    frames::compress(&codec::Method::Bf16, src, params)
+    engine::frames::compress(&codec::Method::Bf16, src, params)
 }
 
 /// Compresses an array of GGUF `block_q4_K` (a multiple of 144 bytes).
 pub fn compress_q4k(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
-    frames::compress(&codec::Method::Q4k, src, params)
+    engine::frames::compress(&codec::Method::Q4k, src, params)
 }
 
 /// Decompresses any `llmc` frame into a new vector.
 pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
-    frames::decompress(src, opts)
+    engine::frames::decompress(src, opts)
 }
 
 /// Decompresses any `llmc` frame into `dst`; returns the content size.
 pub fn decompress_into(src: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
-    frames::decompress_into(src, dst, opts)
+    engine::frames::decompress_into(src, dst, opts)
 }

@@ -75,7 +75,7 @@ fn random_words_do_not_expand_beyond_a_small_header() {
         let chunks = n.div_ceil(1 << 20);
         let limit = n + 36 + 9 * chunks;
         assert!(frame.len() <= limit, "{n} bytes -> {} (limit {limit})", frame.len());
-        assert!(frame.len() as u64 <= llmc::frames::compress_bound(llmc::CodecId::Bf16, n as u64).unwrap());
+        assert!(frame.len() as u64 <= llmc::engine::frames::compress_bound(llmc::CodecId::Bf16, n as u64).unwrap());
     }
 }
 

@@ -44,7 +44,7 @@ fn opts() -> DecodeOptions {
 }
 
 fn roundtrip(method: &Method, src: &[u8]) -> Vec<u8> {
-    let frame = llmc::frames::compress(method, src, &params(method)).unwrap();
+    let frame = llmc::engine::frames::compress(method, src, &params(method)).unwrap();
     assert_eq!(llmc::decompress(&frame, &opts()).unwrap(), src, "{method:?}");
     frame
 }
@@ -60,7 +60,7 @@ fn miri_sees_only_the_scalar_isa() {
 fn bf16_roundtrip_two_chunks() {
     let src = bf16_words(600); // 1200 bytes: a full 1 KiB chunk and a short one
     let frame = roundtrip(&Method::Bf16, &src);
-    let f = llmc::frames::parse(&frame).unwrap();
+    let f = llmc::engine::frames::parse(&frame).unwrap();
     assert_eq!((f.header.n_chunks, f.header.content_size), (2, 1200));
 }
 
@@ -94,7 +94,7 @@ fn q4k_roundtrip_two_blocks() {
 fn frame_parser_refuses_damage() {
     let frame = roundtrip(&Method::Bf16, &bf16_words(200));
     for len in [0, 3, 4, 27, 28, 31, 32, 39, frame.len() - 1] {
-        assert!(llmc::frames::parse(&frame[..len]).is_err() || llmc::decompress(&frame[..len], &opts()).is_err(), "truncated at {len}");
+        assert!(llmc::engine::frames::parse(&frame[..len]).is_err() || llmc::decompress(&frame[..len], &opts()).is_err(), "truncated at {len}");
     }
     for at in (0..frame.len()).step_by(7) {
         let mut bad = frame.clone();

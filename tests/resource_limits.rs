@@ -124,12 +124,12 @@ fn real_frames_take_their_output_plus_the_documented_bound() {
 fn a_real_container_takes_its_file_plus_the_documented_bound() {
     let _lock = SERIAL.lock().unwrap();
     let file = fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
-    let c = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    let c = llmc::sources::gguf::compress(&file, &CompressParams::default(), None).unwrap();
     let index = Index::open(&c).unwrap();
-    let n_chunks: u64 = index.regions.iter().filter(|r| r.frame_size > 0).map(|r| llmc::frames::parse(&c[r.frame_offset as usize..][..r.frame_size as usize]).unwrap().chunks.len() as u64).sum();
+    let n_chunks: u64 = index.regions.iter().filter(|r| r.frame_size > 0).map(|r| llmc::engine::frames::parse(&c[r.frame_offset as usize..][..r.frame_size as usize]).unwrap().chunks.len() as u64).sum();
     let index_size = u64::from_le_bytes(c[24..32].try_into().unwrap());
     for n in [1, 2] {
-        let (out, used) = peak(|| llmc::container::file::decompress(&c, &threads(n)).unwrap());
+        let (out, used) = peak(|| llmc::sources::file::decompress(&c, &threads(n)).unwrap());
         assert!(out == file);
         let over = used - file.len();
         let bound = decode_overhead(n, index.chunk_size, n_chunks, index_size);
@@ -141,7 +141,7 @@ fn a_real_container_takes_its_file_plus_the_documented_bound() {
 /// A valid field-split frame of `n_chunks` chunks of `chunk` zero bytes, each the
 /// same constant payload: tiny input, enormous declared output.
 fn zero_bomb(chunk: u32, n_chunks: u32) -> Vec<u8> {
-    let one = llmc::frames::compress(&llmc::codec::Method::Fields(llmc::codec::fields::Layout::planes(1)), &[0u8; 1024], &CompressParams::default()).unwrap();
+    let one = llmc::engine::frames::compress(&llmc::codec::Method::Fields(llmc::codec::fields::Layout::planes(1)), &[0u8; 1024], &CompressParams::default()).unwrap();
     let payload = &one[32 + 8..];
     assert_eq!(payload.len(), llmc::codec::fields::MIN_PAYLOAD, "a constant chunk is the smallest payload");
     let mut f = one[..32].to_vec();
@@ -206,10 +206,10 @@ fn a_lowered_cap_is_honoured() {
     assert!(used < SMALL, "{used} bytes allocated before refusing");
     assert!(llmc::decompress(&frame, &cap(src.len() as u64)).unwrap() == src);
     let (file, c) = (fixture("corrupt/model.gguf"), fixture("corrupt/model.gguf.llmc"));
-    let (r, used) = peak(|| llmc::container::file::decompress(&c, &cap(file.len() as u64 - 1)));
+    let (r, used) = peak(|| llmc::sources::file::decompress(&c, &cap(file.len() as u64 - 1)));
     assert_eq!(r, Err(Error::LimitExceeded));
     assert!(used < c.len() * 4, "{used} bytes allocated before refusing");
-    assert!(llmc::container::file::decompress(&c, &cap(file.len() as u64)).unwrap() == file);
+    assert!(llmc::sources::file::decompress(&c, &cap(file.len() as u64)).unwrap() == file);
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn hostile_counts_do_not_size_allocations() {
     // GGUF: 2^20 tensors (the limit) declared in a small file.
     let mut g = fixture("corrupt/model.gguf");
     g[8..16].copy_from_slice(&(1u64 << 20).to_le_bytes());
-    let (r, used) = peak(|| llmc::gguf::parse(&g).map(|_| ()));
+    let (r, used) = peak(|| llmc::sources::gguf::parse(&g).map(|_| ()));
     assert_eq!(r, Err(Error::SrcTruncated));
     assert!(used < SMALL, "gguf: {used} bytes");
 }

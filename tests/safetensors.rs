@@ -4,9 +4,9 @@
 mod common;
 use common::st;
 use common::*;
-use llmc::container::file::{compress, decompress};
+use llmc::sources::file::{compress, decompress};
 use llmc::container::read::Index;
-use llmc::safetensors::dtypes::Dtype;
+use llmc::sources::safetensors::dtypes::Dtype;
 use llmc::{CompressParams, DecodeOptions, Error};
 use std::sync::OnceLock;
 
@@ -124,11 +124,11 @@ fn malformed_headers_get_clear_errors() {
     for (file, want) in cases {
         assert_eq!(compress(&file, &p, None).unwrap_err(), want);
         if want == Error::SafetensorsInvalid {
-            assert_eq!(llmc::safetensors::codec::compress(&file, &p, None).unwrap_err(), want);
+            assert_eq!(llmc::sources::safetensors::codec::compress(&file, &p, None).unwrap_err(), want);
         }
     }
-    assert_eq!(llmc::safetensors::codec::compress(&[&1000u64.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::SrcTruncated);
-    assert_eq!(llmc::safetensors::codec::compress(&[&u64::MAX.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::LimitExceeded);
+    assert_eq!(llmc::sources::safetensors::codec::compress(&[&1000u64.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::SrcTruncated);
+    assert_eq!(llmc::sources::safetensors::codec::compress(&[&u64::MAX.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::LimitExceeded);
 }
 
 #[test]

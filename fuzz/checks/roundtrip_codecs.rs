@@ -44,5 +44,5 @@ pub fn run(input: &[u8]) {
     // One to three KiB per chunk (whole elements), so inputs span several chunks.
     let chunk = (1024 * (1 + u32::from(head[9] % 3))).div_ceil(elem) * elem;
     let p = CompressParams { chunk_size: chunk, ..Default::default() };
-    super::common::roundtrip_every_isa(data, p, |d, q| llmc::frames::compress(&method, d, q));
+    super::common::roundtrip_every_isa(data, p, |d, q| llmc::engine::frames::compress(&method, d, q));
 }

@@ -30,10 +30,8 @@
 
 pub mod build;
 pub mod entries;
-pub mod file;
 pub mod limits;
 pub mod load;
-pub mod plan;
 pub mod read;
 pub mod write;
 

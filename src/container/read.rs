@@ -8,7 +8,7 @@ use crate::codec::Scratch;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
-use crate::frames;
+use crate::engine::frames;
 use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
@@ -204,7 +204,7 @@ impl Index {
             }
             parsed.push((i, f));
         }
-        frames::parallel_for_each(jobs, opts.n_threads, Scratch::default, |(p, k, out), scratch| {
+        crate::engine::pool::parallel_for_each(jobs, opts.n_threads, Scratch::default, |(p, k, out), scratch| {
             let f = &parsed[p].1;
             frames::decode_chunk(f, &f.chunks[k], out, kernels, scratch, opts.verify_checksums)
         })?;

@@ -27,9 +27,9 @@ impl Target {
 
     fn compress_to(&self, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> llmc::Result<()> {
         match self {
-            Target::Frame(m) => llmc::frames::compress_to(m, src, params, out),
+            Target::Frame(m) => llmc::engine::frames::compress_to(m, src, params, out),
             Target::Container => {
-                *out = llmc::container::file::compress(src, params, None)?;
+                *out = llmc::sources::file::compress(src, params, None)?;
                 Ok(())
             }
         }

@@ -35,7 +35,7 @@ fn region_name(index: &Index, region: usize) -> String {
 /// What failed a checksum in `src` (a frame or a container), for the error message.
 pub fn checksum_failure(src: &[u8]) -> String {
     let damaged: Vec<String> = match files::kind(src) {
-        Kind::Frame => match llmc::frames::parse(src) {
+        Kind::Frame => match llmc::engine::frames::parse(src) {
             Ok(f) => bad_chunks(&f),
             Err(e) => return e.to_string(),
         },
@@ -44,7 +44,7 @@ pub fn checksum_failure(src: &[u8]) -> String {
             let mut out = Vec::new();
             for (i, r) in index.regions.iter().enumerate().filter(|(_, r)| r.frame_size > 0) {
                 let bytes = src.get(r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize).unwrap_or_default();
-                if let Ok(f) = llmc::frames::parse(bytes) {
+                if let Ok(f) = llmc::engine::frames::parse(bytes) {
                     out.extend(bad_chunks(&f).into_iter().map(|c| format!("{c} of {}", region_name(&index, i))));
                 }
             }
@@ -67,8 +67,8 @@ pub fn checksum_failure(src: &[u8]) -> String {
 fn type_name(kind: Kind, dtype: u32) -> String {
     match (kind, dtype) {
         (_, u32::MAX) => "untyped bytes".into(),
-        (Kind::Safetensors, t) => llmc::safetensors::dtypes::Dtype::from_id(t).name().into(),
-        (_, t) => llmc::gguf::types::type_name(t).into(),
+        (Kind::Safetensors, t) => llmc::sources::safetensors::dtypes::Dtype::from_id(t).name().into(),
+        (_, t) => llmc::sources::gguf::types::type_name(t).into(),
     }
 }
 
@@ -81,7 +81,7 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
     let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
     match e {
         LimitExceeded | InvalidArgument if model => {
-            if let Some(u) = llmc::container::file::unfit(src) {
+            if let Some(u) = llmc::sources::file::unfit(src) {
                 return format!("cannot be stored in a container: {u} ({e})");
             }
             if e == InvalidArgument && params.chunk_size != 0 {
@@ -100,7 +100,7 @@ fn chunk_size_failure(src: &[u8], kind: Kind, chunk: u32, e: llmc::Error) -> Str
     if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk) {
         return format!("--chunk-size {chunk} is outside {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE} ({e})");
     }
-    let conflicts = llmc::container::file::chunk_size_conflicts(src, chunk);
+    let conflicts = llmc::sources::file::chunk_size_conflicts(src, chunk);
     if conflicts.is_empty() {
         return format!("--chunk-size {chunk} is not a multiple of the codec's element size ({e})");
     }

@@ -12,8 +12,8 @@
 //! The decoder parses the GGUF header at the start of the first stream to learn how
 //! the streams interleave.
 
-use super::{parse_prefix, Gguf};
-use super::types::{F32, Q4_K};
+use crate::sources::gguf::{parse_prefix, Gguf};
+use crate::sources::gguf::types::{F32, Q4_K};
 use crate::codec::zstd;
 use crate::codec::zstd_reader::PayloadReader;
 use crate::error::{Error, Result};
@@ -75,7 +75,7 @@ fn group_bytes(headers: &[u8]) -> Vec<u8> {
 }
 
 pub fn compress(file: &[u8], level: i32) -> Result<Vec<u8>> {
-    let g = super::parse(file)?;
+    let g = crate::sources::gguf::parse(file)?;
     let mut streams: [Vec<u8>; STREAMS] = Default::default();
     let mut q4k_headers = Vec::new();
     for (offset, size, stream) in pieces(&g)? {
@@ -193,7 +193,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     meta_reader.finish()?;
     let mut streams: Vec<Vec<u8>> = vec![meta];
     for (k, body) in bodies.iter().enumerate().skip(1) {
-        let mut s = crate::frames::zeroed_output(raw(k))?;
+        let mut s = crate::engine::frames::zeroed_output(raw(k))?;
         zstd::decode_chunk(body, &mut s)?;
         streams.push(s);
     }

@@ -1,9 +1,9 @@
 //! Whole model files to and from containers, whatever their source format.
 
-use super::build::{Progress, Span};
-use super::limits::{check_index, Unfit};
-use super::read::Index;
-use super::SourceKind;
+use crate::container::build::{Progress, Span};
+use crate::container::limits::{check_index, Unfit};
+use crate::container::read::Index;
+use crate::container::SourceKind;
 use crate::error::{Error, Result};
 use crate::params::{CompressParams, DecodeOptions};
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use std::path::Path;
 pub fn detect(file: &[u8]) -> Option<SourceKind> {
     if file.starts_with(b"GGUF") {
         Some(SourceKind::Gguf)
-    } else if crate::safetensors::looks_like(file) {
+    } else if crate::sources::safetensors::looks_like(file) {
         Some(SourceKind::Safetensors)
     } else {
         None
@@ -23,18 +23,18 @@ pub fn detect(file: &[u8]) -> Option<SourceKind> {
 /// Compresses a GGUF or safetensors file held in memory into a container.
 pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     match detect(file) {
-        Some(SourceKind::Gguf) => crate::gguf::codec::compress(file, params, progress),
-        Some(SourceKind::Safetensors) => crate::safetensors::codec::compress(file, params, progress),
+        Some(SourceKind::Gguf) => crate::sources::gguf::codec::compress(file, params, progress),
+        Some(SourceKind::Safetensors) => crate::sources::safetensors::codec::compress(file, params, progress),
         _ => Err(Error::BadMagic),
     }
 }
 
 /// The spans `compress` would code `file` as (its source parsed and checked).
 pub fn spans(file: &[u8], params: &CompressParams) -> Result<Vec<Span>> {
-    let level = crate::gguf::codec::metadata_level(params);
+    let level = crate::sources::plan::metadata_level(params);
     match detect(file) {
-        Some(SourceKind::Gguf) => crate::gguf::decompose::spans(&crate::gguf::parse(file)?, level),
-        Some(SourceKind::Safetensors) => crate::safetensors::decompose::spans(&crate::safetensors::parse(file)?, level),
+        Some(SourceKind::Gguf) => crate::sources::gguf::decompose::spans(&crate::sources::gguf::parse(file)?, level),
+        Some(SourceKind::Safetensors) => crate::sources::safetensors::decompose::spans(&crate::sources::safetensors::parse(file)?, level),
         _ => Err(Error::BadMagic),
     }
 }
@@ -52,7 +52,7 @@ pub fn chunk_size_conflicts(file: &[u8], chunk_size: u32) -> Vec<(u32, u32)> {
     let Ok(spans) = spans(file, &CompressParams::default()) else { return Vec::new() };
     let mut out: Vec<(u32, u32)> = spans
         .iter()
-        .filter(|s| s.role != super::Role::Metadata)
+        .filter(|s| s.role != crate::container::Role::Metadata)
         .flat_map(|s| s.methods.iter().map(move |m| (s.entry.as_ref().map_or(u32::MAX, |e| e.dtype), m.element_size())))
         .filter(|&(_, elem)| elem > 0 && chunk_size % elem != 0)
         .collect();
@@ -69,7 +69,7 @@ pub fn decompress(container: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
         return Err(Error::LimitExceeded);
     }
     let size = usize::try_from(index.original_size).map_err(|_| Error::SizeOverflow)?;
-    let mut out = crate::frames::zeroed_output(size)?;
+    let mut out = crate::engine::frames::zeroed_output(size)?;
     index.decompress_all(container, &mut out, opts)?;
     verify_sha256(&index, &out)?;
     Ok(out)
@@ -88,14 +88,14 @@ pub fn verify_sha256(index: &Index, original: &[u8]) -> Result<()> {
 /// Compresses the GGUF or safetensors file at `input` into a container at
 /// `output` (written to a temporary name, then renamed).
 pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
-    let file = crate::io::map(input)?;
+    let file = crate::engine::io::map(input)?;
     let container = compress(&file, params, progress)?;
-    crate::io::write_atomic(output, &container)
+    crate::engine::io::write_atomic(output, &container)
 }
 
 /// Rebuilds the original file of the container at `input` into `output`.
 pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Result<()> {
-    let container = crate::io::map(input)?;
+    let container = crate::engine::io::map(input)?;
     let file = decompress(&container, opts)?;
-    crate::io::write_atomic(output, &file)
+    crate::engine::io::write_atomic(output, &file)
 }

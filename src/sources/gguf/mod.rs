@@ -33,13 +33,12 @@ pub mod codec;
 pub mod decompose;
 pub mod methods;
 mod parser;
-pub mod perstream;
 pub mod types;
 
 use core::ops::Range;
 
 use crate::format::bytes::ByteReader;
-pub use codec::{compress, compress_file, decompress, decompress_file};
+pub use codec::compress;
 pub use parser::{parse, parse_prefix};
 pub use types::{ggml_type, GgmlType};
 

@@ -6,7 +6,7 @@ use crate::codec::fields::Layout;
 use crate::codec::Method;
 
 /// zstd level for tensor types no model covers (fast: tensors are large).
-pub const TENSOR_ZSTD_LEVEL: i32 = 3;
+pub use crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 fn runs(block: u16, streams: &[&[(u16, u16)]]) -> Method {
     Method::Fields(Layout::from_runs(block, streams))
