@@ -131,6 +131,11 @@ pub fn last_os_error() -> i32 {
     LAST_OS_ERROR.with(core::cell::Cell::get)
 }
 
+/// Keeps `e`'s OS error number for [`last_os_error`].
+pub fn record_os_error(e: &std::io::Error) {
+    LAST_OS_ERROR.with(|c| c.set(e.raw_os_error().unwrap_or(0)));
+}
+
 /// Forgets the last OS error (the C boundary does so at the start of every call).
 pub fn clear_os_error() {
     LAST_OS_ERROR.with(|c| c.set(0));
@@ -140,7 +145,7 @@ impl Error {
     /// A filesystem failure: `NotFound` for a missing file, `Io` otherwise; its
     /// `errno` is kept for [`last_os_error`].
     pub fn from_io(e: &std::io::Error) -> Error {
-        LAST_OS_ERROR.with(|c| c.set(e.raw_os_error().unwrap_or(0)));
+        record_os_error(e);
         match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound,
             _ => Error::Io,
@@ -151,7 +156,7 @@ impl Error {
 /// `Io` (its `errno` kept for [`last_os_error`]).
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        LAST_OS_ERROR.with(|c| c.set(e.raw_os_error().unwrap_or(0)));
+        record_os_error(&e);
         Error::Io
     }
 }

@@ -80,7 +80,7 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
             report((done as u128 * file.len() as u128 / work_total.max(1) as u128) as u64, file.len() as u64);
         }
         r
-    });
+    })?;
     let mut payloads = payloads.into_iter();
     let mut best: Vec<Option<Vec<u8>>> = vec![None; spans.len()];
     for cand in &candidates {

@@ -91,6 +91,7 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
         }
         InvalidArgument if params.chunk_size != 0 => chunk_size_failure(src, kind, params.chunk_size, e),
         SrcTruncated if model => format!("the file is truncated: it ends before what its header declares ({e})"),
+        Allocation => allocation_failure(e),
         _ => e.to_string(),
     }
 }
@@ -125,6 +126,15 @@ pub fn decode_failure(src: &[u8], e: llmc::Error) -> String {
         (Kind::PerStream, GgufInvalid) => format!("per-stream file whose first stream does not start with a valid GGUF header ({e})"),
         (Kind::PerStream, Corrupt) => format!("per-stream file whose streams do not match its GGUF header ({e})"),
         (_, ChecksumMismatch) => checksum_failure(src),
+        (_, Allocation) => allocation_failure(e),
         _ => e.to_string(),
+    }
+}
+
+/// Out of memory, or (with an OS error kept) out of threads.
+fn allocation_failure(e: llmc::Error) -> String {
+    match llmc::error::last_os_error() {
+        0 => e.to_string(),
+        n => format!("{e}: the system refused a worker thread ({}); try fewer threads with -T", std::io::Error::from_raw_os_error(n)),
     }
 }
