@@ -10,7 +10,7 @@
 //! tensor. Gaps between tensors and bytes after the last one are allowed (the
 //! container keeps them verbatim). Errors: [`Error::SafetensorsInvalid`] for a
 //! malformed header or layout, [`Error::SrcTruncated`] when the file ends
-//! before its declared header, [`Error::LimitExceeded`] past the limits below.
+//! before its declared header or before a tensor's declared end, [`Error::LimitExceeded`] past the limits below.
 //!
 //! [`Error::SafetensorsInvalid`]: crate::Error::SafetensorsInvalid
 //! [`Error::SrcTruncated`]: crate::Error::SrcTruncated
@@ -76,8 +76,12 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     let data_len = file.len() as u64 - data_offset;
     let mut tensors = Vec::with_capacity(raw.len());
     for t in raw {
-        if t.begin > t.end || t.end > data_len {
+        if t.begin > t.end {
             return Err(Error::SafetensorsInvalid);
+        }
+        if t.end > data_len {
+            // The data section ends before this tensor does.
+            return Err(Error::SrcTruncated);
         }
         if let Some(bytes) = t.dtype.nbytes(&t.shape) {
             if bytes != Some(t.end - t.begin) {
