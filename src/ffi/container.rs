@@ -207,8 +207,9 @@ pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
 /// ends the process unless it handles the signal (the same contract as every
 /// mmap-based reader, llama.cpp's included). Replace files by renaming a new
 /// one into place, never by rewriting them in place, or open with
-/// `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open (a regular
-/// file by its size; a pipe or device by the size its header declares).
+/// `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open. Files
+/// that are not regular (pipes, devices) are always read that way, to the size
+/// their header declares and no further.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
@@ -218,7 +219,9 @@ pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, ou
         }
         let p = path(file)?;
         let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
-        let source = if flags & LLMC_OPEN_NO_MMAP != 0 {
+        // Only regular files can be mapped; a pipe or device is read (to the size its header declares).
+        let regular = f.metadata().map_err(|e| Error::from_io(&e))?.is_file();
+        let source = if flags & LLMC_OPEN_NO_MMAP != 0 || !regular {
             Source::Owned(crate::container::load::read_all(&f)?)
         } else {
             // SAFETY: the map is read-only; like every mmap-based reader we rely on

@@ -5,45 +5,32 @@
 //! 16 to 32 bytes per JSON number or string: 1.6 GB for a 100 MB header).
 
 use super::dtypes::Dtype;
-use super::{MAX_DIMS, MAX_TENSORS};
+use super::{TensorInfo, MAX_DIMS, MAX_TENSORS};
 use crate::error::{Error, Result};
 use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// One tensor as the header lists it (offsets relative to the data section).
-pub(super) struct RawTensor {
-    pub name: String,
-    pub dtype: Dtype,
-    pub shape: Vec<u64>,
-    pub begin: u64,
-    pub end: u64,
-}
-
 /// Marks errors that are our limits, not malformed JSON.
 const LIMIT: &str = "llmc: limit exceeded";
 
-/// Parses the JSON header: tensors in name order (as a JSON object a key given
-/// twice keeps its last value).
-pub(super) fn parse(json: &[u8]) -> Result<Vec<RawTensor>> {
+/// Parses the JSON header: tensors in name order, offsets relative to the data
+/// section (as in a JSON object, a key given twice keeps its last value).
+pub(super) fn parse(json: &[u8]) -> Result<Vec<TensorInfo>> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let tensors = de.deserialize_map(Root).and_then(|t| de.end().map(|()| t));
     let mut tensors = tensors.map_err(|e| if e.to_string().starts_with(LIMIT) { Error::LimitExceeded } else { Error::SafetensorsInvalid })?;
-    // Stable: of equal names the last one given ends up last, and is kept.
+    // Latest first, then a stable sort: of equal names the one given last leads
+    // its run, and `dedup_by` keeps the first of a run.
+    tensors.reverse();
     tensors.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out: Vec<RawTensor> = Vec::with_capacity(tensors.len());
-    for t in tensors {
-        match out.last_mut() {
-            Some(last) if last.name == t.name => *last = t,
-            _ => out.push(t),
-        }
-    }
-    Ok(out)
+    tensors.dedup_by(|later, kept| later.name == kept.name);
+    Ok(tensors)
 }
 
 struct Root;
 
 impl<'de> Visitor<'de> for Root {
-    type Value = Vec<RawTensor>;
+    type Value = Vec<TensorInfo>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -62,7 +49,7 @@ impl<'de> Visitor<'de> for Root {
                 continue;
             }
             let t = map.next_value_seed(Tensor)?;
-            out.push(RawTensor { name, dtype: t.dtype, shape: t.shape, begin: t.offsets.0, end: t.offsets.1 });
+            out.push(TensorInfo { name, dtype: t.dtype, shape: t.shape, begin: t.offsets.0, end: t.offsets.1 });
         }
         Ok(out)
     }

@@ -72,10 +72,9 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     if json.first() != Some(&b'{') {
         return Err(Error::SafetensorsInvalid);
     }
-    let raw = header::parse(json)?;
+    let mut tensors = header::parse(json)?;
     let data_len = file.len() as u64 - data_offset;
-    let mut tensors = Vec::with_capacity(raw.len());
-    for t in raw {
+    for t in &mut tensors {
         if t.begin > t.end {
             return Err(Error::SafetensorsInvalid);
         }
@@ -88,7 +87,7 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
                 return Err(Error::SafetensorsInvalid);
             }
         }
-        tensors.push(TensorInfo { name: t.name, dtype: t.dtype, shape: t.shape, begin: data_offset + t.begin, end: data_offset + t.end });
+        (t.begin, t.end) = (data_offset + t.begin, data_offset + t.end);
     }
     let mut by_offset: Vec<(u64, u64)> = tensors.iter().filter(|t| t.end > t.begin).map(|t| (t.begin, t.end)).collect();
     by_offset.sort_unstable();
