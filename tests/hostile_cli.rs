@@ -264,3 +264,60 @@ fn a_refused_thread_is_an_error_not_a_panic() {
     let (code, err) = llmc_env(&["decompress", s(&corpus("model.gguf.llmc")), "-o", &out, "-T", "1"], &env);
     assert_eq!(code, Some(0), "{err}");
 }
+
+// Found by the sweep after the fixes above.
+
+#[test]
+fn a_file_never_takes_the_place_a_folder_needs() {
+    let d = scratch("file-vs-folder");
+    let input = d.join("in");
+    std::fs::create_dir_all(input.join("a.gguf.llmc")).unwrap();
+    std::fs::copy(corpus("model.gguf"), input.join("a.gguf")).unwrap();
+    std::fs::write(input.join("a.gguf.llmc/inner"), b"x").unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("out"))]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("needs as a folder") && err.contains("nothing written"), "{err}");
+    assert!(!d.join("out").exists());
+}
+
+#[test]
+fn names_that_are_not_utf8_round_trip_in_directories() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = scratch("not-utf8");
+    let input = d.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"m\xffodel.gguf");
+    std::fs::copy(corpus("model.gguf"), input.join(name)).unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("out"))]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = llmc(&["decompress", s(&d.join("out")), "-o", s(&d.join("back"))]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(d.join("back").join(name)).unwrap() == std::fs::read(corpus("model.gguf")).unwrap());
+}
+
+#[test]
+fn a_single_file_never_replaces_itself() {
+    let d = scratch("self");
+    let c = d.join("m.gguf.llmc");
+    std::fs::copy(corpus("model.gguf.llmc"), &c).unwrap();
+    symlink("m.gguf.llmc", &d.join("link"));
+    for out in [c.clone(), d.join("link")] {
+        let (code, err) = llmc(&["decompress", s(&c), "-o", s(&out)]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("is the input itself"), "{err}");
+    }
+    let g = d.join("m.gguf");
+    std::fs::copy(corpus("model.gguf"), &g).unwrap();
+    let (code, err) = llmc(&["compress", s(&g), "-o", s(&g)]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(std::fs::read(&c).unwrap() == std::fs::read(corpus("model.gguf.llmc")).unwrap());
+    assert!(std::fs::read(&g).unwrap() == std::fs::read(corpus("model.gguf")).unwrap());
+}
+
+#[test]
+fn info_describes_a_per_stream_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["info", s(&corpus("perstream.llms"))]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("per-stream") && text.contains("original size: 9728 bytes") && text.contains("F32 tensors"), "{text}");
+}

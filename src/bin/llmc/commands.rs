@@ -169,6 +169,17 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }
+        Kind::PerStream => {
+            use llmc::sources::baseline::perstream;
+            let (original, streams) = perstream::header(&src).map_err(err)?;
+            println!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
+            println!("original size: {original} bytes");
+            println!("ratio:         {:.4}", ratio(original, src.len() as u64));
+            for ((raw, comp), name) in streams.iter().zip(perstream::STREAM_NAMES) {
+                println!("  {name:<34} {raw:>14} -> {comp:>14}");
+            }
+            Ok(true)
+        }
         _ => Err(format!("{}: not an llmc frame or container", path.display())),
     }
 }

@@ -191,6 +191,14 @@ fn warn_env_isa() {
     }
 }
 
+/// An output that is its own input would replace the only copy.
+fn refuse_same_file(input: &std::path::Path, output: &std::path::Path) -> Result<(), String> {
+    if files::same_file(input, output) {
+        return Err(format!("{} is the input itself; choose another output", output.display()));
+    }
+    Ok(())
+}
+
 /// A directory command that left files out fails, after doing the rest.
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     if r.skipped == 0 {
@@ -219,6 +227,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(skipped_status(&input, tree::compress_dir(&input, &output, &params, verify, force)?));
             } else {
                 let output = output.unwrap_or_else(|| files::compressed_name(&input));
+                refuse_same_file(&input, &output)?;
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
@@ -239,6 +248,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     Some(o) => o,
                     None => files::decompressed_name(&input)?,
                 };
+                refuse_same_file(&input, &output)?;
                 commands::decompress(&input, &output, &opts, verify)?;
             }
         }

@@ -128,6 +128,13 @@ impl<'a> Plan<'a> {
             }
             jobs.push((f, to, coded));
         }
+        // A file where another output needs a folder (`a.gguf` -> `a.gguf.llmc`
+        // beside a folder `a.gguf.llmc/`).
+        for (to, from) in &by_output {
+            if let Some(dir) = to.ancestors().skip(1).find(|a| by_output.contains_key(*a)) {
+                problems.push(format!("{} would be written to {}, which {} needs as a folder", by_output[dir].display(), dir.display(), from.display()));
+            }
+        }
         if !problems.is_empty() {
             return Err(format!("nothing written; {} file(s) cannot be carried over:\n  {}", problems.len(), problems.join("\n  ")));
         }

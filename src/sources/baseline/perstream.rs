@@ -109,6 +109,33 @@ pub fn compress(file: &[u8], level: i32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Names of the five streams, in file order.
+pub const STREAM_NAMES: [&str; STREAMS] = ["non-tensor bytes", "Q4_K quants", "other quantised tensors", "Q4_K block headers (byte-grouped)", "F32 tensors"];
+
+/// What a per-stream file's header says: the original size and, per stream,
+/// its size and compressed size. Checks the magic, version and that the
+/// compressed streams fill the file exactly; nothing is inflated.
+pub fn header(data: &[u8]) -> Result<(u64, [(u64, u64); STREAMS])> {
+    let mut r = ByteReader::new(data);
+    if r.array::<4>()? != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if r.u16()? != 1 || r.u16()? != 0 {
+        return Err(Error::VersionUnsupported);
+    }
+    let original = r.u64()?;
+    let mut sizes = [(0u64, 0u64); STREAMS];
+    for s in &mut sizes {
+        *s = (r.u64()?, r.u64()?);
+    }
+    r.array::<32>()?;
+    let comp = sizes.iter().try_fold(0u64, |a, s| a.checked_add(s.1)).ok_or(Error::Corrupt)?;
+    if comp != r.remaining() as u64 {
+        return Err(if comp > r.remaining() as u64 { Error::SrcTruncated } else { Error::Corrupt });
+    }
+    Ok((original, sizes))
+}
+
 /// What each stream must hold for a file with these pieces: every size the
 /// header declares is checked against it before the streams are inflated.
 fn stream_sizes(pieces: &[(u64, u64, usize)]) -> [u64; STREAMS] {
