@@ -128,6 +128,11 @@ fn names_a_container_cannot_record_are_refused_before_writing() {
         assert_eq!(s, want as u32, "{file}");
         assert!(std::fs::read_dir(&d).unwrap().next().is_none(), "{file}: nothing written");
     }
+    // A GGUF given as safetensors is not one (not "declared size exceeds limit").
+    let out = d.join("out.llmc");
+    // SAFETY: as above.
+    let s = unsafe { llmc_safetensors_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
+    assert_eq!(s, S::LLMC_STATUS_SAFETENSORS_INVALID as u32);
 }
 
 #[test]

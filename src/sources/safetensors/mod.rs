@@ -64,6 +64,11 @@ pub fn looks_like(file: &[u8]) -> bool {
 pub fn parse(file: &[u8]) -> Result<Safetensors> {
     let head = file.get(..8).ok_or(Error::SrcTruncated)?;
     let n = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+    // Not a JSON object at all (a GGUF, say): not a safetensors file, whatever
+    // its first bytes would say as a length.
+    if file.get(8).is_some_and(|&b| b != b'{') {
+        return Err(Error::SafetensorsInvalid);
+    }
     if n > MAX_HEADER_SIZE {
         return Err(Error::LimitExceeded);
     }
