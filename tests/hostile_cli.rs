@@ -219,6 +219,16 @@ fn messages_say_what_is_wrong() {
     let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "--chunk-size", "100"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("outside 1024..="), "{err}");
+    // A raw tensor of the wrong length for its codec says so (found by the sweep).
+    let odd = d.join("odd.bin");
+    std::fs::write(&odd, vec![1u8; 1001]).unwrap();
+    let (code, err) = llmc(&["compress", "--codec", "bf16", s(&odd), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("1001 bytes is not a whole number of 2-byte bf16 elements"), "{err}");
+    std::fs::write(&odd, vec![1u8; 1000]).unwrap();
+    let (code, err) = llmc(&["compress", "--codec", "bf16", "--chunk-size", "1025", s(&odd), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--chunk-size 1025 is not a multiple of the 2-byte bf16 element"), "{err}");
     // A per-stream file whose inner GGUF is bad says so.
     let (code, err) = llmc(&["decompress", s(&corpus("perstream-inner-bad-magic.llms")), "-o", &out]);
     assert_eq!(code, Some(1));

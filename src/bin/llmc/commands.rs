@@ -48,9 +48,9 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// advanced by the input's size).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
     let map = llmc::engine::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let err = |e: llmc::Error| format!("{}: {}", input.display(), diagnose::compress_failure(&map, e, params));
+    let err = |e: llmc::Error| format!("{}: {}", input.display(), diagnose::compress_failure(&map, e, params, method.as_ref()));
     let start = bar.position();
-    let out = match (files::kind(&map), method) {
+    let out = match (files::kind(&map), method.as_ref()) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
             llmc::sources::baseline::perstream::compress(&map, level).map_err(err)?
@@ -62,7 +62,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         }
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{} is already compressed", input.display())),
         (_, None) => return Err(format!("{}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored", input.display())),
-        (_, Some(m)) => llmc::engine::frames::compress(&m, &map, params).map_err(err)?,
+        (_, Some(m)) => llmc::engine::frames::compress(m, &map, params).map_err(err)?,
     };
     bar.set(start + map.len() as u64);
     // Verified before it is written: a file that fails never takes the output's name.

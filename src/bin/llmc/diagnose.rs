@@ -75,9 +75,18 @@ fn type_name(kind: Kind, dtype: u32) -> String {
 /// Why compressing `src` failed with `e`, in words: which limit a name or
 /// shape passes, which tensor types a `--chunk-size` does not fit, that a
 /// file is truncated.
-pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams) -> String {
+pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams, method: Option<&llmc::codec::Method>) -> String {
     use llmc::Error::*;
     let kind = files::kind(src);
+    if let (InvalidArgument, Some(m)) = (e, method) {
+        let elem = m.element_size();
+        if src.len() as u64 % u64::from(elem) != 0 {
+            return format!("{} bytes is not a whole number of {}-byte {} elements ({e})", src.len(), elem, m.codec().name());
+        }
+        if params.chunk_size != 0 && params.chunk_size % elem != 0 {
+            return format!("--chunk-size {} is not a multiple of the {}-byte {} element ({e})", params.chunk_size, elem, m.codec().name());
+        }
+    }
     let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
     match e {
         LimitExceeded | InvalidArgument if model => {
