@@ -88,7 +88,7 @@ fn lookups() {
     let file = many_tensors(n);
     let t = Instant::now();
     let params = llmc::CompressParams { n_threads: std::thread::available_parallelism().map_or(1, |p| p.get() as u32), ..Default::default() };
-    let container = llmc::sources::file::compress(&file, &params, None).unwrap();
+    let container = llmc::model::compress(&file, &params, None).unwrap();
     eprintln!("container of {n} entries: {} bytes, built in {:.1} s", container.len(), t.elapsed().as_secs_f64());
     let index_size = u64::from_le_bytes(container[24..32].try_into().unwrap()) as usize;
     let mut g = std::ptr::null_mut();
@@ -136,7 +136,7 @@ fn header_100mb() {
     file.extend_from_slice(json.as_bytes());
     file.resize(file.len() + i, 0);
     let t = Instant::now();
-    let (st, peak) = peak_of(|| llmc::sources::safetensors::parse(&file));
+    let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file));
     let st = st.unwrap();
     println!(
         "safetensors header of {} bytes ({} tensors): parsed in {:.2} s, heap {peak} bytes ({:.2}x its size)",

@@ -18,21 +18,56 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Library, ABI and format versions are three different numbers. */
+/* Library, ABI and format versions are three different numbers (the ABI and format
+versions come with the definitions below). */
 #define LLMC_VERSION_MAJOR 0
 #define LLMC_VERSION_MINOR 1
 #define LLMC_VERSION_PATCH 0
 #define LLMC_VERSION_NUMBER (LLMC_VERSION_MAJOR * 10000 + LLMC_VERSION_MINOR * 100 + LLMC_VERSION_PATCH)
-#define LLMC_ABI_VERSION 1
-#define LLMC_FORMAT_VERSION_MIN 1
-#define LLMC_FORMAT_VERSION_MAX 1
-#define LLMC_Q4K_BLOCK_BYTES 144u   /* ggml block_q4_K: 256 weights */
 #if defined(__GNUC__) || defined(__clang__)
 #  define LLMC_NODISCARD __attribute__((warn_unused_result))
 #else
 #  define LLMC_NODISCARD
 #endif
 
+
+/*
+ `LLMC_STATUS_OK`: success (not an error, so not one of `llmc_status`'s variants).
+ */
+#define LLMC_STATUS_OK 0
+
+/*
+ `LLMC_ISA_AUTO`: let detection choose (not a kernel family itself).
+ */
+#define LLMC_ISA_AUTO 0
+
+/*
+ Oldest frame format version this library reads.
+ */
+#define LLMC_FORMAT_VERSION_MIN 1
+
+/*
+ Newest frame format version this library reads and the one it writes.
+ */
+#define LLMC_FORMAT_VERSION_MAX 1
+
+/*
+ Bytes of one ggml `block_q4_K` (256 weights).
+ */
+#define LLMC_Q4K_BLOCK_BYTES 144
+
+/*
+ What `llmc_tensor_info.codec` says for a container region stored without a
+ frame because it is all zero bytes: alignment padding only (a tensor of a
+ container that opens always has a frame). No frame codec id: frames store 8 bits.
+ */
+#define LLMC_CODEC_ZERO 256
+
+/*
+ The ABI version (bumped on any incompatible change to this header); compare
+ with `llmc_abi_version()` at startup.
+ */
+#define LLMC_ABI_VERSION 1
 
 /*
  Store a CRC32C of the whole content after the chunks (chunks always carry their own).
@@ -65,30 +100,31 @@
 #define LLMC_MAX_DIMS 8
 
 /*
- Status codes. The numbers are stable and never reused.
+ Every way a call can fail (`llmc_status`, `LLMC_STATUS_*` in C): `Error as u32`
+ is the status code. The numbers are stable and never reused.
+
  */
-enum llmc_status_code
+enum llmc_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  LLMC_STATUS_OK = 0,
   LLMC_STATUS_GENERIC = 1,
   LLMC_STATUS_NULL_POINTER = 2,
   /*
-   e.g. odd bf16 size, unknown flag bits, chunk size out of range 
+   A caller-supplied argument is out of range (odd bf16 size, unknown flag, ...).
    */
   LLMC_STATUS_INVALID_ARGUMENT = 3,
   LLMC_STATUS_ALLOCATION = 4,
   /*
-   internal bug caught at the boundary; please report 
+   An internal bug was caught at the C boundary.
    */
   LLMC_STATUS_PANIC = 5,
   LLMC_STATUS_DST_TOO_SMALL = 10,
   LLMC_STATUS_SRC_TRUNCATED = 11,
   LLMC_STATUS_SIZE_OVERFLOW = 12,
   /*
-   a declared size exceeds a hard limit or what the input can justify 
+   A declared size exceeds a hard limit or what the input can justify.
    */
   LLMC_STATUS_LIMIT_EXCEEDED = 13,
   LLMC_STATUS_BAD_MAGIC = 20,
@@ -104,36 +140,45 @@ enum llmc_status_code
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum llmc_status_code llmc_status_code;
+typedef enum llmc_status llmc_status;
 #else
-typedef uint32_t llmc_status_code;
+typedef uint32_t llmc_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
 /*
- Instruction sets (`LLMC_ISA_AUTO` = let detection choose).
+ A kernel family (`llmc_isa`, `LLMC_ISA_*` in C).
+
  */
-enum llmc_isa_code
+enum llmc_isa
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  LLMC_ISA_AUTO = 0,
+  /*
+   Portable Rust; the specification every other kernel must match bit for bit.
+   */
   LLMC_ISA_SCALAR = 1,
+  /*
+   AVX2 + BMI2 + POPCNT (Haswell and later).
+   */
   LLMC_ISA_AVX2 = 2,
+  /*
+   AVX-512 F/BW/VL/VBMI/VBMI2 + BMI2 + POPCNT (Ice Lake and later, Zen 4 and later).
+   */
   LLMC_ISA_AVX512 = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum llmc_isa_code llmc_isa_code;
+typedef enum llmc_isa llmc_isa;
 #else
-typedef uint32_t llmc_isa_code;
+typedef uint32_t llmc_isa;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
 /*
- Codec ids, as stored in frames (1 to 5), and `LLMC_CODEC_ZERO` for a
- container region stored without a frame because it is all zero bytes.
+ Codec ids stored in frames (`llmc_codec`, `LLMC_CODEC_*` in C).
+
  */
 enum llmc_codec
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -144,22 +189,54 @@ enum llmc_codec
   LLMC_CODEC_Q4K = 2,
   LLMC_CODEC_ZSTD = 3,
   LLMC_CODEC_STORED = 4,
-  /*
-   Fixed-size blocks split into byte streams (GGUF quantisation blocks, float planes).
-   */
   LLMC_CODEC_FIELDS = 5,
-  /*
-   No frame: the region is all zero bytes (alignment padding only; a tensor
-   of a container that opens always has a frame). Not a frame codec id:
-   frames store 8 bits.
-   */
-  LLMC_CODEC_ZERO = 256,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum llmc_codec llmc_codec;
 #else
 typedef uint32_t llmc_codec;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ A safetensors dtype (`llmc_dtype`, `LLMC_DTYPE_*` in C). The numbers are
+ stable ids, stored in containers and reported as `llmc_tensor_info.ggml_type`
+ for tensors of safetensors files.
+
+ */
+enum llmc_dtype
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   A dtype this version does not know; its bytes are kept and zstd-coded.
+   */
+  LLMC_DTYPE_UNKNOWN = 0,
+  LLMC_DTYPE_BOOL = 1,
+  LLMC_DTYPE_U8 = 2,
+  LLMC_DTYPE_I8 = 3,
+  LLMC_DTYPE_F8E4M3 = 4,
+  LLMC_DTYPE_F8E5M2 = 5,
+  LLMC_DTYPE_I16 = 6,
+  LLMC_DTYPE_U16 = 7,
+  LLMC_DTYPE_F16 = 8,
+  LLMC_DTYPE_BF16 = 9,
+  LLMC_DTYPE_I32 = 10,
+  LLMC_DTYPE_U32 = 11,
+  LLMC_DTYPE_F32 = 12,
+  LLMC_DTYPE_F64 = 13,
+  LLMC_DTYPE_I64 = 14,
+  LLMC_DTYPE_U64 = 15,
+  LLMC_DTYPE_F8E8M0 = 16,
+  LLMC_DTYPE_C64 = 17,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum llmc_dtype llmc_dtype;
+#else
+typedef uint32_t llmc_dtype;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -173,16 +250,6 @@ typedef struct llmc_dctx llmc_dctx;
  An open container. Immutable after open; safe to read from many threads.
  */
 typedef struct llmc_gguf llmc_gguf;
-
-/*
- An instruction-set selector: one of `llmc_isa_code`.
- */
-typedef uint32_t llmc_isa;
-
-/*
- A status code: 0 on success, otherwise one of `llmc_status_code`.
- */
-typedef uint32_t llmc_status;
 
 /*
  Compression parameters. Extensible: `struct_size` comes first; always start
@@ -555,8 +622,9 @@ uint32_t llmc_gguf_source_kind(const struct llmc_gguf *g);
  ends the process unless it handles the signal (the same contract as every
  mmap-based reader, llama.cpp's included). Replace files by renaming a new
  one into place, never by rewriting them in place, or open with
- `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open (a regular
- file by its size; a pipe or device by the size its header declares).
+ `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open. Files
+ that are not regular (pipes, devices) are always read that way, to the size
+ their header declares and no further.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_open_file(const char *file,
@@ -673,3 +741,11 @@ LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *o
 #endif  // __cplusplus
 
 #endif  /* LLMC_H */
+
+/* The first header's names for the status and ISA enums, kept as aliases
+   (cbindgen writes this after the main include guard, hence a guard of its own). */
+#ifndef LLMC_H_ALIASES
+#define LLMC_H_ALIASES
+typedef llmc_status llmc_status_code;
+typedef llmc_isa llmc_isa_code;
+#endif /* LLMC_H_ALIASES */

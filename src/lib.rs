@@ -2,31 +2,67 @@
 //!
 //! Lossless compression of LLM weights with decoding at memory speed on CPUs.
 //!
-//! * [`compress_bf16`] / [`decompress`]: raw bf16 tensors (exponent + top mantissa
-//!   bits rANS-coded, the rest packed), in self-describing chunked frames.
+//! The public Rust API is this facade; everything below it is private to the crate.
+//!
+//! * [`compress_bf16`], [`compress_q4k`], [`decompress`]: single tensors in
+//!   self-describing chunked frames; [`frame`] for any codec and for inspection.
+//! * [`model`]: whole GGUF and safetensors files as `.llmc` containers, with
+//!   random access by tensor or byte range, and the paper's per-stream baseline.
 //! * [`isa`]: runtime kernel selection (scalar, AVX2, AVX-512) and its overrides.
-//! * `ffi`: the stable C ABI declared in `include/llmc.h`.
+//! * [`io`]: the file helpers the CLI and the C file functions use (atomic writes, maps).
+//! * `ffi`: the stable C ABI declared in `include/llmc.h`, callable from Rust too.
 //!
 //! Every decoder returns the input byte for byte; every SIMD kernel matches the
 //! scalar code bit for bit; encoding is deterministic across ISAs and thread counts.
+//!
+//! Layers (imports run one way, down): `ffi` → `sources` (gguf, safetensors,
+//! baseline) → `container` → `engine` (frames, pool, io) → `params` → `codec`
+//! → `kernels` → `rans` → `format` → `isa` → `error` (`tests/layers.rs` checks it).
+//!
+//! ## What stays private
+//!
+//! The kernels, their table layouts and the codecs' internals are not part of the
+//! API: code outside the crate cannot reach them, so it cannot hand a kernel a
+//! stream that breaks its contract. These examples must not compile:
+//!
+//! ```compile_fail,E0603
+//! use llmc::kernels; // the kernel tables
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::rans::table::DecodeTable; // a slot-table layout
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::codec::bf16::decode_chunk; // a codec's chunk decoder, which takes kernels
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::engine::frames::decode_chunk; // the engine's per-chunk entry
+//! ```
+//! while the facade does:
+//!
+//! ```
+//! let src = [0x80u8, 0x3f, 0x00, 0x40]; // bf16 1.0, 2.0
+//! let frame = llmc::compress_bf16(&src, &Default::default()).unwrap();
+//! assert_eq!(llmc::decompress(&frame, &Default::default()).unwrap(), src);
+//! let info = llmc::frame::frame_info(&frame).unwrap();
+//! assert_eq!((info.codec, info.content_size), (llmc::CodecId::Bf16, 4));
+//! ```
 
-pub mod codec;
-pub mod container;
+mod codec;
+mod container;
+mod engine;
 pub mod error;
 pub mod ffi;
-pub mod format;
-pub mod engine;
+mod format;
 pub mod isa;
-pub mod kernels;
-pub mod params;
-pub mod rans;
-pub mod sources;
+mod kernels;
+mod params;
+mod rans;
+mod sources;
 
 pub use error::{Error, Result};
 pub use format::frame::CodecId;
-pub use engine::frames::{frame_info, FrameInfo};
 pub use isa::Isa;
-pub use params::{CompressParams, DecodeOptions};
+pub use params::{CompressParams, DecodeOptions, PARAM_FLAG_CONTENT_CHECKSUM};
 
 /// Library version (semver of the crate).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -49,4 +85,73 @@ pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
 /// Decompresses any `llmc` frame into `dst`; returns the content size.
 pub fn decompress_into(src: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
     engine::frames::decompress_into(src, dst, opts)
+}
+
+pub use frame::{frame_info, FrameInfo};
+
+/// Frames: one buffer coded by one codec, in independently decodable chunks.
+pub mod frame {
+    pub use crate::codec::fields::Layout as FieldLayout;
+    pub use crate::codec::Method;
+    pub use crate::engine::frames::{compress, compress_bound, compress_to, decompress, decompress_into, frame_info, parse, FrameInfo};
+    pub use crate::format::checksum::crc32c;
+    pub use crate::format::frame::{ChunkRef, CodecId, Frame, FrameHeader, CHUNK_ENTRY_SIZE, FORMAT_VERSION, HEADER_SIZE};
+    /// Smallest payload of a field-split chunk (a constant stream per field).
+    pub const FIELDS_MIN_PAYLOAD: usize = crate::codec::fields::MIN_PAYLOAD;
+}
+
+/// Whole model files: `.llmc` containers made from GGUF or safetensors files
+/// (the original rebuilt byte for byte, any tensor or byte range decoded alone),
+/// and the paper's per-stream baseline.
+pub mod model {
+    pub use crate::container::build::Progress;
+    pub use crate::container::read::Index;
+    pub use crate::container::{Entry, Region, Role, SourceKind};
+    pub use crate::container::entries::{Entries, EntryRef};
+    pub use crate::sources::file::{chunk_size_conflicts, compress, compress_file, decompress, decompress_file, detect, unfit, verify_sha256};
+    pub use crate::sources::plan::{DEFAULT_METADATA_LEVEL, TENSOR_ZSTD_LEVEL};
+    /// The codec value (`LLMC_CODEC_ZERO`) tensor info reports for a region
+    /// stored without a frame (all zeros; padding only). No frame codec id.
+    pub const CODEC_ZERO: u32 = crate::format::abi::LLMC_CODEC_ZERO;
+
+    /// What a container can record: one definition of each limit for the
+    /// writer and the reader, and why a file cannot be written as a container.
+    pub mod limits {
+        pub use crate::container::limits::*;
+    }
+
+    /// GGUF files: the parser and ggml's type table.
+    pub mod gguf {
+        pub use crate::sources::gguf::methods::for_type as methods_for_type;
+        pub use crate::sources::gguf::*;
+    }
+
+    /// safetensors files: the header parser and dtypes.
+    pub mod safetensors {
+        pub use crate::sources::safetensors::codec::compress;
+        pub use crate::sources::safetensors::dtypes::Dtype;
+        pub use crate::sources::safetensors::*;
+    }
+
+    /// The paper's `decomp_perstream_zstd19_bg` method, kept for comparison.
+    pub use crate::sources::baseline::perstream;
+}
+
+/// Hard limits on what a decoder accepts and allocates, and on worker threads.
+pub mod limits {
+    pub use crate::format::limits::*;
+}
+
+/// The worker pool's thread count for a call: at most the jobs, and at most
+/// [`limits::MAX_THREADS`].
+pub use engine::pool::thread_count;
+
+/// File helpers: atomic writes (temp + fsync + rename) and read-only maps.
+pub use engine::io;
+
+/// How many kernel calls ran on `isa` in this process (decode, encode and the
+/// portable loops all go through one dispatcher). For tests and diagnostics:
+/// with `LLMC_ISA=scalar`, only the scalar count grows.
+pub fn kernel_calls(isa: Isa) -> u64 {
+    kernels::calls(isa)
 }

@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -203,13 +203,13 @@ fn a_stale_temporary_with_our_name_does_not_block_the_write() {
     // The next temporary names this process will use, as a killed process with
     // our pid would have left them. Four, because another test in this process
     // may take a number meanwhile; exactly one of them is ours.
-    let probe = llmc::engine::io::temp_name(&out).to_string_lossy().into_owned();
+    let probe = llmc::io::temp_name(&out).to_string_lossy().into_owned();
     let (stem, n) = probe.rsplit_once('-').unwrap();
     let n: u64 = n.parse().unwrap();
     for k in 1..=4 {
         std::fs::write(format!("{stem}-{}", n + k), b"stale").unwrap();
     }
-    llmc::engine::io::write_atomic(&out, b"fresh").unwrap();
+    llmc::io::write_atomic(&out, b"fresh").unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), b"fresh");
     let left = entries(&dir);
     assert_eq!(left.len(), 4, "the stale temporary in the way was replaced: {left:?}");

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use llmc::ffi::container::*;
 use llmc::ffi::info::llmc_last_os_error;
-use llmc::ffi::types::{llmc_codec, llmc_status_code as S};
+use llmc::{CodecId, Error as S};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
@@ -40,23 +40,23 @@ fn filesystem_failures_keep_their_errno() {
     let out = d.join("out.llmc");
     // SAFETY: valid C strings; NULL params.
     let s = unsafe { llmc_gguf_compress_file(c(&missing).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
-    assert_eq!((s, llmc_last_os_error()), (S::LLMC_STATUS_NOT_FOUND as u32, libc_enoent()));
+    assert_eq!((s, llmc_last_os_error()), (S::NotFound.code(), libc_enoent()));
     // An output in a folder that does not exist.
     let nowhere = d.join("no/such/dir/out.llmc");
     // SAFETY: as above.
     let s = unsafe { llmc_gguf_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&nowhere).as_ptr(), std::ptr::null()) };
-    assert_eq!((s, llmc_last_os_error()), (S::LLMC_STATUS_IO as u32, libc_enoent()));
+    assert_eq!((s, llmc_last_os_error()), (S::Io.code(), libc_enoent()));
     // An output under a regular file.
     let under_file = corpus("model.gguf").join("x.llmc");
     // SAFETY: as above.
     let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&under_file).as_ptr(), 1) };
-    assert_eq!((s, llmc_last_os_error()), (S::LLMC_STATUS_IO as u32, 20 /* ENOTDIR */));
+    assert_eq!((s, llmc_last_os_error()), (S::Io.code(), 20 /* ENOTDIR */));
     // A call that succeeds resets it.
     // SAFETY: as above.
     let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&out).as_ptr(), 1) };
     assert_eq!((s, llmc_last_os_error()), (0, 0));
     let (s, _) = open(&d.join("nope.llmc"), 0);
-    assert_eq!((s, llmc_last_os_error()), (S::LLMC_STATUS_NOT_FOUND as u32, libc_enoent()));
+    assert_eq!((s, llmc_last_os_error()), (S::NotFound.code(), libc_enoent()));
 }
 
 fn libc_enoent() -> i32 {
@@ -69,7 +69,7 @@ fn non_regular_files_are_not_read_without_end() {
     for flags in [LLMC_OPEN_NO_MMAP, 0, LLMC_OPEN_NO_MMAP | LLMC_OPEN_NO_VERIFY] {
         let (s, g) = open(Path::new("/dev/zero"), flags);
         assert!(g.is_null());
-        assert_eq!(s, S::LLMC_STATUS_BAD_MAGIC as u32, "flags {flags}");
+        assert_eq!(s, S::BadMagic.code(), "flags {flags}");
     }
     // A FIFO carrying a real container opens (read to the size its header declares).
     let d = scratch("fifo");
@@ -106,7 +106,7 @@ fn reader_callback_zero_length_reads_are_checked() {
         assert_eq!(llmc_gguf_reader_callback(g.cast(), std::ptr::null_mut(), size, 0), 0);
         assert_eq!(llmc_gguf_last_status(g), 0, "zero-length reads inside the file are not errors");
         assert_eq!(llmc_gguf_reader_callback(g.cast(), std::ptr::null_mut(), size + 1, 0), 0);
-        assert_eq!(llmc_gguf_last_status(g), S::LLMC_STATUS_INVALID_ARGUMENT as u32, "past the end is, even for 0 bytes");
+        assert_eq!(llmc_gguf_last_status(g), S::InvalidArgument.code(), "past the end is, even for 0 bytes");
         let mut b = [0u8; 4];
         assert_eq!(llmc_gguf_reader_callback(g.cast(), b.as_mut_ptr().cast(), 0, 4), 4);
         assert_eq!(&b, b"GGUF");
@@ -118,21 +118,21 @@ fn reader_callback_zero_length_reads_are_checked() {
 fn names_a_container_cannot_record_are_refused_before_writing() {
     let d = scratch("names");
     for (file, want) in [
-        ("st-name-4097.safetensors", S::LLMC_STATUS_LIMIT_EXCEEDED),
-        ("st-name-65541.safetensors", S::LLMC_STATUS_LIMIT_EXCEEDED),
-        ("st-name-nul.safetensors", S::LLMC_STATUS_INVALID_ARGUMENT),
+        ("st-name-4097.safetensors", S::LimitExceeded),
+        ("st-name-65541.safetensors", S::LimitExceeded),
+        ("st-name-nul.safetensors", S::InvalidArgument),
     ] {
         let out = d.join("out.llmc");
         // SAFETY: valid C strings; NULL params.
         let s = unsafe { llmc_safetensors_compress_file(c(&corpus(file)).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
-        assert_eq!(s, want as u32, "{file}");
+        assert_eq!(s, want.code(), "{file}");
         assert!(std::fs::read_dir(&d).unwrap().next().is_none(), "{file}: nothing written");
     }
     // A GGUF given as safetensors is not one (not "declared size exceeds limit").
     let out = d.join("out.llmc");
     // SAFETY: as above.
     let s = unsafe { llmc_safetensors_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
-    assert_eq!(s, S::LLMC_STATUS_SAFETENSORS_INVALID as u32);
+    assert_eq!(s, S::SafetensorsInvalid.code());
 }
 
 #[test]
@@ -148,8 +148,7 @@ fn tensor_info_names_every_codec_and_never_a_frameless_tensor() {
                 let mut info: llmc_tensor_info = std::mem::zeroed();
                 info.struct_size = std::mem::size_of::<llmc_tensor_info>() as u32;
                 assert_eq!(llmc_gguf_tensor_info(g, i, &mut info), 0);
-                let named = [llmc_codec::LLMC_CODEC_BF16, llmc_codec::LLMC_CODEC_Q4K, llmc_codec::LLMC_CODEC_ZSTD, llmc_codec::LLMC_CODEC_STORED, llmc_codec::LLMC_CODEC_FIELDS];
-                assert!(named.iter().any(|&k| k as u32 == info.codec), "{file} tensor {i}: codec {}", info.codec);
+                assert!(CodecId::from_code(info.codec).is_some(), "{file} tensor {i}: codec {}", info.codec);
                 assert!(info.size <= llmc_gguf_original_size(g));
                 let name = std::ffi::CStr::from_ptr(info.name);
                 let mut j = u64::MAX;
@@ -163,7 +162,7 @@ fn tensor_info_names_every_codec_and_never_a_frameless_tensor() {
     for file in ["bomb-frameless-tensor-1tib.llmc", "model-gguf-tensor-frameless.llmc"] {
         let (s, g) = open(&corpus(file), 0);
         assert!(g.is_null());
-        assert_eq!(s, S::LLMC_STATUS_CORRUPT as u32, "{file}");
+        assert_eq!(s, S::Corrupt.code(), "{file}");
     }
     // A frameless padding region opens; it is no tensor.
     let (s, g) = open(&corpus("bomb-frameless-1gib.llmc"), 0);
@@ -175,7 +174,8 @@ fn tensor_info_names_every_codec_and_never_a_frameless_tensor() {
         llmc_gguf_close(g);
     }
     assert_eq!(n, 0);
-    assert_eq!(llmc_codec::LLMC_CODEC_ZERO as u32, 256, "not a frame codec id (8 bits)");
+    let header = std::fs::read_to_string(fixtures_dir().join("../include/llmc.h")).unwrap();
+    assert!(header.contains("#define LLMC_CODEC_ZERO 256"), "the frameless codec value is named, and no frame codec id (8 bits)");
 }
 
 /// A safetensors file of `n` one-element F32 tensors named `t{i}`.
@@ -189,7 +189,7 @@ fn many_tensors(n: usize) -> Vec<u8> {
 #[test]
 fn name_lookups_find_every_entry_and_only_those() {
     let file = many_tensors(5000);
-    let container = llmc::sources::file::compress(&file, &llmc::CompressParams::default(), None).unwrap();
+    let container = llmc::model::compress(&file, &llmc::CompressParams::default(), None).unwrap();
     let mut g = std::ptr::null_mut();
     // SAFETY: `container` outlives the handle, closed below.
     unsafe { assert_eq!(llmc_gguf_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0) };
@@ -208,7 +208,7 @@ fn name_lookups_find_every_entry_and_only_those() {
         let name = CString::new(missing).unwrap();
         let mut k = 0u64;
         // SAFETY: as above.
-        assert_eq!(unsafe { llmc_gguf_find_tensor(g, name.as_ptr(), &mut k) }, S::LLMC_STATUS_NOT_FOUND as u32, "{missing:?}");
+        assert_eq!(unsafe { llmc_gguf_find_tensor(g, name.as_ptr(), &mut k) }, S::NotFound.code(), "{missing:?}");
     }
     // SAFETY: opened above, closed once.
     unsafe { llmc_gguf_close(g) };
@@ -216,10 +216,10 @@ fn name_lookups_find_every_entry_and_only_those() {
 
 #[test]
 fn thread_counts_are_capped() {
-    use llmc::engine::pool::thread_count;
+    use llmc::thread_count;
     assert_eq!(thread_count(0, 10), 1);
     assert_eq!(thread_count(8, 3), 3);
-    assert_eq!(thread_count(u32::MAX, 1 << 20), llmc::format::limits::MAX_THREADS as usize);
+    assert_eq!(thread_count(u32::MAX, 1 << 20), llmc::limits::MAX_THREADS as usize);
 }
 
 /// Runs in a child process whose threads all ask for a 100 TB stack.
@@ -229,7 +229,7 @@ fn a_refused_thread_is_a_status_not_a_panic() {
         let d = scratch("threads-child");
         // SAFETY: valid C strings.
         let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&d.join("o")).as_ptr(), 4) };
-        assert_eq!(s, S::LLMC_STATUS_ALLOCATION as u32);
+        assert_eq!(s, S::Allocation.code());
         assert_ne!(llmc_last_os_error(), 0);
         // SAFETY: as above; one thread starts none.
         let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&d.join("o")).as_ptr(), 1) };

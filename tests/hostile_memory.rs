@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::Error;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -85,13 +85,13 @@ fn per_stream_bombs_are_refused_before_their_streams_are_inflated() {
     // 64 MiB of zeros as the metadata stream; 256 MiB as the F32 stream.
     for (file, want) in [("perstream-meta-zeros.llms", Error::GgufInvalid), ("perstream-f32-forged.llms", Error::Corrupt)] {
         let bytes = fixture(&format!("corrupt/{file}"));
-        let (r, peak) = peak_of(|| llmc::sources::baseline::perstream::decompress(&bytes, u64::MAX));
+        let (r, peak) = peak_of(|| llmc::model::perstream::decompress(&bytes, u64::MAX));
         assert_eq!(r.unwrap_err(), want, "{file}");
         eprintln!("{file}: {peak} bytes at the peak");
         assert!(peak < 1 << 20, "{file}: {peak} bytes allocated before refusing it");
     }
     // The valid one still decodes.
-    let ok = llmc::sources::baseline::perstream::decompress(&fixture("corrupt/perstream.llms"), u64::MAX).unwrap();
+    let ok = llmc::model::perstream::decompress(&fixture("corrupt/perstream.llms"), u64::MAX).unwrap();
     assert!(ok == fixture("corrupt/model.gguf"));
 }
 
@@ -106,7 +106,7 @@ fn many_tensors(n: usize) -> Vec<u8> {
 #[test]
 fn an_open_index_stays_within_four_times_its_size() {
     let _serial = serial();
-    let container = llmc::sources::file::compress(&many_tensors(40_000), &llmc::CompressParams::default(), None).unwrap();
+    let container = llmc::model::compress(&many_tensors(40_000), &llmc::CompressParams::default(), None).unwrap();
     let index_size = u64::from_le_bytes(container[24..32].try_into().unwrap()) as usize;
     let (index, peak) = peak_of(|| Index::open(&container).unwrap());
     assert_eq!(index.entries.len(), 40_000);
@@ -138,7 +138,7 @@ fn a_safetensors_header_is_parsed_within_a_small_multiple_of_its_size() {
     let mut file = (json.len() as u64).to_le_bytes().to_vec();
     file.extend_from_slice(json.as_bytes());
     file.resize(file.len() + n, 1);
-    let (st, peak) = peak_of(|| llmc::sources::safetensors::parse(&file).unwrap());
+    let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
     assert_eq!(st.tensors.len(), n);
     eprintln!("header of {} bytes: {peak} bytes at the peak of parsing", json.len());
     assert!(peak <= 4 * json.len(), "parsing took {peak} bytes for a header of {}", json.len());
@@ -146,7 +146,7 @@ fn a_safetensors_header_is_parsed_within_a_small_multiple_of_its_size() {
     let big = format!("{{\"__metadata__\":{{\"k\":\"{}\"}}}}", "v".repeat(4 << 20));
     let mut file = (big.len() as u64).to_le_bytes().to_vec();
     file.extend_from_slice(big.as_bytes());
-    let (st, peak) = peak_of(|| llmc::sources::safetensors::parse(&file).unwrap());
+    let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
     assert!(st.tensors.is_empty());
     assert!(peak < 64 << 10, "a 4 MiB metadata string cost {peak} bytes");
 }
@@ -155,9 +155,9 @@ fn a_safetensors_header_is_parsed_within_a_small_multiple_of_its_size() {
 /// A forged container: one 4-byte tensor region and `n` entries all pointing at
 /// it, each as small as an entry can be (no dimensions, a 1-byte name).
 fn smallest_entries(n: usize) -> Vec<u8> {
-    use llmc::format::checksum::crc32c;
+    use llmc::frame::crc32c;
     use sha2::Digest;
-    let frame = llmc::engine::frames::compress(&llmc::codec::Method::Stored, &[0u8; 4], &llmc::CompressParams::default()).unwrap();
+    let frame = llmc::frame::compress(&llmc::frame::Method::Stored, &[0u8; 4], &llmc::CompressParams::default()).unwrap();
     let mut index = 1u32.to_le_bytes().to_vec();
     for v in [0u64, 4, 64, frame.len() as u64] {
         index.extend_from_slice(&v.to_le_bytes());

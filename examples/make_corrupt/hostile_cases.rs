@@ -9,9 +9,8 @@ use crate::corpus::Api::{ContainerCompress, ContainerRead, FrameDecode, GgufPars
 use crate::hostile::{reseal_container_header, reseal_container_index};
 use crate::mutate::{get_u32, get_u64, put, with};
 use crate::Corpus;
-use llmc::codec::zstd::encode_chunk;
-use llmc::container::read::Index;
-use llmc::format::checksum::crc32c;
+use llmc::model::Index;
+use llmc::frame::crc32c;
 use llmc::Error::*;
 use sha2::{Digest, Sha256};
 
@@ -65,10 +64,10 @@ fn frameless_container(size: u64, role: u8, entry: bool) -> Vec<u8> {
 /// hundred bytes that declare `chunks` chunks of 256 MiB of zeros.
 fn fields_bomb(chunks: u32) -> Vec<u8> {
     let chunk: u32 = 1 << 28;
-    let method = llmc::sources::gguf::methods::for_type(llmc::sources::gguf::types::Q8_0).remove(0);
+    let method = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q8_0).remove(0);
     let elem = method.element_size();
-    let small = llmc::engine::frames::compress(&method, &vec![0u8; elem as usize * 64], &llmc::CompressParams { chunk_size: 0, ..Default::default() }).unwrap();
-    let f = llmc::engine::frames::parse(&small).unwrap();
+    let small = llmc::frame::compress(&method, &vec![0u8; elem as usize * 64], &llmc::CompressParams { chunk_size: 0, ..Default::default() }).unwrap();
+    let f = llmc::frame::parse(&small).unwrap();
     assert_eq!(f.chunks.len(), 1);
     let payload = f.chunks[0].payload.to_vec();
     let chunk = chunk - chunk % elem;
@@ -105,24 +104,40 @@ fn perstream_streams(llms: &[u8]) -> (Vec<Vec<u8>>, [u8; 32]) {
     at += 32;
     let mut streams = Vec::new();
     for (raw, comp) in sizes {
-        let mut s = vec![0u8; raw];
-        llmc::codec::zstd::decode_chunk(&llms[at..at + comp], &mut s).unwrap();
-        streams.push(s);
+        streams.push(decode_payload(&llms[at..at + comp], raw));
         at += comp;
     }
     (streams, sha)
 }
 
+/// The content of a zstd payload (FORMAT.md §9: mode 0 stored, 1 a zstd frame).
+fn decode_payload(payload: &[u8], raw: usize) -> Vec<u8> {
+    if payload[0] == 0 {
+        return payload[1..].to_vec();
+    }
+    let mut out = vec![0u8; raw];
+    // SAFETY: both slices are valid for their lengths; zstd writes at most `raw` bytes.
+    let n = unsafe { zstd_sys::ZSTD_decompress(out.as_mut_ptr().cast(), raw, payload[1..].as_ptr().cast(), payload.len() - 1) };
+    assert_eq!(n, raw, "a valid per-stream payload");
+    out
+}
+
+/// A zstd payload of `data` at level 19: the single chunk of a zstd frame.
+fn encode_payload(data: &[u8]) -> Vec<u8> {
+    if data.is_empty() {
+        return vec![0];
+    }
+    let chunk = (data.len() as u32).next_multiple_of(1024).min(1 << 28);
+    let params = llmc::CompressParams { chunk_size: chunk, ..Default::default() };
+    let frame = llmc::frame::compress(&llmc::frame::Method::Zstd { level: 19 }, data, &params).unwrap();
+    let f = llmc::frame::parse(&frame).unwrap();
+    assert_eq!(f.chunks.len(), 1);
+    f.chunks[0].payload.to_vec()
+}
+
 /// A per-stream file from streams (each coded at level 19), declaring `original`.
 fn perstream_file(streams: &[Vec<u8>], original: u64, sha: &[u8; 32]) -> Vec<u8> {
-    let payloads: Vec<Vec<u8>> = streams
-        .iter()
-        .map(|s| {
-            let mut p = Vec::new();
-            encode_chunk(s, 19, &mut p).unwrap();
-            p
-        })
-        .collect();
+    let payloads: Vec<Vec<u8>> = streams.iter().map(|s| encode_payload(s)).collect();
     let mut out = b"LLMS".to_vec();
     out.extend_from_slice(&1u16.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
@@ -169,7 +184,7 @@ pub fn add(c: &mut Corpus, gguf: &Base, st: &Base, gguf_llmc: &Base) {
     c.add("bomb-fields-1.25gib.llmf", fields_bomb(5), FrameDecode, "built by hand", how, Err(LimitExceeded)).max_output(CAP);
 
     // Per-stream files.
-    let llms = llmc::sources::baseline::perstream::compress(&gguf.bytes, 19).unwrap();
+    let llms = llmc::model::perstream::compress(&gguf.bytes, 19).unwrap();
     let (streams, sha) = perstream_streams(&llms);
     let original = gguf.bytes.len() as u64;
     c.add("perstream.llms", llms.clone(), PerstreamDecode, gguf.file, "per-stream file of model.gguf (level 19)", Ok(()));
@@ -234,7 +249,7 @@ pub fn add(c: &mut Corpus, gguf: &Base, st: &Base, gguf_llmc: &Base) {
     c.also("st-cut-in-half.safetensors", ContainerCompress, st.file, "truncated to half its size, inside the data", Err(SrcTruncated));
 
     // A zero-element tensor: valid GGUF, no region, no entry; rebuilds byte for byte.
-    let g = llmc::sources::gguf::parse(&gguf.bytes).unwrap();
+    let g = llmc::model::gguf::parse(&gguf.bytes).unwrap();
     let t = &g.tensors[1];
     let dim1 = t.range.start + 8 + t.name.len() + 4 + 8;
     let zero = with(&gguf.bytes, |f| put(f, dim1, &0u64.to_le_bytes()));

@@ -113,7 +113,7 @@ mod tests {
     fn reads_in_pieces_and_checks_the_length() {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8 ^ (i >> 12) as u8).collect();
         let mut p = Vec::new();
-        super::super::zstd::encode_chunk(&data, 3, &mut p).unwrap();
+        crate::codec::zstd::encode_chunk(&data, 3, &mut p).unwrap();
         assert_eq!(p[0], 1);
         for step in [1000, 65536, 300_000] {
             assert_eq!(read_all(&p, data.len(), step).unwrap(), data);

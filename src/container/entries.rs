@@ -157,8 +157,8 @@ impl Entries {
         CStr::from_bytes_with_nul(&self.names[r.name_at..=r.name_at + usize::from(r.name_len)]).ok()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { table: self, next: 0 }
     }
 
     /// The first entry called `name`.
@@ -180,5 +180,30 @@ impl Entries {
     /// Heap bytes this table holds (for the documented bound).
     pub fn heap_size(&self) -> usize {
         self.records.capacity() * core::mem::size_of::<Record>() + self.names.capacity() + 8 * self.dims.capacity() + 4 * self.slots.capacity()
+    }
+}
+
+/// The entries in index order.
+pub struct Iter<'a> {
+    table: &'a Entries,
+    next: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = EntryRef<'a>;
+
+    fn next(&mut self) -> Option<EntryRef<'a>> {
+        let e = self.table.get(self.next)?;
+        self.next += 1;
+        Some(e)
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = EntryRef<'a>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }

@@ -42,7 +42,7 @@ pub const VERSION: u16 = 1;
 pub const HEADER_SIZE: usize = 64;
 const REGION_ENTRY: usize = 33;
 
-pub use limits::{MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS};
+pub use limits::{MAX_DIMS, MAX_ENTRIES, MAX_REGIONS};
 
 /// What the original file was.
 #[repr(u8)]

@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
 use crate::engine::frames;
-use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
 use std::cell::RefCell;
@@ -143,7 +142,7 @@ impl Index {
         if dst.is_empty() {
             return Ok(());
         }
-        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(opts.isa)?;
         let first = self.regions.partition_point(|r| r.orig_offset + r.orig_size <= offset);
         SCRATCH.with(|s| {
             let (scratch, tmp) = &mut *s.borrow_mut();
@@ -184,7 +183,7 @@ impl Index {
     pub fn decompress_all(&self, data: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<()> {
         let size = usize::try_from(self.original_size).map_err(|_| Error::SizeOverflow)?;
         let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
-        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(opts.isa)?;
         let mut parsed = Vec::with_capacity(self.regions.len());
         let mut jobs = Vec::new();
         let mut rest: &mut [u8] = dst;

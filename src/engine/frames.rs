@@ -6,7 +6,6 @@ use crate::codec::{self, Method, Scratch};
 use crate::error::{Error, Result};
 use crate::format::checksum::crc32c;
 use crate::format::frame::{self, CodecId, Frame};
-use crate::isa::{self, Isa};
 use crate::kernels::Kernels;
 use crate::params::{CompressParams, DecodeOptions};
 
@@ -65,7 +64,7 @@ impl<'a> FrameJob<'a> {
             return Err(Error::LimitExceeded);
         }
         let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
-        let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(params.isa)?;
         Ok(FrameJob { method, src, chunk_size, flags: params.frame_flags(), kernels })
     }
 
@@ -150,8 +149,7 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
     if dst.len() < size {
         return Err(Error::DstTooSmall);
     }
-    let isa: Isa = isa::resolve(opts.isa)?;
-    let kernels = Kernels::get(isa).ok_or(Error::IsaUnsupported)?;
+    let kernels = Kernels::resolve(opts.isa)?;
     let dst = &mut dst[..size];
     let mut outs: Vec<&mut [u8]> = Vec::with_capacity(f.chunks.len());
     let mut rest: &mut [u8] = &mut *dst;

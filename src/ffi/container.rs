@@ -6,7 +6,7 @@
 
 use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
 use super::frames::read_params;
-use super::types::{llmc_codec, llmc_params, llmc_status};
+use super::types::{llmc_params, llmc_status};
 use crate::container::read::Index;
 use crate::container::SourceKind;
 use crate::error::{Error, Result};
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
         let r = &g.index.regions[e.region as usize];
         let frame = &g.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
         // Open checked that an entry's region has a frame; a frameless one would read as zeros.
-        let codec = if r.frame_size == 0 { llmc_codec::LLMC_CODEC_ZERO as u32 } else { frames::parse(frame)?.header.codec as u32 };
+        let codec = if r.frame_size == 0 { crate::format::abi::LLMC_CODEC_ZERO } else { frames::parse(frame)?.header.codec as u32 };
         let mut shape = [0u64; LLMC_MAX_DIMS];
         shape[..e.shape.len()].copy_from_slice(&e.shape);
         let out = llmc_tensor_info {

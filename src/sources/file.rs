@@ -30,7 +30,7 @@ pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<
 }
 
 /// The spans `compress` would code `file` as (its source parsed and checked).
-pub fn spans(file: &[u8], params: &CompressParams) -> Result<Vec<Span>> {
+pub(crate) fn spans(file: &[u8], params: &CompressParams) -> Result<Vec<Span>> {
     let level = crate::sources::plan::metadata_level(params);
     match detect(file) {
         Some(SourceKind::Gguf) => crate::sources::gguf::decompose::spans(&crate::sources::gguf::parse(file)?, level),

@@ -3,9 +3,9 @@
 //! the whole-content check (frame CRC32C, container SHA-256) failed.
 
 use crate::files::{self, Kind};
-use llmc::container::read::Index;
-use llmc::container::Role;
-use llmc::format::frame::Frame;
+use llmc::model::Index;
+use llmc::model::Role;
+use llmc::frame::Frame;
 
 /// "chunk 3 of 5 (bytes 3145728..4194304)" for every chunk whose CRC32C fails.
 fn bad_chunks(f: &Frame<'_>) -> Vec<String> {
@@ -35,7 +35,7 @@ fn region_name(index: &Index, region: usize) -> String {
 /// What failed a checksum in `src` (a frame or a container), for the error message.
 pub fn checksum_failure(src: &[u8]) -> String {
     let damaged: Vec<String> = match files::kind(src) {
-        Kind::Frame => match llmc::engine::frames::parse(src) {
+        Kind::Frame => match llmc::frame::parse(src) {
             Ok(f) => bad_chunks(&f),
             Err(e) => return e.to_string(),
         },
@@ -44,7 +44,7 @@ pub fn checksum_failure(src: &[u8]) -> String {
             let mut out = Vec::new();
             for (i, r) in index.regions.iter().enumerate().filter(|(_, r)| r.frame_size > 0) {
                 let bytes = src.get(r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize).unwrap_or_default();
-                if let Ok(f) = llmc::engine::frames::parse(bytes) {
+                if let Ok(f) = llmc::frame::parse(bytes) {
                     out.extend(bad_chunks(&f).into_iter().map(|c| format!("{c} of {}", region_name(&index, i))));
                 }
             }
@@ -67,15 +67,15 @@ pub fn checksum_failure(src: &[u8]) -> String {
 fn type_name(kind: Kind, dtype: u32) -> String {
     match (kind, dtype) {
         (_, u32::MAX) => "untyped bytes".into(),
-        (Kind::Safetensors, t) => llmc::sources::safetensors::dtypes::Dtype::from_id(t).name().into(),
-        (_, t) => llmc::sources::gguf::types::type_name(t).into(),
+        (Kind::Safetensors, t) => llmc::model::safetensors::Dtype::from_id(t).name().into(),
+        (_, t) => llmc::model::gguf::types::type_name(t).into(),
     }
 }
 
 /// Why compressing `src` failed with `e`, in words: which limit a name or
 /// shape passes, which tensor types a `--chunk-size` does not fit, that a
 /// file is truncated.
-pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams, method: Option<&llmc::codec::Method>) -> String {
+pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams, method: Option<&llmc::frame::Method>) -> String {
     use llmc::Error::*;
     let kind = files::kind(src);
     if let (InvalidArgument, Some(m)) = (e, method) {
@@ -90,7 +90,7 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
     let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
     match e {
         LimitExceeded | InvalidArgument if model => {
-            if let Some(u) = llmc::sources::file::unfit(src) {
+            if let Some(u) = llmc::model::unfit(src) {
                 return format!("cannot be stored in a container: {u} ({e})");
             }
             if e == InvalidArgument && params.chunk_size != 0 {
@@ -106,11 +106,11 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
 }
 
 fn chunk_size_failure(src: &[u8], kind: Kind, chunk: u32, e: llmc::Error) -> String {
-    use llmc::format::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+    use llmc::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
     if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk) {
         return format!("--chunk-size {chunk} is outside {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE} ({e})");
     }
-    let conflicts = llmc::sources::file::chunk_size_conflicts(src, chunk);
+    let conflicts = llmc::model::chunk_size_conflicts(src, chunk);
     if conflicts.is_empty() {
         return format!("--chunk-size {chunk} is not a multiple of the codec's element size ({e})");
     }

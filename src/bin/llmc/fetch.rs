@@ -58,7 +58,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 fn sha256_hex(path: &std::path::Path) -> Result<String, String> {
-    let data = llmc::engine::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let data = llmc::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(Sha256::digest(&*data).iter().map(|b| format!("{b:02x}")).collect())
 }
 

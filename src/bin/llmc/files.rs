@@ -8,7 +8,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
-    llmc::engine::io::write_atomic_io(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    llmc::io::write_atomic_io(path, data).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// What the first bytes of a file say it is.
@@ -29,7 +29,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
         Some(b"LLMF") => Kind::Frame,
         Some(b"LLMC") => Kind::Container,
         Some(b"LLMS") => Kind::PerStream,
-        _ if llmc::sources::safetensors::looks_like(bytes) => Kind::Safetensors,
+        _ if llmc::model::safetensors::looks_like(bytes) => Kind::Safetensors,
         _ => Kind::Other,
     }
 }

@@ -4,8 +4,8 @@
 //! `fixtures/expected-checksums.json`, and each must decode back byte for byte.
 
 use crate::{bench, fetch, stats};
-use llmc::codec::Method;
-use llmc::container::read::Index;
+use llmc::frame::Method;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -72,14 +72,14 @@ fn run_case(c: &Case, fixtures: &Path, min_time: Duration) -> Result<Outcome, St
         Some(rel) => fixtures.join(rel),
         None => fetch::ensure_gemma()?,
     };
-    let src = llmc::engine::io::map(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let src = llmc::io::map(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let input_sha = hex(&Sha256::digest(&*src));
     let params = CompressParams::default();
     let err = |e: llmc::Error| format!("{}: {e}", input.display());
     let compressed = match c.which {
-        Which::Bf16 => llmc::engine::frames::compress(&Method::Bf16, &src, &params).map_err(err)?,
-        Which::Q4k => llmc::engine::frames::compress(&Method::Q4k, &src, &params).map_err(err)?,
-        Which::Gguf => llmc::sources::gguf::compress(&src, &CompressParams { n_threads: 2, ..params }, None).map_err(err)?,
+        Which::Bf16 => llmc::frame::compress(&Method::Bf16, &src, &params).map_err(err)?,
+        Which::Q4k => llmc::frame::compress(&Method::Q4k, &src, &params).map_err(err)?,
+        Which::Gguf => llmc::model::gguf::compress(&src, &CompressParams { n_threads: 2, ..params }, None).map_err(err)?,
     };
     let sha16 = stats::sha256_16(&compressed);
     let index = match c.which {

@@ -30,7 +30,7 @@ fn is_model(path: &Path) -> Result<bool, String> {
     if std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len() == 0 {
         return Ok(false);
     }
-    let map = llmc::engine::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let map = llmc::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(matches!(files::kind(&map), Kind::Gguf | Kind::Safetensors))
 }
 
@@ -49,7 +49,7 @@ impl Staging {
         if busy && !force {
             return Err(format!("{} exists and is not empty; pass --force to write into it", output.display()));
         }
-        let work = if busy { output.to_path_buf() } else { llmc::engine::io::temp_name(output) };
+        let work = if busy { output.to_path_buf() } else { llmc::io::temp_name(output) };
         make_parent(&work)?;
         std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
         Ok(Staging { output: output.to_path_buf(), work })
@@ -68,7 +68,7 @@ impl Staging {
             std::fs::rename(&self.work, &self.output).map_err(|e| format!("cannot move {} to {}: {e}", self.work.display(), self.output.display()))
         });
         match result {
-            Ok(()) => llmc::engine::io::sync_parent(&self.output),
+            Ok(()) => llmc::io::sync_parent(&self.output),
             Err(_) => {
                 let _ = std::fs::remove_dir_all(&self.work);
             }

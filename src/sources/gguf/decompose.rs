@@ -9,8 +9,6 @@ use crate::sources::plan::tile;
 use crate::container::{Role, TensorDesc};
 use crate::error::{Error, Result};
 
-pub use crate::sources::plan::DEFAULT_METADATA_LEVEL;
-
 pub fn spans(g: &Gguf<'_>, metadata_level: i32) -> Result<Vec<Span>> {
     let file_size = g.file_len as u64;
     let mut order: Vec<usize> = (0..g.tensors.len()).collect();

@@ -54,11 +54,3 @@ pub fn for_type(t: u32) -> Vec<Method> {
         _ => vec![zstd],
     }
 }
-
-/// Q4_K as a plain field split (each header byte position its own stream).
-pub fn q4k_fields() -> Method {
-    let mut streams: Vec<Vec<(u16, u16)>> = (0..16).map(|i| vec![(i, 1)]).collect();
-    streams.push(vec![(16, 128)]);
-    let refs: Vec<&[(u16, u16)]> = streams.iter().map(Vec::as_slice).collect();
-    Method::Fields(Layout::from_runs(144, &refs))
-}

@@ -29,10 +29,12 @@
 //! [`Error::BadMagic`]: crate::Error::BadMagic
 //! [`Error::VersionUnsupported`]: crate::Error::VersionUnsupported
 
-pub mod codec;
-pub mod decompose;
-pub mod methods;
+pub(crate) mod codec;
+pub(crate) mod decompose;
+pub(crate) mod methods;
 mod parser;
+#[cfg(test)]
+mod train_profile;
 pub mod types;
 
 use core::ops::Range;
