@@ -1,7 +1,7 @@
 //! Measures the costs issue 16 found growing wrong, on inputs of the sizes it
 //! names (`cargo run --release --example hostile_costs`):
 //!
-//! * name lookups: 2,000 `llmc_gguf_find_tensor` calls in a container of
+//! * name lookups: 2,000 `llmc_container_find_tensor` calls in a container of
 //!   131,072 entries (the target: under 0.05 ms each);
 //! * the heap an open index takes against its size (the documented bound: 4x);
 //! * the heap a 100 MB safetensors JSON header takes to parse (a generic JSON
@@ -95,7 +95,7 @@ fn lookups() {
     let t = Instant::now();
     let (status, peak) = peak_of(|| {
         // SAFETY: `container` outlives the handle, closed below.
-        unsafe { llmc::ffi::container::llmc_gguf_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g) }
+        unsafe { llmc::ffi::container::llmc_container_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g) }
     });
     assert_eq!(status, 0);
     println!("open: {:.1} ms; heap {peak} bytes for an index of {index_size} bytes ({:.2}x; bound 4x)", t.elapsed().as_secs_f64() * 1e3, peak as f64 / index_size as f64);
@@ -111,7 +111,7 @@ fn lookups() {
     for name in &names {
         let mut i = 0u64;
         // SAFETY: live handle, valid C string and out-pointer.
-        if unsafe { llmc::ffi::container::llmc_gguf_find_tensor(g, name.as_ptr(), &mut i) } == 0 {
+        if unsafe { llmc::ffi::container::llmc_container_find_tensor(g, name.as_ptr(), &mut i) } == 0 {
             found += 1;
         }
     }
@@ -119,7 +119,7 @@ fn lookups() {
     assert_eq!(found, names.len() as u64);
     println!("find: {} lookups in {n} entries, {:.2} us each (target < 50 us)", names.len(), per * 1e6);
     // SAFETY: opened above, closed once.
-    unsafe { llmc::ffi::container::llmc_gguf_close(g) };
+    unsafe { llmc::ffi::container::llmc_container_close(g) };
 }
 
 fn header_100mb() {

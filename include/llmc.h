@@ -136,7 +136,14 @@ enum llmc_status
   LLMC_STATUS_SAFETENSORS_INVALID = 26,
   LLMC_STATUS_ISA_UNSUPPORTED = 30,
   LLMC_STATUS_IO = 40,
+  /*
+   No such name (a tensor, a file).
+   */
   LLMC_STATUS_NOT_FOUND = 41,
+  /*
+   An index or offset past the end of what the object holds.
+   */
+  LLMC_STATUS_OUT_OF_RANGE = 42,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -241,15 +248,20 @@ typedef uint32_t llmc_dtype;
 #endif // __cplusplus
 
 /*
- A decompression context: carries an ISA override and a thread count. Must not
- be used by two threads at the same time; use one per thread.
- */
-typedef struct llmc_dctx llmc_dctx;
+ ==== Containers: whole GGUF / safetensors files, read by tensor or byte range ====
 
-/*
  An open container. Immutable after open; safe to read from many threads.
  */
-typedef struct llmc_gguf llmc_gguf;
+typedef struct llmc_container llmc_container;
+
+/*
+ ==== Decompression contexts (advanced: per-call ISA and threads) ====
+
+ A decompression context: carries an ISA override and a thread count. Must not
+ be used by two threads at the same time; use one per thread. Frame decodes
+ (`llmc_decompress_dctx`) and container reads (`llmc_container_read_*`) take one.
+ */
+typedef struct llmc_dctx llmc_dctx;
 
 /*
  Compression parameters. Extensible: `struct_size` comes first; always start
@@ -313,12 +325,13 @@ typedef struct llmc_frame_info {
 } llmc_frame_info;
 
 /*
- What `llmc_gguf_tensor_info` reports.
+ What `llmc_container_tensor_info` reports.
  */
 typedef struct llmc_tensor_info {
   /*
    Set to `sizeof(llmc_tensor_info)` before calling. Callers built against
-   an older header pass a smaller size and get the fields they know.
+   an older header pass a smaller size (at least 8) and get the whole fields
+   that fit in it; nothing past `struct_size` is written.
    */
   uint32_t struct_size;
   /*
@@ -358,11 +371,20 @@ typedef struct llmc_tensor_info {
   uint64_t shape[LLMC_MAX_DIMS];
 } llmc_tensor_info;
 
+/*
+ ==== The first ABI's names (`llmc_gguf_*`), kept as aliases ====
+
+ The first ABI's name for `llmc_container`.
+ */
+typedef struct llmc_container llmc_gguf;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /*
+ ==== Versions, status names, instruction sets ====
+
  `LLMC_VERSION_NUMBER` of the loaded library (major * 10000 + minor * 100 + patch).
  Thread-safe.
  */
@@ -426,6 +448,8 @@ const char *llmc_isa_name(uint32_t isa);
 LLMC_NODISCARD llmc_status llmc_set_isa(uint32_t isa);
 
 /*
+ ==== Frames: one tensor in one self-describing frame (the simple API) ====
+
  Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
  */
 void llmc_params_init(struct llmc_params *p);
@@ -482,7 +506,7 @@ size_t llmc_q4k_compress_bound(size_t src_size);
 /*
  Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
  `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
- frame. Conventions as `llmc_bf16_compress`.
+ frame. Conventions as `llmc_bf16_compress`. Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_q4k_compress(const void *src,
@@ -521,18 +545,20 @@ llmc_status llmc_decompress(const void *src,
 LLMC_NODISCARD llmc_status llmc_dctx_create(struct llmc_dctx **out);
 
 /*
- Frees a context; NULL is ignored.
+ Frees a context; NULL is ignored. No other call may be using it.
  */
 void llmc_dctx_free(struct llmc_dctx *d);
 
 /*
  Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
  setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
+ Not while another thread uses the context.
  */
 LLMC_NODISCARD llmc_status llmc_dctx_set_isa(struct llmc_dctx *d, uint32_t isa);
 
 /*
  The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
+ Not while another thread changes the context.
  */
 llmc_isa llmc_dctx_get_isa(const struct llmc_dctx *d);
 
@@ -554,52 +580,25 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
                                  size_t *dst_written);
 
 /*
- Compresses a GGUF file into a container (written to a temporary name, then
- renamed). `params` may be NULL; `params->level` is the zstd level of the
- metadata (0 = 19); `params->n_threads` codes regions in parallel.
- The input is memory-mapped while it is read: it must not shrink meanwhile
- (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
- `llmc_last_os_error`.
- */
-LLMC_NODISCARD
-llmc_status llmc_gguf_compress_file(const char *gguf_path,
-                                    const char *llmc_path,
-                                    const struct llmc_params *params);
-
-/*
- Rebuilds the original GGUF from a container, byte for byte (verified against
- the stored SHA-256), written to a temporary name and renamed. Works on any
- container; see `llmc_container_decompress_file` for threads.
- The input is memory-mapped while it is read: it must not shrink meanwhile
- (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
- `llmc_last_os_error`.
- */
-LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
-
-/*
- Compresses a safetensors file into a container (written to a temporary
- name, then renamed): the header is kept verbatim, each tensor coded by dtype
- (BF16: the bf16 codec; F16, F32 and integers: byte planes or zstd).
- `params` may be NULL; `params->level` is the zstd level of the JSON header
+ Compresses a GGUF or safetensors file (detected from its first bytes) into
+ a container at `llmc_path`, written to a temporary name and renamed.
+ `params` may be NULL; `params->level` is the zstd level of the metadata
  (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
- depend on it).
- The input is memory-mapped while it is read: it must not shrink meanwhile
- (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
- `llmc_last_os_error`.
+ depend on it). The input is mapped while it is read: it must not shrink
+ meanwhile (see `llmc_container_open_file`). A name or shape a container
+ cannot record is refused before anything is written. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
-                                           const char *llmc_path,
-                                           const struct llmc_params *params);
+llmc_status llmc_container_compress_file(const char *in_path,
+                                         const char *llmc_path,
+                                         const struct llmc_params *params);
 
 /*
  Rebuilds the original file (GGUF or safetensors) from any container, byte
  for byte (verified against the stored SHA-256), decoding chunks on
  `n_threads` threads (0 or 1: the calling thread only); written to a
- temporary name and renamed.
- The input is memory-mapped while it is read: it must not shrink meanwhile
- (see `llmc_gguf_open_file`). A filesystem failure's `errno` is kept for
- `llmc_last_os_error`.
+ temporary name and renamed. The input is mapped while it is read: it must
+ not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_decompress_file(const char *llmc_path,
@@ -607,129 +606,268 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
                                            uint32_t n_threads);
 
 /*
- What the container was made from: `LLMC_SOURCE_GGUF` or
- `LLMC_SOURCE_SAFETENSORS` (0 for NULL).
- */
-uint32_t llmc_gguf_source_kind(const struct llmc_gguf *g);
-
-/*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
- its header, index and every frame header.
+ its header, index and every frame header. Thread-safe.
 
- **Mapped files must not shrink while open.** Reads of a mapped container go
- straight to the file's pages: if another process truncates the file while
- the handle is open, a read of a page past the new end raises `SIGBUS`, which
- ends the process unless it handles the signal (the same contract as every
- mmap-based reader, llama.cpp's included). Replace files by renaming a new
- one into place, never by rewriting them in place, or open with
- `LLMC_OPEN_NO_MMAP`, which reads the container into memory at open. Files
- that are not regular (pipes, devices) are always read that way, to the size
- their header declares and no further.
+ **A mapped file must not shrink while the handle is open.** Reads go
+ straight to the file's pages: if another process truncates the file, a read
+ of a page past its new end raises `SIGBUS`, which ends the process unless it
+ handles the signal (the contract of every mmap-based reader, llama.cpp's
+ included). Replace files by renaming a new one into place, never by
+ rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
+ container into memory at open. Files that are not regular (pipes, devices)
+ are always read that way, to the size their header declares and no further.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_open_file(const char *file,
-                                uint32_t flags,
-                                struct llmc_gguf **out);
+llmc_status llmc_container_open_file(const char *file,
+                                     uint32_t flags,
+                                     struct llmc_container **out);
 
 /*
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
- alive and unmodified until `llmc_gguf_close` (if it is a mapping of a file,
- the file must not shrink meanwhile: see `llmc_gguf_open_file`).
+ alive and unmodified until `llmc_container_close` (if it maps a file, the
+ file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_open_buffer(const void *data,
+                                       size_t size,
+                                       uint32_t flags,
+                                       struct llmc_container **out);
+
+/*
+ Closes a handle; NULL is ignored. No other call may be using it.
+ */
+void llmc_container_close(struct llmc_container *c);
+
+/*
+ What the container was made from: `LLMC_SOURCE_GGUF` or
+ `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
+ */
+uint32_t llmc_container_source_kind(const struct llmc_container *c);
+
+/*
+ Size of the original file in bytes (0 for NULL). Thread-safe.
+ */
+uint64_t llmc_container_original_size(const struct llmc_container *c);
+
+/*
+ Bytes of the original file before the tensor data: header, key-values, tensor
+ infos and padding (GGUF), or length and JSON header (safetensors) — what a
+ parser reads first. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_metadata_size(const struct llmc_container *c,
+                                         uint64_t *size);
+
+/*
+ Number of tensors. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_container_n_tensors(const struct llmc_container *c, uint64_t *n);
+
+/*
+ Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
+ if there is none. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_find_tensor(const struct llmc_container *c,
+                                       const char *name,
+                                       uint64_t *index);
+
+/*
+ Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
+ `info->struct_size` says how many bytes the caller's struct has (at least 8):
+ the fields that fit are written, nothing else. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_tensor_info(const struct llmc_container *c,
+                                       uint64_t index,
+                                       struct llmc_tensor_info *info);
+
+/*
+ Uncompressed chunk size of the tensor frames (the largest one): split
+ parallel reads on these edges. 0 for NULL or a container without tensor
+ frames. Thread-safe.
+ */
+uint64_t llmc_container_chunk_size(const struct llmc_container *c);
+
+/*
+ Copies the original metadata bytes (see `llmc_container_metadata_size`) into
+ `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
+ size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
+ Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_read_metadata(const struct llmc_container *c,
+                                         const struct llmc_dctx *dctx,
+                                         void *dst,
+                                         size_t dst_capacity,
+                                         size_t *written);
+
+/*
+ Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
+ own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
+ tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_read_tensor(const struct llmc_container *c,
+                                       const struct llmc_dctx *dctx,
+                                       uint64_t index,
+                                       void *dst,
+                                       size_t dst_capacity,
+                                       size_t *written);
+
+/*
+ Reads up to `size` bytes of the original file at `offset` into `dst`, like
+ `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
+ its end, which is not an error). Decodes only the chunks involved. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_container_read_range(const struct llmc_container *c,
+                                      const struct llmc_dctx *dctx,
+                                      uint64_t offset,
+                                      void *dst,
+                                      size_t size,
+                                      size_t *n_read);
+
+/*
+ Same shape as ggml's `gguf_reader_callback_t`: pass
+ `(llmc_container_reader_callback, c)` to a callback-based loader. Returns the
+ bytes read: `len`, fewer at the end of the file (like `fread`), or 0 on an
+ error, whose status is kept in `llmc_container_last_status(c)` (first error
+ wins). A return of 0 is therefore also what a read of `len == 0` bytes, or
+ one at or past the end, gives without error: when it matters, tell them
+ apart by `llmc_container_last_status(c)`, which only an error sets.
+ Thread-safe.
+ */
+size_t llmc_container_reader_callback(void *c, void *output, uint64_t offset, size_t len);
+
+/*
+ The first error a `llmc_container_reader_callback` call hit on this handle
+ (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
+ */
+llmc_status llmc_container_last_status(const struct llmc_container *c);
+
+/*
+ Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_compress_file(const char *gguf_path,
+                                    const char *llmc_path,
+                                    const struct llmc_params *params);
+
+/*
+ Compresses a safetensors file (refusing anything else) into a container;
+ otherwise as `llmc_container_compress_file`. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
+                                           const char *llmc_path,
+                                           const struct llmc_params *params);
+
+/*
+ Alias of `llmc_container_decompress_file` on the calling thread. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
+
+/*
+ Alias of `llmc_container_source_kind`. Thread-safe.
+ */
+uint32_t llmc_gguf_source_kind(const llmc_gguf *g);
+
+/*
+ Alias of `llmc_container_open_file`. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_open_file(const char *file, uint32_t flags, llmc_gguf **out);
+
+/*
+ Alias of `llmc_container_open_buffer`. Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_open_buffer(const void *data,
                                   size_t size,
                                   uint32_t flags,
-                                  struct llmc_gguf **out);
+                                  llmc_gguf **out);
 
 /*
- Closes a handle; NULL is ignored. No other call may be using it.
+ Alias of `llmc_container_close`. No other call may be using the handle.
  */
-void llmc_gguf_close(struct llmc_gguf *g);
+void llmc_gguf_close(llmc_gguf *g);
 
 /*
- Size of the original file in bytes (0 for NULL).
+ Alias of `llmc_container_original_size`. Thread-safe.
  */
-uint64_t llmc_gguf_original_size(const struct llmc_gguf *g);
+uint64_t llmc_gguf_original_size(const llmc_gguf *g);
 
 /*
- Bytes of the original file before the tensor data: header, key-values, tensor
- infos and padding — what a GGUF parser reads first.
+ Alias of `llmc_container_metadata_size`. Thread-safe.
  */
-LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const struct llmc_gguf *g, uint64_t *size);
+LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const llmc_gguf *g, uint64_t *size);
 
 /*
- Copies the original metadata bytes (see `llmc_gguf_metadata_size`) into `dst`,
- ready for `gguf_init_from_buffer`-style parsers.
+ `llmc_container_read_metadata` without a context or a written count. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_metadata(const struct llmc_gguf *g,
+llmc_status llmc_gguf_read_metadata(const llmc_gguf *g,
                                     void *dst,
                                     size_t dst_capacity);
 
 /*
- Number of tensors.
+ Alias of `llmc_container_n_tensors`. Thread-safe.
  */
-LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const struct llmc_gguf *g, uint64_t *n);
+LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const llmc_gguf *g, uint64_t *n);
 
 /*
- Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND` if none.
+ Alias of `llmc_container_find_tensor`. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_find_tensor(const struct llmc_gguf *g,
+llmc_status llmc_gguf_find_tensor(const llmc_gguf *g,
                                   const char *name,
                                   uint64_t *index);
 
 /*
- Describes tensor `index` (`LLMC_STATUS_NOT_FOUND` past the last one).
- `info->struct_size` must be at least `sizeof(llmc_tensor_info)`.
+ `llmc_container_tensor_info`, with `LLMC_STATUS_NOT_FOUND` past the last
+ tensor. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_tensor_info(const struct llmc_gguf *g,
+llmc_status llmc_gguf_tensor_info(const llmc_gguf *g,
                                   uint64_t index,
                                   struct llmc_tensor_info *info);
 
 /*
- Decodes tensor `index` into `dst` (`dst_capacity` at least its size). Only the
- tensor's own chunks are decoded and verified.
+ `llmc_container_read_tensor` without a context or a written count, with
+ `LLMC_STATUS_NOT_FOUND` past the last tensor. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_tensor(const struct llmc_gguf *g,
+llmc_status llmc_gguf_read_tensor(const llmc_gguf *g,
                                   uint64_t index,
                                   void *dst,
                                   size_t dst_capacity);
 
 /*
- Reads `size` bytes of the original file at `offset` into `dst` (random access in
- the original file's byte space, decoding only the chunks involved).
+ Reads exactly `size` bytes of the original file at `offset`
+ (`LLMC_STATUS_INVALID_ARGUMENT` if the range passes its end); see
+ `llmc_container_read_range`, which returns short counts instead. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_range(const struct llmc_gguf *g,
+llmc_status llmc_gguf_read_range(const llmc_gguf *g,
                                  uint64_t offset,
                                  void *dst,
                                  size_t size);
 
 /*
- Uncompressed chunk size of the tensor frames: split parallel work on these edges.
+ Alias of `llmc_container_chunk_size`. Thread-safe.
  */
-uint64_t llmc_gguf_chunk_size(const struct llmc_gguf *g);
+uint64_t llmc_gguf_chunk_size(const llmc_gguf *g);
 
 /*
- Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
- g)` to a callback-based GGUF loader. Returns `len` when all `len` bytes were
- read, and 0 on error, whose status is kept in `llmc_gguf_last_status(g)`
- (first error wins). A return value below `len` is always an error. For
- `len == 0` the two coincide: 0 is returned either way, and the read is
- checked all the same (a NULL handle or an `offset` past the end of the
- original file records its status), so test `llmc_gguf_last_status(g)`
- rather than the return value when `len` may be 0.
+ Alias of `llmc_container_reader_callback`. Thread-safe.
  */
 size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
 
 /*
- The first error a `llmc_gguf_reader_callback` call hit on this handle (0 if none).
+ Alias of `llmc_container_last_status`. Thread-safe.
  */
-llmc_status llmc_gguf_last_status(const struct llmc_gguf *g);
+llmc_status llmc_gguf_last_status(const llmc_gguf *g);
 
 /*
  SHA-256 of `[data, data + size)` into `out[32]`. Thread-safe.

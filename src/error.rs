@@ -36,13 +36,16 @@ pub enum Error {
     SafetensorsInvalid = 26,
     IsaUnsupported = 30,
     Io = 40,
+    /// No such name (a tensor, a file).
     NotFound = 41,
+    /// An index or offset past the end of what the object holds.
+    OutOfRange = 42,
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// All errors, for tables and tests.
-pub const ALL_ERRORS: [Error; 19] = [
+pub const ALL_ERRORS: [Error; 20] = [
     Error::Generic,
     Error::NullPointer,
     Error::InvalidArgument,
@@ -62,6 +65,7 @@ pub const ALL_ERRORS: [Error; 19] = [
     Error::IsaUnsupported,
     Error::Io,
     Error::NotFound,
+    Error::OutOfRange,
 ];
 
 impl Error {
@@ -102,6 +106,7 @@ impl Error {
             Error::IsaUnsupported => c"instruction set not supported by this CPU",
             Error::Io => c"I/O error",
             Error::NotFound => c"not found",
+            Error::OutOfRange => c"index or offset out of range",
         }
     }
 

@@ -26,10 +26,10 @@ fn corpus(file: &str) -> PathBuf {
     fixtures_dir().join("corrupt").join(file)
 }
 
-fn open(path: &Path, flags: u32) -> (u32, *mut llmc_gguf) {
+fn open(path: &Path, flags: u32) -> (u32, *mut llmc_container) {
     let mut g = std::ptr::null_mut();
     // SAFETY: valid C string and out-pointer.
-    let s = unsafe { llmc_gguf_open_file(c(path).as_ptr(), flags, &mut g) };
+    let s = unsafe { llmc_container_open_file(c(path).as_ptr(), flags, &mut g) };
     (s, g)
 }
 
@@ -39,12 +39,12 @@ fn filesystem_failures_keep_their_errno() {
     let missing = d.join("missing.gguf");
     let out = d.join("out.llmc");
     // SAFETY: valid C strings; NULL params.
-    let s = unsafe { llmc_gguf_compress_file(c(&missing).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
+    let s = unsafe { llmc_container_compress_file(c(&missing).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
     assert_eq!((s, llmc_last_os_error()), (S::NotFound.code(), libc_enoent()));
     // An output in a folder that does not exist.
     let nowhere = d.join("no/such/dir/out.llmc");
     // SAFETY: as above.
-    let s = unsafe { llmc_gguf_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&nowhere).as_ptr(), std::ptr::null()) };
+    let s = unsafe { llmc_container_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&nowhere).as_ptr(), std::ptr::null()) };
     assert_eq!((s, llmc_last_os_error()), (S::Io.code(), libc_enoent()));
     // An output under a regular file.
     let under_file = corpus("model.gguf").join("x.llmc");
@@ -90,27 +90,30 @@ fn non_regular_files_are_not_read_without_end() {
     assert_eq!(s, 0);
     // SAFETY: `g` is the handle just opened, closed once.
     unsafe {
-        assert_eq!(llmc_gguf_original_size(g), fixture("corrupt/model.gguf").len() as u64);
-        llmc_gguf_close(g);
+        assert_eq!(llmc_container_original_size(g), fixture("corrupt/model.gguf").len() as u64);
+        llmc_container_close(g);
     }
 }
 
 #[test]
-fn reader_callback_zero_length_reads_are_checked() {
+fn reader_callback_zero_returns_are_told_apart_by_the_last_status() {
     let (s, g) = open(&corpus("model.gguf.llmc"), 0);
     assert_eq!(s, 0);
     // SAFETY: `g` is a live handle; zero-length reads write nothing.
     unsafe {
-        let size = llmc_gguf_original_size(g);
-        assert_eq!(llmc_gguf_reader_callback(g.cast(), std::ptr::null_mut(), 0, 0), 0);
-        assert_eq!(llmc_gguf_reader_callback(g.cast(), std::ptr::null_mut(), size, 0), 0);
-        assert_eq!(llmc_gguf_last_status(g), 0, "zero-length reads inside the file are not errors");
-        assert_eq!(llmc_gguf_reader_callback(g.cast(), std::ptr::null_mut(), size + 1, 0), 0);
-        assert_eq!(llmc_gguf_last_status(g), S::InvalidArgument.code(), "past the end is, even for 0 bytes");
+        let size = llmc_container_original_size(g);
+        // 0 without an error: nothing asked for, or the end of the file (like fread).
+        assert_eq!(llmc_container_reader_callback(g.cast(), std::ptr::null_mut(), 0, 0), 0);
+        assert_eq!(llmc_container_reader_callback(g.cast(), std::ptr::null_mut(), size, 0), 0);
         let mut b = [0u8; 4];
-        assert_eq!(llmc_gguf_reader_callback(g.cast(), b.as_mut_ptr().cast(), 0, 4), 4);
+        assert_eq!(llmc_container_reader_callback(g.cast(), b.as_mut_ptr().cast(), size, 4), 0);
+        assert_eq!(llmc_container_last_status(g), 0, "none of these is an error");
+        assert_eq!(llmc_container_reader_callback(g.cast(), b.as_mut_ptr().cast(), 0, 4), 4);
         assert_eq!(&b, b"GGUF");
-        llmc_gguf_close(g);
+        // 0 with an error: the status says so.
+        assert_eq!(llmc_container_reader_callback(g.cast(), std::ptr::null_mut(), 0, 4), 0);
+        assert_eq!(llmc_container_last_status(g), S::NullPointer.code());
+        llmc_container_close(g);
     }
 }
 
@@ -124,14 +127,14 @@ fn names_a_container_cannot_record_are_refused_before_writing() {
     ] {
         let out = d.join("out.llmc");
         // SAFETY: valid C strings; NULL params.
-        let s = unsafe { llmc_safetensors_compress_file(c(&corpus(file)).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
+        let s = unsafe { llmc::ffi::gguf_names::llmc_safetensors_compress_file(c(&corpus(file)).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
         assert_eq!(s, want.code(), "{file}");
         assert!(std::fs::read_dir(&d).unwrap().next().is_none(), "{file}: nothing written");
     }
     // A GGUF given as safetensors is not one (not "declared size exceeds limit").
     let out = d.join("out.llmc");
     // SAFETY: as above.
-    let s = unsafe { llmc_safetensors_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
+    let s = unsafe { llmc::ffi::gguf_names::llmc_safetensors_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
     assert_eq!(s, S::SafetensorsInvalid.code());
 }
 
@@ -143,19 +146,19 @@ fn tensor_info_names_every_codec_and_never_a_frameless_tensor() {
         let mut n = 0u64;
         // SAFETY: live handle, valid out-pointers; `info` is sized by struct_size.
         unsafe {
-            assert_eq!(llmc_gguf_n_tensors(g, &mut n), 0);
+            assert_eq!(llmc_container_n_tensors(g, &mut n), 0);
             for i in 0..n {
                 let mut info: llmc_tensor_info = std::mem::zeroed();
                 info.struct_size = std::mem::size_of::<llmc_tensor_info>() as u32;
-                assert_eq!(llmc_gguf_tensor_info(g, i, &mut info), 0);
+                assert_eq!(llmc_container_tensor_info(g, i, &mut info), 0);
                 assert!(CodecId::from_code(info.codec).is_some(), "{file} tensor {i}: codec {}", info.codec);
-                assert!(info.size <= llmc_gguf_original_size(g));
+                assert!(info.size <= llmc_container_original_size(g));
                 let name = std::ffi::CStr::from_ptr(info.name);
                 let mut j = u64::MAX;
-                assert_eq!(llmc_gguf_find_tensor(g, name.as_ptr(), &mut j), 0);
+                assert_eq!(llmc_container_find_tensor(g, name.as_ptr(), &mut j), 0);
                 assert_eq!(j, i);
             }
-            llmc_gguf_close(g);
+            llmc_container_close(g);
         }
     }
     // The forged containers whose tensor has no frame (1 TiB of "zeros") do not open.
@@ -170,8 +173,8 @@ fn tensor_info_names_every_codec_and_never_a_frameless_tensor() {
     let mut n = 7u64;
     // SAFETY: live handle, valid out-pointer.
     unsafe {
-        assert_eq!(llmc_gguf_n_tensors(g, &mut n), 0);
-        llmc_gguf_close(g);
+        assert_eq!(llmc_container_n_tensors(g, &mut n), 0);
+        llmc_container_close(g);
     }
     assert_eq!(n, 0);
     let header = std::fs::read_to_string(fixtures_dir().join("../include/llmc.h")).unwrap();
@@ -192,15 +195,15 @@ fn name_lookups_find_every_entry_and_only_those() {
     let container = llmc::model::compress(&file, &llmc::CompressParams::default(), None).unwrap();
     let mut g = std::ptr::null_mut();
     // SAFETY: `container` outlives the handle, closed below.
-    unsafe { assert_eq!(llmc_gguf_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0) };
+    unsafe { assert_eq!(llmc_container_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0) };
     for i in (0..5000).step_by(7) {
         let name = CString::new(format!("t{i}")).unwrap();
         let mut k = u64::MAX;
         let mut v = [0u8; 4];
         // SAFETY: live handle, valid strings and buffers.
         unsafe {
-            assert_eq!(llmc_gguf_find_tensor(g, name.as_ptr(), &mut k), 0);
-            assert_eq!(llmc_gguf_read_tensor(g, k, v.as_mut_ptr().cast(), 4), 0);
+            assert_eq!(llmc_container_find_tensor(g, name.as_ptr(), &mut k), 0);
+            assert_eq!(llmc_container_read_tensor(g, std::ptr::null(), k, v.as_mut_ptr().cast(), 4, std::ptr::null_mut()), 0);
         }
         assert_eq!(f32::from_le_bytes(v), i as f32);
     }
@@ -208,10 +211,10 @@ fn name_lookups_find_every_entry_and_only_those() {
         let name = CString::new(missing).unwrap();
         let mut k = 0u64;
         // SAFETY: as above.
-        assert_eq!(unsafe { llmc_gguf_find_tensor(g, name.as_ptr(), &mut k) }, S::NotFound.code(), "{missing:?}");
+        assert_eq!(unsafe { llmc_container_find_tensor(g, name.as_ptr(), &mut k) }, S::NotFound.code(), "{missing:?}");
     }
     // SAFETY: opened above, closed once.
-    unsafe { llmc_gguf_close(g) };
+    unsafe { llmc_container_close(g) };
 }
 
 #[test]

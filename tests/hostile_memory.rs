@@ -117,8 +117,8 @@ fn an_open_index_stays_within_four_times_its_size() {
         let mut g = std::ptr::null_mut();
         // SAFETY: `container` outlives the handle, closed right away.
         unsafe {
-            assert_eq!(llmc::ffi::container::llmc_gguf_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0);
-            llmc::ffi::container::llmc_gguf_close(g);
+            assert_eq!(llmc::ffi::container::llmc_container_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0);
+            llmc::ffi::container::llmc_container_close(g);
         }
     });
     assert!(peak <= 4 * index_size + (64 << 10), "C open took {peak} bytes for an index of {index_size}");
@@ -188,14 +188,14 @@ fn the_smallest_entries_stay_within_the_bound_through_the_c_handle() {
     let (g, peak) = peak_of(|| {
         let mut g = std::ptr::null_mut();
         // SAFETY: `c` outlives the handle, closed below.
-        assert_eq!(unsafe { llmc::ffi::container::llmc_gguf_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut g) }, 0);
+        assert_eq!(unsafe { llmc::ffi::container::llmc_container_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut g) }, 0);
         g
     });
     let mut k = u64::MAX;
     // SAFETY: live handle, valid string and out-pointer; closed once.
     unsafe {
-        assert_eq!(llmc::ffi::container::llmc_gguf_find_tensor(g, c"c".as_ptr(), &mut k), 0);
-        llmc::ffi::container::llmc_gguf_close(g);
+        assert_eq!(llmc::ffi::container::llmc_container_find_tensor(g, c"c".as_ptr(), &mut k), 0);
+        llmc::ffi::container::llmc_container_close(g);
     }
     assert_eq!(k, 2, "the first entry of a name shared by many");
     eprintln!("{index_size}-byte index of 300,000 minimal entries: {peak} bytes at the peak of the C open");

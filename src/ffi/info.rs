@@ -5,6 +5,8 @@ use super::types::{llmc_isa, llmc_status};
 use crate::isa::{self, Isa};
 use core::ffi::c_char;
 
+/// ==== Versions, status names, instruction sets ====
+///
 /// `LLMC_VERSION_NUMBER` of the loaded library (major * 10000 + minor * 100 + patch).
 /// Thread-safe.
 #[no_mangle]
