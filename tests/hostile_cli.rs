@@ -288,6 +288,13 @@ fn a_file_never_takes_the_place_a_folder_needs() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("needs as a folder") && err.contains("nothing written"), "{err}");
     assert!(!d.join("out").exists());
+    // An output folder that is an existing file is refused before any work.
+    std::fs::remove_dir_all(input.join("a.gguf.llmc")).unwrap();
+    std::fs::write(d.join("file"), b"mine").unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("file"))]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("exists and is not a directory"), "{err}");
+    assert_eq!(std::fs::read(d.join("file")).unwrap(), b"mine");
 }
 
 #[test]

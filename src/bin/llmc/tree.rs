@@ -45,6 +45,9 @@ struct Staging {
 
 impl Staging {
     fn new(output: &Path, force: bool) -> Result<Staging, String> {
+        if std::fs::metadata(output).is_ok_and(|m| !m.is_dir()) {
+            return Err(format!("{} exists and is not a directory", output.display()));
+        }
         let busy = std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
         if busy && !force {
             return Err(format!("{} exists and is not empty; pass --force to write into it", output.display()));
