@@ -168,12 +168,12 @@ fn containers_that_fail_to_open_fail_alike_through_the_c_abi() {
             Ok(_) => 0,
         };
         for flags in [0, LLMC_OPEN_NO_VERIFY] {
-            let mut g: *mut llmc_container = std::ptr::null_mut();
+            let mut g: *mut llmc_gguf = std::ptr::null_mut();
             // SAFETY: `bytes` outlives the handle, closed right after; `g` is a valid out-pointer.
-            let got = unsafe { llmc_container_open_buffer(bytes.as_ptr().cast(), bytes.len(), flags, &mut g) };
+            let got = unsafe { llmc_gguf_open_buffer(bytes.as_ptr().cast(), bytes.len(), flags, &mut g) };
             // SAFETY: NULL or the handle just opened.
-            unsafe { llmc_container_close(g) };
-            assert_eq!(got, want, "{} (flags {flags}): llmc_container_open_buffer", case.file);
+            unsafe { llmc_gguf_close(g) };
+            assert_eq!(got, want, "{} (flags {flags}): llmc_gguf_open_buffer", case.file);
         }
         refused += usize::from(want != 0);
     }
