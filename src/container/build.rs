@@ -122,6 +122,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     if at != file_len {
         return Err(Error::InvalidArgument);
     }
+    // What the index cannot record is refused before anything is coded or written.
+    super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();

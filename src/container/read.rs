@@ -1,14 +1,15 @@
 //! Reading a container: validation at open, then random access by byte range or
 //! entry, decoding only the chunks a request touches.
 
-use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
+use super::entries::Entries;
+use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
+use super::{check, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::codec::{self, Scratch};
 use crate::engine::cache::ChunkCache;
 use crate::format::frame::CodecId;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
-use crate::format::limits::MAX_CONTENT_SIZE;
 use crate::engine::frames;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
@@ -22,7 +23,7 @@ pub struct Index {
     pub original_size: u64,
     pub sha256_prefix: [u8; 28],
     pub regions: Vec<Region>,
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
     /// The largest chunk size of any tensor frame (parallel work splits on chunk edges).
     pub chunk_size: u64,
     /// Each region's parsed chunk table (`None` for frameless regions), kept
@@ -90,13 +91,14 @@ impl Index {
         self.regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
     }
 
+    /// The first entry called `name` (a hash lookup).
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.name == name)
+        self.entries.find(name)
     }
 
     /// Original offset and size of entry `i`.
     pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
-        let r = &self.regions[self.entries.get(i)?.region as usize];
+        let r = self.regions.get(self.entries.get(i)?.region as usize)?;
         Some((r.orig_offset, r.orig_size))
     }
 
@@ -239,7 +241,7 @@ fn read_bounds_v1(data: &[u8]) -> Result<Bounds> {
         return Err(Error::VersionUnsupported);
     }
     let kind = SourceKind::from_u8(kind).ok_or(Error::Corrupt)?;
-    if original_size > MAX_CONTENT_SIZE {
+    if original_size > MAX_ORIGINAL_SIZE {
         return Err(Error::LimitExceeded);
     }
     let end = index_offset.checked_add(index_size).ok_or(Error::Corrupt)?;
@@ -296,7 +298,7 @@ pub fn parse_trailer(t: &[u8]) -> Result<(u64, u64, u64, [u8; 32])> {
     if crc32c(&t[..60]) != r.u32()? {
         return Err(Error::ChecksumMismatch);
     }
-    if original_size > MAX_CONTENT_SIZE {
+    if original_size > MAX_ORIGINAL_SIZE {
         return Err(Error::LimitExceeded);
     }
     Ok((original_size, index_offset, index_size, sha))
@@ -330,7 +332,7 @@ pub fn index_body(index: &[u8]) -> Result<&[u8]> {
 /// original in order, frames lie in order inside `layout`, entries name tensor
 /// regions. `frame` is called on every region (to check its frame). A record
 /// running past the body's end is `SrcTruncated` (callers map it).
-pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: impl FnMut(&Region) -> Result<()>) -> Result<(Vec<Region>, Vec<Entry>)> {
+pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: impl FnMut(&Region) -> Result<()>) -> Result<(Vec<Region>, Entries)> {
     let mut r = ByteReader::new(body);
     let n = r.u32()? as usize;
     check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
@@ -351,25 +353,13 @@ pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: i
         let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
         check(region.frame_offset >= frames_end.saturating_add(layout.gap) && frame_end <= layout.frames_end)?;
         frames_end = frame_end;
+        check(region.frame_size > 0 || may_be_frameless(region.role))?;
         frame(&region)?;
         regions.push(region);
     }
     check(orig == original_size)?;
     let n = r.u32()? as usize;
-    check(n <= MAX_ENTRIES && n.saturating_mul(11) <= r.remaining())?;
-    let mut entries = Vec::with_capacity(n);
-    for _ in 0..n {
-        let region = r.u32()?;
-        let dtype = r.u32()?;
-        let n_dims = usize::from(r.u8()?);
-        check(n_dims <= MAX_DIMS)?;
-        let shape = (0..n_dims).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
-        let len = usize::from(r.u16()?);
-        check(len <= MAX_NAME)?;
-        let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
-        check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
-        entries.push(Entry { region, dtype, shape, name });
-    }
+    let entries = Entries::read(&mut r, n, &regions)?;
     check(r.remaining() == 0)?;
     Ok((regions, entries))
 }

@@ -168,6 +168,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             }
             regions.push(Region { orig_offset, orig_size, frame_offset: input.position(), frame_size, role });
             if frame_size == 0 {
+                check(super::limits::may_be_frameless(role))?;
                 return Ok(Some(Job::Zeros(orig_size)));
             }
             let fh: [u8; frame::HEADER_SIZE] = input.array()?;

@@ -58,11 +58,16 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let mut out = files::create_output(output)?;
     let err = |e: llmc::Error, out: &mut llmc::stream::Output| match out.take_error() {
         Some(w) => format!("cannot write {}: {w}", output.display()),
-        None => format!("{name}: {}", files::explain(e)),
+        None => match files::read_small(&file, len) {
+            // What went wrong, worked out from the whole input when it is small
+            // enough to read again.
+            Some(src) => format!("{name}: {}", diagnose::compress_failure(&src, e, params, method.as_ref())),
+            None => format!("{name}: {}", files::explain(e)),
+        },
     };
     let workers = params.n_threads.max(1) as usize;
     let start = bar.position();
-    match (files::kind_of_file(&head, len), method) {
+    match (files::kind_of_file(&head, len), method.as_ref()) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
             let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
@@ -78,7 +83,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         }
         (_, None) => return Err(format!("{name}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored")),
         (_, Some(m)) => {
-            let r = llmc::stream::compress_frame(&m, &mut Input::new(&file), len, params, workers, &mut out);
+            let r = llmc::stream::compress_frame(m, &mut Input::new(&file), len, params, workers, &mut out);
             r.map_err(|e| err(e, &mut out))?;
         }
     }
@@ -86,7 +91,8 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let written = out.position();
     if verify {
         let tmp = out.temp_path().ok_or_else(|| format!("--verify needs a regular output file, not {}", output.display()))?.to_path_buf();
-        verify_output(&tmp, &file, len, params.n_threads).map_err(|e| format!("verify {}: {e}", output.display()))?;
+        // Verified before it takes its final name: a failure leaves nothing.
+        verify_output(&tmp, &file, len, params.n_threads).map_err(|e| format!("verify {}: {e}; nothing written", output.display()))?;
     }
     out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     Ok(Outcome { input_bytes: len, output_bytes: written })
@@ -167,10 +173,15 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
         llmc::Error::Io if decoder.is_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),
-        llmc::Error::BadMagic => format!("{name}: not an llmc frame or container"),
-        llmc::Error::ChecksumMismatch => format!("{name}: {}", checksum_message(input)),
-        llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
-        e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
+        e => match file.as_ref().and_then(|f| files::read_small(f, f.metadata().map_or(u64::MAX, |m| m.len()))) {
+            // A file small enough to read again: say what is damaged, where.
+            Some(src) => format!("{name}: {}", diagnose::decode_failure(&src, e)),
+            None => match e {
+                llmc::Error::BadMagic => format!("{name}: not an llmc frame or container"),
+                llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
+                e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
+            },
+        },
     })?;
     drop(decoder);
     if done.direct {
@@ -178,16 +189,6 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     }
     out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     Ok(Outcome { input_bytes: done.input_size, output_bytes: done.output_size })
-}
-
-/// What failed a checksum, found by reading the input again when it is a file
-/// of reasonable size (a stream cannot be read twice).
-fn checksum_message(input: &Path) -> String {
-    let small = input != Path::new("-") && std::fs::metadata(input).is_ok_and(|m| m.is_file() && m.len() <= 4 << 30);
-    match small.then(|| std::fs::read(input)).and_then(Result::ok) {
-        Some(src) => diagnose::checksum_failure(&src),
-        None => "checksum mismatch".into(),
-    }
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {
@@ -219,7 +220,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("metadata:      {} bytes", index.metadata_size());
             println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for e in &index.entries {
+            for e in index.entries.iter() {
                 let r = &index.regions[e.region as usize];
                 let v = by_type.entry(e.dtype).or_default();
                 v.0 += 1;
@@ -232,6 +233,17 @@ pub fn info(path: &Path) -> Result<bool, String> {
             }
             let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
+            Ok(true)
+        }
+        Kind::PerStream => {
+            use llmc::model::perstream;
+            let (original, streams) = perstream::header(&src).map_err(err)?;
+            println!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
+            println!("original size: {original} bytes");
+            println!("ratio:         {:.4}", ratio(original, src.len() as u64));
+            for ((raw, comp), name) in streams.iter().zip(perstream::STREAM_NAMES) {
+                println!("  {name:<34} {raw:>14} -> {comp:>14}");
+            }
             Ok(true)
         }
         _ => Err(format!("{}: not an llmc frame or container", path.display())),
