@@ -4,7 +4,7 @@
 
 use crate::st;
 use llmc::frame::Method;
-use llmc::params::PARAM_FLAG_CONTENT_CHECKSUM;
+use llmc::PARAM_FLAG_CONTENT_CHECKSUM;
 use llmc::CompressParams;
 
 pub const GGUF_FIXTURE: &str = "gguf/gemma-3-270m-q4_k_m.blk0.gguf";
@@ -29,7 +29,7 @@ pub struct Base {
 fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, flags: u32) -> Base {
     let src = &fixture(rel)[..len];
     let p = CompressParams { chunk_size: chunk, flags, ..Default::default() };
-    let bytes = llmc::engine::frames::compress(&method, src, &p).unwrap();
+    let bytes = llmc::frame::compress(&method, src, &p).unwrap();
     let codec = method.codec().name();
     let from = format!("{codec} frame of {rel} bytes 0..{len}, chunk size {chunk} ({} chunks)", len.div_ceil(chunk as usize));
     Base { file, from, bytes }
@@ -37,7 +37,7 @@ fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, 
 
 /// One frame per codec, each with at least two chunks (the last one short).
 pub fn frames() -> Vec<Base> {
-    let q6k = llmc::sources::gguf::methods::for_type(llmc::sources::gguf::types::Q6_K).remove(0);
+    let q6k = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q6_K).remove(0);
     vec![
         frame("bf16.llmf", QUERY, 6000, Method::Bf16, 2048, 0),
         frame("bf16-crc.llmf", QUERY, 6000, Method::Bf16, 2048, PARAM_FLAG_CONTENT_CHECKSUM),
@@ -72,7 +72,7 @@ pub fn safetensors() -> Base {
 
 /// The container cases mutate the version-1 layout (index offset in the
 /// header): their base is the committed version-1 container of `of`, which
-/// readers keep accepting. (Version-2 hostile cases: `tests/stream_hostile.rs`.)
+/// readers keep accepting. (Version-2 hostile cases: `tests/streaming.rs`, the `stream_decode` fuzz target.)
 pub fn container(of: &Base, file: &'static str) -> Base {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/corrupt").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
