@@ -104,6 +104,11 @@ run_example() {
         "$fx/q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k" "$gemma" "$out" ;;
     corrupt_input)
       run "$name" hostile "$bin" "$bf16_small" "$q4k_small" "$blk0" "$out" ;;
+    stream_decode)
+      "$llmc" compress "$blk0" -o "$out/blk0-stream.gguf.llmc" --level 3 -T 2 2>/dev/null
+      run "$name" container "$bin" "$out/blk0-stream.gguf.llmc" "$blk0" 2
+      "$llmc" compress --codec bf16 --content-checksum "$bf16_mid" -o "$out/stream.llmf" 2>/dev/null
+      run "$name" frame "$bin" "$out/stream.llmf" "$bf16_mid" 1 ;;
     *)
       echo "sanitize: FAIL $name: no inputs known for c_examples/$name.c; add it to scripts/sanitize.sh"
       failed+=("$name (no inputs)") ;;
