@@ -57,6 +57,13 @@ versions come with the definitions below). */
 #define LLMC_Q4K_BLOCK_BYTES 144
 
 /*
+ What `llmc_tensor_info.codec` says for a container region stored without a
+ frame because it is all zero bytes: alignment padding only (a tensor of a
+ container that opens always has a frame). No frame codec id: frames store 8 bits.
+ */
+#define LLMC_CODEC_ZERO 256
+
+/*
  The ABI version (bumped on any incompatible change to this header); compare
  with `llmc_abi_version()` at startup.
  */
@@ -401,6 +408,15 @@ uint32_t llmc_abi_version(void);
 const char *llmc_get_error_name(uint32_t status);
 
 /*
+ The OS error number (`errno`) behind the last `LLMC_STATUS_IO` or
+ `LLMC_STATUS_NOT_FOUND` a function returned on this thread, e.g. `ENOSPC`
+ for a full disk or `ENOENT` for a missing directory; 0 when that call had no
+ filesystem failure. Every status-returning call resets it, so read it right
+ after the call that failed. Thread-safe (one value per thread).
+ */
+int32_t llmc_last_os_error(void);
+
+/*
  Bit `(1u << isa)` is set for every ISA this CPU and build can run. Thread-safe.
  */
 uint32_t llmc_cpu_isa_mask(void);
@@ -568,7 +584,9 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
  a container at `llmc_path`, written to a temporary name and renamed.
  `params` may be NULL; `params->level` is the zstd level of the metadata
  (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
- depend on it). Thread-safe.
+ depend on it). The input is mapped while it is read: it must not shrink
+ meanwhile (see `llmc_container_open_file`). A name or shape a container
+ cannot record is refused before anything is written. Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_compress_file(const char *in_path,
@@ -579,7 +597,8 @@ llmc_status llmc_container_compress_file(const char *in_path,
  Rebuilds the original file (GGUF or safetensors) from any container, byte
  for byte (verified against the stored SHA-256), decoding chunks on
  `n_threads` threads (0 or 1: the calling thread only); written to a
- temporary name and renamed. Thread-safe.
+ temporary name and renamed. The input is mapped while it is read: it must
+ not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_decompress_file(const char *llmc_path,
@@ -588,9 +607,16 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
 
 /*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
- its header, index and every frame header. A mapped file must not be
- truncated while the handle is open (reads would fault, as with any mmap).
- Thread-safe.
+ its header, index and every frame header. Thread-safe.
+
+ **A mapped file must not shrink while the handle is open.** Reads go
+ straight to the file's pages: if another process truncates the file, a read
+ of a page past its new end raises `SIGBUS`, which ends the process unless it
+ handles the signal (the contract of every mmap-based reader, llama.cpp's
+ included). Replace files by renaming a new one into place, never by
+ rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
+ container into memory at open. Files that are not regular (pipes, devices)
+ are always read that way, to the size their header declares and no further.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_open_file(const char *file,
@@ -599,7 +625,8 @@ llmc_status llmc_container_open_file(const char *file,
 
 /*
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
- alive and unmodified until `llmc_container_close`. Thread-safe.
+ alive and unmodified until `llmc_container_close` (if it maps a file, the
+ file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_open_buffer(const void *data,
@@ -707,7 +734,10 @@ llmc_status llmc_container_read_range(const struct llmc_container *c,
  `(llmc_container_reader_callback, c)` to a callback-based loader. Returns the
  bytes read: `len`, fewer at the end of the file (like `fread`), or 0 on an
  error, whose status is kept in `llmc_container_last_status(c)` (first error
- wins). Thread-safe.
+ wins). A return of 0 is therefore also what a read of `len == 0` bytes, or
+ one at or past the end, gives without error: when it matters, tell them
+ apart by `llmc_container_last_status(c)`, which only an error sets.
+ Thread-safe.
  */
 size_t llmc_container_reader_callback(void *c, void *output, uint64_t offset, size_t len);
 

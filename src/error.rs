@@ -143,8 +143,42 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+std::thread_local! {
+    static LAST_OS_ERROR: core::cell::Cell<i32> = const { core::cell::Cell::new(0) };
+}
+
+/// The OS error number (`errno`) of the last filesystem failure turned into an
+/// [`Error`] on this thread, 0 if none since [`clear_os_error`].
+pub fn last_os_error() -> i32 {
+    LAST_OS_ERROR.with(core::cell::Cell::get)
+}
+
+/// Keeps `e`'s OS error number for [`last_os_error`].
+pub fn record_os_error(e: &std::io::Error) {
+    LAST_OS_ERROR.with(|c| c.set(e.raw_os_error().unwrap_or(0)));
+}
+
+/// Forgets the last OS error (the C boundary does so at the start of every call).
+pub fn clear_os_error() {
+    LAST_OS_ERROR.with(|c| c.set(0));
+}
+
+impl Error {
+    /// A filesystem failure: `NotFound` for a missing file, `Io` otherwise; its
+    /// `errno` is kept for [`last_os_error`].
+    pub fn from_io(e: &std::io::Error) -> Error {
+        record_os_error(e);
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound,
+            _ => Error::Io,
+        }
+    }
+}
+
+/// `Io` (its `errno` kept for [`last_os_error`]).
 impl From<std::io::Error> for Error {
-    fn from(_: std::io::Error) -> Self {
+    fn from(e: std::io::Error) -> Self {
+        record_os_error(&e);
         Error::Io
     }
 }

@@ -107,8 +107,18 @@ pub mod model {
     pub use crate::container::build::Progress;
     pub use crate::container::read::Index;
     pub use crate::container::{Entry, Region, Role, SourceKind};
-    pub use crate::sources::file::{compress, compress_file, decompress, decompress_file, detect, verify_sha256};
+    pub use crate::container::entries::{Entries, EntryRef};
+    pub use crate::sources::file::{chunk_size_conflicts, compress, compress_file, decompress, decompress_file, detect, unfit, verify_sha256};
     pub use crate::sources::plan::{DEFAULT_METADATA_LEVEL, TENSOR_ZSTD_LEVEL};
+    /// The codec value (`LLMC_CODEC_ZERO`) tensor info reports for a region
+    /// stored without a frame (all zeros; padding only). No frame codec id.
+    pub const CODEC_ZERO: u32 = crate::format::abi::LLMC_CODEC_ZERO;
+
+    /// What a container can record: one definition of each limit for the
+    /// writer and the reader, and why a file cannot be written as a container.
+    pub mod limits {
+        pub use crate::container::limits::*;
+    }
 
     /// GGUF files: the parser and ggml's type table.
     pub mod gguf {
@@ -127,10 +137,14 @@ pub mod model {
     pub use crate::sources::baseline::perstream;
 }
 
-/// Hard limits on what a decoder accepts and allocates.
+/// Hard limits on what a decoder accepts and allocates, and on worker threads.
 pub mod limits {
     pub use crate::format::limits::*;
 }
+
+/// The worker pool's thread count for a call: at most the jobs, and at most
+/// [`limits::MAX_THREADS`].
+pub use engine::pool::thread_count;
 
 /// File helpers: atomic writes (temp + fsync + rename) and read-only maps.
 pub use engine::io;

@@ -135,7 +135,9 @@ fn header_names_every_value_the_library_returns() {
     let mut statuses: Vec<(u32, String)> = llmc::error::ALL_ERRORS.iter().map(|e| (e.code(), e.name().to_string())).collect();
     statuses.push((0, "ok".into()));
     check("STATUS", statuses);
-    check("CODEC", llmc::frame::CodecId::ALL.iter().map(|c| (*c as u32, c.name().to_string())).collect());
+    let mut codecs: Vec<(u32, String)> = llmc::frame::CodecId::ALL.iter().map(|c| (*c as u32, c.name().to_string())).collect();
+    codecs.push((llmc::model::CODEC_ZERO, "a frameless (all-zero) padding region".into()));
+    check("CODEC", codecs);
     check("DTYPE", llmc::model::safetensors::Dtype::all().map(|d| (d as u32, d.name().to_string())).collect());
     let mut isas: Vec<(u32, String)> = llmc::isa::ALL_ISAS.iter().map(|i| (*i as u32, i.name().to_string())).collect();
     isas.push((0, "auto".into()));

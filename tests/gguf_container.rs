@@ -92,7 +92,7 @@ fn a_corrupt_chunk_only_affects_its_own_tensor() {
     let index = Index::open(&c).unwrap();
     let victim = index.find("blk.0.ffn_down.weight").unwrap();
     let other = index.find("blk.0.attn_q.weight").unwrap();
-    let r = index.regions[index.entries[victim].region as usize];
+    let r = index.regions[index.entries.get(victim).unwrap().region as usize];
     // Flip a byte in the middle of the victim's frame payloads.
     c[(r.frame_offset + r.frame_size / 2) as usize] ^= 0x40;
     let index = Index::open(&c).unwrap();

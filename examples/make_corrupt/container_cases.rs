@@ -111,7 +111,7 @@ pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {
 
     // The frames inside.
     let index = Index::open(b).unwrap();
-    let r = index.regions[index.entries[index.find(tensor).unwrap()].region as usize];
+    let r = index.regions[index.entries.get(index.find(tensor).unwrap()).unwrap().region as usize];
     let (fo, fs) = (r.frame_offset as usize, r.frame_size as usize);
     add("frame-header-flipped", with(b, |f| flip(f, (fo + 8) * 8)), &format!("{tensor}: bit 0 of its frame's content size; frame header not resealed"), both(Err(ChecksumMismatch)));
     let reframe = |edit: &dyn Fn(&mut Vec<u8>)| {

@@ -95,13 +95,14 @@ pub fn safetensors(c: &mut Corpus, base: &Base) {
         with_header(b, &serde_json::to_vec(&h).unwrap())
     };
     let n = b.len() as u64;
-    // Compression detects safetensors by a plausible header length then `{`: files
-    // that fail that test are not recognised at all.
+    // Compression detects safetensors by a header length within the limit then
+    // `{` (a truncated file still is one): files that fail that test are not
+    // recognised at all.
     add("cut-in-length", b[..4].to_vec(), "truncated to 4 bytes", Err(SrcTruncated), Err(BadMagic));
-    add("cut-in-json", b[..40].to_vec(), "truncated to 40 bytes, inside the JSON header", Err(SrcTruncated), Err(BadMagic));
-    add("cut-last-byte", b[..b.len() - 1].to_vec(), "last byte removed (the last tensor ends past the file)", Err(SafetensorsInvalid), Err(SafetensorsInvalid));
+    add("cut-in-json", b[..40].to_vec(), "truncated to 40 bytes, inside the JSON header", Err(SrcTruncated), Err(SrcTruncated));
+    add("cut-last-byte", b[..b.len() - 1].to_vec(), "last byte removed (the last tensor ends past the file)", Err(SrcTruncated), Err(SrcTruncated));
     add("header-len-2^40", with(b, |f| put(f, 0, &(1u64 << 40).to_le_bytes())), "header length 2^40 (over the 100 MB limit)", Err(LimitExceeded), Err(BadMagic));
-    add("header-len-past-end", with(b, |f| put(f, 0, &n.to_le_bytes())), "header length = file length (ends past the file)", Err(SrcTruncated), Err(BadMagic));
+    add("header-len-past-end", with(b, |f| put(f, 0, &n.to_le_bytes())), "header length = file length (ends past the file)", Err(SrcTruncated), Err(SrcTruncated));
     let json_end = 8 + u64::from_le_bytes(b[..8].try_into().unwrap()) as usize;
     let last_brace = b[..json_end].iter().rposition(|&x| x == b'}').unwrap();
     add("json-unterminated", with(b, |f| f[last_brace] = b' '), "the JSON's closing brace replaced by a space", Err(SafetensorsInvalid), Err(SafetensorsInvalid));
@@ -117,7 +118,8 @@ pub fn safetensors(c: &mut Corpus, base: &Base) {
     let set = |t: String, key: &'static str, v: Value| move |h: &mut Value| h[&t][key] = v.clone();
     let invalid = Err(SafetensorsInvalid);
     add("overlap", edit(&set(last.clone(), "data_offsets", json!([fe - 8, fe - 8 + le - lb]))), &format!("{last} moved to start 8 bytes before {first} ends"), invalid, invalid);
-    add("past-end", edit(&set(last.clone(), "data_offsets", json!([lb + 2, le + 2]))), &format!("{last}'s offsets + 2 (ends past the file)"), invalid, invalid);
+    let cut = Err(SrcTruncated);
+    add("past-end", edit(&set(last.clone(), "data_offsets", json!([lb + 2, le + 2]))), &format!("{last}'s offsets + 2 (ends past the file)"), cut, cut);
     add("begin-after-end", edit(&set(last.clone(), "data_offsets", json!([le, lb]))), &format!("{last}'s offsets swapped"), invalid, invalid);
     add("offsets-one", edit(&set(last.clone(), "data_offsets", json!([lb]))), &format!("{last}'s data_offsets has one element"), invalid, invalid);
     add("shape-mismatch", edit(&set(first.clone(), "shape", json!([4, 385]))), &format!("{first}'s shape [4, 385] (disagrees with its offsets)"), invalid, invalid);

@@ -6,6 +6,7 @@ pub mod profiles;
 pub mod q4k;
 pub mod stream;
 pub mod zstd;
+pub mod zstd_reader;
 
 use crate::error::{Error, Result};
 use crate::format::frame::CodecId;

@@ -47,6 +47,8 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
     if at != file.len() as u64 {
         return Err(Error::InvalidArgument);
     }
+    // What the index cannot record is refused before any coding.
+    super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let bytes = |s: &Span| &file[s.offset as usize..(s.offset + s.size) as usize];
     let empty = |s: &Span| s.role == Role::Padding && bytes(s).iter().all(|&b| b == 0);
     let whole = |s: &Span| {
@@ -78,7 +80,7 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
             report((done as u128 * file.len() as u128 / work_total.max(1) as u128) as u64, file.len() as u64);
         }
         r
-    });
+    })?;
     let mut payloads = payloads.into_iter();
     let mut best: Vec<Option<Vec<u8>>> = vec![None; spans.len()];
     for cand in &candidates {
@@ -99,5 +101,5 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
         }
     }
     let sha: [u8; 32] = Sha256::digest(file).into();
-    Ok(write(kind, &regions, &entries, &sha))
+    write(kind, &regions, &entries, &sha)
 }

@@ -25,9 +25,13 @@
 //!     u16 name length, name bytes
 //!   u32 CRC32C of the index bytes before it
 //! ```
-//! A region with frame size 0 is all zero bytes (alignment padding).
+//! A region with frame size 0 is all zero bytes; only padding (role 2) may be
+//! frameless. Limits on what an index records: [`limits`].
 
 pub mod build;
+pub mod entries;
+pub mod limits;
+pub mod load;
 pub mod read;
 pub mod write;
 
@@ -38,12 +42,7 @@ pub const VERSION: u16 = 1;
 pub const HEADER_SIZE: usize = 64;
 const REGION_ENTRY: usize = 33;
 
-/// Upper bounds on index contents (checked before allocating).
-pub const MAX_REGIONS: usize = 1 << 22;
-pub const MAX_ENTRIES: usize = 1 << 21;
-pub const MAX_NAME: usize = 1 << 12;
-/// Most dimensions an entry records.
-pub const MAX_DIMS: usize = 8;
+pub use limits::{MAX_DIMS, MAX_ENTRIES, MAX_REGIONS};
 
 /// What the original file was.
 #[repr(u8)]

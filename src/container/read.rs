@@ -1,12 +1,13 @@
 //! Reading a container: validation at open, then random access by byte range or
 //! entry, decoding only the chunks a request touches.
 
-use super::{check, Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_DIMS, MAX_ENTRIES, MAX_NAME, MAX_REGIONS, REGION_ENTRY, VERSION};
+use super::entries::Entries;
+use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
+use super::{check, Region, Role, SourceKind, HEADER_SIZE, MAGIC, MAX_REGIONS, REGION_ENTRY, VERSION};
 use crate::codec::Scratch;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
-use crate::format::limits::MAX_CONTENT_SIZE;
 use crate::engine::frames;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
@@ -20,7 +21,7 @@ pub struct Index {
     pub original_size: u64,
     pub sha256_prefix: [u8; 28],
     pub regions: Vec<Region>,
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
     /// The largest chunk size of any tensor frame (parallel work splits on chunk edges).
     pub chunk_size: u64,
 }
@@ -55,7 +56,7 @@ impl Index {
             return Err(Error::VersionUnsupported);
         }
         let kind = SourceKind::from_u8(kind).ok_or(Error::Corrupt)?;
-        if original_size > MAX_CONTENT_SIZE {
+        if original_size > MAX_ORIGINAL_SIZE {
             return Err(Error::LimitExceeded);
         }
         let end = index_offset.checked_add(index_size).ok_or(Error::Corrupt)?;
@@ -76,7 +77,7 @@ impl Index {
     /// Reads and checks the index body (its CRC already verified). It lies inside
     /// the container, so a record running past its end is `Corrupt`, as is a
     /// frame that overruns its region.
-    fn read_index(data: &[u8], body: &[u8], index_offset: u64, original_size: u64) -> Result<(Vec<Region>, Vec<Entry>, u64)> {
+    fn read_index(data: &[u8], body: &[u8], index_offset: u64, original_size: u64) -> Result<(Vec<Region>, Entries, u64)> {
         let mut r = ByteReader::new(body);
         let n = r.u32()? as usize;
         check(n <= MAX_REGIONS && n.saturating_mul(REGION_ENTRY) <= r.remaining())?;
@@ -99,6 +100,7 @@ impl Index {
             let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
             check(region.frame_offset >= frames_end && frame_end <= index_offset)?;
             frames_end = frame_end;
+            check(region.frame_size > 0 || may_be_frameless(region.role))?;
             if region.frame_size > 0 {
                 let frame = &data[region.frame_offset as usize..frame_end as usize];
                 let f = frames::parse(frame)?;
@@ -111,20 +113,7 @@ impl Index {
         }
         check(orig == original_size)?;
         let n = r.u32()? as usize;
-        check(n <= MAX_ENTRIES && n.saturating_mul(11) <= r.remaining())?;
-        let mut entries = Vec::with_capacity(n);
-        for _ in 0..n {
-            let region = r.u32()?;
-            let dtype = r.u32()?;
-            let n_dims = usize::from(r.u8()?);
-            check(n_dims <= MAX_DIMS)?;
-            let shape = (0..n_dims).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
-            let len = usize::from(r.u16()?);
-            check(len <= MAX_NAME)?;
-            let name = std::str::from_utf8(r.take(len)?).map_err(|_| Error::Corrupt)?.to_owned();
-            check(regions.get(region as usize).is_some_and(|g: &Region| g.role == Role::Tensor))?;
-            entries.push(Entry { region, dtype, shape, name });
-        }
+        let entries = Entries::read(&mut r, n, &regions)?;
         check(r.remaining() == 0)?;
         Ok((regions, entries, chunk_size))
     }
@@ -134,13 +123,14 @@ impl Index {
         self.regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
     }
 
+    /// The first entry called `name` (a hash lookup).
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.name == name)
+        self.entries.find(name)
     }
 
     /// Original offset and size of entry `i`.
     pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
-        let r = &self.regions[self.entries.get(i)?.region as usize];
+        let r = self.regions.get(self.entries.get(i)?.region as usize)?;
         Some((r.orig_offset, r.orig_size))
     }
 

@@ -1,6 +1,8 @@
 //! Building a container from regions.
 
+use super::limits::{check_entry, may_be_frameless, MAX_ENTRIES, MAX_ORIGINAL_SIZE, MAX_REGIONS};
 use super::{Entry, Region, Role, SourceKind, HEADER_SIZE, MAGIC, VERSION};
+use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, put_u64};
 use crate::format::checksum::crc32c;
 
@@ -11,9 +13,30 @@ pub struct RegionFrame {
     pub frame: Vec<u8>,
 }
 
+/// Checks everything the index will record against what readers accept
+/// ([`super::limits`]), so that nothing is written that cannot be read back.
+fn check_fits(regions: &[RegionFrame], entries: &[Entry]) -> Result<()> {
+    let total = regions.iter().try_fold(0u64, |a, r| a.checked_add(r.orig_size)).ok_or(Error::SizeOverflow)?;
+    if total > MAX_ORIGINAL_SIZE || regions.len() > MAX_REGIONS || entries.len() > MAX_ENTRIES {
+        return Err(Error::LimitExceeded);
+    }
+    if regions.iter().any(|r| r.orig_size == 0 || (r.frame.is_empty() && !may_be_frameless(r.role))) {
+        return Err(Error::InvalidArgument);
+    }
+    for e in entries {
+        check_entry(&e.name, e.shape.len()).map_err(|u| u.status())?;
+        if regions.get(e.region as usize).is_none_or(|r| r.role != Role::Tensor) {
+            return Err(Error::InvalidArgument);
+        }
+    }
+    Ok(())
+}
+
 /// Writes a container. Regions must cover the original file in order;
-/// `sha256` is the original file's digest.
-pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha256: &[u8; 32]) -> Vec<u8> {
+/// `sha256` is the original file's digest. Anything a reader would reject
+/// (a name longer than `limits::MAX_NAME`, ...) is refused before writing.
+pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha256: &[u8; 32]) -> Result<Vec<u8>> {
+    check_fits(regions, entries)?;
     let frames: usize = regions.iter().map(|r| r.frame.len()).sum();
     let mut out = Vec::with_capacity(HEADER_SIZE + frames + 64 * regions.len() + 64 * entries.len());
     out.resize(HEADER_SIZE, 0);
@@ -58,5 +81,5 @@ pub fn write(kind: SourceKind, regions: &[RegionFrame], entries: &[Entry], sha25
     let crc = crc32c(&h);
     put_u32(&mut h, crc);
     out[..HEADER_SIZE].copy_from_slice(&h);
-    out
+    Ok(out)
 }

@@ -38,7 +38,7 @@ pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &m
     let payloads = parallel_map(job.n_chunks(), params.n_threads, |i| {
         let mut p = Vec::new();
         job.encode(i, &mut p).map(|()| p)
-    });
+    })?;
     let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
     job.assemble(&payloads, out)
 }

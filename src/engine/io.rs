@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// leaves a partial file under the final name. A failed write removes its
 /// temporary file; only a killed process can leave one (`.NAME.llmc-tmp-*`).
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    write_atomic_io(path, data).map_err(|_| Error::Io)
+    write_atomic_io(path, data).map_err(Error::from)
 }
 
 /// `write_atomic` keeping the operating system's error, for messages.
@@ -70,7 +70,7 @@ pub fn sync_parent(path: &Path) {
 
 /// Maps a file read-only (an empty file maps to an empty slice).
 pub fn map(path: &Path) -> Result<Mapped> {
-    let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+    let f = std::fs::File::open(path).map_err(|e| Error::from_io(&e))?;
     if f.metadata()?.len() == 0 {
         return Ok(Mapped(None));
     }

@@ -3,41 +3,70 @@
 
 use crate::error::{Error, Result};
 
+/// How many threads a parallel call uses for `n_jobs` jobs when `n_threads`
+/// are asked for: never more than the jobs, nor than [`MAX_THREADS`].
+///
+/// [`MAX_THREADS`]: crate::format::limits::MAX_THREADS
+pub fn thread_count(n_threads: u32, n_jobs: usize) -> usize {
+    (n_threads.clamp(1, crate::format::limits::MAX_THREADS) as usize).min(n_jobs.max(1))
+}
+
 /// Runs `body` on `threads` scoped threads, re-raising a worker's panic. Each
 /// worker is joined explicitly: that waits for the OS thread to end, thread-local
 /// destructors (per-thread scratch) included, whereas the implicit join of
 /// `thread::scope` returns as soon as the closures have (leak checkers then see
-/// the scratch as live).
-fn on_threads(threads: usize, body: impl Fn() + Sync) {
+/// the scratch as live). If the system refuses a thread, `cancel` empties the
+/// work queue, the workers already started are joined, and the call fails with
+/// `Allocation` (the OS error kept for `llmc_last_os_error`), never a panic.
+fn on_threads(threads: usize, body: impl Fn() + Sync, cancel: impl Fn()) -> Result<()> {
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(&body)).collect();
+        let mut workers = Vec::with_capacity(threads);
+        let mut refused = None;
+        for _ in 0..threads {
+            match std::thread::Builder::new().spawn_scoped(scope, &body) {
+                Ok(w) => workers.push(w),
+                Err(e) => {
+                    cancel();
+                    refused = Some(e);
+                    break;
+                }
+            }
+        }
         for w in workers {
             if let Err(panic) = w.join() {
                 std::panic::resume_unwind(panic);
             }
         }
-    });
+        match refused {
+            Some(e) => {
+                crate::error::record_os_error(&e);
+                Err(Error::Allocation)
+            }
+            None => Ok(()),
+        }
+    })
 }
 
 /// Runs `work(i)` for `i in 0..n` on up to `n_threads` scoped threads (the caller's
 /// thread alone when `n_threads <= 1`) and returns results in index order.
-pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = (n_threads.max(1) as usize).min(n.max(1));
+pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usize) -> T + Sync) -> Result<Vec<T>> {
+    let threads = thread_count(n_threads, n);
     if threads == 1 {
-        return (0..n).map(&work).collect();
+        return Ok((0..n).map(&work).collect());
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
-    on_threads(threads, || loop {
+    let body = || loop {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if i >= n {
             break;
         }
         let r = work(i);
         slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-    });
-    results.into_iter().map(|r| r.expect("every index was processed")).collect()
+    };
+    on_threads(threads, body, || next.store(n, std::sync::atomic::Ordering::Relaxed))?;
+    Ok(results.into_iter().map(|r| r.expect("every index was processed")).collect())
 }
 
 /// Runs `work` on every job on up to `n_threads` scoped threads (the caller's
@@ -45,7 +74,7 @@ pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usiz
 /// Each worker gets its own state from `init`. The error of the lowest-numbered
 /// failing job is returned, so the result does not depend on scheduling.
 pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: impl Fn() -> S + Sync, work: impl Fn(J, &mut S) -> Result<()> + Sync) -> Result<()> {
-    let threads = (n_threads.max(1) as usize).min(jobs.len().max(1));
+    let threads = thread_count(n_threads, jobs.len());
     if threads == 1 {
         let mut state = init();
         return jobs.into_iter().try_for_each(|j| work(j, &mut state));
@@ -53,7 +82,7 @@ pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: 
     let n = jobs.len();
     let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().rev().collect::<Vec<_>>());
     let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
-    on_threads(threads, || {
+    let body = || {
         let mut state = init();
         loop {
             let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
@@ -65,7 +94,8 @@ pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: 
                 }
             }
         }
-    });
+    };
+    on_threads(threads, body, || queue.lock().unwrap_or_else(|e| e.into_inner()).clear())?;
     debug_assert!(n > 0);
     match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         Some((_, e)) => Err(e),

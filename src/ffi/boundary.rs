@@ -25,8 +25,10 @@ fn install_quiet_panic_hook() {
 }
 
 /// Runs `f`, mapping errors and panics to a status code.
+/// Every call starts with no OS error recorded (see `llmc_last_os_error`).
 pub fn call(f: impl FnOnce() -> Result<()>) -> u32 {
     install_quiet_panic_hook();
+    crate::error::clear_os_error();
     let outer = IN_C_CALL.with(|c| c.replace(true));
     let status = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => 0,

@@ -48,8 +48,9 @@ impl Source {
 pub struct llmc_container {
     source: Source,
     index: Index,
-    names: Vec<CString>,
-    dtype_names: Vec<CString>,
+    /// One C string per distinct type name (a handful), not one per entry;
+    /// entry names are C strings in the index's own name table.
+    dtype_names: std::collections::BTreeMap<&'static str, CString>,
     opts: DecodeOptions,
     last_status: AtomicU32,
 }
@@ -123,10 +124,13 @@ fn open(source: Source, flags: u32) -> Result<Box<llmc_container>> {
         return Err(Error::InvalidArgument);
     }
     let index = Index::open(source.bytes())?;
-    let names = index.entries.iter().map(|e| CString::new(e.name.as_bytes()).map_err(|_| Error::Corrupt)).collect::<Result<_>>()?;
-    let dtype_names = index.entries.iter().map(|e| CString::new(dtype_name(index.kind, e.dtype)).expect("type names have no NUL")).collect();
+    let mut dtype_names = std::collections::BTreeMap::new();
+    for e in &index.entries {
+        let name = dtype_name(index.kind, e.dtype);
+        dtype_names.entry(name).or_insert_with(|| CString::new(name).expect("type names have no NUL"));
+    }
     let opts = DecodeOptions { verify_checksums: flags & LLMC_OPEN_NO_VERIFY == 0, ..Default::default() };
-    Ok(Box::new(llmc_container { source, index, names, dtype_names, opts, last_status: AtomicU32::new(0) }))
+    Ok(Box::new(llmc_container { source, index, dtype_names, opts, last_status: AtomicU32::new(0) }))
 }
 
 /// The name of a tensor type ("Q4_K", "BF16").
@@ -175,7 +179,9 @@ unsafe fn report(written: *mut usize, n: usize) {
 /// a container at `llmc_path`, written to a temporary name and renamed.
 /// `params` may be NULL; `params->level` is the zstd level of the metadata
 /// (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
-/// depend on it). Thread-safe.
+/// depend on it). The input is mapped while it is read: it must not shrink
+/// meanwhile (see `llmc_container_open_file`). A name or shape a container
+/// cannot record is refused before anything is written. Thread-safe.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
@@ -189,7 +195,8 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
 /// Rebuilds the original file (GGUF or safetensors) from any container, byte
 /// for byte (verified against the stored SHA-256), decoding chunks on
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
-/// temporary name and renamed. Thread-safe.
+/// temporary name and renamed. The input is mapped while it is read: it must
+/// not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
@@ -202,9 +209,16 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 // ---- Opening ----
 
 /// Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
-/// its header, index and every frame header. A mapped file must not be
-/// truncated while the handle is open (reads would fault, as with any mmap).
-/// Thread-safe.
+/// its header, index and every frame header. Thread-safe.
+///
+/// **A mapped file must not shrink while the handle is open.** Reads go
+/// straight to the file's pages: if another process truncates the file, a read
+/// of a page past its new end raises `SIGBUS`, which ends the process unless it
+/// handles the signal (the contract of every mmap-based reader, llama.cpp's
+/// included). Replace files by renaming a new one into place, never by
+/// rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
+/// container into memory at open. Files that are not regular (pipes, devices)
+/// are always read that way, to the size their header declares and no further.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -213,11 +227,11 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
             return Err(Error::NullPointer);
         }
         let p = path_arg(file)?;
-        let f = std::fs::File::open(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
-        let source = if flags & LLMC_OPEN_NO_MMAP != 0 {
-            let mut v = Vec::new();
-            std::io::Read::read_to_end(&mut &f, &mut v)?;
-            Source::Owned(v)
+        let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
+        // Only regular files can be mapped; a pipe or device is read (to the size its header declares).
+        let regular = f.metadata().map_err(|e| Error::from_io(&e))?.is_file();
+        let source = if flags & LLMC_OPEN_NO_MMAP != 0 || !regular {
+            Source::Owned(crate::container::load::read_all(&f)?)
         } else {
             // SAFETY: the map is read-only; like every mmap-based reader we rely on
             // the file not being truncated while open (documented).
@@ -231,7 +245,8 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
 }
 
 /// Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
-/// alive and unmodified until `llmc_container_close`. Thread-safe.
+/// alive and unmodified until `llmc_container_close` (if it maps a file, the
+/// file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -341,21 +356,22 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
             return Err(Error::InvalidArgument);
         }
         let i = c.entry(index)?;
-        let e = &c.index.entries[i];
+        let e = c.index.entries.get(i).ok_or(Error::OutOfRange)?;
         let r = &c.index.regions[e.region as usize];
         let frame = &c.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
-        let codec = if r.frame_size == 0 { 0 } else { frames::parse(frame)?.header.codec as u32 };
+        // Open checked that an entry's region has a frame (only padding may be frameless).
+        let codec = if r.frame_size == 0 { crate::format::abi::LLMC_CODEC_ZERO } else { frames::parse(frame)?.header.codec as u32 };
         let mut shape = [0u64; LLMC_MAX_DIMS];
-        shape[..e.shape.len()].copy_from_slice(&e.shape);
+        shape[..e.shape.len()].copy_from_slice(e.shape);
         let out = llmc_tensor_info {
             struct_size: size as u32,
             ggml_type: e.dtype,
-            name: c.names[i].as_ptr(),
+            name: c.index.entries.c_name(i).ok_or(Error::OutOfRange)?.as_ptr(),
             orig_offset: r.orig_offset,
             size: r.orig_size,
             codec,
             n_dims: e.shape.len() as u32,
-            dtype_name: c.dtype_names[i].as_ptr(),
+            dtype_name: c.dtype_names.get(dtype_name(c.index.kind, e.dtype)).map_or(c"unknown".as_ptr(), |n| n.as_ptr()),
             shape,
         };
         // SAFETY: `info` is non-null and valid for `struct_size >= n` bytes (the
@@ -467,7 +483,10 @@ pub unsafe extern "C" fn llmc_container_read_range(
 /// `(llmc_container_reader_callback, c)` to a callback-based loader. Returns the
 /// bytes read: `len`, fewer at the end of the file (like `fread`), or 0 on an
 /// error, whose status is kept in `llmc_container_last_status(c)` (first error
-/// wins). Thread-safe.
+/// wins). A return of 0 is therefore also what a read of `len == 0` bytes, or
+/// one at or past the end, gives without error: when it matters, tell them
+/// apart by `llmc_container_last_status(c)`, which only an error sets.
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
     let h = c.cast::<llmc_container>().cast_const();

@@ -35,6 +35,16 @@ pub extern "C" fn llmc_get_error_name(status: u32) -> *const c_char {
     crate::error::status_c_name(status).as_ptr()
 }
 
+/// The OS error number (`errno`) behind the last `LLMC_STATUS_IO` or
+/// `LLMC_STATUS_NOT_FOUND` a function returned on this thread, e.g. `ENOSPC`
+/// for a full disk or `ENOENT` for a missing directory; 0 when that call had no
+/// filesystem failure. Every status-returning call resets it, so read it right
+/// after the call that failed. Thread-safe (one value per thread).
+#[no_mangle]
+pub extern "C" fn llmc_last_os_error() -> i32 {
+    call_value(0, crate::error::last_os_error)
+}
+
 /// Bit `(1u << isa)` is set for every ISA this CPU and build can run. Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_cpu_isa_mask() -> u32 {

@@ -8,6 +8,11 @@ pub const LLMC_FORMAT_VERSION_MAX: u32 = 1;
 /// Bytes of one ggml `block_q4_K` (256 weights).
 pub const LLMC_Q4K_BLOCK_BYTES: u32 = 144;
 
+/// What `llmc_tensor_info.codec` says for a container region stored without a
+/// frame because it is all zero bytes: alignment padding only (a tensor of a
+/// container that opens always has a frame). No frame codec id: frames store 8 bits.
+pub const LLMC_CODEC_ZERO: u32 = 256;
+
 /// Codec ids stored in frames (`llmc_codec`, `LLMC_CODEC_*` in C).
 ///
 /// cbindgen:rename-all=QualifiedScreamingSnakeCase

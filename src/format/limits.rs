@@ -16,6 +16,10 @@ pub const MIN_CHUNK_SIZE: u32 = 1 << 10;
 /// access and parallel decode, large enough that per-chunk tables cost < 0.05 %.
 pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
 
+/// Most worker threads one call starts, whatever it is asked for (it also
+/// never starts more than it has chunks).
+pub const MAX_THREADS: u32 = 256;
+
 /// Default cap on the declared output size of `decompress_to_vec`-style calls
 /// that allocate (64 GiB); callers can raise or lower it.
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;

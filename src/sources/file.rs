@@ -1,6 +1,7 @@
 //! Whole model files to and from containers, whatever their source format.
 
-use crate::container::build::Progress;
+use crate::container::build::{Progress, Span};
+use crate::container::limits::{check_index, Unfit};
 use crate::container::read::Index;
 use crate::container::SourceKind;
 use crate::error::{Error, Result};
@@ -26,6 +27,38 @@ pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<
         Some(SourceKind::Safetensors) => crate::sources::safetensors::codec::compress(file, params, progress),
         _ => Err(Error::BadMagic),
     }
+}
+
+/// The spans `compress` would code `file` as (its source parsed and checked).
+pub(crate) fn spans(file: &[u8], params: &CompressParams) -> Result<Vec<Span>> {
+    let level = crate::sources::plan::metadata_level(params);
+    match detect(file) {
+        Some(SourceKind::Gguf) => crate::sources::gguf::decompose::spans(&crate::sources::gguf::parse(file)?, level),
+        Some(SourceKind::Safetensors) => crate::sources::safetensors::decompose::spans(&crate::sources::safetensors::parse(file)?, level),
+        _ => Err(Error::BadMagic),
+    }
+}
+
+/// What in `file` a container cannot record (a name past `limits::MAX_NAME`,
+/// ...), if anything: why `compress` refused it, for messages.
+pub fn unfit(file: &[u8]) -> Option<Unfit> {
+    let spans = spans(file, &CompressParams::default()).ok()?;
+    check_index(file.len() as u64, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).err()
+}
+
+/// The tensor types (source type id and element or block size in bytes) whose
+/// size does not divide `chunk_size`: why `compress` refused a chunk size.
+pub fn chunk_size_conflicts(file: &[u8], chunk_size: u32) -> Vec<(u32, u32)> {
+    let Ok(spans) = spans(file, &CompressParams::default()) else { return Vec::new() };
+    let mut out: Vec<(u32, u32)> = spans
+        .iter()
+        .filter(|s| s.role != crate::container::Role::Metadata)
+        .flat_map(|s| s.methods.iter().map(move |m| (s.entry.as_ref().map_or(u32::MAX, |e| e.dtype), m.element_size())))
+        .filter(|&(_, elem)| elem > 0 && !chunk_size.is_multiple_of(elem))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Rebuilds the original file from a container held in memory, checking it

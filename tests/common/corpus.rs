@@ -20,15 +20,18 @@ pub enum Api {
     SafetensorsParse,
     /// `container::file::compress` of a raw model file (format detected from its bytes).
     ContainerCompress,
+    /// `sources::baseline::perstream::decompress` of a `--mode perstream` file.
+    PerstreamDecode,
 }
 
-const APIS: [(Api, &str); 6] = [
+const APIS: [(Api, &str); 7] = [
     (Api::FrameDecode, "frame_decode"),
     (Api::FrameInfo, "frame_info"),
     (Api::ContainerRead, "container_read"),
     (Api::GgufParse, "gguf_parse"),
     (Api::SafetensorsParse, "safetensors_parse"),
     (Api::ContainerCompress, "container_compress"),
+    (Api::PerstreamDecode, "perstream_decode"),
 ];
 
 impl Api {

@@ -48,9 +48,9 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// advanced by the input's size).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
     let map = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let err = |e: llmc::Error| format!("{}: {e}", input.display());
+    let err = |e: llmc::Error| format!("{}: {}", input.display(), diagnose::compress_failure(&map, e, params, method.as_ref()));
     let start = bar.position();
-    let out = match (files::kind(&map), method) {
+    let out = match (files::kind(&map), method.as_ref()) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
             llmc::model::perstream::compress(&map, level).map_err(err)?
@@ -62,18 +62,18 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         }
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{} is already compressed", input.display())),
         (_, None) => return Err(format!("{}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored", input.display())),
-        (_, Some(m)) => llmc::frame::compress(&m, &map, params).map_err(err)?,
+        (_, Some(m)) => llmc::frame::compress(m, &map, params).map_err(err)?,
     };
     bar.set(start + map.len() as u64);
-    files::write(output, &out)?;
+    // Verified before it is written: a file that fails never takes the output's name.
     if verify {
-        let written = llmc::io::map(output).map_err(|e| format!("cannot read back {}: {e}", output.display()))?;
         let opts = DecodeOptions { n_threads: params.n_threads, ..Default::default() };
-        let back = decode(&written, &opts, true).map_err(|e| format!("verify {}: {e}", output.display()))?;
+        let back = decode(&out, &opts, true).map_err(|e| format!("verify {}: {e}; nothing written", output.display()))?;
         if back[..] != map[..] {
-            return Err(format!("verify {}: decoded bytes differ from {}", output.display(), input.display()));
+            return Err(format!("verify {}: decoded bytes differ from {}; nothing written", output.display(), input.display()));
         }
     }
+    files::write(output, &out)?;
     Ok(Outcome { input_bytes: map.len() as u64, output_bytes: out.len() as u64 })
 }
 
@@ -120,11 +120,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
     let src = llmc::io::map(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let data = decode(&src, opts, verify).map_err(|e| match e {
-        llmc::Error::BadMagic => format!("{}: not an llmc frame or container", input.display()),
-        llmc::Error::ChecksumMismatch => format!("{}: {}", input.display(), diagnose::checksum_failure(&src)),
-        e => format!("{}: {e}", input.display()),
-    })?;
+    let data = decode(&src, opts, verify).map_err(|e| format!("{}: {}", input.display(), diagnose::decode_failure(&src, e)))?;
     files::write(output, &data)?;
     Ok(Outcome { input_bytes: src.len() as u64, output_bytes: data.len() as u64 })
 }
@@ -158,7 +154,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("metadata:      {} bytes", index.metadata_size());
             println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for e in &index.entries {
+            for e in index.entries.iter() {
                 let r = &index.regions[e.region as usize];
                 let v = by_type.entry(e.dtype).or_default();
                 v.0 += 1;
@@ -171,6 +167,17 @@ pub fn info(path: &Path) -> Result<bool, String> {
             }
             let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
+            Ok(true)
+        }
+        Kind::PerStream => {
+            use llmc::model::perstream;
+            let (original, streams) = perstream::header(&src).map_err(err)?;
+            println!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
+            println!("original size: {original} bytes");
+            println!("ratio:         {:.4}", ratio(original, src.len() as u64));
+            for ((raw, comp), name) in streams.iter().zip(perstream::STREAM_NAMES) {
+                println!("  {name:<34} {raw:>14} -> {comp:>14}");
+            }
             Ok(true)
         }
         _ => Err(format!("{}: not an llmc frame or container", path.display())),

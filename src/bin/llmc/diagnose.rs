@@ -62,3 +62,88 @@ pub fn checksum_failure(src: &[u8]) -> String {
         n => format!("checksum mismatch in {n} chunks, first {}", damaged[0]),
     }
 }
+
+/// The name of a source type id, for messages.
+fn type_name(kind: Kind, dtype: u32) -> String {
+    match (kind, dtype) {
+        (_, u32::MAX) => "untyped bytes".into(),
+        (Kind::Safetensors, t) => llmc::model::safetensors::Dtype::from_id(t).name().into(),
+        (_, t) => llmc::model::gguf::types::type_name(t).into(),
+    }
+}
+
+/// Why compressing `src` failed with `e`, in words: which limit a name or
+/// shape passes, which tensor types a `--chunk-size` does not fit, that a
+/// file is truncated.
+pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams, method: Option<&llmc::frame::Method>) -> String {
+    use llmc::Error::*;
+    let kind = files::kind(src);
+    if let (InvalidArgument, Some(m)) = (e, method) {
+        let elem = m.element_size();
+        if !(src.len() as u64).is_multiple_of(u64::from(elem)) {
+            return format!("{} bytes is not a whole number of {}-byte {} elements ({e})", src.len(), elem, m.codec().name());
+        }
+        if params.chunk_size != 0 && !params.chunk_size.is_multiple_of(elem) {
+            return format!("--chunk-size {} is not a multiple of the {}-byte {} element ({e})", params.chunk_size, elem, m.codec().name());
+        }
+    }
+    let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
+    match e {
+        LimitExceeded | InvalidArgument if model => {
+            if let Some(u) = llmc::model::unfit(src) {
+                return format!("cannot be stored in a container: {u} ({e})");
+            }
+            if e == InvalidArgument && params.chunk_size != 0 {
+                return chunk_size_failure(src, kind, params.chunk_size, e);
+            }
+            e.to_string()
+        }
+        InvalidArgument if params.chunk_size != 0 => chunk_size_failure(src, kind, params.chunk_size, e),
+        SrcTruncated if model => format!("the file is truncated: it ends before what its header declares ({e})"),
+        Allocation => allocation_failure(e),
+        _ => e.to_string(),
+    }
+}
+
+fn chunk_size_failure(src: &[u8], kind: Kind, chunk: u32, e: llmc::Error) -> String {
+    use llmc::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk) {
+        return format!("--chunk-size {chunk} is outside {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE} ({e})");
+    }
+    let conflicts = llmc::model::chunk_size_conflicts(src, chunk);
+    if conflicts.is_empty() {
+        return format!("--chunk-size {chunk} is not a multiple of the codec's element size ({e})");
+    }
+    let list: Vec<String> = conflicts.iter().map(|&(t, elem)| format!("{} ({elem}-byte blocks)", type_name(kind, t))).collect();
+    let lcm = conflicts.iter().fold(1u64, |a, &(_, b)| a / gcd(a, u64::from(b)) * u64::from(b));
+    format!("--chunk-size {chunk} is not a multiple of the block size of {}; use a multiple of {lcm} ({e})", list.join(", "))
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Why decoding `src` failed with `e`, in words.
+pub fn decode_failure(src: &[u8], e: llmc::Error) -> String {
+    use llmc::Error::*;
+    match (files::kind(src), e) {
+        (Kind::Other | Kind::Gguf | Kind::Safetensors, BadMagic) => "not an llmc frame or container".into(),
+        (Kind::PerStream, GgufInvalid) => format!("per-stream file whose first stream does not start with a valid GGUF header ({e})"),
+        (Kind::PerStream, Corrupt) => format!("per-stream file whose streams do not match its GGUF header ({e})"),
+        (_, ChecksumMismatch) => checksum_failure(src),
+        (_, Allocation) => allocation_failure(e),
+        _ => e.to_string(),
+    }
+}
+
+/// Out of memory, or (with an OS error kept) out of threads.
+fn allocation_failure(e: llmc::Error) -> String {
+    match llmc::error::last_os_error() {
+        0 => e.to_string(),
+        n => format!("{e}: the system refused a worker thread ({}); try fewer threads with -T", std::io::Error::from_raw_os_error(n)),
+    }
+}

@@ -41,10 +41,22 @@ pub fn compressed_name(input: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// `model.gguf.llmc` -> `model.gguf`; anything else needs an explicit `-o`.
+/// `model.gguf.llmc` -> `model.gguf` (any bytes before `.llmc`, UTF-8 or not);
+/// anything else needs an explicit `-o`.
 pub fn decompressed_name(input: &Path) -> Result<PathBuf, String> {
-    match input.to_str().and_then(|s| s.strip_suffix(".llmc")) {
-        Some(stem) if !stem.is_empty() => Ok(PathBuf::from(stem)),
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = input.as_os_str().as_bytes();
+    match bytes.strip_suffix(b".llmc") {
+        Some(stem) if !stem.is_empty() && !stem.ends_with(b"/") => Ok(PathBuf::from(std::ffi::OsStr::from_bytes(stem))),
         _ => Err(format!("{}: name does not end in .llmc; pass -o OUTPUT", input.display())),
+    }
+}
+
+/// Are `a` and `b` the same existing file (links followed)?
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+        _ => false,
     }
 }

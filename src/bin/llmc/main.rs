@@ -9,6 +9,7 @@ mod progress;
 mod smoke;
 mod stats;
 mod tree;
+mod walk;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use llmc::frame::Method;
@@ -190,6 +191,23 @@ fn warn_env_isa() {
     }
 }
 
+/// An output that is its own input would replace the only copy.
+fn refuse_same_file(input: &std::path::Path, output: &std::path::Path) -> Result<(), String> {
+    if files::same_file(input, output) {
+        return Err(format!("{} is the input itself; choose another output", output.display()));
+    }
+    Ok(())
+}
+
+/// A directory command that left files out fails, after doing the rest.
+fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
+    if r.skipped == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("llmc: error: {} file(s) under {} were not carried over (named above)", r.skipped, input.display());
+    ExitCode::FAILURE
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
@@ -206,9 +224,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
                 }
                 let output = output.unwrap_or_else(|| tree::compressed_dir_name(&input));
-                tree::compress_dir(&input, &output, &params, verify, force)?;
+                return Ok(skipped_status(&input, tree::compress_dir(&input, &output, &params, verify, force)?));
             } else {
                 let output = output.unwrap_or_else(|| files::compressed_name(&input));
+                refuse_same_file(&input, &output)?;
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
@@ -223,12 +242,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     Some(o) => o,
                     None => tree::decompressed_dir_name(&input)?,
                 };
-                tree::decompress_dir(&input, &output, &opts, verify, force)?;
+                return Ok(skipped_status(&input, tree::decompress_dir(&input, &output, &opts, verify, force)?));
             } else {
                 let output = match output {
                     Some(o) => o,
                     None => files::decompressed_name(&input)?,
                 };
+                refuse_same_file(&input, &output)?;
                 commands::decompress(&input, &output, &opts, verify)?;
             }
         }
@@ -263,7 +283,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Rust ignores SIGPIPE, so output into a closed pipe (`llmc info x | head -1`)
+/// fails every write and `println!` panics. Like other command-line tools, llmc
+/// lets the signal end the process quietly instead.
+fn default_sigpipe() {
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    default_sigpipe();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(msg) => {

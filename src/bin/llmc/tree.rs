@@ -2,35 +2,21 @@
 //! files (GGUF, safetensors) become containers named `FILE.llmc`; everything
 //! else (configs, tokenizers, `model.safetensors.index.json`) is copied as is,
 //! so the compressed folder stays readable. `decompress` reverses it.
+//!
+//! Symbolic links to files are followed (and said so); what cannot be carried
+//! (special files, broken links, loops) is named and makes the exit status a
+//! failure. Before anything is written, the plan is checked: no two inputs may
+//! map to one output (`FILE` beside a stale `FILE.llmc`), no output may land on
+//! an input, and the output folder may not lie inside the input or around it.
 
 use crate::commands::{self, Outcome};
 use crate::files::{self, Kind};
 use crate::progress::Progress;
+use crate::walk::{self, Found, Listing};
 use llmc::{CompressParams, DecodeOptions};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Every regular file under `dir`, sorted, as paths relative to it.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let here = dir.join(&rel);
-        let entries = std::fs::read_dir(&here).map_err(|e| format!("cannot list {}: {e}", here.display()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot list {}: {e}", here.display()))?;
-            let kind = entry.file_type().map_err(|e| format!("{}: {e}", entry.path().display()))?;
-            let rel = rel.join(entry.file_name());
-            if kind.is_dir() {
-                stack.push(rel);
-            } else if kind.is_file() {
-                out.push(rel);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
 
 fn first_bytes(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
@@ -59,6 +45,9 @@ struct Staging {
 
 impl Staging {
     fn new(output: &Path, force: bool) -> Result<Staging, String> {
+        if std::fs::metadata(output).is_ok_and(|m| !m.is_dir()) {
+            return Err(format!("{} exists and is not a directory", output.display()));
+        }
         let busy = std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some());
         if busy && !force {
             return Err(format!("{} exists and is not empty; pass --force to write into it", output.display()));
@@ -91,8 +80,87 @@ impl Staging {
     }
 }
 
-fn total_size(dir: &Path, files: &[PathBuf]) -> u64 {
-    files.iter().map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len())).sum()
+fn total_size(files: &[(&Found, PathBuf, bool)]) -> u64 {
+    files.iter().map(|(f, _, _)| f.len).sum()
+}
+
+/// Does a file of this name and these first bytes decode in `decompress`
+/// (rather than being copied)?
+fn decodes(rel: &Path, head: &[u8]) -> bool {
+    rel.extension().is_some_and(|e| e == "llmc") && matches!(files::kind(head), Kind::Container | Kind::Frame)
+}
+
+/// What a directory command will do: each input file with its output (relative
+/// to the output folder) and whether it is coded (else copied), checked for
+/// clashes before anything is written.
+struct Plan<'a> {
+    jobs: Vec<(&'a Found, PathBuf, bool)>,
+}
+
+impl<'a> Plan<'a> {
+    /// `target(found)` gives a file's output and whether it is coded, or why
+    /// it must not be carried.
+    fn new(input: &Path, output: &Path, listing: &'a Listing, target: impl Fn(&Found) -> Result<(PathBuf, bool), String>) -> Result<Plan<'a>, String> {
+        let (inp, out) = (walk::resolved(input), walk::resolved(output));
+        if out.starts_with(&inp) || inp.starts_with(&out) {
+            return Err(format!(
+                "the output {} would lie {} the input {}; choose an output outside it",
+                output.display(),
+                if out == inp { "at" } else if out.starts_with(&inp) { "inside" } else { "around" },
+                input.display()
+            ));
+        }
+        let mut problems = Vec::new();
+        let mut jobs = Vec::new();
+        let mut by_output: BTreeMap<PathBuf, &Path> = BTreeMap::new();
+        let inputs: HashSet<(u64, u64)> = listing.files.iter().map(|f| f.id).collect();
+        for f in &listing.files {
+            let (to, coded) = match target(f) {
+                Ok(t) => t,
+                Err(why) => {
+                    problems.push(format!("{}: {why}", f.rel.display()));
+                    continue;
+                }
+            };
+            if let Some(other) = by_output.insert(to.clone(), &f.rel) {
+                problems.push(format!("{} and {} would both be written to {}", other.display(), f.rel.display(), to.display()));
+            }
+            // With --force, an existing output that is one of the inputs (through a link).
+            if std::fs::metadata(output.join(&to)).is_ok_and(|m| inputs.contains(&(std::os::unix::fs::MetadataExt::dev(&m), std::os::unix::fs::MetadataExt::ino(&m)))) {
+                problems.push(format!("{} would overwrite the input it is", output.join(&to).display()));
+            }
+            jobs.push((f, to, coded));
+        }
+        // A file where another output needs a folder (`a.gguf` -> `a.gguf.llmc`
+        // beside a folder `a.gguf.llmc/`).
+        for (to, from) in &by_output {
+            if let Some(dir) = to.ancestors().skip(1).find(|a| by_output.contains_key(*a)) {
+                problems.push(format!("{} would be written to {}, which {} needs as a folder", by_output[dir].display(), dir.display(), from.display()));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(format!("nothing written; {} file(s) cannot be carried over:\n  {}", problems.len(), problems.join("\n  ")));
+        }
+        Ok(Plan { jobs })
+    }
+}
+
+/// Says which links are followed and which files are left out; returns how
+/// many are left out.
+fn report_walk(input: &Path, listing: &Listing) -> usize {
+    for f in listing.files.iter().filter(|f| f.link.is_some()) {
+        eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+    }
+    for (rel, why) in &listing.skipped {
+        eprintln!("llmc: skipping {}: {why}", input.join(rel).display());
+    }
+    listing.skipped.len()
+}
+
+/// The outcome of a directory command: how many files were left out (named
+/// on stderr as they were found).
+pub struct DirReport {
+    pub skipped: usize,
 }
 
 fn copy(from: &Path, to: &Path) -> Result<Outcome, String> {
@@ -134,16 +202,17 @@ impl Summary {
         }
     }
 
-    fn print(&self, verb: &str, from: &Path, to: &Path, verified: bool) {
+    fn print(&self, verb: &str, from: &Path, to: &Path, verified: bool, skipped: usize) {
         let secs = self.started.elapsed().as_secs_f64();
         let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
         eprintln!(
-            "{} -> {}: {} files ({} {verb}, {} copied), {} -> {} bytes (ratio {:.4}; model files {:.4}), {:.2} s ({:.0} MB/s){}",
+            "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {:.4}; model files {:.4}), {:.2} s ({:.0} MB/s){}",
             from.display(),
             to.display(),
             self.files,
             self.coded,
             self.files - self.coded,
+            if skipped > 0 { format!(", {skipped} skipped") } else { String::new() },
             self.input,
             self.output,
             if verb == "compressed" { r(self.input, self.output) } else { r(self.output, self.input) },
@@ -156,21 +225,29 @@ impl Summary {
 }
 
 /// Compresses every model file under `input` into `output` (a directory).
-pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify: bool, force: bool) -> Result<(), String> {
-    let list = walk(input)?;
+pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify: bool, force: bool) -> Result<DirReport, String> {
+    let listing = walk::walk(input)?;
+    let skipped = report_walk(input, &listing);
+    let plan = Plan::new(input, output, &listing, |f| {
+        let from = input.join(&f.rel);
+        let head = first_bytes(&from)?;
+        if decodes(&f.rel, &head) {
+            return Err("already compressed: decompressing the folder would decode it instead of restoring it; move it out or rename it".into());
+        }
+        Ok(if is_model(&from)? { (files::compressed_name(&f.rel), true) } else { (f.rel.clone(), false) })
+    })?;
     let stage = Staging::new(output, force)?;
     let out_dir = stage.work.clone();
-    let bar = Progress::bytes(total_size(input, &list), "compressing");
+    let bar = Progress::bytes(total_size(&plan.jobs), "compressing");
     let mut sum = Summary::new();
     let result = (|| {
-        for rel in &list {
-            let from = input.join(rel);
-            make_parent(&out_dir.join(rel))?;
-            if is_model(&from)? {
-                let to = files::compressed_name(&out_dir.join(rel));
+        for (f, to, coded) in &plan.jobs {
+            let (from, to) = (input.join(&f.rel), out_dir.join(to));
+            make_parent(&to)?;
+            if *coded {
                 sum.add(&commands::compress_one(&from, &to, None, params, false, verify, &bar)?, true);
             } else {
-                let o = copy(&from, &out_dir.join(rel))?;
+                let o = copy(&from, &to)?;
                 bar.set(bar.position() + o.input_bytes);
                 sum.add(&o, false);
             }
@@ -179,37 +256,39 @@ pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify
     })();
     bar.finish();
     stage.finish(result)?;
-    sum.print("compressed", input, output, verify);
-    Ok(())
+    sum.print("compressed", input, output, verify, skipped);
+    Ok(DirReport { skipped })
 }
 
 /// Rebuilds every `.llmc` file under `input` into `output`, copying the rest.
-pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, force: bool) -> Result<(), String> {
-    let list = walk(input)?;
+pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, force: bool) -> Result<DirReport, String> {
+    let listing = walk::walk(input)?;
+    let skipped = report_walk(input, &listing);
+    let plan = Plan::new(input, output, &listing, |f| {
+        let head = first_bytes(&input.join(&f.rel))?;
+        Ok(if decodes(&f.rel, &head) { (files::decompressed_name(&f.rel)?, true) } else { (f.rel.clone(), false) })
+    })?;
     let stage = Staging::new(output, force)?;
     let out_dir = stage.work.clone();
-    let bar = Progress::bytes(total_size(input, &list), "decompressing");
+    let bar = Progress::bytes(total_size(&plan.jobs), "decompressing");
     let mut sum = Summary::new();
     let result = (|| {
-        for rel in &list {
-            let from = input.join(rel);
-            let size = std::fs::metadata(&from).map_or(0, |m| m.len());
-            let compressed = rel.extension().is_some_and(|e| e == "llmc") && matches!(files::kind(&first_bytes(&from)?), Kind::Container | Kind::Frame);
-            make_parent(&out_dir.join(rel))?;
-            if compressed {
-                let to = files::decompressed_name(&out_dir.join(rel))?;
+        for (f, to, coded) in &plan.jobs {
+            let (from, to) = (input.join(&f.rel), out_dir.join(to));
+            make_parent(&to)?;
+            if *coded {
                 sum.add(&commands::decompress_one(&from, &to, opts, verify)?, true);
             } else {
-                sum.add(&copy(&from, &out_dir.join(rel))?, false);
+                sum.add(&copy(&from, &to)?, false);
             }
-            bar.set(bar.position() + size);
+            bar.set(bar.position() + f.len);
         }
         Ok::<(), String>(())
     })();
     bar.finish();
     stage.finish(result)?;
-    sum.print("decompressed", input, output, verify);
-    Ok(())
+    sum.print("decompressed", input, output, verify, skipped);
+    Ok(DirReport { skipped })
 }
 
 /// `ckpt/` -> `ckpt.llmc/`.

@@ -15,6 +15,7 @@
 use crate::sources::gguf::{parse_prefix, Gguf};
 use crate::sources::gguf::types::{F32, Q4_K};
 use crate::codec::zstd;
+use crate::codec::zstd_reader::PayloadReader;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u64, ByteReader};
 use sha2::{Digest, Sha256};
@@ -108,6 +109,74 @@ pub fn compress(file: &[u8], level: i32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Names of the five streams, in file order.
+pub const STREAM_NAMES: [&str; STREAMS] = ["non-tensor bytes", "Q4_K quants", "other quantised tensors", "Q4_K block headers (byte-grouped)", "F32 tensors"];
+
+/// What a per-stream file's header says: the original size and, per stream,
+/// its size and compressed size. Checks the magic, version and that the
+/// compressed streams fill the file exactly; nothing is inflated.
+pub fn header(data: &[u8]) -> Result<(u64, [(u64, u64); STREAMS])> {
+    let mut r = ByteReader::new(data);
+    if r.array::<4>()? != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if r.u16()? != 1 || r.u16()? != 0 {
+        return Err(Error::VersionUnsupported);
+    }
+    let original = r.u64()?;
+    let mut sizes = [(0u64, 0u64); STREAMS];
+    for s in &mut sizes {
+        *s = (r.u64()?, r.u64()?);
+    }
+    r.array::<32>()?;
+    let comp = sizes.iter().try_fold(0u64, |a, s| a.checked_add(s.1)).ok_or(Error::Corrupt)?;
+    if comp != r.remaining() as u64 {
+        return Err(if comp > r.remaining() as u64 { Error::SrcTruncated } else { Error::Corrupt });
+    }
+    Ok((original, sizes))
+}
+
+/// What each stream must hold for a file with these pieces: every size the
+/// header declares is checked against it before the streams are inflated.
+fn stream_sizes(pieces: &[(u64, u64, usize)]) -> [u64; STREAMS] {
+    let mut sizes = [0u64; STREAMS];
+    for &(_, size, stream) in pieces {
+        if stream == NIBBLES_Q4K {
+            sizes[NIBBLES_Q4K] += size / 144 * 128;
+            sizes[SCALES_Q4K] += size / 144 * 16;
+        } else {
+            sizes[stream] += size;
+        }
+    }
+    sizes
+}
+
+/// First bytes of the metadata stream tried for its GGUF header, doubled until
+/// the header parses (so a stream that is not a GGUF is refused after 64 KiB).
+const FIRST_LOOK: usize = 64 << 10;
+
+/// Inflates the start of the metadata stream until its GGUF header parses,
+/// and returns the file's pieces. Any error from the header is `GgufInvalid`
+/// (the file is damaged or forged: its first stream is no GGUF header).
+fn read_meta_header(reader: &mut PayloadReader<'_>, meta: &mut Vec<u8>, meta_size: usize, original: usize) -> Result<Vec<(u64, u64, usize)>> {
+    let mut want = FIRST_LOOK.min(meta_size);
+    loop {
+        let at = meta.len();
+        meta.try_reserve_exact(want - at).map_err(|_| Error::Allocation)?;
+        meta.resize(want, 0);
+        reader.read_exact(&mut meta[at..])?;
+        match parse_prefix(meta, original) {
+            Err(Error::SrcTruncated) if want < meta_size => want = want.saturating_mul(2).min(meta_size),
+            Err(Error::LimitExceeded) => return Err(Error::LimitExceeded),
+            Err(_) => return Err(Error::GgufInvalid),
+            Ok(g) => return pieces(&g).map_err(|_| Error::GgufInvalid),
+        }
+    }
+}
+
+/// Rebuilds the GGUF. Validated stream by stream: the header, then the GGUF
+/// header at the start of the metadata stream, then every declared stream size
+/// against what that GGUF implies, and only then are the streams inflated.
 pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     let mut r = ByteReader::new(data);
     if r.array::<4>()? != MAGIC {
@@ -120,28 +189,43 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     if original > max_output {
         return Err(Error::LimitExceeded);
     }
+    let original = usize::try_from(original).map_err(|_| Error::SizeOverflow)?;
     let mut sizes = [(0u64, 0u64); STREAMS];
     for s in &mut sizes {
         *s = (r.u64()?, r.u64()?);
     }
     let sha: [u8; 32] = r.array()?;
     // The streams hold exactly the original bytes.
-    if sizes.iter().try_fold(0u64, |a, s| a.checked_add(s.0)) != Some(original) {
+    if sizes.iter().try_fold(0u64, |a, s| a.checked_add(s.0)) != Some(original as u64) {
         return Err(Error::Corrupt);
     }
-    let mut streams: Vec<Vec<u8>> = Vec::with_capacity(STREAMS);
-    for &(raw, comp) in &sizes {
-        let body = r.take(usize::try_from(comp).map_err(|_| Error::Corrupt)?)?;
-        let mut s = crate::engine::frames::zeroed_output(usize::try_from(raw).map_err(|_| Error::SizeOverflow)?)?;
-        zstd::decode_chunk(body, &mut s)?;
-        streams.push(s);
+    let mut bodies = Vec::with_capacity(STREAMS);
+    for &(_, comp) in &sizes {
+        bodies.push(r.take(usize::try_from(comp).map_err(|_| Error::Corrupt)?)?);
     }
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
-    let g = parse_prefix(&streams[META], usize::try_from(original).map_err(|_| Error::SizeOverflow)?)?;
+    let raw = |k: usize| sizes[k].0 as usize;
+    let mut meta_reader = PayloadReader::new(bodies[META])?;
+    let mut meta = Vec::new();
+    let pieces = read_meta_header(&mut meta_reader, &mut meta, raw(META), original)?;
+    if stream_sizes(&pieces).iter().zip(&sizes).any(|(&want, &(got, _))| want != got) {
+        return Err(Error::Corrupt);
+    }
+    let at = meta.len();
+    meta.try_reserve_exact(raw(META) - at).map_err(|_| Error::Allocation)?;
+    meta.resize(raw(META), 0);
+    meta_reader.read_exact(&mut meta[at..])?;
+    meta_reader.finish()?;
+    let mut streams: Vec<Vec<u8>> = vec![meta];
+    for (k, body) in bodies.iter().enumerate().skip(1) {
+        let mut s = crate::engine::frames::zeroed_output(raw(k))?;
+        zstd::decode_chunk(body, &mut s)?;
+        streams.push(s);
+    }
     let mut out = Vec::new();
-    out.try_reserve_exact(original as usize).map_err(|_| Error::Allocation)?;
+    out.try_reserve_exact(original).map_err(|_| Error::Allocation)?;
     let mut cursor = [0usize; STREAMS];
     let take = |stream: usize, n: usize, cursor: &mut [usize; STREAMS]| -> Result<std::ops::Range<usize>> {
         let start = cursor[stream];
@@ -151,7 +235,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     };
     let mut q4k_blocks_before = 0usize;
     let total_q4k = streams[SCALES_Q4K].len() / 16;
-    for (_, size, stream) in pieces(&g)? {
+    for &(_, size, stream) in &pieces {
         let size = size as usize;
         if stream == NIBBLES_Q4K {
             let n = size / 144;
@@ -171,7 +255,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
             out.extend_from_slice(&streams[stream][range]);
         }
     }
-    if out.len() as u64 != original || Sha256::digest(&out).as_slice() != sha {
+    if out.len() != original || Sha256::digest(&out).as_slice() != sha {
         return Err(Error::ChecksumMismatch);
     }
     Ok(out)

@@ -23,8 +23,9 @@ pub fn spans(g: &Gguf<'_>, metadata_level: i32) -> Result<Vec<Span>> {
             None => order.get(k + 1).map_or(file_size, |&j| g.tensors[j].abs_offset as u64),
         };
         if end <= start {
-            // Zero-sized tensors cannot be addressed as regions.
-            return Err(Error::GgufInvalid);
+            // A zero-element tensor has no bytes: no region, no entry (the
+            // tensor infos in the metadata still list it), as for safetensors.
+            continue;
         }
         let shape = t.ne[..t.n_dims as usize].to_vec();
         tensors.push(Span {

@@ -10,7 +10,7 @@
 //! tensor. Gaps between tensors and bytes after the last one are allowed (the
 //! container keeps them verbatim). Errors: [`Error::SafetensorsInvalid`] for a
 //! malformed header or layout, [`Error::SrcTruncated`] when the file ends
-//! before its declared header, [`Error::LimitExceeded`] past the limits below.
+//! before its declared header or before a tensor's declared end, [`Error::LimitExceeded`] past the limits below.
 //!
 //! [`Error::SafetensorsInvalid`]: crate::Error::SafetensorsInvalid
 //! [`Error::SrcTruncated`]: crate::Error::SrcTruncated
@@ -19,6 +19,7 @@
 pub(crate) mod codec;
 pub(crate) mod decompose;
 pub mod dtypes;
+mod header;
 
 use crate::error::{Error, Result};
 use dtypes::Dtype;
@@ -52,25 +53,22 @@ pub struct Safetensors {
     pub file_len: u64,
 }
 
-fn invalid<T>(_: T) -> Error {
-    Error::SafetensorsInvalid
-}
-
-fn as_u64(v: &serde_json::Value) -> Result<u64> {
-    v.as_u64().ok_or(Error::SafetensorsInvalid)
-}
-
-/// Does `file` start like a safetensors file (a plausible header length, then `{`)?
+/// Does `file` start like a safetensors file: a header length within the limit,
+/// then `{`? (A truncated file still does, so that it is reported as truncated.)
 pub fn looks_like(file: &[u8]) -> bool {
-    file.len() >= 10
-        && u64::from_le_bytes(file[..8].try_into().expect("8 bytes")).checked_add(8).is_some_and(|end| end <= file.len() as u64)
-        && file[8] == b'{'
+    file.len() >= 9 && u64::from_le_bytes(file[..8].try_into().expect("8 bytes")).wrapping_sub(2) <= MAX_HEADER_SIZE - 2 && file[8] == b'{'
 }
 
-/// Parses the header of a whole file held in memory and checks the layout.
+/// Parses the header of a whole file held in memory and checks the layout. The
+/// header takes a small multiple of its size in memory (see [`header`]).
 pub fn parse(file: &[u8]) -> Result<Safetensors> {
     let head = file.get(..8).ok_or(Error::SrcTruncated)?;
     let n = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+    // Not a JSON object at all (a GGUF, say): not a safetensors file, whatever
+    // its first bytes would say as a length.
+    if file.get(8).is_some_and(|&b| b != b'{') {
+        return Err(Error::SafetensorsInvalid);
+    }
     if n > MAX_HEADER_SIZE {
         return Err(Error::LimitExceeded);
     }
@@ -79,43 +77,26 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     if json.first() != Some(&b'{') {
         return Err(Error::SafetensorsInvalid);
     }
-    let root: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(json).map_err(invalid)?;
-    if root.len() > MAX_TENSORS + 1 {
-        return Err(Error::LimitExceeded);
-    }
+    let mut tensors = header::parse(json)?;
     let data_len = file.len() as u64 - data_offset;
-    let mut tensors = Vec::with_capacity(root.len());
-    for (name, desc) in &root {
-        if name == "__metadata__" {
-            let ok = desc.as_object().is_some_and(|m| m.values().all(serde_json::Value::is_string));
-            if !ok {
-                return Err(Error::SafetensorsInvalid);
-            }
-            continue;
-        }
-        let desc = desc.as_object().ok_or(Error::SafetensorsInvalid)?;
-        let dtype = Dtype::from_name(desc.get("dtype").and_then(|d| d.as_str()).ok_or(Error::SafetensorsInvalid)?);
-        let shape = desc.get("shape").and_then(|s| s.as_array()).ok_or(Error::SafetensorsInvalid)?;
-        if shape.len() > MAX_DIMS {
-            return Err(Error::LimitExceeded);
-        }
-        let shape = shape.iter().map(as_u64).collect::<Result<Vec<u64>>>()?;
-        let offsets = desc.get("data_offsets").and_then(|o| o.as_array()).ok_or(Error::SafetensorsInvalid)?;
-        let [begin, end] = offsets.as_slice() else { return Err(Error::SafetensorsInvalid) };
-        let (begin, end) = (as_u64(begin)?, as_u64(end)?);
-        if begin > end || end > data_len {
+    for t in &mut tensors {
+        if t.begin > t.end {
             return Err(Error::SafetensorsInvalid);
         }
-        if let Some(bytes) = dtype.nbytes(&shape) {
-            if bytes != Some(end - begin) {
+        if t.end > data_len {
+            // The data section ends before this tensor does.
+            return Err(Error::SrcTruncated);
+        }
+        if let Some(bytes) = t.dtype.nbytes(&t.shape) {
+            if bytes != Some(t.end - t.begin) {
                 return Err(Error::SafetensorsInvalid);
             }
         }
-        tensors.push(TensorInfo { name: name.clone(), dtype, shape, begin: data_offset + begin, end: data_offset + end });
+        (t.begin, t.end) = (data_offset + t.begin, data_offset + t.end);
     }
-    let mut by_offset: Vec<&TensorInfo> = tensors.iter().filter(|t| t.end > t.begin).collect();
-    by_offset.sort_by_key(|t| t.begin);
-    if by_offset.windows(2).any(|w| w[1].begin < w[0].end) {
+    let mut by_offset: Vec<(u64, u64)> = tensors.iter().filter(|t| t.end > t.begin).map(|t| (t.begin, t.end)).collect();
+    by_offset.sort_unstable();
+    if by_offset.windows(2).any(|w| w[1].0 < w[0].1) {
         return Err(Error::SafetensorsInvalid);
     }
     Ok(Safetensors { data_offset, tensors, file_len: file.len() as u64 })
@@ -145,7 +126,6 @@ mod tests {
     fn rejects_bad_layouts() {
         let cases = [
             (r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}"#, 16),
-            (r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, 15),
             (r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#, 16),
             (r#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, 4),
             (r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#, 4),
@@ -158,6 +138,9 @@ mod tests {
         for (json, data) in cases {
             assert_eq!(parse(&file(json, data)).unwrap_err(), Error::SafetensorsInvalid, "{json}");
         }
+        // A tensor that ends past the file: the file is truncated.
+        let cut = file(r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, 15);
+        assert_eq!(parse(&cut).unwrap_err(), Error::SrcTruncated);
     }
 
     #[test]

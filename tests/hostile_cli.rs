@@ -1,0 +1,340 @@
+//! The command-line tool against what an outside hostile-input and filesystem
+//! test found (issue 16): directory mode (links, special files, clashes, a
+//! Hugging Face cache snapshot), names a container cannot record, messages that
+//! say what is wrong, a closed stdout, refused threads.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn llmc_env(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llmc"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "llmc {args:?} panicked: {stderr}");
+    (out.status.code(), stderr)
+}
+
+fn llmc(args: &[&str]) -> (Option<i32>, String) {
+    llmc_env(args, &[])
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("llmc-hostile-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn corpus(file: &str) -> PathBuf {
+    fixtures_dir().join("corrupt").join(file)
+}
+
+fn symlink(target: &str, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// Every regular file under `dir` (links followed), relative path -> bytes.
+fn contents(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for e in std::fs::read_dir(dir.join(&rel)).unwrap() {
+            let rel = rel.join(e.unwrap().file_name());
+            let m = std::fs::metadata(dir.join(&rel)).unwrap();
+            if m.is_dir() {
+                stack.push(rel);
+            } else {
+                out.insert(rel.clone(), std::fs::read(dir.join(&rel)).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn hugging_face_cache_snapshot_round_trips_byte_for_byte() {
+    // models--org--name/{blobs/<hash>, snapshots/<rev>/FILE -> ../../blobs/<hash>}
+    let root = scratch("hf").join("models--org--tiny");
+    let (blobs, snap) = (root.join("blobs"), root.join("snapshots").join("0123abc"));
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::create_dir_all(snap.join("sub")).unwrap();
+    let files: [(&str, Vec<u8>); 4] = [
+        ("model.safetensors", fixture("corrupt/model.safetensors")),
+        ("model.gguf", fixture("corrupt/model.gguf")),
+        ("config.json", b"{\"hidden_size\": 384}\n".to_vec()),
+        ("sub/tokenizer.json", b"{\"vocab\": {}}\n".to_vec()),
+    ];
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        let blob = format!("{i:064x}");
+        std::fs::write(blobs.join(&blob), bytes).unwrap();
+        let up = if name.contains('/') { "../../../blobs" } else { "../../blobs" };
+        symlink(&format!("{up}/{blob}"), &snap.join(name));
+    }
+    let (packed, back) = (root.parent().unwrap().join("packed"), root.parent().unwrap().join("back"));
+    let (code, err) = llmc(&["compress", s(&snap), "-o", s(&packed), "--verify"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("symbolic link to ../../blobs/") && err.contains("following it"), "links are followed and said so: {err}");
+    assert!(packed.join("model.safetensors.llmc").is_file() && packed.join("model.gguf.llmc").is_file(), "{err}");
+    let (code, err) = llmc(&["decompress", s(&packed), "-o", s(&back)]);
+    assert_eq!(code, Some(0), "{err}");
+    let got = contents(&back);
+    assert_eq!(got.len(), files.len(), "{:?}", got.keys().collect::<Vec<_>>());
+    for (name, bytes) in &files {
+        assert!(got[Path::new(name)] == *bytes, "{name} differs after the round trip");
+    }
+    // The snapshot itself is untouched: still links.
+    assert!(std::fs::symlink_metadata(snap.join("model.gguf")).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn what_cannot_be_carried_is_named_and_fails_the_exit_status() {
+    let d = scratch("skip");
+    let input = d.join("in");
+    std::fs::create_dir_all(input.join("deep")).unwrap();
+    std::fs::write(input.join("config.json"), b"{}").unwrap();
+    std::fs::copy(corpus("model.gguf"), input.join("model.gguf")).unwrap();
+    mkfifo(&input.join("pipe"));
+    symlink("missing-target", &input.join("dangling"));
+    symlink("..", &input.join("deep").join("loop"));
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("out"))]);
+    assert_eq!(code, Some(1), "{err}");
+    for (name, why) in [("pipe", "FIFO"), ("dangling", "cannot be followed"), ("loop", "directory loop")] {
+        assert!(err.lines().any(|l| l.contains("skipping") && l.contains(name) && l.contains(why)), "{name} not named with {why:?}: {err}");
+    }
+    assert!(err.contains("3 file(s)") && err.contains("not carried over"), "{err}");
+    // The rest was done and round-trips.
+    assert!(d.join("out/model.gguf.llmc").is_file() && d.join("out/config.json").is_file(), "{err}");
+    let (code, err) = llmc(&["decompress", s(&d.join("out")), "-o", s(&d.join("back"))]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(d.join("back/model.gguf")).unwrap() == std::fs::read(corpus("model.gguf")).unwrap());
+}
+
+#[test]
+fn two_inputs_never_map_to_one_output() {
+    let d = scratch("clash");
+    let input = d.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(corpus("model.gguf"), input.join("model.gguf")).unwrap();
+    // A stale container of other content next to its original's name.
+    std::fs::copy(corpus("model.safetensors.llmc"), input.join("model.gguf.llmc")).unwrap();
+    let out = d.join("out");
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&out), "--verify"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("nothing written") && err.contains("model.gguf.llmc"), "{err}");
+    assert!(!out.exists(), "nothing is written when the plan clashes");
+    // A non-container FILE.llmc beside a model FILE: both would be FILE.llmc.
+    std::fs::write(input.join("model.gguf.llmc"), b"notes").unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&out)]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("would both be written to model.gguf.llmc"), "{err}");
+    assert!(!out.exists());
+
+    // Decompressing: FILE.llmc (a container of FILE) beside a user's FILE.
+    let packed = d.join("packed");
+    std::fs::create_dir_all(&packed).unwrap();
+    std::fs::copy(corpus("model.gguf.llmc"), packed.join("model.gguf.llmc")).unwrap();
+    std::fs::write(packed.join("model.gguf"), b"the user's own file").unwrap();
+    let (code, err) = llmc(&["decompress", s(&packed), "-o", s(&d.join("back"))]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("would both be written to model.gguf"), "{err}");
+    assert!(!d.join("back").exists());
+}
+
+#[test]
+fn an_output_never_lands_on_its_input() {
+    let d = scratch("onto");
+    let input = d.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(corpus("model.gguf.llmc"), input.join("model.gguf.llmc")).unwrap();
+    std::fs::write(input.join("model.gguf"), b"keep me").unwrap();
+    for out in [input.clone(), input.join("sub"), d.clone()] {
+        let (code, err) = llmc(&["decompress", s(&input), "-o", s(&out), "--force"]);
+        assert_eq!(code, Some(1), "-o {}: {err}", out.display());
+        assert!(err.contains("would lie"), "{err}");
+    }
+    assert_eq!(std::fs::read(input.join("model.gguf")).unwrap(), b"keep me");
+    // --force into a folder whose file is (through a link) one of the inputs.
+    let (src, dst) = (d.join("src"), d.join("dst"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&dst).unwrap();
+    std::fs::write(dst.join("notes.txt"), b"original").unwrap();
+    symlink(s(&dst.join("notes.txt")), &src.join("notes.txt"));
+    let (code, err) = llmc(&["compress", s(&src), "-o", s(&dst), "--force"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("would overwrite the input"), "{err}");
+    assert_eq!(std::fs::read(dst.join("notes.txt")).unwrap(), b"original");
+}
+
+#[test]
+fn names_a_container_cannot_record_are_refused_before_writing() {
+    let d = scratch("names");
+    for (file, says) in [("st-name-4097.safetensors", "is 4097 bytes"), ("st-name-65541.safetensors", "is 65541 bytes"), ("st-name-nul.safetensors", "NUL")] {
+        for verify in [false, true] {
+            let out = d.join(format!("{file}.llmc"));
+            let mut args = vec!["compress", s(&corpus(file)).to_owned().leak(), "-o", s(&out).to_owned().leak()];
+            if verify {
+                args.push("--verify");
+            }
+            let (code, err) = llmc(&args);
+            assert_eq!(code, Some(1), "{file}: {err}");
+            assert!(err.contains(says) && err.contains("at most 4096") || err.contains("NUL"), "{file}: {err}");
+            assert!(!out.exists(), "{file}: no output is left under the final name");
+            assert!(std::fs::read_dir(&d).unwrap().next().is_none(), "{file}: no temporary file left");
+        }
+    }
+}
+
+#[test]
+fn messages_say_what_is_wrong() {
+    let d = scratch("messages");
+    let out = s(&d.join("o")).to_owned();
+    // A truncated safetensors file is truncated, not unknown.
+    let (code, err) = llmc(&["compress", s(&corpus("st-cut-in-json.safetensors")), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("truncated") && !err.contains("not a GGUF or safetensors"), "{err}");
+    // A zero-element GGUF tensor is fine.
+    let (code, err) = llmc(&["compress", s(&corpus("gguf-zero-elements.gguf")), "-o", &out, "--verify"]);
+    assert_eq!(code, Some(0), "{err}");
+    // --chunk-size that does not fit every block size says which.
+    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "--chunk-size", "4608"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Q6_K (210-byte blocks)") && err.contains("Q8_0 (34-byte blocks)") && err.contains("use a multiple of"), "{err}");
+    assert!(!err.contains("Q4_K"), "4608 = 32 x 144 fits Q4_K: {err}");
+    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "--chunk-size", "100"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("outside 1024..="), "{err}");
+    // A raw tensor of the wrong length for its codec says so (found by the sweep).
+    let odd = d.join("odd.bin");
+    std::fs::write(&odd, vec![1u8; 1001]).unwrap();
+    let (code, err) = llmc(&["compress", "--codec", "bf16", s(&odd), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("1001 bytes is not a whole number of 2-byte bf16 elements"), "{err}");
+    std::fs::write(&odd, vec![1u8; 1000]).unwrap();
+    let (code, err) = llmc(&["compress", "--codec", "bf16", "--chunk-size", "1025", s(&odd), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--chunk-size 1025 is not a multiple of the 2-byte bf16 element"), "{err}");
+    // A per-stream file whose inner GGUF is bad says so.
+    let (code, err) = llmc(&["decompress", s(&corpus("perstream-inner-bad-magic.llms")), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("per-stream file") && err.contains("GGUF header") && !err.contains("not an llmc"), "{err}");
+    let (code, err) = llmc(&["decompress", s(&corpus("perstream-f32-forged.llms")), "-o", &out]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("do not match its GGUF header"), "{err}");
+}
+
+#[test]
+fn info_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmc"))
+        .args(["info", s(&corpus("model.gguf.llmc"))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.signal() == Some(13) || out.status.success(), "ended by SIGPIPE (or before writing): {:?} {stderr}", out.status);
+    assert_ne!(out.status.code(), Some(101));
+}
+
+#[test]
+fn a_refused_thread_is_an_error_not_a_panic() {
+    // Every thread the tool starts asks for a 100 TB stack: the system refuses it.
+    let d = scratch("threads");
+    let env = [("RUST_MIN_STACK", "100000000000000")];
+    let out = s(&d.join("o")).to_owned();
+    for args in [
+        vec!["compress", s(&corpus("model.gguf")), "-o", &out, "-T", "4"],
+        vec!["decompress", s(&corpus("model.gguf.llmc")), "-o", &out, "-T", "4"],
+        vec!["compress", "--codec", "stored", "--chunk-size", "1024", s(&corpus("model.safetensors")), "-o", &out, "-T", "4"],
+    ] {
+        let (code, err) = llmc_env(&args, &env);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains("refused a worker thread") && err.contains("-T"), "{err}");
+    }
+    // One thread starts none.
+    let (code, err) = llmc_env(&["decompress", s(&corpus("model.gguf.llmc")), "-o", &out, "-T", "1"], &env);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+// Found by the sweep after the fixes above.
+
+#[test]
+fn a_file_never_takes_the_place_a_folder_needs() {
+    let d = scratch("file-vs-folder");
+    let input = d.join("in");
+    std::fs::create_dir_all(input.join("a.gguf.llmc")).unwrap();
+    std::fs::copy(corpus("model.gguf"), input.join("a.gguf")).unwrap();
+    std::fs::write(input.join("a.gguf.llmc/inner"), b"x").unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("out"))]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("needs as a folder") && err.contains("nothing written"), "{err}");
+    assert!(!d.join("out").exists());
+    // An output folder that is an existing file is refused before any work.
+    std::fs::remove_dir_all(input.join("a.gguf.llmc")).unwrap();
+    std::fs::write(d.join("file"), b"mine").unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("file"))]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("exists and is not a directory"), "{err}");
+    assert_eq!(std::fs::read(d.join("file")).unwrap(), b"mine");
+}
+
+#[test]
+fn names_that_are_not_utf8_round_trip_in_directories() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = scratch("not-utf8");
+    let input = d.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"m\xffodel.gguf");
+    std::fs::copy(corpus("model.gguf"), input.join(name)).unwrap();
+    let (code, err) = llmc(&["compress", s(&input), "-o", s(&d.join("out"))]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = llmc(&["decompress", s(&d.join("out")), "-o", s(&d.join("back"))]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(d.join("back").join(name)).unwrap() == std::fs::read(corpus("model.gguf")).unwrap());
+}
+
+#[test]
+fn a_single_file_never_replaces_itself() {
+    let d = scratch("self");
+    let c = d.join("m.gguf.llmc");
+    std::fs::copy(corpus("model.gguf.llmc"), &c).unwrap();
+    symlink("m.gguf.llmc", &d.join("link"));
+    for out in [c.clone(), d.join("link")] {
+        let (code, err) = llmc(&["decompress", s(&c), "-o", s(&out)]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("is the input itself"), "{err}");
+    }
+    let g = d.join("m.gguf");
+    std::fs::copy(corpus("model.gguf"), &g).unwrap();
+    let (code, err) = llmc(&["compress", s(&g), "-o", s(&g)]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(std::fs::read(&c).unwrap() == std::fs::read(corpus("model.gguf.llmc")).unwrap());
+    assert!(std::fs::read(&g).unwrap() == std::fs::read(corpus("model.gguf")).unwrap());
+}
+
+#[test]
+fn info_describes_a_per_stream_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["info", s(&corpus("perstream.llms"))]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("per-stream") && text.contains("original size: 9728 bytes") && text.contains("F32 tensors"), "{text}");
+}
