@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-const FFI_SOURCES: [&str; 6] =
-    ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/container.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
+const FFI_SOURCES: [&str; 7] =
+    ["src/ffi/types.rs", "src/ffi/info.rs", "src/ffi/frames.rs", "src/ffi/container.rs", "src/ffi/reader.rs", "src/ffi/util.rs", "src/ffi/boundary.rs"];
 
 fn version_block() -> String {
     let major = env!("CARGO_PKG_VERSION_MAJOR");

@@ -12,6 +12,7 @@
 
 pub mod codec;
 pub mod container;
+pub mod engine;
 pub mod error;
 pub mod ffi;
 pub mod format;

@@ -31,6 +31,7 @@ pub mod build;
 pub mod file;
 pub mod plan;
 pub mod read;
+pub mod reader;
 pub mod write;
 
 use crate::error::{Error, Result};

@@ -8,5 +8,6 @@ pub mod boundary;
 pub mod frames;
 pub mod container;
 pub mod info;
+pub mod reader;
 pub mod types;
 pub mod util;
