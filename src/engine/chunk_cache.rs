@@ -187,12 +187,13 @@ impl ChunkCache {
 }
 
 /// Sizes `buf` to `len` and decodes into it. A recycled buffer is not zeroed
-/// first: a successful decode writes every byte, a failed one is discarded.
+/// first: a successful decode writes every byte, a failed one is discarded. A
+/// new one comes zeroed from the allocator (calloc: fresh pages, no memset pass).
 pub fn fill(buf: &mut Vec<u8>, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
     if buf.len() >= len {
         buf.truncate(len);
     } else {
-        buf.resize(len, 0);
+        *buf = crate::frames::zeroed_output(len)?;
     }
     decode(buf)
 }
