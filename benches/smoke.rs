@@ -5,7 +5,7 @@
 //!     cargo bench --bench smoke      (needs the whole GGUF: `llmc fetch`)
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         let compressed = match *method {
             "bf16" => llmc::compress_bf16(src, &p).unwrap(),
             "q4k" => llmc::compress_q4k(src, &p).unwrap(),
-            _ => llmc::gguf::compress(src, &CompressParams { n_threads: 2, ..p }, None).unwrap(),
+            _ => llmc::model::gguf::compress(src, &CompressParams { n_threads: 2, ..p }, None).unwrap(),
         };
         let want = expected["methods"][method]["sha256_16"].as_str().unwrap();
         assert_eq!(prefix(&compressed), want, "{method}: the gate's prefix moved; run `llmc smoke`");

@@ -3,9 +3,9 @@
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let src = std::fs::read(&a[1]).unwrap();
-    let method = match a[2].as_str() { "bf16" => llmc::codec::Method::Bf16, _ => llmc::codec::Method::Q4k };
+    let method = match a[2].as_str() { "bf16" => llmc::frame::Method::Bf16, _ => llmc::frame::Method::Q4k };
     let secs: f64 = a.get(3).map_or(4.0, |s| s.parse().unwrap());
-    let frame = llmc::frames::compress(&method, &src, &Default::default()).unwrap();
+    let frame = llmc::frame::compress(&method, &src, &Default::default()).unwrap();
     let mut out = vec![0u8; src.len()];
     let t = std::time::Instant::now();
     let mut n = 0;

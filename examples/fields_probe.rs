@@ -1,7 +1,7 @@
 //! Ratio and decode speed of the field-split codec on a region of a file:
 //! `fields_probe FILE OFFSET SIZE TYPE` with TYPE one of q8_0, q5_0, q6_k, q4_k, f32.
-use llmc::codec::fields::Layout;
-use llmc::codec::Method;
+use llmc::frame::FieldLayout as Layout;
+use llmc::frame::Method;
 use std::time::Instant;
 
 fn layout(t: &str) -> Layout {
@@ -27,7 +27,7 @@ fn main() {
     let src = &data[off..off + size];
     let m = if a[4] == "q4kc" { Method::Q4k } else { Method::Fields(layout(&a[4])) };
     let chunk: u32 = std::env::var("PROBE_CHUNK").ok().map_or(0, |c| c.parse().unwrap());
-    let frame = llmc::frames::compress(&m, src, &llmc::CompressParams { chunk_size: chunk, ..Default::default() }).unwrap();
+    let frame = llmc::frame::compress(&m, src, &llmc::CompressParams { chunk_size: chunk, ..Default::default() }).unwrap();
     print!("{} {} bytes ratio {:.4}", a[4], size, size as f64 / frame.len() as f64);
     let mut out = vec![0u8; size];
     let only = std::env::var("PROBE_ISA").ok();

@@ -2,15 +2,15 @@
 use std::time::Instant;
 fn main() {
     let file = std::fs::read(std::env::args().nth(1).unwrap()).unwrap();
-    let c = llmc::gguf::compress(&file, &llmc::CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
-    let index = llmc::container::read::Index::open(&c).unwrap();
+    let c = llmc::model::gguf::compress(&file, &llmc::CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
+    let index = llmc::model::Index::open(&c).unwrap();
     let mut name = std::collections::HashMap::new();
     for e in &index.entries { name.insert(e.region as usize, e.dtype); }
     let mut acc = std::collections::BTreeMap::<String, (u64, f64)>::new();
     let opts = llmc::DecodeOptions::default();
     let mut total = 0.0;
     for (i, r) in index.regions.iter().enumerate() {
-        let key = match name.get(&i) { Some(t) => llmc::gguf::types::type_name(*t).to_string(), None => format!("{:?}", r.role) };
+        let key = match name.get(&i) { Some(t) => llmc::model::gguf::types::type_name(*t).to_string(), None => format!("{:?}", r.role) };
         let mut out = vec![0u8; r.orig_size as usize];
         let mut best = f64::MAX;
         for _ in 0..5 {

@@ -1,8 +1,8 @@
 //! Decode a container repeatedly (for profiling): `gguf_decode_profile FILE.gguf`.
 fn main() {
     let file = std::fs::read(std::env::args().nth(1).unwrap()).unwrap();
-    let c = llmc::gguf::compress(&file, &llmc::CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
-    let index = llmc::container::read::Index::open(&c).unwrap();
+    let c = llmc::model::gguf::compress(&file, &llmc::CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
+    let index = llmc::model::Index::open(&c).unwrap();
     let mut out = vec![0u8; file.len()];
     let t = std::time::Instant::now();
     let mut n = 0;

@@ -5,9 +5,9 @@ fn main() {
     let threads: u32 = std::env::args().nth(2).map_or(1, |t| t.parse().unwrap());
     let file = std::fs::read(&path).unwrap();
     let t = Instant::now();
-    let c = llmc::gguf::compress(&file, &llmc::CompressParams { n_threads: threads, ..Default::default() }, None).unwrap();
+    let c = llmc::model::gguf::compress(&file, &llmc::CompressParams { n_threads: threads, ..Default::default() }, None).unwrap();
     println!("compress: {:.2} s, {} -> {} bytes, ratio {:.4}", t.elapsed().as_secs_f64(), file.len(), c.len(), file.len() as f64 / c.len() as f64);
-    let index = llmc::container::read::Index::open(&c).unwrap();
+    let index = llmc::model::Index::open(&c).unwrap();
     let mut out = vec![0u8; file.len()];
     for isa in llmc::isa::supported() {
         let opts = llmc::DecodeOptions { isa: Some(isa), ..Default::default() };
@@ -29,8 +29,8 @@ fn main() {
         v.1 += r.frame_size;
     }
     for (t, (o, f)) in by_type {
-        println!("  {:6} {:>11} -> {:>11}  {:.4}", llmc::gguf::types::type_name(t), o, f, o as f64 / f as f64);
+        println!("  {:6} {:>11} -> {:>11}  {:.4}", llmc::model::gguf::types::type_name(t), o, f, o as f64 / f as f64);
     }
-    let meta: (u64, u64) = index.regions.iter().filter(|r| r.role != llmc::container::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+    let meta: (u64, u64) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
     println!("  non-tensor {:>11} -> {:>11}  {:.4}", meta.0, meta.1, meta.0 as f64 / meta.1 as f64);
 }

@@ -1,8 +1,8 @@
 //! Writes the fuzz seed corpora from real fixtures: `make_seeds DIR` fills
 //! `DIR/<target>/` for every target in `fuzz/`. Deterministic; run by
 //! `scripts/fuzz.sh` before fuzzing.
-use llmc::codec::fields::Layout;
-use llmc::codec::Method;
+use llmc::frame::FieldLayout as Layout;
+use llmc::frame::Method;
 use llmc::CompressParams;
 use std::path::{Path, PathBuf};
 
@@ -93,7 +93,7 @@ fn main() {
     let methods = [("stored", Method::Stored, 0u8), ("zstd", Method::Zstd { level: 1 }, 1), ("planes", Method::Fields(Layout::planes(2)), 2)];
     for (name, method, sel) in methods.iter().chain([("q6k", q6k_layout, 3)].iter()) {
         let src = if *sel == 3 { &q6k[..210 * 12] } else { &bf16[..3000] };
-        let frame = llmc::frames::compress(method, src, &chunked(if *sel == 3 { 210 * 5 } else { 1024 })).unwrap();
+        let frame = llmc::frame::compress(method, src, &chunked(if *sel == 3 { 210 * 5 } else { 1024 })).unwrap();
         put(&dir, "decode_frame", name, &frame);
         let head = [*sel, 1, 0x55, 0x24, 0x81, 0, 0, 0, 0, 1];
         put(&dir, "roundtrip_codecs", name, &[&head[..], src].concat());
@@ -107,7 +107,7 @@ fn main() {
     put(&dir, "safetensors_parse", "tiny", &st);
     put(&dir, "roundtrip_container", "st_bytes", &[&[0u8, 16][..], &bf16[..128], &[2, 4], &f32s, &[3, 1], &[9; 8]].concat());
     for (name, file) in [("gguf", &gguf), ("safetensors", &st)] {
-        let container = llmc::container::file::compress(file, &chunked(0), None).unwrap();
+        let container = llmc::model::compress(file, &chunked(0), None).unwrap();
         put(&dir, "container_read", name, &container);
     }
 }

@@ -26,6 +26,6 @@ cargo +nightly miri test --quiet --test miri_scalar
 
 echo "miri: library unit tests (format, rans tables, fields, header parsers)"
 cargo +nightly miri test --quiet --lib -- \
-  format:: rans::alphabet rans::freq codec::fields safetensors:: gguf::parser gguf::types codec::q4k::model::tests::f16
+  format:: rans::alphabet rans::freq codec::fields sources::safetensors:: sources::gguf::parser sources::gguf::types
 
 echo "miri: ok ($((SECONDS - started)) s)"

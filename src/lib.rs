@@ -2,54 +2,115 @@
 //!
 //! Lossless compression of LLM weights with decoding at memory speed on CPUs.
 //!
-//! * [`compress_bf16`] / [`decompress`]: raw bf16 tensors (exponent + top mantissa
-//!   bits rANS-coded, the rest packed), in self-describing chunked frames.
+//! The public Rust API is this facade; everything below it is private to the crate.
+//!
+//! * [`compress_bf16`], [`compress_q4k`], [`decompress`]: single tensors in
+//!   self-describing chunked frames; [`frame`] for any codec and for inspection.
+//! * [`model`]: whole GGUF and safetensors files as `.llmc` containers, with
+//!   random access by tensor or byte range, and the paper's per-stream baseline.
 //! * [`isa`]: runtime kernel selection (scalar, AVX2, AVX-512) and its overrides.
-//! * `ffi`: the stable C ABI declared in `include/llmc.h`.
+//! * [`io`]: the file helpers the CLI and the C file functions use (atomic writes, maps).
+//! * `ffi`: the stable C ABI declared in `include/llmc.h`, callable from Rust too.
 //!
 //! Every decoder returns the input byte for byte; every SIMD kernel matches the
 //! scalar code bit for bit; encoding is deterministic across ISAs and thread counts.
+//!
+//! Layers (imports run one way, down): `ffi` → `sources` (gguf, safetensors,
+//! baseline) → `container` → `engine` (frames, pool, io) → `codec` → `kernels`
+//! → `rans` → `format`, with `error`, `isa` and `params` at the bottom.
 
-pub mod codec;
-pub mod container;
-pub mod engine;
+mod codec;
+mod container;
+mod engine;
 pub mod error;
 pub mod ffi;
-pub mod format;
-pub mod frames;
-pub mod gguf;
-pub mod io;
+mod format;
 pub mod isa;
-pub mod kernels;
-pub mod params;
-pub mod rans;
-pub mod safetensors;
+mod kernels;
+mod params;
+mod rans;
+mod sources;
 
 pub use error::{Error, Result};
 pub use format::frame::CodecId;
-pub use frames::{frame_info, FrameInfo};
 pub use isa::Isa;
-pub use params::{CompressParams, DecodeOptions};
+pub use params::{CompressParams, DecodeOptions, PARAM_FLAG_CONTENT_CHECKSUM};
 
 /// Library version (semver of the crate).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Compresses a little-endian bf16 array (even number of bytes).
 pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
-    frames::compress(&codec::Method::Bf16, src, params)
+    engine::frames::compress(&codec::Method::Bf16, src, params)
 }
 
 /// Compresses an array of GGUF `block_q4_K` (a multiple of 144 bytes).
 pub fn compress_q4k(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
-    frames::compress(&codec::Method::Q4k, src, params)
+    engine::frames::compress(&codec::Method::Q4k, src, params)
 }
 
 /// Decompresses any `llmc` frame into a new vector.
 pub fn decompress(src: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
-    frames::decompress(src, opts)
+    engine::frames::decompress(src, opts)
 }
 
 /// Decompresses any `llmc` frame into `dst`; returns the content size.
 pub fn decompress_into(src: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<usize> {
-    frames::decompress_into(src, dst, opts)
+    engine::frames::decompress_into(src, dst, opts)
+}
+
+pub use frame::{frame_info, FrameInfo};
+
+/// Frames: one buffer coded by one codec, in independently decodable chunks.
+pub mod frame {
+    pub use crate::codec::fields::Layout as FieldLayout;
+    pub use crate::codec::Method;
+    pub use crate::engine::frames::{compress, compress_bound, compress_to, decompress, decompress_into, frame_info, parse, FrameInfo};
+    pub use crate::format::checksum::crc32c;
+    pub use crate::format::frame::{ChunkRef, CodecId, Frame, FrameHeader, CHUNK_ENTRY_SIZE, FORMAT_VERSION, HEADER_SIZE};
+    /// Smallest payload of a field-split chunk (a constant stream per field).
+    pub const FIELDS_MIN_PAYLOAD: usize = crate::codec::fields::MIN_PAYLOAD;
+}
+
+/// Whole model files: `.llmc` containers made from GGUF or safetensors files
+/// (the original rebuilt byte for byte, any tensor or byte range decoded alone),
+/// and the paper's per-stream baseline.
+pub mod model {
+    pub use crate::container::build::Progress;
+    pub use crate::container::read::Index;
+    pub use crate::container::reader::{ContainerBytes, ReadEngine, ReadFailure, Reader, DEFAULT_CACHE_SIZE};
+    pub use crate::container::{Entry, Region, Role, SourceKind};
+    pub use crate::sources::file::{compress, compress_file, decompress, decompress_file, detect, verify_sha256};
+    pub use crate::sources::plan::{DEFAULT_METADATA_LEVEL, TENSOR_ZSTD_LEVEL};
+
+    /// GGUF files: the parser and ggml's type table.
+    pub mod gguf {
+        pub use crate::sources::gguf::methods::for_type as methods_for_type;
+        pub use crate::sources::gguf::*;
+    }
+
+    /// safetensors files: the header parser and dtypes.
+    pub mod safetensors {
+        pub use crate::sources::safetensors::codec::compress;
+        pub use crate::sources::safetensors::dtypes::Dtype;
+        pub use crate::sources::safetensors::*;
+    }
+
+    /// The paper's `decomp_perstream_zstd19_bg` method, kept for comparison.
+    pub use crate::sources::baseline::perstream;
+}
+
+/// Hard limits on what a decoder accepts and allocates.
+pub mod limits {
+    pub use crate::format::limits::*;
+}
+
+/// File helpers: atomic writes (temp + fsync + rename) and read-only maps.
+pub use engine::io;
+
+/// How many kernel calls ran on `isa` in this process (decode, encode and the
+/// portable loops all go through one dispatcher). For tests and diagnostics:
+/// with `LLMC_ISA=scalar`, only the scalar count grows.
+pub fn kernel_calls(isa: Isa) -> u64 {
+    kernels::calls(isa)
 }

@@ -75,7 +75,7 @@ fn random_words_do_not_expand_beyond_a_small_header() {
         let chunks = n.div_ceil(1 << 20);
         let limit = n + 36 + 9 * chunks;
         assert!(frame.len() <= limit, "{n} bytes -> {} (limit {limit})", frame.len());
-        assert!(frame.len() as u64 <= llmc::frames::compress_bound(llmc::CodecId::Bf16, n as u64).unwrap());
+        assert!(frame.len() as u64 <= llmc::frame::compress_bound(llmc::CodecId::Bf16, n as u64).unwrap());
     }
 }
 
@@ -116,7 +116,7 @@ fn bad_parameters_are_rejected() {
 #[test]
 fn content_checksum_flag_roundtrips_and_detects_changes() {
     let data = fixture("bf16/all-minilm-l6-v2.layer.0.query.bf16");
-    let p = CompressParams { flags: llmc::params::PARAM_FLAG_CONTENT_CHECKSUM, ..Default::default() };
+    let p = CompressParams { flags: llmc::PARAM_FLAG_CONTENT_CHECKSUM, ..Default::default() };
     let mut frame = compress_bf16(&data, &p).unwrap();
     assert!(llmc::frame_info(&frame).unwrap().has_checksum);
     assert!(decompress(&frame, &Default::default()).unwrap() == data);

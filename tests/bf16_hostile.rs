@@ -5,7 +5,7 @@
 mod common;
 use common::hostile::{assert_every_flip_detected, decode_unverified, reseal};
 use common::*;
-use llmc::format::frame::HEADER_SIZE;
+use llmc::frame::HEADER_SIZE;
 use llmc::{compress_bf16, decompress, CompressParams, DecodeOptions, Error};
 
 fn small_frame() -> (Vec<u8>, Vec<u8>) {

@@ -81,7 +81,7 @@ fn gguf_loader_example_reads_every_tensor_in_parallel() {
     let bin = build("gguf_loader", &["c_examples/gguf_loader.c"], "-std=c99", false, Link::Static, &["-lpthread"]);
     let original = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
     let container = c_build::out_dir().join("blk0.gguf.llmc");
-    llmc::gguf::compress_file(&original, &container, &llmc::CompressParams { n_threads: 2, level: 3, ..Default::default() }, None).unwrap();
+    llmc::model::compress_file(&original, &container, &llmc::CompressParams { n_threads: 2, level: 3, ..Default::default() }, None).unwrap();
     let (ok, out) = run(&bin, &[container.as_os_str(), original.as_os_str(), "4".as_ref()], &[]);
     assert!(ok && out.contains("loader: ok tensors=14"), "{out}");
 }

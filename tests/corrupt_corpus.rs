@@ -7,7 +7,7 @@
 mod common;
 use common::corpus::{parse_status, status_name, Api, Case, Status};
 use common::*;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions, Isa};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -56,20 +56,20 @@ fn run(case: &Case, bytes: &[u8], isa: Isa, verify: bool) -> Result<Status, Stri
             Ok(info) if base.as_ref().is_some_and(|b| llmc::frame_info(b).unwrap() != info) => Err(format!("info {info:?} differs from its base's")),
             Ok(_) => Ok(Ok(())),
         },
-        Api::ContainerRead => match llmc::container::file::decompress(bytes, &o) {
+        Api::ContainerRead => match llmc::model::decompress(bytes, &o) {
             Err(e) => Ok(Err(e)),
             Ok(out) => {
                 // The rebuilt file must be the model file the base container was made from.
-                let original = base.and_then(|b| llmc::container::file::decompress(&b, &DecodeOptions::default()).ok());
+                let original = base.and_then(|b| llmc::model::decompress(&b, &DecodeOptions::default()).ok());
                 let original = original.or_else(|| dir().join(case.file.trim_end_matches(".llmc")).is_file().then(|| read(case.file.trim_end_matches(".llmc"))));
                 same(out, original)
             }
         },
-        Api::GgufParse => Ok(llmc::gguf::parse(bytes).map(|_| ())),
-        Api::SafetensorsParse => Ok(llmc::safetensors::parse(bytes).map(|_| ())),
-        Api::ContainerCompress => match llmc::container::file::compress(bytes, &CompressParams { isa: Some(isa), ..Default::default() }, None) {
+        Api::GgufParse => Ok(llmc::model::gguf::parse(bytes).map(|_| ())),
+        Api::SafetensorsParse => Ok(llmc::model::safetensors::parse(bytes).map(|_| ())),
+        Api::ContainerCompress => match llmc::model::compress(bytes, &CompressParams { isa: Some(isa), ..Default::default() }, None) {
             Err(e) => Ok(Err(e)),
-            Ok(c) => same(llmc::container::file::decompress(&c, &o).map_err(|e| format!("its container does not decode: {e}"))?, Some(bytes.to_vec())),
+            Ok(c) => same(llmc::model::decompress(&c, &o).map_err(|e| format!("its container does not decode: {e}"))?, Some(bytes.to_vec())),
         },
     }
 }

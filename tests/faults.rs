@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -3,14 +3,14 @@
 
 mod common;
 use common::*;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions, Error};
 
 const GGUF: &str = "gguf/gemma-3-270m-q4_k_m.blk0.gguf";
 
 fn container() -> (Vec<u8>, Vec<u8>) {
     let file = fixture(GGUF);
-    let c = llmc::gguf::compress(&file, &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
+    let c = llmc::model::gguf::compress(&file, &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap();
     (file, c)
 }
 
@@ -26,17 +26,17 @@ fn rebuilds_byte_for_byte_on_every_isa_and_thread_count() {
             assert!(out == file, "{isa:?} x{threads}");
         }
     }
-    assert!(llmc::gguf::decompress(&c, &DecodeOptions::default()).unwrap() == file);
+    assert!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap() == file);
 }
 
 #[test]
 fn output_is_identical_for_every_thread_count_and_isa() {
     let file = fixture(GGUF);
-    let reference = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    let reference = llmc::model::gguf::compress(&file, &CompressParams::default(), None).unwrap();
     for isa in isas_under_test() {
         for threads in [2, 4] {
             let p = CompressParams { n_threads: threads, isa: Some(isa), ..Default::default() };
-            assert!(llmc::gguf::compress(&file, &p, None).unwrap() == reference, "{isa:?} x{threads}");
+            assert!(llmc::model::gguf::compress(&file, &p, None).unwrap() == reference, "{isa:?} x{threads}");
         }
     }
 }
@@ -45,7 +45,7 @@ fn output_is_identical_for_every_thread_count_and_isa() {
 fn every_tensor_and_the_metadata_read_alone() {
     let (file, c) = container();
     let index = Index::open(&c).unwrap();
-    let g = llmc::gguf::parse(&file).unwrap();
+    let g = llmc::model::gguf::parse(&file).unwrap();
     assert_eq!(index.entries.len(), g.tensors.len());
     for t in &g.tensors {
         let i = index.find(t.name).unwrap();
@@ -59,7 +59,7 @@ fn every_tensor_and_the_metadata_read_alone() {
     let mut meta = vec![0u8; g.data_offset];
     index.read_range(&c, 0, &mut meta, &DecodeOptions::default()).unwrap();
     assert!(meta[..] == file[..meta.len()]);
-    assert!(llmc::gguf::parse_prefix(&meta, file.len()).is_ok());
+    assert!(llmc::model::gguf::parse_prefix(&meta, file.len()).is_ok());
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn a_corrupt_chunk_only_affects_its_own_tensor() {
     let (offset, out) = read(other).expect("an untouched tensor still reads");
     assert!(out[..] == file[offset as usize..offset as usize + out.len()]);
     assert_eq!(read(victim).unwrap_err(), Error::ChecksumMismatch);
-    assert_eq!(llmc::gguf::decompress(&c, &DecodeOptions::default()).unwrap_err(), Error::ChecksumMismatch);
+    assert_eq!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap_err(), Error::ChecksumMismatch);
 }
 
 #[test]
@@ -129,10 +129,10 @@ fn truncated_and_corrupted_containers_are_rejected() {
 fn every_single_bit_flip_of_a_small_container_is_detected() {
     // The corpus's container of a small GGUF (five tensors, every section).
     let (file, c) = (fixture("corrupt/model.gguf"), fixture("corrupt/model.gguf.llmc"));
-    assert!(llmc::container::file::decompress(&c, &DecodeOptions::default()).unwrap() == file);
+    assert!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap() == file);
     let mut errors = 0;
     for isa in isas_under_test() {
-        common::hostile::each_bit_flip(&c, |copy, bit| match llmc::container::file::decompress(copy, &opts(isa)) {
+        common::hostile::each_bit_flip(&c, |copy, bit| match llmc::model::decompress(copy, &opts(isa)) {
             Err(_) => errors += 1,
             Ok(out) => assert!(out == file, "bit {bit}, {isa:?}: wrong file reported as success"),
         });
@@ -144,29 +144,29 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 fn malformed_gguf_is_rejected_when_compressing() {
     let file = fixture(GGUF);
     let p = CompressParams::default();
-    assert_eq!(llmc::gguf::compress(&file[..100], &p, None).unwrap_err(), Error::SrcTruncated);
+    assert_eq!(llmc::model::gguf::compress(&file[..100], &p, None).unwrap_err(), Error::SrcTruncated);
     let mut bad = file[..1 << 20].to_vec();
     bad[0] = b'X';
-    assert_eq!(llmc::gguf::compress(&bad, &p, None).unwrap_err(), Error::BadMagic);
+    assert_eq!(llmc::model::gguf::compress(&bad, &p, None).unwrap_err(), Error::BadMagic);
     let mut bad = file.clone();
     bad[4] = 1; // GGUF v1
-    assert_eq!(llmc::gguf::compress(&bad, &p, None).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(llmc::model::gguf::compress(&bad, &p, None).unwrap_err(), Error::VersionUnsupported);
     // A tensor data section cut short.
-    assert!(llmc::gguf::compress(&file[..file.len() - 1000], &p, None).is_err());
+    assert!(llmc::model::gguf::compress(&file[..file.len() - 1000], &p, None).is_err());
 }
 
 #[test]
 fn the_papers_perstream_mode_roundtrips() {
     let file = fixture(GGUF);
-    let c = llmc::gguf::perstream::compress(&file, 19).unwrap();
-    let ours = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
-    eprintln!("{}: {:.4}, ours {:.4}", llmc::gguf::perstream::NAME, file.len() as f64 / c.len() as f64, file.len() as f64 / ours.len() as f64);
-    assert!(llmc::gguf::perstream::decompress(&c, u64::MAX).unwrap() == file);
+    let c = llmc::model::perstream::compress(&file, 19).unwrap();
+    let ours = llmc::model::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    eprintln!("{}: {:.4}, ours {:.4}", llmc::model::perstream::NAME, file.len() as f64 / c.len() as f64, file.len() as f64 / ours.len() as f64);
+    assert!(llmc::model::perstream::decompress(&c, u64::MAX).unwrap() == file);
     let mut bad = c.clone();
     let n = bad.len();
     bad[n / 2] ^= 1;
-    assert!(llmc::gguf::perstream::decompress(&bad, u64::MAX).is_err());
+    assert!(llmc::model::perstream::decompress(&bad, u64::MAX).is_err());
     for len in [0, 10, 100, n - 1] {
-        assert!(llmc::gguf::perstream::decompress(&c[..len], u64::MAX).is_err());
+        assert!(llmc::model::perstream::decompress(&c[..len], u64::MAX).is_err());
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use llmc::gguf::{self, types, Array, Gguf, Value, ValueType};
+use llmc::model::gguf::{self, types, Array, Gguf, Value, ValueType};
 use llmc::Error;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};

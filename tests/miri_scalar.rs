@@ -1,5 +1,5 @@
-//! The subset Miri can run (`scripts/miri.sh`): scalar codecs, the frame parser,
-//! byte and bit readers and the C ABI called from Rust, on inputs of a few
+//! The subset Miri can run (`scripts/miri.sh`): scalar codecs, the frame parser
+//! and the C ABI (the byte and bit readers have unit tests in `src/format/`) called from Rust, on inputs of a few
 //! hundred bytes (Miri is about a thousand times slower than native code).
 //! Miri cannot execute SIMD kernels, zstd (C) or mmap, so everything here
 //! forces the scalar ISA and avoids zstd-coded content; under Miri CPU feature
@@ -7,14 +7,12 @@
 //! run natively with the rest of the suite.
 
 use core::ffi::{c_void, CStr};
-use llmc::codec::fields::Layout;
-use llmc::codec::Method;
+use llmc::frame::FieldLayout as Layout;
+use llmc::frame::Method;
 use llmc::ffi::frames::*;
 use llmc::ffi::info::*;
 use llmc::ffi::types::{llmc_frame_info, llmc_params};
-use llmc::format::bitio::{BitReader, BitWriter};
-use llmc::format::bytes::{put_varint, ByteReader};
-use llmc::{CompressParams, DecodeOptions, Error, Isa};
+use llmc::{CompressParams, DecodeOptions, Isa};
 
 const SCALAR: Option<Isa> = Some(Isa::Scalar);
 
@@ -44,7 +42,7 @@ fn opts() -> DecodeOptions {
 }
 
 fn roundtrip(method: &Method, src: &[u8]) -> Vec<u8> {
-    let frame = llmc::frames::compress(method, src, &params(method)).unwrap();
+    let frame = llmc::frame::compress(method, src, &params(method)).unwrap();
     assert_eq!(llmc::decompress(&frame, &opts()).unwrap(), src, "{method:?}");
     frame
 }
@@ -60,7 +58,7 @@ fn miri_sees_only_the_scalar_isa() {
 fn bf16_roundtrip_two_chunks() {
     let src = bf16_words(600); // 1200 bytes: a full 1 KiB chunk and a short one
     let frame = roundtrip(&Method::Bf16, &src);
-    let f = llmc::frames::parse(&frame).unwrap();
+    let f = llmc::frame::parse(&frame).unwrap();
     assert_eq!((f.header.n_chunks, f.header.content_size), (2, 1200));
 }
 
@@ -94,7 +92,7 @@ fn q4k_roundtrip_two_blocks() {
 fn frame_parser_refuses_damage() {
     let frame = roundtrip(&Method::Bf16, &bf16_words(200));
     for len in [0, 3, 4, 27, 28, 31, 32, 39, frame.len() - 1] {
-        assert!(llmc::frames::parse(&frame[..len]).is_err() || llmc::decompress(&frame[..len], &opts()).is_err(), "truncated at {len}");
+        assert!(llmc::frame::parse(&frame[..len]).is_err() || llmc::decompress(&frame[..len], &opts()).is_err(), "truncated at {len}");
     }
     for at in (0..frame.len()).step_by(7) {
         let mut bad = frame.clone();
@@ -104,38 +102,6 @@ fn frame_parser_refuses_damage() {
     let mut long = frame.clone();
     long.push(0);
     assert!(llmc::decompress(&long, &opts()).is_err(), "trailing byte");
-}
-
-#[test]
-fn byte_reader_bounds_and_varints() {
-    let mut buf = vec![1, 2, 3, 4, 5, 6, 7, 8, 9];
-    put_varint(&mut buf, 300);
-    let mut r = ByteReader::new(&buf);
-    assert_eq!(r.u8().unwrap(), 1);
-    assert_eq!(r.u16().unwrap(), 0x0302);
-    assert_eq!(r.u32().unwrap(), 0x0706_0504);
-    assert_eq!(r.take(2).unwrap(), &[8, 9]);
-    assert_eq!(r.varint().unwrap(), 300);
-    assert_eq!(r.u8(), Err(Error::SrcTruncated));
-    assert_eq!(r.take_u64(u64::MAX), Err(Error::SrcTruncated));
-    assert_eq!(ByteReader::new(&[0xff; 10]).varint(), Err(Error::Corrupt));
-}
-
-#[test]
-fn bit_reader_bounds_and_gamma() {
-    let mut w = BitWriter::new();
-    for v in [1u32, 5, 64, 1000] {
-        w.gamma(v);
-        w.bits(v & 0x1f, 5);
-    }
-    let bytes = w.finish();
-    let mut r = BitReader::new(&bytes);
-    for v in [1u32, 5, 64, 1000] {
-        assert_eq!(r.gamma(16).unwrap(), v);
-        assert_eq!(r.bits(5).unwrap(), v & 0x1f);
-    }
-    assert!(r.bits(32).is_err(), "reading past the end");
-    assert_eq!(BitReader::new(&[0, 0]).gamma(20), Err(Error::Corrupt));
 }
 
 fn name(status: u32) -> String {

@@ -3,7 +3,7 @@
 mod common;
 use common::hostile::{assert_every_flip_detected, decode_unverified, reseal};
 use common::*;
-use llmc::codec::Method;
+use llmc::frame::Method;
 use llmc::{compress_q4k, decompress, CompressParams, DecodeOptions, Error, Isa};
 
 const Q4K: [&str; 3] = [
@@ -38,7 +38,7 @@ fn ratio_bars_and_zstd19() {
     for (rel, bar) in Q4K.iter().zip(bars) {
         let src = fixture(rel);
         let ours = ratio(&src, &compress_q4k(&src, &CompressParams::default()).unwrap());
-        let zstd = ratio(&src, &llmc::frames::compress(&Method::Zstd { level: 19 }, &src, &CompressParams { chunk_size: 1 << 28, ..Default::default() }).unwrap());
+        let zstd = ratio(&src, &llmc::frame::compress(&Method::Zstd { level: 19 }, &src, &CompressParams { chunk_size: 1 << 28, ..Default::default() }).unwrap());
         eprintln!("{rel}: ratio {ours:.4} (bar {bar}), zstd -19 {zstd:.4}");
         assert!(ours >= bar, "{rel}: {ours:.4} < {bar}");
         assert!(ours > zstd, "{rel}: {ours:.4} does not beat zstd -19 {zstd:.4}");
@@ -102,7 +102,7 @@ fn extreme_headers_roundtrip() {
 fn small_frame() -> (Vec<u8>, Vec<u8>) {
     let src = fixture(Q4K[1])[..144 * 56].to_vec();
     let frame = compress_q4k(&src, &CompressParams { chunk_size: 144 * 48, ..Default::default() }).unwrap();
-    let modes: Vec<u8> = llmc::frames::parse(&frame).unwrap().chunks.iter().map(|c| c.payload[0]).collect();
+    let modes: Vec<u8> = llmc::frame::parse(&frame).unwrap().chunks.iter().map(|c| c.payload[0]).collect();
     assert_eq!(modes, [1, 0], "chunk modes: windowed, then stored");
     (src, frame)
 }
@@ -135,8 +135,8 @@ fn hostile_frames() {
 #[test]
 fn q6k_field_split_earns_its_keep() {
     let src = fixture("q4k/qwen2.5-coder-1.5b.blk.0.attn_v.q6k");
-    let method = llmc::gguf::methods::for_type(llmc::gguf::types::Q6_K).remove(0);
-    let frame = llmc::frames::compress(&method, &src, &CompressParams::default()).unwrap();
+    let method = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q6_K).remove(0);
+    let frame = llmc::frame::compress(&method, &src, &CompressParams::default()).unwrap();
     let r = ratio(&src, &frame);
     eprintln!("Q6_K field split: {r:.4}");
     assert!(r > 1.02, "{r}");

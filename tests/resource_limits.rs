@@ -1,14 +1,14 @@
 //! Heap use of decoding, measured with a counting global allocator: real frames
 //! and a real container take at most their output plus the documented bound
-//! (`llmc::format::limits::decode_overhead`), and hostile inputs that declare huge
+//! (`llmc::limits::decode_overhead`), and hostile inputs that declare huge
 //! outputs are refused before anything of that size is allocated.
 
 mod common;
 use common::hostile::reseal;
 use common::*;
-use llmc::container::read::Index;
-use llmc::format::checksum::crc32c;
-use llmc::format::limits::{decode_overhead, MAX_CHUNK_SIZE};
+use llmc::model::Index;
+use llmc::frame::crc32c;
+use llmc::limits::{decode_overhead, MAX_CHUNK_SIZE};
 use llmc::{CompressParams, DecodeOptions, Error};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -124,12 +124,12 @@ fn real_frames_take_their_output_plus_the_documented_bound() {
 fn a_real_container_takes_its_file_plus_the_documented_bound() {
     let _lock = SERIAL.lock().unwrap();
     let file = fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
-    let c = llmc::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    let c = llmc::model::gguf::compress(&file, &CompressParams::default(), None).unwrap();
     let index = Index::open(&c).unwrap();
-    let n_chunks: u64 = index.regions.iter().filter(|r| r.frame_size > 0).map(|r| llmc::frames::parse(&c[r.frame_offset as usize..][..r.frame_size as usize]).unwrap().chunks.len() as u64).sum();
+    let n_chunks: u64 = index.regions.iter().filter(|r| r.frame_size > 0).map(|r| llmc::frame::parse(&c[r.frame_offset as usize..][..r.frame_size as usize]).unwrap().chunks.len() as u64).sum();
     let index_size = u64::from_le_bytes(c[24..32].try_into().unwrap());
     for n in [1, 2] {
-        let (out, used) = peak(|| llmc::container::file::decompress(&c, &threads(n)).unwrap());
+        let (out, used) = peak(|| llmc::model::decompress(&c, &threads(n)).unwrap());
         assert!(out == file);
         let over = used - file.len();
         let bound = decode_overhead(n, index.chunk_size, n_chunks, index_size);
@@ -141,9 +141,9 @@ fn a_real_container_takes_its_file_plus_the_documented_bound() {
 /// A valid field-split frame of `n_chunks` chunks of `chunk` zero bytes, each the
 /// same constant payload: tiny input, enormous declared output.
 fn zero_bomb(chunk: u32, n_chunks: u32) -> Vec<u8> {
-    let one = llmc::frames::compress(&llmc::codec::Method::Fields(llmc::codec::fields::Layout::planes(1)), &[0u8; 1024], &CompressParams::default()).unwrap();
+    let one = llmc::frame::compress(&llmc::frame::Method::Fields(llmc::frame::FieldLayout::planes(1)), &[0u8; 1024], &CompressParams::default()).unwrap();
     let payload = &one[32 + 8..];
-    assert_eq!(payload.len(), llmc::codec::fields::MIN_PAYLOAD, "a constant chunk is the smallest payload");
+    assert_eq!(payload.len(), llmc::frame::FIELDS_MIN_PAYLOAD, "a constant chunk is the smallest payload");
     let mut f = one[..32].to_vec();
     f[8..16].copy_from_slice(&(u64::from(chunk) * u64::from(n_chunks)).to_le_bytes());
     f[16..20].copy_from_slice(&chunk.to_le_bytes());
@@ -206,10 +206,10 @@ fn a_lowered_cap_is_honoured() {
     assert!(used < SMALL, "{used} bytes allocated before refusing");
     assert!(llmc::decompress(&frame, &cap(src.len() as u64)).unwrap() == src);
     let (file, c) = (fixture("corrupt/model.gguf"), fixture("corrupt/model.gguf.llmc"));
-    let (r, used) = peak(|| llmc::container::file::decompress(&c, &cap(file.len() as u64 - 1)));
+    let (r, used) = peak(|| llmc::model::decompress(&c, &cap(file.len() as u64 - 1)));
     assert_eq!(r, Err(Error::LimitExceeded));
     assert!(used < c.len() * 4, "{used} bytes allocated before refusing");
-    assert!(llmc::container::file::decompress(&c, &cap(file.len() as u64)).unwrap() == file);
+    assert!(llmc::model::decompress(&c, &cap(file.len() as u64)).unwrap() == file);
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn hostile_counts_do_not_size_allocations() {
     // GGUF: 2^20 tensors (the limit) declared in a small file.
     let mut g = fixture("corrupt/model.gguf");
     g[8..16].copy_from_slice(&(1u64 << 20).to_le_bytes());
-    let (r, used) = peak(|| llmc::gguf::parse(&g).map(|_| ()));
+    let (r, used) = peak(|| llmc::model::gguf::parse(&g).map(|_| ()));
     assert_eq!(r, Err(Error::SrcTruncated));
     assert!(used < SMALL, "gguf: {used} bytes");
 }

@@ -4,9 +4,9 @@
 mod common;
 use common::st;
 use common::*;
-use llmc::container::file::{compress, decompress};
-use llmc::container::read::Index;
-use llmc::safetensors::dtypes::Dtype;
+use llmc::model::{compress, decompress};
+use llmc::model::Index;
+use llmc::model::safetensors::Dtype;
 use llmc::{CompressParams, DecodeOptions, Error};
 use std::sync::OnceLock;
 
@@ -69,7 +69,7 @@ fn tensors_read_alone_by_name_with_dtype_and_shape() {
     for file in [fp32(), bf16()] {
         let c = compress(file, &threads(2), None).unwrap();
         let index = Index::open(&c).unwrap();
-        assert_eq!(index.kind, llmc::container::SourceKind::Safetensors);
+        assert_eq!(index.kind, llmc::model::SourceKind::Safetensors);
         let (tensors, _) = st::read(file);
         assert_eq!(index.entries.len(), tensors.len());
         let opts = DecodeOptions::default();
@@ -124,11 +124,11 @@ fn malformed_headers_get_clear_errors() {
     for (file, want) in cases {
         assert_eq!(compress(&file, &p, None).unwrap_err(), want);
         if want == Error::SafetensorsInvalid {
-            assert_eq!(llmc::safetensors::codec::compress(&file, &p, None).unwrap_err(), want);
+            assert_eq!(llmc::model::safetensors::compress(&file, &p, None).unwrap_err(), want);
         }
     }
-    assert_eq!(llmc::safetensors::codec::compress(&[&1000u64.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::SrcTruncated);
-    assert_eq!(llmc::safetensors::codec::compress(&[&u64::MAX.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::LimitExceeded);
+    assert_eq!(llmc::model::safetensors::compress(&[&1000u64.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::SrcTruncated);
+    assert_eq!(llmc::model::safetensors::compress(&[&u64::MAX.to_le_bytes()[..], b"{}"].concat(), &p, None).unwrap_err(), Error::LimitExceeded);
 }
 
 #[test]

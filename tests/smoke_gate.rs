@@ -55,7 +55,7 @@ fn prefixes_do_not_move_with_threads_or_isa() {
     }
     for threads in [1, 2] {
         let p = llmc::CompressParams { n_threads: threads, ..Default::default() };
-        assert_eq!(prefix(&llmc::gguf::compress(&whole, &p, None).unwrap()), want("gguf"), "gguf x{threads}");
+        assert_eq!(prefix(&llmc::model::gguf::compress(&whole, &p, None).unwrap()), want("gguf"), "gguf x{threads}");
     }
 }
 

@@ -3,8 +3,8 @@
 //! containers of both.
 
 use crate::st;
-use llmc::codec::Method;
-use llmc::params::PARAM_FLAG_CONTENT_CHECKSUM;
+use llmc::frame::Method;
+use llmc::PARAM_FLAG_CONTENT_CHECKSUM;
 use llmc::CompressParams;
 
 pub const GGUF_FIXTURE: &str = "gguf/gemma-3-270m-q4_k_m.blk0.gguf";
@@ -29,7 +29,7 @@ pub struct Base {
 fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, flags: u32) -> Base {
     let src = &fixture(rel)[..len];
     let p = CompressParams { chunk_size: chunk, flags, ..Default::default() };
-    let bytes = llmc::frames::compress(&method, src, &p).unwrap();
+    let bytes = llmc::frame::compress(&method, src, &p).unwrap();
     let codec = method.codec().name();
     let from = format!("{codec} frame of {rel} bytes 0..{len}, chunk size {chunk} ({} chunks)", len.div_ceil(chunk as usize));
     Base { file, from, bytes }
@@ -37,7 +37,7 @@ fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, 
 
 /// One frame per codec, each with at least two chunks (the last one short).
 pub fn frames() -> Vec<Base> {
-    let q6k = llmc::gguf::methods::for_type(llmc::gguf::types::Q6_K).remove(0);
+    let q6k = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q6_K).remove(0);
     vec![
         frame("bf16.llmf", QUERY, 6000, Method::Bf16, 2048, 0),
         frame("bf16-crc.llmf", QUERY, 6000, Method::Bf16, 2048, PARAM_FLAG_CONTENT_CHECKSUM),
@@ -71,6 +71,6 @@ pub fn safetensors() -> Base {
 }
 
 pub fn container(of: &Base, file: &'static str) -> Base {
-    let bytes = llmc::container::file::compress(&of.bytes, &CompressParams::default(), None).unwrap();
+    let bytes = llmc::model::compress(&of.bytes, &CompressParams::default(), None).unwrap();
     Base { file, from: format!("container of {} (default parameters)", of.file), bytes }
 }

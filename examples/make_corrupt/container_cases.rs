@@ -6,7 +6,7 @@ use crate::corpus::Api::ContainerRead;
 use crate::hostile::{reseal, reseal_container_header, reseal_container_index};
 use crate::mutate::{bump_u32, bump_u64, flip, get_u32, get_u64, put, with};
 use crate::Corpus;
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::Error::*;
 
 const REGION: usize = 33;
@@ -129,6 +129,6 @@ pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {
     let how = format!("{tensor}: bit 0 of its frame's last byte (raw index planes, invisible to the decoder); frame resealed: the SHA-256 catches it");
     add("payload-flipped-resealed", reframe(&|fr| *fr.last_mut().unwrap() ^= 1), &how, both(Err(ChecksumMismatch)));
     let how = format!("{tensor}: its frame's payload mode byte 9; frame resealed");
-    let mode_at = 32 + 8 * llmc::frames::parse(&b[fo..fo + fs]).unwrap().chunks.len();
+    let mode_at = 32 + 8 * llmc::frame::parse(&b[fo..fo + fs]).unwrap().chunks.len();
     add("payload-mode-9", reframe(&|fr| fr[mode_at] = 9), &how, corrupt);
 }

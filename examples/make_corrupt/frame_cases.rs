@@ -17,7 +17,7 @@ struct Layout {
 
 impl Layout {
     fn of(frame: &[u8]) -> Layout {
-        let f = llmc::frames::parse(frame).unwrap();
+        let f = llmc::frame::parse(frame).unwrap();
         let payloads = f.chunks.iter().map(|c| (c.payload.as_ptr() as usize - frame.as_ptr() as usize, c.payload.len())).collect();
         Layout { n: f.chunks.len(), payloads }
     }

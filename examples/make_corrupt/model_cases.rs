@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 pub fn gguf(c: &mut Corpus, base: &Base) {
     let (b, bf) = (&base.bytes, base.file);
-    let g = llmc::gguf::parse(b).unwrap();
+    let g = llmc::model::gguf::parse(b).unwrap();
     c.add(bf, b.clone(), GgufParse, &base.from, "unmutated", Ok(()));
     c.also(bf, ContainerCompress, &base.from, "unmutated", Ok(()));
     let mut add = |what: &str, bytes: Vec<u8>, how: &str, status| {
@@ -37,7 +37,7 @@ pub fn gguf(c: &mut Corpus, base: &Base) {
     let kv0 = &g.kv[0];
     let type_at = 24 + 8 + kv0.key.len();
     add("value-type-99", with(b, |f| put(f, type_at, &99u32.to_le_bytes())), "key-value 0's value type 99", Err(GgufInvalid));
-    let arr = g.kv.iter().find(|kv| kv.value.as_array().is_some_and(|a| a.elem_type() == llmc::gguf::ValueType::String)).expect("a string array");
+    let arr = g.kv.iter().find(|kv| kv.value.as_array().is_some_and(|a| a.elem_type() == llmc::model::gguf::ValueType::String)).expect("a string array");
     let len_at = arr.range.start + 8 + arr.key.len() + 8;
     let how = format!("element count of the string array {} set to 2^40", arr.key);
     add("array-len-2^40", with(b, |f| put(f, len_at, &(1u64 << 40).to_le_bytes())), &how, Err(LimitExceeded));

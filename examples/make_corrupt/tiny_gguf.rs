@@ -2,7 +2,7 @@
 //! pairs (arrays cut to their first five elements) and a few real tensors cut to
 //! their first rows, so every GGUF section is present in a few kilobytes.
 
-use llmc::gguf::{self, Value, ValueType};
+use llmc::model::gguf::{self, Value, ValueType};
 
 /// (name, rows kept): F32, Q4_K, Q6_K, Q8_0 and F32 again.
 const TENSORS: [(&str, u64); 5] = [

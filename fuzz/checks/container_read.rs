@@ -4,7 +4,7 @@
 //! checksums so mutations reach the index parser. Whatever succeeds must agree.
 
 use super::common::{decode_opts, reseal_container, MAX_OUTPUT};
-use llmc::container::read::Index;
+use llmc::model::Index;
 use llmc::ffi::container::*;
 
 fn read_rust(index: &Index, data: &[u8], picks: &[u8]) {
@@ -29,7 +29,7 @@ fn read_rust(index: &Index, data: &[u8], picks: &[u8]) {
         assert!(index.read_range(data, index.original_size, &mut past, &decode_opts(isa, true)).is_err());
     }
     if index.original_size <= MAX_OUTPUT {
-        let whole = llmc::container::file::decompress(data, &decode_opts(llmc::isa::supported()[0], true));
+        let whole = llmc::model::decompress(data, &decode_opts(llmc::isa::supported()[0], true));
         if let Ok(whole) = whole {
             // A verified rebuild agrees with every ISA's range reads.
             for isa in llmc::isa::supported() {

@@ -1,7 +1,7 @@
 //! Any bytes as a GGUF file: parse, then read back every value and tensor. Must
 //! never panic, and whatever parses must keep the invariants the API promises.
 
-use llmc::gguf::{self, Value};
+use llmc::model::gguf::{self, Value};
 
 /// Equality that holds for NaNs too (same bits).
 fn same(a: &Value<'_>, b: &Value<'_>) -> bool {

@@ -3,8 +3,8 @@
 //! on every ISA and decode back to the input on every ISA. The first bytes pick
 //! the codec and its parameters.
 
-use llmc::codec::fields::Layout;
-use llmc::codec::Method;
+use llmc::frame::FieldLayout as Layout;
+use llmc::frame::Method;
 use llmc::CompressParams;
 
 /// A layout over `block` bytes cut into runs at the bit positions of `cuts`, the
@@ -44,5 +44,5 @@ pub fn run(input: &[u8]) {
     // One to three KiB per chunk (whole elements), so inputs span several chunks.
     let chunk = (1024 * (1 + u32::from(head[9] % 3))).div_ceil(elem) * elem;
     let p = CompressParams { chunk_size: chunk, ..Default::default() };
-    super::common::roundtrip_every_isa(data, p, |d, q| llmc::frames::compress(&method, d, q));
+    super::common::roundtrip_every_isa(data, p, |d, q| llmc::frame::compress(&method, d, q));
 }

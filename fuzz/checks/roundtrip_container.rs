@@ -40,13 +40,13 @@ fn safetensors_from(input: &[u8]) -> Vec<u8> {
 pub fn run(input: &[u8]) {
     let file = if input.starts_with(b"GGUF") { input.to_vec() } else { safetensors_from(input) };
     let p = CompressParams { level: 1, isa: Some(llmc::Isa::Scalar), ..Default::default() };
-    let Ok(container) = llmc::container::file::compress(&file, &p, None) else { return };
+    let Ok(container) = llmc::model::compress(&file, &p, None) else { return };
     for isa in llmc::isa::supported() {
         for n_threads in [1, 2] {
             let q = CompressParams { isa: Some(isa), n_threads, ..p };
-            assert!(llmc::container::file::compress(&file, &q, None).unwrap() == container, "{isa:?} x{n_threads}");
+            assert!(llmc::model::compress(&file, &q, None).unwrap() == container, "{isa:?} x{n_threads}");
         }
-        let out = llmc::container::file::decompress(&container, &decode_opts(isa, true)).expect("rebuild");
+        let out = llmc::model::decompress(&container, &decode_opts(isa, true)).expect("rebuild");
         assert!(out == file, "{isa:?} rebuild");
     }
 }

@@ -2,7 +2,7 @@
 //! parses must keep the promised layout: tensors inside the data section, sizes
 //! matching dtype × shape where the dtype is known, no two tensors overlapping.
 
-use llmc::safetensors;
+use llmc::model::safetensors;
 
 pub fn run(data: &[u8]) {
     let Ok(st) = safetensors::parse(data) else { return };

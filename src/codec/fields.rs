@@ -7,11 +7,10 @@
 //! of every block, in order; the ranges of all streams tile the block exactly
 //! once) — then per stream `u32 length` and its stream payload.
 
-use super::stream::{self, ByteTables, Dest};
+use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
-use crate::kernels::Kernels;
-use multiversion::multiversion;
+use crate::kernels::{portable, ByteTables, Dest, Kernels};
 
 /// A contiguous run of bytes inside a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +103,8 @@ impl Layout {
     }
 }
 
+portable! {
 /// Copies stream `s`'s bytes of every block into `dst` (block order).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
 fn gather(src: &[u8], block: usize, runs: &[Range], dst: &mut [u8]) {
     let width: usize = runs.iter().map(|r| usize::from(r.len)).sum();
     if let [r] = runs {
@@ -129,6 +128,7 @@ fn gather(src: &[u8], block: usize, runs: &[Range], dst: &mut [u8]) {
             at += len;
         }
     }
+}
 }
 
 /// One copy of the reassembly: `len` bytes from offset `from` of a stream's row to
@@ -172,9 +172,9 @@ fn copy_rows_any(dst: &mut [u8], block: usize, m: &Move, rows: &[u8], width: usi
 /// Blocks per tile: the tile of output stays in L1 while every stream writes into it.
 const TILE_BYTES: usize = 16 << 10;
 
+portable! {
 /// Rebuilds the blocks from all decoded streams (`fields[s]` holds stream `s`,
 /// `widths[s]` bytes per block), tile by tile.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2"))]
 fn interleave(fields: &[&[u8]], widths: &[usize], moves: &[Move], block: usize, out: &mut [u8]) {
     let tile = (TILE_BYTES / block).max(1);
     for (t, dst) in out.chunks_mut(tile * block).enumerate() {
@@ -198,6 +198,7 @@ fn interleave(fields: &[&[u8]], widths: &[usize], moves: &[Move], block: usize, 
         }
     }
 }
+}
 
 thread_local! {
     static FIELD: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
@@ -216,7 +217,7 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut 
         let field = &mut f.borrow_mut();
         for (s, runs) in layout.streams.iter().enumerate() {
             field.resize(n_blocks * layout.stream_width(s), 0);
-            gather(chunk, block, runs, field);
+            gather(kernels, chunk, block, runs, field);
             let at = out.len();
             put_u32(out, 0);
             stream::encode(field, kernels, out);
@@ -272,7 +273,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         return Err(Error::Corrupt);
     }
     let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
-    interleave(&parts, &widths, &staged_moves, block, out);
+    interleave(kernels, &parts, &widths, &staged_moves, block, out);
     Ok(())
 }
 
@@ -291,23 +292,26 @@ mod tests {
     }
 
     #[test]
-    fn gather_interleave_roundtrip() {
+    fn gather_interleave_roundtrip_on_every_isa() {
         let layout = Layout::from_runs(10, &[&[(0, 1)], &[(1, 3), (7, 3)], &[(4, 3)]]);
         let src: Vec<u8> = (0..100).collect();
         let widths: Vec<usize> = (0..3).map(|s| layout.stream_width(s)).collect();
-        let fields: Vec<Vec<u8>> = layout
-            .streams
-            .iter()
-            .zip(&widths)
-            .map(|(runs, &w)| {
-                let mut f = vec![0u8; 10 * w];
-                gather(&src, 10, runs, &mut f);
-                f
-            })
-            .collect();
-        let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
-        let mut back = vec![0u8; 100];
-        interleave(&parts, &widths, &moves(&layout), 10, &mut back);
-        assert_eq!(src, back);
+        for isa in crate::isa::supported() {
+            let k = Kernels::get(isa).expect("supported");
+            let fields: Vec<Vec<u8>> = layout
+                .streams
+                .iter()
+                .zip(&widths)
+                .map(|(runs, &w)| {
+                    let mut f = vec![0u8; 10 * w];
+                    gather(k, &src, 10, runs, &mut f);
+                    f
+                })
+                .collect();
+            let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+            let mut back = vec![0u8; 100];
+            interleave(k, &parts, &widths, &moves(&layout), 10, &mut back);
+            assert_eq!(src, back, "{isa:?}");
+        }
     }
 }

@@ -9,13 +9,13 @@ pub mod zstd;
 
 use crate::error::{Error, Result};
 use crate::format::frame::CodecId;
-use crate::kernels::Kernels;
+use crate::kernels::{Bf16Tables, ByteTables, Kernels};
 
 /// Per-thread decoder scratch, reused across chunks and frames.
 #[derive(Default)]
 pub struct Scratch {
-    bf16: Option<Box<bf16::Bf16Tables>>,
-    bytes: Option<Box<stream::ByteTables>>,
+    bf16: Option<Box<Bf16Tables>>,
+    bytes: Option<Box<ByteTables>>,
     field: Vec<u8>,
 }
 
@@ -91,7 +91,7 @@ pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Ke
 fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
     match codec {
         CodecId::Bf16 => {
-            let tables = scratch.bf16.get_or_insert_with(bf16::Bf16Tables::new_boxed);
+            let tables = scratch.bf16.get_or_insert_with(Bf16Tables::new_boxed);
             bf16::decode_chunk(payload, out, kernels, tables)
         }
         CodecId::Stored => {
@@ -103,11 +103,11 @@ fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kern
         }
         CodecId::Zstd => zstd::decode_chunk(payload, out),
         CodecId::Fields => {
-            let tables = scratch.bytes.get_or_insert_with(stream::ByteTables::new_boxed);
+            let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
             fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
         }
         CodecId::Q4k => {
-            let tables = scratch.bytes.get_or_insert_with(stream::ByteTables::new_boxed);
+            let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
             q4k::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
         }
     }

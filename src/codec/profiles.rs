@@ -43,6 +43,7 @@ pub fn parse(bin: &[u8]) -> Result<Profile> {
 }
 
 /// Serialises a profile (used by the training tool).
+#[cfg(test)]
 pub fn write(id: u8, streams: &[Alphabet]) -> Vec<u8> {
     let mut out = b"LLMP".to_vec();
     out.extend_from_slice(&1u16.to_le_bytes());
@@ -60,12 +61,13 @@ pub fn write(id: u8, streams: &[Alphabet]) -> Vec<u8> {
 pub fn lookup(id: u8, stream: usize) -> Option<&'static Alphabet> {
     static Q4K: OnceLock<Option<Profile>> = OnceLock::new();
     match id {
-        Q4K_V1 => Q4K.get_or_init(|| parse(Q4K_V1_BIN).ok()).as_ref()?.streams.get(stream),
+        Q4K_V1 => Q4K.get_or_init(|| parse(Q4K_V1_BIN).ok().filter(|p| p.id == Q4K_V1)).as_ref()?.streams.get(stream),
         _ => None,
     }
 }
 
 /// A histogram smoothed so every byte value is present (profiles must code anything).
+#[cfg(test)]
 pub fn smoothed_alphabet(hist: &[u64; 256]) -> Alphabet {
     // Scale counts to u32 range and add one to each so all 256 values get a slot.
     let max = hist.iter().copied().max().unwrap_or(0).max(1);

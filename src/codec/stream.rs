@@ -14,19 +14,17 @@
 
 use crate::error::{Error, Result};
 use crate::format::bytes::{le_u32, put_u32, ByteReader};
-use crate::kernels::Kernels;
+use crate::kernels::{portable, ByteStream, ByteTables, Dest, Kernels, TableRef};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::EncTable;
-use crate::rans::table::{self, DecodeTable};
-use crate::rans::{self, MAX_LANES, PROB_SCALE, RANS_L};
-use multiversion::multiversion;
+use crate::rans::{self, MAX_LANES, RANS_L};
 
 pub const STREAM_RAW: u8 = 0;
 pub const STREAM_RANS: u8 = 1;
 pub const STREAM_CONST: u8 = 2;
 pub const STREAM_PROFILE: u8 = 3;
 
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+bmi2"))]
+portable! {
 fn histogram(src: &[u8]) -> [u32; 256] {
     // Four partial histograms: skewed data would serialise on one counter.
     let mut part = [[0u32; 256]; 4];
@@ -45,6 +43,7 @@ fn histogram(src: &[u8]) -> [u32; 256] {
     }
     hist
 }
+}
 
 thread_local! {
     static WORDS: std::cell::RefCell<Vec<u16>> = std::cell::RefCell::default();
@@ -59,7 +58,7 @@ pub fn encode(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
 /// [`encode`], also trying stream `profile.1` of built-in profile `profile.0`.
 pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, out: &mut Vec<u8>) {
     debug_assert!(!src.is_empty());
-    let alphabet = Alphabet::from_histogram(&histogram(src));
+    let alphabet = Alphabet::from_histogram(&histogram(kernels, src));
     if alphabet.values.len() == 1 {
         out.extend_from_slice(&[STREAM_CONST, src[0]]);
         return;
@@ -93,7 +92,7 @@ fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], ke
     let lanes = rans::lanes_for_bytes(src.len());
     WORDS.with(|w| {
         let buf = &mut w.borrow_mut();
-        let (states, start) = rans::encode::encode(src, lanes, &enc, buf, kernels.rans_encode);
+        let (states, start) = rans::encode::encode(src, lanes, &enc, buf, |s, l, t, x, b, p| kernels.rans_encode(s, l, t, x, b, p));
         let words = &buf[start..];
         out.reserve(header.len() + 4 + table.len() + 4 * lanes + 2 * words.len());
         out.push(header[0]);
@@ -108,39 +107,6 @@ fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], ke
     });
 }
 
-/// Slot tables for byte streams: the id in each entry is the byte value itself.
-pub struct ByteTables {
-    pub dec: DecodeTable,
-    /// `table::build_avx2` layout, for the AVX2 kernels.
-    pub dec_avx2: DecodeTable,
-}
-
-impl ByteTables {
-    pub fn new_boxed() -> Box<ByteTables> {
-        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize] })
-    }
-
-    /// Builds both layouts for `alphabet` (its symbols stand for their byte values).
-    fn load(&mut self, alphabet: &Alphabet, avx2: bool) {
-        let id = |s: usize| alphabet.values[s] as u8;
-        if avx2 {
-            table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
-        }
-        table::build(&alphabet.freqs, id, &mut self.dec);
-    }
-
-    pub fn view(&self) -> TableRef<'_> {
-        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2 }
-    }
-}
-
-/// The tables a byte-stream kernel reads (owned per call, or a profile's cached ones).
-#[derive(Clone, Copy)]
-pub struct TableRef<'a> {
-    pub dec: &'a DecodeTable,
-    pub dec_avx2: &'a DecodeTable,
-}
-
 /// Built-in profile streams' tables, built once per process on first use.
 fn profile_tables(id: u8, stream: usize) -> Option<(&'static Alphabet, TableRef<'static>)> {
     use std::sync::OnceLock;
@@ -150,92 +116,10 @@ fn profile_tables(id: u8, stream: usize) -> Option<(&'static Alphabet, TableRef<
     let slot = CACHE.get(usize::from(id).checked_sub(1)? * 17 + stream)?;
     let tables = slot.get_or_init(|| {
         let mut t = ByteTables::new_boxed();
-        t.load(alphabet, true);
+        t.load_all(alphabet);
         Some(t)
     });
     tables.as_ref().map(|t| (alphabet, t.view()))
-}
-
-/// Where a stream's symbols land: symbol `i` goes to
-/// `out[(i >> row_log2) * stride + offset + (i & (2^row_log2 - 1))]` — rows of a
-/// power-of-two width placed `stride` bytes apart (a field inside each block), or
-/// one contiguous run.
-pub struct Dest<'a> {
-    pub out: &'a mut [u8],
-    pub row_log2: u32,
-    pub stride: usize,
-    pub offset: usize,
-}
-
-impl<'a> Dest<'a> {
-    /// All of `out`, contiguous.
-    pub fn contiguous(out: &'a mut [u8]) -> Self {
-        Dest { out, row_log2: usize::BITS - 1, stride: 0, offset: 0 }
-    }
-
-    #[inline(always)]
-    pub fn at(&self, i: usize) -> usize {
-        let row_mask = (1usize << self.row_log2) - 1;
-        (i >> self.row_log2) * self.stride + self.offset + (i & row_mask)
-    }
-}
-
-/// Decoder position inside one byte stream; kernels advance it by whole steps.
-/// The SIMD kernels write 32 symbols at a time: one row piece when rows are at
-/// least 32 wide, two 16-byte pieces when rows are 16 wide.
-pub struct ByteStream<'a> {
-    pub lanes: usize,
-    pub states: [u32; MAX_LANES],
-    pub words: &'a [u8],
-    pub word_pos: usize,
-    pub dest: Dest<'a>,
-    /// Symbols in the stream.
-    pub n: usize,
-    pub step: usize,
-}
-
-impl ByteStream<'_> {
-    pub fn n_words(&self) -> usize {
-        self.words.len() / 2
-    }
-
-    pub fn full_steps(&self) -> usize {
-        self.n / self.lanes
-    }
-}
-
-/// Decodes the remaining steps one symbol at a time and checks the final state.
-fn finish(t: &DecodeTable, s: &mut ByteStream<'_>) -> Result<()> {
-    let (n, n_words) = (s.n, s.n_words());
-    let mut q = s.word_pos;
-    while s.step * s.lanes < n {
-        let base = s.step * s.lanes;
-        for j in 0..s.lanes.min(n - base) {
-            let (sym, mut x) = table::step(t, s.states[j]);
-            if x < RANS_L {
-                if q >= n_words {
-                    return Err(Error::Corrupt);
-                }
-                x = (x << 16) | u32::from(u16::from_le_bytes([s.words[2 * q], s.words[2 * q + 1]]));
-                q += 1;
-            }
-            s.states[j] = x;
-            let at = s.dest.at(base + j);
-            s.dest.out[at] = sym;
-        }
-        s.step += 1;
-    }
-    s.word_pos = q;
-    if q != n_words || s.states[..s.lanes].iter().any(|&x| x != RANS_L) {
-        return Err(Error::Corrupt);
-    }
-    Ok(())
-}
-
-impl Dest<'_> {
-    fn is_contiguous(&self) -> bool {
-        self.row_log2 == usize::BITS - 1 && self.offset == 0
-    }
 }
 
 /// Writes `f(i)` for every symbol of a stream without rANS.
@@ -289,7 +173,7 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
                 if a.has_escape {
                     return Err(Error::Corrupt);
                 }
-                t.load(&a, kernels.avx2_tables);
+                kernels.load_byte_tables(t, &a);
                 (t.view(), n_words)
             } else {
                 let (id, stream) = (r.u8()?, r.u8()?);
@@ -310,8 +194,7 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
                 }
             }
             let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
-            (kernels.bytes_decode)(tables, &mut s);
-            finish(tables.dec, &mut s)
+            kernels.decode_bytes(tables, &mut s)
         }
         _ => Err(Error::Corrupt),
     }

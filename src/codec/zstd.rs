@@ -7,9 +7,6 @@ use crate::error::{Error, Result};
 const MODE_STORED: u8 = 0;
 const MODE_ZSTD: u8 = 1;
 
-/// Default level: 19, as the paper's GGUF method uses for metadata.
-pub const DEFAULT_LEVEL: i32 = 19;
-
 /// Appends the payload of `src` compressed at `level` to `out`.
 pub fn encode_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
     // SAFETY: pure function of its argument.

@@ -5,7 +5,7 @@ use super::{Entry, Role, SourceKind, TensorDesc};
 use crate::codec::Method;
 use crate::error::{Error, Result};
 use crate::format::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
-use crate::frames::{self, FrameJob};
+use crate::engine::frames::FrameJob;
 use crate::params::CompressParams;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,7 +67,7 @@ pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressPar
     let jobs: Vec<(usize, usize)> = candidates.iter().enumerate().flat_map(|(c, cand)| (0..cand.job.n_chunks()).map(move |k| (c, k))).collect();
     let work_total: u64 = jobs.iter().map(|&(c, k)| candidates[c].job.chunk(k).len() as u64).sum();
     let work_done = AtomicU64::new(0);
-    let payloads = frames::parallel_map(jobs.len(), params.n_threads, |j| {
+    let payloads = crate::engine::pool::parallel_map(jobs.len(), params.n_threads, |j| {
         let (c, k) = jobs[j];
         let mut p = Vec::new();
         let r = candidates[c].job.encode(k, &mut p).map(|()| p);

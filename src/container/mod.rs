@@ -28,8 +28,6 @@
 //! A region with frame size 0 is all zero bytes (alignment padding).
 
 pub mod build;
-pub mod file;
-pub mod plan;
 pub mod read;
 pub mod reader;
 pub mod write;

@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::format::checksum::crc32c;
 use crate::format::limits::MAX_CONTENT_SIZE;
-use crate::frames;
-use crate::isa;
+use crate::engine::frames;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
 use std::cell::RefCell;
@@ -153,7 +152,7 @@ impl Index {
         if dst.is_empty() {
             return Ok(());
         }
-        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(opts.isa)?;
         let first = self.regions.partition_point(|r| r.orig_offset + r.orig_size <= offset);
         SCRATCH.with(|s| {
             let (scratch, tmp) = &mut *s.borrow_mut();
@@ -194,7 +193,7 @@ impl Index {
     pub fn decompress_all(&self, data: &[u8], dst: &mut [u8], opts: &DecodeOptions) -> Result<()> {
         let size = usize::try_from(self.original_size).map_err(|_| Error::SizeOverflow)?;
         let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
-        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(opts.isa)?;
         let mut parsed = Vec::with_capacity(self.regions.len());
         let mut jobs = Vec::new();
         let mut rest: &mut [u8] = dst;
@@ -214,7 +213,7 @@ impl Index {
             }
             parsed.push((i, f));
         }
-        frames::parallel_for_each(jobs, opts.n_threads, Scratch::default, |(p, k, out), scratch| {
+        crate::engine::pool::parallel_for_each(jobs, opts.n_threads, Scratch::default, |(p, k, out), scratch| {
             let f = &parsed[p].1;
             frames::decode_chunk(f, &f.chunks[k], out, kernels, scratch, opts.verify_checksums)
         })?;

@@ -21,7 +21,6 @@ use crate::engine::readahead::SequentialDetector;
 use crate::engine::workers::Workers;
 use crate::error::{Error, Result};
 use crate::format::frame::{ChunkRef, CodecId};
-use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
 use std::cell::RefCell;
@@ -70,34 +69,34 @@ impl ReadEngine {
 }
 
 /// The container's bytes: mapped (pages released after use) or in memory.
-pub enum Source {
+pub enum ContainerBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
 }
 
-impl Source {
+impl ContainerBytes {
     /// Maps `path` read-only. Like every mmap reader, this relies on the file
     /// not being truncated while it is open.
-    pub fn map(path: &Path) -> Result<Source> {
+    pub fn map(path: &Path) -> Result<ContainerBytes> {
         let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
         if f.metadata()?.len() == 0 {
-            return Ok(Source::Owned(Vec::new()));
+            return Ok(ContainerBytes::Owned(Vec::new()));
         }
         // SAFETY: a read-only shared map of a file we do not modify; a file
         // truncated underneath is outside the threat model (documented).
-        Ok(Source::Mapped(unsafe { memmap2::Mmap::map(&f) }?))
+        Ok(ContainerBytes::Mapped(unsafe { memmap2::Mmap::map(&f) }?))
     }
 
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Source::Mapped(m) => m,
-            Source::Owned(v) => v,
+            ContainerBytes::Mapped(m) => m,
+            ContainerBytes::Owned(v) => v,
         }
     }
 
     /// Drops `[offset, offset + len)` from the process's resident set.
     fn release(&self, offset: usize, len: usize) {
-        if let Source::Mapped(m) = self {
+        if let ContainerBytes::Mapped(m) = self {
             // SAFETY: the map is a read-only, shared mapping of a file. After
             // MADV_DONTNEED its pages are read again from the file on the next
             // access, with the same contents, so no live slice changes; only
@@ -139,7 +138,7 @@ impl From<ReadFailure> for Error {
 pub struct Reader {
     engine: Arc<ReadEngine>,
     id: u64,
-    source: Source,
+    source: ContainerBytes,
     index: Index,
     pieces: Vec<Piece>,
     /// For each region, the entry (tensor) stored in it.
@@ -152,14 +151,14 @@ pub struct Reader {
 impl Reader {
     /// Opens the container at `path` (mapped) for reads through `engine`.
     pub fn open_file(path: &Path, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
-        Reader::new(Source::map(path)?, engine, opts)
+        Reader::new(ContainerBytes::map(path)?, engine, opts)
     }
 
     /// Validates the container (header, index, every frame's chunk table) and
     /// lays out its chunks. `opts.isa` and `opts.verify_checksums` apply to
     /// every read.
-    pub fn new(source: Source, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
-        let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
+    pub fn new(source: ContainerBytes, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
+        let kernels = Kernels::resolve(opts.isa)?;
         let data = source.bytes();
         let index = Index::open(data)?;
         let mut pieces = Vec::new();
@@ -171,7 +170,7 @@ impl Reader {
             }
             // Index::open checked that every frame lies inside the container.
             let frame = &data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
-            let f = crate::frames::parse(frame)?;
+            let f = crate::engine::frames::parse(frame)?;
             pieces.reserve(f.chunks.len());
             for c in &f.chunks {
                 pieces.push(Piece {

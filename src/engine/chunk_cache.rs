@@ -193,7 +193,7 @@ pub fn fill(buf: &mut Vec<u8>, len: usize, decode: impl FnOnce(&mut [u8]) -> Res
     if buf.len() >= len {
         buf.truncate(len);
     } else {
-        *buf = crate::frames::zeroed_output(len)?;
+        *buf = super::frames::zeroed_output(len)?;
     }
     decode(buf)
 }

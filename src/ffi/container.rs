@@ -10,7 +10,7 @@ use super::types::{llmc_params, llmc_status};
 use crate::container::read::Index;
 use crate::container::SourceKind;
 use crate::error::{Error, Result};
-use crate::frames;
+use crate::engine::frames;
 use crate::params::DecodeOptions;
 use core::ffi::{c_char, c_void, CStr};
 use std::ffi::CString;
@@ -113,8 +113,8 @@ fn open(source: Source, flags: u32) -> Result<Box<llmc_gguf>> {
 /// The name of a tensor type ("Q4_K", "BF16").
 fn dtype_name(kind: SourceKind, dtype: u32) -> &'static str {
     match kind {
-        SourceKind::Safetensors => crate::safetensors::dtypes::Dtype::from_id(dtype).name(),
-        _ => crate::gguf::types::type_name(dtype),
+        SourceKind::Safetensors => crate::sources::safetensors::dtypes::Dtype::from_id(dtype).name(),
+        _ => crate::sources::gguf::types::type_name(dtype),
     }
 }
 
@@ -132,7 +132,7 @@ pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        crate::gguf::compress_file(path(gguf_path)?, path(llmc_path)?, &params, None)
+        crate::sources::file::compress_file(path(gguf_path)?, path(llmc_path)?, &params, None)
     })
 }
 
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, gguf_path: *const c_char) -> llmc_status {
-    call(|| crate::container::file::decompress_file(path(llmc_path)?, path(gguf_path)?, &DecodeOptions::default()))
+    call(|| crate::sources::file::decompress_file(path(llmc_path)?, path(gguf_path)?, &DecodeOptions::default()))
 }
 
 /// Compresses a safetensors file into a container (written to a temporary
@@ -157,9 +157,9 @@ pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        let file = crate::io::map(path(safetensors_path)?)?;
-        let container = crate::safetensors::codec::compress(&file, &params, None)?;
-        crate::io::write_atomic(path(llmc_path)?, &container)
+        let file = crate::engine::io::map(path(safetensors_path)?)?;
+        let container = crate::sources::safetensors::codec::compress(&file, &params, None)?;
+        crate::engine::io::write_atomic(path(llmc_path)?, &container)
     })
 }
 
@@ -172,7 +172,7 @@ pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
     call(|| {
         let opts = DecodeOptions { n_threads: n_threads.max(1), ..Default::default() };
-        crate::container::file::decompress_file(path(llmc_path)?, path(out_path)?, &opts)
+        crate::sources::file::decompress_file(path(llmc_path)?, path(out_path)?, &opts)
     })
 }
 

@@ -5,7 +5,7 @@ use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
 use super::types::{llmc_frame_info, llmc_isa, llmc_params, llmc_status};
 use crate::error::{Error, Result};
 use crate::format::frame::CodecId;
-use crate::frames;
+use crate::engine::frames;
 use crate::isa::{Isa, ISA_AUTO};
 use crate::params::{CompressParams, DecodeOptions};
 use core::ffi::c_void;

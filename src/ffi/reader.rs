@@ -5,7 +5,7 @@
 use super::boundary::{bytes_mut, call, call_value, reference, store};
 use super::container::{LLMC_OPEN_NO_MMAP, LLMC_OPEN_NO_VERIFY};
 use super::types::llmc_status;
-use crate::container::reader::{ReadEngine, Reader, Source, DEFAULT_CACHE_SIZE};
+use crate::container::reader::{ContainerBytes, ReadEngine, Reader, DEFAULT_CACHE_SIZE};
 use crate::error::{Error, Result};
 use crate::params::DecodeOptions;
 use core::ffi::{c_char, c_void, CStr};
@@ -82,9 +82,9 @@ pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const l
         let p = unsafe { CStr::from_ptr(path) };
         let p = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(p.to_bytes()));
         let source = if o.flags & LLMC_OPEN_NO_MMAP != 0 {
-            Source::Owned(std::fs::read(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?)
+            ContainerBytes::Owned(std::fs::read(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?)
         } else {
-            Source::map(p)?
+            ContainerBytes::map(p)?
         };
         let cache = usize::try_from(o.cache_size).unwrap_or(usize::MAX);
         let engine = ReadEngine::new(cache, o.n_threads as usize)?;

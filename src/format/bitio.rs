@@ -86,10 +86,6 @@ impl<'a> BitReader<'a> {
         Ok(v)
     }
 
-    pub fn bit(&mut self) -> Result<u32> {
-        self.bits(1)
-    }
-
     /// Reads an Elias-gamma code; values needing more than `max_bits` bits are corrupt.
     pub fn gamma(&mut self, max_bits: u32) -> Result<u32> {
         self.refill();
@@ -115,6 +111,23 @@ impl<'a> BitReader<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bit_reader_bounds_and_gamma() {
+        let mut w = BitWriter::new();
+        for v in [1u32, 5, 64, 1000] {
+            w.gamma(v);
+            w.bits(v & 0x1f, 5);
+        }
+        let bytes = w.finish();
+        let mut r = BitReader::new(&bytes);
+        for v in [1u32, 5, 64, 1000] {
+            assert_eq!(r.gamma(16).unwrap(), v);
+            assert_eq!(r.bits(5).unwrap(), v & 0x1f);
+        }
+        assert!(r.bits(32).is_err(), "reading past the end");
+        assert_eq!(BitReader::new(&[0, 0]).gamma(20), Err(Error::Corrupt));
+    }
+
     use super::*;
 
     #[test]

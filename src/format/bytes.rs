@@ -105,6 +105,21 @@ pub fn le_u32(buf: &[u8], pos: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn byte_reader_bounds_and_varints() {
+        let mut buf = vec![1, 2, 3, 4, 5, 6, 7, 8, 9];
+        put_varint(&mut buf, 300);
+        let mut r = ByteReader::new(&buf);
+        assert_eq!(r.u8().unwrap(), 1);
+        assert_eq!(r.u16().unwrap(), 0x0302);
+        assert_eq!(r.u32().unwrap(), 0x0706_0504);
+        assert_eq!(r.take(2).unwrap(), &[8, 9]);
+        assert_eq!(r.varint().unwrap(), 300);
+        assert_eq!(r.u8(), Err(Error::SrcTruncated));
+        assert_eq!(r.take_u64(u64::MAX), Err(Error::SrcTruncated));
+        assert_eq!(ByteReader::new(&[0xff; 10]).varint(), Err(Error::Corrupt));
+    }
+
     use super::*;
 
     #[test]

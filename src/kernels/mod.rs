@@ -1,82 +1,117 @@
-//! Kernel tables: one per ISA, each reachable only through [`Kernels::get`],
-//! which returns nothing when the CPU lacks the ISA. The scalar code in the
-//! codecs is the specification; every SIMD kernel must produce identical bytes.
+//! Kernels, private to the crate. One table of entry points per ISA, reachable
+//! only through [`Kernels::get`], which returns nothing when the CPU lacks the
+//! ISA — so holding a `&Kernels` proves the CPU can run its code. Table entries
+//! are `unsafe fn`s; the safe methods here are the only callers, and they check
+//! the bounds each kernel's `# Safety` contract relies on before calling it.
 //!
-//! A kernel advances a decoder as far as it can do so safely (whole steps, with
-//! enough input left for its wide loads) and leaves the rest to the scalar code,
-//! which also performs the final integrity checks.
+//! * `scalar.rs` is the oracle: every SIMD kernel produces the same bytes.
+//! * `x86/` holds the hand-written AVX2 and AVX-512 kernels, one file per ISA
+//!   and job; [`portable!`] compiles the portable loops (histograms, splits,
+//!   gathers) once per ISA, dispatched by the same table.
+//! * A SIMD decode kernel advances a stream as far as it safely can (whole steps,
+//!   with input left for its wide loads); the scalar oracle finishes and checks.
+//!
+//! Every call is counted per ISA ([`calls`]), so tests can show that a forced
+//! ISA (`LLMC_ISA`, `llmc_set_isa`) governs every SIMD path, encode and decode.
 
-use crate::codec::bf16::{Bf16Stream, Bf16Tables};
-use crate::codec::q4k::decode::{assemble_scalar, Parts};
-use crate::codec::stream::{ByteStream, TableRef};
-use crate::isa::Isa;
-use crate::rans::encode::{encode_full_steps, EncodeKernel};
+mod scalar;
+mod state;
+mod tables;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
-#[cfg(target_arch = "x86_64")]
-mod avx2;
-#[cfg(target_arch = "x86_64")]
-mod avx512;
-#[cfg(target_arch = "x86_64")]
-mod q4k_avx2;
-#[cfg(target_arch = "x86_64")]
-mod q4k_avx512;
+pub(crate) use scalar::Q4kParts;
+pub(crate) use state::{Bf16Stream, ByteStream, Dest};
+pub(crate) use tables::{Bf16Tables, ByteTables, TableRef};
 
-pub type Bf16Kernel = fn(&Bf16Tables, &mut Bf16Stream<'_>);
-pub type BytesKernel = fn(TableRef<'_>, &mut ByteStream<'_>);
+use crate::error::{Error, Result};
+use crate::format::bf16_split::raw_len;
+use crate::isa::{self, Isa};
+use crate::rans::alphabet::Alphabet;
+use crate::rans::encode::EncTable;
+use crate::rans::LANE_CHOICES;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Advances a bf16 stream by whole steps.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
+/// `s.out.len() == 2 * s.n`; `s.raw.len() == raw_len(s.n)`;
+/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
+type Bf16Decode = unsafe fn(&Bf16Tables, &mut Bf16Stream<'_>);
+
+/// Advances a byte stream by whole steps.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
+/// `s.dest.holds(s.n)`; `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
+type BytesDecode = unsafe fn(TableRef<'_>, &mut ByteStream<'_>);
+
+/// Encodes whole steps (`syms.len()` a multiple of `lanes`), last first, below
+/// `pos`; returns the new `pos`.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `lanes % 16 == 0`; `syms.len() % lanes == 0`;
+/// `states.len() >= lanes`; `syms.len() <= pos <= buf.len()`.
+type RansEncode = unsafe fn(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize;
+
 /// Builds `n` Q4_K blocks into `out` from decoded parts.
-pub type Q4kAssemble = fn(&Parts<'_>, usize, &mut [u8]);
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `parts.fit(n, out)`.
+type Q4kAssemble = unsafe fn(&Q4kParts<'_>, usize, &mut [u8]);
 
-pub struct Kernels {
-    pub isa: Isa,
-    pub bf16_decode: Bf16Kernel,
-    pub bytes_decode: BytesKernel,
-    /// Whether the decode kernels read the AVX2-layout slot tables
-    /// (`rans::table::build_avx2`), which the codecs then build.
-    pub avx2_tables: bool,
-    pub rans_encode: EncodeKernel,
-    pub q4k_assemble: Q4kAssemble,
+/// One ISA's kernels. Fields are private: only the checked methods call them.
+pub(crate) struct Kernels {
+    isa: Isa,
+    bf16_decode: Bf16Decode,
+    bytes_decode: BytesDecode,
+    rans_encode: RansEncode,
+    q4k_assemble: Q4kAssemble,
+    /// Whether the decode kernels read the AVX2-layout slot tables.
+    avx2_tables: bool,
 }
-
-fn q4k_scalar(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
-    assemble_scalar(parts, n, 0, out);
-}
-
-/// The scalar family decodes everything in the codecs' own scalar code.
-fn bf16_none(_: &Bf16Tables, _: &mut Bf16Stream<'_>) {}
-fn bytes_none(_: TableRef<'_>, _: &mut ByteStream<'_>) {}
 
 static SCALAR: Kernels = Kernels {
     isa: Isa::Scalar,
-    bf16_decode: bf16_none,
-    bytes_decode: bytes_none,
+    bf16_decode: scalar::bf16_none,
+    bytes_decode: scalar::bytes_none,
+    rans_encode: scalar::rans_encode,
+    q4k_assemble: scalar::q4k_assemble,
     avx2_tables: false,
-    rans_encode: encode_full_steps,
-    q4k_assemble: q4k_scalar,
 };
 
 #[cfg(target_arch = "x86_64")]
 static AVX2: Kernels = Kernels {
     isa: Isa::Avx2,
-    bf16_decode: avx2::bf16_decode,
-    bytes_decode: avx2::bytes_decode,
+    bf16_decode: x86::avx2::bf16_decode,
+    bytes_decode: x86::avx2::bytes_decode,
+    rans_encode: scalar::rans_encode,
+    q4k_assemble: x86::q4k_avx2::q4k_assemble,
     avx2_tables: true,
-    rans_encode: encode_full_steps,
-    q4k_assemble: q4k_avx2::q4k_assemble,
 };
 
 #[cfg(target_arch = "x86_64")]
 static AVX512: Kernels = Kernels {
     isa: Isa::Avx512,
-    bf16_decode: avx512::bf16_decode,
-    bytes_decode: avx512::bytes_decode,
+    bf16_decode: x86::avx512::bf16_decode,
+    bytes_decode: x86::avx512::bytes_decode,
+    rans_encode: x86::avx512::rans_encode,
+    q4k_assemble: x86::q4k_avx512::q4k_assemble,
     avx2_tables: false,
-    rans_encode: avx512::rans_encode,
-    q4k_assemble: q4k_avx512::q4k_assemble,
 };
+
+/// Calls per ISA (indexed by the ISA's number), for tests and diagnostics.
+static CALLS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// How many kernel calls (decode, encode, portable loops) ran on `isa` in this process.
+pub(crate) fn calls(isa: Isa) -> u64 {
+    CALLS[isa as usize].load(Ordering::Relaxed)
+}
 
 impl Kernels {
     /// The table for `isa`, or `None` if this CPU cannot run it.
-    pub fn get(isa: Isa) -> Option<&'static Kernels> {
+    pub(crate) fn get(isa: Isa) -> Option<&'static Kernels> {
         if !isa.is_supported() {
             return None;
         }
@@ -90,4 +125,122 @@ impl Kernels {
             _ => None,
         }
     }
+
+    /// The table for a per-call request (`None` = the process-wide setting).
+    pub(crate) fn resolve(request: Option<Isa>) -> Result<&'static Kernels> {
+        Kernels::get(isa::resolve(request)?).ok_or(Error::IsaUnsupported)
+    }
+
+    pub(crate) fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Records one call on this table's ISA.
+    #[inline]
+    pub(crate) fn record(&self) {
+        CALLS[self.isa as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Loads `t` for `alphabet` in the layouts this ISA's bf16 kernel reads.
+    pub(crate) fn load_bf16_tables(&self, t: &mut Bf16Tables, alphabet: &Alphabet) {
+        t.load(alphabet, self.avx2_tables);
+    }
+
+    /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads.
+    pub(crate) fn load_byte_tables(&self, t: &mut ByteTables, alphabet: &Alphabet) {
+        t.load(alphabet, self.avx2_tables);
+    }
+
+    /// Decodes every remaining value of `s` and checks the final states.
+    pub(crate) fn decode_bf16(&self, t: &Bf16Tables, s: &mut Bf16Stream<'_>) -> Result<()> {
+        self.record();
+        let fits = LANE_CHOICES.contains(&s.lanes)
+            && s.n.checked_mul(2) == Some(s.out.len())
+            && s.raw.len() == raw_len(s.n)
+            && s.word_pos <= s.n_words()
+            && s.step <= s.full_steps();
+        debug_assert!(fits, "bf16 stream violates the kernel contract");
+        if fits {
+            // SAFETY: `self` exists only for an ISA this CPU runs (`Kernels::get`),
+            // and `fits` is the rest of the `Bf16Decode` contract.
+            unsafe { (self.bf16_decode)(t, s) };
+        }
+        scalar::finish_bf16(t, s)
+    }
+
+    /// Decodes every remaining symbol of `s` and checks the final states.
+    pub(crate) fn decode_bytes(&self, t: TableRef<'_>, s: &mut ByteStream<'_>) -> Result<()> {
+        self.record();
+        let fits = LANE_CHOICES.contains(&s.lanes) && s.dest.holds(s.n) && s.word_pos <= s.n_words() && s.step <= s.full_steps();
+        debug_assert!(fits, "byte stream violates the kernel contract");
+        if fits {
+            // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` is the rest
+            // of the `BytesDecode` contract.
+            unsafe { (self.bytes_decode)(t, s) };
+        }
+        scalar::finish_bytes(t.dec, s)
+    }
+
+    /// Encodes whole steps below `pos` (see [`RansEncode`]); returns the new `pos`.
+    pub(crate) fn rans_encode(&self, syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+        self.record();
+        let fits = lanes % 16 == 0 && syms.len() % lanes == 0 && states.len() >= lanes && syms.len() <= pos && pos <= buf.len();
+        assert!(fits, "rANS encoder called outside its contract");
+        // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
+        // of the `RansEncode` contract.
+        unsafe { (self.rans_encode)(syms, lanes, t, states, buf, pos) }
+    }
+
+    /// Assembles `n` Q4_K blocks into `out` (exactly `n` blocks) from `parts`.
+    pub(crate) fn q4k_assemble(&self, parts: &Q4kParts<'_>, n: usize, out: &mut [u8]) -> Result<()> {
+        self.record();
+        if !parts.fit(n, out) {
+            return Err(Error::Corrupt);
+        }
+        // SAFETY: the CPU runs this ISA (`Kernels::get`) and the parts fit.
+        unsafe { (self.q4k_assemble)(parts, n, out) };
+        Ok(())
+    }
 }
+
+/// Defines `fn NAME(kernels: &Kernels, ARGS) -> RET` running `BODY` compiled for
+/// `kernels`' ISA: the portable loops the compiler vectorises once it knows the
+/// target. Dispatch follows the same table as the hand-written kernels, so a
+/// forced ISA governs these too.
+macro_rules! portable {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        $vis fn $name(kernels: &$crate::kernels::Kernels, $($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+
+            /// # Safety
+            /// The CPU supports AVX2, BMI2 and POPCNT.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,bmi2,popcnt")]
+            unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                body($($arg),*)
+            }
+
+            /// # Safety
+            /// The CPU supports the AVX-512 features `Isa::Avx512` requires.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx2,bmi2,popcnt")]
+            unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
+                body($($arg),*)
+            }
+
+            kernels.record();
+            match kernels.isa() {
+                // SAFETY: a `Kernels` of this ISA exists only when the CPU runs it.
+                #[cfg(target_arch = "x86_64")]
+                $crate::isa::Isa::Avx2 => unsafe { avx2($($arg),*) },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                $crate::isa::Isa::Avx512 => unsafe { avx512($($arg),*) },
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+pub(crate) use portable;

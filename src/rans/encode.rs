@@ -75,7 +75,8 @@ impl EncTable {
 pub const DIV_BIAS: f64 = 1.0 / 16384.0;
 
 /// Scalar model of the SIMD division (used in tests).
-pub fn div_by_reciprocal(x: u32, rinv: f64) -> u32 {
+#[cfg(test)]
+fn div_by_reciprocal(x: u32, rinv: f64) -> u32 {
     f64::from(x).mul_add(rinv, DIV_BIAS) as u32
 }
 
@@ -89,7 +90,7 @@ pub fn div_by_reciprocal(x: u32, rinv: f64) -> u32 {
 ///
 /// `kernel` encodes the whole steps (any ISA's kernel gives the same bytes); the
 /// partial last step, which is encoded first, always goes through the scalar code.
-pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, kernel: EncodeKernel) -> (Vec<u32>, usize) {
+pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, kernel: impl FnOnce(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize) -> (Vec<u32>, usize) {
     debug_assert!(lanes.is_power_of_two());
     let mut states = vec![RANS_L; lanes];
     buf.clear();
@@ -104,10 +105,8 @@ pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, k
 }
 
 /// Encodes whole steps (`syms.len()` a multiple of `lanes`), last first, below
-/// `pos` (which must be at least `syms.len()`); returns the new `pos`.
-pub type EncodeKernel = fn(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize;
-
-/// The scalar [`EncodeKernel`].
+/// `pos` (which must be at least `syms.len()`); returns the new `pos`. The
+/// scalar form of the kernels' `RansEncode`.
 pub fn encode_full_steps(syms: &[u8], lanes: usize, table: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
     encode_steps(syms, lanes, table, states, buf, pos, syms.len() / lanes)
 }

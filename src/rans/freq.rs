@@ -87,8 +87,9 @@ pub fn read_freqs(r: &mut BitReader<'_>, n: usize) -> Result<Vec<u32>> {
     Ok(freqs)
 }
 
-/// Ideal coded size in bits of `counts` under `freqs` (for tests and reports).
-pub fn coded_bits(counts: &[u64], freqs: &[u32]) -> f64 {
+/// Ideal coded size in bits of `counts` under `freqs` (for tests).
+#[cfg(test)]
+fn coded_bits(counts: &[u64], freqs: &[u32]) -> f64 {
     counts
         .iter()
         .zip(freqs)

@@ -14,9 +14,9 @@ pub enum Api {
     FrameInfo,
     /// `Index::open`, then `container::file::decompress` (whole file, SHA-256 checked).
     ContainerRead,
-    /// `llmc::gguf::parse` of a raw GGUF file.
+    /// `llmc::model::gguf::parse` of a raw GGUF file.
     GgufParse,
-    /// `llmc::safetensors::parse` of a raw safetensors file.
+    /// `llmc::model::safetensors::parse` of a raw safetensors file.
     SafetensorsParse,
     /// `container::file::compress` of a raw model file (format detected from its bytes).
     ContainerCompress,

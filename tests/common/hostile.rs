@@ -1,8 +1,8 @@
 //! Frame surgery for hostile-input tests: recompute checksums after a mutation so
 //! that the corruption reaches the payload decoders instead of stopping at a CRC.
 
-use llmc::format::checksum::crc32c;
-use llmc::format::frame::{CHUNK_ENTRY_SIZE, HEADER_SIZE};
+use llmc::frame::crc32c;
+use llmc::frame::{CHUNK_ENTRY_SIZE, HEADER_SIZE};
 
 /// Rewrites the header check and every chunk CRC of a (possibly mutated) frame,
 /// as far as its header and table can still be read.

@@ -2,8 +2,8 @@
 //! of the same buffer measured in the same run.
 
 use crate::stats;
-use llmc::codec::Method;
-use llmc::container::read::Index;
+use llmc::frame::Method;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions, Isa};
 use std::hint::black_box;
 use std::path::Path;
@@ -27,9 +27,9 @@ impl Target {
 
     fn compress_to(&self, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> llmc::Result<()> {
         match self {
-            Target::Frame(m) => llmc::frames::compress_to(m, src, params, out),
+            Target::Frame(m) => llmc::frame::compress_to(m, src, params, out),
             Target::Container => {
-                *out = llmc::container::file::compress(src, params, None)?;
+                *out = llmc::model::compress(src, params, None)?;
                 Ok(())
             }
         }

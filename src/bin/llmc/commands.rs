@@ -3,8 +3,8 @@
 use crate::diagnose;
 use crate::files::{self, Kind};
 use crate::progress::Progress;
-use llmc::codec::Method;
-use llmc::container::read::Index;
+use llmc::frame::Method;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
 use std::path::Path;
 use std::time::Instant;
@@ -53,16 +53,16 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let out = match (files::kind(&map), method) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
-            llmc::gguf::perstream::compress(&map, level).map_err(err)?
+            llmc::model::perstream::compress(&map, level).map_err(err)?
         }
         (_, None) if perstream => return Err(format!("{}: --mode perstream needs a GGUF file", input.display())),
         (Kind::Gguf | Kind::Safetensors, None) => {
             let report = |done: u64, _total: u64| bar.set(start + done);
-            llmc::container::file::compress(&map, params, Some(&report)).map_err(err)?
+            llmc::model::compress(&map, params, Some(&report)).map_err(err)?
         }
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{} is already compressed", input.display())),
         (_, None) => return Err(format!("{}: not a GGUF or safetensors file; pass --codec bf16|q4k|stored", input.display())),
-        (_, Some(m)) => llmc::frames::compress(&m, &map, params).map_err(err)?,
+        (_, Some(m)) => llmc::frame::compress(&m, &map, params).map_err(err)?,
     };
     bar.set(start + map.len() as u64);
     files::write(output, &out)?;
@@ -83,7 +83,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
 pub fn decode(src: &[u8], opts: &DecodeOptions, verify: bool) -> llmc::Result<Vec<u8>> {
     match files::kind(src) {
         Kind::Frame => llmc::decompress(src, opts),
-        Kind::PerStream => llmc::gguf::perstream::decompress(src, opts.max_output),
+        Kind::PerStream => llmc::model::perstream::decompress(src, opts.max_output),
         Kind::Container => {
             let index = Index::open(src)?;
             if index.original_size > opts.max_output {
@@ -92,7 +92,7 @@ pub fn decode(src: &[u8], opts: &DecodeOptions, verify: bool) -> llmc::Result<Ve
             let mut out = vec![0u8; usize::try_from(index.original_size).map_err(|_| llmc::Error::SizeOverflow)?];
             index.decompress_all(src, &mut out, opts)?;
             if verify {
-                llmc::container::file::verify_sha256(&index, &out)?;
+                llmc::model::verify_sha256(&index, &out)?;
             }
             Ok(out)
         }
@@ -134,7 +134,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
     let err = |e: llmc::Error| format!("{}: {e}", path.display());
     match files::kind(&src) {
         Kind::Frame => {
-            let f = llmc::frames::parse(&src).map_err(err)?;
+            let f = llmc::frame::parse(&src).map_err(err)?;
             println!("frame:         {}", path.display());
             println!("codec:         {}", f.header.codec.name());
             println!("content size:  {} bytes", f.header.content_size);
@@ -150,8 +150,8 @@ pub fn info(path: &Path) -> Result<bool, String> {
             let index = Index::open(&src).map_err(err)?;
             println!("container:     {} ({:?})", path.display(), index.kind);
             let type_name = |t: u32| match index.kind {
-                llmc::container::SourceKind::Safetensors => llmc::safetensors::dtypes::Dtype::from_id(t).name(),
-                _ => llmc::gguf::types::type_name(t),
+                llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
+                _ => llmc::model::gguf::types::type_name(t),
             };
             println!("original size: {} bytes", index.original_size);
             println!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
@@ -169,7 +169,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
             for (t, (n, o, c)) in by_type {
                 println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
-            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::container::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }

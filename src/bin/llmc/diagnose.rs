@@ -3,9 +3,9 @@
 //! the whole-content check (frame CRC32C, container SHA-256) failed.
 
 use crate::files::{self, Kind};
-use llmc::container::read::Index;
-use llmc::container::Role;
-use llmc::format::frame::Frame;
+use llmc::model::Index;
+use llmc::model::Role;
+use llmc::frame::Frame;
 
 /// "chunk 3 of 5 (bytes 3145728..4194304)" for every chunk whose CRC32C fails.
 fn bad_chunks(f: &Frame<'_>) -> Vec<String> {
@@ -35,7 +35,7 @@ fn region_name(index: &Index, region: usize) -> String {
 /// What failed a checksum in `src` (a frame or a container), for the error message.
 pub fn checksum_failure(src: &[u8]) -> String {
     let damaged: Vec<String> = match files::kind(src) {
-        Kind::Frame => match llmc::frames::parse(src) {
+        Kind::Frame => match llmc::frame::parse(src) {
             Ok(f) => bad_chunks(&f),
             Err(e) => return e.to_string(),
         },
@@ -44,7 +44,7 @@ pub fn checksum_failure(src: &[u8]) -> String {
             let mut out = Vec::new();
             for (i, r) in index.regions.iter().enumerate().filter(|(_, r)| r.frame_size > 0) {
                 let bytes = src.get(r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize).unwrap_or_default();
-                if let Ok(f) = llmc::frames::parse(bytes) {
+                if let Ok(f) = llmc::frame::parse(bytes) {
                     out.extend(bad_chunks(&f).into_iter().map(|c| format!("{c} of {}", region_name(&index, i))));
                 }
             }

@@ -29,7 +29,7 @@ pub fn kind(bytes: &[u8]) -> Kind {
         Some(b"LLMF") => Kind::Frame,
         Some(b"LLMC") => Kind::Container,
         Some(b"LLMS") => Kind::PerStream,
-        _ if llmc::safetensors::looks_like(bytes) => Kind::Safetensors,
+        _ if llmc::model::safetensors::looks_like(bytes) => Kind::Safetensors,
         _ => Kind::Other,
     }
 }

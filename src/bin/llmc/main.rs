@@ -12,7 +12,7 @@ mod stats;
 mod tree;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use llmc::codec::Method;
+use llmc::frame::Method;
 use llmc::{CompressParams, DecodeOptions, Isa};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -215,7 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
                 level,
-                flags: if content_checksum { llmc::params::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 },
+                flags: if content_checksum { llmc::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 },
                 ..Default::default()
             };
             if input.is_dir() {

@@ -4,8 +4,8 @@
 //! `fixtures/expected-checksums.json`, and each must decode back byte for byte.
 
 use crate::{bench, fetch, stats};
-use llmc::codec::Method;
-use llmc::container::read::Index;
+use llmc::frame::Method;
+use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -77,9 +77,9 @@ fn run_case(c: &Case, fixtures: &Path, min_time: Duration) -> Result<Outcome, St
     let params = CompressParams::default();
     let err = |e: llmc::Error| format!("{}: {e}", input.display());
     let compressed = match c.which {
-        Which::Bf16 => llmc::frames::compress(&Method::Bf16, &src, &params).map_err(err)?,
-        Which::Q4k => llmc::frames::compress(&Method::Q4k, &src, &params).map_err(err)?,
-        Which::Gguf => llmc::gguf::compress(&src, &CompressParams { n_threads: 2, ..params }, None).map_err(err)?,
+        Which::Bf16 => llmc::frame::compress(&Method::Bf16, &src, &params).map_err(err)?,
+        Which::Q4k => llmc::frame::compress(&Method::Q4k, &src, &params).map_err(err)?,
+        Which::Gguf => llmc::model::gguf::compress(&src, &CompressParams { n_threads: 2, ..params }, None).map_err(err)?,
     };
     let sha16 = stats::sha256_16(&compressed);
     let index = match c.which {

@@ -1,22 +1,21 @@
 //! bf16 chunk encoder. Everything here is integer code with one scalar rANS
 //! encoder, so the output is identical on every ISA.
 
-use super::model::{raw_len, raw_of, value_of, NUM_VALUES, VALUE_BITS};
+use crate::format::bf16_split::{raw_len, raw_of, value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u32, put_varint};
-use crate::kernels::Kernels;
+use crate::kernels::{portable, Kernels};
 use crate::rans::{self, encode::EncTable};
-use multiversion::multiversion;
 
 #[inline(always)]
 fn word(src: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([src[2 * i], src[2 * i + 1]])
 }
 
+portable! {
 /// Value histogram. Four partial histograms: weights cluster on a few exponents,
 /// and consecutive increments of one counter would serialise on store forwarding.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+bmi2"))]
 fn histogram(src: &[u8]) -> [u32; NUM_VALUES] {
     let mut part = [[0u32; NUM_VALUES]; 4];
     let mut quads = src.chunks_exact(8);
@@ -34,11 +33,12 @@ fn histogram(src: &[u8]) -> [u32; NUM_VALUES] {
     }
     hist
 }
+}
 
+portable! {
 /// One pass over the chunk: the symbol of every value (via `map`) and the packed
 /// raw fields, eight values to six bytes. `raw` needs two bytes of slack beyond
 /// `raw_len(n)`: each group is written as one 8-byte store.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512vbmi", "x86_64+avx2+bmi2"))]
 fn split(src: &[u8], map: &[u8; NUM_VALUES], syms: &mut [u8], raw: &mut [u8]) {
     let n = src.len() / 2;
     let groups = n / 8;
@@ -64,6 +64,7 @@ fn split(src: &[u8], map: &[u8; NUM_VALUES], syms: &mut [u8], raw: &mut [u8]) {
         }
     }
 }
+}
 
 /// Per-thread buffers reused across chunks (fresh pages per chunk cost more than coding).
 #[derive(Default)]
@@ -86,14 +87,14 @@ pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
 fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len() % 2 == 0 && !src.is_empty());
     let n = src.len() / 2;
-    let alphabet = Alphabet::from_histogram(&histogram(src));
+    let alphabet = Alphabet::from_histogram(&histogram(kernels, src));
     let map: [u8; NUM_VALUES] = alphabet.symbol_map(NUM_VALUES).try_into().expect("one entry per value");
     let syms = &mut scratch.syms;
     syms.resize(n, 0);
     let raw = &mut scratch.raw;
     raw.clear();
     raw.resize(raw_len(n) + 2, 0);
-    split(src, &map, syms, raw);
+    split(kernels, src, &map, syms, raw);
     let raw = &raw[..raw_len(n)];
 
     let mut escapes = Vec::new();
@@ -111,7 +112,7 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     }
 
     let lanes = rans::lanes_for(n);
-    let (states, start) = rans::encode::encode(syms, lanes, &EncTable::new(&alphabet.freqs), &mut scratch.words, kernels.rans_encode);
+    let (states, start) = rans::encode::encode(syms, lanes, &EncTable::new(&alphabet.freqs), &mut scratch.words, |s, l, t, x, b, p| kernels.rans_encode(s, l, t, x, b, p));
     let words = &scratch.words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);

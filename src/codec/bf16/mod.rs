@@ -6,13 +6,12 @@
 //!   u32 esc_count, u32 esc_len}`, the alphabet, the escape list, `lanes` u32
 //!   states, `n_words` u16 words, and the packed 6-bit raw fields.
 //!
-//! See [`model`] for the split and FORMAT.md for the byte-level description.
+//! See [`crate::format::bf16_split`] for the split and FORMAT.md for the byte-level description.
 
 pub mod decode;
 pub mod encode;
-pub mod model;
 
-pub use decode::{decode_chunk, Bf16Stream, Bf16Tables};
+pub use decode::decode_chunk;
 pub use encode::encode_chunk;
 
 pub const MODE_STORED: u8 = 0;
@@ -22,5 +21,5 @@ pub const RANS_HEADER_SIZE: usize = 16;
 /// Smallest payload that can hold `content_len` bytes: a rANS chunk needs at
 /// least its raw fields (6 of every 16 bits), a stored chunk all of them.
 pub fn min_payload(content_len: usize) -> usize {
-    1 + model::raw_len(content_len / 2).min(content_len)
+    1 + crate::format::bf16_split::raw_len(content_len / 2).min(content_len)
 }

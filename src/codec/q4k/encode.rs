@@ -1,6 +1,6 @@
 //! Q4_K chunk encoder (scalar; the bytes never depend on the ISA).
 
-use super::model::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
+use crate::format::q4k_block::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 use super::{MODE_STORED, MODE_WINDOWED};
 use crate::codec::{profiles, stream};
 use crate::kernels::Kernels;

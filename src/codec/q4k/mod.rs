@@ -1,5 +1,5 @@
 //! The Q4_K codec: arrays of llama.cpp `block_q4_K` (144 bytes per 256 weights).
-//! See [`model`] for the modelling; FORMAT.md for the bytes.
+//! See [`crate::format::q4k_block`] for the modelling; FORMAT.md for the bytes.
 //!
 //! Chunk payload: a mode byte — `0` stored (the bytes verbatim), `1` windowed:
 //! sixteen header streams (byte position `p` of every block's 16-byte header), each
@@ -8,10 +8,11 @@
 
 pub mod decode;
 pub mod encode;
-pub mod model;
 
 pub use decode::decode_chunk;
 pub use encode::encode_chunk;
+
+use crate::format::q4k_block::{BLOCK, PLANE_BYTES};
 
 pub const MODE_STORED: u8 = 0;
 pub const MODE_WINDOWED: u8 = 1;
@@ -19,5 +20,5 @@ pub const MODE_WINDOWED: u8 = 1;
 /// Smallest payload for `content_len` bytes: the raw index planes alone are 96 of
 /// every 144 bytes.
 pub fn min_payload(content_len: usize) -> usize {
-    1 + (content_len / model::BLOCK * model::PLANE_BYTES).min(content_len)
+    1 + (content_len / BLOCK * PLANE_BYTES).min(content_len)
 }

@@ -60,7 +60,7 @@ impl MountFs {
     }
 
     /// Logs a damaged chunk the first time a read touches it.
-    fn report(&self, ino: u64, node: &Node, reader: &llmc::container::reader::Reader, f: llmc::container::reader::ReadFailure) {
+    fn report(&self, ino: u64, node: &Node, reader: &llmc::model::Reader, f: llmc::model::ReadFailure) {
         let first = self.reported.lock().unwrap_or_else(|e| e.into_inner()).insert((ino, f.chunk));
         if first {
             let (offset, len) = reader.chunk_span(f.chunk).unwrap_or_default();

@@ -7,7 +7,7 @@ mod fs;
 mod tree;
 
 use fuser::{Config, MountOption, Session};
-use llmc::container::reader::ReadEngine;
+use llmc::model::ReadEngine;
 use llmc::DecodeOptions;
 use std::path::{Path, PathBuf};
 

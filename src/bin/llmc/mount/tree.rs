@@ -5,7 +5,7 @@
 //! decoded to list or stat a file.
 
 use crate::files::{self, Kind};
-use llmc::container::reader::{ReadEngine, Reader};
+use llmc::model::{ReadEngine, Reader};
 use llmc::DecodeOptions;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

@@ -8,14 +8,15 @@
 //! `value - base`, so one gather per vector yields everything; otherwise a second
 //! gather, by slot, fetches the value bits. The 6-bit raw fields are split with byte shuffles and 16-bit multiplies.
 
-use crate::codec::bf16::model::VALUE_SHIFT;
-use crate::codec::bf16::{Bf16Stream, Bf16Tables};
-use crate::codec::stream::{ByteStream, TableRef};
+use crate::format::bf16_split::VALUE_SHIFT;
+use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
 use core::arch::x86_64::*;
 
-pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
-    // SAFETY: this function is only reachable through `Kernels::get(Isa::Avx2)`,
-    // which returns the AVX2 table only when the CPU has AVX2, BMI2 and POPCNT.
+/// # Safety
+/// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
+pub(in crate::kernels) unsafe fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+    // SAFETY: the caller guarantees the CPU features and the stream's bounds
+    // (lanes, output and raw lengths, word position), which the loops rely on.
     unsafe {
         match (s.lanes, t.dense) {
             (32, true) => bf16_lanes::<4, true>(t, s),
@@ -192,8 +193,11 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
     s.step = step;
 }
 
-pub(super) fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
-    // SAFETY: only reachable through `Kernels::get(Isa::Avx2)`, which checks the CPU.
+/// # Safety
+/// The `BytesDecode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
+pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller guarantees the CPU features and that every symbol's
+    // destination lies in `dest` (rows at least 16 wide), as the loop's stores need.
     unsafe {
         match s.lanes {
             32 => bytes_lanes::<4>(t, s),

@@ -1,4 +1,4 @@
-//! The bf16 symbol model.
+//! The bf16 symbol model: how a word splits into a coded value and a raw field.
 //!
 //! A bf16 word `s eeeeeeee mmmmmmm` is split into
 //! * the *value*: exponent + the top two mantissa bits (10 bits), rANS-coded —

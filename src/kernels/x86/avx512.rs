@@ -7,16 +7,17 @@
 //! permutes, and merged with the 6-bit raw fields, which one multishift turns
 //! into 16-bit words in place.
 
-use crate::codec::bf16::{Bf16Stream, Bf16Tables};
-use crate::codec::stream::{ByteStream, TableRef};
+use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
 use crate::rans::encode::{EncTable, DIV_BIAS};
 use crate::rans::{PROB_SCALE, RANS_L};
 use core::arch::x86_64::*;
 
-pub(super) fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+/// # Safety
+/// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
+pub(in crate::kernels) unsafe fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
     let big = t.n_symbols > 128;
-    // SAFETY: this function is only reachable through `Kernels::get(Isa::Avx512)`,
-    // which returns the AVX-512 table only when the CPU has every feature enabled below.
+    // SAFETY: the caller guarantees the CPU features and the stream's bounds
+    // (lanes, output and raw lengths, word position), which the loops rely on.
     unsafe {
         match (s.lanes, big) {
             (32, false) => bf16_lanes::<2, false>(t, s),
@@ -185,8 +186,11 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
     s.step = step;
 }
 
-pub(super) fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
-    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the CPU.
+/// # Safety
+/// The `BytesDecode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
+pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller guarantees the CPU features and that every symbol's
+    // destination lies in `dest` (rows at least 16 wide), as the loop's stores need.
     unsafe {
         match s.lanes {
             32 => bytes_lanes::<2>(t, s),
@@ -292,10 +296,10 @@ unsafe fn pair_bytes<const V: usize>(
     }
 }
 
-pub(super) fn rans_encode(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
-    assert!(lanes % 16 == 0 && syms.len() % lanes == 0 && states.len() >= lanes && pos <= buf.len() && pos >= syms.len());
-    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the
-    // CPU; the assertion above gives the bounds the kernel relies on.
+/// # Safety
+/// The `RansEncode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
+pub(in crate::kernels) unsafe fn rans_encode(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller guarantees the CPU features and the bounds `encode_steps` needs.
     unsafe { encode_steps(syms, lanes, t, states, buf, pos) }
 }
 

@@ -5,11 +5,9 @@ use super::methods;
 use super::Gguf;
 use crate::codec::Method;
 use crate::container::build::Span;
-use crate::container::plan::tile;
+use crate::sources::plan::tile;
 use crate::container::{Role, TensorDesc};
 use crate::error::{Error, Result};
-
-pub use crate::container::plan::DEFAULT_METADATA_LEVEL;
 
 pub fn spans(g: &Gguf<'_>, metadata_level: i32) -> Result<Vec<Span>> {
     let file_size = g.file_len as u64;

@@ -1,5 +1,5 @@
 //! safetensors files to containers (reading them back is format-agnostic: see
-//! [`crate::container::file`]).
+//! [`crate::sources::file`]).
 
 use crate::container::build::{build, Progress};
 use crate::container::SourceKind;
@@ -10,6 +10,6 @@ use crate::params::CompressParams;
 /// is the zstd level of the JSON header (0 = 19).
 pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let st = super::parse(file)?;
-    let spans = super::decompose::spans(&st, crate::gguf::codec::metadata_level(params))?;
+    let spans = super::decompose::spans(&st, crate::sources::plan::metadata_level(params))?;
     build(SourceKind::Safetensors, file, &spans, params, progress)
 }

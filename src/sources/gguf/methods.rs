@@ -6,7 +6,7 @@ use crate::codec::fields::Layout;
 use crate::codec::Method;
 
 /// zstd level for tensor types no model covers (fast: tensors are large).
-pub const TENSOR_ZSTD_LEVEL: i32 = 3;
+pub use crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 fn runs(block: u16, streams: &[&[(u16, u16)]]) -> Method {
     Method::Fields(Layout::from_runs(block, streams))
@@ -53,12 +53,4 @@ pub fn for_type(t: u32) -> Vec<Method> {
         // IQ*, TQ*, MXFP4 and anything newer: zstd.
         _ => vec![zstd],
     }
-}
-
-/// Q4_K as a plain field split (each header byte position its own stream).
-pub fn q4k_fields() -> Method {
-    let mut streams: Vec<Vec<(u16, u16)>> = (0..16).map(|i| vec![(i, 1)]).collect();
-    streams.push(vec![(16, 128)]);
-    let refs: Vec<&[(u16, u16)]> = streams.iter().map(Vec::as_slice).collect();
-    Method::Fields(Layout::from_runs(144, &refs))
 }

@@ -2,16 +2,27 @@
 //! span per tensor, and the bytes between and after tensors, so the spans tile
 //! the file exactly.
 
-use super::build::Span;
-use super::Role;
+use crate::container::build::Span;
+use crate::container::Role;
+use crate::params::CompressParams;
 use crate::codec::Method;
 use crate::error::{Error, Result};
 
 /// zstd level of metadata by default (the paper's choice).
 pub const DEFAULT_METADATA_LEVEL: i32 = 19;
 
-/// zstd level for bytes after the last tensor.
-const TRAILING_ZSTD_LEVEL: i32 = crate::gguf::methods::TENSOR_ZSTD_LEVEL;
+/// zstd level for tensors of types without a dedicated codec, and for bytes
+/// after the last tensor.
+pub const TENSOR_ZSTD_LEVEL: i32 = 3;
+
+/// The zstd level of metadata for `params.level` (0 = the default, 19).
+pub fn metadata_level(params: &CompressParams) -> i32 {
+    if params.level == 0 {
+        DEFAULT_METADATA_LEVEL
+    } else {
+        params.level.clamp(1, 22)
+    }
+}
 
 /// Spans for a file of `file_len` bytes whose first `metadata_end` bytes are
 /// metadata (coded with zstd at `metadata_level`) and whose tensors are the
@@ -36,7 +47,7 @@ pub fn tile(file_len: u64, metadata_end: u64, metadata_level: i32, mut tensors: 
         spans.push(t);
     }
     if at < file_len {
-        spans.push(Span { offset: at, size: file_len - at, role: Role::Trailing, methods: vec![Method::Zstd { level: TRAILING_ZSTD_LEVEL }], entry: None });
+        spans.push(Span { offset: at, size: file_len - at, role: Role::Trailing, methods: vec![Method::Zstd { level: TENSOR_ZSTD_LEVEL }], entry: None });
     }
     spans.retain(|s| s.size > 0);
     Ok(spans)

@@ -1,10 +1,11 @@
 //! Whole frames: chunking, threads, checksums and codec dispatch.
 
+use super::pool::{parallel_for_each, parallel_map};
+
 use crate::codec::{self, Method, Scratch};
 use crate::error::{Error, Result};
 use crate::format::checksum::crc32c;
 use crate::format::frame::{self, CodecId, Frame};
-use crate::isa::{self, Isa};
 use crate::kernels::Kernels;
 use crate::params::{CompressParams, DecodeOptions};
 
@@ -18,76 +19,6 @@ pub struct FrameInfo {
     pub frame_size: u64,
     pub n_chunks: u32,
     pub chunk_size: u32,
-}
-
-/// Runs `body` on `threads` scoped threads, re-raising a worker's panic. Each
-/// worker is joined explicitly: that waits for the OS thread to end, thread-local
-/// destructors (per-thread scratch) included, whereas the implicit join of
-/// `thread::scope` returns as soon as the closures have (leak checkers then see
-/// the scratch as live).
-fn on_threads(threads: usize, body: impl Fn() + Sync) {
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(&body)).collect();
-        for w in workers {
-            if let Err(panic) = w.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    });
-}
-
-/// Runs `work(i)` for `i in 0..n` on up to `n_threads` scoped threads (the caller's
-/// thread alone when `n_threads <= 1`) and returns results in index order.
-pub(crate) fn parallel_map<T: Send>(n: usize, n_threads: u32, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = (n_threads.max(1) as usize).min(n.max(1));
-    if threads == 1 {
-        return (0..n).map(&work).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    let slots = std::sync::Mutex::new(&mut results);
-    on_threads(threads, || loop {
-        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if i >= n {
-            break;
-        }
-        let r = work(i);
-        slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-    });
-    results.into_iter().map(|r| r.expect("every index was processed")).collect()
-}
-
-/// Runs `work` on every job on up to `n_threads` scoped threads (the caller's
-/// thread alone when `n_threads <= 1`), handing jobs out as workers free up.
-/// Each worker gets its own state from `init`. The error of the lowest-numbered
-/// failing job is returned, so the result does not depend on scheduling.
-pub(crate) fn parallel_for_each<J: Send, S>(jobs: Vec<J>, n_threads: u32, init: impl Fn() -> S + Sync, work: impl Fn(J, &mut S) -> Result<()> + Sync) -> Result<()> {
-    let threads = (n_threads.max(1) as usize).min(jobs.len().max(1));
-    if threads == 1 {
-        let mut state = init();
-        return jobs.into_iter().try_for_each(|j| work(j, &mut state));
-    }
-    let n = jobs.len();
-    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate().rev().collect::<Vec<_>>());
-    let first_error = std::sync::Mutex::new(None::<(usize, Error)>);
-    on_threads(threads, || {
-        let mut state = init();
-        loop {
-            let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            let Some((i, job)) = job else { break };
-            if let Err(e) = work(job, &mut state) {
-                let mut slot = first_error.lock().unwrap_or_else(|e| e.into_inner());
-                if slot.is_none_or(|(j, _)| i < j) {
-                    *slot = Some((i, e));
-                }
-            }
-        }
-    });
-    debug_assert!(n > 0);
-    match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        Some((_, e)) => Err(e),
-        None => Ok(()),
-    }
 }
 
 /// Compresses `src` into one frame.
@@ -133,7 +64,7 @@ impl<'a> FrameJob<'a> {
             return Err(Error::LimitExceeded);
         }
         let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
-        let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
+        let kernels = Kernels::resolve(params.isa)?;
         Ok(FrameJob { method, src, chunk_size, flags: params.frame_flags(), kernels })
     }
 
@@ -218,8 +149,7 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
     if dst.len() < size {
         return Err(Error::DstTooSmall);
     }
-    let isa: Isa = isa::resolve(opts.isa)?;
-    let kernels = Kernels::get(isa).ok_or(Error::IsaUnsupported)?;
+    let kernels = Kernels::resolve(opts.isa)?;
     let dst = &mut dst[..size];
     let mut outs: Vec<&mut [u8]> = Vec::with_capacity(f.chunks.len());
     let mut rest: &mut [u8] = &mut *dst;

@@ -6,18 +6,20 @@
 //! and index planes load straight into mask registers and make the key of the
 //! window's merge table (shared with the AVX2 kernel), one byte shuffle per 64 nibbles.
 
-use crate::codec::q4k::decode::{assemble_scalar, Parts};
-use super::q4k_avx2::{MERGE, MERGE_HIGH};
-use crate::codec::q4k::model::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
+use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
+use crate::kernels::scalar::q4k_assemble_from;
+use crate::kernels::Q4kParts;
+use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use core::arch::x86_64::*;
 
-pub(super) fn q4k_assemble(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
+/// # Safety
+/// The `Q4kAssemble` contract (`kernels/mod.rs`) on a CPU with the AVX-512 features `tiles16` enables.
+pub(in crate::kernels) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, n: usize, out: &mut [u8]) {
     let tiles = n / 16;
-    // SAFETY: only reachable through `Kernels::get(Isa::Avx512)`, which checks the
-    // CPU; `out` holds n blocks and every part holds n blocks' worth (checked by
-    // the caller), and tiles cover blocks < 16 * tiles <= n.
+    // SAFETY: the caller guarantees the CPU features, that every part holds n
+    // blocks and `out` is n blocks; the tiles cover blocks < 16 * tiles <= n.
     unsafe { tiles16(parts, n, tiles, out) };
-    assemble_scalar(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
+    q4k_assemble_from(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
 /// Window starts of sub-block `j` for 16 blocks: `#{t ∈ 4..=11 : zero ≥ t·unit}`.
@@ -35,7 +37,7 @@ fn window(zero: __m512, unit: __m512) -> __m512i {
 /// # Safety
 /// AVX-512 F/BW/VL; `parts` hold `n` blocks; `out` holds at least `16 * tiles` blocks.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2")]
-unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
+unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
     let byte = |v: u32| _mm512_set1_epi32(v as i32);
     for tile in 0..tiles {
         let k0 = 16 * tile;
@@ -106,78 +108,6 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
                 // SAFETY: bytes 16 + 64v .. 16 + 64v + 64 of block k.
                 unsafe { _mm512_storeu_si512(dst.add(HEADER + 64 * v).cast(), qs) };
             }
-        }
-    }
-}
-
-/// 16×16 byte transpose: `rows[p]` byte `u` → result `[u]` byte `p` (SSE2 only,
-/// shared with the AVX2 kernel).
-#[inline]
-#[target_feature(enable = "sse2")]
-pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
-    // Four rounds of interleaving: bytes, words, dwords, qwords.
-    let mut a = *rows;
-    let mut b = [_mm_setzero_si128(); 16];
-    for i in 0..8 {
-        b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
-        b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
-    }
-    for i in 0..4 {
-        for k in 0..2 {
-            a[4 * i + k] = _mm_unpacklo_epi16(b[4 * i + k], b[4 * i + k + 2]);
-            a[4 * i + k + 2] = _mm_unpackhi_epi16(b[4 * i + k], b[4 * i + k + 2]);
-        }
-    }
-    for i in 0..2 {
-        for k in 0..4 {
-            b[8 * i + k] = _mm_unpacklo_epi32(a[8 * i + k], a[8 * i + k + 4]);
-            b[8 * i + k + 4] = _mm_unpackhi_epi32(a[8 * i + k], a[8 * i + k + 4]);
-        }
-    }
-    for k in 0..8 {
-        a[k] = _mm_unpacklo_epi64(b[k], b[k + 8]);
-        a[k + 8] = _mm_unpackhi_epi64(b[k], b[k + 8]);
-    }
-    // After the four rounds the rows come out in bit-reversed-ish order; map back.
-    let mut out = [_mm_setzero_si128(); 16];
-    for (u, o) in out.iter_mut().enumerate() {
-        *o = a[TRANSPOSE_ORDER[u]];
-    }
-    out
-}
-
-/// Which register holds block `u` after the interleave rounds (derived in the test).
-const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transpose16_sse_is_a_transpose() {
-        if !crate::isa::Isa::Avx2.is_supported() {
-            return;
-        }
-        // SAFETY: SSE2 is baseline on x86-64.
-        let mut rows = [unsafe { _mm_setzero_si128() }; 16];
-        let mut src = [[0u8; 16]; 16];
-        for (p, r) in src.iter_mut().enumerate() {
-            for (u, b) in r.iter_mut().enumerate() {
-                *b = (16 * p + u) as u8;
-            }
-        }
-        for p in 0..16 {
-            // SAFETY: 16 readable bytes.
-            rows[p] = unsafe { _mm_loadu_si128(src[p].as_ptr().cast()) };
-        }
-        // SAFETY: AVX2 checked above.
-        let t = unsafe { transpose16_sse(&rows) };
-        for (u, reg) in t.iter().enumerate() {
-            let mut got = [0u8; 16];
-            // SAFETY: 16 writable bytes.
-            unsafe { _mm_storeu_si128(got.as_mut_ptr().cast(), *reg) };
-            let expect: Vec<u8> = (0..16).map(|p| (16 * p + u) as u8).collect();
-            assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
         }
     }
 }

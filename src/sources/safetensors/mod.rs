@@ -16,8 +16,8 @@
 //! [`Error::SrcTruncated`]: crate::Error::SrcTruncated
 //! [`Error::LimitExceeded`]: crate::Error::LimitExceeded
 
-pub mod codec;
-pub mod decompose;
+pub(crate) mod codec;
+pub(crate) mod decompose;
 pub mod dtypes;
 
 use crate::error::{Error, Result};

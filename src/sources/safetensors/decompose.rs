@@ -3,7 +3,7 @@
 
 use super::Safetensors;
 use crate::container::build::Span;
-use crate::container::plan::tile;
+use crate::sources::plan::tile;
 use crate::container::{Role, TensorDesc};
 use crate::error::{Error, Result};
 

@@ -1,8 +1,8 @@
 //! Whole model files to and from containers, whatever their source format.
 
-use super::build::Progress;
-use super::read::Index;
-use super::SourceKind;
+use crate::container::build::Progress;
+use crate::container::read::Index;
+use crate::container::SourceKind;
 use crate::error::{Error, Result};
 use crate::params::{CompressParams, DecodeOptions};
 use sha2::{Digest, Sha256};
@@ -12,7 +12,7 @@ use std::path::Path;
 pub fn detect(file: &[u8]) -> Option<SourceKind> {
     if file.starts_with(b"GGUF") {
         Some(SourceKind::Gguf)
-    } else if crate::safetensors::looks_like(file) {
+    } else if crate::sources::safetensors::looks_like(file) {
         Some(SourceKind::Safetensors)
     } else {
         None
@@ -22,8 +22,8 @@ pub fn detect(file: &[u8]) -> Option<SourceKind> {
 /// Compresses a GGUF or safetensors file held in memory into a container.
 pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     match detect(file) {
-        Some(SourceKind::Gguf) => crate::gguf::codec::compress(file, params, progress),
-        Some(SourceKind::Safetensors) => crate::safetensors::codec::compress(file, params, progress),
+        Some(SourceKind::Gguf) => crate::sources::gguf::codec::compress(file, params, progress),
+        Some(SourceKind::Safetensors) => crate::sources::safetensors::codec::compress(file, params, progress),
         _ => Err(Error::BadMagic),
     }
 }
@@ -36,7 +36,7 @@ pub fn decompress(container: &[u8], opts: &DecodeOptions) -> Result<Vec<u8>> {
         return Err(Error::LimitExceeded);
     }
     let size = usize::try_from(index.original_size).map_err(|_| Error::SizeOverflow)?;
-    let mut out = crate::frames::zeroed_output(size)?;
+    let mut out = crate::engine::frames::zeroed_output(size)?;
     index.decompress_all(container, &mut out, opts)?;
     verify_sha256(&index, &out)?;
     Ok(out)
@@ -55,14 +55,14 @@ pub fn verify_sha256(index: &Index, original: &[u8]) -> Result<()> {
 /// Compresses the GGUF or safetensors file at `input` into a container at
 /// `output` (written to a temporary name, then renamed).
 pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
-    let file = crate::io::map(input)?;
+    let file = crate::engine::io::map(input)?;
     let container = compress(&file, params, progress)?;
-    crate::io::write_atomic(output, &container)
+    crate::engine::io::write_atomic(output, &container)
 }
 
 /// Rebuilds the original file of the container at `input` into `output`.
 pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Result<()> {
-    let container = crate::io::map(input)?;
+    let container = crate::engine::io::map(input)?;
     let file = decompress(&container, opts)?;
-    crate::io::write_atomic(output, &file)
+    crate::engine::io::write_atomic(output, &file)
 }

@@ -3,36 +3,22 @@
 //! the window merge is one byte shuffle per 32 nibbles from a table of
 //! `merge(flag, index, lo)` indexed by `flag << 3 | index`.
 
-use crate::codec::q4k::decode::{assemble_scalar, Parts};
-use crate::codec::q4k::model::{merge, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
+use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
+use crate::kernels::scalar::q4k_assemble_from;
+use crate::kernels::Q4kParts;
+use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use core::arch::x86_64::*;
 
-pub(super) fn q4k_assemble(parts: &Parts<'_>, n: usize, out: &mut [u8]) {
+/// # Safety
+/// The `Q4kAssemble` contract (`kernels/mod.rs`) on a CPU with the AVX2 features `tiles16` enables.
+pub(in crate::kernels) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, n: usize, out: &mut [u8]) {
     let tiles = n / 16;
-    // SAFETY: only reachable through `Kernels::get(Isa::Avx2)`, which checks the CPU;
-    // the parts and `out` hold n blocks, tiles cover blocks < 16 * tiles <= n.
+    // SAFETY: the caller guarantees the CPU features, that every part holds n
+    // blocks and `out` is n blocks; the tiles cover blocks < 16 * tiles <= n.
     unsafe { tiles16(parts, n, tiles, out) };
-    assemble_scalar(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
+    q4k_assemble_from(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
-/// Row `lo` (0..=8): byte `key = flag << 3 | index` → the quant, shifted left by `shift`.
-const fn merge_table(shift: u32) -> [[u8; 16]; 9] {
-    let mut t = [[0u8; 16]; 9];
-    let mut lo = 0;
-    while lo < 9 {
-        let mut key = 0;
-        while key < 16 {
-            t[lo][key] = merge(key >= 8, (key & 7) as u8, lo as u8) << shift;
-            key += 1;
-        }
-        lo += 1;
-    }
-    t
-}
-
-/// The window merge for low nibbles, and for high nibbles (already in place).
-pub(super) static MERGE: [[u8; 16]; 9] = merge_table(0);
-pub(super) static MERGE_HIGH: [[u8; 16]; 9] = merge_table(4);
 
 /// fp16 → f32 for 8 lanes, exactly, with integer ops (see `q4k_avx512`).
 #[inline]
@@ -92,7 +78,7 @@ fn scale_min(j: usize, s: &dyn Fn(usize) -> __m256i) -> (__m256i, __m256i) {
 /// # Safety
 /// AVX2; `parts` hold `n` blocks; `out` holds at least `16 * tiles` blocks.
 #[target_feature(enable = "avx2,bmi2")]
-unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
+unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
     for tile in 0..tiles {
         let k0 = 16 * tile;
         let mut rows = [_mm_setzero_si128(); HEADER];
@@ -118,7 +104,7 @@ unsafe fn tiles16(parts: &Parts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
                 }
             }
         }
-        let headers = super::q4k_avx512::transpose16_sse(&rows);
+        let headers = transpose16_sse(&rows);
         for (u, header) in headers.iter().enumerate() {
             let k = k0 + u;
             // SAFETY: block k < 16 * tiles lies inside `out`.

@@ -50,7 +50,7 @@ const ALL: [(Dtype, &str, u64); 17] = [
 ];
 
 /// zstd level for tensors no model covers.
-const ZSTD_LEVEL: i32 = crate::gguf::methods::TENSOR_ZSTD_LEVEL;
+const ZSTD_LEVEL: i32 = crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 impl Dtype {
     pub fn from_name(name: &str) -> Dtype {

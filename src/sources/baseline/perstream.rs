@@ -12,8 +12,8 @@
 //! The decoder parses the GGUF header at the start of the first stream to learn how
 //! the streams interleave.
 
-use super::{parse_prefix, Gguf};
-use super::types::{F32, Q4_K};
+use crate::sources::gguf::{parse_prefix, Gguf};
+use crate::sources::gguf::types::{F32, Q4_K};
 use crate::codec::zstd;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u64, ByteReader};
@@ -74,7 +74,7 @@ fn group_bytes(headers: &[u8]) -> Vec<u8> {
 }
 
 pub fn compress(file: &[u8], level: i32) -> Result<Vec<u8>> {
-    let g = super::parse(file)?;
+    let g = crate::sources::gguf::parse(file)?;
     let mut streams: [Vec<u8>; STREAMS] = Default::default();
     let mut q4k_headers = Vec::new();
     for (offset, size, stream) in pieces(&g)? {
@@ -132,7 +132,7 @@ pub fn decompress(data: &[u8], max_output: u64) -> Result<Vec<u8>> {
     let mut streams: Vec<Vec<u8>> = Vec::with_capacity(STREAMS);
     for &(raw, comp) in &sizes {
         let body = r.take(usize::try_from(comp).map_err(|_| Error::Corrupt)?)?;
-        let mut s = crate::frames::zeroed_output(usize::try_from(raw).map_err(|_| Error::SizeOverflow)?)?;
+        let mut s = crate::engine::frames::zeroed_output(usize::try_from(raw).map_err(|_| Error::SizeOverflow)?)?;
         zstd::decode_chunk(body, &mut s)?;
         streams.push(s);
     }

@@ -29,17 +29,18 @@
 //! [`Error::BadMagic`]: crate::Error::BadMagic
 //! [`Error::VersionUnsupported`]: crate::Error::VersionUnsupported
 
-pub mod codec;
-pub mod decompose;
-pub mod methods;
+pub(crate) mod codec;
+pub(crate) mod decompose;
+pub(crate) mod methods;
 mod parser;
-pub mod perstream;
+#[cfg(test)]
+mod train_profile;
 pub mod types;
 
 use core::ops::Range;
 
 use crate::format::bytes::ByteReader;
-pub use codec::{compress, compress_file, decompress, decompress_file};
+pub use codec::compress;
 pub use parser::{parse, parse_prefix};
 pub use types::{ggml_type, GgmlType};
 

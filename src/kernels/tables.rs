@@ -1,0 +1,109 @@
+//! Per-chunk lookup tables, in the layouts each kernel family reads. Codecs ask
+//! the dispatcher ([`super::Kernels`]) to load them and never name a layout.
+
+use crate::format::bf16_split::VALUE_SHIFT;
+use crate::rans::alphabet::Alphabet;
+use crate::rans::table::{self, DecodeTable};
+use crate::rans::{MAX_SYMBOLS, PROB_SCALE};
+
+/// bf16 chunk tables.
+pub(crate) struct Bf16Tables {
+    pub dec: DecodeTable,
+    /// Symbol -> value bits already shifted into place (escape: 0, patched later).
+    pub value16: [u16; MAX_SYMBOLS],
+    /// Value bits per probability slot, for AVX2 on wide alphabets: gathered with
+    /// the same index as the slot entry, so the two gathers do not wait on each other.
+    pub value_by_slot: [u32; PROB_SCALE as usize],
+    /// The AVX2 slot table (`table::build_avx2` layout), where the id is
+    /// `value - value_base` when the alphabet's values span at most 256 (the usual
+    /// case: one gather yields everything) and 0 otherwise (the value comes from
+    /// `value_by_slot`). Frequency in the top bits costs one shift to extract.
+    pub dec_by_value: DecodeTable,
+    pub value_base: u16,
+    pub dense: bool,
+    /// Low and high bytes, for AVX-512 VBMI byte permutes.
+    pub value_lo: [u8; MAX_SYMBOLS],
+    pub value_hi: [u8; MAX_SYMBOLS],
+    pub n_symbols: usize,
+}
+
+impl Bf16Tables {
+    pub fn new_boxed() -> Box<Bf16Tables> {
+        Box::new(Bf16Tables {
+            dec: [0; PROB_SCALE as usize],
+            value16: [0; MAX_SYMBOLS],
+            value_by_slot: [0; PROB_SCALE as usize],
+            dec_by_value: [0; PROB_SCALE as usize],
+            value_base: 0,
+            dense: false,
+            value_lo: [0; MAX_SYMBOLS],
+            value_hi: [0; MAX_SYMBOLS],
+            n_symbols: 0,
+        })
+    }
+
+    /// Builds the canonical table and, with `by_value`, the AVX2 layouts.
+    pub(super) fn load(&mut self, a: &Alphabet, by_value: bool) {
+        table::build(&a.freqs, |s| s as u8, &mut self.dec);
+        self.value16 = [0; MAX_SYMBOLS];
+        for (i, &v) in a.values.iter().enumerate() {
+            self.value16[i] = v << VALUE_SHIFT;
+        }
+        for i in 0..MAX_SYMBOLS {
+            let v = self.value16[i];
+            self.value_lo[i] = v as u8;
+            self.value_hi[i] = (v >> 8) as u8;
+        }
+        self.n_symbols = a.n_symbols();
+        self.value_base = a.values[0];
+        self.dense = by_value && a.values[a.values.len() - 1] - a.values[0] < 256;
+        if by_value {
+            // The escape symbol maps to the base value; it is patched afterwards.
+            let (values, base, dense) = (&self.value16, self.value_base, self.dense);
+            let offset = |s: usize| if dense { (values[s] >> VALUE_SHIFT).saturating_sub(base) as u8 } else { 0 };
+            table::build_avx2(&a.freqs, offset, &mut self.dec_by_value);
+            for (slot, &e) in self.dec.iter().enumerate() {
+                self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
+            }
+        }
+    }
+}
+
+/// Slot tables for byte streams: the id in each entry is the byte value itself.
+pub(crate) struct ByteTables {
+    pub dec: DecodeTable,
+    /// `table::build_avx2` layout, for the AVX2 kernels.
+    pub dec_avx2: DecodeTable,
+}
+
+impl ByteTables {
+    pub fn new_boxed() -> Box<ByteTables> {
+        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize] })
+    }
+
+    /// Builds the canonical layout and, with `avx2`, the AVX2 one for `alphabet`
+    /// (its symbols stand for their byte values).
+    pub(super) fn load(&mut self, alphabet: &Alphabet, avx2: bool) {
+        let id = |s: usize| alphabet.values[s] as u8;
+        if avx2 {
+            table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
+        }
+        table::build(&alphabet.freqs, id, &mut self.dec);
+    }
+
+    /// Builds every layout: for tables shared by all ISAs (built-in profiles).
+    pub fn load_all(&mut self, alphabet: &Alphabet) {
+        self.load(alphabet, true);
+    }
+
+    pub fn view(&self) -> TableRef<'_> {
+        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2 }
+    }
+}
+
+/// The tables a byte-stream kernel reads (owned per call, or a profile's cached ones).
+#[derive(Clone, Copy)]
+pub(crate) struct TableRef<'a> {
+    pub dec: &'a DecodeTable,
+    pub dec_avx2: &'a DecodeTable,
+}

@@ -1,0 +1,95 @@
+//! Pieces both Q4_K kernels use, so neither ISA file imports the other: the
+//! window-merge lookup tables and an SSE2 16×16 byte transpose.
+
+use crate::format::q4k_block::merge;
+use core::arch::x86_64::*;
+
+/// Row `lo` (0..=8): byte `key = flag << 3 | index` → the quant, shifted left by `shift`.
+const fn merge_table(shift: u32) -> [[u8; 16]; 9] {
+    let mut t = [[0u8; 16]; 9];
+    let mut lo = 0;
+    while lo < 9 {
+        let mut key = 0;
+        while key < 16 {
+            t[lo][key] = merge(key >= 8, (key & 7) as u8, lo as u8) << shift;
+            key += 1;
+        }
+        lo += 1;
+    }
+    t
+}
+
+/// The window merge for low nibbles, and for high nibbles (already in place).
+pub(super) static MERGE: [[u8; 16]; 9] = merge_table(0);
+pub(super) static MERGE_HIGH: [[u8; 16]; 9] = merge_table(4);
+
+/// 16×16 byte transpose: `rows[p]` byte `u` → result `[u]` byte `p` (SSE2 only).
+#[inline]
+#[target_feature(enable = "sse2")]
+pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
+    // Four rounds of interleaving: bytes, words, dwords, qwords.
+    let mut a = *rows;
+    let mut b = [_mm_setzero_si128(); 16];
+    for i in 0..8 {
+        b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+        b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+    }
+    for i in 0..4 {
+        for k in 0..2 {
+            a[4 * i + k] = _mm_unpacklo_epi16(b[4 * i + k], b[4 * i + k + 2]);
+            a[4 * i + k + 2] = _mm_unpackhi_epi16(b[4 * i + k], b[4 * i + k + 2]);
+        }
+    }
+    for i in 0..2 {
+        for k in 0..4 {
+            b[8 * i + k] = _mm_unpacklo_epi32(a[8 * i + k], a[8 * i + k + 4]);
+            b[8 * i + k + 4] = _mm_unpackhi_epi32(a[8 * i + k], a[8 * i + k + 4]);
+        }
+    }
+    for k in 0..8 {
+        a[k] = _mm_unpacklo_epi64(b[k], b[k + 8]);
+        a[k + 8] = _mm_unpackhi_epi64(b[k], b[k + 8]);
+    }
+    // After the four rounds the rows come out in bit-reversed-ish order; map back.
+    let mut out = [_mm_setzero_si128(); 16];
+    for (u, o) in out.iter_mut().enumerate() {
+        *o = a[TRANSPOSE_ORDER[u]];
+    }
+    out
+}
+
+/// Which register holds block `u` after the interleave rounds (derived in the test).
+const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose16_sse_is_a_transpose() {
+        if !crate::isa::Isa::Avx2.is_supported() {
+            return;
+        }
+        // SAFETY: SSE2 is baseline on x86-64.
+        let mut rows = [unsafe { _mm_setzero_si128() }; 16];
+        let mut src = [[0u8; 16]; 16];
+        for (p, r) in src.iter_mut().enumerate() {
+            for (u, b) in r.iter_mut().enumerate() {
+                *b = (16 * p + u) as u8;
+            }
+        }
+        for p in 0..16 {
+            // SAFETY: 16 readable bytes.
+            rows[p] = unsafe { _mm_loadu_si128(src[p].as_ptr().cast()) };
+        }
+        // SAFETY: AVX2 checked above.
+        let t = unsafe { transpose16_sse(&rows) };
+        for (u, reg) in t.iter().enumerate() {
+            let mut got = [0u8; 16];
+            // SAFETY: 16 writable bytes.
+            unsafe { _mm_storeu_si128(got.as_mut_ptr().cast(), *reg) };
+            let expect: Vec<u8> = (0..16).map(|p| (16 * p + u) as u8).collect();
+            assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Baselines kept for comparison with the paper.
+
+pub mod perstream;
