@@ -237,7 +237,8 @@ impl Reader {
         let end = offset + n as u64;
         let first = self.pieces.partition_point(|p| p.offset + p.len <= offset);
         let last = self.pieces.partition_point(|p| p.offset < end);
-        if self.sequential.observe(offset, n as u64) {
+        let sequential = self.sequential.observe(offset, n as u64);
+        if sequential {
             self.read_ahead(last);
         }
         for i in first..last {
@@ -252,6 +253,12 @@ impl Reader {
             } else {
                 let data = self.chunk(i).map_err(fail)?;
                 out.copy_from_slice(&data[(lo - p.offset) as usize..(hi - p.offset) as usize]);
+                // Drop-behind: a sequential reader that reached the end of a
+                // chunk will not come back to it; its buffer serves the next
+                // decode warm (no page faults) and the cache holds what is ahead.
+                if sequential && hi == p.offset + p.len {
+                    self.engine.cache.discard(self.key(i));
+                }
             }
         }
         Ok(n)

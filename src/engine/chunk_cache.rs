@@ -145,6 +145,17 @@ impl ChunkCache {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Drops the chunk from the cache (a sequential reader is done with it),
+    /// keeping its buffer for the next decode.
+    pub fn discard(&self, key: ChunkKey) {
+        let mut st = self.lock();
+        if let Some((data, age)) = st.entries.remove(&key) {
+            st.by_age.remove(&age);
+            st.bytes -= data.len();
+            st.keep_spare(data);
+        }
+    }
+
     /// Is the chunk cached or being decoded?
     pub fn is_present(&self, key: ChunkKey) -> bool {
         let st = self.lock();
@@ -192,6 +203,8 @@ impl ChunkCache {
 pub fn fill(buf: &mut Vec<u8>, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
     if buf.len() >= len {
         buf.truncate(len);
+    } else if buf.capacity() >= len {
+        buf.resize(len, 0);
     } else {
         *buf = super::frames::zeroed_output(len)?;
     }
@@ -261,6 +274,18 @@ mod tests {
             }
         });
         assert_eq!(decodes.into_inner(), 1);
+    }
+
+    #[test]
+    fn a_discarded_chunk_is_decoded_again_into_its_old_buffer() {
+        let cache = ChunkCache::new(100);
+        let first = cache.get_or_decode((0, 0), 10, decode_as(1)).unwrap();
+        let ptr = first.as_ptr();
+        drop(first);
+        cache.discard((0, 0));
+        assert!(!cache.is_present((0, 0)) && cache.cached_bytes() == 0);
+        let again = cache.get_or_decode((0, 0), 10, decode_as(2)).unwrap();
+        assert_eq!((&again[..], again.as_ptr()), (&[2u8; 10][..], ptr));
     }
 
     #[test]
