@@ -147,8 +147,9 @@ fn rng(seed: u64) -> impl FnMut() -> u64 {
 fn eight_concurrent_readers_at_random_offsets_get_the_right_bytes() {
     let (original, container) = gemma();
     let dir = scratch("concurrent");
-    // A small cache, so that chunks are evicted and decoded again under load.
-    let m = Mounted::start(container, &dir, &["-T", "2", "--cache-size", "8M"]);
+    // A small cache, so that chunks are evicted and decoded again under load;
+    // through the page cache (the other tests use the default, direct I/O).
+    let m = Mounted::start(container, &dir, &["-T", "2", "--cache-size", "8M", "--page-cache"]);
     let size = std::fs::metadata(original).unwrap().len();
     std::thread::scope(|s| {
         for t in 0..8u64 {

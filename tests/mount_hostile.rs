@@ -130,10 +130,19 @@ fn through_fuse_a_damaged_chunk_gives_eio_only_where_touched_and_is_logged_once(
     let c = list.iter().filter(|c| c.span.start >= metadata).max_by_key(|c| (c.frame.len(), c.span.start)).unwrap();
     let mut bad = container.clone();
     bad[c.payload.start + c.payload.len() / 2] ^= 0x5a;
-    let dir = scratch("hostile-fuse");
-    let path = dir.join("blk0.gguf.llmc");
-    std::fs::write(&path, &bad).unwrap();
-    let m = Mounted::start(&path, &dir, &["-T", "1"]);
+    // Direct I/O (the default) and the page cache.
+    for (name, args) in [("direct", &["-T", "1"][..]), ("page-cache", &["-T", "1", "--page-cache"][..])] {
+        let dir = scratch(&format!("hostile-fuse-{name}"));
+        let path = dir.join("blk0.gguf.llmc");
+        std::fs::write(&path, &bad).unwrap();
+        let m = Mounted::start(&path, &dir, args);
+        damaged_reads(m, &original, &c.span);
+    }
+}
+
+/// Reads the mounted file in 64 KiB blocks, twice: EIO exactly where the
+/// damaged span is touched; the damage is logged once, naming its tensor.
+fn damaged_reads(m: Mounted, original: &[u8], span: &std::ops::Range<u64>) {
     let block = 64u64 << 10;
     let f = std::fs::File::open(m.path("blk0.gguf")).unwrap();
     let mut buf = vec![0u8; block as usize];
@@ -149,7 +158,7 @@ fn through_fuse_a_damaged_chunk_gives_eio_only_where_touched_and_is_logged_once(
                     Ok(n) => {
                         assert!(n > 0, "pass {pass}: end of file at {at}");
                         let end = at + n as u64;
-                        assert!(!overlaps(&c.span, at, end), "pass {pass}: damaged bytes {at}..{end} read as success (damage {:?})", c.span);
+                        assert!(!overlaps(span, at, end), "pass {pass}: damaged bytes {at}..{end} read as success (damage {:?})", *span);
                         assert!(buf[..n] == original[at as usize..end as usize], "pass {pass}: wrong bytes at {at}");
                         ok += 1;
                         at = end;
@@ -158,7 +167,7 @@ fn through_fuse_a_damaged_chunk_gives_eio_only_where_touched_and_is_logged_once(
                         assert_eq!(e.raw_os_error(), Some(5), "pass {pass}: {e} at {at}");
                         // The kernel reads whole pages: a page holding damaged bytes fails.
                         let page = at & !4095;
-                        assert!(overlaps(&c.span, page, hi), "pass {pass}: EIO at {at}..{hi}, away from the damage {:?}", c.span);
+                        assert!(overlaps(span, page, hi), "pass {pass}: EIO at {at}..{hi}, away from the damage {:?}", *span);
                         eio += 1;
                         break;
                     }

@@ -154,6 +154,10 @@ enum Command {
         /// Decoded chunks kept in memory, e.g. 256M, 1G.
         #[arg(long, default_value = "256M")]
         cache_size: String,
+        /// Serve read() through the kernel's page cache (kept across opens)
+        /// instead of direct I/O, which is faster for streaming readers.
+        #[arg(long)]
+        page_cache: bool,
     },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
@@ -266,9 +270,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Mount { src, mountpoint, threads, cache_size } => {
+        Command::Mount { src, mountpoint, threads, cache_size, page_cache } => {
             let threads = threads.unwrap_or_else(default_threads) as usize;
-            mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size: mount::parse_size(&cache_size)? })?;
+            mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size: mount::parse_size(&cache_size)?, page_cache })?;
         }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let target = match codec {

@@ -3,7 +3,7 @@
 //! as long as it likes, since nothing changes while mounted.
 
 use super::tree::{Content, Node, Tree, ROOT};
-use fuser::{Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, KernelConfig, LockOwner, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEntry, ReplyOpen, Request};
+use fuser::{Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEntry, ReplyOpen, Request};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -26,13 +26,17 @@ pub struct MountFs {
     gid: u32,
     /// Damaged chunks already reported: (inode, chunk).
     reported: Mutex<HashSet<(u64, usize)>>,
+    /// Files are opened with FOPEN_DIRECT_IO (decided at init).
+    direct_io: bool,
+    /// The user asked for the page cache instead.
+    page_cache: bool,
 }
 
 impl MountFs {
-    pub fn new(tree: Tree) -> MountFs {
+    pub fn new(tree: Tree, page_cache: bool) -> MountFs {
         // SAFETY: getuid and getgid cannot fail and have no preconditions.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        MountFs { tree, uid, gid, reported: Mutex::default() }
+        MountFs { tree, uid, gid, reported: Mutex::default(), direct_io: false, page_cache }
     }
 
     fn attr(&self, ino: u64, node: &Node) -> FileAttr {
@@ -80,6 +84,14 @@ impl Filesystem for MountFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         // Larger kernel read-ahead means larger read requests; the kernel caps it.
         let _ = config.set_max_readahead(MAX_READ).or_else(|max| config.set_max_readahead(max));
+        // Direct I/O for read(): the kernel copies our reply straight into the
+        // reader's buffer instead of through its page cache (measured 2x faster
+        // for `dd bs=1M`; the decoded-chunk cache still serves repeated reads).
+        // mmap then needs DIRECT_IO_ALLOW_MMAP (Linux 6.6); without it, files
+        // go through the page cache as usual.
+        self.direct_io = !self.page_cache && config.add_capabilities(InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP).is_ok();
+        // Large direct reads are split into requests the kernel sends at once.
+        let _ = config.add_capabilities(InitFlags::FUSE_ASYNC_DIO);
         Ok(())
     }
 
@@ -99,8 +111,11 @@ impl Filesystem for MountFs {
 
     fn open(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         match self.tree.get(ino.0).map(|n| &n.content) {
-            // The bytes never change: pages cached by an earlier open stay valid.
-            Some(Content::Container(_) | Content::Plain(_)) => reply.opened(FileHandle(0), FopenFlags::FOPEN_KEEP_CACHE),
+            // Direct I/O when the kernel can still mmap such files; otherwise the
+            // page cache, kept across opens since the bytes never change.
+            Some(Content::Container(_) | Content::Plain(_)) => {
+                reply.opened(FileHandle(0), if self.direct_io { FopenFlags::FOPEN_DIRECT_IO } else { FopenFlags::FOPEN_KEEP_CACHE })
+            }
             Some(Content::Dir(_)) => reply.error(Errno::EISDIR),
             None => reply.error(Errno::ENOENT),
         }

@@ -18,6 +18,8 @@ pub struct MountArgs {
     pub threads: usize,
     /// Bytes of decoded chunks kept.
     pub cache_size: usize,
+    /// Serve read() through the kernel page cache rather than direct I/O.
+    pub page_cache: bool,
 }
 
 pub fn run(args: &MountArgs) -> Result<(), String> {
@@ -42,7 +44,7 @@ pub fn run(args: &MountArgs) -> Result<(), String> {
     // Cache misses are decoded on the threads serving requests; read-ahead on the workers.
     config.n_threads = Some(args.threads.max(2));
     config.clone_fd = true;
-    let session = Session::new(fs::MountFs::new(tree), &args.mountpoint, &config).map_err(|e| format!("cannot mount on {}: {e}", args.mountpoint.display()))?;
+    let session = Session::new(fs::MountFs::new(tree, args.page_cache), &args.mountpoint, &config).map_err(|e| format!("cannot mount on {}: {e}", args.mountpoint.display()))?;
     let mountpoint = args.mountpoint.clone();
     std::thread::spawn(move || unmount_on_signal(signals, &mountpoint));
     let mountpoint = args.mountpoint.clone();
