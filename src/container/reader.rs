@@ -11,12 +11,13 @@
 //! caller's buffer and not cached: a sequential reader will not come back.
 //!
 //! Memory: the cache budget, plus one chunk per thread decoding, plus the
-//! index. A mapped container's pages are released after each chunk is decoded
-//! (`MADV_DONTNEED`), so reading a whole model does not leave it resident.
+//! index. A mapped container's pages are released (`MADV_DONTNEED`) after
+//! every 32 MiB of chunks decoded, so reading a whole model does not leave it
+//! resident.
 
 use super::read::Index;
 use crate::codec::{self, Scratch};
-use crate::engine::chunk_cache::{fill, ChunkCache, ChunkData, Claim};
+use crate::engine::chunk_cache::{ChunkCache, ChunkData, Claim};
 use crate::engine::readahead::SequentialDetector;
 use crate::engine::workers::Workers;
 use crate::error::{Error, Result};
@@ -32,6 +33,10 @@ use std::sync::Arc;
 pub const DEFAULT_CACHE_SIZE: usize = 256 << 20;
 /// Jobs the read-ahead queue holds before dropping the oldest.
 const READAHEAD_QUEUE: usize = 64;
+/// Compressed bytes decoded between two releases of a mapped container's
+/// pages: releasing after every chunk costs a TLB shootdown on every core each
+/// time, so the container's resident pages are released in batches instead.
+const RELEASE_BATCH: u64 = 32 << 20;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
@@ -146,6 +151,8 @@ pub struct Reader {
     kernels: &'static Kernels,
     verify: bool,
     sequential: SequentialDetector,
+    /// Compressed bytes decoded since the container's pages were last released.
+    touched: AtomicU64,
 }
 
 impl Reader {
@@ -191,7 +198,7 @@ impl Reader {
         // Opening touched every frame's header and chunk table.
         source.release(0, data.len());
         let id = engine.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new() }))
+        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0) }))
     }
 
     /// Size of the original file.
@@ -249,6 +256,7 @@ impl Reader {
             if p.codec.is_none() {
                 out.fill(0);
             } else if lo == p.offset && hi == p.offset + p.len && !self.engine.cache.is_present(self.key(i)) {
+                self.cancel_read_ahead(i);
                 self.decode(p, out).map_err(fail)?;
             } else {
                 let data = self.chunk(i).map_err(fail)?;
@@ -271,7 +279,22 @@ impl Reader {
     /// Chunk `i` decoded, from the cache or decoded now (once across threads).
     fn chunk(&self, i: usize) -> Result<ChunkData> {
         let p = &self.pieces[i];
-        self.engine.cache.get_or_decode(self.key(i), p.len as usize, |out| self.decode(p, out))
+        self.engine.cache.get_or_decode(self.key(i), p.len as usize, |out| {
+            self.cancel_read_ahead(i);
+            self.decode(p, out)
+        })
+    }
+
+    fn job_key(&self, chunk: usize) -> u128 {
+        u128::from(self.id) << 64 | chunk as u128
+    }
+
+    /// A reader decoding chunk `i` itself takes it off the read-ahead queue, so
+    /// a worker that fell behind does not decode it again.
+    fn cancel_read_ahead(&self, i: usize) {
+        if let Some(w) = &self.engine.workers {
+            w.cancel(self.job_key(i));
+        }
     }
 
     /// Decodes one chunk into `out` (exactly its length) and checks its CRC.
@@ -282,7 +305,11 @@ impl Reader {
         let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
         // As in frames::decode_chunk: checked after decoding, while the payload is in cache.
         let checked = if self.verify { chunk.verify() } else { Ok(()) };
-        self.source.release(p.payload_offset, p.payload_len);
+        let len = p.payload_len as u64;
+        if self.touched.fetch_add(len, Ordering::Relaxed) + len >= RELEASE_BATCH {
+            self.touched.store(0, Ordering::Relaxed);
+            self.source.release(0, self.source.bytes().len());
+        }
         decoded.and(checked)
     }
 
@@ -298,7 +325,7 @@ impl Reader {
             // A weak reference: queued jobs must not keep a closed reader (and
             // through it the engine and these workers) alive.
             let me = Arc::downgrade(self);
-            workers.submit(u128::from(self.id) << 64 | i as u128, move || {
+            workers.submit(self.job_key(i), move || {
                 if let Some(me) = me.upgrade() {
                     me.prefetch(i);
                 }
@@ -310,10 +337,8 @@ impl Reader {
     /// it first. Failures are left for the readers that touch the chunk.
     fn prefetch(&self, i: usize) {
         let p = &self.pieces[i];
-        if let Claim::Mine(mut claimed) = self.engine.cache.claim(self.key(i), false) {
-            if fill(&mut claimed.buffer, p.len as usize, |out| self.decode(p, out)).is_ok() {
-                claimed.finish();
-            }
+        if let Claim::Mine(claimed) = self.engine.cache.claim(self.key(i), false) {
+            let _ = claimed.decode(p.len as usize, |out| self.decode(p, out));
         }
     }
 }

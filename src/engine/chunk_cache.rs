@@ -16,7 +16,21 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub type ChunkKey = (u64, u64);
 
 /// Decoded bytes, shared with readers that are still copying from them.
-pub type ChunkData = Arc<Vec<u8>>;
+pub type ChunkData = Arc<Decoded>;
+
+/// A decoded chunk in a buffer that may be longer (buffers are reused whole:
+/// their bytes stay initialised, so reuse costs no zeroing and no page faults).
+pub struct Decoded {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl core::ops::Deref for Decoded {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
 
 /// Buffers kept for reuse beyond the cached entries.
 const SPARE_BUFFERS: usize = 4;
@@ -52,14 +66,14 @@ impl State {
     }
 
     fn insert(&mut self, key: ChunkKey, data: ChunkData, budget: usize) {
-        let len = data.len();
+        let len = data.buf.len();
         if len > budget || self.entries.contains_key(&key) {
             return;
         }
         while self.bytes + len > budget {
             let Some((_, old)) = self.by_age.pop_first() else { break };
             if let Some((evicted, _)) = self.entries.remove(&old) {
-                self.bytes -= evicted.len();
+                self.bytes -= evicted.buf.len();
                 self.keep_spare(evicted);
             }
         }
@@ -71,13 +85,13 @@ impl State {
 
     /// Keeps an evicted buffer for reuse unless a reader still holds it.
     fn keep_spare(&mut self, data: ChunkData) {
-        if let Ok(buf) = Arc::try_unwrap(data) {
-            self.recycle(buf);
+        if let Ok(d) = Arc::try_unwrap(data) {
+            self.recycle(d.buf);
         }
     }
 
     fn recycle(&mut self, buf: Vec<u8>) {
-        if self.spare.len() < SPARE_BUFFERS {
+        if self.spare.len() < SPARE_BUFFERS && !buf.is_empty() {
             self.spare.push(buf);
         }
     }
@@ -98,17 +112,25 @@ pub enum Claim<'a> {
 pub struct Claimed<'a> {
     cache: &'a ChunkCache,
     key: ChunkKey,
-    /// An empty buffer to decode into (recycled when one is spare).
-    pub buffer: Vec<u8>,
+    /// A buffer to decode into (recycled when one is spare).
+    buffer: Vec<u8>,
 }
 
 impl Claimed<'_> {
-    /// Publishes the decoded chunk (cached if it fits the budget).
-    pub fn finish(mut self) -> ChunkData {
-        let data = Arc::new(core::mem::take(&mut self.buffer));
+    /// Decodes the chunk (`len` bytes) with `decode`, then publishes it (cached
+    /// if it fits the budget). A recycled buffer is not cleared first: a
+    /// successful decode writes every byte, a failed one is discarded. A new
+    /// one comes zeroed from the allocator (calloc: fresh pages, no memset).
+    pub fn decode(mut self, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
+        if self.buffer.len() < len {
+            self.buffer = Vec::new();
+            self.buffer = super::frames::zeroed_output(len)?;
+        }
+        decode(&mut self.buffer[..len])?;
+        let data = Arc::new(Decoded { buf: core::mem::take(&mut self.buffer), len });
         let mut st = self.cache.lock();
         st.insert(self.key, Arc::clone(&data), self.cache.budget);
-        data
+        Ok(data)
     }
 }
 
@@ -116,9 +138,7 @@ impl Drop for Claimed<'_> {
     fn drop(&mut self) {
         let mut st = self.cache.lock();
         st.claimed.remove(&self.key);
-        if self.buffer.capacity() > 0 {
-            st.recycle(core::mem::take(&mut self.buffer));
-        }
+        st.recycle(core::mem::take(&mut self.buffer));
         drop(st);
         self.cache.finished.notify_all();
     }
@@ -151,7 +171,7 @@ impl ChunkCache {
         let mut st = self.lock();
         if let Some((data, age)) = st.entries.remove(&key) {
             st.by_age.remove(&age);
-            st.bytes -= data.len();
+            st.bytes -= data.buf.len();
             st.keep_spare(data);
         }
     }
@@ -179,7 +199,9 @@ impl ChunkCache {
             st = self.finished.wait(st).unwrap_or_else(|e| e.into_inner());
         }
         st.claimed.insert(key);
-        let buffer = st.spare.pop().unwrap_or_default();
+        // The largest spare buffer: chunks are mostly of one size.
+        let best = (0..st.spare.len()).max_by_key(|&i| st.spare[i].len());
+        let buffer = best.map(|i| st.spare.swap_remove(i)).unwrap_or_default();
         Claim::Mine(Claimed { cache: self, key, buffer })
     }
 
@@ -188,27 +210,10 @@ impl ChunkCache {
     pub fn get_or_decode(&self, key: ChunkKey, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
         match self.claim(key, true) {
             Claim::Hit(data) => Ok(data),
-            Claim::Mine(mut claimed) => {
-                fill(&mut claimed.buffer, len, decode)?;
-                Ok(claimed.finish())
-            }
+            Claim::Mine(claimed) => claimed.decode(len, decode),
             Claim::Busy => unreachable!("claim waits when asked to"),
         }
     }
-}
-
-/// Sizes `buf` to `len` and decodes into it. A recycled buffer is not zeroed
-/// first: a successful decode writes every byte, a failed one is discarded. A
-/// new one comes zeroed from the allocator (calloc: fresh pages, no memset pass).
-pub fn fill(buf: &mut Vec<u8>, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
-    if buf.len() >= len {
-        buf.truncate(len);
-    } else if buf.capacity() >= len {
-        buf.resize(len, 0);
-    } else {
-        *buf = super::frames::zeroed_output(len)?;
-    }
-    decode(buf)
 }
 
 #[cfg(test)]
@@ -286,6 +291,11 @@ mod tests {
         assert!(!cache.is_present((0, 0)) && cache.cached_bytes() == 0);
         let again = cache.get_or_decode((0, 0), 10, decode_as(2)).unwrap();
         assert_eq!((&again[..], again.as_ptr()), (&[2u8; 10][..], ptr));
+        // A shorter chunk reuses the longer buffer.
+        drop(again);
+        cache.discard((0, 0));
+        let short = cache.get_or_decode((0, 1), 3, decode_as(3)).unwrap();
+        assert_eq!((&short[..], short.as_ptr()), (&[3u8; 3][..], ptr));
     }
 
     #[test]

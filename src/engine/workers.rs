@@ -91,6 +91,19 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// Removes the job queued under `key`, if it has not started; true if it
+    /// was queued. For a caller about to do the job's work itself.
+    pub fn cancel(&self, key: u128) -> bool {
+        let mut q = self.shared.lock();
+        if !q.keys.remove(&key) {
+            return false;
+        }
+        q.jobs.retain(|(k, _)| *k != key);
+        true
+    }
+}
+
 impl Drop for Workers {
     fn drop(&mut self) {
         let dropped = {
@@ -147,5 +160,7 @@ mod tests {
         // 1 was dropped to make room, so it can be queued again.
         assert!(w.submit(1, || {}));
         assert!(!w.submit(3, || {}));
+        assert!(w.cancel(3) && !w.cancel(3) && !w.cancel(2));
+        assert!(w.submit(3, || {}));
     }
 }
