@@ -18,21 +18,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Library, ABI and format versions are three different numbers. */
+/* Library, ABI and format versions are three different numbers (the ABI and format
+versions come with the definitions below). */
 #define LLMC_VERSION_MAJOR 0
 #define LLMC_VERSION_MINOR 1
 #define LLMC_VERSION_PATCH 0
 #define LLMC_VERSION_NUMBER (LLMC_VERSION_MAJOR * 10000 + LLMC_VERSION_MINOR * 100 + LLMC_VERSION_PATCH)
-#define LLMC_ABI_VERSION 1
-#define LLMC_FORMAT_VERSION_MIN 1
-#define LLMC_FORMAT_VERSION_MAX 1
-#define LLMC_Q4K_BLOCK_BYTES 144u   /* ggml block_q4_K: 256 weights */
 #if defined(__GNUC__) || defined(__clang__)
 #  define LLMC_NODISCARD __attribute__((warn_unused_result))
 #else
 #  define LLMC_NODISCARD
 #endif
 
+
+/*
+ `LLMC_STATUS_OK`: success (not an error, so not one of `llmc_status`'s variants).
+ */
+#define LLMC_STATUS_OK 0
+
+/*
+ `LLMC_ISA_AUTO`: let detection choose (not a kernel family itself).
+ */
+#define LLMC_ISA_AUTO 0
+
+/*
+ Oldest frame format version this library reads.
+ */
+#define LLMC_FORMAT_VERSION_MIN 1
+
+/*
+ Newest frame format version this library reads and the one it writes.
+ */
+#define LLMC_FORMAT_VERSION_MAX 1
+
+/*
+ Bytes of one ggml `block_q4_K` (256 weights).
+ */
+#define LLMC_Q4K_BLOCK_BYTES 144
+
+/*
+ The ABI version (bumped on any incompatible change to this header); compare
+ with `llmc_abi_version()` at startup.
+ */
+#define LLMC_ABI_VERSION 1
 
 /*
  Store a CRC32C of the whole content after the chunks (chunks always carry their own).
@@ -65,30 +93,31 @@
 #define LLMC_MAX_DIMS 8
 
 /*
- Status codes. The numbers are stable and never reused.
+ Every way a call can fail (`llmc_status`, `LLMC_STATUS_*` in C): `Error as u32`
+ is the status code. The numbers are stable and never reused.
+
  */
-enum llmc_status_code
+enum llmc_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  LLMC_STATUS_OK = 0,
   LLMC_STATUS_GENERIC = 1,
   LLMC_STATUS_NULL_POINTER = 2,
   /*
-   e.g. odd bf16 size, unknown flag bits, chunk size out of range 
+   A caller-supplied argument is out of range (odd bf16 size, unknown flag, ...).
    */
   LLMC_STATUS_INVALID_ARGUMENT = 3,
   LLMC_STATUS_ALLOCATION = 4,
   /*
-   internal bug caught at the boundary; please report 
+   An internal bug was caught at the C boundary.
    */
   LLMC_STATUS_PANIC = 5,
   LLMC_STATUS_DST_TOO_SMALL = 10,
   LLMC_STATUS_SRC_TRUNCATED = 11,
   LLMC_STATUS_SIZE_OVERFLOW = 12,
   /*
-   a declared size exceeds a hard limit or what the input can justify 
+   A declared size exceeds a hard limit or what the input can justify.
    */
   LLMC_STATUS_LIMIT_EXCEEDED = 13,
   LLMC_STATUS_BAD_MAGIC = 20,
@@ -100,39 +129,56 @@ enum llmc_status_code
   LLMC_STATUS_SAFETENSORS_INVALID = 26,
   LLMC_STATUS_ISA_UNSUPPORTED = 30,
   LLMC_STATUS_IO = 40,
+  /*
+   No such name (a tensor, a file).
+   */
   LLMC_STATUS_NOT_FOUND = 41,
+  /*
+   An index or offset past the end of what the object holds.
+   */
+  LLMC_STATUS_OUT_OF_RANGE = 42,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum llmc_status_code llmc_status_code;
+typedef enum llmc_status llmc_status;
 #else
-typedef uint32_t llmc_status_code;
+typedef uint32_t llmc_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
 /*
- Instruction sets (`LLMC_ISA_AUTO` = let detection choose).
+ A kernel family (`llmc_isa`, `LLMC_ISA_*` in C).
+
  */
-enum llmc_isa_code
+enum llmc_isa
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  LLMC_ISA_AUTO = 0,
+  /*
+   Portable Rust; the specification every other kernel must match bit for bit.
+   */
   LLMC_ISA_SCALAR = 1,
+  /*
+   AVX2 + BMI2 + POPCNT (Haswell and later).
+   */
   LLMC_ISA_AVX2 = 2,
+  /*
+   AVX-512 F/BW/VL/VBMI/VBMI2 + BMI2 + POPCNT (Ice Lake and later, Zen 4 and later).
+   */
   LLMC_ISA_AVX512 = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
-typedef enum llmc_isa_code llmc_isa_code;
+typedef enum llmc_isa llmc_isa;
 #else
-typedef uint32_t llmc_isa_code;
+typedef uint32_t llmc_isa;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
 /*
- Codec ids, as stored in frames.
+ Codec ids stored in frames (`llmc_codec`, `LLMC_CODEC_*` in C).
+
  */
 enum llmc_codec
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -143,6 +189,7 @@ enum llmc_codec
   LLMC_CODEC_Q4K = 2,
   LLMC_CODEC_ZSTD = 3,
   LLMC_CODEC_STORED = 4,
+  LLMC_CODEC_FIELDS = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -153,31 +200,67 @@ typedef uint32_t llmc_codec;
 #endif // __cplusplus
 
 /*
- A decompression context: carries an ISA override and a thread count. Must not
- be used by two threads at the same time; use one per thread.
+ A safetensors dtype (`llmc_dtype`, `LLMC_DTYPE_*` in C). The numbers are
+ stable ids, stored in containers and reported as `llmc_tensor_info.ggml_type`
+ for tensors of safetensors files.
+
  */
-typedef struct llmc_dctx llmc_dctx;
+enum llmc_dtype
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   A dtype this version does not know; its bytes are kept and zstd-coded.
+   */
+  LLMC_DTYPE_UNKNOWN = 0,
+  LLMC_DTYPE_BOOL = 1,
+  LLMC_DTYPE_U8 = 2,
+  LLMC_DTYPE_I8 = 3,
+  LLMC_DTYPE_F8E4M3 = 4,
+  LLMC_DTYPE_F8E5M2 = 5,
+  LLMC_DTYPE_I16 = 6,
+  LLMC_DTYPE_U16 = 7,
+  LLMC_DTYPE_F16 = 8,
+  LLMC_DTYPE_BF16 = 9,
+  LLMC_DTYPE_I32 = 10,
+  LLMC_DTYPE_U32 = 11,
+  LLMC_DTYPE_F32 = 12,
+  LLMC_DTYPE_F64 = 13,
+  LLMC_DTYPE_I64 = 14,
+  LLMC_DTYPE_U64 = 15,
+  LLMC_DTYPE_F8E8M0 = 16,
+  LLMC_DTYPE_C64 = 17,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum llmc_dtype llmc_dtype;
+#else
+typedef uint32_t llmc_dtype;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /*
+ ==== Containers: whole GGUF / safetensors files, read by tensor or byte range ====
+
  An open container. Immutable after open; safe to read from many threads.
  */
-typedef struct llmc_gguf llmc_gguf;
+typedef struct llmc_container llmc_container;
+
+/*
+ ==== Decompression contexts (advanced: per-call ISA and threads) ====
+
+ A decompression context: carries an ISA override and a thread count. Must not
+ be used by two threads at the same time; use one per thread. Frame decodes
+ (`llmc_decompress_dctx`) and container reads (`llmc_container_read_*`) take one.
+ */
+typedef struct llmc_dctx llmc_dctx;
 
 /*
  An open reader. `llmc_reader_read` may be called from any number of
  threads at once; `llmc_reader_free` must not overlap any other call on it.
  */
 typedef struct llmc_reader llmc_reader;
-
-/*
- An instruction-set selector: one of `llmc_isa_code`.
- */
-typedef uint32_t llmc_isa;
-
-/*
- A status code: 0 on success, otherwise one of `llmc_status_code`.
- */
-typedef uint32_t llmc_status;
 
 /*
  Compression parameters. Extensible: `struct_size` comes first; always start
@@ -241,12 +324,13 @@ typedef struct llmc_frame_info {
 } llmc_frame_info;
 
 /*
- What `llmc_gguf_tensor_info` reports.
+ What `llmc_container_tensor_info` reports.
  */
 typedef struct llmc_tensor_info {
   /*
    Set to `sizeof(llmc_tensor_info)` before calling. Callers built against
-   an older header pass a smaller size and get the fields they know.
+   an older header pass a smaller size (at least 8) and get the whole fields
+   that fit in it; nothing past `struct_size` is written.
    */
   uint32_t struct_size;
   /*
@@ -313,11 +397,20 @@ typedef struct llmc_reader_options {
   uint32_t reserved;
 } llmc_reader_options;
 
+/*
+ ==== The first ABI's names (`llmc_gguf_*`), kept as aliases ====
+
+ The first ABI's name for `llmc_container`.
+ */
+typedef struct llmc_container llmc_gguf;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /*
+ ==== Versions, status names, instruction sets ====
+
  `LLMC_VERSION_NUMBER` of the loaded library (major * 10000 + minor * 100 + patch).
  Thread-safe.
  */
@@ -372,6 +465,8 @@ const char *llmc_isa_name(uint32_t isa);
 LLMC_NODISCARD llmc_status llmc_set_isa(uint32_t isa);
 
 /*
+ ==== Frames: one tensor in one self-describing frame (the simple API) ====
+
  Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
  */
 void llmc_params_init(struct llmc_params *p);
@@ -428,7 +523,7 @@ size_t llmc_q4k_compress_bound(size_t src_size);
 /*
  Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
  `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
- frame. Conventions as `llmc_bf16_compress`.
+ frame. Conventions as `llmc_bf16_compress`. Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_q4k_compress(const void *src,
@@ -467,18 +562,20 @@ llmc_status llmc_decompress(const void *src,
 LLMC_NODISCARD llmc_status llmc_dctx_create(struct llmc_dctx **out);
 
 /*
- Frees a context; NULL is ignored.
+ Frees a context; NULL is ignored. No other call may be using it.
  */
 void llmc_dctx_free(struct llmc_dctx *d);
 
 /*
  Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
  setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
+ Not while another thread uses the context.
  */
 LLMC_NODISCARD llmc_status llmc_dctx_set_isa(struct llmc_dctx *d, uint32_t isa);
 
 /*
  The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
+ Not while another thread changes the context.
  */
 llmc_isa llmc_dctx_get_isa(const struct llmc_dctx *d);
 
@@ -500,40 +597,22 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
                                  size_t *dst_written);
 
 /*
- Compresses a GGUF file into a container (written to a temporary name, then
- renamed). `params` may be NULL; `params->level` is the zstd level of the
- metadata (0 = 19); `params->n_threads` codes regions in parallel.
- */
-LLMC_NODISCARD
-llmc_status llmc_gguf_compress_file(const char *gguf_path,
-                                    const char *llmc_path,
-                                    const struct llmc_params *params);
-
-/*
- Rebuilds the original GGUF from a container, byte for byte (verified against
- the stored SHA-256), written to a temporary name and renamed. Works on any
- container; see `llmc_container_decompress_file` for threads.
- */
-LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
-
-/*
- Compresses a safetensors file into a container (written to a temporary
- name, then renamed): the header is kept verbatim, each tensor coded by dtype
- (BF16: the bf16 codec; F16, F32 and integers: byte planes or zstd).
- `params` may be NULL; `params->level` is the zstd level of the JSON header
+ Compresses a GGUF or safetensors file (detected from its first bytes) into
+ a container at `llmc_path`, written to a temporary name and renamed.
+ `params` may be NULL; `params->level` is the zstd level of the metadata
  (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
- depend on it).
+ depend on it). Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
-                                           const char *llmc_path,
-                                           const struct llmc_params *params);
+llmc_status llmc_container_compress_file(const char *in_path,
+                                         const char *llmc_path,
+                                         const struct llmc_params *params);
 
 /*
  Rebuilds the original file (GGUF or safetensors) from any container, byte
  for byte (verified against the stored SHA-256), decoding chunks on
  `n_threads` threads (0 or 1: the calling thread only); written to a
- temporary name and renamed.
+ temporary name and renamed. Thread-safe.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_decompress_file(const char *llmc_path,
@@ -541,113 +620,135 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
                                            uint32_t n_threads);
 
 /*
- What the container was made from: `LLMC_SOURCE_GGUF` or
- `LLMC_SOURCE_SAFETENSORS` (0 for NULL).
- */
-uint32_t llmc_gguf_source_kind(const struct llmc_gguf *g);
-
-/*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
- its header, index and every frame header.
+ its header, index and every frame header. A mapped file must not be
+ truncated while the handle is open (reads would fault, as with any mmap).
+ Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_open_file(const char *file,
-                                uint32_t flags,
-                                struct llmc_gguf **out);
+llmc_status llmc_container_open_file(const char *file,
+                                     uint32_t flags,
+                                     struct llmc_container **out);
 
 /*
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
- alive and unmodified until `llmc_gguf_close`.
+ alive and unmodified until `llmc_container_close`. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_open_buffer(const void *data,
-                                  size_t size,
-                                  uint32_t flags,
-                                  struct llmc_gguf **out);
+llmc_status llmc_container_open_buffer(const void *data,
+                                       size_t size,
+                                       uint32_t flags,
+                                       struct llmc_container **out);
 
 /*
  Closes a handle; NULL is ignored. No other call may be using it.
  */
-void llmc_gguf_close(struct llmc_gguf *g);
+void llmc_container_close(struct llmc_container *c);
 
 /*
- Size of the original file in bytes (0 for NULL).
+ What the container was made from: `LLMC_SOURCE_GGUF` or
+ `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
  */
-uint64_t llmc_gguf_original_size(const struct llmc_gguf *g);
+uint32_t llmc_container_source_kind(const struct llmc_container *c);
+
+/*
+ Size of the original file in bytes (0 for NULL). Thread-safe.
+ */
+uint64_t llmc_container_original_size(const struct llmc_container *c);
 
 /*
  Bytes of the original file before the tensor data: header, key-values, tensor
- infos and padding — what a GGUF parser reads first.
- */
-LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const struct llmc_gguf *g, uint64_t *size);
-
-/*
- Copies the original metadata bytes (see `llmc_gguf_metadata_size`) into `dst`,
- ready for `gguf_init_from_buffer`-style parsers.
+ infos and padding (GGUF), or length and JSON header (safetensors) — what a
+ parser reads first. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_metadata(const struct llmc_gguf *g,
-                                    void *dst,
-                                    size_t dst_capacity);
+llmc_status llmc_container_metadata_size(const struct llmc_container *c,
+                                         uint64_t *size);
 
 /*
- Number of tensors.
+ Number of tensors. Thread-safe.
  */
-LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const struct llmc_gguf *g, uint64_t *n);
+LLMC_NODISCARD llmc_status llmc_container_n_tensors(const struct llmc_container *c, uint64_t *n);
 
 /*
- Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND` if none.
- */
-LLMC_NODISCARD
-llmc_status llmc_gguf_find_tensor(const struct llmc_gguf *g,
-                                  const char *name,
-                                  uint64_t *index);
-
-/*
- Describes tensor `index` (`LLMC_STATUS_NOT_FOUND` past the last one).
- `info->struct_size` must be at least `sizeof(llmc_tensor_info)`.
+ Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
+ if there is none. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_tensor_info(const struct llmc_gguf *g,
-                                  uint64_t index,
-                                  struct llmc_tensor_info *info);
+llmc_status llmc_container_find_tensor(const struct llmc_container *c,
+                                       const char *name,
+                                       uint64_t *index);
 
 /*
- Decodes tensor `index` into `dst` (`dst_capacity` at least its size). Only the
- tensor's own chunks are decoded and verified.
+ Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
+ `info->struct_size` says how many bytes the caller's struct has (at least 8):
+ the fields that fit are written, nothing else. Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_tensor(const struct llmc_gguf *g,
-                                  uint64_t index,
-                                  void *dst,
-                                  size_t dst_capacity);
+llmc_status llmc_container_tensor_info(const struct llmc_container *c,
+                                       uint64_t index,
+                                       struct llmc_tensor_info *info);
 
 /*
- Reads `size` bytes of the original file at `offset` into `dst` (random access in
- the original file's byte space, decoding only the chunks involved).
+ Uncompressed chunk size of the tensor frames (the largest one): split
+ parallel reads on these edges. 0 for NULL or a container without tensor
+ frames. Thread-safe.
+ */
+uint64_t llmc_container_chunk_size(const struct llmc_container *c);
+
+/*
+ Copies the original metadata bytes (see `llmc_container_metadata_size`) into
+ `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
+ size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
+ Thread-safe.
  */
 LLMC_NODISCARD
-llmc_status llmc_gguf_read_range(const struct llmc_gguf *g,
-                                 uint64_t offset,
-                                 void *dst,
-                                 size_t size);
+llmc_status llmc_container_read_metadata(const struct llmc_container *c,
+                                         const struct llmc_dctx *dctx,
+                                         void *dst,
+                                         size_t dst_capacity,
+                                         size_t *written);
 
 /*
- Uncompressed chunk size of the tensor frames: split parallel work on these edges.
+ Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
+ own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
+ tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
  */
-uint64_t llmc_gguf_chunk_size(const struct llmc_gguf *g);
+LLMC_NODISCARD
+llmc_status llmc_container_read_tensor(const struct llmc_container *c,
+                                       const struct llmc_dctx *dctx,
+                                       uint64_t index,
+                                       void *dst,
+                                       size_t dst_capacity,
+                                       size_t *written);
 
 /*
- Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
- g)` to a callback-based GGUF loader. Returns the bytes read (`len`), or 0 on
- error, whose status is kept in `llmc_gguf_last_status(g)` (first error wins).
+ Reads up to `size` bytes of the original file at `offset` into `dst`, like
+ `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
+ its end, which is not an error). Decodes only the chunks involved. Thread-safe.
  */
-size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
+LLMC_NODISCARD
+llmc_status llmc_container_read_range(const struct llmc_container *c,
+                                      const struct llmc_dctx *dctx,
+                                      uint64_t offset,
+                                      void *dst,
+                                      size_t size,
+                                      size_t *n_read);
 
 /*
- The first error a `llmc_gguf_reader_callback` call hit on this handle (0 if none).
+ Same shape as ggml's `gguf_reader_callback_t`: pass
+ `(llmc_container_reader_callback, c)` to a callback-based loader. Returns the
+ bytes read: `len`, fewer at the end of the file (like `fread`), or 0 on an
+ error, whose status is kept in `llmc_container_last_status(c)` (first error
+ wins). Thread-safe.
  */
-llmc_status llmc_gguf_last_status(const struct llmc_gguf *g);
+size_t llmc_container_reader_callback(void *c, void *output, uint64_t offset, size_t len);
+
+/*
+ The first error a `llmc_container_reader_callback` call hit on this handle
+ (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
+ */
+llmc_status llmc_container_last_status(const struct llmc_container *c);
 
 /*
  Fills `o` with defaults and sets `o->struct_size`. NULL is ignored. Thread-safe.
@@ -697,6 +798,128 @@ uint64_t llmc_reader_cached_bytes(const struct llmc_reader *r);
 void llmc_reader_free(struct llmc_reader *r);
 
 /*
+ Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_compress_file(const char *gguf_path,
+                                    const char *llmc_path,
+                                    const struct llmc_params *params);
+
+/*
+ Compresses a safetensors file (refusing anything else) into a container;
+ otherwise as `llmc_container_compress_file`. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
+                                           const char *llmc_path,
+                                           const struct llmc_params *params);
+
+/*
+ Alias of `llmc_container_decompress_file` on the calling thread. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
+
+/*
+ Alias of `llmc_container_source_kind`. Thread-safe.
+ */
+uint32_t llmc_gguf_source_kind(const llmc_gguf *g);
+
+/*
+ Alias of `llmc_container_open_file`. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_open_file(const char *file, uint32_t flags, llmc_gguf **out);
+
+/*
+ Alias of `llmc_container_open_buffer`. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_open_buffer(const void *data,
+                                  size_t size,
+                                  uint32_t flags,
+                                  llmc_gguf **out);
+
+/*
+ Alias of `llmc_container_close`. No other call may be using the handle.
+ */
+void llmc_gguf_close(llmc_gguf *g);
+
+/*
+ Alias of `llmc_container_original_size`. Thread-safe.
+ */
+uint64_t llmc_gguf_original_size(const llmc_gguf *g);
+
+/*
+ Alias of `llmc_container_metadata_size`. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const llmc_gguf *g, uint64_t *size);
+
+/*
+ `llmc_container_read_metadata` without a context or a written count. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_metadata(const llmc_gguf *g,
+                                    void *dst,
+                                    size_t dst_capacity);
+
+/*
+ Alias of `llmc_container_n_tensors`. Thread-safe.
+ */
+LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const llmc_gguf *g, uint64_t *n);
+
+/*
+ Alias of `llmc_container_find_tensor`. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_find_tensor(const llmc_gguf *g,
+                                  const char *name,
+                                  uint64_t *index);
+
+/*
+ `llmc_container_tensor_info`, with `LLMC_STATUS_NOT_FOUND` past the last
+ tensor. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_tensor_info(const llmc_gguf *g,
+                                  uint64_t index,
+                                  struct llmc_tensor_info *info);
+
+/*
+ `llmc_container_read_tensor` without a context or a written count, with
+ `LLMC_STATUS_NOT_FOUND` past the last tensor. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_tensor(const llmc_gguf *g,
+                                  uint64_t index,
+                                  void *dst,
+                                  size_t dst_capacity);
+
+/*
+ Reads exactly `size` bytes of the original file at `offset`
+ (`LLMC_STATUS_INVALID_ARGUMENT` if the range passes its end); see
+ `llmc_container_read_range`, which returns short counts instead. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_gguf_read_range(const llmc_gguf *g,
+                                 uint64_t offset,
+                                 void *dst,
+                                 size_t size);
+
+/*
+ Alias of `llmc_container_chunk_size`. Thread-safe.
+ */
+uint64_t llmc_gguf_chunk_size(const llmc_gguf *g);
+
+/*
+ Alias of `llmc_container_reader_callback`. Thread-safe.
+ */
+size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
+
+/*
+ Alias of `llmc_container_last_status`. Thread-safe.
+ */
+llmc_status llmc_gguf_last_status(const llmc_gguf *g);
+
+/*
  SHA-256 of `[data, data + size)` into `out[32]`. Thread-safe.
  */
 LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *out);
@@ -706,3 +929,11 @@ LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *o
 #endif  // __cplusplus
 
 #endif  /* LLMC_H */
+
+/* The first header's names for the status and ISA enums, kept as aliases
+   (cbindgen writes this after the main include guard, hence a guard of its own). */
+#ifndef LLMC_H_ALIASES
+#define LLMC_H_ALIASES
+typedef llmc_status llmc_status_code;
+typedef llmc_isa llmc_isa_code;
+#endif /* LLMC_H_ALIASES */

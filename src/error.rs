@@ -2,9 +2,16 @@
 //!
 //! The numbers are part of the stable ABI: they are never renumbered or reused.
 
+use core::ffi::CStr;
 use core::fmt;
 
-/// Every way an `llmc` call can fail. `Error as u32` is the C status code.
+/// `LLMC_STATUS_OK`: success (not an error, so not one of `llmc_status`'s variants).
+pub const LLMC_STATUS_OK: u32 = 0;
+
+/// Every way a call can fail (`llmc_status`, `LLMC_STATUS_*` in C): `Error as u32`
+/// is the status code. The numbers are stable and never reused.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Error {
@@ -29,13 +36,16 @@ pub enum Error {
     SafetensorsInvalid = 26,
     IsaUnsupported = 30,
     Io = 40,
+    /// No such name (a tensor, a file).
     NotFound = 41,
+    /// An index or offset past the end of what the object holds.
+    OutOfRange = 42,
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
 
 /// All errors, for tables and tests.
-pub const ALL_ERRORS: [Error; 19] = [
+pub const ALL_ERRORS: [Error; 20] = [
     Error::Generic,
     Error::NullPointer,
     Error::InvalidArgument,
@@ -55,6 +65,7 @@ pub const ALL_ERRORS: [Error; 19] = [
     Error::IsaUnsupported,
     Error::Io,
     Error::NotFound,
+    Error::OutOfRange,
 ];
 
 impl Error {
@@ -69,27 +80,33 @@ impl Error {
     }
 
     /// Short, stable, human-readable name (what `llmc_get_error_name` returns).
-    pub const fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("names are ASCII")
+    }
+
+    /// [`Error::name`], NUL-terminated: the one table of names, for Rust and C.
+    pub const fn c_name(self) -> &'static CStr {
         match self {
-            Error::Generic => "generic error",
-            Error::NullPointer => "null pointer argument",
-            Error::InvalidArgument => "invalid argument",
-            Error::Allocation => "memory allocation failed",
-            Error::Panic => "internal error (please report)",
-            Error::DstTooSmall => "destination buffer too small",
-            Error::SrcTruncated => "source truncated",
-            Error::SizeOverflow => "size overflow",
-            Error::LimitExceeded => "declared size exceeds limit",
-            Error::BadMagic => "unknown magic number",
-            Error::VersionUnsupported => "format version unsupported",
-            Error::CodecUnsupported => "codec unsupported",
-            Error::Corrupt => "corrupted data",
-            Error::ChecksumMismatch => "checksum mismatch",
-            Error::GgufInvalid => "invalid GGUF file",
-            Error::SafetensorsInvalid => "invalid safetensors file",
-            Error::IsaUnsupported => "instruction set not supported by this CPU",
-            Error::Io => "I/O error",
-            Error::NotFound => "not found",
+            Error::Generic => c"generic error",
+            Error::NullPointer => c"null pointer argument",
+            Error::InvalidArgument => c"invalid argument",
+            Error::Allocation => c"memory allocation failed",
+            Error::Panic => c"internal error (please report)",
+            Error::DstTooSmall => c"destination buffer too small",
+            Error::SrcTruncated => c"source truncated",
+            Error::SizeOverflow => c"size overflow",
+            Error::LimitExceeded => c"declared size exceeds limit",
+            Error::BadMagic => c"unknown magic number",
+            Error::VersionUnsupported => c"format version unsupported",
+            Error::CodecUnsupported => c"codec unsupported",
+            Error::Corrupt => c"corrupted data",
+            Error::ChecksumMismatch => c"checksum mismatch",
+            Error::GgufInvalid => c"invalid GGUF file",
+            Error::SafetensorsInvalid => c"invalid safetensors file",
+            Error::IsaUnsupported => c"instruction set not supported by this CPU",
+            Error::Io => c"I/O error",
+            Error::NotFound => c"not found",
+            Error::OutOfRange => c"index or offset out of range",
         }
     }
 
@@ -107,10 +124,15 @@ impl Error {
 
 /// Name for any status number, including success and unknown values.
 pub fn status_name(code: u32) -> &'static str {
-    if code == 0 {
-        return "no error";
+    status_c_name(code).to_str().expect("names are ASCII")
+}
+
+/// [`status_name`], NUL-terminated (for `llmc_get_error_name`).
+pub fn status_c_name(code: u32) -> &'static CStr {
+    if code == LLMC_STATUS_OK {
+        return c"no error";
     }
-    Error::from_code(code).map_or("unknown error", Error::name)
+    Error::from_code(code).map_or(c"unknown error", Error::c_name)
 }
 
 impl fmt::Display for Error {

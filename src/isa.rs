@@ -6,10 +6,13 @@
 //! ISA the CPU lacks: requests for one are refused with `IsaUnsupported`.
 
 use crate::error::{Error, Result};
+use core::ffi::CStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-/// A kernel family. The numbers are the C ABI's `LLMC_ISA_*` values.
+/// A kernel family (`llmc_isa`, `LLMC_ISA_*` in C).
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Isa {
@@ -21,18 +24,25 @@ pub enum Isa {
     Avx512 = 3,
 }
 
-/// `LLMC_ISA_AUTO`: let detection choose.
-pub const ISA_AUTO: u32 = 0;
+/// `LLMC_ISA_AUTO`: let detection choose (not a kernel family itself).
+pub const LLMC_ISA_AUTO: u32 = 0;
+/// [`LLMC_ISA_AUTO`] under its Rust name.
+pub const ISA_AUTO: u32 = LLMC_ISA_AUTO;
 
 /// Every ISA, lowest first.
 pub const ALL_ISAS: [Isa; 3] = [Isa::Scalar, Isa::Avx2, Isa::Avx512];
 
 impl Isa {
-    pub const fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("names are ASCII")
+    }
+
+    /// [`Isa::name`], NUL-terminated: the one table of names, for Rust and C.
+    pub const fn c_name(self) -> &'static CStr {
         match self {
-            Isa::Scalar => "scalar",
-            Isa::Avx2 => "avx2",
-            Isa::Avx512 => "avx512",
+            Isa::Scalar => c"scalar",
+            Isa::Avx2 => c"avx2",
+            Isa::Avx512 => c"avx512",
         }
     }
 
@@ -54,10 +64,15 @@ impl Isa {
 
 /// Name of any ISA number: "auto", "scalar", "avx2", "avx512" or "unknown".
 pub fn isa_name(code: u32) -> &'static str {
+    isa_c_name(code).to_str().expect("names are ASCII")
+}
+
+/// [`isa_name`], NUL-terminated (for `llmc_isa_name`).
+pub fn isa_c_name(code: u32) -> &'static CStr {
     if code == ISA_AUTO {
-        return "auto";
+        return c"auto";
     }
-    Isa::from_code(code).map_or("unknown", Isa::name)
+    Isa::from_code(code).map_or(c"unknown", Isa::c_name)
 }
 
 fn probe_cpu() -> u32 {

@@ -16,8 +16,36 @@
 //! scalar code bit for bit; encoding is deterministic across ISAs and thread counts.
 //!
 //! Layers (imports run one way, down): `ffi` → `sources` (gguf, safetensors,
-//! baseline) → `container` → `engine` (frames, pool, io) → `codec` → `kernels`
-//! → `rans` → `format`, with `error`, `isa` and `params` at the bottom.
+//! baseline) → `container` → `engine` (frames, pool, io) → `params` → `codec`
+//! → `kernels` → `rans` → `format` → `isa` → `error` (`tests/layers.rs` checks it).
+//!
+//! ## What stays private
+//!
+//! The kernels, their table layouts and the codecs' internals are not part of the
+//! API: code outside the crate cannot reach them, so it cannot hand a kernel a
+//! stream that breaks its contract. These examples must not compile:
+//!
+//! ```compile_fail,E0603
+//! use llmc::kernels; // the kernel tables
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::rans::table::DecodeTable; // a slot-table layout
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::codec::bf16::decode_chunk; // a codec's chunk decoder, which takes kernels
+//! ```
+//! ```compile_fail,E0603
+//! use llmc::engine::frames::decode_chunk; // the engine's per-chunk entry
+//! ```
+//! while the facade does:
+//!
+//! ```
+//! let src = [0x80u8, 0x3f, 0x00, 0x40]; // bf16 1.0, 2.0
+//! let frame = llmc::compress_bf16(&src, &Default::default()).unwrap();
+//! assert_eq!(llmc::decompress(&frame, &Default::default()).unwrap(), src);
+//! let info = llmc::frame::frame_info(&frame).unwrap();
+//! assert_eq!((info.codec, info.content_size), (llmc::CodecId::Bf16, 4));
+//! ```
 
 mod codec;
 mod container;

@@ -102,3 +102,42 @@ fn corrupt_input_example_refuses_every_damaged_frame_and_container() {
         assert!(out.lines().any(|l| l.starts_with(kind)), "no {kind} line in:\n{out}");
     }
 }
+
+/// `(name, value)` of every `LLMC_<GROUP>_*` enumerator or `#define` in the header.
+fn header_values(header: &str, group: &str) -> Vec<(String, u32)> {
+    let prefix = format!("LLMC_{group}_");
+    header
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().trim_start_matches("#define ").trim_end_matches(',');
+            let (name, value) = l.split_once(" = ").or_else(|| l.split_once(' '))?;
+            let name = name.trim();
+            (name.starts_with(&prefix) && name[prefix.len()..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .then(|| value.trim().parse::<u32>().ok().map(|v| (name.to_string(), v)))
+                .flatten()
+        })
+        .collect()
+}
+
+#[test]
+fn header_names_every_value_the_library_returns() {
+    let header = std::fs::read_to_string(c_build::root().join("include/llmc.h")).unwrap();
+    let check = |group: &str, values: Vec<(u32, String)>| {
+        let named = header_values(&header, group);
+        assert!(!named.is_empty(), "no LLMC_{group}_* values in the header");
+        for (v, what) in &values {
+            assert!(named.iter().any(|(_, n)| n == v), "LLMC_{group}_*: no name for {v} ({what})");
+        }
+        for (name, v) in &named {
+            assert!(values.iter().any(|(w, _)| w == v), "{name} = {v} is not a value the library has");
+        }
+    };
+    let mut statuses: Vec<(u32, String)> = llmc::error::ALL_ERRORS.iter().map(|e| (e.code(), e.name().to_string())).collect();
+    statuses.push((0, "ok".into()));
+    check("STATUS", statuses);
+    check("CODEC", llmc::frame::CodecId::ALL.iter().map(|c| (*c as u32, c.name().to_string())).collect());
+    check("DTYPE", llmc::model::safetensors::Dtype::all().map(|d| (d as u32, d.name().to_string())).collect());
+    let mut isas: Vec<(u32, String)> = llmc::isa::ALL_ISAS.iter().map(|i| (*i as u32, i.name().to_string())).collect();
+    isas.push((0, "auto".into()));
+    check("ISA", isas);
+}

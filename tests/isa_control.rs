@@ -84,3 +84,49 @@ fn each_isa_decodes_every_fixture_identically() {
         }
     }
 }
+
+/// Encodes and decodes every codec family (bf16, Q4_K, field splits, a whole
+/// GGUF container) under whatever ISA `LLMC_ISA` forces, then prints the kernel
+/// call counts per ISA. Run as a child by `forced_isa_governs_every_kernel`.
+#[test]
+#[ignore = "run as a child process with LLMC_ISA set"]
+fn forced_isa_child() {
+    let bf16 = fixture("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let q4k = fixture("q4k/qwen2.5-coder-1.5b.blk.0.attn_k.q4k");
+    let gguf = fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let p = llmc::CompressParams::default();
+    let o = llmc::DecodeOptions::default();
+    for (method, src) in [(llmc::frame::Method::Bf16, &bf16), (llmc::frame::Method::Q4k, &q4k), (llmc::frame::Method::Fields(llmc::frame::FieldLayout::planes(2)), &bf16)] {
+        let c = llmc::frame::compress(&method, src, &p).unwrap();
+        assert!(llmc::decompress(&c, &o).unwrap() == *src, "{method:?}");
+    }
+    let c = llmc::model::compress(&gguf, &p, None).unwrap();
+    assert!(llmc::model::decompress(&c, &o).unwrap() == gguf);
+    let counts: Vec<String> = isa::ALL_ISAS.iter().map(|&i| format!("{}={}", i.name(), llmc::kernel_calls(i))).collect();
+    println!("kernel calls: {}", counts.join(" "));
+}
+
+#[test]
+fn forced_isa_governs_every_kernel() {
+    // A fresh process per ISA: LLMC_ISA is read once, and the counters are global.
+    for forced in isas_under_test() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "forced_isa_child", "--nocapture", "--test-threads=1"])
+            .env("LLMC_ISA", forced.name())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "child with LLMC_ISA={}:\n{text}", forced.name());
+        // The harness may print "test NAME ... " on the same line first.
+        let line = text.lines().find_map(|l| l.split_once("kernel calls: ")).map(|(_, c)| c.trim()).unwrap_or_else(|| panic!("no counts in:\n{text}"));
+        for field in line.split(' ') {
+            let (name, n) = field.split_once('=').unwrap();
+            let n: u64 = n.parse().unwrap();
+            if name == forced.name() {
+                assert!(n > 100, "LLMC_ISA={}: only {n} kernel calls counted on it: {line}", forced.name());
+            } else {
+                assert_eq!(n, 0, "LLMC_ISA={}: {name} kernels ran: {line}", forced.name());
+            }
+        }
+    }
+}

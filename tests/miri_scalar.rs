@@ -111,7 +111,7 @@ fn name(status: u32) -> String {
 
 #[test]
 fn ffi_versions_and_error_names() {
-    assert_eq!(llmc_abi_version(), 1);
+    assert_eq!(llmc_abi_version(), llmc::ffi::types::LLMC_ABI_VERSION);
     assert_eq!(llmc_version_number(), 100);
     // SAFETY: a static NUL-terminated string.
     assert_eq!(unsafe { CStr::from_ptr(llmc_version_string()) }.to_str().unwrap(), llmc::VERSION);

@@ -21,7 +21,7 @@ pub struct Index {
     pub sha256_prefix: [u8; 28],
     pub regions: Vec<Region>,
     pub entries: Vec<Entry>,
-    /// The largest chunk size of any frame (parallel work splits on chunk edges).
+    /// The largest chunk size of any tensor frame (parallel work splits on chunk edges).
     pub chunk_size: u64,
 }
 
@@ -103,7 +103,9 @@ impl Index {
                 let frame = &data[region.frame_offset as usize..frame_end as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
-                chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
+                if region.role == Role::Tensor {
+                    chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
+                }
             }
             regions.push(region);
         }

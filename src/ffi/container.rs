@@ -1,11 +1,12 @@
-//! Containers made from GGUF or safetensors files: compress, rebuild, open
-//! (mmap or a borrowed buffer), read metadata, tensors or any byte range of the
-//! original file. The reader functions keep their `llmc_gguf_` names (the
-//! first source format) and work on every container. An open handle is
-//! immutable: any number of threads may read from it at once.
+//! Containers made from GGUF or safetensors files (`llmc_container_*`):
+//! compress, rebuild, open (mmap or a borrowed buffer), read metadata, tensors
+//! or any byte range of the original file. An open handle is immutable: any
+//! number of threads may read from it at once. The first ABI's `llmc_gguf_*`
+//! names are kept as aliases in `gguf_names.rs`.
 
 use super::boundary::{bytes, bytes_mut, call, call_value, reference, store};
 use super::frames::read_params;
+use super::frames::llmc_dctx;
 use super::types::{llmc_params, llmc_status};
 use crate::container::read::Index;
 use crate::container::SourceKind;
@@ -41,8 +42,10 @@ impl Source {
     }
 }
 
+/// ==== Containers: whole GGUF / safetensors files, read by tensor or byte range ====
+///
 /// An open container. Immutable after open; safe to read from many threads.
-pub struct llmc_gguf {
+pub struct llmc_container {
     source: Source,
     index: Index,
     names: Vec<CString>,
@@ -59,11 +62,12 @@ pub const LLMC_SOURCE_SAFETENSORS: u32 = 2;
 /// Most dimensions `llmc_tensor_info` reports.
 pub const LLMC_MAX_DIMS: usize = 8;
 
-/// What `llmc_gguf_tensor_info` reports.
+/// What `llmc_container_tensor_info` reports.
 #[repr(C)]
 pub struct llmc_tensor_info {
     /// Set to `sizeof(llmc_tensor_info)` before calling. Callers built against
-    /// an older header pass a smaller size and get the fields they know.
+    /// an older header pass a smaller size (at least 8) and get the whole fields
+    /// that fit in it; nothing past `struct_size` is written.
     pub struct_size: u32,
     /// The source's type id: the ggml type for GGUF, the safetensors dtype id
     /// (see `dtype_name`) for safetensors.
@@ -86,10 +90,25 @@ pub struct llmc_tensor_info {
     pub shape: [u64; LLMC_MAX_DIMS],
 }
 
-/// The size of `llmc_tensor_info` before `n_dims`, `dtype_name` and `shape`.
-const TENSOR_INFO_V1_SIZE: usize = core::mem::offset_of!(llmc_tensor_info, codec) + 4;
+/// Where each field of `llmc_tensor_info` ends: a caller's `struct_size` gets
+/// the fields that end within it.
+const TENSOR_INFO_FIELD_ENDS: [usize; 9] = {
+    use core::mem::offset_of;
+    type T = llmc_tensor_info;
+    [
+        offset_of!(T, struct_size) + 4,
+        offset_of!(T, ggml_type) + 4,
+        offset_of!(T, name) + 8,
+        offset_of!(T, orig_offset) + 8,
+        offset_of!(T, size) + 8,
+        offset_of!(T, codec) + 4,
+        offset_of!(T, n_dims) + 4,
+        offset_of!(T, dtype_name) + 8,
+        offset_of!(T, shape) + 8 * LLMC_MAX_DIMS,
+    ]
+};
 
-fn path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
+pub(super) fn path_arg<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     if p.is_null() {
         return Err(Error::NullPointer);
     }
@@ -99,7 +118,7 @@ fn path<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(s.to_bytes())))
 }
 
-fn open(source: Source, flags: u32) -> Result<Box<llmc_gguf>> {
+fn open(source: Source, flags: u32) -> Result<Box<llmc_container>> {
     if flags & !KNOWN_OPEN_FLAGS != 0 {
         return Err(Error::InvalidArgument);
     }
@@ -107,7 +126,7 @@ fn open(source: Source, flags: u32) -> Result<Box<llmc_gguf>> {
     let names = index.entries.iter().map(|e| CString::new(e.name.as_bytes()).map_err(|_| Error::Corrupt)).collect::<Result<_>>()?;
     let dtype_names = index.entries.iter().map(|e| CString::new(dtype_name(index.kind, e.dtype)).expect("type names have no NUL")).collect();
     let opts = DecodeOptions { verify_checksums: flags & LLMC_OPEN_NO_VERIFY == 0, ..Default::default() };
-    Ok(Box::new(llmc_gguf { source, index, names, dtype_names, opts, last_status: AtomicU32::new(0) }))
+    Ok(Box::new(llmc_container { source, index, names, dtype_names, opts, last_status: AtomicU32::new(0) }))
 }
 
 /// The name of a tensor type ("Q4_K", "BF16").
@@ -118,81 +137,82 @@ fn dtype_name(kind: SourceKind, dtype: u32) -> &'static str {
     }
 }
 
-fn handle<'a>(g: *const llmc_gguf) -> Result<&'a llmc_gguf> {
+pub(super) fn handle<'a>(g: *const llmc_container) -> Result<&'a llmc_container> {
     // SAFETY: NULL or a live handle per the contract of every function taking one.
     unsafe { reference(g) }
 }
 
-/// Compresses a GGUF file into a container (written to a temporary name, then
-/// renamed). `params` may be NULL; `params->level` is the zstd level of the
-/// metadata (0 = 19); `params->n_threads` codes regions in parallel.
-#[no_mangle]
-#[must_use]
-pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
-    call(|| {
-        // SAFETY: NULL or valid per the contract.
-        let params = unsafe { read_params(params) }?;
-        crate::sources::file::compress_file(path(gguf_path)?, path(llmc_path)?, &params, None)
-    })
+impl llmc_container {
+    /// Decode options for a read: the context's ISA and threads (process-wide
+    /// setting and one thread for NULL), the handle's checksum setting.
+    fn options(&self, dctx: *const llmc_dctx) -> Result<DecodeOptions> {
+        // SAFETY: NULL or a live context per the contract of every read function.
+        match unsafe { dctx.as_ref() } {
+            Some(d) => Ok(d.options(self.opts.verify_checksums)),
+            None => Ok(self.opts),
+        }
+    }
+
+    fn entry(&self, index: u64) -> Result<usize> {
+        usize::try_from(index).ok().filter(|&i| i < self.index.entries.len()).ok_or(Error::OutOfRange)
+    }
 }
 
-/// Rebuilds the original GGUF from a container, byte for byte (verified against
-/// the stored SHA-256), written to a temporary name and renamed. Works on any
-/// container; see `llmc_container_decompress_file` for threads.
-#[no_mangle]
-#[must_use]
-pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, gguf_path: *const c_char) -> llmc_status {
-    call(|| crate::sources::file::decompress_file(path(llmc_path)?, path(gguf_path)?, &DecodeOptions::default()))
+/// Stores `n` through `written` unless it is NULL.
+///
+/// # Safety
+/// `written` is NULL or valid for a write.
+unsafe fn report(written: *mut usize, n: usize) {
+    if !written.is_null() {
+        // SAFETY: non-null and valid per the caller's contract.
+        unsafe { store(written, n) };
+    }
 }
 
-/// Compresses a safetensors file into a container (written to a temporary
-/// name, then renamed): the header is kept verbatim, each tensor coded by dtype
-/// (BF16: the bf16 codec; F16, F32 and integers: byte planes or zstd).
-/// `params` may be NULL; `params->level` is the zstd level of the JSON header
+// ---- Whole files ----
+
+/// Compresses a GGUF or safetensors file (detected from its first bytes) into
+/// a container at `llmc_path`, written to a temporary name and renamed.
+/// `params` may be NULL; `params->level` is the zstd level of the metadata
 /// (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
-/// depend on it).
+/// depend on it). Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        let file = crate::engine::io::map(path(safetensors_path)?)?;
-        let container = crate::sources::safetensors::codec::compress(&file, &params, None)?;
-        crate::engine::io::write_atomic(path(llmc_path)?, &container)
+        crate::sources::file::compress_file(path_arg(in_path)?, path_arg(llmc_path)?, &params, None)
     })
 }
 
 /// Rebuilds the original file (GGUF or safetensors) from any container, byte
 /// for byte (verified against the stored SHA-256), decoding chunks on
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
-/// temporary name and renamed.
+/// temporary name and renamed. Thread-safe.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
     call(|| {
         let opts = DecodeOptions { n_threads: n_threads.max(1), ..Default::default() };
-        crate::sources::file::decompress_file(path(llmc_path)?, path(out_path)?, &opts)
+        crate::sources::file::decompress_file(path_arg(llmc_path)?, path_arg(out_path)?, &opts)
     })
 }
 
-/// What the container was made from: `LLMC_SOURCE_GGUF` or
-/// `LLMC_SOURCE_SAFETENSORS` (0 for NULL).
-#[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
-    call_value(0, || handle(g).map_or(0, |g| g.index.kind as u32))
-}
+// ---- Opening ----
 
 /// Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
-/// its header, index and every frame header.
+/// its header, index and every frame header. A mapped file must not be
+/// truncated while the handle is open (reads would fault, as with any mmap).
+/// Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
     call(|| {
         if out.is_null() {
             return Err(Error::NullPointer);
         }
-        let p = path(file)?;
+        let p = path_arg(file)?;
         let f = std::fs::File::open(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
         let source = if flags & LLMC_OPEN_NO_MMAP != 0 {
             let mut v = Vec::new();
@@ -203,144 +223,141 @@ pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, ou
             // the file not being truncated while open (documented).
             Source::Mapped(unsafe { memmap2::Mmap::map(&f) }?)
         };
-        let g = open(source, flags)?;
+        let c = open(source, flags)?;
         // SAFETY: checked non-null; the caller passes a valid out-pointer.
-        unsafe { out.write_unaligned(Box::into_raw(g)) };
+        unsafe { out.write_unaligned(Box::into_raw(c)) };
         Ok(())
     })
 }
 
 /// Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
-/// alive and unmodified until `llmc_gguf_close`.
+/// alive and unmodified until `llmc_container_close`. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
     call(|| {
         if out.is_null() {
             return Err(Error::NullPointer);
         }
         // SAFETY: per the contract (validates NULL and length).
         let b = unsafe { bytes(data, size) }?;
-        let g = open(Source::Borrowed(b.as_ptr(), b.len()), flags)?;
+        let c = open(Source::Borrowed(b.as_ptr(), b.len()), flags)?;
         // SAFETY: checked non-null; the caller passes a valid out-pointer.
-        unsafe { out.write_unaligned(Box::into_raw(g)) };
+        unsafe { out.write_unaligned(Box::into_raw(c)) };
         Ok(())
     })
 }
 
 /// Closes a handle; NULL is ignored. No other call may be using it.
 #[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_close(g: *mut llmc_gguf) {
-    if !g.is_null() {
-        // SAFETY: `g` came from an open function and is closed once, per the contract.
-        drop(unsafe { Box::from_raw(g) });
+pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
+    if !c.is_null() {
+        // SAFETY: `c` came from an open function and is closed once, per the contract.
+        drop(unsafe { Box::from_raw(c) });
     }
 }
 
-/// Size of the original file in bytes (0 for NULL).
+// ---- What the container holds (answered from the index; thread-safe) ----
+
+/// What the container was made from: `LLMC_SOURCE_GGUF` or
+/// `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_original_size(g: *const llmc_gguf) -> u64 {
-    call_value(0, || handle(g).map_or(0, |g| g.index.original_size))
+pub unsafe extern "C" fn llmc_container_source_kind(c: *const llmc_container) -> u32 {
+    call_value(0, || handle(c).map_or(0, |c| c.index.kind as u32))
+}
+
+/// Size of the original file in bytes (0 for NULL). Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) -> u64 {
+    call_value(0, || handle(c).map_or(0, |c| c.index.original_size))
 }
 
 /// Bytes of the original file before the tensor data: header, key-values, tensor
-/// infos and padding — what a GGUF parser reads first.
+/// infos and padding (GGUF), or length and JSON header (safetensors) — what a
+/// parser reads first. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_metadata_size(g: *const llmc_gguf, size: *mut u64) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, size: *mut u64) -> llmc_status {
     call(|| {
-        let g = handle(g)?;
+        let c = handle(c)?;
         if size.is_null() {
             return Err(Error::NullPointer);
         }
         // SAFETY: checked non-null; valid per the contract.
-        unsafe { store(size, g.index.metadata_size()) };
+        unsafe { store(size, c.index.metadata_size()) };
         Ok(())
     })
 }
 
-/// Copies the original metadata bytes (see `llmc_gguf_metadata_size`) into `dst`,
-/// ready for `gguf_init_from_buffer`-style parsers.
+/// Number of tensors. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_read_metadata(g: *const llmc_gguf, dst: *mut c_void, dst_capacity: usize) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *mut u64) -> llmc_status {
     call(|| {
-        let g = handle(g)?;
-        let n = usize::try_from(g.index.metadata_size()).map_err(|_| Error::SizeOverflow)?;
-        // SAFETY: per the contract.
-        let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
-        let dst = dst.get_mut(..n).ok_or(Error::DstTooSmall)?;
-        g.index.read_range(g.source.bytes(), 0, dst, &g.opts)
-    })
-}
-
-/// Number of tensors.
-#[no_mangle]
-#[must_use]
-pub unsafe extern "C" fn llmc_gguf_n_tensors(g: *const llmc_gguf, n: *mut u64) -> llmc_status {
-    call(|| {
-        let g = handle(g)?;
+        let c = handle(c)?;
         if n.is_null() {
             return Err(Error::NullPointer);
         }
         // SAFETY: checked non-null; valid per the contract.
-        unsafe { store(n, g.index.entries.len() as u64) };
+        unsafe { store(n, c.index.entries.len() as u64) };
         Ok(())
     })
 }
 
-/// Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND` if none.
+/// Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
+/// if there is none. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_find_tensor(g: *const llmc_gguf, name: *const c_char, index: *mut u64) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, name: *const c_char, index: *mut u64) -> llmc_status {
     call(|| {
-        let g = handle(g)?;
+        let c = handle(c)?;
         if name.is_null() || index.is_null() {
             return Err(Error::NullPointer);
         }
         // SAFETY: non-null and NUL-terminated per the contract.
         let name = unsafe { CStr::from_ptr(name) }.to_str().map_err(|_| Error::NotFound)?;
-        let i = g.index.find(name).ok_or(Error::NotFound)?;
+        let i = c.index.find(name).ok_or(Error::NotFound)?;
         // SAFETY: checked non-null; valid per the contract.
         unsafe { store(index, i as u64) };
         Ok(())
     })
 }
 
-/// Describes tensor `index` (`LLMC_STATUS_NOT_FOUND` past the last one).
-/// `info->struct_size` must be at least `sizeof(llmc_tensor_info)`.
+/// Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
+/// `info->struct_size` says how many bytes the caller's struct has (at least 8):
+/// the fields that fit are written, nothing else. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
     call(|| {
-        let g = handle(g)?;
+        let c = handle(c)?;
         if info.is_null() {
             return Err(Error::NullPointer);
         }
-        // SAFETY: non-null; the caller passes a valid struct.
-        let size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() };
-        if (size as usize) < TENSOR_INFO_V1_SIZE {
+        // SAFETY: non-null; the caller passes a struct whose first field is its size.
+        let size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() } as usize;
+        let n = TENSOR_INFO_FIELD_ENDS.iter().copied().filter(|&end| end <= size).max().ok_or(Error::InvalidArgument)?;
+        if n < TENSOR_INFO_FIELD_ENDS[1] {
             return Err(Error::InvalidArgument);
         }
-        let i = usize::try_from(index).ok().filter(|&i| i < g.index.entries.len()).ok_or(Error::NotFound)?;
-        let e = &g.index.entries[i];
-        let r = &g.index.regions[e.region as usize];
-        let frame = &g.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
+        let i = c.entry(index)?;
+        let e = &c.index.entries[i];
+        let r = &c.index.regions[e.region as usize];
+        let frame = &c.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
         let codec = if r.frame_size == 0 { 0 } else { frames::parse(frame)?.header.codec as u32 };
         let mut shape = [0u64; LLMC_MAX_DIMS];
         shape[..e.shape.len()].copy_from_slice(&e.shape);
         let out = llmc_tensor_info {
-            struct_size: size,
+            struct_size: size as u32,
             ggml_type: e.dtype,
-            name: g.names[i].as_ptr(),
+            name: c.names[i].as_ptr(),
             orig_offset: r.orig_offset,
             size: r.orig_size,
             codec,
             n_dims: e.shape.len() as u32,
-            dtype_name: g.dtype_names[i].as_ptr(),
+            dtype_name: c.dtype_names[i].as_ptr(),
             shape,
         };
-        let n = (size as usize).min(core::mem::size_of::<llmc_tensor_info>());
         // SAFETY: `info` is non-null and valid for `struct_size >= n` bytes (the
         // caller's contract); `out` is a live local of at least `n` bytes.
         unsafe { core::ptr::copy_nonoverlapping((&raw const out).cast::<u8>(), info.cast::<u8>(), n) };
@@ -348,51 +365,117 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
     })
 }
 
-/// Decodes tensor `index` into `dst` (`dst_capacity` at least its size). Only the
-/// tensor's own chunks are decoded and verified.
+/// Uncompressed chunk size of the tensor frames (the largest one): split
+/// parallel reads on these edges. 0 for NULL or a container without tensor
+/// frames. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> u64 {
+    call_value(0, || handle(c).map_or(0, |c| c.index.chunk_size))
+}
+
+// ---- Reading (any number of threads at once on one handle) ----
+// `dctx` may be NULL (the process-wide ISA, the calling thread only); a context
+// gives the read its ISA and threads and must not be used by another thread
+// during the call. `written` / `n_read` may be NULL.
+
+/// Copies the original metadata bytes (see `llmc_container_metadata_size`) into
+/// `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
+/// size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
+/// Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_read_tensor(g: *const llmc_gguf, index: u64, dst: *mut c_void, dst_capacity: usize) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_read_metadata(
+    c: *const llmc_container,
+    dctx: *const llmc_dctx,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    written: *mut usize,
+) -> llmc_status {
+    // SAFETY: NULL or valid per the contract.
+    unsafe { report(written, 0) };
     call(|| {
-        let g = handle(g)?;
-        let i = usize::try_from(index).ok().filter(|&i| i < g.index.entries.len()).ok_or(Error::NotFound)?;
-        let (offset, size) = g.index.entry_span(i).ok_or(Error::NotFound)?;
+        let c = handle(c)?;
+        let n = usize::try_from(c.index.metadata_size()).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
-        let dst = dst.get_mut(..size as usize).ok_or(Error::DstTooSmall)?;
-        g.index.read_range(g.source.bytes(), offset, dst, &g.opts)
+        let dst = dst.get_mut(..n).ok_or(Error::DstTooSmall)?;
+        c.index.read_range(c.source.bytes(), 0, dst, &c.options(dctx)?)?;
+        // SAFETY: NULL or valid per the contract.
+        unsafe { report(written, n) };
+        Ok(())
     })
 }
 
-/// Reads `size` bytes of the original file at `offset` into `dst` (random access in
-/// the original file's byte space, decoding only the chunks involved).
+/// Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
+/// own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
+/// tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
 #[no_mangle]
 #[must_use]
-pub unsafe extern "C" fn llmc_gguf_read_range(g: *const llmc_gguf, offset: u64, dst: *mut c_void, size: usize) -> llmc_status {
+pub unsafe extern "C" fn llmc_container_read_tensor(
+    c: *const llmc_container,
+    dctx: *const llmc_dctx,
+    index: u64,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    written: *mut usize,
+) -> llmc_status {
+    // SAFETY: NULL or valid per the contract.
+    unsafe { report(written, 0) };
     call(|| {
-        let g = handle(g)?;
+        let c = handle(c)?;
+        let (offset, size) = c.index.entry_span(c.entry(index)?).ok_or(Error::OutOfRange)?;
+        let size = usize::try_from(size).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
-        let dst = unsafe { bytes_mut(dst, size) }?;
-        g.index.read_range(g.source.bytes(), offset, dst, &g.opts)
+        let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
+        let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
+        c.index.read_range(c.source.bytes(), offset, dst, &c.options(dctx)?)?;
+        // SAFETY: NULL or valid per the contract.
+        unsafe { report(written, size) };
+        Ok(())
     })
 }
 
-/// Uncompressed chunk size of the tensor frames: split parallel work on these edges.
+/// Reads up to `size` bytes of the original file at `offset` into `dst`, like
+/// `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
+/// its end, which is not an error). Decodes only the chunks involved. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_chunk_size(g: *const llmc_gguf) -> u64 {
-    call_value(0, || handle(g).map_or(0, |g| g.index.chunk_size))
+#[must_use]
+pub unsafe extern "C" fn llmc_container_read_range(
+    c: *const llmc_container,
+    dctx: *const llmc_dctx,
+    offset: u64,
+    dst: *mut c_void,
+    size: usize,
+    n_read: *mut usize,
+) -> llmc_status {
+    // SAFETY: NULL or valid per the contract.
+    unsafe { report(n_read, 0) };
+    call(|| {
+        let c = handle(c)?;
+        // SAFETY: per the contract.
+        let dst = unsafe { bytes_mut(dst, size) }?;
+        let available = c.index.original_size.saturating_sub(offset);
+        let n = dst.len().min(usize::try_from(available).unwrap_or(usize::MAX));
+        c.index.read_range(c.source.bytes(), offset.min(c.index.original_size), &mut dst[..n], &c.options(dctx)?)?;
+        // SAFETY: NULL or valid per the contract.
+        unsafe { report(n_read, n) };
+        Ok(())
+    })
 }
 
-/// Same shape as ggml's `gguf_reader_callback_t`: pass `(llmc_gguf_reader_callback,
-/// g)` to a callback-based GGUF loader. Returns the bytes read (`len`), or 0 on
-/// error, whose status is kept in `llmc_gguf_last_status(g)` (first error wins).
+/// Same shape as ggml's `gguf_reader_callback_t`: pass
+/// `(llmc_container_reader_callback, c)` to a callback-based loader. Returns the
+/// bytes read: `len`, fewer at the end of the file (like `fread`), or 0 on an
+/// error, whose status is kept in `llmc_container_last_status(c)` (first error
+/// wins). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_reader_callback(g: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
-    let h = g.cast::<llmc_gguf>().cast_const();
-    // SAFETY: forwarded contract (g is a live handle, output has len writable bytes).
-    let status = unsafe { llmc_gguf_read_range(h, offset, output, len) };
+pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
+    let h = c.cast::<llmc_container>().cast_const();
+    let mut n = 0usize;
+    // SAFETY: forwarded contract (c is a live handle, output has len writable bytes).
+    let status = unsafe { llmc_container_read_range(h, core::ptr::null(), offset, output, len, &mut n) };
     if status == 0 {
-        return len;
+        return n;
     }
     if let Ok(h) = handle(h) {
         let _ = h.last_status.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire);
@@ -400,8 +483,9 @@ pub unsafe extern "C" fn llmc_gguf_reader_callback(g: *mut c_void, output: *mut 
     0
 }
 
-/// The first error a `llmc_gguf_reader_callback` call hit on this handle (0 if none).
+/// The first error a `llmc_container_reader_callback` call hit on this handle
+/// (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn llmc_gguf_last_status(g: *const llmc_gguf) -> llmc_status {
-    call_value(Error::NullPointer.code(), || handle(g).map_or(Error::NullPointer.code(), |g| g.last_status.load(Ordering::Acquire)))
+pub unsafe extern "C" fn llmc_container_last_status(c: *const llmc_container) -> llmc_status {
+    call_value(Error::NullPointer.code(), || handle(c).map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
 }

@@ -10,6 +10,8 @@ use crate::isa::{Isa, ISA_AUTO};
 use crate::params::{CompressParams, DecodeOptions};
 use core::ffi::c_void;
 
+/// ==== Frames: one tensor in one self-describing frame (the simple API) ====
+///
 /// Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_params_init(p: *mut llmc_params) {
@@ -209,7 +211,7 @@ pub extern "C" fn llmc_q4k_compress_bound(src_size: usize) -> usize {
 
 /// Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
 /// `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
-/// frame. Conventions as `llmc_bf16_compress`.
+/// frame. Conventions as `llmc_bf16_compress`. Thread-safe.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_q4k_compress(
@@ -254,11 +256,21 @@ pub unsafe extern "C" fn llmc_decompress(
     unsafe { decompress(None, DecodeOptions::default(), src, src_size, dst, dst_capacity, dst_written) }
 }
 
+/// ==== Decompression contexts (advanced: per-call ISA and threads) ====
+///
 /// A decompression context: carries an ISA override and a thread count. Must not
-/// be used by two threads at the same time; use one per thread.
+/// be used by two threads at the same time; use one per thread. Frame decodes
+/// (`llmc_decompress_dctx`) and container reads (`llmc_container_read_*`) take one.
 pub struct llmc_dctx {
     isa: Option<Isa>,
     n_threads: u32,
+}
+
+impl llmc_dctx {
+    /// Decode options for this context (`verify`: check chunk checksums).
+    pub(super) fn options(&self, verify_checksums: bool) -> DecodeOptions {
+        DecodeOptions { isa: self.isa, n_threads: self.n_threads, verify_checksums, ..Default::default() }
+    }
 }
 
 /// Creates a context (ISA: process-wide setting; threads: calling thread only).
@@ -277,7 +289,7 @@ pub unsafe extern "C" fn llmc_dctx_create(out: *mut *mut llmc_dctx) -> llmc_stat
     })
 }
 
-/// Frees a context; NULL is ignored.
+/// Frees a context; NULL is ignored. No other call may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_dctx_free(d: *mut llmc_dctx) {
     if !d.is_null() {
@@ -288,6 +300,7 @@ pub unsafe extern "C" fn llmc_dctx_free(d: *mut llmc_dctx) {
 
 /// Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
 /// setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
+/// Not while another thread uses the context.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dctx_set_isa(d: *mut llmc_dctx, isa: u32) -> llmc_status {
@@ -300,6 +313,7 @@ pub unsafe extern "C" fn llmc_dctx_set_isa(d: *mut llmc_dctx, isa: u32) -> llmc_
 }
 
 /// The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
+/// Not while another thread changes the context.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_dctx_get_isa(d: *const llmc_dctx) -> llmc_isa {
     call_value(Isa::Scalar as u32, || {

@@ -2,13 +2,11 @@
 
 use super::boundary::{call, call_value};
 use super::types::{llmc_isa, llmc_status};
-use crate::error::Error;
 use crate::isa::{self, Isa};
-use core::ffi::{c_char, CStr};
+use core::ffi::c_char;
 
-/// The ABI version this library implements; compare with `LLMC_ABI_VERSION`.
-const ABI_VERSION: u32 = 1;
-
+/// ==== Versions, status names, instruction sets ====
+///
 /// `LLMC_VERSION_NUMBER` of the loaded library (major * 10000 + minor * 100 + patch).
 /// Thread-safe.
 #[no_mangle]
@@ -27,44 +25,14 @@ pub extern "C" fn llmc_version_string() -> *const c_char {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_abi_version() -> u32 {
-    ABI_VERSION
-}
-
-fn error_cname(code: u32) -> &'static CStr {
-    if code == 0 {
-        return c"no error";
-    }
-    match Error::from_code(code) {
-        None => c"unknown error",
-        Some(e) => match e {
-            Error::Generic => c"generic error",
-            Error::NullPointer => c"null pointer argument",
-            Error::InvalidArgument => c"invalid argument",
-            Error::Allocation => c"memory allocation failed",
-            Error::Panic => c"internal error (please report)",
-            Error::DstTooSmall => c"destination buffer too small",
-            Error::SrcTruncated => c"source truncated",
-            Error::SizeOverflow => c"size overflow",
-            Error::LimitExceeded => c"declared size exceeds limit",
-            Error::BadMagic => c"unknown magic number",
-            Error::VersionUnsupported => c"format version unsupported",
-            Error::CodecUnsupported => c"codec unsupported",
-            Error::Corrupt => c"corrupted data",
-            Error::ChecksumMismatch => c"checksum mismatch",
-            Error::GgufInvalid => c"invalid GGUF file",
-            Error::SafetensorsInvalid => c"invalid safetensors file",
-            Error::IsaUnsupported => c"instruction set not supported by this CPU",
-            Error::Io => c"I/O error",
-            Error::NotFound => c"not found",
-        },
-    }
+    super::types::LLMC_ABI_VERSION
 }
 
 /// A static, NUL-terminated description of a status code ("unknown error" for
 /// numbers that are not status codes); never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_get_error_name(status: u32) -> *const c_char {
-    error_cname(status).as_ptr()
+    crate::error::status_c_name(status).as_ptr()
 }
 
 /// Bit `(1u << isa)` is set for every ISA this CPU and build can run. Thread-safe.
@@ -90,14 +58,7 @@ pub extern "C" fn llmc_active_isa() -> llmc_isa {
 /// "auto", "scalar", "avx2", "avx512", or "unknown"; static, never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_isa_name(isa: u32) -> *const c_char {
-    let name: &'static CStr = match isa {
-        0 => c"auto",
-        1 => c"scalar",
-        2 => c"avx2",
-        3 => c"avx512",
-        _ => c"unknown",
-    };
-    name.as_ptr()
+    isa::isa_c_name(isa).as_ptr()
 }
 
 /// Forces the process-wide ISA (`LLMC_ISA_AUTO` restores detection); meant for

@@ -7,6 +7,7 @@
 pub mod boundary;
 pub mod frames;
 pub mod container;
+pub mod gguf_names;
 pub mod info;
 pub mod reader;
 pub mod types;

@@ -1,60 +1,20 @@
 //! Types shared with C. Status and ISA values cross the boundary as `uint32_t`
 //! and are validated on the way in, never transmuted into Rust enums.
 
-/// A status code: 0 on success, otherwise one of `llmc_status_code`.
+// `llmc_status`, `llmc_isa`, `llmc_codec` and `llmc_dtype` are the enums of
+// `error.rs`, `isa.rs`, `format/abi.rs` and the safetensors dtypes (cbindgen
+// exports them under these names; see cbindgen.toml). Values cross the boundary
+// as `uint32_t` and are validated on the way in, never transmuted.
+
+/// A status code: `LLMC_STATUS_OK` (0) or one of `llmc_status`'s values.
 pub type llmc_status = u32;
 
-/// An instruction-set selector: one of `llmc_isa_code`.
+/// An instruction-set selector: `LLMC_ISA_AUTO` (0) or one of `llmc_isa`'s values.
 pub type llmc_isa = u32;
 
-/// Status codes. The numbers are stable and never reused.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy)]
-pub enum llmc_status_code {
-    LLMC_STATUS_OK = 0,
-    LLMC_STATUS_GENERIC = 1,
-    LLMC_STATUS_NULL_POINTER = 2,
-    /** e.g. odd bf16 size, unknown flag bits, chunk size out of range */
-    LLMC_STATUS_INVALID_ARGUMENT = 3,
-    LLMC_STATUS_ALLOCATION = 4,
-    /** internal bug caught at the boundary; please report */
-    LLMC_STATUS_PANIC = 5,
-    LLMC_STATUS_DST_TOO_SMALL = 10,
-    LLMC_STATUS_SRC_TRUNCATED = 11,
-    LLMC_STATUS_SIZE_OVERFLOW = 12,
-    /** a declared size exceeds a hard limit or what the input can justify */
-    LLMC_STATUS_LIMIT_EXCEEDED = 13,
-    LLMC_STATUS_BAD_MAGIC = 20,
-    LLMC_STATUS_VERSION_UNSUPPORTED = 21,
-    LLMC_STATUS_CODEC_UNSUPPORTED = 22,
-    LLMC_STATUS_CORRUPT = 23,
-    LLMC_STATUS_CHECKSUM_MISMATCH = 24,
-    LLMC_STATUS_GGUF_INVALID = 25,
-    LLMC_STATUS_SAFETENSORS_INVALID = 26,
-    LLMC_STATUS_ISA_UNSUPPORTED = 30,
-    LLMC_STATUS_IO = 40,
-    LLMC_STATUS_NOT_FOUND = 41,
-}
-
-/// Instruction sets (`LLMC_ISA_AUTO` = let detection choose).
-#[repr(u32)]
-#[derive(Debug, Clone, Copy)]
-pub enum llmc_isa_code {
-    LLMC_ISA_AUTO = 0,
-    LLMC_ISA_SCALAR = 1,
-    LLMC_ISA_AVX2 = 2,
-    LLMC_ISA_AVX512 = 3,
-}
-
-/// Codec ids, as stored in frames.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy)]
-pub enum llmc_codec {
-    LLMC_CODEC_BF16 = 1,
-    LLMC_CODEC_Q4K = 2,
-    LLMC_CODEC_ZSTD = 3,
-    LLMC_CODEC_STORED = 4,
-}
+/// The ABI version (bumped on any incompatible change to this header); compare
+/// with `llmc_abi_version()` at startup.
+pub const LLMC_ABI_VERSION: u32 = 1;
 
 /// Compression parameters. Extensible: `struct_size` comes first; always start
 /// from `llmc_params_init()`.

@@ -23,9 +23,18 @@ use super::limits::{MAX_CHUNK_SIZE, MAX_CONTENT_SIZE, MIN_CHUNK_SIZE};
 use crate::error::{Error, Result};
 
 pub const FRAME_MAGIC: [u8; 4] = *b"LLMF";
-pub const FORMAT_VERSION: u16 = 1;
-pub const FORMAT_VERSION_MIN: u16 = 1;
-pub const FORMAT_VERSION_MAX: u16 = 1;
+pub use super::abi::CodecId;
+
+impl CodecId {
+    /// Every codec, for tables and tests.
+    pub const ALL: [CodecId; 5] = [CodecId::Bf16, CodecId::Q4k, CodecId::Zstd, CodecId::Stored, CodecId::Fields];
+}
+use super::abi::{LLMC_FORMAT_VERSION_MAX, LLMC_FORMAT_VERSION_MIN};
+
+/// The version this library writes (the newest it reads).
+pub const FORMAT_VERSION: u16 = LLMC_FORMAT_VERSION_MAX as u16;
+pub const FORMAT_VERSION_MIN: u16 = LLMC_FORMAT_VERSION_MIN as u16;
+pub const FORMAT_VERSION_MAX: u16 = LLMC_FORMAT_VERSION_MAX as u16;
 pub const HEADER_SIZE: usize = 32;
 pub const CHUNK_ENTRY_SIZE: usize = 8;
 
@@ -33,49 +42,6 @@ pub const CHUNK_ENTRY_SIZE: usize = 8;
 pub const FLAG_CONTENT_CHECKSUM: u8 = 1 << 0;
 const REQUIRED_FLAG_BITS: u8 = 0x0f;
 const KNOWN_REQUIRED_FLAGS: u8 = FLAG_CONTENT_CHECKSUM;
-
-/// Codec ids stored in frames (and the C ABI's `LLMC_CODEC_*`).
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CodecId {
-    Bf16 = 1,
-    Q4k = 2,
-    Zstd = 3,
-    Stored = 4,
-    Fields = 5,
-}
-
-impl CodecId {
-    pub fn from_u8(v: u8) -> Option<CodecId> {
-        match v {
-            1 => Some(CodecId::Bf16),
-            2 => Some(CodecId::Q4k),
-            3 => Some(CodecId::Zstd),
-            4 => Some(CodecId::Stored),
-            5 => Some(CodecId::Fields),
-            _ => None,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            CodecId::Bf16 => "bf16",
-            CodecId::Q4k => "q4k",
-            CodecId::Zstd => "zstd",
-            CodecId::Stored => "stored",
-            CodecId::Fields => "fields",
-        }
-    }
-
-    /// Chunk sizes and content sizes must be multiples of this.
-    pub const fn element_size(self) -> u32 {
-        match self {
-            CodecId::Bf16 => 2,
-            CodecId::Q4k => 144,
-            CodecId::Zstd | CodecId::Stored | CodecId::Fields => 1,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {

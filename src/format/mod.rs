@@ -3,6 +3,7 @@
 //! which encode, and the kernels, which decode).
 //! `FORMAT.md` at the repository root is the prose specification.
 
+pub mod abi;
 pub mod bf16_split;
 pub mod bitio;
 pub mod bytes;

@@ -14,7 +14,7 @@
 //! never subnormal, so the comparison is exact and does not depend on the CPU's
 //! rounding, flush-to-zero or denormals-are-zero modes. NaN compares false.
 
-pub const BLOCK: usize = 144;
+pub const BLOCK: usize = super::abi::LLMC_Q4K_BLOCK_BYTES as usize;
 pub const HEADER: usize = 16;
 pub const QS: usize = 128;
 /// Flag bytes per block: 16 for the low nibbles of `qs`, 16 for the high nibbles.

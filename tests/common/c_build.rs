@@ -41,6 +41,19 @@ pub enum Link {
     Shared,
 }
 
+/// The binary records the soname (libllmc.so.N, set by build.rs), which cargo does not
+/// create beside libllmc.so; the link is what an install would make.
+fn soname_link(lib: &Path) {
+    let Some(soname) = option_env!("LLMC_SONAME") else { return };
+    let link = lib.join(soname);
+    // Tests link in parallel: a link another test made first is fine.
+    match std::os::unix::fs::symlink("libllmc.so", &link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => panic!("symlink {}: {e}", link.display()),
+    }
+}
+
 /// Compiles `sources` (relative to the repo root) into an executable.
 pub fn build(name: &str, sources: &[&str], std: &str, cpp: bool, link: Link, extra: &[&str]) -> PathBuf {
     let tool = compiler(cpp);
@@ -67,6 +80,7 @@ pub fn build(name: &str, sources: &[&str], std: &str, cpp: bool, link: Link, ext
             cmd.arg(lib.join("libllmc.a")).args(NATIVE_LIBS);
         }
         Link::Shared => {
+            soname_link(&lib);
             cmd.arg("-L").arg(&lib).arg("-lllmc").arg(format!("-Wl,-rpath,{}", lib.display()));
         }
     }

@@ -4,7 +4,11 @@
 use crate::codec::fields::Layout;
 use crate::codec::Method;
 
-/// A safetensors dtype. The discriminants are stable ids stored in containers.
+/// A safetensors dtype (`llmc_dtype`, `LLMC_DTYPE_*` in C). The numbers are
+/// stable ids, stored in containers and reported as `llmc_tensor_info.ggml_type`
+/// for tensors of safetensors files.
+///
+/// cbindgen:rename-all=QualifiedScreamingSnakeCase
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dtype {
@@ -53,6 +57,11 @@ const ALL: [(Dtype, &str, u64); 17] = [
 const ZSTD_LEVEL: i32 = crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 impl Dtype {
+    /// Every dtype id a container may report, `Unknown` included.
+    pub fn all() -> impl Iterator<Item = Dtype> {
+        core::iter::once(Dtype::Unknown).chain(ALL.iter().map(|(d, _, _)| *d))
+    }
+
     pub fn from_name(name: &str) -> Dtype {
         ALL.iter().find(|(_, n, _)| *n == name).map_or(Dtype::Unknown, |(d, _, _)| *d)
     }
