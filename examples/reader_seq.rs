@@ -4,7 +4,7 @@
 //!
 //!   cargo run --release --example reader_seq -- MODEL.llmc [READ_SIZE]
 
-use llmc::model::{ContainerBytes, Index, ReadEngine, Reader};
+use llmc::model::{Index, ReadEngine, Reader};
 use std::time::Instant;
 
 fn main() {

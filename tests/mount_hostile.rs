@@ -101,7 +101,7 @@ fn truncated_or_bit_flipped_headers_and_indexes_are_refused_at_open() {
     // included): refused, or (a flip the checks cannot see) every read exact
     // or failed, never a panic.
     let index_tail = n - 512;
-    let mut check = |copy: &[u8], what: &str| {
+    let check = |copy: &[u8], what: &str| {
         if let Ok(r) = open(copy.to_vec(), &engine) {
             let mut buf = vec![0u8; original.len()];
             if let Ok(got) = r.read_at(0, &mut buf) {

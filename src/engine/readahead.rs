@@ -82,7 +82,7 @@ mod tests {
         let mut any = false;
         for _ in 0..1000 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            any |= d.observe((x >> 20) % (1 << 34) & !4095, 4096);
+            any |= d.observe(((x >> 20) % (1 << 34)) & !4095, 4096);
         }
         assert!(!any);
     }
