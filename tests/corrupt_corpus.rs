@@ -152,6 +152,7 @@ fn frames_get_the_same_status_through_the_c_abi() {
 #[test]
 fn containers_that_fail_to_open_fail_alike_through_the_c_abi() {
     use llmc::ffi::container::*;
+    use llmc::ffi::gguf_names::*;
     let mut refused = 0;
     for case in manifest().iter().filter(|c| c.api == Api::ContainerRead) {
         let bytes = read(&case.file);

@@ -97,7 +97,7 @@ fn a_rename_onto_a_directory_fails_cleanly() {
     let path = |p: &Path| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
     let (src, dst) = (path(&blk0()), path(&taken));
     // SAFETY: NUL-terminated paths; NULL params means defaults.
-    let status = unsafe { llmc::ffi::container::llmc_gguf_compress_file(src.as_ptr(), dst.as_ptr(), std::ptr::null()) };
+    let status = unsafe { llmc::ffi::container::llmc_container_compress_file(src.as_ptr(), dst.as_ptr(), std::ptr::null()) };
     assert_eq!(status, llmc::Error::Io.code());
     assert_eq!(entries(&dir), vec!["taken"]);
 }

@@ -180,6 +180,7 @@ fn truncated_or_corrupt_containers_are_errors() {
 #[test]
 fn c_tensor_info_reports_shape_and_keeps_old_struct_sizes_working() {
     use llmc::ffi::container::*;
+    use llmc::ffi::gguf_names::*;
     let c = compress(bf16(), &threads(2), None).unwrap();
     let mut g: *mut llmc_gguf = std::ptr::null_mut();
     // SAFETY: `c` outlives the handle; `g` is a valid out-pointer.

@@ -45,30 +45,36 @@ fn read_c(data: &[u8]) {
     let mut g = std::ptr::null_mut();
     // SAFETY: `data` outlives the handle, closed below; out-pointers are valid.
     unsafe {
-        if llmc_gguf_open_buffer(data.as_ptr().cast(), data.len(), 0, &mut g) != 0 {
+        if llmc_container_open_buffer(data.as_ptr().cast(), data.len(), 0, &mut g) != 0 {
             return;
         }
         let mut meta = 0u64;
-        assert_eq!(llmc_gguf_metadata_size(g, &mut meta), 0);
+        assert_eq!(llmc_container_metadata_size(g, &mut meta), 0);
         if meta <= MAX_OUTPUT {
             let mut buf = vec![0u8; meta as usize];
-            let _ = llmc_gguf_read_metadata(g, buf.as_mut_ptr().cast(), buf.len());
+            let mut written = 0usize;
+            if llmc_container_read_metadata(g, std::ptr::null(), buf.as_mut_ptr().cast(), buf.len(), &mut written) == 0 {
+                assert_eq!(written, buf.len());
+            }
         }
         let mut n = 0u64;
-        assert_eq!(llmc_gguf_n_tensors(g, &mut n), 0);
+        assert_eq!(llmc_container_n_tensors(g, &mut n), 0);
         for i in 0..n {
             let mut info: llmc_tensor_info = std::mem::zeroed();
             info.struct_size = std::mem::size_of::<llmc_tensor_info>() as u32;
-            assert_eq!(llmc_gguf_tensor_info(g, i, &mut info), 0);
+            assert_eq!(llmc_container_tensor_info(g, i, &mut info), 0);
             let mut found = u64::MAX;
-            assert_eq!(llmc_gguf_find_tensor(g, info.name, &mut found), 0);
+            assert_eq!(llmc_container_find_tensor(g, info.name, &mut found), 0);
             assert!(found <= i);
             if info.size <= MAX_OUTPUT {
                 let mut buf = vec![0u8; info.size as usize];
-                let _ = llmc_gguf_read_tensor(g, i, buf.as_mut_ptr().cast(), buf.len());
+                let mut written = 0usize;
+                if llmc_container_read_tensor(g, std::ptr::null(), i, buf.as_mut_ptr().cast(), buf.len(), &mut written) == 0 {
+                    assert_eq!(written, buf.len());
+                }
             }
         }
-        llmc_gguf_close(g);
+        llmc_container_close(g);
     }
 }
 
