@@ -65,6 +65,14 @@ impl ReadEngine {
         self.workers.as_ref().map_or(0, Workers::threads)
     }
 
+    /// Stops the read-ahead threads and waits for them (nothing is decoded
+    /// ahead afterwards). For an owner that must not leave threads behind.
+    pub fn stop(&self) {
+        if let Some(w) = &self.workers {
+            w.stop();
+        }
+    }
+
     /// How many chunks of `chunk_size` bytes to decode ahead of a sequential
     /// reader: enough to keep every worker busy twice over, within half the cache.
     fn depth(&self, chunk_size: u64) -> u64 {
@@ -208,6 +216,10 @@ impl Reader {
 
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    pub fn engine(&self) -> &Arc<ReadEngine> {
+        &self.engine
     }
 
     /// Bytes of decoded chunks in the (shared) cache.

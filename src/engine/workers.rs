@@ -11,7 +11,8 @@ type Job = Box<dyn FnOnce() + Send>;
 
 pub struct Workers {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    count: usize,
 }
 
 struct Shared {
@@ -58,18 +59,18 @@ impl Workers {
     /// `capacity` jobs.
     pub fn new(threads: usize, capacity: usize, name: &str) -> std::io::Result<Workers> {
         let shared = Arc::new(Shared { state: Mutex::default(), wake: Condvar::new(), capacity: capacity.max(1) });
-        let mut workers = Workers { shared, threads: Vec::with_capacity(threads) };
+        let workers = Workers { shared, threads: Mutex::new(Vec::with_capacity(threads)), count: threads };
         for i in 0..threads {
             let shared = Arc::clone(&workers.shared);
             // On failure, `workers` is dropped, which stops the threads already started.
             let t = std::thread::Builder::new().name(format!("llmc-{name}-{i}")).spawn(move || shared.run())?;
-            workers.threads.push(t);
+            workers.threads.lock().unwrap_or_else(|e| e.into_inner()).push(t);
         }
         Ok(workers)
     }
 
     pub fn threads(&self) -> usize {
-        self.threads.len()
+        self.count
     }
 
     /// Queues `job` under `key` unless that key is already queued. Returns
@@ -104,8 +105,10 @@ impl Workers {
     }
 }
 
-impl Drop for Workers {
-    fn drop(&mut self) {
+impl Workers {
+    /// Drops the queued jobs and joins the threads (after the jobs they are
+    /// running); later submissions are refused. Idempotent.
+    pub fn stop(&self) {
         let dropped = {
             let mut q = self.shared.lock();
             q.stopping = true;
@@ -114,15 +117,22 @@ impl Drop for Workers {
         };
         drop(dropped);
         self.shared.wake.notify_all();
-        // A job may hold the last reference to what owns these workers, so the
-        // drop can run on a worker thread: that one ends by itself once the
+        let threads = core::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        // A job may hold the last reference to what owns these workers, so a
+        // stop can run on a worker thread: that one ends by itself once the
         // job returns (joining it would wait for ourselves).
         let me = std::thread::current().id();
-        for t in self.threads.drain(..) {
+        for t in threads {
             if t.thread().id() != me {
                 let _ = t.join();
             }
         }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -144,6 +144,11 @@ pub unsafe extern "C" fn llmc_reader_free(r: *mut llmc_reader) {
     if !r.is_null() {
         // SAFETY: `r` came from llmc_reader_open and is freed once, per the contract.
         let r = unsafe { Box::from_raw(r) };
-        call_value((), move || drop(r));
+        // Threads are joined here, before returning: a worker running a job
+        // holds the reader, so dropping it alone could leave that thread behind.
+        call_value((), move || {
+            r.reader.engine().stop();
+            drop(r);
+        });
     }
 }
