@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What reading a model through `llmc mount` costs, against the in-memory decode
 # rate `llmc bench` reports for the same container in the same run:
-#   * sequential `dd bs=1M` of the mounted file (fresh mount: nothing cached), -T 1 and -T 2;
+#   * sequential `dd bs=1M` of the mounted file (fresh mounts: nothing cached; best of
+#     three), -T 1 and -T 2;
 #   * the daemon's resident set after that read (VmRSS, and the peak VmHWM);
 #   * random 4 KiB preads (kernel read-ahead off for the file): p50 / p99 latency,
 #     mounted and on the uncompressed file (from the page cache).
@@ -69,12 +70,17 @@ trap 'fusermount3 -u -z "$mnt" 2>/dev/null || true' EXIT
 
 shown=${name%.llmc}
 for t in 1 2; do
-  mount_fresh "$t"
-  gbps=$(dd_gbps "$mnt/$shown")
-  rss=$(awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "%d MiB (peak %d MiB)", r/1024, h/1024}' "/proc/$pid/status")
-  ratio=$(python3 -c "print(f'{$gbps / $decode:.2f}')")
-  echo "mounted, -T $t: dd bs=1M ${gbps} GB/s = ${ratio} x decode; daemon RSS after the whole file: $rss"
-  unmount
+  # Best of three fresh mounts (the reference is a best-of too).
+  best=0
+  for _ in 1 2 3; do
+    mount_fresh "$t"
+    gbps=$(dd_gbps "$mnt/$shown")
+    rss=$(awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{printf "%d MiB (peak %d MiB)", r/1024, h/1024}' "/proc/$pid/status")
+    unmount
+    best=$(python3 -c "print(max($best, $gbps))")
+  done
+  ratio=$(python3 -c "print(f'{$best / $decode:.2f}')")
+  echo "mounted, -T $t: dd bs=1M ${best} GB/s (best of 3) = ${ratio} x decode; daemon RSS after the whole file: $rss"
 done
 mount_fresh 2
 read -r p50 p99 <<<"$(random_reads "$mnt/$shown")"
