@@ -14,17 +14,24 @@ pub fn llmc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_llmc"))
 }
 
-/// A fresh, empty directory under the cargo target's scratch space.
+/// A fresh, empty directory under the cargo target's scratch space (what an
+/// earlier run left there, a stale mount included, is removed first).
 pub fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mount-tests").join(format!("{name}-{}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mount-tests").join(name);
+    if is_mounted(&d.join("mnt")) {
+        let _ = Command::new("fusermount3").arg("-u").arg("-z").arg(d.join("mnt")).output();
+    }
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-/// Compresses `input` to `output` with the CLI unless that is already done.
+/// Compresses `input` to `output` with the CLI unless a container newer than
+/// the CLI itself is already there.
 pub fn compressed(input: &Path, output: &Path) -> PathBuf {
-    if !output.exists() {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let current = modified(output).is_some_and(|t| Some(t) > modified(Path::new(env!("CARGO_BIN_EXE_llmc"))));
+    if !current {
         let out = llmc().arg("compress").arg(input).arg("-o").arg(output).output().unwrap();
         assert!(out.status.success(), "compress {}: {}", input.display(), String::from_utf8_lossy(&out.stderr));
     }
@@ -32,7 +39,7 @@ pub fn compressed(input: &Path, output: &Path) -> PathBuf {
 }
 
 fn is_mounted(dir: &Path) -> bool {
-    let dir = dir.to_string_lossy().into_owned();
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()).to_string_lossy().into_owned();
     std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().any(|l| l.split(' ').nth(4) == Some(dir.as_str()))
 }
 
