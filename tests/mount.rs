@@ -207,3 +207,35 @@ fn a_file_that_is_not_a_container_is_refused_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("is not an llmc container"), "{err}");
 }
+
+/// Reads `file` as user `nobody`; its sha256 or the error.
+fn sha256_as_nobody(file: &Path) -> Result<String, String> {
+    let out = std::process::Command::new("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sha256sum"]).arg(file).output().unwrap();
+    let text = String::from_utf8_lossy(if out.status.success() { &out.stdout } else { &out.stderr }).into_owned();
+    if out.status.success() {
+        Ok(text.split_whitespace().next().unwrap_or_default().to_string())
+    } else {
+        Err(text)
+    }
+}
+
+#[test]
+fn other_users_read_the_files_only_with_allow_other() {
+    let original = common::fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    for allow in [false, true] {
+        // Under the system's temporary directory: `nobody` must be able to
+        // reach the mount point (a clone under /root would stop it earlier).
+        let dir = std::env::temp_dir().join(format!("llmc-mount-test-allow-other-{allow}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let container = compressed(&original, &dir.join("blk0.gguf.llmc"));
+        let args: &[&str] = if allow { &["--allow-other"] } else { &[] };
+        let m = Mounted::start(&container, &dir, args);
+        match sha256_as_nobody(&m.path("blk0.gguf")) {
+            Ok(sum) => assert!(allow && sum == sha256sum(&original), "allow_other={allow}: {sum}"),
+            Err(e) => assert!(!allow && e.contains("Permission denied"), "allow_other={allow}: {e}"),
+        }
+        let (status, log) = m.unmount();
+        assert!(status.success(), "exit {status}:\n{log}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -158,6 +158,10 @@ enum Command {
         /// instead of direct I/O, which is faster for streaming readers.
         #[arg(long)]
         page_cache: bool,
+        /// Let other users read the files too (a model server running under its
+        /// own account); without root, needs `user_allow_other` in /etc/fuse.conf.
+        #[arg(long)]
+        allow_other: bool,
     },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
@@ -270,9 +274,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Mount { src, mountpoint, threads, cache_size, page_cache } => {
+        Command::Mount { src, mountpoint, threads, cache_size, page_cache, allow_other } => {
             let threads = threads.unwrap_or_else(default_threads) as usize;
-            mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size: mount::parse_size(&cache_size)?, page_cache })?;
+            let cache_size = mount::parse_size(&cache_size)?;
+            mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size, page_cache, allow_other })?;
         }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let target = match codec {

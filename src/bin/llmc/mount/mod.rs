@@ -6,7 +6,7 @@
 mod fs;
 mod tree;
 
-use fuser::{Config, MountOption, Session};
+use fuser::{Config, MountOption, Session, SessionACL};
 use llmc::model::ReadEngine;
 use llmc::DecodeOptions;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ pub struct MountArgs {
     pub cache_size: usize,
     /// Serve read() through the kernel page cache rather than direct I/O.
     pub page_cache: bool,
+    /// Let other users read the files (e.g. a model server's service account).
+    pub allow_other: bool,
 }
 
 pub fn run(args: &MountArgs) -> Result<(), String> {
@@ -44,6 +46,10 @@ pub fn run(args: &MountArgs) -> Result<(), String> {
     // Cache misses are decoded on the threads serving requests; read-ahead on the workers.
     config.n_threads = Some(args.threads.max(2));
     config.clone_fd = true;
+    if args.allow_other {
+        // Non-root users need `user_allow_other` in /etc/fuse.conf for this.
+        config.acl = SessionACL::All;
+    }
     let session = Session::new(fs::MountFs::new(tree, args.page_cache), &args.mountpoint, &config).map_err(|e| format!("cannot mount on {}: {e}", args.mountpoint.display()))?;
     let mountpoint = args.mountpoint.clone();
     std::thread::spawn(move || unmount_on_signal(signals, &mountpoint));
