@@ -109,5 +109,6 @@ fn main() {
     for (name, file) in [("gguf", &gguf), ("safetensors", &st)] {
         let container = llmc::model::compress(file, &chunked(0), None).unwrap();
         put(&dir, "container_read", name, &container);
+        put(&dir, "reader_read", name, &container);
     }
 }

@@ -33,6 +33,7 @@ pub mod entries;
 pub mod limits;
 pub mod load;
 pub mod read;
+pub mod reader;
 pub mod write;
 
 use crate::error::{Error, Result};

@@ -1,6 +1,10 @@
-//! The engine: frames of chunks, the worker pool, and file I/O. Codecs below it
-//! code one chunk; containers and sources above it arrange frames.
+//! The engine: frames of chunks, the worker pool, file I/O, and the decoded-
+//! chunk cache with its read-ahead. Codecs below it code one chunk; containers
+//! and sources above it arrange frames.
 
+pub mod chunk_cache;
 pub mod frames;
 pub mod io;
 pub mod pool;
+pub mod readahead;
+pub mod workers;

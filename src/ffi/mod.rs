@@ -9,5 +9,6 @@ pub mod frames;
 pub mod container;
 pub mod gguf_names;
 pub mod info;
+pub mod reader;
 pub mod types;
 pub mod util;
