@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 /// The C boundary, and the files that define the ABI's enums and numbers once.
-const FFI_SOURCES: [&str; 12] = [
+const FFI_SOURCES: [&str; 13] = [
     "src/error.rs",
     "src/isa.rs",
     "src/format/abi.rs",
@@ -15,6 +15,7 @@ const FFI_SOURCES: [&str; 12] = [
     "src/ffi/frames.rs",
     "src/ffi/container.rs",
     "src/ffi/stream.rs",
+    "src/ffi/reader.rs",
     "src/ffi/gguf_names.rs",
     "src/ffi/util.rs",
     "src/ffi/boundary.rs",

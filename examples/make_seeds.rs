@@ -110,6 +110,7 @@ fn main() {
         let container = llmc::model::compress(file, &chunked(0), None).unwrap();
         put(&dir, "container_read", name, &container);
         put(&dir, "stream_decode", name, &container);
+        put(&dir, "reader_read", name, &container);
     }
     let frame = llmc::frame::compress(&llmc::frame::Method::Bf16, &bf16[..3000], &chunked(1024)).unwrap();
     put(&dir, "stream_decode", "frame", &frame);

@@ -276,6 +276,12 @@ typedef struct llmc_dctx llmc_dctx;
 typedef struct llmc_dstream llmc_dstream;
 
 /*
+ An open reader. `llmc_reader_read` may be called from any number of
+ threads at once; `llmc_reader_free` must not overlap any other call on it.
+ */
+typedef struct llmc_reader llmc_reader;
+
+/*
  Compression parameters. Extensible: `struct_size` comes first; always start
  from `llmc_params_init()`.
  */
@@ -402,6 +408,33 @@ typedef struct llmc_inbuf {
   size_t size;
   size_t pos;
 } llmc_inbuf;
+
+/*
+ Options for `llmc_reader_open`; fill with `llmc_reader_options_init`.
+ */
+typedef struct llmc_reader_options {
+  /*
+   Set to `sizeof(llmc_reader_options)` (done by `llmc_reader_options_init`).
+   */
+  uint32_t struct_size;
+  /*
+   Read-ahead worker threads (default 0: none are started, and chunks are
+   decoded only by the threads calling `llmc_reader_read`).
+   */
+  uint32_t n_threads;
+  /*
+   Bytes of decoded chunks kept (default 256 MiB; 0 keeps none).
+   */
+  uint64_t cache_size;
+  /*
+   `LLMC_OPEN_NO_VERIFY`, `LLMC_OPEN_NO_MMAP` (default 0).
+   */
+  uint32_t flags;
+  /*
+   Reserved, set to 0.
+   */
+  uint32_t reserved;
+} llmc_reader_options;
 
 /*
  ==== The first ABI's names (`llmc_gguf_*`), kept as aliases ====
@@ -817,6 +850,53 @@ llmc_status llmc_dstream_decompress(struct llmc_dstream *ds,
  call may be using it.
  */
 void llmc_dstream_free(struct llmc_dstream *ds);
+
+/*
+ Fills `o` with defaults and sets `o->struct_size`. NULL is ignored. Thread-safe.
+ */
+void llmc_reader_options_init(struct llmc_reader_options *o);
+
+/*
+ Opens the container at `path` (NUL-terminated) for reads of its original
+ bytes; `options` may be NULL (defaults). Validates the header, index and
+ every frame's chunk table; starts `options->n_threads` threads, which
+ `llmc_reader_free` stops. The file is memory-mapped unless
+ `LLMC_OPEN_NO_MMAP`, and must not be truncated while open. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_reader_open(const char *path,
+                             const struct llmc_reader_options *options,
+                             struct llmc_reader **out);
+
+/*
+ Reads up to `len` bytes at `offset` of the original file into `dst`, like
+ `pread`: `*n_read` is the bytes read, fewer than `len` only at the end of
+ the file (0 at or past it). A chunk that fails its check fails the call
+ (`LLMC_STATUS_CHECKSUM_MISMATCH` or `LLMC_STATUS_CORRUPT`, `*n_read` = 0);
+ reads that do not touch it still succeed. Thread-safe.
+ */
+LLMC_NODISCARD
+llmc_status llmc_reader_read(const struct llmc_reader *r,
+                             uint64_t offset,
+                             void *dst,
+                             size_t len,
+                             size_t *n_read);
+
+/*
+ Size of the original file in bytes (0 for NULL). Thread-safe.
+ */
+uint64_t llmc_reader_size(const struct llmc_reader *r);
+
+/*
+ Bytes of decoded chunks the reader's cache holds now (0 for NULL). Thread-safe.
+ */
+uint64_t llmc_reader_cached_bytes(const struct llmc_reader *r);
+
+/*
+ Stops the reader's threads and frees it; NULL is ignored. No other call may
+ be using it.
+ */
+void llmc_reader_free(struct llmc_reader *r);
 
 /*
  Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.

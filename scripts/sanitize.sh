@@ -102,6 +102,10 @@ run_example() {
       gemma=$("$llmc" fetch gemma)
       run "$name" gate "$bin" "$fx/bf16/all-minilm-l6-v2.word_embeddings.bf16" \
         "$fx/q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k" "$gemma" "$out" ;;
+    reader)
+      "$llmc" compress "$blk0" -o "$out/reader-blk0.gguf.llmc" --level 3 -T 2 2>/dev/null
+      run "$name" threads-0 "$bin" "$out/reader-blk0.gguf.llmc" "$blk0" 0
+      run "$name" threads-2 "$bin" "$out/reader-blk0.gguf.llmc" "$blk0" 2 ;;
     corrupt_input)
       run "$name" hostile "$bin" "$bf16_small" "$q4k_small" "$blk0" "$out" ;;
     stream_decode)
@@ -118,7 +122,7 @@ run_example() {
 for src in "$root"/c_examples/*.c; do
   name=$(basename "$src" .c)
   extra=()
-  [[ $name == gguf_loader ]] && extra=(-pthread)
+  [[ $name == gguf_loader || $name == reader ]] && extra=(-pthread)
   build "$name" "$src" -std=c99 "${extra[@]}"
   run_example "$name"
 done

@@ -106,6 +106,7 @@ pub mod frame {
 pub mod model {
     pub use crate::container::build::Progress;
     pub use crate::container::read::Index;
+    pub use crate::container::reader::{ContainerBytes, ReadEngine, ReadFailure, Reader, DEFAULT_CACHE_SIZE};
     pub use crate::container::{write, Entry, Region, Role, SourceKind};
     pub use crate::container::entries::{Entries, EntryRef};
     pub use crate::sources::file::{chunk_size_conflicts, compress, compress_file, decompress, decompress_file, detect, unfit, verify_sha256};

@@ -208,9 +208,15 @@ fn c_tensor_info_reports_shape_and_keeps_old_struct_sizes_working() {
             assert_eq!(info.size, 30522 * 384 * 2);
         }
     }
-    let mut buf = vec![0u8; full];
+    // Any size from 8 gets the whole fields that fit (tests/c_contracts.rs checks
+    // each boundary); 4 holds no field but the size itself.
+    let mut buf = vec![0xAAu8; full];
     buf[..4].copy_from_slice(&20u32.to_le_bytes());
-    // SAFETY: as above; a struct_size below the first version is refused.
+    // SAFETY: as above.
+    assert_eq!(unsafe { llmc_gguf_tensor_info(g, i, buf.as_mut_ptr().cast()) }, 0);
+    assert!(buf[16..].iter().all(|&b| b == 0xAA), "struct_size 20 ends inside `orig_offset`: nothing past `name`");
+    buf[..4].copy_from_slice(&4u32.to_le_bytes());
+    // SAFETY: as above.
     assert_eq!(unsafe { llmc_gguf_tensor_info(g, i, buf.as_mut_ptr().cast()) }, Error::InvalidArgument as u32);
     // SAFETY: closing the handle opened above.
     unsafe { llmc_gguf_close(g) };

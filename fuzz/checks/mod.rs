@@ -6,6 +6,7 @@ pub mod common;
 pub mod decode_frame;
 pub mod gguf_parse;
 pub mod container_read;
+pub mod reader_read;
 pub mod safetensors_parse;
 pub mod roundtrip_bf16;
 pub mod roundtrip_q4k;
@@ -18,6 +19,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("decode_frame", decode_frame::run),
     ("gguf_parse", gguf_parse::run),
     ("container_read", container_read::run),
+    ("reader_read", reader_read::run),
     ("safetensors_parse", safetensors_parse::run),
     ("roundtrip_bf16", roundtrip_bf16::run),
     ("roundtrip_q4k", roundtrip_q4k::run),

@@ -34,6 +34,7 @@ pub mod limits;
 pub mod load;
 pub mod read;
 pub mod stream;
+pub mod reader;
 pub mod write;
 
 use crate::error::{Error, Result};

@@ -10,5 +10,6 @@ pub mod container;
 pub mod gguf_names;
 pub mod info;
 pub mod stream;
+pub mod reader;
 pub mod types;
 pub mod util;

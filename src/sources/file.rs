@@ -58,7 +58,7 @@ pub fn chunk_size_conflicts(file: &[u8], chunk_size: u32) -> Vec<(u32, u32)> {
         .iter()
         .filter(|s| s.role != crate::container::Role::Metadata)
         .flat_map(|s| s.methods.iter().map(move |m| (s.entry.as_ref().map_or(u32::MAX, |e| e.dtype), m.element_size())))
-        .filter(|&(_, elem)| elem > 0 && chunk_size % elem != 0)
+        .filter(|&(_, elem)| elem > 0 && !chunk_size.is_multiple_of(elem))
         .collect();
     out.sort_unstable();
     out.dedup();

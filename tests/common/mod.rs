@@ -3,6 +3,7 @@
 
 pub mod c_build;
 pub mod corpus;
+pub mod fuse;
 pub mod hostile;
 pub mod st;
 

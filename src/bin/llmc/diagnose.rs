@@ -80,10 +80,10 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
     let kind = files::kind(src);
     if let (InvalidArgument, Some(m)) = (e, method) {
         let elem = m.element_size();
-        if src.len() as u64 % u64::from(elem) != 0 {
+        if !(src.len() as u64).is_multiple_of(u64::from(elem)) {
             return format!("{} bytes is not a whole number of {}-byte {} elements ({e})", src.len(), elem, m.codec().name());
         }
-        if params.chunk_size != 0 && params.chunk_size % elem != 0 {
+        if params.chunk_size != 0 && !params.chunk_size.is_multiple_of(elem) {
             return format!("--chunk-size {} is not a multiple of the {}-byte {} element ({e})", params.chunk_size, elem, m.codec().name());
         }
     }

@@ -5,6 +5,7 @@ mod commands;
 mod diagnose;
 mod fetch;
 mod files;
+mod mount;
 mod progress;
 mod smoke;
 mod stats;
@@ -139,6 +140,30 @@ enum Command {
         #[arg(long, default_value_t = 0.5)]
         min_time: f64,
     },
+    /// Show a container (or a directory of them) as its original files, read-only,
+    /// through FUSE: programs open and mmap them unmodified and only the chunks
+    /// they touch are decoded. Stays in the foreground until unmounted
+    /// (`fusermount3 -u MOUNTPOINT`, Ctrl-C or SIGTERM).
+    Mount {
+        /// A container (X.llmc appears as MOUNTPOINT/X) or a directory made by
+        /// `llmc compress DIR` (appears as the original tree).
+        src: PathBuf,
+        mountpoint: PathBuf,
+        /// Threads decoding ahead of sequential readers (default: all cores).
+        #[arg(short = 'T', long)]
+        threads: Option<u32>,
+        /// Decoded chunks kept in memory, e.g. 256M, 1G.
+        #[arg(long, default_value = "256M")]
+        cache_size: String,
+        /// Serve read() through the kernel's page cache (kept across opens)
+        /// instead of direct I/O, which is faster for streaming readers.
+        #[arg(long)]
+        page_cache: bool,
+        /// Let other users read the files too (a model server running under its
+        /// own account); without root, needs `user_allow_other` in /etc/fuse.conf.
+        #[arg(long)]
+        allow_other: bool,
+    },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
         #[arg(long, value_enum, default_value = "bf16")]
@@ -269,6 +294,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if !smoke::run(&dir, bless, Duration::from_secs_f64(min_time.max(0.0)))? {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Mount { src, mountpoint, threads, cache_size, page_cache, allow_other } => {
+            let threads = threads.unwrap_or_else(default_threads) as usize;
+            let cache_size = mount::parse_size(&cache_size)?;
+            mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size, page_cache, allow_other })?;
         }
         Command::Bench { codec, isa, json, min_time, threads, files } => {
             let target = match codec {

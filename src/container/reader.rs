@@ -1,0 +1,356 @@
+//! Reading a container's original bytes through a shared cache of decoded
+//! chunks, with decoding ahead of sequential readers: the read path of
+//! `llmc mount` and of the C `llmc_reader_*` functions.
+//!
+//! A [`ReadEngine`] (the chunk cache and the read-ahead workers) may serve many
+//! [`Reader`]s, one per open container, so a mount of a checkpoint directory
+//! has one cache budget and one set of threads. A read decodes only the chunks
+//! it touches; each chunk's CRC32C is checked after decoding (unless disabled),
+//! and a damaged chunk fails only the reads that touch it ([`ReadFailure`]
+//! names it). Chunks a read covers whole are decoded straight into the
+//! caller's buffer and not cached: a sequential reader will not come back.
+//!
+//! Memory: the cache budget, plus one chunk per thread decoding, plus the
+//! index. A mapped container's pages are released (`MADV_DONTNEED`) after
+//! every 32 MiB of chunks decoded, so reading a whole model does not leave it
+//! resident.
+
+use super::read::Index;
+use crate::codec::{self, Scratch};
+use crate::engine::chunk_cache::{ChunkCache, ChunkData, Claim};
+use crate::engine::readahead::SequentialDetector;
+use crate::engine::workers::Workers;
+use crate::error::{Error, Result};
+use crate::format::frame::{ChunkRef, CodecId};
+use crate::kernels::Kernels;
+use crate::params::DecodeOptions;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Default cache budget (256 MiB).
+pub const DEFAULT_CACHE_SIZE: usize = 256 << 20;
+/// Jobs the read-ahead queue holds before dropping the oldest.
+const READAHEAD_QUEUE: usize = 64;
+/// Compressed bytes decoded between two releases of a mapped container's
+/// pages: releasing after every chunk costs a TLB shootdown on every core each
+/// time, so the container's resident pages are released in batches instead.
+const RELEASE_BATCH: u64 = 32 << 20;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// The cache and read-ahead workers shared by readers.
+pub struct ReadEngine {
+    cache: ChunkCache,
+    workers: Option<Workers>,
+    next_id: AtomicU64,
+}
+
+impl ReadEngine {
+    /// A cache of `cache_size` bytes and `threads` read-ahead workers (0: no
+    /// threads are started and nothing is decoded ahead).
+    pub fn new(cache_size: usize, threads: usize) -> Result<Arc<ReadEngine>> {
+        let workers = if threads > 0 { Some(Workers::new(threads, READAHEAD_QUEUE, "readahead").map_err(|_| Error::Generic)?) } else { None };
+        Ok(Arc::new(ReadEngine { cache: ChunkCache::new(cache_size), workers, next_id: AtomicU64::new(0) }))
+    }
+
+    pub fn cache(&self) -> &ChunkCache {
+        &self.cache
+    }
+
+    pub fn threads(&self) -> usize {
+        self.workers.as_ref().map_or(0, Workers::threads)
+    }
+
+    /// Stops the read-ahead threads and waits for them (nothing is decoded
+    /// ahead afterwards). For an owner that must not leave threads behind.
+    pub fn stop(&self) {
+        if let Some(w) = &self.workers {
+            w.stop();
+        }
+    }
+
+    /// How many chunks of `chunk_size` bytes to decode ahead of a sequential
+    /// reader: enough to keep every worker busy twice over, within half the cache.
+    fn depth(&self, chunk_size: u64) -> u64 {
+        let fit = (self.cache.budget() as u64 / 2) / chunk_size.max(1);
+        (2 * self.threads() as u64 + 1).min(fit)
+    }
+}
+
+/// The container's bytes: mapped (pages released after use) or in memory.
+pub enum ContainerBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl ContainerBytes {
+    /// Maps `path` read-only. Like every mmap reader, this relies on the file
+    /// not being truncated while it is open.
+    pub fn map(path: &Path) -> Result<ContainerBytes> {
+        let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+        if f.metadata()?.len() == 0 {
+            return Ok(ContainerBytes::Owned(Vec::new()));
+        }
+        // SAFETY: a read-only shared map of a file we do not modify; a file
+        // truncated underneath is outside the threat model (documented).
+        Ok(ContainerBytes::Mapped(unsafe { memmap2::Mmap::map(&f) }?))
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            ContainerBytes::Mapped(m) => m,
+            ContainerBytes::Owned(v) => v,
+        }
+    }
+
+    /// Drops `[offset, offset + len)` from the process's resident set.
+    fn release(&self, offset: usize, len: usize) {
+        if let ContainerBytes::Mapped(m) = self {
+            // SAFETY: the map is a read-only, shared mapping of a file. After
+            // MADV_DONTNEED its pages are read again from the file on the next
+            // access, with the same contents, so no live slice changes; only
+            // the pages' residency does. Offsets are within the map (checked by
+            // memmap2, which aligns the start down to a page).
+            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        }
+    }
+}
+
+/// A stretch of the original file: one chunk of a frame, or a run of zeros.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    offset: u64,
+    len: u64,
+    region: u32,
+    /// `None`: zero bytes (a frameless region).
+    codec: Option<CodecId>,
+    payload_offset: usize,
+    payload_len: usize,
+    checksum: u32,
+}
+
+/// A read that touched a chunk which failed to decode or verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadFailure {
+    pub error: Error,
+    /// Which chunk (see [`Reader::chunk_span`] and [`Reader::chunk_tensor`]).
+    pub chunk: usize,
+}
+
+impl From<ReadFailure> for Error {
+    fn from(f: ReadFailure) -> Error {
+        f.error
+    }
+}
+
+/// One container opened for reads of its original bytes.
+pub struct Reader {
+    engine: Arc<ReadEngine>,
+    id: u64,
+    source: ContainerBytes,
+    index: Index,
+    pieces: Vec<Piece>,
+    /// For each region, the entry (tensor) stored in it.
+    region_entry: Vec<Option<u32>>,
+    kernels: &'static Kernels,
+    verify: bool,
+    sequential: SequentialDetector,
+    /// Compressed bytes decoded since the container's pages were last released.
+    touched: AtomicU64,
+}
+
+impl Reader {
+    /// Opens the container at `path` (mapped) for reads through `engine`.
+    pub fn open_file(path: &Path, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
+        Reader::new(ContainerBytes::map(path)?, engine, opts)
+    }
+
+    /// Validates the container (header, index, every frame's chunk table) and
+    /// lays out its chunks. `opts.isa` and `opts.verify_checksums` apply to
+    /// every read.
+    pub fn new(source: ContainerBytes, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
+        let kernels = Kernels::resolve(opts.isa)?;
+        let data = source.bytes();
+        let index = Index::open(data)?;
+        let mut pieces = Vec::new();
+        for (i, r) in index.regions.iter().enumerate() {
+            let region = i as u32;
+            if r.frame_size == 0 {
+                pieces.push(Piece { offset: r.orig_offset, len: r.orig_size, region, codec: None, payload_offset: 0, payload_len: 0, checksum: 0 });
+                continue;
+            }
+            // Index::open checked that every frame lies inside the container.
+            let frame = &data[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
+            let f = crate::engine::frames::parse(frame)?;
+            pieces.reserve(f.chunks.len());
+            for c in &f.chunks {
+                pieces.push(Piece {
+                    offset: r.orig_offset + c.content_offset,
+                    len: c.content_len as u64,
+                    region,
+                    codec: Some(f.header.codec),
+                    payload_offset: c.payload.as_ptr() as usize - data.as_ptr() as usize,
+                    payload_len: c.payload.len(),
+                    checksum: c.checksum,
+                });
+            }
+        }
+        let mut region_entry = vec![None; index.regions.len()];
+        for (e, entry) in index.entries.iter().enumerate() {
+            region_entry[entry.region as usize] = Some(e as u32);
+        }
+        // Opening touched every frame's header and chunk table.
+        source.release(0, data.len());
+        let id = engine.next_id.fetch_add(1, Ordering::Relaxed);
+        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0) }))
+    }
+
+    /// Size of the original file.
+    pub fn size(&self) -> u64 {
+        self.index.original_size
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    pub fn engine(&self) -> &Arc<ReadEngine> {
+        &self.engine
+    }
+
+    /// Bytes of decoded chunks in the (shared) cache.
+    pub fn cached_bytes(&self) -> usize {
+        self.engine.cache.cached_bytes()
+    }
+
+    /// Number of chunks (and zero runs) the original file is made of.
+    pub fn n_chunks(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Where chunk `chunk` lies in the original file: `(offset, len)`.
+    pub fn chunk_span(&self, chunk: usize) -> Option<(u64, u64)> {
+        self.pieces.get(chunk).map(|p| (p.offset, p.len))
+    }
+
+    /// The tensor chunk `chunk` belongs to, if any (else metadata or padding).
+    pub fn chunk_tensor(&self, chunk: usize) -> Option<&str> {
+        let region = self.pieces.get(chunk)?.region as usize;
+        let e = (*self.region_entry.get(region)?)?;
+        Some(self.index.entries.get(e as usize)?.name)
+    }
+
+    /// Reads up to `dst.len()` bytes at `offset` of the original file, like
+    /// `pread`: returns the bytes read, fewer at the end of the file and 0 at
+    /// or past it. Thread-safe; any number of threads may read at once.
+    pub fn read_at(self: &Arc<Self>, offset: u64, dst: &mut [u8]) -> core::result::Result<usize, ReadFailure> {
+        let size = self.size();
+        if offset >= size || dst.is_empty() {
+            return Ok(0);
+        }
+        let n = (size - offset).min(dst.len() as u64) as usize;
+        let end = offset + n as u64;
+        let first = self.pieces.partition_point(|p| p.offset + p.len <= offset);
+        let last = self.pieces.partition_point(|p| p.offset < end);
+        let sequential = self.sequential.observe(offset, n as u64);
+        if sequential {
+            self.read_ahead(last);
+        }
+        for i in first..last {
+            let p = &self.pieces[i];
+            let (lo, hi) = (offset.max(p.offset), end.min(p.offset + p.len));
+            let out = &mut dst[(lo - offset) as usize..(hi - offset) as usize];
+            let fail = |error| ReadFailure { error, chunk: i };
+            if p.codec.is_none() {
+                out.fill(0);
+            } else if lo == p.offset && hi == p.offset + p.len && !self.engine.cache.is_present(self.key(i)) {
+                self.cancel_read_ahead(i);
+                self.decode(p, out).map_err(fail)?;
+            } else {
+                let data = self.chunk(i).map_err(fail)?;
+                out.copy_from_slice(&data[(lo - p.offset) as usize..(hi - p.offset) as usize]);
+                // Drop-behind: a sequential reader that reached the end of a
+                // chunk will not come back to it; its buffer serves the next
+                // decode warm (no page faults) and the cache holds what is ahead.
+                if sequential && hi == p.offset + p.len {
+                    self.engine.cache.discard(self.key(i));
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn key(&self, chunk: usize) -> (u64, u64) {
+        (self.id, chunk as u64)
+    }
+
+    /// Chunk `i` decoded, from the cache or decoded now (once across threads).
+    fn chunk(&self, i: usize) -> Result<ChunkData> {
+        let p = &self.pieces[i];
+        self.engine.cache.get_or_decode(self.key(i), p.len as usize, |out| {
+            self.cancel_read_ahead(i);
+            self.decode(p, out)
+        })
+    }
+
+    fn job_key(&self, chunk: usize) -> u128 {
+        u128::from(self.id) << 64 | chunk as u128
+    }
+
+    /// A reader decoding chunk `i` itself takes it off the read-ahead queue, so
+    /// a worker that fell behind does not decode it again.
+    fn cancel_read_ahead(&self, i: usize) {
+        if let Some(w) = &self.engine.workers {
+            w.cancel(self.job_key(i));
+        }
+    }
+
+    /// Decodes one chunk into `out` (exactly its length) and checks its CRC.
+    fn decode(&self, p: &Piece, out: &mut [u8]) -> Result<()> {
+        let codec = p.codec.ok_or(Error::Corrupt)?;
+        let payload = &self.source.bytes()[p.payload_offset..p.payload_offset + p.payload_len];
+        let chunk = ChunkRef { payload, checksum: p.checksum, content_offset: 0, content_len: out.len() };
+        let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
+        // As in frames::decode_chunk: checked after decoding, while the payload is in cache.
+        let checked = if self.verify { chunk.verify() } else { Ok(()) };
+        let len = p.payload_len as u64;
+        if self.touched.fetch_add(len, Ordering::Relaxed) + len >= RELEASE_BATCH {
+            self.touched.store(0, Ordering::Relaxed);
+            self.source.release(0, self.source.bytes().len());
+        }
+        decoded.and(checked)
+    }
+
+    /// Queues the chunks from `next` on for decoding by the workers.
+    fn read_ahead(self: &Arc<Self>, next: usize) {
+        let Some(workers) = &self.engine.workers else { return };
+        let chunk_size = self.index.chunk_size.max(1);
+        let depth = self.engine.depth(chunk_size) as usize;
+        for i in (next..self.pieces.len()).filter(|&i| self.pieces[i].codec.is_some()).take(depth) {
+            if self.engine.cache.is_present(self.key(i)) {
+                continue;
+            }
+            // A weak reference: queued jobs must not keep a closed reader (and
+            // through it the engine and these workers) alive.
+            let me = Arc::downgrade(self);
+            workers.submit(self.job_key(i), move || {
+                if let Some(me) = me.upgrade() {
+                    me.prefetch(i);
+                }
+            });
+        }
+    }
+
+    /// A worker's job: decode chunk `i` into the cache unless a reader got to
+    /// it first. Failures are left for the readers that touch the chunk.
+    fn prefetch(&self, i: usize) {
+        let p = &self.pieces[i];
+        if let Claim::Mine(claimed) = self.engine.cache.claim(self.key(i), false) {
+            let _ = claimed.decode(p.len as usize, |out| self.decode(p, out));
+        }
+    }
+}

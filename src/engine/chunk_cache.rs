@@ -1,0 +1,309 @@
+//! A bounded cache of decoded chunks, shared by every reader of a process.
+//!
+//! Entries are decoded chunk contents keyed by `(source, chunk)`; the cache holds
+//! at most `budget` bytes of them and evicts the least recently used. A chunk is
+//! decoded once even when several threads want it at the same time: the first
+//! claims it and the others wait for its result (single flight). Buffers of
+//! evicted chunks are kept for the next decode, so a long sequential read does
+//! not churn the allocator (glibc keeps freed 1 MiB blocks in per-thread arenas,
+//! which would grow the resident set beyond the budget).
+
+use crate::error::Result;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Which chunk: a source id (one per open container) and a chunk number in it.
+pub type ChunkKey = (u64, u64);
+
+/// Decoded bytes, shared with readers that are still copying from them.
+pub type ChunkData = Arc<Decoded>;
+
+/// A decoded chunk in a buffer that may be longer (buffers are reused whole:
+/// their bytes stay initialised, so reuse costs no zeroing and no page faults).
+pub struct Decoded {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl core::ops::Deref for Decoded {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Buffers kept for reuse beyond the cached entries.
+const SPARE_BUFFERS: usize = 4;
+
+pub struct ChunkCache {
+    budget: usize,
+    state: Mutex<State>,
+    /// Signalled whenever a claimed chunk is finished (decoded or failed).
+    finished: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    entries: HashMap<ChunkKey, (ChunkData, u64)>,
+    /// Last-use tick -> key, oldest first.
+    by_age: BTreeMap<u64, ChunkKey>,
+    tick: u64,
+    bytes: usize,
+    /// Chunks some thread is decoding right now.
+    claimed: HashSet<ChunkKey>,
+    spare: Vec<Vec<u8>>,
+}
+
+impl State {
+    fn touch(&mut self, key: ChunkKey) -> Option<ChunkData> {
+        self.tick += 1;
+        let tick = self.tick;
+        let (data, age) = self.entries.get_mut(&key)?;
+        self.by_age.remove(age);
+        *age = tick;
+        self.by_age.insert(tick, key);
+        Some(Arc::clone(data))
+    }
+
+    fn insert(&mut self, key: ChunkKey, data: ChunkData, budget: usize) {
+        let len = data.buf.len();
+        if len > budget || self.entries.contains_key(&key) {
+            return;
+        }
+        while self.bytes + len > budget {
+            let Some((_, old)) = self.by_age.pop_first() else { break };
+            if let Some((evicted, _)) = self.entries.remove(&old) {
+                self.bytes -= evicted.buf.len();
+                self.keep_spare(evicted);
+            }
+        }
+        self.tick += 1;
+        self.by_age.insert(self.tick, key);
+        self.entries.insert(key, (data, self.tick));
+        self.bytes += len;
+    }
+
+    /// Keeps an evicted buffer for reuse unless a reader still holds it.
+    fn keep_spare(&mut self, data: ChunkData) {
+        if let Ok(d) = Arc::try_unwrap(data) {
+            self.recycle(d.buf);
+        }
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && !buf.is_empty() {
+            self.spare.push(buf);
+        }
+    }
+}
+
+/// What `claim` found.
+pub enum Claim<'a> {
+    /// The chunk was cached.
+    Hit(ChunkData),
+    /// The caller now decodes it (and must finish the claim).
+    Mine(Claimed<'a>),
+    /// Another thread is decoding it and the caller chose not to wait.
+    Busy,
+}
+
+/// The right to decode one chunk. Dropping it without `finish` (an error or a
+/// panic) releases the chunk, so waiting threads try it themselves.
+pub struct Claimed<'a> {
+    cache: &'a ChunkCache,
+    key: ChunkKey,
+    /// A buffer to decode into (recycled when one is spare).
+    buffer: Vec<u8>,
+}
+
+impl Claimed<'_> {
+    /// Decodes the chunk (`len` bytes) with `decode`, then publishes it (cached
+    /// if it fits the budget). A recycled buffer is not cleared first: a
+    /// successful decode writes every byte, a failed one is discarded. A new
+    /// one comes zeroed from the allocator (calloc: fresh pages, no memset).
+    pub fn decode(mut self, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
+        if self.buffer.len() < len {
+            self.buffer = Vec::new();
+            self.buffer = super::frames::zeroed_output(len)?;
+        }
+        decode(&mut self.buffer[..len])?;
+        let data = Arc::new(Decoded { buf: core::mem::take(&mut self.buffer), len });
+        let mut st = self.cache.lock();
+        st.insert(self.key, Arc::clone(&data), self.cache.budget);
+        Ok(data)
+    }
+}
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        let mut st = self.cache.lock();
+        st.claimed.remove(&self.key);
+        st.recycle(core::mem::take(&mut self.buffer));
+        drop(st);
+        self.cache.finished.notify_all();
+    }
+}
+
+impl ChunkCache {
+    /// A cache holding at most `budget` bytes of decoded chunks (0: none are kept).
+    pub fn new(budget: usize) -> ChunkCache {
+        ChunkCache { budget, state: Mutex::default(), finished: Condvar::new() }
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Bytes of decoded chunks held now.
+    pub fn cached_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent across a panic (every update is completed
+        // before anything that can panic), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops the chunk from the cache (a sequential reader is done with it),
+    /// keeping its buffer for the next decode.
+    pub fn discard(&self, key: ChunkKey) {
+        let mut st = self.lock();
+        if let Some((data, age)) = st.entries.remove(&key) {
+            st.by_age.remove(&age);
+            st.bytes -= data.buf.len();
+            st.keep_spare(data);
+        }
+    }
+
+    /// Is the chunk cached or being decoded?
+    pub fn is_present(&self, key: ChunkKey) -> bool {
+        let st = self.lock();
+        st.entries.contains_key(&key) || st.claimed.contains(&key)
+    }
+
+    /// Looks the chunk up; if it is missing, the caller claims it. If another
+    /// thread is decoding it, waits for that result when `wait`, else `Busy`.
+    pub fn claim(&self, key: ChunkKey, wait: bool) -> Claim<'_> {
+        let mut st = self.lock();
+        loop {
+            if let Some(hit) = st.touch(key) {
+                return Claim::Hit(hit);
+            }
+            if !st.claimed.contains(&key) {
+                break;
+            }
+            if !wait {
+                return Claim::Busy;
+            }
+            st = self.finished.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.claimed.insert(key);
+        // The largest spare buffer: chunks are mostly of one size.
+        let best = (0..st.spare.len()).max_by_key(|&i| st.spare[i].len());
+        let buffer = best.map(|i| st.spare.swap_remove(i)).unwrap_or_default();
+        Claim::Mine(Claimed { cache: self, key, buffer })
+    }
+
+    /// The cached chunk, or the result of `decode` (which fills a buffer of
+    /// exactly the chunk's length), decoding each chunk once across threads.
+    pub fn get_or_decode(&self, key: ChunkKey, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
+        match self.claim(key, true) {
+            Claim::Hit(data) => Ok(data),
+            Claim::Mine(claimed) => claimed.decode(len, decode),
+            Claim::Busy => unreachable!("claim waits when asked to"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn decode_as(v: u8) -> impl FnOnce(&mut [u8]) -> Result<()> {
+        move |out| {
+            out.fill(v);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn keeps_at_most_the_budget_and_evicts_the_oldest() {
+        let cache = ChunkCache::new(3 * 10);
+        for i in 0..3 {
+            cache.get_or_decode((0, i), 10, decode_as(i as u8)).unwrap();
+        }
+        // Touch chunk 0 so that chunk 1 is the oldest.
+        assert_eq!(cache.get_or_decode((0, 0), 10, |_| panic!("cached")).unwrap()[0], 0);
+        cache.get_or_decode((0, 3), 10, decode_as(3)).unwrap();
+        assert_eq!(cache.cached_bytes(), 30);
+        assert!(cache.is_present((0, 0)) && !cache.is_present((0, 1)) && cache.is_present((0, 3)));
+    }
+
+    #[test]
+    fn a_chunk_larger_than_the_budget_is_returned_but_not_kept() {
+        let cache = ChunkCache::new(5);
+        let data = cache.get_or_decode((1, 0), 10, decode_as(7)).unwrap();
+        assert_eq!(&data[..], &[7; 10]);
+        assert_eq!(cache.cached_bytes(), 0);
+        assert!(!cache.is_present((1, 0)));
+    }
+
+    #[test]
+    fn a_failed_decode_is_not_cached_and_releases_its_claim() {
+        let cache = ChunkCache::new(100);
+        let r = cache.get_or_decode((0, 0), 10, |_| Err(Error::ChecksumMismatch));
+        assert!(matches!(r, Err(Error::ChecksumMismatch)));
+        assert!(!cache.is_present((0, 0)));
+        assert_eq!(&cache.get_or_decode((0, 0), 10, decode_as(1)).unwrap()[..], &[1; 10]);
+    }
+
+    #[test]
+    fn concurrent_requests_decode_once() {
+        let cache = ChunkCache::new(100);
+        let decodes = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    let d = cache
+                        .get_or_decode((0, 9), 10, |out| {
+                            decodes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                            out.fill(9);
+                            Ok(())
+                        })
+                        .unwrap();
+                    assert_eq!(&d[..], &[9; 10]);
+                });
+            }
+        });
+        assert_eq!(decodes.into_inner(), 1);
+    }
+
+    #[test]
+    fn a_discarded_chunk_is_decoded_again_into_its_old_buffer() {
+        let cache = ChunkCache::new(100);
+        let first = cache.get_or_decode((0, 0), 10, decode_as(1)).unwrap();
+        let ptr = first.as_ptr();
+        drop(first);
+        cache.discard((0, 0));
+        assert!(!cache.is_present((0, 0)) && cache.cached_bytes() == 0);
+        let again = cache.get_or_decode((0, 0), 10, decode_as(2)).unwrap();
+        assert_eq!((&again[..], again.as_ptr()), (&[2u8; 10][..], ptr));
+        // A shorter chunk reuses the longer buffer.
+        drop(again);
+        cache.discard((0, 0));
+        let short = cache.get_or_decode((0, 1), 3, decode_as(3)).unwrap();
+        assert_eq!((&short[..], short.as_ptr()), (&[3u8; 3][..], ptr));
+    }
+
+    #[test]
+    fn recycled_buffers_are_resized_to_the_chunk() {
+        let cache = ChunkCache::new(10);
+        cache.get_or_decode((0, 0), 10, decode_as(1)).unwrap();
+        // Evicts chunk 0; its buffer is reused for a shorter chunk.
+        let d = cache.get_or_decode((0, 1), 4, decode_as(2)).unwrap();
+        assert_eq!(&d[..], &[2; 4]);
+    }
+}

@@ -1,0 +1,176 @@
+//! Background worker threads for work nobody waits on (read-ahead): a bounded
+//! queue of keyed jobs, each key queued at most once. When the queue is full
+//! the oldest job is dropped: for read-ahead the newest requests are the ones a
+//! reader is about to reach. Threads start in `new` and are joined on drop.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+pub struct Workers {
+    shared: Arc<Shared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    count: usize,
+}
+
+struct Shared {
+    state: Mutex<Queue>,
+    wake: Condvar,
+    capacity: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<(u128, Job)>,
+    keys: HashSet<u128>,
+    stopping: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run(&self) {
+        loop {
+            let job = {
+                let mut q = self.lock();
+                loop {
+                    if q.stopping {
+                        return;
+                    }
+                    if let Some((key, job)) = q.jobs.pop_front() {
+                        q.keys.remove(&key);
+                        break job;
+                    }
+                    q = self.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            // A job that panics loses only itself; the thread keeps serving.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        }
+    }
+}
+
+impl Workers {
+    /// Starts `threads` workers (named `llmc-<name>`) over a queue of at most
+    /// `capacity` jobs.
+    pub fn new(threads: usize, capacity: usize, name: &str) -> std::io::Result<Workers> {
+        let shared = Arc::new(Shared { state: Mutex::default(), wake: Condvar::new(), capacity: capacity.max(1) });
+        let workers = Workers { shared, threads: Mutex::new(Vec::with_capacity(threads)), count: threads };
+        for i in 0..threads {
+            let shared = Arc::clone(&workers.shared);
+            // On failure, `workers` is dropped, which stops the threads already started.
+            let t = std::thread::Builder::new().name(format!("llmc-{name}-{i}")).spawn(move || shared.run())?;
+            workers.threads.lock().unwrap_or_else(|e| e.into_inner()).push(t);
+        }
+        Ok(workers)
+    }
+
+    pub fn threads(&self) -> usize {
+        self.count
+    }
+
+    /// Queues `job` under `key` unless that key is already queued. Returns
+    /// whether it was queued.
+    pub fn submit(&self, key: u128, job: impl FnOnce() + Send + 'static) -> bool {
+        let mut q = self.shared.lock();
+        if q.stopping || !q.keys.insert(key) {
+            return false;
+        }
+        if q.jobs.len() >= self.shared.capacity {
+            if let Some((old, _)) = q.jobs.pop_front() {
+                q.keys.remove(&old);
+            }
+        }
+        q.jobs.push_back((key, Box::new(job)));
+        drop(q);
+        self.shared.wake.notify_one();
+        true
+    }
+}
+
+impl Workers {
+    /// Removes the job queued under `key`, if it has not started; true if it
+    /// was queued. For a caller about to do the job's work itself.
+    pub fn cancel(&self, key: u128) -> bool {
+        let mut q = self.shared.lock();
+        if !q.keys.remove(&key) {
+            return false;
+        }
+        q.jobs.retain(|(k, _)| *k != key);
+        true
+    }
+}
+
+impl Workers {
+    /// Drops the queued jobs and joins the threads (after the jobs they are
+    /// running); later submissions are refused. Idempotent.
+    pub fn stop(&self) {
+        let dropped = {
+            let mut q = self.shared.lock();
+            q.stopping = true;
+            q.keys.clear();
+            core::mem::take(&mut q.jobs)
+        };
+        drop(dropped);
+        self.shared.wake.notify_all();
+        let threads = core::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        // A job may hold the last reference to what owns these workers, so a
+        // stop can run on a worker thread: that one ends by itself once the
+        // job returns (joining it would wait for ourselves).
+        let me = std::thread::current().id();
+        for t in threads {
+            if t.thread().id() != me {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn runs_jobs_and_joins_on_drop() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let w = Workers::new(2, 64, "test").unwrap();
+        for k in 0..10 {
+            let done = Arc::clone(&done);
+            w.submit(k, move || {
+                done.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        // Wait until the queue drained (no timing assumption: poll the counter).
+        while done.load(Ordering::SeqCst) < 10 {
+            std::thread::yield_now();
+        }
+        drop(w);
+        assert_eq!(done.load(Ordering::SeqCst), 10);
+    }
+
+    #[test]
+    fn a_key_is_queued_once_and_the_oldest_job_is_dropped_when_full() {
+        // No threads: jobs stay queued, so the queue's rules are visible.
+        let w = Workers::new(0, 2, "test").unwrap();
+        assert!(w.submit(1, || {}));
+        assert!(!w.submit(1, || {}));
+        assert!(w.submit(2, || {}));
+        assert!(w.submit(3, || {}));
+        // 1 was dropped to make room, so it can be queued again.
+        assert!(w.submit(1, || {}));
+        assert!(!w.submit(3, || {}));
+        assert!(w.cancel(3) && !w.cancel(3) && !w.cancel(2));
+        assert!(w.submit(3, || {}));
+    }
+}
