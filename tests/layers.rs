@@ -11,8 +11,10 @@ const LAYERS: [&str; 12] = ["ffi", "sources", "container", "engine", "params", "
 
 /// Inside `sources/`, what each part may import (the formats know only the
 /// shared planning helper; the per-stream baseline is built on the GGUF parser).
-const SOURCES: [(&str, &[&str]); 5] = [
+const SOURCES: [(&str, &[&str]); 6] = [
     ("file", &["gguf", "safetensors", "plan"]),
+    // Decoding whatever llmc wrote, from a stream: per-stream files included.
+    ("stream", &["baseline"]),
     ("gguf", &["plan"]),
     ("safetensors", &["plan"]),
     ("baseline", &["gguf"]),

@@ -66,15 +66,17 @@ pub fn run<I: Send + Weighed, O: Send, S>(
         return Ok(());
     }
     let window = Window { jobs: window.jobs.max(1), ..window };
+    let workers = workers.min(crate::format::limits::MAX_THREADS as usize);
     let (job_tx, job_rx) = sync_channel::<(usize, I)>(window.jobs);
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = channel::<(usize, Result<O>)>();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
+        let mut refused = None;
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
                 let done_tx = done_tx.clone();
                 let (job_rx, init, work) = (&job_rx, &init, &work);
-                scope.spawn(move || {
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let mut state = init();
                     loop {
                         let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
@@ -87,11 +89,36 @@ pub fn run<I: Send + Weighed, O: Send, S>(
                             break;
                         }
                     }
-                })
-            })
-            .collect();
+                });
+                match spawned {
+                    Ok(h) => handles.push(h),
+                    Err(e) => {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+        }
         drop(done_tx);
-        let result = drive(window, &mut produce, &job_tx, &done_rx, &mut consume);
+        // A thread the system refused fails the call (its errno kept), after
+        // the workers already started are stopped and joined: never a panic.
+        let result = match &refused {
+            // One worker only overlaps work with the caller's reading and
+            // writing: without it, the caller's thread does everything.
+            Some(_) if workers == 1 => {
+                let mut state = init();
+                (|| {
+                    while let Some(job) = produce()? {
+                        consume(work(job, &mut state)?)?;
+                    }
+                    Ok(())
+                })()
+            }
+            Some(e) => {
+                crate::error::record_os_error(e);
+                Err(Error::Allocation)
+            }
+            None => drive(window, &mut produce, &job_tx, &done_rx, &mut consume),
+        };
         drop(job_tx);
         // Results still arriving are dropped with the receiver.
         drop(done_rx);

@@ -117,7 +117,10 @@ impl PushDecoder {
                 g.done = Some(r);
                 s.changed.notify_all();
             })
-            .map_err(|_| Error::Allocation)?;
+            .map_err(|e| {
+                crate::error::record_os_error(&e);
+                Error::Allocation
+            })?;
         Ok(PushDecoder { shared, thread: Some(thread) })
     }
 

@@ -155,7 +155,22 @@ pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out
 }
 
 fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })
+    File::open(path).map_err(|e| Error::from_io(&e))
+}
+
+/// A failure to create or write an output: `Io`, its OS error kept for
+/// `llmc_last_os_error` (a missing folder is no missing input).
+fn output_error(e: std::io::Error) -> Error {
+    crate::error::record_os_error(&e);
+    Error::Io
+}
+
+/// An `Io` failure of `out` keeps the OS error for `llmc_last_os_error`.
+fn with_os_error(e: Error, out: &mut Output) -> Error {
+    if let Some(io) = out.take_error() {
+        return output_error(io);
+    }
+    e
 }
 
 /// Compresses the GGUF or safetensors file at `input` into a container at
@@ -163,18 +178,18 @@ fn open(path: &Path) -> Result<File> {
 /// and renamed when complete).
 pub fn compress_file(input: &Path, output: &Path, params: &CompressParams, progress: Option<Progress<'_>>) -> Result<()> {
     let file = open(input)?;
-    let mut out = Output::create(output).map_err(|_| Error::Io)?;
-    compress_stream(&file, params, library_workers(params.n_threads), &mut out, progress)?;
-    out.commit().map_err(|_| Error::Io)
+    let mut out = Output::create(output).map_err(output_error)?;
+    compress_stream(&file, params, library_workers(params.n_threads), &mut out, progress).map_err(|e| with_os_error(e, &mut out))?;
+    out.commit().map_err(output_error)
 }
 
 /// Rebuilds the original file of the container at `input` into `output`,
 /// reading the container front to back and checking the SHA-256.
 pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Result<()> {
     let file = open(input)?;
-    let mut out = Output::create(output).map_err(|_| Error::Io)?;
-    let mut sink = |b: &[u8]| out.write(b).map_err(|_| Error::Io);
+    let mut out = Output::create(output).map_err(output_error)?;
+    let mut sink = |b: &[u8]| out.write(b).map_err(output_error);
     let decoder = crate::engine::stream::Decoder::new(opts)?;
     crate::container::stream::decode(&mut Input::new(&file), &decoder, opts, library_workers(opts.n_threads), true, &mut sink)?;
-    out.commit().map_err(|_| Error::Io)
+    out.commit().map_err(output_error)
 }
