@@ -44,7 +44,7 @@ struct FrameTable {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<(Scratch, Vec<u8>)> = RefCell::default();
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 impl Index {
@@ -115,7 +115,7 @@ impl Index {
         let kernels = Kernels::resolve(opts.isa)?;
         let first = self.regions.partition_point(|r| r.orig_offset + r.orig_size <= offset);
         SCRATCH.with(|s| {
-            let (scratch, _) = &mut *s.borrow_mut();
+            let scratch = &mut *s.borrow_mut();
             for (ri, region) in self.regions.iter().enumerate().skip(first).take_while(|(_, r)| r.orig_offset < end) {
                 let lo = offset.max(region.orig_offset);
                 let hi = end.min(region.orig_offset + region.orig_size);
