@@ -98,7 +98,8 @@ impl pipeline::Weighed for Job {
 /// The span being written by the ordered writer.
 enum Current {
     None,
-    Streamed(FrameAssembler, u64),
+    /// The frame being written, where it starts, and the candidate chosen.
+    Streamed(FrameAssembler, u64, usize),
     /// Payloads per candidate, and whether every byte so far was zero.
     Kept { payloads: Vec<Vec<Vec<u8>>>, zero: bool, content: Option<crc_fast::Digest> },
 }
@@ -178,13 +179,13 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
                     Current::Kept { payloads: vec![Vec::new(); s.methods.len()], zero: true, content }
                 } else {
                     let start = out.position();
-                    Current::Streamed(FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[0], flags, s.size, p.chunk_size)?, start)
+                    Current::Streamed(FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[0], flags, s.size, p.chunk_size)?, start, 0)
                 };
             }
             match &mut current {
-                Current::Streamed(a, _) => {
+                Current::Streamed(a, _, chosen) => {
                     a.content(&job.bytes);
-                    a.push(out, &payloads[0])?;
+                    a.push(out, &payloads[*chosen])?;
                 }
                 Current::Kept { payloads: kept, zero, content } => {
                     *zero &= job.bytes.iter().all(|&b| b == 0);
@@ -193,6 +194,22 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
                     }
                     for (k, p) in kept.iter_mut().zip(payloads) {
                         k.push(p);
+                    }
+                    // A large span is decided on its first DECIDE_BYTES: the
+                    // candidate smallest so far codes the rest, and nothing
+                    // more is kept (the choice depends only on the bytes).
+                    let seen = (wc + 1) * u64::from(p.chunk_size);
+                    if s.role != Role::Padding && seen >= DECIDE_BYTES && wc + 1 < p.n_chunks {
+                        let best = smallest(kept);
+                        let start = out.position();
+                        let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[best], flags, s.size, p.chunk_size)?;
+                        if let Some(d) = content.take() {
+                            a.resume_content(d);
+                        }
+                        for payload in &kept[best] {
+                            a.push(out, payload)?;
+                        }
+                        current = Current::Streamed(a, start, best);
                     }
                 }
                 Current::None => unreachable!("a span's first chunk opens it"),
@@ -234,12 +251,22 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     Ok(())
 }
 
+/// Input bytes of a span with several candidate methods after which the
+/// candidate with the smallest payloads so far is kept for the rest of it.
+const DECIDE_BYTES: u64 = 16 << 20;
+
+/// The candidate whose payloads are smallest in total; the first on a tie.
+fn smallest(payloads: &[Vec<Vec<u8>>]) -> usize {
+    let total = |c: &Vec<Vec<u8>>| c.iter().map(|x| x.len() as u64).sum::<u64>();
+    (0..payloads.len()).min_by_key(|&k| (total(&payloads[k]), k)).expect("a candidate")
+}
+
 /// Writes the end of a span's frame (or the whole frame, for kept payloads)
 /// and returns its region.
 fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output) -> Result<Region> {
     let mut region = Region { orig_offset: s.offset, orig_size: s.size, frame_offset: 0, frame_size: 0, role: s.role };
     match current {
-        Current::Streamed(a, start) => {
+        Current::Streamed(a, start, _) => {
             region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
             region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
         }
@@ -249,9 +276,7 @@ fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output
                 out.write(&write::region_record(&region))?;
                 return Ok(region);
             }
-            // The smallest candidate; the first on a tie.
-            let total = |c: &Vec<Vec<u8>>| c.iter().map(|x| x.len() as u64).sum::<u64>();
-            let best = (0..payloads.len()).min_by_key(|&k| (total(&payloads[k]), k)).expect("a candidate");
+            let best = smallest(&payloads);
             let start = out.position();
             let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[best], flags, s.size, p.chunk_size)?;
             if let Some(d) = content {
