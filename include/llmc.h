@@ -822,6 +822,9 @@ llmc_status llmc_container_last_status(const struct llmc_container *c);
  of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
  frame being read and 33 bytes per container region. Never the whole input
  or output. Thread-safe.
+
+ # Safety
+ `out` is NULL or valid for writing one pointer.
  */
 LLMC_NODISCARD
 llmc_status llmc_dstream_create(uint32_t n_threads,
@@ -838,6 +841,11 @@ llmc_status llmc_dstream_create(uint32_t n_threads,
  `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
  Not thread-safe for one stream: one call at a time (any thread);
  different streams are independent.
+
+ # Safety
+ `ds` is NULL or a live stream; `output` and `input` are NULL or valid, their
+ `dst` holding `size` writable bytes and `src` `size` readable ones, not
+ overlapping; `finished` is NULL or valid for writing an int.
  */
 LLMC_NODISCARD
 llmc_status llmc_dstream_decompress(struct llmc_dstream *ds,
@@ -848,6 +856,9 @@ llmc_status llmc_dstream_decompress(struct llmc_dstream *ds,
 /*
  Frees a streaming decoder (stopping its threads); NULL is ignored. No other
  call may be using it.
+
+ # Safety
+ `ds` is NULL or a stream from `llmc_dstream_create`, not freed before.
  */
 void llmc_dstream_free(struct llmc_dstream *ds);
 

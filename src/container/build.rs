@@ -70,7 +70,7 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
     };
     let mut chunk_size = None;
     for m in &s.methods {
-        if s.size % u64::from(m.element_size()) != 0 {
+        if !s.size.is_multiple_of(u64::from(m.element_size())) {
             return Err(Error::InvalidArgument);
         }
         let c = p.resolve_chunk_size(m.element_size(), m.default_chunk_size())?;
@@ -112,6 +112,7 @@ enum Current {
 /// per thread), and for spans with several candidate methods (or padding) the
 /// candidates' payloads until the span ends; without a seekable output, also
 /// the frame being written. The index grows with the number of tensors.
+#[allow(clippy::too_many_arguments)]
 pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut at = 0u64;
     for s in spans {

@@ -157,7 +157,7 @@ impl Output {
 
     /// Writes `len` zero bytes.
     pub fn write_zeros(&mut self, mut len: u64) -> std::io::Result<()> {
-        const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+        static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
         while len > 0 {
             let n = len.min(ZEROS.len() as u64) as usize;
             self.write(&ZEROS[..n])?;

@@ -281,7 +281,7 @@ impl<'o> Decoder<'o> {
 
 /// Hands `len` zero bytes to `sink`, 64 KiB at a time.
 pub fn write_zeros(sink: Sink<'_>, mut len: u64) -> Result<()> {
-    const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+    static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
     while len > 0 {
         let n = len.min(ZEROS.len() as u64) as usize;
         sink(&ZEROS[..n])?;
@@ -412,7 +412,7 @@ impl FrameAssembler {
 /// caller's). Gives the same bytes as [`super::frames::compress`].
 pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64, params: &CompressParams, workers: usize, out: &mut Output) -> Result<u64> {
     let elem = method.element_size();
-    if content_size % u64::from(elem) != 0 {
+    if !content_size.is_multiple_of(u64::from(elem)) {
         return Err(Error::InvalidArgument);
     }
     if content_size > crate::format::limits::MAX_CONTENT_SIZE {

@@ -50,6 +50,9 @@ pub struct llmc_dstream {
 /// of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
 /// frame being read and 33 bytes per container region. Never the whole input
 /// or output. Thread-safe.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dstream_create(n_threads: u32, flags: u32, out: *mut *mut llmc_dstream) -> llmc_status {
@@ -90,6 +93,11 @@ pub unsafe extern "C" fn llmc_dstream_create(n_threads: u32, flags: u32, out: *m
 /// `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
 /// Not thread-safe for one stream: one call at a time (any thread);
 /// different streams are independent.
+///
+/// # Safety
+/// `ds` is NULL or a live stream; `output` and `input` are NULL or valid, their
+/// `dst` holding `size` writable bytes and `src` `size` readable ones, not
+/// overlapping; `finished` is NULL or valid for writing an int.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dstream_decompress(ds: *mut llmc_dstream, output: *mut llmc_outbuf, input: *mut llmc_inbuf, finished: *mut i32) -> llmc_status {
@@ -119,6 +127,9 @@ pub unsafe extern "C" fn llmc_dstream_decompress(ds: *mut llmc_dstream, output: 
 
 /// Frees a streaming decoder (stopping its threads); NULL is ignored. No other
 /// call may be using it.
+///
+/// # Safety
+/// `ds` is NULL or a stream from `llmc_dstream_create`, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_dstream_free(ds: *mut llmc_dstream) {
     if !ds.is_null() {
