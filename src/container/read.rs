@@ -5,7 +5,7 @@ use super::entries::Entries;
 use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
 use super::{check, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::codec::{self, Scratch};
-use crate::engine::cache::ChunkCache;
+use crate::engine::chunk_cache::{ChunkCache, Claim};
 use crate::format::frame::CodecId;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
@@ -144,8 +144,22 @@ impl Index {
                         // Whole chunks (tensor reads) decode in place, uncached.
                         decode(target)?;
                     } else {
-                        let chunk = self.cache.get((ri as u32, k as u32), c_len, decode)?;
-                        target.copy_from_slice(&chunk[(a - c_lo) as usize..(b - c_lo) as usize]);
+                        // Partial reads go through the cache, which keeps only
+                        // chunks whose payload is intact.
+                        let (from, to) = ((a - c_lo) as usize, (b - c_lo) as usize);
+                        match self.cache.claim((ri as u64, k), true) {
+                            Claim::Hit(chunk) => target.copy_from_slice(&chunk[from..to]),
+                            Claim::Mine(claimed) if crc32c(payload) == crc => {
+                                let chunk = claimed.decode(c_len, |buf| codec::decode_chunk(t.codec, payload, buf, kernels, scratch))?;
+                                target.copy_from_slice(&chunk[from..to]);
+                            }
+                            _ => {
+                                // Damaged (read without verification): never cached.
+                                let mut chunk = vec![0u8; c_len];
+                                decode(&mut chunk)?;
+                                target.copy_from_slice(&chunk[from..to]);
+                            }
+                        }
                     }
                 }
             }

@@ -144,6 +144,29 @@ impl Drop for Claimed<'_> {
     }
 }
 
+/// Budget of a container handle's own cache (partial reads, e.g. a parser
+/// reading a GGUF header field by field through the reader callback).
+pub const HANDLE_CACHE_BYTES: usize = 16 << 20;
+
+impl Default for ChunkCache {
+    fn default() -> Self {
+        ChunkCache::new(HANDLE_CACHE_BYTES)
+    }
+}
+
+/// A copy starts empty (a cache is a memo, not state).
+impl Clone for ChunkCache {
+    fn clone(&self) -> Self {
+        ChunkCache::new(self.budget)
+    }
+}
+
+impl std::fmt::Debug for ChunkCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChunkCache {{ budget: {}, cached: {} }}", self.budget, self.cached_bytes())
+    }
+}
+
 impl ChunkCache {
     /// A cache holding at most `budget` bytes of decoded chunks (0: none are kept).
     pub fn new(budget: usize) -> ChunkCache {

@@ -6,7 +6,6 @@ pub mod chunk_cache;
 pub mod frames;
 pub mod io;
 pub mod pool;
-pub mod cache;
 pub mod input;
 pub mod output;
 pub mod pipeline;
