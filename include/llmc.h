@@ -53,6 +53,13 @@ versions come with the definitions below). */
 #define LLMC_FORMAT_VERSION_MAX 1
 
 /*
+ The largest chunk (decoded bytes) a streaming decode holds by default:
+ streams declaring larger chunks are refused, so memory stays bounded on
+ hostile input (`llmc decompress --memory` raises it).
+ */
+#define LLMC_MAX_STREAM_CHUNK (32 << 20)
+
+/*
  Bytes of one ggml `block_q4_K` (256 weights).
  */
 #define LLMC_Q4K_BLOCK_BYTES 144
@@ -819,9 +826,10 @@ llmc_status llmc_container_last_status(const struct llmc_container *c);
  `llmc_dstream_free`). `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`.
 
  Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
- of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
- frame being read and 33 bytes per container region. Never the whole input
- or output. Thread-safe.
+ of chunks (about 48 MiB), 8 bytes per chunk of the frame being read and 33
+ bytes per container region. Never the whole input or output: a stream
+ declaring chunks over 32 MiB (`LLMC_MAX_STREAM_CHUNK`) fails with
+ `LLMC_STATUS_LIMIT_EXCEEDED`. Thread-safe.
 
  # Safety
  `out` is NULL or valid for writing one pointer.

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::frame::{FLAG_CONTENT_CHECKSUM, FORMAT_VERSION_MAX};
-use crate::format::limits::{DEFAULT_MAX_OUTPUT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use crate::format::limits::{DEFAULT_MAX_OUTPUT, DEFAULT_MAX_STREAM_CHUNK, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
 use crate::isa::Isa;
 
 /// `LLMC_FLAG_CONTENT_CHECKSUM`: store a CRC32C of the whole content.
@@ -72,10 +72,13 @@ pub struct DecodeOptions {
     pub verify_checksums: bool,
     /// Largest content an allocating decode accepts.
     pub max_output: u64,
+    /// Largest chunk a streaming decode accepts (each chunk in flight is held
+    /// whole); decodes into a caller's buffer are not limited by it.
+    pub max_chunk: u64,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { isa: None, n_threads: 1, verify_checksums: true, max_output: DEFAULT_MAX_OUTPUT }
+        DecodeOptions { isa: None, n_threads: 1, verify_checksums: true, max_output: DEFAULT_MAX_OUTPUT, max_chunk: DEFAULT_MAX_STREAM_CHUNK }
     }
 }

@@ -338,3 +338,17 @@ fn info_describes_a_per_stream_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("per-stream") && text.contains("original size: 9728 bytes") && text.contains("F32 tensors"), "{text}");
 }
+
+#[test]
+fn a_frame_declaring_huge_chunks_is_refused_before_it_costs_memory() {
+    // 252 bytes that decode to 1.25 GiB in 256 MiB chunks: a streaming decode
+    // holds one chunk whole, so chunks over --memory (32M by default) are refused.
+    let bomb = fixtures_dir().join("corrupt/bomb-fields-1.25gib.llmf");
+    let out = scratch("bomb").join("out.bin");
+    let (code, text) = llmc(&["decompress", s(&bomb), "-o", s(&out)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("--memory") && text.contains("32 MiB"), "{text}");
+    assert!(!out.exists(), "nothing under the final name");
+    let (code, text) = llmc(&["decompress", "--memory", "nonsense", s(&bomb), "-o", s(&out)]);
+    assert_ne!(code, Some(0), "{text}");
+}

@@ -11,7 +11,7 @@ use crate::engine::output::Output;
 use crate::engine::pipeline::{self, Buffers};
 use crate::engine::stream::{window, FrameAssembler};
 use crate::error::{Error, Result};
-use crate::format::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+use crate::format::limits::{DEFAULT_MAX_STREAM_CHUNK, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
 use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::CompressParams;
@@ -60,10 +60,10 @@ struct Plan {
 }
 
 fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
-    // Metadata is one chunk: parsers read it whole, and one zstd window over all
-    // of it compresses better than pieces.
+    // Metadata is one chunk up to the streaming decode limit: parsers read it
+    // whole, and one zstd window over all of it compresses better than pieces.
     let p = if s.role == Role::Metadata {
-        let chunk = (s.size.min(u64::from(MAX_CHUNK_SIZE)) as u32).next_multiple_of(MIN_CHUNK_SIZE);
+        let chunk = (s.size.min(DEFAULT_MAX_STREAM_CHUNK) as u32).next_multiple_of(MIN_CHUNK_SIZE);
         CompressParams { chunk_size: chunk, ..*params }
     } else {
         *params

@@ -174,7 +174,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             let fh: [u8; frame::HEADER_SIZE] = input.array()?;
             let h = frame::parse_header(&fh)?;
             check(h.content_size == orig_size)?;
-            current = Some((FrameReader::start(input, &fh, orig_offset)?, frame_size));
+            current = Some((FrameReader::start(input, &fh, orig_offset, opts.max_chunk)?, frame_size));
         }
     };
     let written = decoder.run(workers, window(workers, CHUNK_WINDOW_HINT), produce, &mut emit)?;

@@ -89,9 +89,14 @@ pub struct FrameReader {
 
 impl FrameReader {
     /// Starts a frame whose 32 header bytes were read into `header`: checks
-    /// the header, reads the chunk table and checks every payload size.
-    pub fn start(input: &mut Input<'_>, header: &[u8; HEADER_SIZE], base: u64) -> Result<FrameReader> {
+    /// the header (chunks larger than `max_chunk` are `LimitExceeded`: each
+    /// chunk in flight is held whole), reads the chunk table and checks every
+    /// payload size.
+    pub fn start(input: &mut Input<'_>, header: &[u8; HEADER_SIZE], base: u64, max_chunk: u64) -> Result<FrameReader> {
         let h = frame::parse_header(header)?;
+        if u64::from(h.chunk_size).min(h.content_size) > max_chunk {
+            return Err(Error::LimitExceeded);
+        }
         let mut table = Vec::new();
         input.read_into(&mut table, u64::from(h.n_chunks) * CHUNK_ENTRY_SIZE as u64)?;
         let mut r = FrameReader { header: h, base, table, next: 0, frame_size: 0 };
@@ -301,7 +306,7 @@ pub struct Decoded {
 /// Output goes to `sink` in order; `workers` threads decode (0 = the caller's
 /// thread). Memory: the chunk table and a window of chunks.
 pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &[u8; HEADER_SIZE], workers: usize, sink: Sink<'_>) -> Result<Decoded> {
-    let mut frame = FrameReader::start(input, header, 0)?;
+    let mut frame = FrameReader::start(input, header, 0, decoder.opts.max_chunk)?;
     let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
     let direct = decoder.is_direct();
     decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;

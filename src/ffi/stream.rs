@@ -47,9 +47,10 @@ pub struct llmc_dstream {
 /// `llmc_dstream_free`). `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`.
 ///
 /// Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
-/// of chunks (about 48 MiB, or one chunk if larger), 8 bytes per chunk of the
-/// frame being read and 33 bytes per container region. Never the whole input
-/// or output. Thread-safe.
+/// of chunks (about 48 MiB), 8 bytes per chunk of the frame being read and 33
+/// bytes per container region. Never the whole input or output: a stream
+/// declaring chunks over 32 MiB (`LLMC_MAX_STREAM_CHUNK`) fails with
+/// `LLMC_STATUS_LIMIT_EXCEEDED`. Thread-safe.
 ///
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
@@ -137,3 +138,4 @@ pub unsafe extern "C" fn llmc_dstream_free(ds: *mut llmc_dstream) {
         drop(unsafe { Box::from_raw(ds) });
     }
 }
+

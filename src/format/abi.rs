@@ -5,6 +5,10 @@
 pub const LLMC_FORMAT_VERSION_MIN: u32 = 1;
 /// Newest frame format version this library reads and the one it writes.
 pub const LLMC_FORMAT_VERSION_MAX: u32 = 1;
+/// The largest chunk (decoded bytes) a streaming decode holds by default:
+/// streams declaring larger chunks are refused, so memory stays bounded on
+/// hostile input (`llmc decompress --memory` raises it).
+pub const LLMC_MAX_STREAM_CHUNK: u64 = 32 << 20;
 /// Bytes of one ggml `block_q4_K` (256 weights).
 pub const LLMC_Q4K_BLOCK_BYTES: u32 = 144;
 

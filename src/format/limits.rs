@@ -22,6 +22,12 @@ pub const MAX_THREADS: u32 = 256;
 
 /// Default cap on the declared output size of `decompress_to_vec`-style calls
 /// that allocate (64 GiB); callers can raise or lower it.
+/// Largest chunk (decoded bytes) a streaming decode accepts by default. A chunk
+/// in flight is held whole, so this bounds a stream's memory whatever its
+/// declared sizes (zstd's `--memory` idea); `DecodeOptions::max_chunk` and
+/// `llmc decompress --memory` raise it. Writers keep their chunks within it
+/// (metadata frames included) unless told otherwise.
+pub const DEFAULT_MAX_STREAM_CHUNK: u64 = super::abi::LLMC_MAX_STREAM_CHUNK;
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;
 
 /// Heap a decoding thread keeps beyond its output whatever the chunk size: the

@@ -117,6 +117,12 @@ enum Command {
         /// Directories: write into an existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
+        /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
+        /// file declaring larger chunks is refused (memory stays bounded on
+        /// hostile input); raise it for trusted files made with a large
+        /// --chunk-size.
+        #[arg(long, default_value = "32M")]
+        memory: String,
     },
     /// Describe a frame or a container (tensors, types, per-type ratios).
     Info { file: PathBuf },
@@ -256,12 +262,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
-        Command::Decompress { input, output, threads, isa, verify, force } => {
+        Command::Decompress { input, output, threads, isa, verify, force, memory } => {
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
                 other => Some(isa_list(other)?[0]),
             };
-            let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), ..Default::default() };
+            let max_chunk = mount::parse_size(&memory)? as u64;
+            let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), max_chunk, ..Default::default() };
             if input.is_dir() {
                 let output = match output {
                     Some(o) => o,
