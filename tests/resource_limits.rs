@@ -4,68 +4,16 @@
 //! outputs are refused before anything of that size is allocated.
 
 mod common;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 use common::hostile::reseal;
 use common::*;
 use llmc::model::Index;
 use llmc::frame::crc32c;
 use llmc::limits::{decode_overhead, MAX_CHUNK_SIZE};
 use llmc::{CompressParams, DecodeOptions, Error};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
-/// Counts live heap bytes and their peak (every thread's allocations).
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(n: usize) {
-    let now = LIVE.fetch_add(n, SeqCst) + n;
-    PEAK.fetch_max(now, SeqCst);
-}
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counters only observe sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            grew(l.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc_zeroed(l) };
-        if !p.is_null() {
-            grew(l.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: `p` came from this allocator with layout `l`.
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), SeqCst);
-    }
-
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        // SAFETY: `p` came from this allocator with layout `l`.
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            // Both blocks may be live while the data moves: count the new one first.
-            grew(new);
-            LIVE.fetch_sub(l.size(), SeqCst);
-        }
-        q
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// Measurements must not overlap: every test here holds this lock. The test
 /// harness may still allocate a little while it records the previous test:
@@ -75,14 +23,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 const KIB: usize = 1 << 10;
 const SMALL: usize = 64 * KIB;
 
-/// Runs `f`; returns its result and the peak of heap bytes live during it beyond
-/// those live before it.
-fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = LIVE.load(SeqCst);
-    PEAK.store(before, SeqCst);
-    let r = f();
-    (r, PEAK.load(SeqCst) - before)
-}
+use counting_alloc::peak_of as peak;
 
 fn threads(n: u32) -> DecodeOptions {
     DecodeOptions { n_threads: n, ..Default::default() }

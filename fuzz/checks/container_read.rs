@@ -6,7 +6,6 @@
 use super::common::{decode_opts, reseal_container, MAX_OUTPUT};
 use llmc::model::Index;
 use llmc::ffi::container::*;
-use llmc::ffi::gguf_names::*;
 
 fn read_rust(index: &Index, data: &[u8], picks: &[u8]) {
     let n = index.entries.len();
