@@ -81,7 +81,8 @@ pub fn reseal_container_records(c: &mut [u8]) {
         return;
     }
     let mut at = 16usize;
-    while at + 36 <= c.len() {
+    // `at` comes from the (fuzzed) records: checked arithmetic throughout.
+    while at.checked_add(36).is_some_and(|end| end <= c.len()) {
         let r = &c[at..at + 36];
         if &r[..4] != b"LLMR" && &r[..4] != b"LLMX" {
             return;
