@@ -225,18 +225,19 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("metadata:      {} bytes", index.metadata_size());
             println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for e in index.entries.iter() {
-                let r = &index.regions[e.region as usize];
+            for (i, e) in index.entries.iter().enumerate() {
                 let v = by_type.entry(e.dtype).or_default();
                 v.0 += 1;
-                v.1 += r.orig_size;
-                v.2 += r.frame_size;
+                for r in &index.regions[index.entry_regions(i).expect("an entry")] {
+                    v.1 += r.orig_size;
+                    v.2 += r.frame_size;
+                }
             }
             println!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
             for (t, (n, o, c)) in by_type {
                 println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
-            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+            let (o, c) = index.regions.iter().filter(|r| !matches!(r.role, llmc::model::Role::Tensor | llmc::model::Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }
