@@ -147,6 +147,8 @@ pub mod stream {
     pub use crate::engine::pipeline::Window;
     pub use crate::engine::stream::{compress_frame, Decoder, Sink};
     pub use crate::sources::file::compress_stream as compress_model;
+    pub use crate::sources::file::compress_from_stream as compress_model_from_stream;
+    pub use crate::container::build::MAX_STREAM_TAIL;
     pub use crate::sources::stream::{decode, decode_with, Decoded, Held};
 }
 

@@ -36,7 +36,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 /// Compresses a file held in memory (see [`build_stream`]).
 pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let mut out = Output::memory();
-    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, params, library_workers(params.n_threads), &mut out, progress)?;
+    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, None, params, library_workers(params.n_threads), &mut out, progress)?;
     Ok(out.into_vec())
 }
 
@@ -113,8 +113,13 @@ enum Current {
 /// per thread), and for spans with several candidate methods (or padding) the
 /// candidates' payloads until the span ends; without a seekable output, also
 /// the frame being written. The index grows with the number of tensors.
+///
+/// `tail`: the input is a stream whose length the caller could only estimate
+/// (where its last tensor ends): bytes after `file_len`, at most
+/// [`MAX_STREAM_TAIL`], become one more trailing region coded with `tail`, as
+/// they would from a file. Without it, bytes past `file_len` are an error.
 #[allow(clippy::too_many_arguments)]
-pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
+pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut at = 0u64;
     for s in spans {
         if s.offset != at || s.size == 0 || s.methods.is_empty() {
@@ -225,9 +230,32 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     if regions.len() != spans.len() {
         return Err(Error::SrcTruncated);
     }
-    if !input.at_end()? {
-        // The caller's length was short of the input: nothing past it is coded.
-        return Err(Error::InvalidArgument);
+    let mut file_len = file_len;
+    let mut rest = Vec::new();
+    input.read_into(&mut rest, MAX_STREAM_TAIL + 1).or_else(|e| if e == Error::SrcTruncated { Ok(()) } else { Err(e) })?;
+    if !rest.is_empty() {
+        // The caller's length was short of the input: without a tail method
+        // nothing past it is coded.
+        let method = tail.ok_or(Error::InvalidArgument)?;
+        if rest.len() as u64 > MAX_STREAM_TAIL {
+            return Err(Error::LimitExceeded);
+        }
+        let s = Span { offset: file_len, size: rest.len() as u64, role: Role::Trailing, methods: vec![method.clone()], entry: None };
+        let p = plan(&s, params)?;
+        sha.update(&rest);
+        let start = out.position();
+        let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, method, flags, s.size, p.chunk_size)?;
+        let mut payload = Vec::new();
+        for chunk in rest.chunks(p.chunk_size as usize) {
+            payload.clear();
+            codec::encode_chunk(method, chunk, kernels, &mut payload)?;
+            a.content(chunk);
+            a.push(out, &payload)?;
+        }
+        let (region, _) = finish_span(&s, &p, Current::Streamed(a, start, 0), flags, out)?;
+        regions.push(region);
+        file_len += s.size;
+        super::limits::check_index(file_len, regions.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     }
     let mut entries = Vec::new();
     for (i, s) in spans.iter().enumerate() {
@@ -244,6 +272,11 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     Ok(())
 }
 
+
+/// Most bytes a stream compressed with a `tail` method may carry after the end
+/// its metadata gives (they are held until the stream ends). Real files carry
+/// none, or alignment padding.
+pub const MAX_STREAM_TAIL: u64 = 16 << 20;
 
 /// Cuts tensor and padding spans longer than [`MAX_REGION_BYTES`] (rounded
 /// down to whole chunks, at least one) into pieces of that size.
