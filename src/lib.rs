@@ -161,8 +161,12 @@ pub mod limits {
 /// [`limits::MAX_THREADS`].
 pub use engine::pool::thread_count;
 
-/// File helpers: atomic writes (temp + fsync + rename) and read-only maps.
-pub use engine::io;
+/// File helpers: atomic writes (temp + fsync + rename), read-only maps, and
+/// sources read at offsets (`ReadAt`: a slice or a file).
+pub mod io {
+    pub use crate::codec::zstd_reader::{FileAt, ReadAt, SliceAt};
+    pub use crate::engine::io::*;
+}
 
 /// How many kernel calls ran on `isa` in this process (decode, encode and the
 /// portable loops all go through one dispatcher). For tests and diagnostics:

@@ -47,6 +47,19 @@ impl<'a> Input<'a> {
         Ok(())
     }
 
+    /// Moves past everything left, for a reader that took the input by other
+    /// means (a file read at offsets, a copy): a file input is not read again.
+    pub fn skip_to_end(&mut self) -> Result<()> {
+        if let Some(f) = self.file {
+            self.back.clear();
+            self.position = f.metadata().map_err(|_| Error::Io)?.len();
+            return Ok(());
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        while self.read_full(&mut buf)? > 0 {}
+        Ok(())
+    }
+
     /// Bytes consumed so far.
     pub fn position(&self) -> u64 {
         self.position

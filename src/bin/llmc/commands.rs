@@ -73,9 +73,9 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     match (files::kind_of_file(&head, len), method.as_ref()) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
-            let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
-            let packed = llmc::model::perstream::compress(&data, level).map_err(|e| err(e, &mut out))?;
-            out.write(&packed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            // Read at offsets, once per stream: memory does not grow with the file.
+            let r = llmc::model::perstream::compress_to(&llmc::io::FileAt { file: &file, len }, level, &mut out);
+            r.map_err(|e| err(e, &mut out))?;
         }
         (_, None) if perstream => return Err(format!("{name}: --mode perstream needs a GGUF file")),
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{name} is already compressed")),
