@@ -332,8 +332,21 @@ fn default_sigpipe() {
     }
 }
 
+/// Large blocks always come from their own mappings, given back when freed:
+/// glibc otherwise raises this threshold after the first large free (a zstd
+/// level-19 context), and later chunk buffers stay in the heap, so the resident
+/// set keeps what a long compression once held instead of what it holds.
+fn heap_follows_use() {
+    // SAFETY: called first thing in `main`, before any other thread exists (and
+    // mallopt is thread-safe anyway); a plain integer setting.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
+}
+
 fn main() -> ExitCode {
     default_sigpipe();
+    heap_follows_use();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(msg) => {
