@@ -45,6 +45,9 @@ pub fn fill_blocks(freqs: &[u32], table: &mut DecodeTable, base: impl Fn(usize, 
         }
         a
     };
+    // Opaque to the optimiser: folded constants make LLVM write the block entry
+    // by entry instead of with one vector add and store.
+    let iota: [u32; BLOCK] = core::hint::black_box(IOTA);
     let mut cum = 0usize;
     for (sym, &f) in freqs.iter().enumerate() {
         let b = base(sym, f);
@@ -53,8 +56,13 @@ pub fn fill_blocks(freqs: &[u32], table: &mut DecodeTable, base: impl Fn(usize, 
         while off < f {
             let at = cum + off;
             if at + BLOCK <= table.len() {
-                let block: [u32; BLOCK] = core::array::from_fn(|i| b | (off as u32 + IOTA[i]));
-                table[at..at + BLOCK].copy_from_slice(&block);
+                // `off` is a multiple of 16 and `b` has no offset bits: `b | (off + i)`
+                // is `(b | off) + i`, one vector add over the block.
+                let start = b | off as u32;
+                let dst: &mut [u32; BLOCK] = (&mut table[at..at + BLOCK]).try_into().expect("16 entries");
+                for (e, &i) in dst.iter_mut().zip(&iota) {
+                    *e = start + i;
+                }
             } else {
                 for (k, e) in table[at..cum + f].iter_mut().enumerate() {
                     *e = b | (off + k) as u32;
