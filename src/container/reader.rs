@@ -144,14 +144,15 @@ struct Piece {
 
 /// The chunks (pieces that need decoding) from piece `next` on that a
 /// sequential reader will want next: at least `depth` of them, and on until
-/// `bytes` of the file are covered. Counted in chunks alone, the read-ahead
-/// would shrink to a few KiB over a run of small tensors (norms, biases: one
-/// short chunk each), and the thread serving the reader would then decode the
-/// next large chunk itself while the workers sat idle.
-fn ahead(pieces: &[Piece], next: usize, depth: u64, bytes: u64) -> Vec<usize> {
+/// `bytes` of the file are covered, but never more than `limit` (what the
+/// job queue holds: more would push out the nearest). Counted in chunks alone,
+/// the read-ahead would shrink to a few KiB over a run of small tensors (norms,
+/// biases: one short chunk each), and the thread serving the reader would then
+/// decode the next large chunk itself while the workers sat idle.
+fn ahead(pieces: &[Piece], next: usize, depth: u64, bytes: u64, limit: usize) -> Vec<usize> {
     let (mut covered, mut chunks) = (0, Vec::new());
     for (i, p) in pieces.iter().enumerate().skip(next) {
-        if chunks.len() as u64 >= depth && covered >= bytes {
+        if chunks.len() >= limit || (chunks.len() as u64 >= depth && covered >= bytes) {
             break;
         }
         covered += p.len;
@@ -366,7 +367,7 @@ impl Reader {
         let Some(workers) = &self.engine.workers else { return };
         let depth = self.engine.depth(self.index.chunk_size.max(1));
         let bytes = (depth << 20).min(self.engine.cache.budget() as u64 / 2);
-        for i in ahead(&self.pieces, next, depth, bytes) {
+        for i in ahead(&self.pieces, next, depth, bytes, READAHEAD_QUEUE) {
             if self.engine.cache.is_present(self.key(i)) {
                 continue;
             }
@@ -417,19 +418,21 @@ mod tests {
         lens.extend([2560; 12]);
         lens.extend([mib; 6]);
         let pieces = layout(&lens);
-        let chosen = ahead(&pieces, 1, 5, 5 * mib);
+        let chosen = ahead(&pieces, 1, 5, 5 * mib, 64);
         assert_eq!(chosen, (1..18).collect::<Vec<_>>(), "the 12 small chunks and the next 5 large ones");
         // Uniform large chunks: the depth in chunks decides.
-        assert_eq!(ahead(&pieces, 13, 5, 5 * mib), vec![13, 14, 15, 16, 17]);
+        assert_eq!(ahead(&pieces, 13, 5, 5 * mib, 64), vec![13, 14, 15, 16, 17]);
+        // Never more than the queue holds.
+        assert_eq!(ahead(&pieces, 1, 5, 5 * mib, 8), (1..9).collect::<Vec<_>>());
     }
 
     #[test]
     fn zero_runs_count_as_covered_but_are_not_decoded() {
         let mib = 1 << 20;
         let pieces = layout(&[mib, 0, 0, mib, mib, mib]);
-        assert_eq!(ahead(&pieces, 0, 2, 4 * mib), vec![0, 3]);
-        assert_eq!(ahead(&pieces, 0, 3, 0), vec![0, 3, 4]);
-        assert!(ahead(&pieces, 0, 0, 0).is_empty());
-        assert!(ahead(&pieces, 6, 5, 5 * mib).is_empty());
+        assert_eq!(ahead(&pieces, 0, 2, 4 * mib, 64), vec![0, 3]);
+        assert_eq!(ahead(&pieces, 0, 3, 0, 64), vec![0, 3, 4]);
+        assert!(ahead(&pieces, 0, 0, 0, 64).is_empty());
+        assert!(ahead(&pieces, 6, 5, 5 * mib, 64).is_empty());
     }
 }
