@@ -67,9 +67,10 @@ pub fn run(files: &[PathBuf], isas: &[Isa], min_time: Duration) -> Result<(), St
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         // Original byte spans per type name.
         let mut by_type: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
-        for e in index.entries.iter() {
-            let r = &index.regions[e.region as usize];
-            by_type.entry(type_name(index.kind, e.dtype)).or_default().push((r.orig_offset, r.orig_size));
+        for (i, e) in index.entries.iter().enumerate() {
+            // The whole tensor: its region and any continuations.
+            let span = index.entry_span(i).expect("an entry");
+            by_type.entry(type_name(index.kind, e.dtype)).or_default().push(span);
         }
         let mut out = vec![0u8; index.original_size as usize];
         for &isa in isas {
