@@ -1,12 +1,24 @@
-//! Repeatedly compresses one file (for profiling the encoder).
+//! Repeatedly compresses one file on one thread (for profiling the encoder):
+//! `encode_profile FILE [bf16|q4k] [seconds]`.
 fn main() {
-    let path = std::env::args().nth(1).expect("file");
+    let mut args = std::env::args().skip(1);
+    let path = args.next().expect("file");
+    let codec = args.next().unwrap_or_else(|| "bf16".into());
+    let secs: f64 = args.next().map_or(3.0, |s| s.parse().expect("seconds"));
     let src = std::fs::read(path).expect("read");
+    let compress = match codec.as_str() {
+        "bf16" => llmc::compress_bf16,
+        "q4k" => llmc::compress_q4k,
+        other => panic!("unknown codec {other}"),
+    };
     let t = std::time::Instant::now();
     let mut n = 0;
-    while t.elapsed().as_secs_f64() < 3.0 {
-        std::hint::black_box(llmc::compress_bf16(&src, &Default::default()).unwrap());
+    let mut best = f64::INFINITY;
+    while t.elapsed().as_secs_f64() < secs {
+        let t1 = std::time::Instant::now();
+        std::hint::black_box(compress(&src, &Default::default()).unwrap());
+        best = best.min(t1.elapsed().as_secs_f64());
         n += 1;
     }
-    println!("{:.3} GB/s", (n * src.len()) as f64 / t.elapsed().as_secs_f64() / 1e9);
+    println!("{:.3} GB/s mean, {:.3} GB/s best of {n}", (n * src.len()) as f64 / t.elapsed().as_secs_f64() / 1e9, src.len() as f64 / best / 1e9);
 }

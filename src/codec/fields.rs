@@ -290,7 +290,12 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut 
     FIELD.with(|f| {
         let field = &mut f.borrow_mut();
         for (s, runs) in layout.streams.iter().enumerate() {
-            field.resize(n_blocks * layout.stream_width(s), 0);
+            // Grown, never shrunk: streams of different widths do not zero it again.
+            let len = n_blocks * layout.stream_width(s);
+            if field.len() < len {
+                field.resize(len, 0);
+            }
+            let field = &mut field[..len];
             gather(kernels, chunk, block, runs, field);
             let at = out.len();
             put_u32(out, 0);

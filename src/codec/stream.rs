@@ -13,7 +13,7 @@
 //! The stream's length is known from context (the enclosing codec stores it).
 
 use crate::error::{Error, Result};
-use crate::format::bytes::{le_u32, put_u32, ByteReader};
+use crate::format::bytes::{le_u32, put_u16s, put_u32, ByteReader};
 use crate::kernels::{portable, ByteStream, ByteTables, Dest, Kernels, TableRef};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::EncTable;
@@ -47,6 +47,8 @@ fn histogram(src: &[u8]) -> [u32; 256] {
 
 thread_local! {
     static WORDS: std::cell::RefCell<Vec<u16>> = std::cell::RefCell::default();
+    /// The payload with the profile's table, while it competes with the own table's.
+    static ALT: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
 }
 
 /// Appends the payload of `src` (non-empty) to `out`: the smallest of constant,
@@ -69,12 +71,15 @@ pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, 
     header.extend_from_slice(&(table.len() as u16).to_le_bytes());
     rans_payload(src, &alphabet, &header, &table, kernels, out);
     if let Some(p) = profile.and_then(|(id, stream)| super::profiles::lookup(id, stream).map(|a| (id, stream, a))) {
-        let mut alt = Vec::new();
-        rans_payload(src, p.2, &[STREAM_PROFILE, 0, p.0, p.1 as u8], &[], kernels, &mut alt);
-        if alt.len() < out.len() - start {
-            out.truncate(start);
-            out.extend_from_slice(&alt);
-        }
+        ALT.with(|alt| {
+            let alt = &mut alt.borrow_mut();
+            alt.clear();
+            rans_payload(src, p.2, &[STREAM_PROFILE, 0, p.0, p.1 as u8], &[], kernels, alt);
+            if alt.len() < out.len() - start {
+                out.truncate(start);
+                out.extend_from_slice(alt);
+            }
+        });
     }
     if out.len() - start >= 1 + src.len() {
         out.truncate(start);
@@ -88,7 +93,7 @@ pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, 
 /// `src`).
 fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
     // The encoder table is indexed by byte value, so `src` is coded as is.
-    let enc = EncTable::new(&alphabet.freqs).indexed_by(&alphabet.values);
+    let enc = EncTable::<{ rans::MAX_SYMBOLS }>::new(&alphabet.freqs).indexed_by(&alphabet.values);
     let lanes = rans::lanes_for_bytes(src.len());
     WORDS.with(|w| {
         let buf = &mut w.borrow_mut();
@@ -103,7 +108,7 @@ fn rans_payload(src: &[u8], alphabet: &Alphabet, header: &[u8], table: &[u8], ke
         for s in &states {
             put_u32(out, *s);
         }
-        out.extend(words.iter().flat_map(|w| w.to_le_bytes()));
+        put_u16s(out, words);
     });
 }
 

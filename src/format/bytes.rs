@@ -81,6 +81,21 @@ pub fn put_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
+/// Appends `words` little-endian (one copy on little-endian targets).
+pub fn put_u16s(out: &mut Vec<u8>, words: &[u16]) {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: the bytes of a `[u16]` (any alignment suits `u8`, every byte is
+        // initialised), in memory order: little-endian words on this target.
+        let bytes = unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), 2 * words.len()) };
+        out.extend_from_slice(bytes);
+    }
+    #[cfg(not(target_endian = "little"))]
+    for w in words {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+}
+
 pub fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }

@@ -186,6 +186,9 @@ pub fn write(
     mut payload: impl FnMut(usize, &mut Vec<u8>) -> crate::error::Result<()>,
 ) -> crate::error::Result<()> {
     out.clear();
+    // Room for every chunk stored (a mode byte each) and the checksum: one
+    // allocation instead of a copy per doubling. Untouched pages cost nothing.
+    out.reserve(HEADER_SIZE + n_chunks * (CHUNK_ENTRY_SIZE + 1) + content.len() + 4);
     out.extend_from_slice(&header_bytes(codec, codec_param, flags, content.len() as u64, chunk_size, n_chunks as u32));
     let table = out.len();
     out.resize(table + n_chunks * CHUNK_ENTRY_SIZE, 0);

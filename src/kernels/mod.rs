@@ -14,12 +14,14 @@
 //! Every call is counted per ISA ([`calls`]), so tests can show that a forced
 //! ISA (`LLMC_ISA`, `llmc_set_isa`) governs every SIMD path, encode and decode.
 
+mod encode;
 mod scalar;
 mod state;
 mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub(crate) use encode::RAW_SLACK;
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
 pub(crate) use tables::{Bf16Tables, ByteTables, TableRef};

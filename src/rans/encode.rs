@@ -27,19 +27,43 @@ impl EncSymbol {
     }
 }
 
-/// Encoder table built from normalised frequencies (padded to 256 entries so a
-/// `u8` symbol indexes it without a bounds check).
-pub struct EncTable {
-    pub syms: [EncSymbol; MAX_SYMBOLS],
+/// Encoder table built from normalised frequencies, indexed by symbol (padded to
+/// `N` entries so a symbol below `N` indexes it without a bounds check). `N` is
+/// 256 for symbol or byte streams, 1024 for bf16 values (see [`EncTable::from_map`]).
+pub struct EncTable<const N: usize = MAX_SYMBOLS> {
+    pub syms: [EncSymbol; N],
     /// For SIMD encoders: `freq | cum << 12`, one gather per vector.
-    pub packed: [u32; MAX_SYMBOLS],
+    pub packed: [u32; N],
     /// For SIMD encoders: `1 / freq` (see [`div_by_reciprocal`]).
-    pub rinv: [f64; MAX_SYMBOLS],
+    pub rinv: [f64; N],
 }
 
-impl EncTable {
+impl<const N: usize> EncTable<N> {
+    fn empty() -> Self {
+        EncTable { syms: [EncSymbol::default(); N], packed: [0; N], rinv: [0.0; N] }
+    }
+
+    fn set(&mut self, at: usize, from: &EncTable<MAX_SYMBOLS>, sym: usize) {
+        self.syms[at] = from.syms[sym];
+        self.packed[at] = from.packed[sym];
+        self.rinv[at] = from.rinv[sym];
+    }
+
+    /// The table indexed by the values of a stream: entry `v` is symbol `map[v]`'s
+    /// (e.g. a bf16 value's symbol, the escape symbol for values outside the
+    /// alphabet), so the values are coded without a separate symbol pass.
+    pub fn from_map(symbols: &EncTable<MAX_SYMBOLS>, map: &[u8; N]) -> Self {
+        let mut t = Self::empty();
+        for (v, &s) in map.iter().enumerate() {
+            t.set(v, symbols, usize::from(s));
+        }
+        t
+    }
+}
+
+impl EncTable<MAX_SYMBOLS> {
     pub fn new(freqs: &[u32]) -> Self {
-        let mut t = EncTable { syms: [EncSymbol::default(); MAX_SYMBOLS], packed: [0; MAX_SYMBOLS], rinv: [0.0; MAX_SYMBOLS] };
+        let mut t = Self::empty();
         let mut cum = 0;
         for (i, &f) in freqs.iter().enumerate() {
             t.syms[i] = EncSymbol::new(f, cum);
@@ -49,18 +73,13 @@ impl EncTable {
         }
         t
     }
-}
 
-impl EncTable {
     /// The same table re-indexed by the value each symbol stands for
     /// (`values[i]` for symbol `i`), so a stream of values can be coded directly.
     pub fn indexed_by(&self, values: &[u16]) -> EncTable {
-        let mut t = EncTable { syms: [EncSymbol::default(); MAX_SYMBOLS], packed: [0; MAX_SYMBOLS], rinv: [0.0; MAX_SYMBOLS] };
+        let mut t = EncTable::empty();
         for (i, &v) in values.iter().enumerate() {
-            let v = usize::from(v);
-            t.syms[v] = self.syms[i];
-            t.packed[v] = self.packed[i];
-            t.rinv[v] = self.rinv[i];
+            t.set(usize::from(v), self, i);
         }
         t
     }
@@ -85,22 +104,74 @@ fn div_by_reciprocal(x: u32, rinv: f64) -> u32 {
 /// `buf[start..]` where `start` is the second value returned.
 ///
 /// Steps are encoded last to first, lanes high to low, so the decoder reads them
-/// first to last; words are written backwards from the end of `buf` (resized to
-/// hold one word per symbol), which leaves them in reading order.
+/// first to last; words are written backwards from the end of `buf` (grown to
+/// hold at least one word per symbol; its old contents do not matter), which
+/// leaves them in reading order.
 ///
 /// `kernel` encodes the whole steps (any ISA's kernel gives the same bytes); the
 /// partial last step, which is encoded first, always goes through the scalar code.
 pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, kernel: impl FnOnce(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize) -> (Vec<u32>, usize) {
+    let full = syms.len() / lanes * lanes;
+    run(
+        syms.len(),
+        lanes,
+        buf,
+        |states, buf, pos| encode_steps_by(syms.len() - full, lanes, &table.syms, |i| usize::from(syms[full + i]), states, buf, pos, 1),
+        |states, buf, pos| kernel(&syms[..full], lanes, table, states, buf, pos),
+    )
+}
+
+/// [`encode`] for the values of little-endian bf16 words (`src`, even length):
+/// value `(w & 0x7fff) >> 5` of word `w` is coded with entry `value` of `table`
+/// (see [`EncTable::from_map`]). `kernel` encodes the whole steps of its words.
+pub fn encode_bf16_values(
+    src: &[u8],
+    lanes: usize,
+    table: &EncTable<BF16_VALUES>,
+    buf: &mut Vec<u16>,
+    kernel: impl FnOnce(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
+) -> (Vec<u32>, usize) {
+    let n = src.len() / 2;
+    let full = n / lanes * lanes;
+    let tail = &src[2 * full..];
+    run(
+        n,
+        lanes,
+        buf,
+        |states, buf, pos| encode_steps_by(n - full, lanes, &table.syms, |i| bf16_value(tail, i), states, buf, pos, 1),
+        |states, buf, pos| kernel(&src[..2 * full], lanes, table, states, buf, pos),
+    )
+}
+
+/// Values of bf16 words: `(w & 0x7fff) >> 5`.
+pub const BF16_VALUES: usize = 1024;
+
+#[inline(always)]
+fn bf16_value(src: &[u8], i: usize) -> usize {
+    usize::from(u16::from_le_bytes([src[2 * i], src[2 * i + 1]]) & 0x7fff) >> 5
+}
+
+/// The driver of [`encode`]: `n` symbols, the partial last step (if any) by
+/// `partial`, then the whole steps by `whole`.
+fn run(
+    n: usize,
+    lanes: usize,
+    buf: &mut Vec<u16>,
+    partial: impl FnOnce(&mut [u32], &mut [u16], usize) -> usize,
+    whole: impl FnOnce(&mut [u32], &mut [u16], usize) -> usize,
+) -> (Vec<u32>, usize) {
     debug_assert!(lanes.is_power_of_two());
     let mut states = vec![RANS_L; lanes];
-    buf.clear();
-    buf.resize(syms.len() + 1, 0);
-    let full = syms.len() / lanes * lanes;
-    let mut pos = buf.len();
-    if full < syms.len() {
-        pos = encode_steps(&syms[full..], lanes, table, &mut states, buf, pos, 1);
+    // Grown, never shrunk or cleared: every word from the returned start on is
+    // written here, so reuse costs no zero fill.
+    if buf.len() < n + 1 {
+        buf.resize(n + 1, 0);
     }
-    let pos = kernel(&syms[..full], lanes, table, &mut states, buf, pos);
+    let mut pos = buf.len();
+    if n % lanes != 0 {
+        pos = partial(&mut states, buf, pos);
+    }
+    let pos = whole(&mut states, buf, pos);
     (states, pos)
 }
 
@@ -111,20 +182,38 @@ pub fn encode_full_steps(syms: &[u8], lanes: usize, table: &EncTable, states: &m
     encode_steps(syms, lanes, table, states, buf, pos, syms.len() / lanes)
 }
 
+/// [`encode_full_steps`] for the values of bf16 words (`src.len() / 2` a
+/// multiple of `lanes`): the scalar form of the kernels' `Bf16ValuesEncode`.
+pub fn encode_bf16_full_steps(src: &[u8], lanes: usize, table: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    let n = src.len() / 2;
+    encode_steps_by(n, lanes, &table.syms, |i| bf16_value(src, i), states, buf, pos, n / lanes)
+}
+
 /// Encodes the first `steps` steps of `syms` (last step first) into `buf` below
 /// `pos`; returns the new `pos`. The scalar specification of every SIMD encoder.
-pub fn encode_steps(
-    syms: &[u8],
+pub fn encode_steps(syms: &[u8], lanes: usize, table: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize, steps: usize) -> usize {
+    encode_steps_by(syms.len(), lanes, &table.syms, |i| usize::from(syms[i]), states, buf, pos, steps)
+}
+
+/// [`encode_steps`] over `n` symbols whose `i`-th is `table[sym_at(i)]`
+/// (`sym_at` is only called below `n`; an index past `table` panics).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn encode_steps_by<const N: usize>(
+    n: usize,
     lanes: usize,
-    table: &EncTable,
+    table: &[EncSymbol; N],
+    sym_at: impl Fn(usize) -> usize,
     states: &mut [u32],
     buf: &mut [u16],
     mut pos: usize,
     steps: usize,
 ) -> usize {
-    for group in syms.chunks(lanes).take(steps).rev() {
-        for (x, &s) in states[..group.len()].iter_mut().zip(group).rev() {
-            let sym = &table.syms[usize::from(s)];
+    for t in (0..steps.min(n.div_ceil(lanes))).rev() {
+        let base = t * lanes;
+        let len = lanes.min(n - base);
+        for (j, x) in states[..len].iter_mut().enumerate().rev() {
+            let sym = &table[sym_at(base + j)];
             // Branch-free renormalisation: always store, keep the word only if emitted.
             let emit = *x >= sym.x_max;
             // At most one word per symbol and one spare slot: pos stays >= 1 here.

@@ -1,45 +1,31 @@
-//! Q4_K chunk encoder (scalar; the bytes never depend on the ISA).
+//! Q4_K chunk encoder (its kernels match their scalar specifications: the bytes
+//! never depend on the ISA).
 
-use crate::format::q4k_block::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
+use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use super::{MODE_STORED, MODE_WINDOWED};
 use crate::codec::{profiles, stream};
 use crate::kernels::Kernels;
 
-/// Headers by byte position, flags, planes of one chunk (also used to train profiles).
+/// Headers by byte position, flags, planes of whole blocks (the profile trainer's view).
+#[cfg(test)]
 pub fn split_blocks(src: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let n = src.len() / BLOCK;
-    let mut headers = vec![0u8; HEADER * n];
-    let mut flags = vec![0u8; FLAG_BYTES * n];
-    let mut planes = vec![0u8; PLANE_BYTES * n];
-    for (k, block) in src.chunks_exact(BLOCK).enumerate() {
-        let header = &block[..HEADER];
-        for (p, &byte) in header.iter().enumerate() {
-            headers[p * n + k] = byte;
-        }
-        let lo = windows(header);
-        let (f, pl) = (&mut flags[FLAG_BYTES * k..][..FLAG_BYTES], &mut planes[PLANE_BYTES * k..][..PLANE_BYTES]);
-        // Eight consecutive qs bytes share their sub-blocks: one flag byte and three
-        // plane bytes per nibble half, accumulated in registers.
-        for (g, group) in block[HEADER..].chunks_exact(8).enumerate().take(QS / 8) {
-            for h in 0..2 {
-                let window = lo[sub_block(8 * g, h)];
-                let (mut flag_bits, mut plane_bits) = (0u8, [0u8; 3]);
-                for (bit, &byte) in group.iter().enumerate() {
-                    let (flag, index) = split((byte >> (4 * h)) & 15, window);
-                    flag_bits |= u8::from(flag) << bit;
-                    for (p, pb) in plane_bits.iter_mut().enumerate() {
-                        *pb |= ((index >> p) & 1) << bit;
-                    }
-                }
-                let at = 16 * h + g;
-                f[at] = flag_bits;
-                for (p, pb) in plane_bits.iter().enumerate() {
-                    pl[32 * p + at] = *pb;
-                }
-            }
-        }
-    }
-    (headers, flags, planes)
+    let mut parts = (vec![0u8; HEADER * n], vec![0u8; FLAG_BYTES * n], vec![0u8; PLANE_BYTES * n]);
+    let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar kernels run everywhere");
+    scalar.q4k_split(&src[..BLOCK * n], &mut parts.0, &mut parts.1, &mut parts.2);
+    parts
+}
+
+/// Per-thread buffers reused across chunks (fresh pages per chunk cost more than coding).
+#[derive(Default)]
+struct Scratch {
+    headers: Vec<u8>,
+    flags: Vec<u8>,
+    planes: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut Vec<u8>) {
@@ -52,15 +38,27 @@ fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut 
 
 /// Appends the payload of a chunk (a non-empty multiple of 144 bytes) to `out`.
 pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
+    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels, out))
+}
+
+fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     let n = src.len() / BLOCK;
-    let (headers, flags, planes) = split_blocks(src);
+    // Grown, never shrunk: the split writes every byte, so reuse costs no zero fill.
+    for (buf, width) in [(&mut s.headers, HEADER), (&mut s.flags, FLAG_BYTES), (&mut s.planes, PLANE_BYTES)] {
+        if buf.len() < width * n {
+            buf.resize(width * n, 0);
+        }
+    }
+    let (headers, flags, planes) = (&mut s.headers[..HEADER * n], &mut s.flags[..FLAG_BYTES * n], &mut s.planes[..PLANE_BYTES * n]);
+    kernels.q4k_split(src, headers, flags, planes);
     let start = out.len();
+    out.reserve(1 + src.len());
     out.push(MODE_WINDOWED);
     for p in 0..HEADER {
         put_stream(&headers[p * n..(p + 1) * n], kernels, p, out);
     }
-    put_stream(&flags, kernels, profiles::Q4K_FLAG_STREAM, out);
-    out.extend_from_slice(&planes);
+    put_stream(flags, kernels, profiles::Q4K_FLAG_STREAM, out);
+    out.extend_from_slice(planes);
     if out.len() - start >= 1 + src.len() {
         out.truncate(start);
         out.push(MODE_STORED);

@@ -1,0 +1,180 @@
+//! AVX-512 (F/BW/VL/VBMI) encode kernels; each produces exactly the bytes of its
+//! scalar specification in `kernels/encode.rs`.
+//!
+//! * bf16 scan: per 64 words, the raw fields are packed with two multiply-adds
+//!   and one byte permute (48 bytes out), while the value histogram is counted
+//!   in scalar registers from the same cache lines.
+//! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 16 lanes per
+//!   vector: the values come straight from the words (no symbol pass), one gather
+//!   from the value-indexed table, the division by two reciprocal gathers.
+//! * Q4_K split: per 64 nibbles, the flags are one unsigned compare and each index
+//!   plane one bit test, both straight into 64-bit masks (the byte layout of the
+//!   flag and plane bytes).
+
+use crate::format::bf16_split::{raw_len, NUM_VALUES};
+use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
+use crate::kernels::encode::{count_values, merge_counts, pack_raw_from, q4k_header};
+use crate::rans::encode::{EncTable, BF16_VALUES, DIV_BIAS};
+use crate::rans::PROB_SCALE;
+use core::arch::x86_64::*;
+
+/// # Safety
+/// The CPU supports `Isa::Avx512`'s features; `src.len()` is even and
+/// `raw.len() >= raw_len(src.len() / 2) + RAW_SLACK`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
+    let n = src.len() / 2;
+    debug_assert!(raw.len() >= raw_len(n));
+    let blocks = n / 64;
+    let mut part = [[0u32; NUM_VALUES]; 4];
+    let low5 = _mm512_set1_epi16(0x1f);
+    let sign = _mm512_set1_epi16(0x20);
+    let pairs = _mm512_set1_epi16(0x4001);
+    let quads = _mm512_set1_epi32(0x1000_0001);
+    // Bytes 0, 1, 2 of each 32-bit group of 24 bits, in order.
+    let mut idx = [0u8; 64];
+    for (j, b) in idx.iter_mut().enumerate().take(48) {
+        *b = (j / 3 * 4 + j % 3) as u8;
+    }
+    // SAFETY: 64 bytes from a 64-byte array.
+    let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+    for b in 0..blocks {
+        let words = &src[128 * b..128 * b + 128];
+        // The chunk's first touch: ask for its lines 2 KiB ahead (a prefetch never
+        // faults, so the address may run past the end).
+        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048).cast());
+        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
+        // SAFETY: two 64-byte loads from the 128 bytes of `words`.
+        let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
+        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane, then bytes.
+        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, low5), _mm512_srli_epi16::<10>(w0), sign);
+        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, low5), _mm512_srli_epi16::<10>(w1), sign);
+        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
+        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
+        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, pairs), quads);
+        let out = _mm512_permutexvar_epi8(compact, packed);
+        // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
+        unsafe { _mm512_mask_storeu_epi8(raw.as_mut_ptr().add(48 * b).cast(), (1u64 << 48) - 1, out) };
+        count_values(words, &mut part);
+    }
+    count_values(&src[128 * blocks..], &mut part);
+    merge_counts(&part, hist);
+    pack_raw_from(src, 8 * blocks, raw);
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx512`'s features; `src.len() / 2` is a multiple of
+/// `lanes`, `lanes % 16 == 0`, `states.len() >= lanes`,
+/// `src.len() / 2 <= pos <= buf.len()`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
+    let rinv = t.rinv.as_ptr();
+    let low12 = _mm512_set1_epi32(0xfff);
+    let values = _mm512_set1_epi32(0x3ff);
+    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
+    let bias = _mm512_set1_pd(DIV_BIAS);
+    for group in src.chunks_exact(2 * lanes).rev() {
+        for v in (0..lanes / 16).rev() {
+            // SAFETY: the 16 words at 16 * v lie inside the group.
+            let w = _mm512_cvtepu16_epi32(unsafe { _mm256_loadu_si256(group.as_ptr().add(32 * v).cast()) });
+            let sv = _mm512_and_si512(_mm512_srli_epi32::<5>(w), values);
+            // SAFETY: values are < 1024, the packed table's length.
+            let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
+            let freq = _mm512_and_si512(e, low12);
+            let cum = _mm512_srli_epi32::<12>(e);
+            // SAFETY: lanes 16 * v .. 16 * v + 16 are < lanes <= states.len().
+            let xp = unsafe { states.as_mut_ptr().add(16 * v) };
+            // SAFETY: as above.
+            let x = unsafe { _mm512_loadu_si512(xp.cast()) };
+            let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
+            let k = emit.count_ones() as usize;
+            // Each symbol emits at most one word and pos >= the symbols still to encode.
+            pos -= k;
+            let words = _mm256_maskz_compress_epi16(emit, _mm512_cvtepi32_epi16(x));
+            // SAFETY: writes words pos..pos + k, below the previous pos <= buf.len().
+            unsafe { _mm256_mask_storeu_epi16(buf.as_mut_ptr().add(pos).cast(), ((1u32 << k) - 1) as u16, words) };
+            let x = _mm512_mask_srli_epi32(x, emit, x, 16);
+            // q = x / freq, exactly (see `DIV_BIAS`).
+            let lo = _mm512_castsi512_si256(sv);
+            let hi = _mm512_extracti64x4_epi64::<1>(sv);
+            // SAFETY: values are < 1024, the reciprocal table's length.
+            let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
+            let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
+            let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
+            let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
+            let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
+            // SAFETY: as for the load.
+            unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+        }
+    }
+    pos
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx512`'s features; `src.len()` is a multiple of
+/// `BLOCK` and, for its `n` blocks, `headers.len() == HEADER * n`,
+/// `flags.len() == FLAG_BYTES * n`, `planes.len() == PLANE_BYTES * n`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn q4k_split(src: &[u8], headers: &mut [u8], flags: &mut [u8], planes: &mut [u8]) {
+    let n = src.len() / BLOCK;
+    let nibble = _mm512_set1_epi8(0x0f);
+    let eight = _mm512_set1_epi8(8);
+    let bits = [_mm512_set1_epi8(1), _mm512_set1_epi8(2), _mm512_set1_epi8(4)];
+    for (k, block) in src.chunks_exact(BLOCK).enumerate() {
+        q4k_header(block, k, n, headers);
+        // SAFETY: the caller guarantees the CPU features.
+        let lo = unsafe { windows(&block[..HEADER]) };
+        let f = &mut flags[FLAG_BYTES * k..][..FLAG_BYTES];
+        let pl = &mut planes[PLANE_BYTES * k..][..PLANE_BYTES];
+        for m in 0..2 {
+            // SAFETY: qs bytes 64m .. 64m + 64 lie inside the 144-byte block.
+            let qs = unsafe { _mm512_loadu_si512(block.as_ptr().add(HEADER + 64 * m).cast()) };
+            for h in 0..2 {
+                let q = if h == 0 { _mm512_and_si512(qs, nibble) } else { _mm512_and_si512(_mm512_srli_epi16::<4>(qs), nibble) };
+                // qs bytes 64m .. 64m + 32 are in sub-block 4m + h, the next 32 in 4m + 2 + h.
+                let window = _mm512_mask_blend_epi8(!0u64 << 32, _mm512_set1_epi8(lo[4 * m + h] as i8), _mm512_set1_epi8(lo[4 * m + 2 + h] as i8));
+                let d = _mm512_sub_epi8(q, window);
+                let inside = _mm512_cmplt_epu8_mask(d, eight);
+                let below = _mm512_cmplt_epu8_mask(q, window);
+                // Index: q - 8 above the window, q below it, q - lo inside.
+                let index = _mm512_mask_mov_epi8(_mm512_mask_mov_epi8(_mm512_sub_epi8(q, eight), below, q), inside, d);
+                let at = 16 * h + 8 * m;
+                f[at..at + 8].copy_from_slice(&inside.to_le_bytes());
+                for (p, bit) in bits.iter().enumerate() {
+                    pl[32 * p + at..32 * p + at + 8].copy_from_slice(&_mm512_test_epi8_mask(index, *bit).to_le_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// `q4k_block::windows`, the eight sub-blocks at once: the same f32 products
+/// (exact, see there) and ordered comparisons (NaN compares false).
+///
+/// # Safety
+/// The CPU supports `Isa::Avx512`'s features.
+#[target_feature(enable = "avx512f,avx512vl")]
+unsafe fn windows(header: &[u8]) -> [u8; 8] {
+    let d = f16_to_f32(u16::from_le_bytes([header[0], header[1]]));
+    let dmin = f16_to_f32(u16::from_le_bytes([header[2], header[3]]));
+    let (mut sc, mut m) = ([0f32; 8], [0f32; 8]);
+    for j in 0..8 {
+        let (a, b) = scale_min(j, &header[4..16]);
+        sc[j] = f32::from(a);
+        m[j] = f32::from(b);
+    }
+    // SAFETY: 8 floats from 8-float arrays.
+    let (sc, m) = unsafe { (_mm256_loadu_ps(sc.as_ptr()), _mm256_loadu_ps(m.as_ptr())) };
+    let zero = _mm256_mul_ps(_mm256_set1_ps(dmin), m);
+    let unit = _mm256_mul_ps(_mm256_set1_ps(d), sc);
+    let mut count = _mm256_setzero_si256();
+    for t in 4..=11u8 {
+        let ge = _mm256_cmp_ps_mask::<_CMP_GE_OQ>(zero, _mm256_mul_ps(_mm256_set1_ps(f32::from(t)), unit));
+        count = _mm256_mask_sub_epi32(count, ge, count, _mm256_set1_epi32(-1));
+    }
+    let mut lo = [0u8; 8];
+    // SAFETY: 8 bytes into an 8-byte array (counts are at most 8).
+    unsafe { _mm_storel_epi64(lo.as_mut_ptr().cast(), _mm256_cvtepi32_epi8(count)) };
+    lo
+}
