@@ -31,6 +31,6 @@ fn main() {
     for (t, (o, f)) in by_type {
         println!("  {:6} {:>11} -> {:>11}  {:.4}", llmc::model::gguf::types::type_name(t), o, f, o as f64 / f as f64);
     }
-    let meta: (u64, u64) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+    let meta: (u64, u64) = index.regions.iter().filter(|r| !matches!(r.role, llmc::model::Role::Tensor | llmc::model::Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
     println!("  non-tensor {:>11} -> {:>11}  {:.4}", meta.0, meta.1, meta.0 as f64 / meta.1 as f64);
 }

@@ -6,11 +6,14 @@
 # CPUs and reports wall time, GB/s and peak RSS of each step, and checks the
 # SHA-256 of the round trip.
 #
-#   bash scripts/scale.sh [SIZE_GIB] [WORKDIR]
+#   bash scripts/scale.sh [SIZE_GIB] [WORKDIR]     (LLMC_SCALE_PIPE=1: pipes even with disk to spare)
 #
-# Disk: about 2 x SIZE_GIB in WORKDIR (default ~/.cache/llmc/scale): the
-# original is deleted after compression, before the file is decompressed.
-# Everything is deleted at the end.
+# Disk: with about 2 x SIZE_GIB free in WORKDIR (default ~/.cache/llmc/scale)
+# the original is written, compressed file -> file, deleted, and the container
+# decompressed file -> file. With less, nothing is stored: the generator pipes
+# the checkpoint into `llmc compress - -o -`, which pipes the container into
+# `llmc decompress - -o -`, which pipes the result into sha256sum (each
+# process's time and peak RSS are its own). Everything is deleted at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 gib=${1:-32}
@@ -22,10 +25,13 @@ llmc=$PWD/target/release/llmc
 minilm=$("$llmc" fetch minilm)
 src=$work/big.safetensors
 
-echo "building $src (>= $gib GiB) from $(basename "$minilm") and fixtures/bf16/*.bf16" >&2
-sha=$(python3 - "$minilm" "$src" "$gib" fixtures/bf16/*.bf16 <<'PY'
+generator=$work/make_checkpoint.py
+cat > "$generator" <<'PY'
+# make_checkpoint.py MINILM OUT GIB SHA_FILE BF16...: writes the checkpoint to OUT
+# (a file or /dev/stdout) and its SHA-256 to SHA_FILE; OUT = --size prints its
+# size and writes nothing.
 import hashlib, json, struct, sys
-minilm, out, gib, bf16s = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+minilm, out, gib, sha_file, bf16s = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 raw = open(minilm, "rb").read()
 n = struct.unpack("<Q", raw[:8])[0]
 hdr = json.loads(raw[8:8 + n])
@@ -48,6 +54,9 @@ for c in range(copies):
         at += len(data)
 js = json.dumps(header, separators=(",", ":")).encode()
 js += b" " * (-len(js) % 8)
+if out == "--size":
+    print(8 + len(js) + at)
+    sys.exit()
 h = hashlib.sha256()
 with open(out, "wb", buffering=1 << 24) as f:
     for chunk in (struct.pack("<Q", len(js)), js):
@@ -55,17 +64,18 @@ with open(out, "wb", buffering=1 << 24) as f:
     for c in range(copies):
         for _, _, _, data in pieces:
             f.write(data); h.update(data)
-print(h.hexdigest())
+open(sha_file, "w").write(h.hexdigest())
 PY
-)
-size=$(stat -c %s "$src")
-echo "original: $size bytes, sha256 $sha" >&2
+size=$(python3 "$generator" "$minilm" --size "$gib" - fixtures/bf16/*.bf16)
+echo "checkpoint: $size bytes from $(basename "$minilm") and fixtures/bf16/*.bf16" >&2
 
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GiB RAM; $size-byte safetensors"
 echo
 t=$(nproc)
-if [ "$(df --output=avail -B1 "$work" | tail -1)" -gt $((size + size)) ]; then
+if [ -z "${LLMC_SCALE_PIPE:-}" ] && [ "$(df --output=avail -B1 "$work" | tail -1)" -gt $((size + size)) ]; then
     # Room for the container beside the original: file -> file both ways.
+    python3 "$generator" "$minilm" "$src" "$gib" "$work/sha" fixtures/bf16/*.bf16 2>/dev/null
+    sha=$(cat "$work/sha")
     /usr/bin/time -f "%e %M" -o "$work/c.t" "$llmc" compress -T "$t" "$src" -o "$work/big.llmc" 2>/dev/null
     csize=$(stat -c %s "$work/big.llmc")
     rm -f "$src"
@@ -73,16 +83,17 @@ if [ "$(df --output=avail -B1 "$work" | tail -1)" -gt $((size + size)) ]; then
     back=$(sha256sum "$src" | cut -d' ' -f1)
     how="file -> file"
 else
-    # Not enough disk for both: compress to a pipe straight into decompress
-    # (the container is never stored; each process's time and RSS are its own).
-    start=$(date +%s.%N)
-    /usr/bin/time -f "%e %M" -o "$work/c.t" "$llmc" compress -T "$t" "$src" -o - 2>/dev/null \
+    # Not enough disk: nothing is stored (the generator's own time is not
+    # counted in either step's, but it paces the compressor's input).
+    python3 "$generator" "$minilm" /dev/stdout "$gib" "$work/sha" fixtures/bf16/*.bf16 2>/dev/null \
+        | /usr/bin/time -f "%e %M" -o "$work/c.t" "$llmc" compress -T "$t" - -o - 2>/dev/null \
         | tee >(wc -c > "$work/csize") \
         | /usr/bin/time -f "%e %M" -o "$work/d.t" "$llmc" decompress -T "$t" - -o - 2>/dev/null | sha256sum > "$work/back"
     sleep 1
+    sha=$(cat "$work/sha")
     csize=$(cat "$work/csize")
     back=$(cut -d' ' -f1 "$work/back")
-    how="compress -o - | decompress - -o - | sha256sum (no disk for the container)"
+    how="generator → compress - -o - → decompress - -o - → sha256sum, nothing stored"
 fi
 read -r cw ckb < "$work/c.t"
 read -r dw dkb < "$work/d.t"

@@ -147,6 +147,8 @@ pub mod stream {
     pub use crate::engine::pipeline::Window;
     pub use crate::engine::stream::{compress_frame, Decoder, Sink};
     pub use crate::sources::file::compress_stream as compress_model;
+    pub use crate::sources::file::compress_from_stream as compress_model_from_stream;
+    pub use crate::container::build::MAX_STREAM_TAIL;
     pub use crate::sources::stream::{decode, decode_with, Decoded, Held};
 }
 
@@ -159,8 +161,12 @@ pub mod limits {
 /// [`limits::MAX_THREADS`].
 pub use engine::pool::thread_count;
 
-/// File helpers: atomic writes (temp + fsync + rename) and read-only maps.
-pub use engine::io;
+/// File helpers: atomic writes (temp + fsync + rename), read-only maps, and
+/// sources read at offsets (`ReadAt`: a slice or a file).
+pub mod io {
+    pub use crate::codec::zstd_reader::{FileAt, ReadAt, SliceAt};
+    pub use crate::engine::io::*;
+}
 
 /// How many kernel calls ran on `isa` in this process (decode, encode and the
 /// portable loops all go through one dispatcher). For tests and diagnostics:

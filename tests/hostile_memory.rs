@@ -38,6 +38,46 @@ fn per_stream_bombs_are_refused_before_their_streams_are_inflated() {
     assert!(ok == fixture("corrupt/model.gguf"));
 }
 
+/// The per-stream baseline streams both ways: the whole gemma GGUF (241 MiB,
+/// 6.5 MB of it metadata) is written to a file and read back with a heap of a
+/// few MiB beyond its metadata (the in-memory method held the file several
+/// times over).
+#[test]
+fn per_stream_files_are_written_and_read_in_bounded_memory() {
+    let _serial = serial();
+    let gguf = std::fs::File::open(fetched("gemma")).unwrap();
+    let len = gguf.metadata().unwrap().len();
+    let src = llmc::io::FileAt { file: &gguf, len };
+    let dir = std::env::temp_dir().join(format!("llmc-perstream-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gemma.llms");
+    let (r, peak) = peak_of(|| {
+        let mut out = llmc::stream::Output::create(&path).unwrap();
+        llmc::model::perstream::compress_to(&src, 1, &mut out)?;
+        out.commit().map_err(|_| Error::Io)
+    });
+    r.unwrap();
+    eprintln!("compress: {peak} bytes at the peak for a {len}-byte file");
+    assert!(peak < 32 << 20, "compress: {peak} bytes at the peak for a {len}-byte file");
+    let packed = std::fs::File::open(&path).unwrap();
+    let packed = llmc::io::FileAt { len: packed.metadata().unwrap().len(), file: &packed };
+    let mut back = Vec::new();
+    let mut at = 0u64;
+    let (r, peak) = peak_of(|| {
+        llmc::model::perstream::decode(&packed, u64::MAX, &mut |b: &[u8]| {
+            back.resize(b.len(), 0);
+            std::os::unix::fs::FileExt::read_exact_at(&gguf, &mut back, at).unwrap();
+            assert!(back == b, "bytes differ at {at}");
+            at += b.len() as u64;
+            Ok(())
+        })
+    });
+    assert_eq!((r.unwrap(), at), (len, len));
+    eprintln!("decode: {peak} bytes at the peak");
+    assert!(peak < 32 << 20, "decode: {peak} bytes at the peak for a {len}-byte original");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A safetensors file of `n` one-element F32 tensors with short names.
 fn many_tensors(n: usize) -> Vec<u8> {
     let tensors: Vec<st::Tensor> = (0..n)

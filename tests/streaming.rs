@@ -108,6 +108,46 @@ fn compressing_from_a_pipe_gives_the_same_bytes_as_from_a_file() {
     assert!(llmc::compress_bf16(&std::fs::read(&bf16).unwrap(), &params).unwrap() == o.stdout);
 }
 
+/// GGUF and safetensors from a pipe are compressed in one pass, planned from
+/// their metadata (no copy of the input): the same bytes as from a file, bytes
+/// after the last tensor included; a stream cut short fails and leaves no file.
+#[test]
+fn a_model_from_a_pipe_is_compressed_in_one_pass_with_the_bytes_of_a_file() {
+    let dir = scratch("model-pipe");
+    let mut st = safetensors();
+    let mut gguf = std::fs::read(fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf")).unwrap();
+    // Bytes after the last tensor, which the metadata does not announce.
+    st.extend_from_slice(&fixture("bf16/all-minilm-l6-v2.layer.0.query.bf16")[..1000]);
+    gguf.extend_from_slice(&[0u8; 24]);
+    for (what, original) in [("safetensors with a tail", st), ("gguf with padding after its last tensor", gguf)] {
+        let file = dir.join("in");
+        std::fs::write(&file, &original).unwrap();
+        let from_file = dir.join("a.llmc");
+        let o = llmc(&["compress", "--level", "3", p(&file), "-o", p(&from_file)]);
+        assert!(o.status.success(), "{what}: {}", stderr(&o));
+        let o = piped(&["compress", "--level", "3", "-T", "2", "-", "-o", "-"], &original);
+        assert!(o.status.success(), "{what}: {}", stderr(&o));
+        assert!(o.stdout == std::fs::read(&from_file).unwrap(), "{what}: stdin -> stdout differs from file -> file");
+        let back = piped(&["decompress", "-", "-o", "-"], &o.stdout);
+        assert!(back.status.success() && back.stdout == original, "{what}: round trip");
+        // Cut inside the metadata, inside a tensor, and one byte short.
+        for cut in [100, original.len() / 2, original.len() - 1 - 1000.min(original.len() / 4)] {
+            let target = dir.join("cut.llmc");
+            let o = piped(&["compress", "-", "-o", p(&target)], &original[..cut]);
+            assert!(!o.status.success() && !target.exists(), "{what} cut at {cut}: {}", stderr(&o));
+            assert!(stderr(&o).contains("standard input"), "{what} cut at {cut}: {}", stderr(&o));
+        }
+    }
+    // More after the last tensor than a stream may carry: a clear refusal.
+    let mut st = safetensors();
+    st.resize(st.len() + llmc::stream::MAX_STREAM_TAIL as usize + 1, 7);
+    let o = piped(&["compress", "-", "-o", "-"], &st);
+    assert!(!o.status.success() && stderr(&o).contains("compress it from a file"), "{}", stderr(&o));
+    // Not a model: what to do instead.
+    let o = piped(&["compress", "-", "-o", "-"], &fixture("bf16/all-minilm-l6-v2.layer.0.query.bf16"));
+    assert!(!o.status.success() && stderr(&o).contains("--codec"), "{}", stderr(&o));
+}
+
 #[test]
 fn a_stream_cut_anywhere_fails_and_names_the_truncation() {
     let dir = scratch("cut");

@@ -56,3 +56,79 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8]) -> Result<()> {
         _ => Err(Error::Corrupt),
     }
 }
+
+/// One zstd frame written piece by piece (the per-stream baseline's streams):
+/// the same parameters as [`encode_chunk`] for `pledged` bytes of content.
+pub struct StreamEncoder {
+    cctx: *mut zstd_sys::ZSTD_CCtx,
+    out: Vec<u8>,
+    /// Frame bytes handed to the sink so far.
+    written: u64,
+}
+
+// SAFETY: the context is owned by the encoder alone and used only through
+// `&mut self`; zstd contexts may move between threads.
+unsafe impl Send for StreamEncoder {}
+
+impl StreamEncoder {
+    pub fn new(level: i32, pledged: u64) -> Result<StreamEncoder> {
+        // SAFETY: no arguments; returns NULL when out of memory.
+        let cctx = unsafe { zstd_sys::ZSTD_createCCtx() };
+        if cctx.is_null() {
+            return Err(Error::Allocation);
+        }
+        let e = StreamEncoder { cctx, out: vec![0u8; 1 << 17], written: 0 };
+        // SAFETY: a live context; plain integer parameters.
+        let (a, b) = unsafe {
+            (
+                zstd_sys::ZSTD_CCtx_setParameter(cctx, zstd_sys::ZSTD_cParameter::ZSTD_c_compressionLevel, level),
+                zstd_sys::ZSTD_CCtx_setPledgedSrcSize(cctx, pledged as core::ffi::c_ulonglong),
+            )
+        };
+        // SAFETY: pure functions of their arguments.
+        if unsafe { zstd_sys::ZSTD_isError(a) != 0 || zstd_sys::ZSTD_isError(b) != 0 } {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(e)
+    }
+
+    fn step(&mut self, data: &[u8], end: bool, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let mut i = zstd_sys::ZSTD_inBuffer { src: data.as_ptr().cast(), size: data.len(), pos: 0 };
+        let op = if end { zstd_sys::ZSTD_EndDirective::ZSTD_e_end } else { zstd_sys::ZSTD_EndDirective::ZSTD_e_continue };
+        loop {
+            let mut o = zstd_sys::ZSTD_outBuffer { dst: self.out.as_mut_ptr().cast(), size: self.out.len(), pos: 0 };
+            // SAFETY: a live context; the buffers describe valid slices (`out`
+            // writable, `data` readable) and zstd keeps to their sizes.
+            let r = unsafe { zstd_sys::ZSTD_compressStream2(self.cctx, &mut o, &mut i, op) };
+            // SAFETY: pure function of its argument.
+            if unsafe { zstd_sys::ZSTD_isError(r) } != 0 {
+                // More or fewer bytes than pledged, or out of memory.
+                return Err(Error::InvalidArgument);
+            }
+            self.written += o.pos as u64;
+            sink(&self.out[..o.pos])?;
+            let done = if end { r == 0 } else { i.pos == i.size };
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Compresses `data`, handing finished frame bytes to `sink`.
+    pub fn write(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.step(data, false, sink)
+    }
+
+    /// Ends the frame; returns its size in bytes.
+    pub fn finish(mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<u64> {
+        self.step(&[], true, sink)?;
+        Ok(self.written)
+    }
+}
+
+impl Drop for StreamEncoder {
+    fn drop(&mut self) {
+        // SAFETY: created by ZSTD_createCCtx in `new`, freed once here.
+        unsafe { zstd_sys::ZSTD_freeCCtx(self.cctx) };
+    }
+}

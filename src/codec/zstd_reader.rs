@@ -1,26 +1,85 @@
-//! A zstd payload (see [`super::zstd`]) decoded piece by piece, so a caller
-//! can look at the start of a large payload (and refuse it) before inflating
-//! the rest.
+//! A zstd payload (see [`super::zstd`]: a mode byte, then the bytes or one zstd
+//! frame) decoded piece by piece from a positioned source — a slice or a file —
+//! so a caller can look at the start of a large payload (and refuse it) before
+//! inflating the rest, and can keep several payloads of one file open at once
+//! with a small input buffer each.
 
 use crate::error::{Error, Result};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use zstd_sys::{ZSTD_DCtx, ZSTD_inBuffer, ZSTD_outBuffer};
 
-/// Reads the content of one zstd payload (mode byte, then the bytes or one zstd
-/// frame) in pieces.
+/// Bytes readable at any offset.
+pub trait ReadAt: Sync {
+    fn size(&self) -> u64;
+    /// Fills `buf` from `offset`; `SrcTruncated` if the source ends first.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()>;
+}
+
+/// Bytes in memory.
+pub struct SliceAt<'a>(pub &'a [u8]);
+
+impl ReadAt for SliceAt<'_> {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        let at = usize::try_from(offset).map_err(|_| Error::SrcTruncated)?;
+        let src = self.0.get(at..).and_then(|s| s.get(..buf.len())).ok_or(Error::SrcTruncated)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// A file of a known length, read with `pread` (a file truncated meanwhile is
+/// an error, never a bus error).
+pub struct FileAt<'a> {
+    pub file: &'a File,
+    pub len: u64,
+}
+
+impl ReadAt for FileAt<'_> {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        self.file.read_exact_at(buf, offset).map_err(|e| if e.kind() == std::io::ErrorKind::UnexpectedEof { Error::SrcTruncated } else { Error::Io })
+    }
+}
+
+/// Compressed bytes read ahead per payload.
+const INPUT_BUFFER: usize = 64 << 10;
+
+/// Reads the content of one zstd payload, `src[start..end]`, in pieces.
 pub struct PayloadReader<'a> {
-    body: &'a [u8],
-    /// Bytes of `body` consumed.
-    pos: usize,
+    src: &'a dyn ReadAt,
+    /// Next unread byte of the payload, and its end.
+    at: u64,
+    end: u64,
+    /// Compressed bytes read ahead, and how many of them zstd has taken.
+    input: Vec<u8>,
+    taken: usize,
     /// `None` for a stored payload.
     dctx: Option<*mut ZSTD_DCtx>,
     /// The zstd frame has ended (`ZSTD_decompressStream` returned 0).
     ended: bool,
 }
 
+// SAFETY: the context is owned by the reader alone and used only through
+// `&mut self`; zstd contexts may move between threads.
+unsafe impl Send for PayloadReader<'_> {}
+
 impl<'a> PayloadReader<'a> {
-    pub fn new(payload: &'a [u8]) -> Result<Self> {
-        let (&mode, body) = payload.split_first().ok_or(Error::SrcTruncated)?;
-        let dctx = match mode {
+    /// The payload at `src[start..end]` (checked against the source's size).
+    pub fn at(src: &'a dyn ReadAt, start: u64, end: u64) -> Result<Self> {
+        if start >= end || end > src.size() {
+            return Err(Error::SrcTruncated);
+        }
+        let mut mode = [0u8; 1];
+        src.read_exact_at(&mut mode, start)?;
+        let dctx = match mode[0] {
             0 => None,
             1 => {
                 // SAFETY: no arguments; returns NULL when out of memory.
@@ -32,16 +91,18 @@ impl<'a> PayloadReader<'a> {
             }
             _ => return Err(Error::Corrupt),
         };
-        Ok(PayloadReader { body, pos: 0, dctx, ended: false })
+        Ok(PayloadReader { src, at: start + 1, end, input: Vec::new(), taken: 0, dctx, ended: false })
     }
 
     /// Fills all of `out` with the next bytes of content; `Corrupt` if the
     /// payload ends (or is damaged) first.
     pub fn read_exact(&mut self, out: &mut [u8]) -> Result<()> {
         let Some(d) = self.dctx else {
-            let src = self.body.get(self.pos..self.pos + out.len()).ok_or(Error::Corrupt)?;
-            out.copy_from_slice(src);
-            self.pos += out.len();
+            if self.end - self.at < out.len() as u64 {
+                return Err(Error::Corrupt);
+            }
+            self.src.read_exact_at(out, self.at)?;
+            self.at += out.len() as u64;
             return Ok(());
         };
         let mut o = ZSTD_outBuffer { dst: out.as_mut_ptr().cast(), size: out.len(), pos: 0 };
@@ -49,22 +110,48 @@ impl<'a> PayloadReader<'a> {
             if self.ended {
                 return Err(Error::Corrupt);
             }
-            let before = (self.pos, o.pos);
-            let mut i = ZSTD_inBuffer { src: self.body.as_ptr().cast(), size: self.body.len(), pos: self.pos };
+            if self.taken == self.input.len() && self.at < self.end {
+                let n = (self.end - self.at).min(INPUT_BUFFER as u64) as usize;
+                self.input.resize(n, 0);
+                self.src.read_exact_at(&mut self.input, self.at)?;
+                self.at += n as u64;
+                self.taken = 0;
+            }
+            let before = (self.taken, o.pos);
+            let mut i = ZSTD_inBuffer { src: self.input.as_ptr().cast(), size: self.input.len(), pos: self.taken };
             // SAFETY: `d` is a live context owned by self; the buffers describe
-            // valid slices (`out` writable, `body` readable) and zstd keeps to
+            // valid slices (`out` writable, `input` readable) and zstd keeps to
             // their sizes, updating only `pos`.
             let r = unsafe { zstd_sys::ZSTD_decompressStream(d, &mut o, &mut i) };
-            self.pos = i.pos;
+            self.taken = i.pos;
             // SAFETY: pure function of its argument.
             if unsafe { zstd_sys::ZSTD_isError(r) } != 0 {
                 return Err(Error::Corrupt);
             }
             self.ended = r == 0;
-            if !self.ended && (self.pos, o.pos) == before {
-                // No input left and nothing more to flush: the payload is cut short.
+            if !self.ended && (self.taken, o.pos) == before {
+                // No input left (refilled above when any is) and nothing more
+                // to flush: the payload is cut short.
                 return Err(Error::Corrupt);
             }
+        }
+        Ok(())
+    }
+
+    /// Decodes and drops the next `n` bytes of content.
+    pub fn skip(&mut self, mut n: u64) -> Result<()> {
+        if self.dctx.is_none() {
+            if self.end - self.at < n {
+                return Err(Error::Corrupt);
+            }
+            self.at += n;
+            return Ok(());
+        }
+        let mut scratch = vec![0u8; n.min(INPUT_BUFFER as u64) as usize];
+        while n > 0 {
+            let k = n.min(scratch.len() as u64) as usize;
+            self.read_exact(&mut scratch[..k])?;
+            n -= k as u64;
         }
         Ok(())
     }
@@ -78,7 +165,7 @@ impl<'a> PayloadReader<'a> {
                 _ => return Err(Error::Corrupt),
             }
         }
-        if self.pos == self.body.len() {
+        if self.at == self.end && self.taken == self.input.len() {
             Ok(())
         } else {
             Err(Error::Corrupt)
@@ -89,7 +176,7 @@ impl<'a> PayloadReader<'a> {
 impl Drop for PayloadReader<'_> {
     fn drop(&mut self) {
         if let Some(d) = self.dctx {
-            // SAFETY: created by ZSTD_createDCtx in `new`, freed once here.
+            // SAFETY: created by ZSTD_createDCtx in `at`, freed once here.
             unsafe { zstd_sys::ZSTD_freeDCtx(d) };
         }
     }
@@ -100,7 +187,8 @@ mod tests {
     use super::*;
 
     fn read_all(payload: &[u8], n: usize, step: usize) -> Result<Vec<u8>> {
-        let mut r = PayloadReader::new(payload)?;
+        let src = SliceAt(payload);
+        let mut r = PayloadReader::at(&src, 0, payload.len() as u64)?;
         let mut out = vec![0u8; n];
         for piece in out.chunks_mut(step) {
             r.read_exact(piece)?;
@@ -126,5 +214,23 @@ mod tests {
         assert_eq!(read_all(&stored, 100, 7).unwrap(), &data[..100]);
         assert_eq!(read_all(&stored, 99, 7), Err(Error::Corrupt));
         assert_eq!(read_all(&[9], 0, 1).err(), Some(Error::Corrupt));
+        assert_eq!(read_all(&[], 0, 1).err(), Some(Error::SrcTruncated));
+    }
+
+    #[test]
+    fn skips_and_reads_at_an_offset_of_a_larger_source() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let mut p = vec![0xAAu8; 5];
+        crate::codec::zstd::encode_chunk(&data, 3, &mut p).unwrap();
+        let end = p.len() as u64;
+        p.extend_from_slice(&[0xBB; 9]);
+        let src = SliceAt(&p);
+        let mut r = PayloadReader::at(&src, 5, end).unwrap();
+        r.skip(150_000).unwrap();
+        let mut tail = vec![0u8; 50_000];
+        r.read_exact(&mut tail).unwrap();
+        assert_eq!(tail, data[150_000..]);
+        r.finish().unwrap();
+        assert_eq!(PayloadReader::at(&src, 5, p.len() as u64 + 1).err().map(|_| ()), Some(()), "past the source");
     }
 }

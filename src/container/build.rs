@@ -11,6 +11,7 @@ use crate::engine::output::Output;
 use crate::engine::pipeline::{self, Buffers};
 use crate::engine::stream::{window, FrameAssembler};
 use crate::error::{Error, Result};
+use super::limits::MAX_REGION_BYTES;
 use crate::format::limits::{DEFAULT_MAX_STREAM_CHUNK, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
 use crate::isa;
 use crate::kernels::Kernels;
@@ -35,7 +36,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 /// Compresses a file held in memory (see [`build_stream`]).
 pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let mut out = Output::memory();
-    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, params, library_workers(params.n_threads), &mut out, progress)?;
+    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, None, params, library_workers(params.n_threads), &mut out, progress)?;
     Ok(out.into_vec())
 }
 
@@ -112,8 +113,13 @@ enum Current {
 /// per thread), and for spans with several candidate methods (or padding) the
 /// candidates' payloads until the span ends; without a seekable output, also
 /// the frame being written. The index grows with the number of tensors.
+///
+/// `tail`: the input is a stream whose length the caller could only estimate
+/// (where its last tensor ends): bytes after `file_len`, at most
+/// [`MAX_STREAM_TAIL`], become one more trailing region coded with `tail`, as
+/// they would from a file. Without it, bytes past `file_len` are an error.
 #[allow(clippy::too_many_arguments)]
-pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
+pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut at = 0u64;
     for s in spans {
         if s.offset != at || s.size == 0 || s.methods.is_empty() {
@@ -124,9 +130,10 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     if at != file_len {
         return Err(Error::InvalidArgument);
     }
+    let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
+    let (spans, plans) = &cut(spans, plans);
     // What the index cannot record is refused before anything is coded or written.
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
-    let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
     out.write(&write::header(kind))?;
@@ -140,6 +147,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     let (mut ws, mut wc) = (0usize, 0u64);
     let mut current = Current::None;
     let mut regions: Vec<Region> = Vec::with_capacity(spans.len());
+    // The candidate a tensor's first region chose: its continuations use it.
+    let mut tensor_choice = 0usize;
     let mut done = 0u64;
 
     pipeline::run(
@@ -179,8 +188,9 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
                     let content = (flags & crate::format::frame::FLAG_CONTENT_CHECKSUM != 0).then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi));
                     Current::Kept { payloads: vec![Vec::new(); s.methods.len()], zero: true, content }
                 } else {
+                    let chosen = if s.role == Role::Continuation { tensor_choice } else { 0 };
                     let start = out.position();
-                    Current::Streamed(FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[0], flags, s.size, p.chunk_size)?, start, 0)
+                    Current::Streamed(FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[chosen], flags, s.size, p.chunk_size)?, start, chosen)
                 };
             }
             match &mut current {
@@ -196,22 +206,6 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
                     for (k, p) in kept.iter_mut().zip(payloads) {
                         k.push(p);
                     }
-                    // A large span is decided on its first DECIDE_BYTES: the
-                    // candidate smallest so far codes the rest, and nothing
-                    // more is kept (the choice depends only on the bytes).
-                    let seen = (wc + 1) * u64::from(p.chunk_size);
-                    if s.role != Role::Padding && seen >= DECIDE_BYTES && wc + 1 < p.n_chunks {
-                        let best = smallest(kept);
-                        let start = out.position();
-                        let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, &s.methods[best], flags, s.size, p.chunk_size)?;
-                        if let Some(d) = content.take() {
-                            a.resume_content(d);
-                        }
-                        for payload in &kept[best] {
-                            a.push(out, payload)?;
-                        }
-                        current = Current::Streamed(a, start, best);
-                    }
                 }
                 Current::None => unreachable!("a span's first chunk opens it"),
             }
@@ -219,7 +213,10 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
             buffers.give(job.bytes);
             wc += 1;
             if wc == p.n_chunks {
-                let region = finish_span(s, p, std::mem::replace(&mut current, Current::None), flags, out)?;
+                let (region, chosen) = finish_span(s, p, std::mem::replace(&mut current, Current::None), flags, out)?;
+                if s.role == Role::Tensor {
+                    tensor_choice = chosen;
+                }
                 regions.push(region);
                 ws += 1;
                 wc = 0;
@@ -233,9 +230,32 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     if regions.len() != spans.len() {
         return Err(Error::SrcTruncated);
     }
-    if !input.at_end()? {
-        // The caller's length was short of the input: nothing past it is coded.
-        return Err(Error::InvalidArgument);
+    let mut file_len = file_len;
+    let mut rest = Vec::new();
+    input.read_into(&mut rest, MAX_STREAM_TAIL + 1).or_else(|e| if e == Error::SrcTruncated { Ok(()) } else { Err(e) })?;
+    if !rest.is_empty() {
+        // The caller's length was short of the input: without a tail method
+        // nothing past it is coded.
+        let method = tail.ok_or(Error::InvalidArgument)?;
+        if rest.len() as u64 > MAX_STREAM_TAIL {
+            return Err(Error::LimitExceeded);
+        }
+        let s = Span { offset: file_len, size: rest.len() as u64, role: Role::Trailing, methods: vec![method.clone()], entry: None };
+        let p = plan(&s, params)?;
+        sha.update(&rest);
+        let start = out.position();
+        let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, method, flags, s.size, p.chunk_size)?;
+        let mut payload = Vec::new();
+        for chunk in rest.chunks(p.chunk_size as usize) {
+            payload.clear();
+            codec::encode_chunk(method, chunk, kernels, &mut payload)?;
+            a.content(chunk);
+            a.push(out, &payload)?;
+        }
+        let (region, _) = finish_span(&s, &p, Current::Streamed(a, start, 0), flags, out)?;
+        regions.push(region);
+        file_len += s.size;
+        super::limits::check_index(file_len, regions.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     }
     let mut entries = Vec::new();
     for (i, s) in spans.iter().enumerate() {
@@ -252,9 +272,40 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     Ok(())
 }
 
-/// Input bytes of a span with several candidate methods after which the
-/// candidate with the smallest payloads so far is kept for the rest of it.
-const DECIDE_BYTES: u64 = 16 << 20;
+
+/// Most bytes a stream compressed with a `tail` method may carry after the end
+/// its metadata gives (they are held until the stream ends). Real files carry
+/// none, or alignment padding.
+pub const MAX_STREAM_TAIL: u64 = 16 << 20;
+
+/// Cuts tensor and padding spans longer than [`MAX_REGION_BYTES`] (rounded
+/// down to whole chunks, at least one) into pieces of that size.
+fn cut(spans: &[Span], plans: Vec<Plan>) -> (Vec<Span>, Vec<Plan>) {
+    let (mut out_spans, mut out_plans) = (Vec::with_capacity(spans.len()), Vec::with_capacity(plans.len()));
+    for (s, p) in spans.iter().zip(plans) {
+        let piece = (MAX_REGION_BYTES / u64::from(p.chunk_size)).max(1) * u64::from(p.chunk_size);
+        if !matches!(s.role, Role::Tensor | Role::Padding) || s.size <= piece {
+            out_spans.push(s.clone());
+            out_plans.push(p);
+            continue;
+        }
+        let mut at = 0;
+        while at < s.size {
+            let size = piece.min(s.size - at);
+            let (role, entry) = match (s.role, at) {
+                (Role::Tensor, 0) => (Role::Tensor, s.entry.clone()),
+                (Role::Tensor, _) => (Role::Continuation, None),
+                (role, _) => (role, None),
+            };
+            // A continuation codes with its tensor's choice: nothing to keep.
+            let keep = p.keep && role != Role::Continuation;
+            out_spans.push(Span { offset: s.offset + at, size, role, methods: s.methods.clone(), entry });
+            out_plans.push(Plan { chunk_size: p.chunk_size, n_chunks: size.div_ceil(u64::from(p.chunk_size)), keep });
+            at += size;
+        }
+    }
+    (out_spans, out_plans)
+}
 
 /// The candidate whose payloads are smallest in total; the first on a tie.
 fn smallest(payloads: &[Vec<Vec<u8>>]) -> usize {
@@ -263,19 +314,20 @@ fn smallest(payloads: &[Vec<Vec<u8>>]) -> usize {
 }
 
 /// Writes the end of a span's frame (or the whole frame, for kept payloads)
-/// and returns its region.
-fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output) -> Result<Region> {
+/// and returns its region and the candidate it was coded with.
+fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output) -> Result<(Region, usize)> {
     let mut region = Region { orig_offset: s.offset, orig_size: s.size, frame_offset: 0, frame_size: 0, role: s.role };
     match current {
-        Current::Streamed(a, start, _) => {
+        Current::Streamed(a, start, chosen) => {
             region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
             region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
+            return Ok((region, chosen));
         }
         Current::Kept { payloads, zero, content } => {
             if s.role == Role::Padding && zero {
                 region.frame_offset = out.position() + write::RECORD_SIZE_USIZE as u64;
                 out.write(&write::region_record(&region))?;
-                return Ok(region);
+                return Ok((region, 0));
             }
             let best = smallest(&payloads);
             let start = out.position();
@@ -288,8 +340,8 @@ fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output
             }
             region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
             region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
+            Ok((region, best))
         }
-        Current::None => return Err(Error::InvalidArgument),
+        Current::None => Err(Error::InvalidArgument),
     }
-    Ok(region)
 }

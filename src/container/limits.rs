@@ -99,6 +99,14 @@ pub fn check_index<'a>(original_size: u64, n_regions: usize, entries: impl Itera
     Ok(())
 }
 
+/// Most bytes of the original one tensor or padding region holds: a larger
+/// tensor continues in regions of role `Continuation` (the same method, chosen
+/// by its first region), larger padding in more padding regions. What the
+/// writer holds — a frame for an output that cannot seek, every candidate's
+/// payloads while a region's method is chosen — stays within this, whatever
+/// the tensor's size.
+pub const MAX_REGION_BYTES: u64 = 16 << 20;
+
 /// May a region of this role be stored without a frame (all zero bytes)? Only
 /// padding: an entry's region always has a frame, so no tensor can claim a
 /// size its container does not back with coded bytes.

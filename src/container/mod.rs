@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1)
+//!   4  2  container version (1 here; versions 2 and 3, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size
@@ -40,8 +40,12 @@ pub mod write;
 use crate::error::{Error, Result};
 
 pub const MAGIC: [u8; 4] = *b"LLMC";
-/// The version written; version 1 (index offset in the header) is still read.
-pub const VERSION: u16 = 2;
+/// The version written: version 2's layout, where a tensor larger than a
+/// region's limit continues in regions of role 4 (`Role::Continuation`), so no
+/// frame a one-pass writer holds grows with the tensor. Versions 1 (index offset
+/// in the header) and 2 (no continuations) are still read.
+pub const VERSION: u16 = 3;
+pub const VERSION_2: u16 = 2;
 pub const VERSION_1: u16 = 1;
 /// Header size of version 1.
 pub const HEADER_SIZE: usize = 64;
@@ -89,6 +93,9 @@ pub enum Role {
     Padding = 2,
     /// Anything after the last tensor.
     Trailing = 3,
+    /// The next part of the tensor in the region before it (version 3): a large
+    /// tensor is stored as a tensor region and continuations, each its own frame.
+    Continuation = 4,
 }
 
 impl Role {
@@ -98,6 +105,7 @@ impl Role {
             1 => Some(Role::Tensor),
             2 => Some(Role::Padding),
             3 => Some(Role::Trailing),
+            4 => Some(Role::Continuation),
             _ => None,
         }
     }
@@ -126,6 +134,13 @@ pub struct TensorDesc {
     pub name: String,
     pub dtype: u32,
     pub shape: Vec<u64>,
+}
+
+/// Checks that a region of `role` may follow one of `prev` in a container of
+/// `version`: a continuation only in version 3 and only after a tensor or
+/// another continuation (it belongs to that tensor).
+fn check_role_order(version: u16, prev: Option<Role>, role: Role) -> Result<()> {
+    check(role != Role::Continuation || (version >= VERSION && matches!(prev, Some(Role::Tensor | Role::Continuation))))
 }
 
 fn check(cond: bool) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use super::entries::Entries;
 use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
-use super::{check, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
+use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1, VERSION_2};
 use crate::codec::{self, Scratch};
 use crate::engine::chunk_cache::{ChunkCache, Claim};
 use crate::format::frame::CodecId;
@@ -72,7 +72,7 @@ impl Index {
                 let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
-                if region.role == Role::Tensor {
+                if matches!(region.role, Role::Tensor | Role::Continuation) {
                     chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
                 }
                 let chunks = f.chunks.iter().map(|c| (region.frame_offset + (c.payload.as_ptr() as usize - frame.as_ptr() as usize) as u64, c.payload.len() as u32, c.checksum)).collect();
@@ -96,10 +96,15 @@ impl Index {
         self.entries.find(name)
     }
 
-    /// Original offset and size of entry `i`.
+    /// Original offset and size of entry `i` (its region and continuations).
     pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
-        let r = self.regions.get(self.entries.get(i)?.region as usize)?;
-        Some((r.orig_offset, r.orig_size))
+        let regions = &self.regions[self.entry_regions(i)?];
+        Some((regions[0].orig_offset, regions.iter().map(|r| r.orig_size).sum()))
+    }
+
+    /// The regions holding entry `i`: its tensor region and the continuations after it.
+    pub fn entry_regions(&self, i: usize) -> Option<core::ops::Range<usize>> {
+        Some(tensor_regions(&self.regions, self.entries.get(i)?.region as usize))
     }
 
     /// Reads `dst.len()` bytes of the original file at `offset`, decoding only
@@ -210,11 +215,20 @@ impl Index {
     }
 }
 
+/// The regions of the tensor whose first region is `first`: it and the
+/// continuations that follow it.
+pub fn tensor_regions(regions: &[Region], first: usize) -> core::ops::Range<usize> {
+    let n = regions.get(first + 1..).map_or(0, |rest| rest.iter().take_while(|r| r.role == Role::Continuation).count());
+    first..first + 1 + n
+}
+
 /// Where frames may lie in a container: after the header, in order, each
 /// `gap` bytes after the previous one (version 2's region records), all before
 /// `frames_end`.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
+    /// The container's version (which region roles it may use).
+    pub version: u16,
     pub first: u64,
     pub gap: u64,
     pub frames_end: u64,
@@ -233,7 +247,7 @@ fn read_bounds(data: &[u8]) -> Result<Bounds> {
     }
     match u16::from_le_bytes([data[4], data[5]]) {
         VERSION_1 => read_bounds_v1(data),
-        VERSION => read_bounds_v2(data),
+        VERSION_2 | VERSION => read_bounds_v2(data),
         _ => Err(Error::VersionUnsupported),
     }
 }
@@ -263,7 +277,7 @@ fn read_bounds_v1(data: &[u8]) -> Result<Bounds> {
     if end > data.len() as u64 {
         return Err(Error::SrcTruncated);
     }
-    Ok((kind, original_size, sha256_prefix, index_offset, index_size, Layout { first: HEADER_SIZE as u64, gap: 0, frames_end: index_offset }))
+    Ok((kind, original_size, sha256_prefix, index_offset, index_size, Layout { version: VERSION_1, first: HEADER_SIZE as u64, gap: 0, frames_end: index_offset }))
 }
 
 /// A version-2 record (region or end) at `at`: magic, role, three u64, its
@@ -285,8 +299,9 @@ pub fn parse_record(rec: &[u8; RECORD_SIZE]) -> Result<([u8; 4], u8, u64, u64, u
     Ok((magic, role, r.u64()?, r.u64()?, r.u64()?))
 }
 
-/// Checks a version-2 header (16 bytes) and returns the source kind.
-pub fn parse_header_v2(header: &[u8]) -> Result<SourceKind> {
+/// Checks a version-2 or -3 header (16 bytes) and returns the source kind
+/// and the version.
+pub fn parse_header_v2(header: &[u8]) -> Result<(SourceKind, u16)> {
     let header = header.get(..HEADER_SIZE_V2).ok_or(Error::SrcTruncated)?;
     if header[..4] != MAGIC {
         return Err(Error::BadMagic);
@@ -294,10 +309,11 @@ pub fn parse_header_v2(header: &[u8]) -> Result<SourceKind> {
     if crc32c(&header[..12]) != u32::from_le_bytes(header[12..16].try_into().expect("4 bytes")) {
         return Err(Error::ChecksumMismatch);
     }
-    if u16::from_le_bytes([header[4], header[5]]) != VERSION || header[7] & 0x0f != 0 {
+    let version = u16::from_le_bytes([header[4], header[5]]);
+    if !matches!(version, VERSION_2 | VERSION) || header[7] & 0x0f != 0 {
         return Err(Error::VersionUnsupported);
     }
-    SourceKind::from_u8(header[6]).ok_or(Error::Corrupt)
+    Ok((SourceKind::from_u8(header[6]).ok_or(Error::Corrupt)?, version))
 }
 
 /// A version-2 trailer: original size, index offset, index size, SHA-256.
@@ -319,7 +335,7 @@ pub fn parse_trailer(t: &[u8]) -> Result<(u64, u64, u64, [u8; 32])> {
 }
 
 fn read_bounds_v2(data: &[u8]) -> Result<Bounds> {
-    let kind = parse_header_v2(data)?;
+    let (kind, version) = parse_header_v2(data)?;
     let min = (HEADER_SIZE_V2 + RECORD_SIZE + TRAILER_SIZE) as u64;
     if (data.len() as u64) < min + 12 {
         return Err(Error::SrcTruncated);
@@ -328,7 +344,7 @@ fn read_bounds_v2(data: &[u8]) -> Result<Bounds> {
     let end = index_offset.checked_add(index_size).and_then(|e| e.checked_add(TRAILER_SIZE as u64)).ok_or(Error::Corrupt)?;
     check(end == data.len() as u64 && index_size >= 12 && index_offset >= (HEADER_SIZE_V2 + RECORD_SIZE) as u64)?;
     let sha256_prefix: [u8; 28] = sha[..28].try_into().expect("28 bytes");
-    let layout = Layout { first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
+    let layout = Layout { version, first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
     Ok((kind, original_size, sha256_prefix, index_offset, index_size, layout))
 }
 
@@ -361,6 +377,7 @@ pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: i
             role: super::Role::from_u8(r.u8()?).ok_or(Error::Corrupt)?,
         };
         check(region.orig_offset == orig && region.orig_size > 0)?;
+        check_role_order(layout.version, regions.last().map(|r: &Region| r.role), region.role)?;
         orig = orig.checked_add(region.orig_size).ok_or(Error::Corrupt)?;
         // Frameless (all-zero) regions too: every frame range must be a valid
         // slice, since readers take `data[frame_offset..][..frame_size]`.

@@ -200,8 +200,10 @@ impl Reader {
             }
         }
         let mut region_entry = vec![None; index.regions.len()];
-        for (e, entry) in index.entries.iter().enumerate() {
-            region_entry[entry.region as usize] = Some(e as u32);
+        for e in 0..index.entries.len() {
+            for r in index.entry_regions(e).expect("an entry") {
+                region_entry[r] = Some(e as u32);
+            }
         }
         // Opening touched every frame's header and chunk table.
         source.release(0, data.len());

@@ -6,7 +6,7 @@
 //! far (33 bytes each) — never the container or the original.
 
 use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
-use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1};
+use super::{check, check_role_order, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1, VERSION_2};
 use crate::engine::input::Input;
 use crate::engine::stream::{window, ContentCheck, Decoder, FrameReader, Job, Payload, Sink};
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ pub fn decode(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions
         return Err(Error::BadMagic);
     }
     match u16::from_le_bytes([lead[4], lead[5]]) {
-        VERSION => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
+        VERSION_2 | VERSION => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
         VERSION_1 => decode_v1(input, lead, decoder, opts, workers, verify_sha, sink),
         _ => Err(Error::VersionUnsupported),
     }
@@ -126,7 +126,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     let mut header = [0u8; HEADER_SIZE_V2];
     header[..6].copy_from_slice(&lead);
     input.read_exact(&mut header[6..])?;
-    let kind = parse_header_v2(&header)?;
+    let (kind, version) = parse_header_v2(&header)?;
     let mut sha = verify_sha.then(Sha256::new);
     let mut emit = |bytes: &[u8]| -> Result<()> {
         if let Some(h) = sha.as_mut() {
@@ -162,6 +162,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             let role = Role::from_u8(role).ok_or(Error::Corrupt)?;
             let (orig_offset, orig_size, frame_size) = (a, b, c);
             check(orig_offset == orig && orig_size > 0 && regions.len() < MAX_REGIONS)?;
+            check_role_order(version, regions.last().map(|r| r.role), role)?;
             orig = orig.checked_add(orig_size).filter(|&o| o <= MAX_CONTENT_SIZE).ok_or(Error::LimitExceeded)?;
             if orig > opts.max_output {
                 return Err(Error::LimitExceeded);
@@ -187,7 +188,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     let mut index = Vec::new();
     input.read_into(&mut index, index_size)?;
     let body = index_body(&index)?;
-    let layout = Layout { first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
+    let layout = Layout { version, first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
     let (listed, _entries) = parse_index(body, layout, original_size, |_| Ok(())).map_err(Error::overrun_is_corrupt)?;
     check(listed == regions)?;
     let trailer: [u8; TRAILER_SIZE] = input.array()?;
@@ -202,7 +203,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             return Err(Error::ChecksumMismatch);
         }
     }
-    Ok(Summary { kind, version: VERSION, original_size, container_size: input.position() })
+    Ok(Summary { kind, version, original_size, container_size: input.position() })
 }
 
 /// Chunk size the window is sized for (Q4_K's default, the largest common one;

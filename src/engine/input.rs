@@ -47,6 +47,19 @@ impl<'a> Input<'a> {
         Ok(())
     }
 
+    /// Moves past everything left, for a reader that took the input by other
+    /// means (a file read at offsets, a copy): a file input is not read again.
+    pub fn skip_to_end(&mut self) -> Result<()> {
+        if let Some(f) = self.file {
+            self.back.clear();
+            self.position = f.metadata().map_err(|_| Error::Io)?.len();
+            return Ok(());
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        while self.read_full(&mut buf)? > 0 {}
+        Ok(())
+    }
+
     /// Bytes consumed so far.
     pub fn position(&self) -> u64 {
         self.position
@@ -54,10 +67,17 @@ impl<'a> Input<'a> {
 
     /// Gives `bytes` (the last ones read) back: the next reads return them first.
     pub fn unread(&mut self, bytes: &[u8]) {
-        let mut back = bytes.to_vec();
-        back.extend_from_slice(&self.back);
-        self.back = back;
+        self.unread_vec(bytes.to_vec());
+    }
+
+    /// [`Input::unread`] of an owned buffer, kept without a copy when nothing
+    /// else is given back (a planner's whole metadata prefix).
+    pub fn unread_vec(&mut self, mut bytes: Vec<u8>) {
         self.position -= bytes.len() as u64;
+        if !self.back.is_empty() {
+            bytes.extend_from_slice(&self.back);
+        }
+        self.back = bytes;
     }
 
     /// Reads up to `buf.len()` bytes, fewer only at the end of the input.
@@ -65,6 +85,10 @@ impl<'a> Input<'a> {
         let mut n = self.back.len().min(buf.len());
         buf[..n].copy_from_slice(&self.back[..n]);
         self.back.drain(..n);
+        if self.back.is_empty() && self.back.capacity() > 0 {
+            // A large prefix given back is freed once it is read again.
+            self.back = Vec::new();
+        }
         if let Some(f) = self.file {
             let got = read_at_full(f, &mut buf[n..], self.position + n as u64)?;
             self.position += (n + got) as u64;
@@ -104,6 +128,9 @@ impl<'a> Input<'a> {
         while left > 0 {
             let step = left.min(1 << 20) as usize;
             let at = out.len();
+            // Exactly what is needed: doubling would hold up to twice a
+            // chunk per buffer of a compression window.
+            out.reserve_exact(step);
             out.resize(at + step, 0);
             let got = self.read_full(&mut out[at..])?;
             if got < step {

@@ -87,3 +87,30 @@ impl std::ops::Deref for Mapped {
         self.0.as_deref().unwrap_or(&[])
     }
 }
+
+/// Copies the rest of `input` (at most `cap` bytes, else `LimitExceeded`) to a
+/// temporary file that has no name (unlinked at once: nothing is left behind),
+/// for a reader that needs offsets a stream does not give.
+pub fn spool(input: &mut super::input::Input<'_>, cap: u64) -> Result<std::fs::File> {
+    use std::io::Write;
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!(".llmc-spool-{}-{}", std::process::id(), SPOOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(|e| Error::from_io(&e))?;
+    let _ = std::fs::remove_file(&path);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = input.read_full(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > cap {
+            return Err(Error::LimitExceeded);
+        }
+        file.write_all(&buf[..n]).map_err(|e| Error::from_io(&e))?;
+    }
+    Ok(file)
+}
+
+static SPOOLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -115,6 +115,31 @@ impl Output {
         r
     }
 
+    /// Drops everything written from `len` on (seekable outputs only): the
+    /// next write continues there.
+    pub fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        let r = self.truncate_inner(len);
+        self.keep(r)
+    }
+
+    fn truncate_inner(&mut self, len: u64) -> std::io::Result<()> {
+        use std::io::Seek;
+        self.flush_buf()?;
+        if len > self.position {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        match &mut self.target {
+            Some(Target::Atomic { file, .. }) => {
+                file.set_len(len)?;
+                file.seek(std::io::SeekFrom::Start(len))?;
+            }
+            Some(Target::Memory(v)) => v.truncate(len as usize),
+            _ => return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "output cannot seek")),
+        }
+        self.position = len;
+        Ok(())
+    }
+
     /// Bytes written so far.
     pub fn position(&self) -> u64 {
         self.position

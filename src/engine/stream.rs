@@ -353,13 +353,6 @@ impl FrameAssembler {
         }
     }
 
-    /// Continues the content checksum from a digest of the content so far.
-    pub fn resume_content(&mut self, d: crc_fast::Digest) {
-        if self.content_crc.is_some() {
-            self.content_crc = Some(d);
-        }
-    }
-
     /// Sets the content checksum instead of feeding the content.
     pub fn set_content_checksum(&mut self, crc: u32) {
         self.fixed_crc = Some(crc);

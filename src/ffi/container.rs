@@ -358,6 +358,7 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
         let i = c.entry(index)?;
         let e = c.index.entries.get(i).ok_or(Error::OutOfRange)?;
         let r = &c.index.regions[e.region as usize];
+        let (orig_offset, size) = c.index.entry_span(i).ok_or(Error::OutOfRange)?;
         let frame = &c.source.bytes()[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize];
         // Open checked that an entry's region has a frame (only padding may be frameless).
         let codec = if r.frame_size == 0 { crate::format::abi::LLMC_CODEC_ZERO } else { frames::parse(frame)?.header.codec as u32 };
@@ -367,8 +368,8 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
             struct_size: size as u32,
             ggml_type: e.dtype,
             name: c.index.entries.c_name(i).ok_or(Error::OutOfRange)?.as_ptr(),
-            orig_offset: r.orig_offset,
-            size: r.orig_size,
+            orig_offset,
+            size,
             codec,
             n_dims: e.shape.len() as u32,
             dtype_name: c.dtype_names.get(dtype_name(c.index.kind, e.dtype)).map_or(c"unknown".as_ptr(), |n| n.as_ptr()),

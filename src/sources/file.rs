@@ -151,7 +151,81 @@ pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out
     let len = file.metadata()?.len();
     let (kind, spans) = plan(file, len, params)?;
     let mut input = Input::new(file);
-    build_stream(kind, &mut input, len, &spans, params, workers, out, progress)
+    build_stream(kind, &mut input, len, &spans, None, params, workers, out, progress)
+}
+
+/// Compresses the model file arriving on `input` — a pipe, whose length is not
+/// known — into a container on `out` in one pass, with the same bytes as from a
+/// file. Its metadata is read first (held while planning, as from a file: at
+/// most 1 GiB); the length is where its last tensor ends, and bytes after that
+/// (at most `MAX_STREAM_TAIL`) become a trailing region. A GGUF whose last
+/// tensor has a type of unknown size cannot be planned from a stream
+/// (`InvalidArgument`: compress it from a file). Returns the bytes read.
+pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<u64> {
+    let level = crate::sources::plan::metadata_level(params);
+    let mut head = Vec::new();
+    let mut want = 1u64 << 20;
+    let (kind, len, spans) = loop {
+        let have = head.len() as u64;
+        let short = match input.read_into(&mut head, want - have) {
+            Ok(()) => false,
+            Err(Error::SrcTruncated) => true,
+            Err(e) => return Err(e),
+        };
+        // A stream that ended is a whole file: plan it as one.
+        let limit = if short { head.len() as u64 } else { MAX_GGUF_METADATA.max(crate::format::limits::MAX_CONTENT_SIZE) };
+        let kind = match detect(&head) {
+            Some(k) => k,
+            None if head.len() >= 9 && head[8] == b'{' && !short => SourceKind::Safetensors,
+            None => return Err(Error::BadMagic),
+        };
+        let parsed = match kind {
+            SourceKind::Gguf => usize::try_from(limit).map_err(|_| Error::SizeOverflow).and_then(|l| crate::sources::gguf::parse_prefix(&head, l)).and_then(|mut g| {
+                if !short {
+                    g.file_len = gguf_data_end(&g)?.max(head.len());
+                }
+                let len = g.file_len as u64;
+                crate::sources::gguf::decompose::spans(&g, level).map(|s| (len, s))
+            }),
+            _ => crate::sources::safetensors::parse_head(&head, limit).and_then(|mut st| {
+                if !short {
+                    let end = st.tensors.iter().map(|t| t.end).max().unwrap_or(0).max(st.data_offset);
+                    st.file_len = end.max(head.len() as u64);
+                }
+                let len = st.file_len;
+                crate::sources::safetensors::decompose::spans(&st, level).map(|s| (len, s))
+            }),
+        };
+        match parsed {
+            Err(Error::SrcTruncated) if !short && want < MAX_GGUF_METADATA => {
+                // Small steps: what is read past the metadata is held until
+                // the pipeline takes it (a file's planner can read ahead freely).
+                want = (want + (want / 4).max(1 << 20)).min(MAX_GGUF_METADATA);
+                if kind == SourceKind::Safetensors {
+                    // The header says how long it is.
+                    let n = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+                    want = want.max(n.saturating_add(8).min(MAX_GGUF_METADATA));
+                }
+            }
+            Err(e) => return Err(e),
+            Ok((len, spans)) => break (kind, len, spans),
+        }
+    };
+    input.unread_vec(head);
+    let tail = crate::codec::Method::Zstd { level: crate::sources::plan::TENSOR_ZSTD_LEVEL };
+    build_stream(kind, input, len, &spans, Some(&tail), params, workers, out, progress)?;
+    Ok(input.position())
+}
+
+/// Where a GGUF's tensor data ends (the data section's start if it has no
+/// tensors); a tensor whose size is unknown cannot be placed from a stream.
+fn gguf_data_end(g: &crate::sources::gguf::Gguf<'_>) -> Result<usize> {
+    let mut end = g.data_offset;
+    for t in &g.tensors {
+        let size = t.nbytes.ok_or(Error::InvalidArgument)?;
+        end = end.max(t.abs_offset.checked_add(size).ok_or(Error::GgufInvalid)?);
+    }
+    Ok(end)
 }
 
 fn open(path: &Path) -> Result<File> {

@@ -6,6 +6,7 @@ use crate::engine::input::Input;
 use crate::engine::stream::{decode_frame_with, Decoder, Sink};
 use crate::error::{Error, Result};
 use crate::format::frame;
+use crate::format::limits::MAX_CONTENT_SIZE;
 use crate::params::DecodeOptions;
 
 /// What a stream held.
@@ -64,16 +65,21 @@ pub fn decode_with(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOp
             Held::Container(s.kind)
         }
         b"LLMS" => {
-            let mut data = Vec::new();
-            // Its streams are interleaved by parsing: it is read whole (its size
-            // is capped like its output).
-            input.read_into(&mut data, opts.max_output.min(crate::format::limits::MAX_CONTENT_SIZE))
-                .or_else(|e| if e == Error::SrcTruncated { Ok(()) } else { Err(e) })?;
-            if !input.at_end()? {
-                return Err(Error::LimitExceeded);
-            }
-            let out = crate::sources::baseline::perstream::decompress(&data, opts.max_output)?;
-            counted(&out)?;
+            // Its streams follow one another while the original interleaves
+            // them: they are read at their offsets, from the file itself or,
+            // for a stream, from a copy in an unlinked temporary file (never
+            // from memory).
+            let spooled;
+            let file = match input.file().filter(|_| input.position() == 0) {
+                Some(f) => f,
+                None => {
+                    spooled = crate::engine::io::spool(input, MAX_CONTENT_SIZE)?;
+                    &spooled
+                }
+            };
+            let len = file.metadata().map_err(|_| Error::Io)?.len();
+            crate::sources::baseline::perstream::decode(&crate::codec::zstd_reader::FileAt { file, len }, opts.max_output, &mut counted)?;
+            input.skip_to_end()?;
             Held::PerStream
         }
         _ => return Err(Error::BadMagic),

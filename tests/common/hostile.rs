@@ -74,10 +74,10 @@ pub fn reseal_container_index(c: &mut [u8]) {
     }
 }
 
-/// Recomputes the check of every version-2 region record found by walking the
-/// container from its header (records whose sizes still make sense).
+/// Recomputes the check of every version-2 (or -3) region record found by
+/// walking the container from its header (records whose sizes still make sense).
 pub fn reseal_container_records(c: &mut [u8]) {
-    if container_version(c) != 2 {
+    if container_version(c) < 2 {
         return;
     }
     let mut at = 16usize;

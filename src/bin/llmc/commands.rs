@@ -52,6 +52,9 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// it is coded, under a temporary name until complete (see `llmc::stream`).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
     let name = input.display();
+    if input == Path::new("-") && method.is_none() && !perstream && !verify && !files::stdin_is_file() {
+        return compress_piped_model(output, params, bar);
+    }
     let file = files::open_input(input)?;
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
@@ -70,9 +73,9 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     match (files::kind_of_file(&head, len), method.as_ref()) {
         (Kind::Gguf, None) if perstream => {
             let level = if params.level == 0 { 19 } else { params.level };
-            let data = files::read_all(&file, len).map_err(|e| format!("cannot read {name}: {e}"))?;
-            let packed = llmc::model::perstream::compress(&data, level).map_err(|e| err(e, &mut out))?;
-            out.write(&packed).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            // Read at offsets, once per stream: memory does not grow with the file.
+            let r = llmc::model::perstream::compress_to(&llmc::io::FileAt { file: &file, len }, level, &mut out);
+            r.map_err(|e| err(e, &mut out))?;
         }
         (_, None) if perstream => return Err(format!("{name}: --mode perstream needs a GGUF file")),
         (Kind::Frame | Kind::Container | Kind::PerStream, None) => return Err(format!("{name} is already compressed")),
@@ -96,6 +99,29 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     }
     out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
     Ok(Outcome { input_bytes: len, output_bytes: written })
+}
+
+/// Compresses a GGUF or safetensors file arriving on a pipe in one pass: no
+/// copy of it is kept, on disk or in memory (see
+/// `llmc::stream::compress_model_from_stream`).
+fn compress_piped_model(output: &Path, params: &CompressParams, bar: &Progress) -> Result<Outcome, String> {
+    let mut out = files::create_output(output)?;
+    let mut input = Input::new(std::io::stdin());
+    let start = bar.position();
+    let report = |done: u64, _total: u64| bar.set(start + done);
+    let workers = params.n_threads.max(1) as usize;
+    let read = llmc::stream::compress_model_from_stream(&mut input, params, workers, &mut out, Some(&report)).map_err(|e| match out.take_error() {
+        Some(w) => format!("cannot write {}: {w}", output.display()),
+        None => match e {
+            llmc::Error::BadMagic => "standard input: not a GGUF or safetensors file; pass --codec bf16|q4k|stored to compress a raw tensor".to_string(),
+            llmc::Error::InvalidArgument => "standard input: its length cannot be planned from the stream (a tensor of unknown size at its end, or more than the metadata says); compress it from a file".to_string(),
+            llmc::Error::LimitExceeded => format!("standard input: more than {} MiB after its last tensor, or past a limit; compress it from a file", llmc::stream::MAX_STREAM_TAIL >> 20),
+            e => format!("standard input: {}", files::explain(e)),
+        },
+    })?;
+    let written = out.position();
+    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    Ok(Outcome { input_bytes: read, output_bytes: written })
 }
 
 /// Decodes `written` (before it takes its final name) and compares it with the
@@ -225,18 +251,19 @@ pub fn info(path: &Path) -> Result<bool, String> {
             println!("metadata:      {} bytes", index.metadata_size());
             println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for e in index.entries.iter() {
-                let r = &index.regions[e.region as usize];
+            for (i, e) in index.entries.iter().enumerate() {
                 let v = by_type.entry(e.dtype).or_default();
                 v.0 += 1;
-                v.1 += r.orig_size;
-                v.2 += r.frame_size;
+                for r in &index.regions[index.entry_regions(i).expect("an entry")] {
+                    v.1 += r.orig_size;
+                    v.2 += r.frame_size;
+                }
             }
             println!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
             for (t, (n, o, c)) in by_type {
                 println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
-            let (o, c) = index.regions.iter().filter(|r| r.role != llmc::model::Role::Tensor).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+            let (o, c) = index.regions.iter().filter(|r| !matches!(r.role, llmc::model::Role::Tensor | llmc::model::Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
             println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }

@@ -18,7 +18,9 @@ fn bad_chunks(f: &Frame<'_>) -> Vec<String> {
 }
 
 fn region_name(index: &Index, region: usize) -> String {
-    match index.entries.iter().find(|e| e.region as usize == region) {
+    // A continuation belongs to the tensor of the last tensor region before it.
+    let first = index.regions[..=region].iter().rposition(|r| r.role != Role::Continuation).unwrap_or(region);
+    match index.entries.iter().find(|e| e.region as usize == first) {
         Some(e) => format!("tensor {}", e.name),
         None => {
             let role = match index.regions[region].role {
@@ -26,6 +28,7 @@ fn region_name(index: &Index, region: usize) -> String {
                 Role::Tensor => "tensor",
                 Role::Padding => "padding",
                 Role::Trailing => "trailing bytes",
+                Role::Continuation => "tensor continuation",
             };
             format!("{role} (region {region})")
         }

@@ -27,9 +27,18 @@ pub fn create_output(path: &Path) -> Result<Output, String> {
     Output::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Is standard input redirected from a regular file (read from its start)?
+pub fn stdin_is_file() -> bool {
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else { return false };
+    let mut f = File::from(fd);
+    f.metadata().is_ok_and(|m| m.is_file()) && f.stream_position().is_ok_and(|p| p == 0)
+}
+
 /// An input file to compress. Standard input that is a pipe is first copied to
-/// an unlinked temporary file (compression plans from the whole file's
-/// length); standard input redirected from a file is used as it is.
+/// an unlinked temporary file (a raw frame's header needs its length, and
+/// `--verify` and the per-stream method read it twice: GGUF and safetensors
+/// from a pipe are compressed in one pass instead, without this copy);
+/// standard input redirected from a file is used as it is.
 pub fn open_input(path: &Path) -> Result<File, String> {
     if path != Path::new("-") {
         let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
