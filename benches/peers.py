@@ -83,7 +83,7 @@ def cpu_info():
                     flags = set(v.split())
     except OSError:
         model = platform.processor() or "?"
-    isa = [f for f in ("avx2", "avx512f", "avx512bw", "avx512vbmi2") if f in flags]
+    isa = [f for f in ("avx2", "avx512f", "avx512bw", "avx512vbmi", "avx512_vbmi2") if f in flags]
     return {"model": model, "family": fam, "model_number": mod, "isa_flags": isa}
 
 
@@ -514,6 +514,8 @@ def gb(x):
     """GB/s with about three significant digits."""
     if x is None:
         return "—"
+    if x < 0.01:
+        return f"{x * 1000:.2g} MB/s"
     return f"{x:.1f}" if x >= 10 else f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
 
 
