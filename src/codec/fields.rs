@@ -172,28 +172,102 @@ fn copy_rows_any(dst: &mut [u8], block: usize, m: &Move, rows: &[u8], width: usi
 /// Blocks per tile: the tile of output stays in L1 while every stream writes into it.
 const TILE_BYTES: usize = 16 << 10;
 
+/// One step of the reassembly: a run copy, or 2 or 4 single-byte streams whose
+/// bytes sit side by side in the block (fp16 scales, float byte planes), written
+/// together.
+#[derive(Clone, Copy)]
+enum Op {
+    Copy(Move),
+    Fuse2 { streams: [usize; 2], to: usize },
+    Fuse4 { streams: [usize; 4], to: usize },
+}
+
+/// The reassembly of `moves`: single-byte moves of one-byte-wide streams into
+/// adjacent offsets are fused in fours, then pairs; the rest are copied as runs.
+fn plan(moves: &[Move], widths: &[usize]) -> Vec<Op> {
+    let single = |m: &Move| m.len == 1 && widths[m.stream] == 1;
+    let mut bytes: Vec<Move> = moves.iter().copied().filter(single).collect();
+    bytes.sort_by_key(|m| m.to);
+    let mut ops: Vec<Op> = moves.iter().copied().filter(|m| !single(m)).map(Op::Copy).collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().enumerate().take_while(|(k, m)| m.to == bytes[i].to + k).count();
+        if run >= 4 {
+            let b = &bytes[i..i + 4];
+            ops.push(Op::Fuse4 { streams: [b[0].stream, b[1].stream, b[2].stream, b[3].stream], to: b[0].to });
+            i += 4;
+        } else if run >= 2 {
+            ops.push(Op::Fuse2 { streams: [bytes[i].stream, bytes[i + 1].stream], to: bytes[i].to });
+            i += 2;
+        } else {
+            ops.push(Op::Copy(bytes[i]));
+            i += 1;
+        }
+    }
+    ops
+}
+
+/// Writes `a[k], b[k]` at offset `to` of block `k` of `dst`.
+#[inline(always)]
+fn fuse2(dst: &mut [u8], block: usize, to: usize, a: &[u8], b: &[u8]) {
+    if block == 2 {
+        // Byte planes of 16-bit words: a plain interleave, which vectorises.
+        for ((d, &x), &y) in dst.chunks_exact_mut(2).zip(a).zip(b) {
+            d.copy_from_slice(&[x, y]);
+        }
+        return;
+    }
+    for ((d, &x), &y) in dst.chunks_exact_mut(block).zip(a).zip(b) {
+        // One 16-bit store per block.
+        d[to..to + 2].copy_from_slice(&u16::from_le_bytes([x, y]).to_le_bytes());
+    }
+}
+
+/// Writes `s[0][k], …, s[3][k]` at offset `to` of block `k` of `dst`.
+#[inline(always)]
+fn fuse4(dst: &mut [u8], block: usize, to: usize, s: [&[u8]; 4]) {
+    let n = dst.len() / block;
+    let (a, b, c, d) = (&s[0][..n], &s[1][..n], &s[2][..n], &s[3][..n]);
+    if block == 4 {
+        for (k, o) in dst.chunks_exact_mut(4).enumerate() {
+            o.copy_from_slice(&[a[k], b[k], c[k], d[k]]);
+        }
+        return;
+    }
+    for (k, o) in dst.chunks_exact_mut(block).enumerate() {
+        o[to..to + 4].copy_from_slice(&u32::from_le_bytes([a[k], b[k], c[k], d[k]]).to_le_bytes());
+    }
+}
+
 portable! {
 /// Rebuilds the blocks from all decoded streams (`fields[s]` holds stream `s`,
 /// `widths[s]` bytes per block), tile by tile.
-fn interleave(fields: &[&[u8]], widths: &[usize], moves: &[Move], block: usize, out: &mut [u8]) {
+fn interleave(fields: &[&[u8]], widths: &[usize], ops: &[Op], block: usize, out: &mut [u8]) {
     let tile = (TILE_BYTES / block).max(1);
     for (t, dst) in out.chunks_mut(tile * block).enumerate() {
         let first = t * tile;
         let n = dst.len() / block;
-        for m in moves {
-            let w = widths[m.stream];
-            let rows = &fields[m.stream][first * w..(first + n) * w];
-            match m.len {
-                1 => copy_rows::<1>(dst, block, m.to, rows, w, m.from),
-                2 => copy_rows::<2>(dst, block, m.to, rows, w, m.from),
-                4 => copy_rows::<4>(dst, block, m.to, rows, w, m.from),
-                8 => copy_rows::<8>(dst, block, m.to, rows, w, m.from),
-                12 => copy_rows::<12>(dst, block, m.to, rows, w, m.from),
-                16 => copy_rows::<16>(dst, block, m.to, rows, w, m.from),
-                32 => copy_rows::<32>(dst, block, m.to, rows, w, m.from),
-                64 => copy_rows::<64>(dst, block, m.to, rows, w, m.from),
-                128 => copy_rows::<128>(dst, block, m.to, rows, w, m.from),
-                _ => copy_rows_any(dst, block, m, rows, w),
+        let rows = |s: usize| &fields[s][first * widths[s]..(first + n) * widths[s]];
+        for op in ops {
+            match *op {
+                Op::Fuse2 { streams: [a, b], to } => fuse2(dst, block, to, rows(a), rows(b)),
+                Op::Fuse4 { streams: [a, b, c, d], to } => fuse4(dst, block, to, [rows(a), rows(b), rows(c), rows(d)]),
+                Op::Copy(m) => {
+                    let w = widths[m.stream];
+                    let rows = rows(m.stream);
+                    match m.len {
+                        1 => copy_rows::<1>(dst, block, m.to, rows, w, m.from),
+                        2 => copy_rows::<2>(dst, block, m.to, rows, w, m.from),
+                        4 => copy_rows::<4>(dst, block, m.to, rows, w, m.from),
+                        8 => copy_rows::<8>(dst, block, m.to, rows, w, m.from),
+                        12 => copy_rows::<12>(dst, block, m.to, rows, w, m.from),
+                        16 => copy_rows::<16>(dst, block, m.to, rows, w, m.from),
+                        32 => copy_rows::<32>(dst, block, m.to, rows, w, m.from),
+                        64 => copy_rows::<64>(dst, block, m.to, rows, w, m.from),
+                        128 => copy_rows::<128>(dst, block, m.to, rows, w, m.from),
+                        _ => copy_rows_any(dst, block, &m, rows, w),
+                    }
+                }
             }
         }
     }
@@ -273,7 +347,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         return Err(Error::Corrupt);
     }
     let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
-    interleave(kernels, &parts, &widths, &staged_moves, block, out);
+    interleave(kernels, &parts, &widths, &plan(&staged_moves, &widths), block, out);
     Ok(())
 }
 
@@ -289,6 +363,46 @@ mod tests {
         assert!(Layout::from_runs(34, &[&[(0, 3)], &[(2, 32)]]).validate().is_err(), "overlap");
         assert!(Layout::from_runs(4, &[&[(0, 0), (0, 4)]]).validate().is_err(), "empty run");
         assert!(Layout::from_runs(4, &[&[(3, 2)]]).validate().is_err(), "past the end");
+    }
+
+    #[test]
+    fn fused_reassembly_matches_block_layouts() {
+        // Byte planes (fused 2 and 4), fp16 scales beside runs, five adjacent single
+        // bytes (a four and a one), pairs split by a run, and a single byte alone;
+        // block counts below, at and past a tile.
+        let layouts = [
+            Layout::planes(2),
+            Layout::planes(4),
+            Layout::planes(5),
+            Layout::planes(8),
+            Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]),
+            Layout::from_runs(24, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]]),
+            Layout::from_runs(9, &[&[(0, 1)], &[(1, 2)], &[(3, 1)], &[(4, 1)], &[(5, 1), (8, 1)], &[(6, 1)], &[(7, 1)]]),
+        ];
+        for layout in &layouts {
+            let block = usize::from(layout.block_size);
+            let widths: Vec<usize> = (0..layout.streams.len()).map(|s| layout.stream_width(s)).collect();
+            for n_blocks in [1, 7, TILE_BYTES / block, TILE_BYTES / block + 3, 3 * TILE_BYTES / block + 1] {
+                let src: Vec<u8> = (0..n_blocks * block).map(|i| (i * 7 + i / 13) as u8).collect();
+                for isa in crate::isa::supported() {
+                    let k = Kernels::get(isa).expect("supported");
+                    let fields: Vec<Vec<u8>> = layout
+                        .streams
+                        .iter()
+                        .zip(&widths)
+                        .map(|(runs, &w)| {
+                            let mut f = vec![0u8; n_blocks * w];
+                            gather(k, &src, block, runs, &mut f);
+                            f
+                        })
+                        .collect();
+                    let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+                    let mut back = vec![0u8; src.len()];
+                    interleave(k, &parts, &widths, &plan(&moves(layout), &widths), block, &mut back);
+                    assert_eq!(src, back, "{isa:?} block {block} n {n_blocks}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -310,7 +424,7 @@ mod tests {
                 .collect();
             let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
             let mut back = vec![0u8; 100];
-            interleave(k, &parts, &widths, &moves(&layout), 10, &mut back);
+            interleave(k, &parts, &widths, &plan(&moves(&layout), &widths), 10, &mut back);
             assert_eq!(src, back, "{isa:?}");
         }
     }

@@ -18,6 +18,7 @@ pub struct Scratch {
     bf16: Option<Box<Bf16Tables>>,
     bytes: Option<Box<ByteTables>>,
     field: Vec<u8>,
+    zstd: Option<zstd::DCtx>,
 }
 
 /// How to code a buffer: a codec and its parameters.
@@ -102,7 +103,7 @@ fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kern
             out.copy_from_slice(payload);
             Ok(())
         }
-        CodecId::Zstd => zstd::decode_chunk(payload, out),
+        CodecId::Zstd => zstd::decode_chunk_with(payload, out, &mut scratch.zstd),
         CodecId::Fields => {
             let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
             fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field)

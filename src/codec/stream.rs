@@ -199,3 +199,92 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
         _ => Err(Error::Corrupt),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pseudo-random bytes with roughly `bits` bits of entropy each (a skewed
+    /// distribution over `1 << bits` values, plus rare outliers).
+    fn data(n: usize, bits: u32, seed: u32) -> Vec<u8> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let r = s >> 8;
+                if r % 97 == 0 {
+                    (r >> 8) as u8
+                } else {
+                    let v = (r & ((1 << bits) - 1)) as u8;
+                    v & ((r >> 12) as u8 | 0x0f)
+                }
+            })
+            .collect()
+    }
+
+    fn decode_on(isa: crate::isa::Isa, payload: &[u8], n: usize, out: &mut [u8], row: Option<(u32, usize, usize)>) -> Result<()> {
+        let k = Kernels::get(isa).expect("supported");
+        let mut t = ByteTables::new_boxed();
+        let dest = match row {
+            None => Dest::contiguous(out),
+            Some((row_log2, stride, offset)) => Dest { out, row_log2, stride, offset },
+        };
+        decode(payload, n, dest, k, &mut t)
+    }
+
+    /// Every ISA's byte-stream decoder against the scalar oracle, contiguous and
+    /// into rows (16 and 32 wide, as Q5_0/Q8_0 quants), on lengths around the
+    /// lane counts and step multiples, on low- and high-entropy data (few or many
+    /// words per step: the SIMD kernels' last steps run on a padded copy of the
+    /// remaining words), and on damaged payloads, where every ISA must agree
+    /// with the oracle (an error, or the same bytes).
+    #[test]
+    fn byte_streams_match_the_oracle_on_every_isa() {
+        let scalar = crate::isa::Isa::Scalar;
+        let lengths = [1usize, 31, 32, 33, 100, 128, 129, 255, 256, 1000, 4096, 8191, 8192, 8193, 20000, 32767, 32768, 32800, 70000];
+        for (li, &n) in lengths.iter().enumerate() {
+            for bits in [1u32, 3, 6, 8] {
+                let src = data(n, bits, (li as u32) << 4 | bits);
+                let mut payload = Vec::new();
+                encode(&src, Kernels::get(scalar).expect("scalar"), &mut payload);
+                for row in [None, Some((5u32, 34usize, 2usize)), Some((4, 22, 6))] {
+                    let span = |n: usize| match row {
+                        None => n,
+                        Some((r, stride, off)) => ((n - 1) >> r) * stride + off + (1 << r),
+                    };
+                    if row.is_some() && n % (1 << row.map_or(0, |r| r.0)) != 0 {
+                        continue;
+                    }
+                    let mut want = vec![0u8; span(n)];
+                    decode_on(scalar, &payload, n, &mut want, row).expect("scalar decodes");
+                    if row.is_none() {
+                        assert_eq!(want, src, "oracle n {n} bits {bits}");
+                    }
+                    for isa in crate::isa::supported() {
+                        let mut got = vec![0u8; span(n)];
+                        decode_on(isa, &payload, n, &mut got, row).expect("decodes");
+                        assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?}");
+                    }
+                    // Damage: words cut short, a flipped bit in the last words, one word too many.
+                    let mut damaged = vec![payload[..payload.len() - 2].to_vec(), payload.clone(), [payload.clone(), vec![0, 0]].concat()];
+                    let at = payload.len().saturating_sub(7).max(1);
+                    damaged[1][at] ^= 0x10;
+                    for bad in &damaged {
+                        let mut want = vec![0u8; span(n)];
+                        let w = decode_on(scalar, bad, n, &mut want, row);
+                        for isa in crate::isa::supported() {
+                            let mut got = vec![0u8; span(n)];
+                            let g = decode_on(isa, bad, n, &mut got, row);
+                            assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} n {n} bits {bits} row {row:?} damaged");
+                            if w.is_ok() {
+                                assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?} damaged");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

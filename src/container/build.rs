@@ -36,7 +36,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 /// Compresses a file held in memory (see [`build_stream`]).
 pub fn build(kind: SourceKind, file: &[u8], spans: &[Span], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let mut out = Output::memory();
-    build_stream(kind, &mut Input::new(file), file.len() as u64, spans, None, params, library_workers(params.n_threads), &mut out, progress)?;
+    build_stream(kind, &mut Input::new(file), file.len() as u64, spans.to_vec(), None, params, library_workers(params.n_threads), &mut out, progress)?;
     Ok(out.into_vec())
 }
 
@@ -119,9 +119,9 @@ enum Current {
 /// [`MAX_STREAM_TAIL`], become one more trailing region coded with `tail`, as
 /// they would from a file. Without it, bytes past `file_len` are an error.
 #[allow(clippy::too_many_arguments)]
-pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: &[Span], tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
+pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: Vec<Span>, tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut at = 0u64;
-    for s in spans {
+    for s in &spans {
         if s.offset != at || s.size == 0 || s.methods.is_empty() {
             return Err(Error::InvalidArgument);
         }
@@ -132,6 +132,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     }
     let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
     let (spans, plans) = &cut(spans, plans);
+    let spans = &spans[..];
     // What the index cannot record is refused before anything is coded or written.
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
@@ -280,12 +281,14 @@ pub const MAX_STREAM_TAIL: u64 = 16 << 20;
 
 /// Cuts tensor and padding spans longer than [`MAX_REGION_BYTES`] (rounded
 /// down to whole chunks, at least one) into pieces of that size.
-fn cut(spans: &[Span], plans: Vec<Plan>) -> (Vec<Span>, Vec<Plan>) {
-    let (mut out_spans, mut out_plans) = (Vec::with_capacity(spans.len()), Vec::with_capacity(plans.len()));
-    for (s, p) in spans.iter().zip(plans) {
+fn cut(spans: Vec<Span>, plans: Vec<Plan>) -> (Vec<Span>, Vec<Plan>) {
+    // Moved, not copied: a large checkpoint has tens of thousands of spans.
+    let n = spans.len() + spans.iter().zip(&plans).map(|(s, p)| s.size / MAX_REGION_BYTES.max(u64::from(p.chunk_size))).sum::<u64>() as usize;
+    let (mut out_spans, mut out_plans) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (s, p) in spans.into_iter().zip(plans) {
         let piece = (MAX_REGION_BYTES / u64::from(p.chunk_size)).max(1) * u64::from(p.chunk_size);
         if !matches!(s.role, Role::Tensor | Role::Padding) || s.size <= piece {
-            out_spans.push(s.clone());
+            out_spans.push(s);
             out_plans.push(p);
             continue;
         }

@@ -105,7 +105,7 @@ pub fn check_index<'a>(original_size: u64, n_regions: usize, entries: impl Itera
 /// writer holds — a frame for an output that cannot seek, every candidate's
 /// payloads while a region's method is chosen — stays within this, whatever
 /// the tensor's size.
-pub const MAX_REGION_BYTES: u64 = 16 << 20;
+pub const MAX_REGION_BYTES: u64 = 8 << 20;
 
 /// May a region of this role be stored without a frame (all zero bytes)? Only
 /// padding: an entry's region always has a frame, so no tensor can claim a

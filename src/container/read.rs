@@ -152,7 +152,7 @@ impl Index {
                         // Partial reads go through the cache, which keeps only
                         // chunks whose payload is intact.
                         let (from, to) = ((a - c_lo) as usize, (b - c_lo) as usize);
-                        match self.cache.claim((ri as u64, k), true) {
+                        match self.cache.claim((ri as u64, k), c_len, true) {
                             Claim::Hit(chunk) => target.copy_from_slice(&chunk[from..to]),
                             Claim::Mine(claimed) if crc32c(payload) == crc => {
                                 let chunk = claimed.decode(c_len, |buf| codec::decode_chunk(t.codec, payload, buf, kernels, scratch))?;

@@ -107,6 +107,15 @@ impl ContainerBytes {
         }
     }
 
+    /// Maps `[offset, offset + len)` in one call (MADV_POPULATE_READ, Linux
+    /// 5.14) rather than a page fault every 16 pages while decoding. Best
+    /// effort: an older kernel refuses and the faults happen as before.
+    fn populate(&self, offset: usize, len: usize) {
+        if let ContainerBytes::Mapped(m) = self {
+            let _ = m.advise_range(memmap2::Advice::PopulateRead, offset, len);
+        }
+    }
+
     /// Drops `[offset, offset + len)` from the process's resident set.
     fn release(&self, offset: usize, len: usize) {
         if let ContainerBytes::Mapped(m) = self {
@@ -131,6 +140,27 @@ struct Piece {
     payload_offset: usize,
     payload_len: usize,
     checksum: u32,
+}
+
+/// The chunks (pieces that need decoding) from piece `next` on that a
+/// sequential reader will want next: at least `depth` of them, and on until
+/// `bytes` of the file are covered, but never more than `limit` (what the
+/// job queue holds: more would push out the nearest). Counted in chunks alone,
+/// the read-ahead would shrink to a few KiB over a run of small tensors (norms,
+/// biases: one short chunk each), and the thread serving the reader would then
+/// decode the next large chunk itself while the workers sat idle.
+fn ahead(pieces: &[Piece], next: usize, depth: u64, bytes: u64, limit: usize) -> Vec<usize> {
+    let (mut covered, mut chunks) = (0, Vec::new());
+    for (i, p) in pieces.iter().enumerate().skip(next) {
+        if chunks.len() >= limit || (chunks.len() as u64 >= depth && covered >= bytes) {
+            break;
+        }
+        covered += p.len;
+        if p.codec.is_some() {
+            chunks.push(i);
+        }
+    }
+    chunks
 }
 
 /// A read that touched a chunk which failed to decode or verify.
@@ -275,6 +305,9 @@ impl Reader {
             } else {
                 let data = self.chunk(i).map_err(fail)?;
                 out.copy_from_slice(&data[(lo - p.offset) as usize..(hi - p.offset) as usize]);
+                // Released first: the cache recycles a buffer only when no
+                // reader holds it.
+                drop(data);
                 // Drop-behind: a sequential reader that reached the end of a
                 // chunk will not come back to it; its buffer serves the next
                 // decode warm (no page faults) and the cache holds what is ahead.
@@ -314,6 +347,7 @@ impl Reader {
     /// Decodes one chunk into `out` (exactly its length) and checks its CRC.
     fn decode(&self, p: &Piece, out: &mut [u8]) -> Result<()> {
         let codec = p.codec.ok_or(Error::Corrupt)?;
+        self.source.populate(p.payload_offset, p.payload_len);
         let payload = &self.source.bytes()[p.payload_offset..p.payload_offset + p.payload_len];
         let chunk = ChunkRef { payload, checksum: p.checksum, content_offset: 0, content_len: out.len() };
         let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
@@ -327,12 +361,13 @@ impl Reader {
         decoded.and(checked)
     }
 
-    /// Queues the chunks from `next` on for decoding by the workers.
+    /// Queues the chunks from `next` on for decoding by the workers: the
+    /// engine's depth in chunks, and at least that many MiB (see [`ahead`]).
     fn read_ahead(self: &Arc<Self>, next: usize) {
         let Some(workers) = &self.engine.workers else { return };
-        let chunk_size = self.index.chunk_size.max(1);
-        let depth = self.engine.depth(chunk_size) as usize;
-        for i in (next..self.pieces.len()).filter(|&i| self.pieces[i].codec.is_some()).take(depth) {
+        let depth = self.engine.depth(self.index.chunk_size.max(1));
+        let bytes = (depth << 20).min(self.engine.cache.budget() as u64 / 2);
+        for i in ahead(&self.pieces, next, depth, bytes, READAHEAD_QUEUE) {
             if self.engine.cache.is_present(self.key(i)) {
                 continue;
             }
@@ -351,8 +386,53 @@ impl Reader {
     /// it first. Failures are left for the readers that touch the chunk.
     fn prefetch(&self, i: usize) {
         let p = &self.pieces[i];
-        if let Claim::Mine(claimed) = self.engine.cache.claim(self.key(i), false) {
+        if let Claim::Mine(claimed) = self.engine.cache.claim(self.key(i), p.len as usize, false) {
             let _ = claimed.decode(p.len as usize, |out| self.decode(p, out));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pieces of these lengths laid end to end; `0` length marks a zero run
+    /// of 1 MiB (no decoding).
+    fn layout(lens: &[u64]) -> Vec<Piece> {
+        let mut offset = 0;
+        lens.iter()
+            .map(|&len| {
+                let (len, codec) = if len == 0 { (1 << 20, None) } else { (len, Some(CodecId::Zstd)) };
+                let p = Piece { offset, len, region: 0, codec, payload_offset: 0, payload_len: 0, checksum: 0 };
+                offset += len;
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn read_ahead_reaches_past_a_run_of_small_chunks() {
+        let mib = 1 << 20;
+        // A large chunk, then the small chunks of a layer's norms, then large ones.
+        let mut lens = vec![mib];
+        lens.extend([2560; 12]);
+        lens.extend([mib; 6]);
+        let pieces = layout(&lens);
+        let chosen = ahead(&pieces, 1, 5, 5 * mib, 64);
+        assert_eq!(chosen, (1..18).collect::<Vec<_>>(), "the 12 small chunks and the next 5 large ones");
+        // Uniform large chunks: the depth in chunks decides.
+        assert_eq!(ahead(&pieces, 13, 5, 5 * mib, 64), vec![13, 14, 15, 16, 17]);
+        // Never more than the queue holds.
+        assert_eq!(ahead(&pieces, 1, 5, 5 * mib, 8), (1..9).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn zero_runs_count_as_covered_but_are_not_decoded() {
+        let mib = 1 << 20;
+        let pieces = layout(&[mib, 0, 0, mib, mib, mib]);
+        assert_eq!(ahead(&pieces, 0, 2, 4 * mib, 64), vec![0, 3]);
+        assert_eq!(ahead(&pieces, 0, 3, 0, 64), vec![0, 3, 4]);
+        assert!(ahead(&pieces, 0, 0, 0, 64).is_empty());
+        assert!(ahead(&pieces, 6, 5, 5 * mib, 64).is_empty());
     }
 }

@@ -34,6 +34,12 @@ impl core::ops::Deref for Decoded {
 
 /// Buffers kept for reuse beyond the cached entries.
 const SPARE_BUFFERS: usize = 4;
+/// Buffers for chunks of at least this size are allocated in multiples of it,
+/// so that one fits the next chunk of about the same size: chunk sizes are
+/// multiples of the element size, which differs between tensor types (1048560
+/// bytes for Q8_0, 1048564 for Q5_0), and a buffer a few bytes too short would
+/// be freed and a fresh one faulted in for every chunk of a model.
+const BUFFER_GRANULE: usize = 64 << 10;
 
 pub struct ChunkCache {
     budget: usize,
@@ -124,7 +130,8 @@ impl Claimed<'_> {
     pub fn decode(mut self, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
         if self.buffer.len() < len {
             self.buffer = Vec::new();
-            self.buffer = super::frames::zeroed_output(len)?;
+            let size = if len < BUFFER_GRANULE { len } else { len.checked_next_multiple_of(BUFFER_GRANULE).ok_or(crate::error::Error::SizeOverflow)? };
+            self.buffer = super::frames::zeroed_output(size)?;
         }
         decode(&mut self.buffer[..len])?;
         let data = Arc::new(Decoded { buf: core::mem::take(&mut self.buffer), len });
@@ -207,7 +214,7 @@ impl ChunkCache {
 
     /// Looks the chunk up; if it is missing, the caller claims it. If another
     /// thread is decoding it, waits for that result when `wait`, else `Busy`.
-    pub fn claim(&self, key: ChunkKey, wait: bool) -> Claim<'_> {
+    pub fn claim(&self, key: ChunkKey, len: usize, wait: bool) -> Claim<'_> {
         let mut st = self.lock();
         loop {
             if let Some(hit) = st.touch(key) {
@@ -222,8 +229,10 @@ impl ChunkCache {
             st = self.finished.wait(st).unwrap_or_else(|e| e.into_inner());
         }
         st.claimed.insert(key);
-        // The largest spare buffer: chunks are mostly of one size.
-        let best = (0..st.spare.len()).max_by_key(|&i| st.spare[i].len());
+        // The smallest spare buffer that fits: a file mixes chunks of about
+        // 1 MiB and 4 MiB, and a large buffer spent on a small chunk would leave
+        // the next large chunk to a fresh allocation. None fits: a new one.
+        let best = (0..st.spare.len()).filter(|&i| st.spare[i].len() >= len).min_by_key(|&i| st.spare[i].len());
         let buffer = best.map(|i| st.spare.swap_remove(i)).unwrap_or_default();
         Claim::Mine(Claimed { cache: self, key, buffer })
     }
@@ -231,7 +240,7 @@ impl ChunkCache {
     /// The cached chunk, or the result of `decode` (which fills a buffer of
     /// exactly the chunk's length), decoding each chunk once across threads.
     pub fn get_or_decode(&self, key: ChunkKey, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
-        match self.claim(key, true) {
+        match self.claim(key, len, true) {
             Claim::Hit(data) => Ok(data),
             Claim::Mine(claimed) => claimed.decode(len, decode),
             Claim::Busy => unreachable!("claim waits when asked to"),
@@ -319,6 +328,17 @@ mod tests {
         cache.discard((0, 0));
         let short = cache.get_or_decode((0, 1), 3, decode_as(3)).unwrap();
         assert_eq!((&short[..], short.as_ptr()), (&[3u8; 3][..], ptr));
+    }
+
+    #[test]
+    fn a_slightly_longer_chunk_reuses_the_buffer_of_a_shorter_one() {
+        let cache = ChunkCache::new(4 << 20);
+        let first = cache.get_or_decode((0, 0), 1048560, decode_as(1)).unwrap();
+        let ptr = first.as_ptr();
+        drop(first);
+        cache.discard((0, 0));
+        let second = cache.get_or_decode((0, 1), 1048564, decode_as(2)).unwrap();
+        assert_eq!((second.len(), second[1048563], second.as_ptr()), (1048564, 2, ptr));
     }
 
     #[test]

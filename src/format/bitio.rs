@@ -95,12 +95,11 @@ impl<'a> BitReader<'a> {
             return Err(Error::Corrupt);
         }
         self.bits(zeros)?;
-        // The value's bits follow MSB first: a 1 and then `zeros` more bits.
-        let mut v = 0u32;
-        for _ in 0..=zeros {
-            v = (v << 1) | self.bits(1)?;
-        }
-        Ok(v)
+        // The value's bits follow MSB first: a 1 and then `zeros` more bits, read
+        // at once (LSB first) and reversed.
+        let n = zeros + 1;
+        let code = self.bits(n)?;
+        Ok(code.reverse_bits() >> (32 - n))
     }
 
     /// Bytes consumed so far (rounded up to whole bytes).
@@ -143,6 +142,22 @@ mod tests {
         for &v in &vals {
             assert_eq!(r.gamma(20).unwrap(), v);
             assert_eq!(r.bits(10).unwrap(), v & 0x3ff);
+        }
+        assert_eq!(r.bytes_used(), bytes.len());
+    }
+
+    #[test]
+    fn gamma_reads_every_value_up_to_2_pow_16() {
+        let mut w = BitWriter::new();
+        for v in 1u32..=1 << 16 {
+            w.gamma(v);
+            w.bits(v & 1, 1);
+        }
+        let bytes = w.finish();
+        let mut r = BitReader::new(&bytes);
+        for v in 1u32..=1 << 16 {
+            assert_eq!(r.gamma(17).unwrap(), v);
+            assert_eq!(r.bits(1).unwrap(), v & 1);
         }
         assert_eq!(r.bytes_used(), bytes.len());
     }

@@ -143,12 +143,12 @@ impl Kernels {
 
     /// Loads `t` for `alphabet` in the layouts this ISA's bf16 kernel reads.
     pub(crate) fn load_bf16_tables(&self, t: &mut Bf16Tables, alphabet: &Alphabet) {
-        t.load(alphabet, self.avx2_tables);
+        t.load(self, alphabet, self.avx2_tables);
     }
 
     /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads.
     pub(crate) fn load_byte_tables(&self, t: &mut ByteTables, alphabet: &Alphabet) {
-        t.load(alphabet, self.avx2_tables);
+        t.load(self, alphabet, self.avx2_tables);
     }
 
     /// Decodes every remaining value of `s` and checks the final states.

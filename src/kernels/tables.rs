@@ -1,10 +1,26 @@
 //! Per-chunk lookup tables, in the layouts each kernel family reads. Codecs ask
 //! the dispatcher ([`super::Kernels`]) to load them and never name a layout.
 
+use super::{portable, Kernels};
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::rans::alphabet::Alphabet;
 use crate::rans::table::{self, DecodeTable};
 use crate::rans::{MAX_SYMBOLS, PROB_SCALE};
+
+portable! {
+/// The canonical slot table for `freqs`, symbol `s` carrying `ids[s]`, compiled
+/// for the kernels' ISA (block stores of 16 entries).
+fn fill_canonical(freqs: &[u32], ids: &[u8], table: &mut DecodeTable) {
+    table::fill_blocks(freqs, table, |s, f| table::canonical_base(f, ids[s]));
+}
+}
+
+portable! {
+/// The AVX2-layout slot table for `freqs`, symbol `s` carrying `ids[s]`.
+fn fill_avx2(freqs: &[u32], ids: &[u8], table: &mut DecodeTable) {
+    table::fill_blocks(freqs, table, |s, f| table::avx2_base(f, ids[s]));
+}
+}
 
 /// bf16 chunk tables.
 pub(crate) struct Bf16Tables {
@@ -43,8 +59,8 @@ impl Bf16Tables {
     }
 
     /// Builds the canonical table and, with `by_value`, the AVX2 layouts.
-    pub(super) fn load(&mut self, a: &Alphabet, by_value: bool) {
-        table::build(&a.freqs, |s| s as u8, &mut self.dec);
+    pub(super) fn load(&mut self, k: &Kernels, a: &Alphabet, by_value: bool) {
+        fill_canonical(k, &a.freqs, &IDENTITY, &mut self.dec);
         self.value16 = [0; MAX_SYMBOLS];
         for (i, &v) in a.values.iter().enumerate() {
             self.value16[i] = v << VALUE_SHIFT;
@@ -61,13 +77,25 @@ impl Bf16Tables {
             // The escape symbol maps to the base value; it is patched afterwards.
             let (values, base, dense) = (&self.value16, self.value_base, self.dense);
             let offset = |s: usize| if dense { (values[s] >> VALUE_SHIFT).saturating_sub(base) as u8 } else { 0 };
-            table::build_avx2(&a.freqs, offset, &mut self.dec_by_value);
+            let ids: [u8; MAX_SYMBOLS] = core::array::from_fn(|s| if s < a.freqs.len() { offset(s) } else { 0 });
+            fill_avx2(k, &a.freqs, &ids, &mut self.dec_by_value);
             for (slot, &e) in self.dec.iter().enumerate() {
                 self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
             }
         }
     }
 }
+
+/// Symbol ids that are the symbols' indices.
+static IDENTITY: [u8; MAX_SYMBOLS] = {
+    let mut a = [0u8; MAX_SYMBOLS];
+    let mut i = 0;
+    while i < MAX_SYMBOLS {
+        a[i] = i as u8;
+        i += 1;
+    }
+    a
+};
 
 /// Slot tables for byte streams: the id in each entry is the byte value itself.
 pub(crate) struct ByteTables {
@@ -83,17 +111,22 @@ impl ByteTables {
 
     /// Builds the canonical layout and, with `avx2`, the AVX2 one for `alphabet`
     /// (its symbols stand for their byte values).
-    pub(super) fn load(&mut self, alphabet: &Alphabet, avx2: bool) {
-        let id = |s: usize| alphabet.values[s] as u8;
-        if avx2 {
-            table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
+    pub(super) fn load(&mut self, k: &Kernels, alphabet: &Alphabet, avx2: bool) {
+        let mut ids = [0u8; MAX_SYMBOLS];
+        for (d, &v) in ids.iter_mut().zip(&alphabet.values) {
+            *d = v as u8;
         }
-        table::build(&alphabet.freqs, id, &mut self.dec);
+        if avx2 {
+            fill_avx2(k, &alphabet.freqs, &ids, &mut self.dec_avx2);
+        }
+        fill_canonical(k, &alphabet.freqs, &ids, &mut self.dec);
     }
 
     /// Builds every layout: for tables shared by all ISAs (built-in profiles).
     pub fn load_all(&mut self, alphabet: &Alphabet) {
-        self.load(alphabet, true);
+        let id = |s: usize| alphabet.values[s] as u8;
+        table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
+        table::build(&alphabet.freqs, id, &mut self.dec);
     }
 
     pub fn view(&self) -> TableRef<'_> {

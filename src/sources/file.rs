@@ -151,7 +151,7 @@ pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out
     let len = file.metadata()?.len();
     let (kind, spans) = plan(file, len, params)?;
     let mut input = Input::new(file);
-    build_stream(kind, &mut input, len, &spans, None, params, workers, out, progress)
+    build_stream(kind, &mut input, len, spans, None, params, workers, out, progress)
 }
 
 /// Compresses the model file arriving on `input` — a pipe, whose length is not
@@ -213,7 +213,7 @@ pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, work
     };
     input.unread_vec(head);
     let tail = crate::codec::Method::Zstd { level: crate::sources::plan::TENSOR_ZSTD_LEVEL };
-    build_stream(kind, input, len, &spans, Some(&tail), params, workers, out, progress)?;
+    build_stream(kind, input, len, spans, Some(&tail), params, workers, out, progress)?;
     Ok(input.position())
 }
 

@@ -1,6 +1,7 @@
 //! `llmc`: the command-line tool.
 
 mod bench;
+mod bench_types;
 mod commands;
 mod diagnose;
 mod fetch;
@@ -186,6 +187,10 @@ enum Command {
         /// is measured too and the speed-up reported.
         #[arg(short = 'T', long, default_value_t = 1)]
         threads: u32,
+        /// One-thread decode rate per tensor type of GGUF/safetensors files (or
+        /// containers), GB/s and G symbols/s, wall and thread-CPU time.
+        #[arg(long)]
+        by_type: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -307,7 +312,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let cache_size = mount::parse_size(&cache_size)?;
             mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size, page_cache, allow_other })?;
         }
-        Command::Bench { codec, isa, json, min_time, threads, files } => {
+        Command::Bench { by_type: true, isa, min_time, files, .. } => {
+            bench_types::run(&files, &isa_list(isa)?, Duration::from_secs_f64(min_time.max(0.0)))?;
+        }
+        Command::Bench { codec, isa, json, min_time, threads, files, by_type: false } => {
             let target = match codec {
                 CodecArg::Container => bench::Target::Container,
                 other => bench::Target::Frame(other.method().unwrap_or(Method::Bf16)),
@@ -332,8 +340,21 @@ fn default_sigpipe() {
     }
 }
 
+/// Large blocks always come from their own mappings, given back when freed:
+/// glibc otherwise raises this threshold after the first large free (a zstd
+/// level-19 context), and later chunk buffers stay in the heap, so the resident
+/// set keeps what a long compression once held instead of what it holds.
+fn heap_follows_use() {
+    // SAFETY: called first thing in `main`, before any other thread exists (and
+    // mallopt is thread-safe anyway); a plain integer setting.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
+}
+
 fn main() -> ExitCode {
     default_sigpipe();
+    heap_follows_use();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(msg) => {

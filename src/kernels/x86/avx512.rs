@@ -2,10 +2,16 @@
 //!
 //! bf16: 16 lanes per zmm, `lanes / 16` state vectors. Per vector and step: one
 //! gather from the slot table, the rANS update, and renormalisation with one
-//! masked expand-load of 16-bit words. Per pair of vectors (32 values): the symbol
+//! expand of 16-bit words (loaded whole, expanded in registers). Per pair of vectors (32 values): the symbol
 //! bytes are picked out of the table entries, mapped to value bits with VBMI byte
 //! permutes, and merged with the 6-bit raw fields, which one multishift turns
 //! into 16-bit words in place.
+//!
+//! Byte streams: the same step; 32 symbols per pair of vectors are picked out of
+//! the table entries with one byte permute and stored in place (rows of the
+//! blocks, or contiguous). The last steps, for which fewer than a step's worth of
+//! words remain, run on a zero-padded copy of those words, so only the partial
+//! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
 use crate::rans::encode::{EncTable, DIV_BIAS};
@@ -29,26 +35,6 @@ pub(in crate::kernels) unsafe fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<
             _ => {}
         }
     }
-}
-
-/// One decode step for 16 lanes on the canonical slot table: the new states and
-/// the table entries (whose top bytes are the symbol ids).
-///
-/// # Safety
-/// CPU features as enabled; `words` readable for `*q + 16` words.
-#[inline]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-unsafe fn step16(x: __m512i, tab: *const i32, words: *const i16, q: &mut usize) -> (__m512i, __m512i) {
-    let low12 = _mm512_set1_epi32(0xfff);
-    // SAFETY: slots are < 4096 = table length; scale 4 addresses u32 entries.
-    let ent = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(x, low12), tab) };
-    let freq = _mm512_and_si512(_mm512_srli_epi32::<12>(ent), low12);
-    let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(x), freq), _mm512_and_si512(ent, low12));
-    let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
-    // SAFETY: reads popcount(k) <= 16 words at q, within bounds per the contract.
-    let w = unsafe { _mm256_maskz_expandloadu_epi16(k, words.add(*q)) };
-    *q += k.count_ones() as usize;
-    (_mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w)), ent)
 }
 
 const fn idx_sym() -> [u8; 64] {
@@ -204,11 +190,16 @@ pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStrea
 /// Byte streams: the symbol ids are the byte values; 32 of them per pair of vectors
 /// are picked out of the table entries with one byte permute.
 ///
+/// The main loop runs while a whole step's worth of words (`lanes`) is left in the
+/// stream. The last steps, whose words are fewer, run on a copy of the remaining
+/// words followed by zeros, so no step is left to the scalar oracle but the
+/// partial one; a stream that reads into the zeros is corrupt, and is marked so
+/// (lane 0 set to 0 and every word consumed) for the oracle's final check.
+///
 /// # Safety
 /// CPU features as enabled; `s.lanes == 16 * V`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
-    let lanes = 16 * V;
     let full = s.full_steps();
     let n_words = s.n_words();
     let mut q = s.word_pos;
@@ -219,26 +210,30 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
         *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
     }
     let tab = t.dec.as_ptr().cast::<i32>();
-    let idx_sym = load64(&IDX_SYM);
-    let words = s.words.as_ptr().cast::<i16>();
     let out = s.dest.out.as_mut_ptr();
     let dest = (s.dest.row_log2, s.dest.stride, s.dest.offset);
-    while step < full && n_words - q >= lanes {
-        // Unrolled with constant indices so the states stay in registers (a loop over
-        // `p` leaves LLVM indexing `x` at run time, through the stack).
-        macro_rules! pair {
-            ($p:expr) => {
-                if $p < V / 2 {
-                    // SAFETY: the loop guard bounds the words; full steps lie in `dest`.
-                    unsafe { pair_bytes::<V>(&mut x, $p, step * lanes, tab, words, &mut q, idx_sym, out, dest) };
-                }
-            };
+    // SAFETY: the stream's words are readable up to `n_words`; the caller's
+    // contract puts every full step's symbols inside `dest`.
+    unsafe { bytes_steps::<V>(&mut x, tab, s.words.as_ptr().cast(), n_words, &mut q, &mut step, full, out, dest) };
+    if step < full {
+        // Fewer than `lanes` words are left (q <= n_words holds: the main loop
+        // only runs steps with `lanes` words available).
+        let rem = n_words - q;
+        let mut tail = [0u16; 2 * crate::rans::MAX_LANES];
+        for (k, w) in tail[..rem].iter_mut().enumerate() {
+            *w = u16::from_le_bytes([s.words[2 * (q + k)], s.words[2 * (q + k) + 1]]);
         }
-        pair!(0);
-        pair!(1);
-        pair!(2);
-        pair!(3);
-        step += 1;
+        let mut qt = 0;
+        // SAFETY: `tail` is readable up to `rem + MAX_LANES >= rem + lanes` words,
+        // the bound the loop keeps; the steps' symbols lie in `dest` as above.
+        unsafe { bytes_steps::<V>(&mut x, tab, tail.as_ptr().cast(), rem + crate::rans::MAX_LANES, &mut qt, &mut step, full, out, dest) };
+        if qt <= rem {
+            q += qt;
+        } else {
+            // Read past the stream's words: corrupt. The oracle's final check fails.
+            x[0] = _mm512_setzero_si512();
+            q = n_words;
+        }
     }
     for (v, xv) in x.iter().enumerate() {
         // SAFETY: states has MAX_LANES >= 16 * V entries.
@@ -248,11 +243,78 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     s.step = step;
 }
 
+/// Runs whole steps of a byte stream while `step < full` and a whole step's
+/// words (`16 * V`) are readable at `q` (below `avail`).
+///
+/// # Safety
+/// CPU features as enabled; `words` readable for `avail` words; every symbol of
+/// the full steps lands in `out` at `dest` (rows at least 16 wide).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn bytes_steps<const V: usize>(
+    x: &mut [__m512i; V],
+    tab: *const i32,
+    words: *const i16,
+    avail: usize,
+    q: &mut usize,
+    step: &mut usize,
+    full: usize,
+    out: *mut u8,
+    dest: (u32, usize, usize),
+) {
+    let lanes = 16 * V;
+    let idx_sym = load64(&IDX_SYM);
+    let mut qq = *q;
+    let mut st = *step;
+    while st < full && avail >= lanes && qq <= avail - lanes {
+        // Unrolled with constant indices so the states stay in registers (a loop over
+        // `p` leaves LLVM indexing `x` at run time, through the stack).
+        macro_rules! pair {
+            ($p:expr) => {
+                if $p < V / 2 {
+                    // SAFETY: the loop guard bounds the words; full steps lie in `dest`.
+                    unsafe { pair_bytes::<V>(x, $p, st * lanes, tab, words, &mut qq, idx_sym, out, dest) };
+                }
+            };
+        }
+        pair!(0);
+        pair!(1);
+        pair!(2);
+        pair!(3);
+        st += 1;
+    }
+    *q = qq;
+    *step = st;
+}
+
+/// One decode step for 16 lanes on the canonical slot table: the new states and
+/// the table entries (whose top bytes are the symbol ids). The renormalisation
+/// words are loaded whole (16 words) and expanded in registers: an expand with a
+/// memory operand is much slower on some CPUs (AMD Zen 4) and no faster on Intel.
+///
+/// # Safety
+/// CPU features as enabled; `words` readable for `*q + 16` words.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+unsafe fn step16(x: __m512i, tab: *const i32, words: *const i16, q: &mut usize) -> (__m512i, __m512i) {
+    let low12 = _mm512_set1_epi32(0xfff);
+    // SAFETY: slots are < 4096 = table length; scale 4 addresses u32 entries.
+    let ent = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(x, low12), tab) };
+    let freq = _mm512_and_si512(_mm512_srli_epi32::<12>(ent), low12);
+    let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(x), freq), _mm512_and_si512(ent, low12));
+    let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
+    // SAFETY: 16 words at q are readable per the contract.
+    let w = _mm256_maskz_expand_epi16(k, unsafe { _mm256_loadu_si256(words.add(*q).cast()) });
+    *q += k.count_ones() as usize;
+    (_mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w)), ent)
+}
+
 /// Decodes vectors `2p` and `2p + 1` of the step starting at symbol `base` and
 /// stores their 32 symbols; `dest` is `(row_log2, stride, offset)` of `Dest`.
 ///
 /// # Safety
-/// As `bytes_lanes`: `q + lanes <= n_words` for the step, the step's symbols lie in `out`.
+/// As `bytes_steps`: `*q + 16 * V` words readable at `words` for the step, the step's symbols lie in `out`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 #[allow(clippy::too_many_arguments)]
@@ -269,7 +331,7 @@ unsafe fn pair_bytes<const V: usize>(
 ) {
     let (row_log2, stride, offset) = dest;
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
-    // SAFETY: the caller's guard keeps q + lanes <= n_words for the whole step.
+    // SAFETY: the caller's guard keeps `*q + lanes` words readable for the whole step.
     let (x0, e0) = unsafe { step16(x[2 * p], tab, words, q) };
     // SAFETY: as above.
     let (x1, e1) = unsafe { step16(x[2 * p + 1], tab, words, q) };
