@@ -677,15 +677,15 @@ def main():
     ap.add_argument("--scaling", action="store_true", help="also the multi-core decode scaling table (threads 1..nproc)")
     ap.add_argument("--scaling-only", action="store_true", help="only the scaling table")
     ap.add_argument("--threads", type=int, default=nproc(), help="the 'all threads' column (default: nproc)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds over all codecs; best kept (default 3)")
+    ap.add_argument("--rounds", type=int, help="rounds over all codecs; best kept (default 3; 1 with --quick)")
     ap.add_argument("--reps", type=int, default=3, help="at least this many timed calls per measurement")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per measurement at least (default 0.3)")
     ap.add_argument("--slow", type=float, default=3.0, help="a call slower than this is timed once, in one round")
-    ap.add_argument("--quick", action="store_true", help="one round, no zstd -19 on files over 64 MiB (it takes minutes)")
+    ap.add_argument("--quick", action="store_true", help="one round unless --rounds, no zstd -19 on files over 64 MiB (it takes minutes)")
     ap.add_argument("--fresh-output", action="store_true", help="llmc and zstd allocate their output per call, as ZipNN and OpenZL do")
     args = ap.parse_args()
-    if args.quick:
-        args.rounds = 1
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
