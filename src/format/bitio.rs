@@ -148,14 +148,17 @@ mod tests {
 
     #[test]
     fn gamma_reads_every_value_up_to_2_pow_16() {
+        // Under Miri (scripts/miri.sh) every value to 2^10 and the edges of each
+        // longer code length: all of them take minutes there.
+        let values: Vec<u32> = if cfg!(miri) { (1..=1 << 10).chain((11..=16).flat_map(|k| [(1 << k) - 1, 1 << k])).collect() } else { (1..=1 << 16).collect() };
         let mut w = BitWriter::new();
-        for v in 1u32..=1 << 16 {
+        for &v in &values {
             w.gamma(v);
             w.bits(v & 1, 1);
         }
         let bytes = w.finish();
         let mut r = BitReader::new(&bytes);
-        for v in 1u32..=1 << 16 {
+        for &v in &values {
             assert_eq!(r.gamma(17).unwrap(), v);
             assert_eq!(r.bits(1).unwrap(), v & 1);
         }
