@@ -173,7 +173,7 @@ pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, work
             Err(e) => return Err(e),
         };
         // A stream that ended is a whole file: plan it as one.
-        let limit = if short { head.len() as u64 } else { MAX_GGUF_METADATA.max(crate::format::limits::MAX_CONTENT_SIZE) };
+        let limit = if short { head.len() as u64 } else { crate::format::limits::MAX_CONTENT_SIZE };
         let kind = match detect(&head) {
             Some(k) => k,
             None if head.len() >= 9 && head[8] == b'{' && !short => SourceKind::Safetensors,

@@ -14,8 +14,9 @@
 //! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
-use crate::rans::encode::{EncTable, DIV_BIAS};
-use crate::rans::{PROB_SCALE, RANS_L};
+use super::shared::rans_encode_step16;
+use crate::rans::encode::EncTable;
+use crate::rans::RANS_L;
 use core::arch::x86_64::*;
 
 /// # Safety
@@ -375,40 +376,13 @@ pub(in crate::kernels) unsafe fn rans_encode(syms: &[u8], lanes: usize, t: &EncT
 unsafe fn encode_steps(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
     let rinv = t.rinv.as_ptr();
-    let low12 = _mm512_set1_epi32(0xfff);
-    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
-    let bias = _mm512_set1_pd(DIV_BIAS);
     for group in syms.chunks_exact(lanes).rev() {
         for v in (0..lanes / 16).rev() {
             // SAFETY: 16 symbol bytes at 16 * v lie inside the group.
             let sv = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(group.as_ptr().add(16 * v).cast()) });
-            // SAFETY: symbols are < 256, the packed table's length.
-            let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
-            let freq = _mm512_and_si512(e, low12);
-            let cum = _mm512_srli_epi32::<12>(e);
-            // SAFETY: lanes 16 * v .. 16 * v + 16 are < lanes <= states.len().
-            let xp = unsafe { states.as_mut_ptr().add(16 * v) };
-            // SAFETY: as above.
-            let x = unsafe { _mm512_loadu_si512(xp.cast()) };
-            let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
-            let k = emit.count_ones() as usize;
-            // Each symbol emits at most one word and pos >= the symbols still to encode.
-            pos -= k;
-            let w = _mm256_maskz_compress_epi16(emit, _mm512_cvtepi32_epi16(x));
-            // SAFETY: writes words pos..pos + k, below the previous pos <= buf.len().
-            unsafe { _mm256_mask_storeu_epi16(buf.as_mut_ptr().add(pos).cast(), ((1u32 << k) - 1) as u16, w) };
-            let x = _mm512_mask_srli_epi32(x, emit, x, 16);
-            // q = x / freq, exactly (see `DIV_BIAS`).
-            let lo = _mm512_castsi512_si256(sv);
-            let hi = _mm512_extracti64x4_epi64::<1>(sv);
-            // SAFETY: symbols are < 256, the reciprocal table's length.
-            let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
-            let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
-            let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
-            let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
-            let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
-            // SAFETY: as for the load.
-            unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+            // SAFETY: symbols are < 256, the tables' length; lanes 16 * v .. 16 * v + 16 are < lanes <= states.len(); each
+            // symbol emits at most one word and pos >= the symbols still to encode.
+            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
         }
     }
     pos

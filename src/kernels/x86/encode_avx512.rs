@@ -14,8 +14,8 @@
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use crate::kernels::encode::{count_values, merge_counts, pack_raw_from, q4k_header};
-use crate::rans::encode::{EncTable, BF16_VALUES, DIV_BIAS};
-use crate::rans::PROB_SCALE;
+use super::shared::rans_encode_step16;
+use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
 
 /// # Safety
@@ -70,42 +70,15 @@ pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALU
 pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
     let rinv = t.rinv.as_ptr();
-    let low12 = _mm512_set1_epi32(0xfff);
     let values = _mm512_set1_epi32(0x3ff);
-    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
-    let bias = _mm512_set1_pd(DIV_BIAS);
     for group in src.chunks_exact(2 * lanes).rev() {
         for v in (0..lanes / 16).rev() {
             // SAFETY: the 16 words at 16 * v lie inside the group.
             let w = _mm512_cvtepu16_epi32(unsafe { _mm256_loadu_si256(group.as_ptr().add(32 * v).cast()) });
             let sv = _mm512_and_si512(_mm512_srli_epi32::<5>(w), values);
-            // SAFETY: values are < 1024, the packed table's length.
-            let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
-            let freq = _mm512_and_si512(e, low12);
-            let cum = _mm512_srli_epi32::<12>(e);
-            // SAFETY: lanes 16 * v .. 16 * v + 16 are < lanes <= states.len().
-            let xp = unsafe { states.as_mut_ptr().add(16 * v) };
-            // SAFETY: as above.
-            let x = unsafe { _mm512_loadu_si512(xp.cast()) };
-            let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
-            let k = emit.count_ones() as usize;
-            // Each symbol emits at most one word and pos >= the symbols still to encode.
-            pos -= k;
-            let words = _mm256_maskz_compress_epi16(emit, _mm512_cvtepi32_epi16(x));
-            // SAFETY: writes words pos..pos + k, below the previous pos <= buf.len().
-            unsafe { _mm256_mask_storeu_epi16(buf.as_mut_ptr().add(pos).cast(), ((1u32 << k) - 1) as u16, words) };
-            let x = _mm512_mask_srli_epi32(x, emit, x, 16);
-            // q = x / freq, exactly (see `DIV_BIAS`).
-            let lo = _mm512_castsi512_si256(sv);
-            let hi = _mm512_extracti64x4_epi64::<1>(sv);
-            // SAFETY: values are < 1024, the reciprocal table's length.
-            let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
-            let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
-            let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
-            let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
-            let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
-            // SAFETY: as for the load.
-            unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+            // SAFETY: values are < 1024, the tables' length; lanes 16 * v .. 16 * v + 16 are < lanes <= states.len(); each
+            // symbol emits at most one word and pos >= the symbols still to encode.
+            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
         }
     }
     pos

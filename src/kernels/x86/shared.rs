@@ -2,6 +2,8 @@
 //! window-merge lookup tables and an SSE2 16×16 byte transpose.
 
 use crate::format::q4k_block::merge;
+use crate::rans::encode::DIV_BIAS;
+use crate::rans::PROB_SCALE;
 use core::arch::x86_64::*;
 
 /// Row `lo` (0..=8): byte `key = flag << 3 | index` → the quant, shifted left by `shift`.
@@ -92,4 +94,46 @@ mod tests {
             assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
         }
     }
+}
+
+/// One 16-lane rANS encode step, the core of every AVX-512 encoder: `sv` holds
+/// the lanes' symbols (indices into the packed freq/cum table and the reciprocal
+/// table), `xp` their 16 states; the words they emit are compressed into lane
+/// order and stored just below `pos`, which moves down by their count.
+///
+/// # Safety
+/// The CPU has the features enabled here; every lane of `sv` indexes inside
+/// `packed` and `rinv`; `xp` points at 16 writable states; `buf` has at least
+/// `pos` writable words and `pos` >= the words this step emits (at most 16).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, rinv: *const f64, xp: *mut u32, buf: *mut u16, pos: usize) -> usize {
+    let low12 = _mm512_set1_epi32(0xfff);
+    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
+    let bias = _mm512_set1_pd(DIV_BIAS);
+    // SAFETY: the caller guarantees every index is inside `packed`.
+    let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
+    let freq = _mm512_and_si512(e, low12);
+    let cum = _mm512_srli_epi32::<12>(e);
+    // SAFETY: `xp` points at 16 states (caller).
+    let x = unsafe { _mm512_loadu_si512(xp.cast()) };
+    let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
+    let k = emit.count_ones() as usize;
+    let pos = pos - k;
+    let words = _mm256_maskz_compress_epi16(emit, _mm512_cvtepi32_epi16(x));
+    // SAFETY: writes words pos..pos + k, below the caller's pos, inside `buf`.
+    unsafe { _mm256_mask_storeu_epi16(buf.add(pos).cast(), ((1u32 << k) - 1) as u16, words) };
+    let x = _mm512_mask_srli_epi32(x, emit, x, 16);
+    // q = x / freq, exactly (see `DIV_BIAS`).
+    let lo = _mm512_castsi512_si256(sv);
+    let hi = _mm512_extracti64x4_epi64::<1>(sv);
+    // SAFETY: the caller guarantees every index is inside `rinv`.
+    let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
+    let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
+    let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
+    let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
+    let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
+    // SAFETY: as for the load.
+    unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+    pos
 }
