@@ -1,5 +1,8 @@
 //! Ratio and decode speed of the field-split codec on a region of a file:
-//! `fields_probe FILE OFFSET SIZE TYPE` with TYPE one of q8_0, q5_0, q6_k, q4_k, f32.
+//! `fields_probe FILE OFFSET SIZE TYPE` with TYPE one of q8_0, q5_0, q6_k, q4_k, f32, raw32
+//! (32-byte rows: one direct stream). PROBE_CHUNK sets the chunk size, PROBE_ISA
+//! one ISA, PROBE_NOCRC=1 skips checksums, PROBE_LOOP=SECS decodes for SECS first
+//! (for perf).
 use llmc::frame::FieldLayout as Layout;
 use llmc::frame::Method;
 use std::time::Instant;
@@ -16,6 +19,7 @@ fn layout(t: &str) -> Layout {
             Layout::from_runs(144, &refs)
         }
         "f32" => Layout::planes(4),
+        "raw32" => Layout::from_runs(32, &[&[(0, 32)]]),
         _ => panic!("type"),
     }
 }
@@ -32,10 +36,11 @@ fn main() {
     let mut out = vec![0u8; size];
     let only = std::env::var("PROBE_ISA").ok();
     for isa in llmc::isa::supported().into_iter().filter(|i| only.as_deref().is_none_or(|o| o == i.name())) {
-        let o = llmc::DecodeOptions { isa: Some(isa), ..Default::default() };
+        let o = llmc::DecodeOptions { isa: Some(isa), verify_checksums: std::env::var("PROBE_NOCRC").is_err(), ..Default::default() };
         llmc::decompress_into(&frame, &mut out, &o).unwrap();
         assert!(out == src);
         let mut best = f64::MAX;
+        if let Ok(secs) = std::env::var("PROBE_LOOP") { let t = Instant::now(); while t.elapsed().as_secs_f64() < secs.parse::<f64>().unwrap() { llmc::decompress_into(&frame, &mut out, &o).unwrap(); } }
         for _ in 0..20 {
             let t = Instant::now();
             llmc::decompress_into(&frame, &mut out, &o).unwrap();
