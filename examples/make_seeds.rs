@@ -98,6 +98,15 @@ fn main() {
         let head = [*sel, 1, 0x55, 0x24, 0x81, 0, 0, 0, 0, 1];
         put(&dir, "roundtrip_codecs", name, &[&head[..], src].concat());
     }
+    // GGUF strings (zstd payload mode 2): records that end inside the chunk, then a tail.
+    let words = ["<pad>", "<eos>", "\u{2581}the", "\u{2581}of", "ing", "", "\u{2581}and", "tion"];
+    let strings: Vec<u8> = (0..600).flat_map(|i| {
+        let w = words[i % words.len()].as_bytes();
+        [&(w.len() as u64).to_le_bytes()[..], w].concat()
+    }).collect();
+    let frame = llmc::frame::compress(&Method::ZstdStrings { level: 1 }, &strings, &chunked(2048)).unwrap();
+    put(&dir, "decode_frame", "strings", &frame);
+    put(&dir, "roundtrip_codecs", "strings", &[&[4u8, 1, 0x55, 0x24, 0x81, 0, 0, 0, 0, 1][..], &strings].concat());
 
     let f32s: Vec<u8> = bf16[..64].chunks(2).flat_map(|w| [0, 0, w[0], w[1]]).collect();
     let gguf = tiny_gguf(&q4k, &f32s, &q6k);

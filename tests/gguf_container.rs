@@ -170,3 +170,33 @@ fn the_papers_perstream_mode_roundtrips() {
         assert!(llmc::model::perstream::decompress(&c[..len], u64::MAX).is_err());
     }
 }
+
+/// The metadata regions of `c` (they lead the container) and each one's frame.
+fn metadata_frames(c: &[u8]) -> Vec<(llmc::model::Region, llmc::frame::FrameHeader)> {
+    let index = Index::open(c).unwrap();
+    let leading = index.regions.iter().take_while(|r| r.role == llmc::model::Role::Metadata);
+    leading.map(|r| (*r, llmc::frame::parse(&c[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize]).unwrap().header)).collect()
+}
+
+#[test]
+fn the_vocabulary_is_coded_as_gguf_strings_in_a_version_4_container() {
+    let (file, c) = container();
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 4, "container version");
+    let frames = metadata_frames(&c);
+    // The key-values before the vocabulary, the vocabulary, and the rest.
+    assert_eq!(frames.iter().map(|(_, h)| h.codec_param).collect::<Vec<_>>(), [19, 12, 19]);
+    let (vocab, _) = &frames[1];
+    let bytes = &file[vocab.orig_offset as usize..(vocab.orig_offset + vocab.orig_size) as usize];
+    assert_eq!(u64::from_le_bytes(bytes[..8].try_into().unwrap()), 5, "starts at the first token, <pad>");
+    // Lengths and bytes apart beat the same level on the records whole by far.
+    let whole = llmc::frame::compress(&llmc::frame::Method::Zstd { level: 12 }, bytes, &CompressParams { chunk_size: vocab.orig_size.next_multiple_of(1024) as u32, ..Default::default() }).unwrap();
+    assert!(vocab.frame_size * 100 < whole.len() as u64 * 90, "{} vs {}", vocab.frame_size, whole.len());
+}
+
+#[test]
+fn an_explicit_level_codes_all_metadata_at_that_level() {
+    let file = fixture(GGUF);
+    let c = llmc::model::gguf::compress(&file, &CompressParams { level: 5, ..Default::default() }, None).unwrap();
+    assert!(metadata_frames(&c).iter().all(|(_, h)| h.codec_param == 5));
+    assert!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap() == file);
+}

@@ -221,3 +221,9 @@ fn c_tensor_info_reports_shape_and_keeps_old_struct_sizes_working() {
     // SAFETY: closing the handle opened above.
     unsafe { llmc_gguf_close(g) };
 }
+
+#[test]
+fn containers_stay_version_3_without_gguf_strings() {
+    let c = llmc::model::safetensors::compress(&with_header(r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, 16), &threads(1), None).unwrap();
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 3);
+}

@@ -267,7 +267,7 @@ fn a_frameless_region_bomb_streams_in_small_pieces() {
     // record of 36 bytes: the decoder writes zeros 64 KiB at a time.
     use llmc::model::{write, Region, Role, SourceKind};
     let size = 1u64 << 30;
-    let mut c = write::header(SourceKind::Gguf);
+    let mut c = write::header(SourceKind::Gguf, 3);
     let region = Region { orig_offset: 0, orig_size: size, frame_offset: (c.len() + 36) as u64, frame_size: 0, role: Role::Padding };
     c.extend_from_slice(&write::region_record(&region));
     let index = write::index(&[region], &[]);

@@ -46,7 +46,23 @@ pub fn frames() -> Vec<Base> {
         frame("fields.llmf", Q6K, 210 * 20, q6k, 210 * 8, 0),
         frame("zstd.llmf", GGUF_FIXTURE, 4096, Method::Zstd { level: 19 }, 1024, 0),
         frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),
+        strings_frame(),
     ]
+}
+
+/// Where the fixture's vocabulary (`tokenizer.ggml.tokens`, GGUF string records) starts.
+const VOCABULARY_AT: usize = 979;
+
+/// GGUF strings (zstd mode 2) on the fixture's first tokens: chunk 0 starts at a
+/// record and is coded as strings; the others start inside one.
+fn strings_frame() -> Base {
+    let (at, len, chunk) = (VOCABULARY_AT, 3000, 1024);
+    let src = &fixture(GGUF_FIXTURE)[at..at + len];
+    assert_eq!(&src[..13], b"\x05\0\0\0\0\0\0\0<pad>", "the vocabulary moved");
+    let p = CompressParams { chunk_size: chunk, ..Default::default() };
+    let bytes = llmc::frame::compress(&Method::ZstdStrings { level: 19 }, src, &p).unwrap();
+    let from = format!("zstd frame (GGUF strings) of {GGUF_FIXTURE} bytes {at}..{}, the first tokens, chunk size {chunk} (3 chunks)", at + len);
+    Base { file: "strings.llmf", from, bytes }
 }
 
 pub fn gguf() -> Base {

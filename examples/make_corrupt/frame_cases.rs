@@ -80,6 +80,7 @@ pub fn add(c: &mut Corpus, base: &Base) {
         "q4k" => q4k(c, &payload),
         "fields" => fields(c, &payload),
         "zstd" => zstd(c, &payload),
+        "strings" => strings(c, &payload),
         _ => {}
     }
     match stem {
@@ -186,6 +187,15 @@ fn fields(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "block-209", "layout block size 209 (the runs no longer tile it)", &|f, p| put(f, p, &209u16.to_le_bytes()));
     payload(c, "no-streams", "layout with 0 streams", &|f, p| f[p + 2] = 0);
     payload(c, "runs-overlap", "stream 0's run starts at 1 (overlaps stream 1)", &|f, p| put(f, p + 4, &1u16.to_le_bytes()));
+}
+
+/// Mode 2: the counts a decoder checks before it allocates or writes.
+fn strings(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    payload(c, "records-plus-1", "record count + 1 (the lengths frame holds one fewer)", &|f, p| f[p + 1] = f[p + 1].wrapping_add(1));
+    payload(c, "records-minus-1", "record count - 1 (a length left over)", &|f, p| f[p + 1] = f[p + 1].wrapping_sub(1));
+    payload(c, "records-2^32-1", "record count 2^32-1 (eight bytes each: past the chunk)", &|f, p| put(f, p + 1, &u32::MAX.to_le_bytes()));
+    payload(c, "lengths-past-end", "lengths frame size 2^32-1 (past the payload)", &|f, p| put(f, p + 5, &u32::MAX.to_le_bytes()));
+    payload(c, "mode-1", "mode byte 1 (one zstd frame) on a strings payload", &|f, p| f[p] = 1);
 }
 
 fn zstd(c: &mut Corpus, payload: &PayloadCase<'_>) {

@@ -1,5 +1,5 @@
 //! The remaining frame codecs — fields (any valid layout: byte planes and
-//! multi-byte runs), zstd and stored — on arbitrary content: encode identically
+//! multi-byte runs), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
 //! on every ISA and decode back to the input on every ISA. The first bytes pick
 //! the codec and its parameters.
 
@@ -29,15 +29,16 @@ pub fn run(input: &[u8]) {
         return;
     }
     let (head, data) = input.split_at(10);
-    let method = match head[0] % 4 {
+    let method = match head[0] % 5 {
         0 => Method::Stored,
         1 => Method::Zstd { level: 1 + i32::from(head[1] % 3) },
         2 => Method::Fields(Layout::planes(1 + u16::from(head[1] % 16))),
-        _ => {
+        3 => {
             let block = 1 + u16::from(head[1] % 48);
             let cuts = u64::from_le_bytes(head[2..10].try_into().unwrap());
             Method::Fields(layout(block, cuts, 1 + usize::from(head[2] % 8)))
         }
+        _ => Method::ZstdStrings { level: 1 + i32::from(head[1] % 3) },
     };
     let elem = method.element_size();
     let data = &data[..data.len() / elem as usize * elem as usize];

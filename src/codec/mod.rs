@@ -5,6 +5,7 @@ pub mod fields;
 pub mod profiles;
 pub mod q4k;
 pub mod stream;
+pub mod strings;
 pub mod zstd;
 pub mod zstd_reader;
 
@@ -27,6 +28,9 @@ pub enum Method {
     Bf16,
     Stored,
     Zstd { level: i32 },
+    /// zstd for a run of GGUF strings: lengths and bytes apart (zstd payload
+    /// mode 2; container version 4 on).
+    ZstdStrings { level: i32 },
     Fields(fields::Layout),
     Q4k,
 }
@@ -36,7 +40,7 @@ impl Method {
         match self {
             Method::Bf16 => CodecId::Bf16,
             Method::Stored => CodecId::Stored,
-            Method::Zstd { .. } => CodecId::Zstd,
+            Method::Zstd { .. } | Method::ZstdStrings { .. } => CodecId::Zstd,
             Method::Fields(_) => CodecId::Fields,
             Method::Q4k => CodecId::Q4k,
         }
@@ -65,7 +69,7 @@ impl Method {
     /// The frame header's informational codec parameter.
     pub fn param(&self) -> u32 {
         match self {
-            Method::Zstd { level } => *level as u32,
+            Method::Zstd { level } | Method::ZstdStrings { level } => *level as u32,
             _ => 0,
         }
     }
@@ -78,6 +82,7 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut 
         Method::Bf16 => bf16::encode_chunk(chunk, kernels, out),
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
+        Method::ZstdStrings { level } => zstd::encode_strings_chunk(chunk, *level, out)?,
         Method::Fields(layout) => fields::encode_chunk(chunk, layout, kernels, out)?,
         Method::Q4k => q4k::encode_chunk(chunk, kernels, out),
     }

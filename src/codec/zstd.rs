@@ -1,38 +1,84 @@
 //! zstd chunks (through zstd-sys), for regions no dedicated codec models: GGUF
-//! metadata, unknown tensor types. The payload is one zstd frame; a chunk that
+//! metadata, unknown tensor types. The payload is a mode byte and one zstd frame
+//! (mode 1), or two for GGUF strings (mode 2, [`super::strings`]); a chunk that
 //! zstd would not shrink is stored (payload = mode byte 0 + bytes).
 
 use crate::error::{Error, Result};
 
 const MODE_STORED: u8 = 0;
 const MODE_ZSTD: u8 = 1;
+/// GGUF strings, lengths and bytes apart (container version 4 on).
+const MODE_STRINGS: u8 = 2;
 
 /// Appends the payload of `src` compressed at `level` to `out`.
 pub fn encode_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
+    let at = out.len();
+    out.push(MODE_ZSTD);
+    compress_frame(src, level, out)?;
+    if out.len() - at > src.len() {
+        store(src, at, out);
+    }
+    Ok(())
+}
+
+/// Appends the payload of `src`, a run of GGUF strings, at `level` to `out`: the
+/// lengths and the bytes apart ([`super::strings`]) when `src` starts with a
+/// string, else as [`encode_chunk`]; stored if neither shrinks it.
+pub fn encode_strings_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
+    let Some(body) = super::strings::encode_body(src, level)? else { return encode_chunk(src, level, out) };
+    let at = out.len();
+    if body.len() >= src.len() {
+        store(src, at, out);
+    } else {
+        out.push(MODE_STRINGS);
+        out.extend_from_slice(&body);
+    }
+    Ok(())
+}
+
+fn store(src: &[u8], at: usize, out: &mut Vec<u8>) {
+    out.truncate(at);
+    out.push(MODE_STORED);
+    out.extend_from_slice(src);
+}
+
+/// Appends one zstd frame of `src` at `level` to `out`.
+pub(super) fn compress_frame(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
     // SAFETY: pure function of its argument.
     let bound = unsafe { zstd_sys::ZSTD_compressBound(src.len()) };
     let at = out.len();
-    out.push(MODE_ZSTD);
     out.reserve(bound);
-    // SAFETY: the destination has `bound` bytes of spare capacity past `at + 1`, the
+    // SAFETY: the destination has `bound` bytes of spare capacity past `at`, the
     // source is a valid slice; zstd writes at most `bound` bytes and reports how many.
-    let n = unsafe {
-        zstd_sys::ZSTD_compress(out.as_mut_ptr().add(at + 1).cast(), bound, src.as_ptr().cast(), src.len(), level)
-    };
+    let n = unsafe { zstd_sys::ZSTD_compress(out.as_mut_ptr().add(at).cast(), bound, src.as_ptr().cast(), src.len(), level) };
     // SAFETY: pure function of its argument.
     if unsafe { zstd_sys::ZSTD_isError(n) } != 0 {
-        out.truncate(at);
         return Err(Error::Generic);
     }
-    if n >= src.len() {
-        out.truncate(at);
-        out.push(MODE_STORED);
-        out.extend_from_slice(src);
-        return Ok(());
-    }
-    // SAFETY: zstd initialised the first `n` bytes after `at + 1`.
-    unsafe { out.set_len(at + 1 + n) };
+    // SAFETY: zstd initialised the first `n` bytes after `at`.
+    unsafe { out.set_len(at + n) };
     Ok(())
+}
+
+/// Decodes one zstd frame, all of `src`, into the start of `out`; returns its
+/// length. Content that does not fit is corrupt.
+pub(super) fn decompress_frame(src: &[u8], out: &mut [u8]) -> Result<usize> {
+    // SAFETY: `out` and `src` are valid slices; zstd never writes past
+    // `out.len()` and validates its input.
+    let n = unsafe { zstd_sys::ZSTD_decompress(out.as_mut_ptr().cast(), out.len(), src.as_ptr().cast(), src.len()) };
+    // SAFETY: pure function of its argument.
+    if unsafe { zstd_sys::ZSTD_isError(n) } != 0 {
+        return Err(Error::Corrupt);
+    }
+    Ok(n)
+}
+
+/// The content size a zstd frame's header declares, if it declares one.
+pub(super) fn frame_content_size(src: &[u8]) -> Option<u64> {
+    // SAFETY: `src` is a valid slice; zstd reads at most its header from it.
+    let size = unsafe { zstd_sys::ZSTD_getFrameContentSize(src.as_ptr().cast(), src.len()) };
+    // The two largest values mean "unknown" and "error".
+    (size < u64::MAX - 1).then_some(size)
 }
 
 /// A zstd decompression context kept across chunks: creating one per call costs
@@ -84,16 +130,8 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8]) -> Result<()> {
             out.copy_from_slice(body);
             Ok(())
         }
-        MODE_ZSTD => {
-            // SAFETY: `out` and `body` are valid slices; zstd never writes past
-            // `out.len()` and validates its input.
-            let n = unsafe { zstd_sys::ZSTD_decompress(out.as_mut_ptr().cast(), out.len(), body.as_ptr().cast(), body.len()) };
-            // SAFETY: pure function of its argument.
-            if unsafe { zstd_sys::ZSTD_isError(n) } != 0 || n != out.len() {
-                return Err(Error::Corrupt);
-            }
-            Ok(())
-        }
+        MODE_ZSTD if decompress_frame(body, out)? == out.len() => Ok(()),
+        MODE_STRINGS => super::strings::decode_body(body, out),
         _ => Err(Error::Corrupt),
     }
 }

@@ -74,8 +74,12 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
     // its zstd level costs far more per byte than the tensors' codecs, so the
     // chunks run in parallel, and few large ones keep most of one window's matches.
     // The count never depends on the thread count, so neither do the bytes.
+    // A run of GGUF strings is one chunk, so that its chunk starts with a record
+    // (the planner cuts long runs at records, within the streaming limit).
+    let strings = s.methods.iter().any(|m| matches!(m, Method::ZstdStrings { .. }));
     let p = if s.role == Role::Metadata {
-        let chunk = s.size.div_ceil(METADATA_JOBS).max(METADATA_MIN_CHUNK).min(s.size).min(DEFAULT_MAX_STREAM_CHUNK);
+        let jobs = if strings { 1 } else { METADATA_JOBS };
+        let chunk = s.size.div_ceil(jobs).max(METADATA_MIN_CHUNK).min(s.size).min(DEFAULT_MAX_STREAM_CHUNK);
         CompressParams { chunk_size: (chunk as u32).next_multiple_of(MIN_CHUNK_SIZE), ..*params }
     } else {
         *params
@@ -148,7 +152,9 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    out.write(&write::header(kind))?;
+    // The lowest version that reads every region: 4 only for GGUF strings.
+    let version = if spans.iter().any(|s| s.methods.iter().any(|m| matches!(m, Method::ZstdStrings { .. }))) { super::VERSION } else { super::VERSION_3 };
+    out.write(&write::header(kind, version))?;
 
     let largest = plans.iter().map(|p| u64::from(p.chunk_size)).filter(|&c| c < u64::from(MAX_CHUNK_SIZE)).max().unwrap_or(1 << 20);
     let buffers = Buffers::default();

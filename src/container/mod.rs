@@ -43,8 +43,11 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// The version written: version 2's layout, where a tensor larger than a
 /// region's limit continues in regions of role 4 (`Role::Continuation`), so no
 /// frame a one-pass writer holds grows with the tensor. Versions 1 (index offset
-/// in the header) and 2 (no continuations) are still read.
-pub const VERSION: u16 = 3;
+/// in the header) and 2 (no continuations) are still read. Version 4 adds zstd
+/// payload mode 2 (GGUF strings, [`crate::codec::strings`]); a writer marks a
+/// container 4 only when it holds such a region, 3 otherwise.
+pub const VERSION: u16 = 4;
+pub const VERSION_3: u16 = 3;
 pub const VERSION_2: u16 = 2;
 pub const VERSION_1: u16 = 1;
 /// Header size of version 1.
@@ -137,10 +140,10 @@ pub struct TensorDesc {
 }
 
 /// Checks that a region of `role` may follow one of `prev` in a container of
-/// `version`: a continuation only in version 3 and only after a tensor or
+/// `version`: a continuation only in versions 3 and 4 and only after a tensor or
 /// another continuation (it belongs to that tensor).
 fn check_role_order(version: u16, prev: Option<Role>, role: Role) -> Result<()> {
-    check(role != Role::Continuation || (version >= VERSION && matches!(prev, Some(Role::Tensor | Role::Continuation))))
+    check(role != Role::Continuation || (version >= VERSION_3 && matches!(prev, Some(Role::Tensor | Role::Continuation))))
 }
 
 fn check(cond: bool) -> Result<()> {

@@ -2,15 +2,15 @@
 //! header, a record before each region's frame, the end record, the index and
 //! the trailer. Nothing here looks back: a writer emits them in one pass.
 
-use super::{Entry, Region, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_MAGIC, TRAILER_SIZE, VERSION};
+use super::{Entry, Region, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_MAGIC, TRAILER_SIZE};
 use crate::format::bytes::{put_u16, put_u32, put_u64};
 use crate::format::checksum::crc32c;
 
-/// The 16-byte header: magic, version 2, source kind, flags, reserved, CRC32C.
-pub fn header(kind: SourceKind) -> Vec<u8> {
+/// The 16-byte header: magic, `version`, source kind, flags, reserved, CRC32C.
+pub fn header(kind: SourceKind, version: u16) -> Vec<u8> {
     let mut h = Vec::with_capacity(HEADER_SIZE_V2);
     h.extend_from_slice(&MAGIC);
-    put_u16(&mut h, VERSION);
+    put_u16(&mut h, version);
     h.push(kind as u8);
     h.push(0);
     put_u32(&mut h, 0);

@@ -35,10 +35,10 @@ pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<
 
 /// The spans `compress` would code `file` as (its source parsed and checked).
 pub(crate) fn spans(file: &[u8], params: &CompressParams) -> Result<Vec<Span>> {
-    let level = crate::sources::plan::metadata_level(params);
+    let levels = crate::sources::plan::metadata_levels(params);
     match detect(file) {
-        Some(SourceKind::Gguf) => crate::sources::gguf::decompose::spans(&crate::sources::gguf::parse(file)?, level),
-        Some(SourceKind::Safetensors) => crate::sources::safetensors::decompose::spans(&crate::sources::safetensors::parse(file)?, level),
+        Some(SourceKind::Gguf) => crate::sources::gguf::decompose::spans(&crate::sources::gguf::parse(file)?, levels),
+        Some(SourceKind::Safetensors) => crate::sources::safetensors::decompose::spans(&crate::sources::safetensors::parse(file)?, levels.other),
         _ => Err(Error::BadMagic),
     }
 }
@@ -112,7 +112,7 @@ const MAX_GGUF_METADATA: u64 = 1 << 30;
 /// metadata (with `pread`: a file truncated meanwhile gives an error, never a
 /// bus error).
 pub fn plan(file: &File, len: u64, params: &CompressParams) -> Result<(SourceKind, Vec<Span>)> {
-    let level = crate::sources::plan::metadata_level(params);
+    let levels = crate::sources::plan::metadata_levels(params);
     let mut want = len.min(1 << 20);
     loop {
         let head = read_prefix(file, want)?;
@@ -127,8 +127,8 @@ pub fn plan(file: &File, len: u64, params: &CompressParams) -> Result<(SourceKin
             SourceKind::Gguf => usize::try_from(len)
                 .map_err(|_| Error::SizeOverflow)
                 .and_then(|l| crate::sources::gguf::parse_prefix(&head, l))
-                .and_then(|g| crate::sources::gguf::decompose::spans(&g, level)),
-            _ => crate::sources::safetensors::parse_head(&head, len).and_then(|st| crate::sources::safetensors::decompose::spans(&st, level)),
+                .and_then(|g| crate::sources::gguf::decompose::spans(&g, levels)),
+            _ => crate::sources::safetensors::parse_head(&head, len).and_then(|st| crate::sources::safetensors::decompose::spans(&st, levels.other)),
         };
         match parsed {
             Err(Error::SrcTruncated) if !short && want < len.min(MAX_GGUF_METADATA) => {
@@ -162,7 +162,7 @@ pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out
 /// tensor has a type of unknown size cannot be planned from a stream
 /// (`InvalidArgument`: compress it from a file). Returns the bytes read.
 pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<u64> {
-    let level = crate::sources::plan::metadata_level(params);
+    let levels = crate::sources::plan::metadata_levels(params);
     let mut head = Vec::new();
     let mut want = 1u64 << 20;
     let (kind, len, spans) = loop {
@@ -185,7 +185,7 @@ pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, work
                     g.file_len = gguf_data_end(&g)?.max(head.len());
                 }
                 let len = g.file_len as u64;
-                crate::sources::gguf::decompose::spans(&g, level).map(|s| (len, s))
+                crate::sources::gguf::decompose::spans(&g, levels).map(|s| (len, s))
             }),
             _ => crate::sources::safetensors::parse_head(&head, limit).and_then(|mut st| {
                 if !short {
@@ -193,7 +193,7 @@ pub fn compress_from_stream(input: &mut Input<'_>, params: &CompressParams, work
                     st.file_len = end.max(head.len() as u64);
                 }
                 let len = st.file_len;
-                crate::sources::safetensors::decompose::spans(&st, level).map(|s| (len, s))
+                crate::sources::safetensors::decompose::spans(&st, levels.other).map(|s| (len, s))
             }),
         };
         match parsed {

@@ -15,26 +15,55 @@ pub const DEFAULT_METADATA_LEVEL: i32 = 19;
 /// after the last tensor.
 pub const TENSOR_ZSTD_LEVEL: i32 = 3;
 
+/// zstd level of GGUF string arrays (the tokenizer's vocabulary) by default.
+/// Their lengths and bytes coded apart, level 12 is 64 KB smaller than the
+/// whole metadata at 19 on Gemma 3 270M's 262,144 tokens, in a tenth of the
+/// time (level 19: 119 KB smaller again, in eight times level 12's time).
+pub const DEFAULT_STRINGS_LEVEL: i32 = 12;
+
 /// The zstd level of metadata for `params.level` (0 = the default, 19).
 pub fn metadata_level(params: &CompressParams) -> i32 {
+    metadata_levels(params).other
+}
+
+/// zstd levels of metadata: string arrays, and everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataLevels {
+    pub strings: i32,
+    pub other: i32,
+}
+
+/// The levels for `params.level`: 0 = the defaults, any other level for all.
+pub fn metadata_levels(params: &CompressParams) -> MetadataLevels {
     if params.level == 0 {
-        DEFAULT_METADATA_LEVEL
+        MetadataLevels { strings: DEFAULT_STRINGS_LEVEL, other: DEFAULT_METADATA_LEVEL }
     } else {
-        params.level.clamp(1, 22)
+        let level = params.level.clamp(1, 22);
+        MetadataLevels { strings: level, other: level }
     }
 }
 
-/// Spans for a file of `file_len` bytes whose first `metadata_end` bytes are
-/// metadata (coded with zstd at `metadata_level`) and whose tensors are the
-/// `tensors` spans (any order, non-empty, role `Tensor`). Gaps become padding
-/// (stored; all-zero padding costs nothing), the tail becomes a trailing span.
-/// Tensors that overlap each other or the metadata give `overlap`.
-pub fn tile(file_len: u64, metadata_end: u64, metadata_level: i32, mut tensors: Vec<Span>, overlap: Error) -> Result<Vec<Span>> {
-    let metadata_end = metadata_end.min(file_len);
+/// Metadata `[0, end)` as one span at zstd `level`.
+pub fn metadata_span(end: u64, level: i32) -> Vec<Span> {
+    vec![Span { offset: 0, size: end, role: Role::Metadata, methods: vec![Method::Zstd { level }], entry: None }]
+}
+
+/// Spans for a file of `file_len` bytes whose metadata is `metadata` (spans of
+/// role `Metadata` tiling the file's start in order, cut at `file_len`) and
+/// whose tensors are the `tensors` spans (any order, non-empty, role `Tensor`).
+/// Gaps become padding (stored; all-zero padding costs nothing), the tail
+/// becomes a trailing span. Tensors that overlap each other or the metadata
+/// give `overlap`.
+pub fn tile(file_len: u64, metadata: Vec<Span>, mut tensors: Vec<Span>, overlap: Error) -> Result<Vec<Span>> {
     tensors.sort_by_key(|t| t.offset);
-    let mut spans = Vec::with_capacity(2 * tensors.len() + 2);
-    spans.push(Span { offset: 0, size: metadata_end, role: Role::Metadata, methods: vec![Method::Zstd { level: metadata_level }], entry: None });
-    let mut at = metadata_end;
+    let mut spans = Vec::with_capacity(2 * tensors.len() + metadata.len() + 1);
+    let mut at = 0;
+    for mut m in metadata {
+        debug_assert_eq!(m.offset, at, "metadata spans tile the start");
+        m.size = m.size.min(file_len.saturating_sub(m.offset));
+        at = m.offset + m.size;
+        spans.push(m);
+    }
     for t in tensors {
         let end = t.offset.checked_add(t.size).ok_or(overlap)?;
         if t.offset < at || t.size == 0 || end > file_len {

@@ -10,6 +10,6 @@ use crate::params::CompressParams;
 /// the zstd level of the metadata (0 = 19).
 pub fn compress(file: &[u8], params: &CompressParams, progress: Option<Progress<'_>>) -> Result<Vec<u8>> {
     let g = super::parse(file)?;
-    let spans = super::decompose::spans(&g, crate::sources::plan::metadata_level(params))?;
+    let spans = super::decompose::spans(&g, crate::sources::plan::metadata_levels(params))?;
     build(SourceKind::Gguf, file, &spans, params, progress)
 }

@@ -3,7 +3,7 @@
 
 use super::Safetensors;
 use crate::container::build::Span;
-use crate::sources::plan::tile;
+use crate::sources::plan::{metadata_span, tile};
 use crate::container::{Role, TensorDesc};
 use crate::error::{Error, Result};
 
@@ -21,5 +21,5 @@ pub fn spans(st: &Safetensors, metadata_level: i32) -> Result<Vec<Span>> {
             entry: Some(TensorDesc { name: t.name.clone(), dtype: t.dtype as u32, shape: t.shape.clone() }),
         })
         .collect();
-    tile(st.file_len, st.data_offset, metadata_level, tensors, Error::SafetensorsInvalid)
+    tile(st.file_len, metadata_span(st.data_offset, metadata_level), tensors, Error::SafetensorsInvalid)
 }
