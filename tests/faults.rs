@@ -61,6 +61,16 @@ fn a_write_failing_part_way_leaves_nothing_behind() {
     let o = llmc_with_small_fsize(&["decompress".as_ref(), frame.as_os_str(), "-o".as_ref(), back.as_os_str()]);
     assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
     assert_eq!(entries(&dir), vec!["q.llmc"]);
+
+    // Many chunks on two workers: the workers write the file themselves (one
+    // writes while the other decodes), and the failure still stops the run.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.word_embeddings.bf16");
+    let frame = dir.join("w.llmc");
+    assert!(llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()]).status.success());
+    let back = dir.join("w.bf16");
+    let o = llmc_with_small_fsize(&["decompress".as_ref(), "-T".as_ref(), "2".as_ref(), frame.as_os_str(), "-o".as_ref(), back.as_os_str()]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["q.llmc", "w.llmc"]);
 }
 
 #[test]
