@@ -163,7 +163,10 @@ pub struct Decoder<'o> {
     kernels: &'static Kernels,
     inputs: Buffers,
     outputs: Buffers,
-    direct: Option<(&'o File, &'o File)>,
+    /// Workers read their payloads from this file (`pread`).
+    read_from: Option<&'o File>,
+    /// Workers write their bytes to this file (`pwrite`).
+    write_to: Option<&'o File>,
     writes: Writes,
 }
 
@@ -194,19 +197,34 @@ fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl<'o> Decoder<'o> {
     pub fn new(opts: &'o DecodeOptions) -> Result<Decoder<'o>> {
         let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
-        Ok(Decoder { opts, kernels, inputs: Buffers::default(), outputs: Buffers::default(), direct: None, writes: Writes::default() })
+        Ok(Decoder { opts, kernels, inputs: Buffers::default(), outputs: Buffers::default(), read_from: None, write_to: None, writes: Writes::default() })
     }
 
     /// Direct mode: payloads are read from `input` and bytes written to
     /// `output` by the workers (zero regions are left as holes: the caller
     /// sets the output's length at the end).
     pub fn direct(mut self, input: &'o File, output: &'o File) -> Self {
-        self.direct = Some((input, output));
+        self.read_from = Some(input);
+        self.write_to = Some(output);
         self
     }
 
+    /// Workers read their payloads from `input` (`pread`), and the bytes go to
+    /// the sink in order: with one worker, the caller's thread then only writes
+    /// (reading and writing on one thread left it the slower of the two).
+    pub fn read_direct(mut self, input: &'o File) -> Self {
+        self.read_from = Some(input);
+        self
+    }
+
+    /// Whether the workers write the output themselves.
     pub fn is_direct(&self) -> bool {
-        self.direct.is_some()
+        self.write_to.is_some()
+    }
+
+    /// Whether the workers read their payloads themselves.
+    pub fn reads_direct(&self) -> bool {
+        self.read_from.is_some()
     }
 
     /// Runs the pipeline: `produce` reads jobs in order (on the caller's
@@ -243,7 +261,7 @@ impl<'o> Decoder<'o> {
             |done| match done {
                 Done::Zeros(len) => {
                     total += len;
-                    if self.direct.is_some() {
+                    if self.write_to.is_some() {
                         Ok(())
                     } else {
                         write_zeros(sink, len)
@@ -281,7 +299,7 @@ impl<'o> Decoder<'o> {
                 let payload = match payload {
                     Payload::Bytes(b) => b,
                     Payload::At { offset, len } => {
-                        let (file, _) = self.direct.ok_or(Error::InvalidArgument)?;
+                        let file = self.read_from.ok_or(Error::InvalidArgument)?;
                         let mut b = self.inputs.take(len);
                         if read_at_full(file, &mut b, offset)? != len {
                             self.inputs.give(b);
@@ -302,8 +320,8 @@ impl<'o> Decoder<'o> {
                     self.outputs.give(out);
                     return Err(e);
                 }
-                match self.direct {
-                    Some((_, file)) => {
+                match self.write_to {
+                    Some(file) => {
                         let crc = if check == ContentCheck::None { 0 } else { crc32c(&out) };
                         self.write_direct(file, out, out_at)?;
                         Ok(Done::Written { len: len as u64, check, crc })
@@ -381,7 +399,7 @@ pub struct Decoded {
 pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &[u8; HEADER_SIZE], workers: usize, sink: Sink<'_>) -> Result<Decoded> {
     let mut frame = FrameReader::start(input, header, 0, decoder.opts.max_chunk)?;
     let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
-    let direct = decoder.is_direct();
+    let direct = decoder.reads_direct();
     decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
     Ok(Decoded { header: frame.header })
 }
