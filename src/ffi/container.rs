@@ -182,6 +182,10 @@ unsafe fn report(written: *mut usize, n: usize) {
 /// depend on it). The input is mapped while it is read: it must not shrink
 /// meanwhile (see `llmc_container_open_file`). A name or shape a container
 /// cannot record is refused before anything is written. Thread-safe.
+///
+/// # Safety
+/// `in_path` and `llmc_path` are NULL or NUL-terminated strings; `params` is NULL
+/// or points to an `llmc_params` of at least `params->struct_size` readable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
@@ -197,6 +201,9 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
 /// temporary name and renamed. The input is mapped while it is read: it must
 /// not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
+///
+/// # Safety
+/// `llmc_path` and `out_path` are NULL or NUL-terminated strings.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
@@ -219,6 +226,10 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 /// rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
 /// container into memory at open. Files that are not regular (pipes, devices)
 /// are always read that way, to the size their header declares and no further.
+///
+/// # Safety
+/// `file` is NULL or a NUL-terminated string; `out` is NULL or valid for writing
+/// one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -247,6 +258,10 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
 /// Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
 /// alive and unmodified until `llmc_container_close` (if it maps a file, the
 /// file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
+///
+/// # Safety
+/// `data` is NULL or points to `size` readable bytes that stay valid and unmodified
+/// until the handle is closed; `out` is NULL or valid for writing one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -264,6 +279,10 @@ pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: u
 }
 
 /// Closes a handle; NULL is ignored. No other call may be using it.
+///
+/// # Safety
+/// `c` is NULL or a handle from `llmc_container_open_file` or
+/// `llmc_container_open_buffer`, not closed before.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
     if !c.is_null() {
@@ -276,12 +295,18 @@ pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
 
 /// What the container was made from: `LLMC_SOURCE_GGUF` or
 /// `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_source_kind(c: *const llmc_container) -> u32 {
     call_value(0, || handle(c).map_or(0, |c| c.index.kind as u32))
 }
 
 /// Size of the original file in bytes (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) -> u64 {
     call_value(0, || handle(c).map_or(0, |c| c.index.original_size))
@@ -290,6 +315,10 @@ pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) 
 /// Bytes of the original file before the tensor data: header, key-values, tensor
 /// infos and padding (GGUF), or length and JSON header (safetensors) — what a
 /// parser reads first. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `size` is NULL or valid for writing
+/// a `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, size: *mut u64) -> llmc_status {
@@ -305,6 +334,10 @@ pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, 
 }
 
 /// Number of tensors. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `n` is NULL or valid for writing a
+/// `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *mut u64) -> llmc_status {
@@ -321,6 +354,10 @@ pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *
 
 /// Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
 /// if there is none. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `name` is NULL or a NUL-terminated
+/// string; `index` is NULL or valid for writing a `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, name: *const c_char, index: *mut u64) -> llmc_status {
@@ -341,6 +378,10 @@ pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, na
 /// Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
 /// `info->struct_size` says how many bytes the caller's struct has (at least 8):
 /// the fields that fit are written, nothing else. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `info` is NULL or points to
+/// `info->struct_size` readable and writable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
@@ -385,6 +426,9 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
 /// Uncompressed chunk size of the tensor frames (the largest one): split
 /// parallel reads on these edges. 0 for NULL or a container without tensor
 /// frames. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> u64 {
     call_value(0, || handle(c).map_or(0, |c| c.index.chunk_size))
@@ -399,6 +443,12 @@ pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> 
 /// `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
 /// size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
 /// Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+/// that no other thread uses during the call; `dst` is NULL or points to
+/// `dst_capacity` writable bytes; `written` is NULL or valid for writing a
+/// `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_metadata(
@@ -426,6 +476,9 @@ pub unsafe extern "C" fn llmc_container_read_metadata(
 /// Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
 /// own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
 /// tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_read_metadata`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_tensor(
@@ -455,6 +508,11 @@ pub unsafe extern "C" fn llmc_container_read_tensor(
 /// Reads up to `size` bytes of the original file at `offset` into `dst`, like
 /// `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
 /// its end, which is not an error). Decodes only the chunks involved. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+/// that no other thread uses during the call; `dst` is NULL or points to `size`
+/// writable bytes; `n_read` is NULL or valid for writing a `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_range(
@@ -488,6 +546,10 @@ pub unsafe extern "C" fn llmc_container_read_range(
 /// one at or past the end, gives without error: when it matters, tell them
 /// apart by `llmc_container_last_status(c)`, which only an error sets.
 /// Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open `llmc_container *`; `output` is NULL or points to `len`
+/// writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
     let h = c.cast::<llmc_container>().cast_const();
@@ -505,6 +567,9 @@ pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: 
 
 /// The first error a `llmc_container_reader_callback` call hit on this handle
 /// (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_last_status(c: *const llmc_container) -> llmc_status {
     call_value(Error::NullPointer.code(), || handle(c).map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
