@@ -16,9 +16,9 @@ pub const DEFAULT_METADATA_LEVEL: i32 = 19;
 pub const TENSOR_ZSTD_LEVEL: i32 = 3;
 
 /// zstd level of GGUF string arrays (the tokenizer's vocabulary) by default.
-/// Their lengths and bytes coded apart, level 12 is 64 KB smaller than the
-/// whole metadata at 19 on Gemma 3 270M's 262,144 tokens, in a tenth of the
-/// time (level 19: 119 KB smaller again, in eight times level 12's time).
+/// Their lengths and bytes coded apart, Gemma 3 270M's 262,144 tokens at level
+/// 12 take 1.20 MB in 0.15 s of one core, where the records whole took 1.23 MB
+/// in 2.5 s at level 19; apart at 19 they take 80 KB less, in 1.1 s.
 pub const DEFAULT_STRINGS_LEVEL: i32 = 12;
 
 /// The zstd level of metadata for `params.level` (0 = the default, 19).
