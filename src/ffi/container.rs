@@ -109,11 +109,15 @@ const TENSOR_INFO_FIELD_ENDS: [usize; 9] = {
     ]
 };
 
-pub(super) fn path_arg<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
+/// The path in `p` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that outlives `'a`.
+pub(super) unsafe fn path_arg<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     if p.is_null() {
         return Err(Error::NullPointer);
     }
-    // SAFETY: non-null, NUL-terminated per the contract of the calling function.
+    // SAFETY: non-null, NUL-terminated per this function's contract.
     let s = unsafe { CStr::from_ptr(p) };
     use std::os::unix::ffi::OsStrExt;
     Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(s.to_bytes())))
@@ -141,16 +145,23 @@ fn dtype_name(kind: SourceKind, dtype: u32) -> &'static str {
     }
 }
 
-pub(super) fn handle<'a>(g: *const llmc_container) -> Result<&'a llmc_container> {
-    // SAFETY: NULL or a live handle per the contract of every function taking one.
+/// The container behind `g` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `g` is NULL or a live handle (from an open call, not closed) for `'a`.
+pub(super) unsafe fn handle<'a>(g: *const llmc_container) -> Result<&'a llmc_container> {
+    // SAFETY: NULL or a live handle per this function's contract.
     unsafe { reference(g) }
 }
 
 impl llmc_container {
     /// Decode options for a read: the context's ISA and threads (process-wide
     /// setting and one thread for NULL), the handle's checksum setting.
-    fn options(&self, dctx: *const llmc_dctx) -> Result<DecodeOptions> {
-        // SAFETY: NULL or a live context per the contract of every read function.
+    ///
+    /// # Safety
+    /// `dctx` is NULL or a live decode context.
+    unsafe fn options(&self, dctx: *const llmc_dctx) -> Result<DecodeOptions> {
+        // SAFETY: NULL or a live context per this function's contract.
         match unsafe { dctx.as_ref() } {
             Some(d) => Ok(d.options(self.opts.verify_checksums)),
             None => Ok(self.opts),
@@ -192,7 +203,8 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        crate::sources::file::compress_file(path_arg(in_path)?, path_arg(llmc_path)?, &params, None)
+        // SAFETY: `in_path`, `llmc_path` as this function's contract requires.
+        crate::sources::file::compress_file(unsafe { path_arg(in_path) }?, unsafe { path_arg(llmc_path) }?, &params, None)
     })
 }
 
@@ -209,7 +221,8 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
     call(|| {
         let opts = DecodeOptions { n_threads: n_threads.max(1), ..Default::default() };
-        crate::sources::file::decompress_file(path_arg(llmc_path)?, path_arg(out_path)?, &opts)
+        // SAFETY: `llmc_path`, `out_path` as this function's contract requires.
+        crate::sources::file::decompress_file(unsafe { path_arg(llmc_path) }?, unsafe { path_arg(out_path) }?, &opts)
     })
 }
 
@@ -237,7 +250,8 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
         if out.is_null() {
             return Err(Error::NullPointer);
         }
-        let p = path_arg(file)?;
+        // SAFETY: `file` as this function's contract requires.
+        let p = unsafe { path_arg(file) }?;
         let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
         // Only regular files can be mapped; a pipe or device is read (to the size its header declares).
         let regular = f.metadata().map_err(|e| Error::from_io(&e))?.is_file();
@@ -300,7 +314,8 @@ pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
 /// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_source_kind(c: *const llmc_container) -> u32 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.kind as u32))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.kind as u32))
 }
 
 /// Size of the original file in bytes (0 for NULL). Thread-safe.
@@ -309,7 +324,8 @@ pub unsafe extern "C" fn llmc_container_source_kind(c: *const llmc_container) ->
 /// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) -> u64 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.original_size))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.original_size))
 }
 
 /// Bytes of the original file before the tensor data: header, key-values, tensor
@@ -323,7 +339,8 @@ pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) 
 #[must_use]
 pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, size: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if size.is_null() {
             return Err(Error::NullPointer);
         }
@@ -342,7 +359,8 @@ pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, 
 #[must_use]
 pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if n.is_null() {
             return Err(Error::NullPointer);
         }
@@ -362,7 +380,8 @@ pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *
 #[must_use]
 pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, name: *const c_char, index: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if name.is_null() || index.is_null() {
             return Err(Error::NullPointer);
         }
@@ -386,7 +405,8 @@ pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, na
 #[must_use]
 pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if info.is_null() {
             return Err(Error::NullPointer);
         }
@@ -431,7 +451,8 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
 /// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> u64 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.chunk_size))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.chunk_size))
 }
 
 // ---- Reading (any number of threads at once on one handle) ----
@@ -461,12 +482,14 @@ pub unsafe extern "C" fn llmc_container_read_metadata(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(written, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         let n = usize::try_from(c.index.metadata_size()).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
         let dst = dst.get_mut(..n).ok_or(Error::DstTooSmall)?;
-        c.index.read_range(c.source.bytes(), 0, dst, &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), 0, dst, &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(written, n) };
         Ok(())
@@ -492,13 +515,15 @@ pub unsafe extern "C" fn llmc_container_read_tensor(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(written, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         let (offset, size) = c.index.entry_span(c.entry(index)?).ok_or(Error::OutOfRange)?;
         let size = usize::try_from(size).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
         let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
-        c.index.read_range(c.source.bytes(), offset, dst, &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), offset, dst, &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(written, size) };
         Ok(())
@@ -526,12 +551,14 @@ pub unsafe extern "C" fn llmc_container_read_range(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(n_read, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, size) }?;
         let available = c.index.original_size.saturating_sub(offset);
         let n = dst.len().min(usize::try_from(available).unwrap_or(usize::MAX));
-        c.index.read_range(c.source.bytes(), offset.min(c.index.original_size), &mut dst[..n], &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), offset.min(c.index.original_size), &mut dst[..n], &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(n_read, n) };
         Ok(())
@@ -559,7 +586,8 @@ pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: 
     if status == 0 {
         return n;
     }
-    if let Ok(h) = handle(h) {
+    // SAFETY: `h` as this function's contract requires.
+    if let Ok(h) = unsafe { handle(h) } {
         let _ = h.last_status.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire);
     }
     0
@@ -572,5 +600,6 @@ pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: 
 /// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_last_status(c: *const llmc_container) -> llmc_status {
-    call_value(Error::NullPointer.code(), || handle(c).map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(Error::NullPointer.code(), || unsafe { handle(c) }.map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
 }

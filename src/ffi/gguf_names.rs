@@ -48,10 +48,12 @@ pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        let input = path_arg(safetensors_path)?;
+        // SAFETY: `safetensors_path` as this function's contract requires.
+        let input = unsafe { path_arg(safetensors_path) }?;
         let file = crate::engine::io::map(input)?;
         let container = crate::sources::safetensors::codec::compress(&file, &params, None)?;
-        crate::engine::io::write_atomic(path_arg(llmc_path)?, &container)
+        // SAFETY: `llmc_path` as this function's contract requires.
+        crate::engine::io::write_atomic(unsafe { path_arg(llmc_path) }?, &container)
     })
 }
 

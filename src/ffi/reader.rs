@@ -104,8 +104,12 @@ pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const l
     })
 }
 
-fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
-    // SAFETY: NULL or a live reader per the contract of every function taking one.
+/// The reader behind `r` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `r` is NULL or a live reader (not freed) for `'a`.
+unsafe fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
+    // SAFETY: NULL or a live reader per this function's contract.
     unsafe { reference(r) }
 }
 
@@ -122,7 +126,8 @@ fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
 #[must_use]
 pub unsafe extern "C" fn llmc_reader_read(r: *const llmc_reader, offset: u64, dst: *mut c_void, len: usize, n_read: *mut usize) -> llmc_status {
     call(|| {
-        let r = handle(r)?;
+        // SAFETY: `r` as this function's contract requires.
+        let r = unsafe { handle(r) }?;
         if n_read.is_null() {
             return Err(Error::NullPointer);
         }
@@ -143,7 +148,8 @@ pub unsafe extern "C" fn llmc_reader_read(r: *const llmc_reader, offset: u64, ds
 /// `r` is NULL or an open reader (not freed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_size(r: *const llmc_reader) -> u64 {
-    call_value(0, || handle(r).map_or(0, |r| r.reader.size()))
+    // SAFETY: `r` as this function's contract requires.
+    call_value(0, || unsafe { handle(r) }.map_or(0, |r| r.reader.size()))
 }
 
 /// Bytes of decoded chunks the reader's cache holds now (0 for NULL). Thread-safe.
@@ -152,7 +158,8 @@ pub unsafe extern "C" fn llmc_reader_size(r: *const llmc_reader) -> u64 {
 /// `r` is NULL or an open reader (not freed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_cached_bytes(r: *const llmc_reader) -> u64 {
-    call_value(0, || handle(r).map_or(0, |r| r.reader.cached_bytes() as u64))
+    // SAFETY: `r` as this function's contract requires.
+    call_value(0, || unsafe { handle(r) }.map_or(0, |r| r.reader.cached_bytes() as u64))
 }
 
 /// Stops the reader's threads and frees it; NULL is ignored. No other call may
