@@ -523,6 +523,9 @@ LLMC_NODISCARD llmc_status llmc_set_isa(uint32_t isa);
  ==== Frames: one tensor in one self-describing frame (the simple API) ====
 
  Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
+
+ # Safety
+ `p` is NULL or valid for writing an `llmc_params`.
  */
 void llmc_params_init(struct llmc_params *p);
 
@@ -530,6 +533,10 @@ void llmc_params_init(struct llmc_params *p);
  Reads the header and chunk table of the frame at the start of `src` (nothing is
  decoded). `info->struct_size` must be at least `sizeof(llmc_frame_info)`.
  Thread-safe.
+
+ # Safety
+ `src` is NULL or points to `src_size` readable bytes; `info` is NULL or points
+ to `info->struct_size` readable and writable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_frame_info_get(const void *src,
@@ -547,6 +554,12 @@ size_t llmc_bf16_compress_bound(size_t src_size);
  `params` may be NULL (defaults). `*dst_written` (may be NULL) receives the
  frame size, or 0 on error. `dst_capacity >= llmc_bf16_compress_bound(src_size)`
  always suffices. Thread-safe; starts threads only if `params->n_threads > 1`.
+
+ # Safety
+ `src` is NULL or points to `src_size` readable bytes; `dst` is NULL or points to
+ `dst_capacity` writable bytes, not overlapping `src`; `dst_written` is NULL or
+ valid for writing a `size_t`; `params` is NULL or points to an `llmc_params` of
+ at least `params->struct_size` readable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_bf16_compress(const void *src,
@@ -561,6 +574,11 @@ llmc_status llmc_bf16_compress(const void *src,
  `src_size` must be exactly one frame; `dst_capacity` at least its content size
  (see `llmc_frame_info_get`). On error the contents of `dst` are unspecified.
  Thread-safe.
+
+ # Safety
+ `src` is NULL or points to `src_size` readable bytes; `dst` is NULL or points to
+ `dst_capacity` writable bytes, not overlapping `src`; `dst_written` is NULL or
+ valid for writing a `size_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_bf16_decompress(const void *src,
@@ -579,6 +597,9 @@ size_t llmc_q4k_compress_bound(size_t src_size);
  Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
  `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
  frame. Conventions as `llmc_bf16_compress`. Thread-safe.
+
+ # Safety
+ As `llmc_bf16_compress`.
  */
 LLMC_NODISCARD
 llmc_status llmc_q4k_compress(const void *src,
@@ -591,6 +612,9 @@ llmc_status llmc_q4k_compress(const void *src,
 /*
  Decompresses a Q4_K frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
  Conventions as `llmc_bf16_decompress`. Thread-safe.
+
+ # Safety
+ As `llmc_bf16_decompress`.
  */
 LLMC_NODISCARD
 llmc_status llmc_q4k_decompress(const void *src,
@@ -602,6 +626,9 @@ llmc_status llmc_q4k_decompress(const void *src,
 /*
  Decompresses any llmc frame; the codec is read from the frame header. Same
  rules as `llmc_bf16_decompress`. Thread-safe.
+
+ # Safety
+ As `llmc_bf16_decompress`.
  */
 LLMC_NODISCARD
 llmc_status llmc_decompress(const void *src,
@@ -613,11 +640,17 @@ llmc_status llmc_decompress(const void *src,
 /*
  Creates a context (ISA: process-wide setting; threads: calling thread only).
  Thread-safe.
+
+ # Safety
+ `out` is NULL or valid for writing one pointer.
  */
 LLMC_NODISCARD llmc_status llmc_dctx_create(struct llmc_dctx **out);
 
 /*
  Frees a context; NULL is ignored. No other call may be using it.
+
+ # Safety
+ `d` is NULL or a context from `llmc_dctx_create`, not freed before.
  */
 void llmc_dctx_free(struct llmc_dctx *d);
 
@@ -625,23 +658,36 @@ void llmc_dctx_free(struct llmc_dctx *d);
  Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
  setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
  Not while another thread uses the context.
+
+ # Safety
+ `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
  */
 LLMC_NODISCARD llmc_status llmc_dctx_set_isa(struct llmc_dctx *d, uint32_t isa);
 
 /*
  The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
  Not while another thread changes the context.
+
+ # Safety
+ `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
  */
 llmc_isa llmc_dctx_get_isa(const struct llmc_dctx *d);
 
 /*
  Threads this context may use to decode chunks in parallel (0 or 1 = calling
  thread only). Output does not depend on it.
+
+ # Safety
+ `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
  */
 LLMC_NODISCARD llmc_status llmc_dctx_set_threads(struct llmc_dctx *d, uint32_t n_threads);
 
 /*
  `llmc_decompress` with the context's ISA and thread count.
+
+ # Safety
+ `d` is NULL or a live context that no other thread uses during the call; the
+ buffers as for `llmc_bf16_decompress`.
  */
 LLMC_NODISCARD
 llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
@@ -659,6 +705,10 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
  depend on it). The input is mapped while it is read: it must not shrink
  meanwhile (see `llmc_container_open_file`). A name or shape a container
  cannot record is refused before anything is written. Thread-safe.
+
+ # Safety
+ `in_path` and `llmc_path` are NULL or NUL-terminated strings; `params` is NULL
+ or points to an `llmc_params` of at least `params->struct_size` readable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_compress_file(const char *in_path,
@@ -671,6 +721,9 @@ llmc_status llmc_container_compress_file(const char *in_path,
  `n_threads` threads (0 or 1: the calling thread only); written to a
  temporary name and renamed. The input is mapped while it is read: it must
  not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
+
+ # Safety
+ `llmc_path` and `out_path` are NULL or NUL-terminated strings.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_decompress_file(const char *llmc_path,
@@ -689,6 +742,10 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
  rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
  container into memory at open. Files that are not regular (pipes, devices)
  are always read that way, to the size their header declares and no further.
+
+ # Safety
+ `file` is NULL or a NUL-terminated string; `out` is NULL or valid for writing
+ one pointer.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_open_file(const char *file,
@@ -699,6 +756,10 @@ llmc_status llmc_container_open_file(const char *file,
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
  alive and unmodified until `llmc_container_close` (if it maps a file, the
  file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
+
+ # Safety
+ `data` is NULL or points to `size` readable bytes that stay valid and unmodified
+ until the handle is closed; `out` is NULL or valid for writing one pointer.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_open_buffer(const void *data,
@@ -708,17 +769,27 @@ llmc_status llmc_container_open_buffer(const void *data,
 
 /*
  Closes a handle; NULL is ignored. No other call may be using it.
+
+ # Safety
+ `c` is NULL or a handle from `llmc_container_open_file` or
+ `llmc_container_open_buffer`, not closed before.
  */
 void llmc_container_close(struct llmc_container *c);
 
 /*
  What the container was made from: `LLMC_SOURCE_GGUF` or
  `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed).
  */
 uint32_t llmc_container_source_kind(const struct llmc_container *c);
 
 /*
  Size of the original file in bytes (0 for NULL). Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed).
  */
 uint64_t llmc_container_original_size(const struct llmc_container *c);
 
@@ -726,6 +797,10 @@ uint64_t llmc_container_original_size(const struct llmc_container *c);
  Bytes of the original file before the tensor data: header, key-values, tensor
  infos and padding (GGUF), or length and JSON header (safetensors) — what a
  parser reads first. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `size` is NULL or valid for writing
+ a `uint64_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_metadata_size(const struct llmc_container *c,
@@ -733,12 +808,20 @@ llmc_status llmc_container_metadata_size(const struct llmc_container *c,
 
 /*
  Number of tensors. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `n` is NULL or valid for writing a
+ `uint64_t`.
  */
 LLMC_NODISCARD llmc_status llmc_container_n_tensors(const struct llmc_container *c, uint64_t *n);
 
 /*
  Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
  if there is none. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `name` is NULL or a NUL-terminated
+ string; `index` is NULL or valid for writing a `uint64_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_find_tensor(const struct llmc_container *c,
@@ -749,6 +832,10 @@ llmc_status llmc_container_find_tensor(const struct llmc_container *c,
  Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
  `info->struct_size` says how many bytes the caller's struct has (at least 8):
  the fields that fit are written, nothing else. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `info` is NULL or points to
+ `info->struct_size` readable and writable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_tensor_info(const struct llmc_container *c,
@@ -759,6 +846,9 @@ llmc_status llmc_container_tensor_info(const struct llmc_container *c,
  Uncompressed chunk size of the tensor frames (the largest one): split
  parallel reads on these edges. 0 for NULL or a container without tensor
  frames. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed).
  */
 uint64_t llmc_container_chunk_size(const struct llmc_container *c);
 
@@ -767,6 +857,12 @@ uint64_t llmc_container_chunk_size(const struct llmc_container *c);
  `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
  size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
  Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+ that no other thread uses during the call; `dst` is NULL or points to
+ `dst_capacity` writable bytes; `written` is NULL or valid for writing a
+ `size_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_read_metadata(const struct llmc_container *c,
@@ -779,6 +875,9 @@ llmc_status llmc_container_read_metadata(const struct llmc_container *c,
  Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
  own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
  tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
+
+ # Safety
+ As `llmc_container_read_metadata`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_read_tensor(const struct llmc_container *c,
@@ -792,6 +891,11 @@ llmc_status llmc_container_read_tensor(const struct llmc_container *c,
  Reads up to `size` bytes of the original file at `offset` into `dst`, like
  `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
  its end, which is not an error). Decodes only the chunks involved. Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+ that no other thread uses during the call; `dst` is NULL or points to `size`
+ writable bytes; `n_read` is NULL or valid for writing a `size_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_container_read_range(const struct llmc_container *c,
@@ -810,12 +914,19 @@ llmc_status llmc_container_read_range(const struct llmc_container *c,
  one at or past the end, gives without error: when it matters, tell them
  apart by `llmc_container_last_status(c)`, which only an error sets.
  Thread-safe.
+
+ # Safety
+ `c` is NULL or an open `llmc_container *`; `output` is NULL or points to `len`
+ writable bytes.
  */
 size_t llmc_container_reader_callback(void *c, void *output, uint64_t offset, size_t len);
 
 /*
  The first error a `llmc_container_reader_callback` call hit on this handle
  (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
+
+ # Safety
+ `c` is NULL or an open handle (not closed).
  */
 llmc_status llmc_container_last_status(const struct llmc_container *c);
 
@@ -872,6 +983,9 @@ void llmc_dstream_free(struct llmc_dstream *ds);
 
 /*
  Fills `o` with defaults and sets `o->struct_size`. NULL is ignored. Thread-safe.
+
+ # Safety
+ `o` is NULL or valid for writing an `llmc_reader_options`.
  */
 void llmc_reader_options_init(struct llmc_reader_options *o);
 
@@ -881,6 +995,11 @@ void llmc_reader_options_init(struct llmc_reader_options *o);
  every frame's chunk table; starts `options->n_threads` threads, which
  `llmc_reader_free` stops. The file is memory-mapped unless
  `LLMC_OPEN_NO_MMAP`, and must not be truncated while open. Thread-safe.
+
+ # Safety
+ `path` is NULL or a NUL-terminated string; `options` is NULL or points to an
+ `llmc_reader_options` of at least `options->struct_size` readable bytes; `out`
+ is NULL or valid for writing one pointer.
  */
 LLMC_NODISCARD
 llmc_status llmc_reader_open(const char *path,
@@ -893,6 +1012,10 @@ llmc_status llmc_reader_open(const char *path,
  the file (0 at or past it). A chunk that fails its check fails the call
  (`LLMC_STATUS_CHECKSUM_MISMATCH` or `LLMC_STATUS_CORRUPT`, `*n_read` = 0);
  reads that do not touch it still succeed. Thread-safe.
+
+ # Safety
+ `r` is NULL or an open reader (not freed); `dst` is NULL or points to `len`
+ writable bytes; `n_read` is NULL or valid for writing a `size_t`.
  */
 LLMC_NODISCARD
 llmc_status llmc_reader_read(const struct llmc_reader *r,
@@ -903,22 +1026,34 @@ llmc_status llmc_reader_read(const struct llmc_reader *r,
 
 /*
  Size of the original file in bytes (0 for NULL). Thread-safe.
+
+ # Safety
+ `r` is NULL or an open reader (not freed).
  */
 uint64_t llmc_reader_size(const struct llmc_reader *r);
 
 /*
  Bytes of decoded chunks the reader's cache holds now (0 for NULL). Thread-safe.
+
+ # Safety
+ `r` is NULL or an open reader (not freed).
  */
 uint64_t llmc_reader_cached_bytes(const struct llmc_reader *r);
 
 /*
  Stops the reader's threads and frees it; NULL is ignored. No other call may
  be using it.
+
+ # Safety
+ `r` is NULL or a reader from `llmc_reader_open`, not freed before.
  */
 void llmc_reader_free(struct llmc_reader *r);
 
 /*
  Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.
+
+ # Safety
+ As `llmc_container_compress_file`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_compress_file(const char *gguf_path,
@@ -928,6 +1063,9 @@ llmc_status llmc_gguf_compress_file(const char *gguf_path,
 /*
  Compresses a safetensors file (refusing anything else) into a container;
  otherwise as `llmc_container_compress_file`. Thread-safe.
+
+ # Safety
+ As `llmc_container_compress_file`.
  */
 LLMC_NODISCARD
 llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
@@ -936,21 +1074,33 @@ llmc_status llmc_safetensors_compress_file(const char *safetensors_path,
 
 /*
  Alias of `llmc_container_decompress_file` on the calling thread. Thread-safe.
+
+ # Safety
+ As `llmc_container_decompress_file`.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_decompress_file(const char *llmc_path, const char *gguf_path);
 
 /*
  Alias of `llmc_container_source_kind`. Thread-safe.
+
+ # Safety
+ As `llmc_container_source_kind`.
  */
 uint32_t llmc_gguf_source_kind(const llmc_gguf *g);
 
 /*
  Alias of `llmc_container_open_file`. Thread-safe.
+
+ # Safety
+ As `llmc_container_open_file`.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_open_file(const char *file, uint32_t flags, llmc_gguf **out);
 
 /*
  Alias of `llmc_container_open_buffer`. Thread-safe.
+
+ # Safety
+ As `llmc_container_open_buffer`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_open_buffer(const void *data,
@@ -960,21 +1110,34 @@ llmc_status llmc_gguf_open_buffer(const void *data,
 
 /*
  Alias of `llmc_container_close`. No other call may be using the handle.
+
+ # Safety
+ As `llmc_container_close`.
  */
 void llmc_gguf_close(llmc_gguf *g);
 
 /*
  Alias of `llmc_container_original_size`. Thread-safe.
+
+ # Safety
+ As `llmc_container_original_size`.
  */
 uint64_t llmc_gguf_original_size(const llmc_gguf *g);
 
 /*
  Alias of `llmc_container_metadata_size`. Thread-safe.
+
+ # Safety
+ As `llmc_container_metadata_size`.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_metadata_size(const llmc_gguf *g, uint64_t *size);
 
 /*
  `llmc_container_read_metadata` without a context or a written count. Thread-safe.
+
+ # Safety
+ `g` is NULL or an open handle (not closed); `dst` is NULL or points to
+ `dst_capacity` writable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_read_metadata(const llmc_gguf *g,
@@ -983,11 +1146,17 @@ llmc_status llmc_gguf_read_metadata(const llmc_gguf *g,
 
 /*
  Alias of `llmc_container_n_tensors`. Thread-safe.
+
+ # Safety
+ As `llmc_container_n_tensors`.
  */
 LLMC_NODISCARD llmc_status llmc_gguf_n_tensors(const llmc_gguf *g, uint64_t *n);
 
 /*
  Alias of `llmc_container_find_tensor`. Thread-safe.
+
+ # Safety
+ As `llmc_container_find_tensor`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_find_tensor(const llmc_gguf *g,
@@ -997,6 +1166,9 @@ llmc_status llmc_gguf_find_tensor(const llmc_gguf *g,
 /*
  `llmc_container_tensor_info`, with `LLMC_STATUS_NOT_FOUND` past the last
  tensor. Thread-safe.
+
+ # Safety
+ As `llmc_container_tensor_info`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_tensor_info(const llmc_gguf *g,
@@ -1006,6 +1178,9 @@ llmc_status llmc_gguf_tensor_info(const llmc_gguf *g,
 /*
  `llmc_container_read_tensor` without a context or a written count, with
  `LLMC_STATUS_NOT_FOUND` past the last tensor. Thread-safe.
+
+ # Safety
+ As `llmc_gguf_read_metadata`.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_read_tensor(const llmc_gguf *g,
@@ -1017,6 +1192,10 @@ llmc_status llmc_gguf_read_tensor(const llmc_gguf *g,
  Reads exactly `size` bytes of the original file at `offset`
  (`LLMC_STATUS_INVALID_ARGUMENT` if the range passes its end); see
  `llmc_container_read_range`, which returns short counts instead. Thread-safe.
+
+ # Safety
+ `g` is NULL or an open handle (not closed); `dst` is NULL or points to `size`
+ writable bytes.
  */
 LLMC_NODISCARD
 llmc_status llmc_gguf_read_range(const llmc_gguf *g,
@@ -1026,21 +1205,34 @@ llmc_status llmc_gguf_read_range(const llmc_gguf *g,
 
 /*
  Alias of `llmc_container_chunk_size`. Thread-safe.
+
+ # Safety
+ As `llmc_container_chunk_size`.
  */
 uint64_t llmc_gguf_chunk_size(const llmc_gguf *g);
 
 /*
  Alias of `llmc_container_reader_callback`. Thread-safe.
+
+ # Safety
+ As `llmc_container_reader_callback`.
  */
 size_t llmc_gguf_reader_callback(void *g, void *output, uint64_t offset, size_t len);
 
 /*
  Alias of `llmc_container_last_status`. Thread-safe.
+
+ # Safety
+ As `llmc_container_last_status`.
  */
 llmc_status llmc_gguf_last_status(const llmc_gguf *g);
 
 /*
  SHA-256 of `[data, data + size)` into `out[32]`. Thread-safe.
+
+ # Safety
+ `data` is NULL or points to `size` readable bytes; `out` is NULL or valid for
+ writing 32 bytes.
  */
 LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *out);
 

@@ -47,7 +47,7 @@ impl CompressParams {
         if self.chunk_size == 0 {
             return Ok(default);
         }
-        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&self.chunk_size) || self.chunk_size % elem != 0 {
+        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&self.chunk_size) || !self.chunk_size.is_multiple_of(elem) {
             return Err(Error::InvalidArgument);
         }
         Ok(self.chunk_size)

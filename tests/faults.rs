@@ -61,6 +61,16 @@ fn a_write_failing_part_way_leaves_nothing_behind() {
     let o = llmc_with_small_fsize(&["decompress".as_ref(), frame.as_os_str(), "-o".as_ref(), back.as_os_str()]);
     assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
     assert_eq!(entries(&dir), vec!["q.llmc"]);
+
+    // Many chunks on two workers: the workers write the file themselves (one
+    // writes while the other decodes), and the failure still stops the run.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.word_embeddings.bf16");
+    let frame = dir.join("w.llmc");
+    assert!(llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()]).status.success());
+    let back = dir.join("w.bf16");
+    let o = llmc_with_small_fsize(&["decompress".as_ref(), "-T".as_ref(), "2".as_ref(), frame.as_os_str(), "-o".as_ref(), back.as_os_str()]);
+    assert!(!o.status.success() && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert_eq!(entries(&dir), vec!["q.llmc", "w.llmc"]);
 }
 
 #[test]
@@ -142,7 +152,13 @@ fn container(dir: &Path) -> (PathBuf, Vec<u8>) {
 }
 
 fn decompress(input: &Path, output: &Path, verify: bool) -> Output {
-    let mut args = vec!["decompress".as_ref(), input.as_os_str(), "-o".as_ref(), output.as_os_str()];
+    decompress_t(input, output, verify, "2")
+}
+
+/// With one decoding thread the worker reads its payloads and the caller writes;
+/// with two the workers also write (unless verifying): both paths are checked.
+fn decompress_t(input: &Path, output: &Path, verify: bool, threads: &str) -> Output {
+    let mut args = vec!["decompress".as_ref(), input.as_os_str(), "-o".as_ref(), output.as_os_str(), "-T".as_ref(), threads.as_ref()];
     if verify {
         args.push("--verify".as_ref());
     }
@@ -159,12 +175,12 @@ fn decompress_verify_names_the_damaged_chunk_and_writes_nothing() {
     bytes[(r.frame_offset + r.frame_size / 2) as usize] ^= 0x20;
     std::fs::write(&path, &bytes).unwrap();
     let back = dir.join("back.gguf");
-    for verify in [true, false] {
-        let o = decompress(&path, &back, verify);
+    for (verify, threads) in [(true, "1"), (true, "2"), (false, "1"), (false, "2")] {
+        let o = decompress_t(&path, &back, verify, threads);
         let err = stderr(&o);
-        assert!(!o.status.success(), "verify={verify}: a damaged chunk decoded");
-        assert!(err.contains("checksum mismatch in chunk") && err.contains(&format!("of tensor {}", entry.name)), "verify={verify}: {err}");
-        assert!(!back.exists(), "verify={verify}: output written");
+        assert!(!o.status.success(), "verify={verify} -T {threads}: a damaged chunk decoded");
+        assert!(err.contains("checksum mismatch in chunk") && err.contains(&format!("of tensor {}", entry.name)), "verify={verify} -T {threads}: {err}");
+        assert!(!back.exists(), "verify={verify} -T {threads}: output written");
     }
 
     // A frame: the message names the chunk.

@@ -10,7 +10,7 @@ use llmc::ffi::container::*;
 fn read_rust(index: &Index, data: &[u8], picks: &[u8]) {
     let n = index.entries.len();
     for (i, e) in index.entries.iter().enumerate() {
-        assert!(index.find(&e.name).is_some_and(|j| j <= i), "find returns the first of equal names");
+        assert!(index.find(e.name).is_some_and(|j| j <= i), "find returns the first of equal names");
         let (off, size) = index.entry_span(i).unwrap();
         assert!(off.checked_add(size).is_some_and(|end| end <= index.original_size));
     }

@@ -14,8 +14,11 @@ pub mod roundtrip_codecs;
 pub mod roundtrip_container;
 pub mod stream_decode;
 
+/// A fuzz target's check: runs one input, panics on a failed check.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, for replaying reproducers.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("decode_frame", decode_frame::run),
     ("gguf_parse", gguf_parse::run),
     ("container_read", container_read::run),

@@ -139,7 +139,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     let mut end: Option<(u64, u64)> = None;
     // The frame being read, and the frame size its record declared.
     let mut current: Option<(FrameReader, u64)> = None;
-    let direct = decoder.is_direct();
+    let direct = decoder.reads_direct();
     let produce = |buffers: &crate::engine::pipeline::Buffers| -> Result<Option<Job>> {
         loop {
             if let Some((frame, declared)) = current.as_mut() {

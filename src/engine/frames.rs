@@ -57,7 +57,7 @@ pub struct FrameJob<'a> {
 impl<'a> FrameJob<'a> {
     pub fn new(method: &'a Method, src: &'a [u8], params: &CompressParams) -> Result<Self> {
         let elem = method.element_size();
-        if src.len() as u64 % u64::from(elem) != 0 {
+        if !(src.len() as u64).is_multiple_of(u64::from(elem)) {
             return Err(Error::InvalidArgument);
         }
         if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {

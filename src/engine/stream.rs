@@ -163,25 +163,68 @@ pub struct Decoder<'o> {
     kernels: &'static Kernels,
     inputs: Buffers,
     outputs: Buffers,
-    direct: Option<(&'o File, &'o File)>,
+    /// Workers read their payloads from this file (`pread`).
+    read_from: Option<&'o File>,
+    /// Workers write their bytes to this file (`pwrite`).
+    write_to: Option<&'o File>,
+    writes: Writes,
+}
+
+/// Direct-mode writes, done by whichever worker is free. Two workers writing
+/// one file at once serialise on its inode lock in the kernel, and the one
+/// waiting spins there (a tenth of the CPU of `decompress -T 2` to tmpfs). So a
+/// worker queues its bytes and goes on decoding while another writes them: the
+/// worker holding `turn` drains the queue, and a worker that finds `turn` taken
+/// leaves its bytes to it. Memory: at most [`MAX_QUEUED`] chunks and
+/// [`MAX_QUEUED_BYTES`] wait (beyond that a worker waits for its turn and writes).
+#[derive(Default)]
+struct Writes {
+    turn: std::sync::Mutex<()>,
+    queue: std::sync::Mutex<Vec<(Vec<u8>, u64)>>,
+    /// The first write error; later jobs stop, and the run reports it.
+    failed: std::sync::Mutex<Option<Error>>,
+}
+
+/// Chunks (and bytes) queued for writing beyond which a worker waits for its
+/// turn to write.
+const MAX_QUEUED: usize = 4;
+const MAX_QUEUED_BYTES: usize = 8 << 20;
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<'o> Decoder<'o> {
     pub fn new(opts: &'o DecodeOptions) -> Result<Decoder<'o>> {
         let kernels = Kernels::get(isa::resolve(opts.isa)?).ok_or(Error::IsaUnsupported)?;
-        Ok(Decoder { opts, kernels, inputs: Buffers::default(), outputs: Buffers::default(), direct: None })
+        Ok(Decoder { opts, kernels, inputs: Buffers::default(), outputs: Buffers::default(), read_from: None, write_to: None, writes: Writes::default() })
     }
 
     /// Direct mode: payloads are read from `input` and bytes written to
     /// `output` by the workers (zero regions are left as holes: the caller
     /// sets the output's length at the end).
     pub fn direct(mut self, input: &'o File, output: &'o File) -> Self {
-        self.direct = Some((input, output));
+        self.read_from = Some(input);
+        self.write_to = Some(output);
         self
     }
 
+    /// Workers read their payloads from `input` (`pread`), and the bytes go to
+    /// the sink in order: with one worker, the caller's thread then only writes
+    /// (reading and writing on one thread left it the slower of the two).
+    pub fn read_direct(mut self, input: &'o File) -> Self {
+        self.read_from = Some(input);
+        self
+    }
+
+    /// Whether the workers write the output themselves.
     pub fn is_direct(&self) -> bool {
-        self.direct.is_some()
+        self.write_to.is_some()
+    }
+
+    /// Whether the workers read their payloads themselves.
+    pub fn reads_direct(&self) -> bool {
+        self.read_from.is_some()
     }
 
     /// Runs the pipeline: `produce` reads jobs in order (on the caller's
@@ -218,7 +261,7 @@ impl<'o> Decoder<'o> {
             |done| match done {
                 Done::Zeros(len) => {
                     total += len;
-                    if self.direct.is_some() {
+                    if self.write_to.is_some() {
                         Ok(())
                     } else {
                         write_zeros(sink, len)
@@ -239,17 +282,24 @@ impl<'o> Decoder<'o> {
                 }
             },
         )?;
-        Ok(total)
+        debug_assert!(locked(&self.writes.queue).is_empty(), "every queued chunk was written");
+        match *locked(&self.writes.failed) {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
     }
 
     fn work(&self, job: Job, scratch: &mut Scratch) -> Result<Done> {
         match job {
             Job::Zeros(len) => Ok(Done::Zeros(len)),
             Job::Chunk { codec, payload, crc, len, check, out_at } => {
+                if let Some(e) = *locked(&self.writes.failed) {
+                    return Err(e);
+                }
                 let payload = match payload {
                     Payload::Bytes(b) => b,
                     Payload::At { offset, len } => {
-                        let (file, _) = self.direct.ok_or(Error::InvalidArgument)?;
+                        let file = self.read_from.ok_or(Error::InvalidArgument)?;
                         let mut b = self.inputs.take(len);
                         if read_at_full(file, &mut b, offset)? != len {
                             self.inputs.give(b);
@@ -270,15 +320,56 @@ impl<'o> Decoder<'o> {
                     self.outputs.give(out);
                     return Err(e);
                 }
-                match self.direct {
-                    Some((_, file)) => {
+                match self.write_to {
+                    Some(file) => {
                         let crc = if check == ContentCheck::None { 0 } else { crc32c(&out) };
-                        let r = file.write_all_at(&out, out_at).map_err(|_| Error::Io);
-                        self.outputs.give(out);
-                        r.map(|()| Done::Written { len: len as u64, check, crc })
+                        self.write_direct(file, out, out_at)?;
+                        Ok(Done::Written { len: len as u64, check, crc })
                     }
                     None => Ok(Done::Bytes(out, check)),
                 }
+            }
+        }
+    }
+}
+
+impl Decoder<'_> {
+    /// Queues `out` for writing at `at` and writes queued chunks if no other
+    /// worker is (see [`Writes`]). Every queued chunk is written before the
+    /// workers end: the writer checks the queue again after giving up its turn.
+    fn write_direct(&self, file: &File, out: Vec<u8>, at: u64) -> Result<()> {
+        let w = &self.writes;
+        let full = {
+            let mut q = locked(&w.queue);
+            q.push((out, at));
+            q.len() > MAX_QUEUED || q.iter().map(|(b, _)| b.len()).sum::<usize>() > MAX_QUEUED_BYTES
+        };
+        loop {
+            let turn = if full {
+                locked(&w.turn)
+            } else {
+                match w.turn.try_lock() {
+                    Ok(t) => t,
+                    Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                    // The worker writing now will write these bytes too.
+                    Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+                }
+            };
+            loop {
+                let next = locked(&w.queue).pop();
+                let Some((bytes, at)) = next else { break };
+                // After a failure the rest is dropped: the run fails anyway.
+                if locked(&w.failed).is_none() && file.write_all_at(&bytes, at).is_err() {
+                    locked(&w.failed).get_or_insert(Error::Io);
+                }
+                self.outputs.give(bytes);
+            }
+            drop(turn);
+            if locked(&w.queue).is_empty() {
+                return match *locked(&w.failed) {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                };
             }
         }
     }
@@ -308,7 +399,7 @@ pub struct Decoded {
 pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &[u8; HEADER_SIZE], workers: usize, sink: Sink<'_>) -> Result<Decoded> {
     let mut frame = FrameReader::start(input, header, 0, decoder.opts.max_chunk)?;
     let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
-    let direct = decoder.is_direct();
+    let direct = decoder.reads_direct();
     decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
     Ok(Decoded { header: frame.header })
 }

@@ -109,11 +109,15 @@ const TENSOR_INFO_FIELD_ENDS: [usize; 9] = {
     ]
 };
 
-pub(super) fn path_arg<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
+/// The path in `p` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that outlives `'a`.
+pub(super) unsafe fn path_arg<'a>(p: *const c_char) -> Result<&'a std::path::Path> {
     if p.is_null() {
         return Err(Error::NullPointer);
     }
-    // SAFETY: non-null, NUL-terminated per the contract of the calling function.
+    // SAFETY: non-null, NUL-terminated per this function's contract.
     let s = unsafe { CStr::from_ptr(p) };
     use std::os::unix::ffi::OsStrExt;
     Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(s.to_bytes())))
@@ -141,16 +145,23 @@ fn dtype_name(kind: SourceKind, dtype: u32) -> &'static str {
     }
 }
 
-pub(super) fn handle<'a>(g: *const llmc_container) -> Result<&'a llmc_container> {
-    // SAFETY: NULL or a live handle per the contract of every function taking one.
+/// The container behind `g` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `g` is NULL or a live handle (from an open call, not closed) for `'a`.
+pub(super) unsafe fn handle<'a>(g: *const llmc_container) -> Result<&'a llmc_container> {
+    // SAFETY: NULL or a live handle per this function's contract.
     unsafe { reference(g) }
 }
 
 impl llmc_container {
     /// Decode options for a read: the context's ISA and threads (process-wide
     /// setting and one thread for NULL), the handle's checksum setting.
-    fn options(&self, dctx: *const llmc_dctx) -> Result<DecodeOptions> {
-        // SAFETY: NULL or a live context per the contract of every read function.
+    ///
+    /// # Safety
+    /// `dctx` is NULL or a live decode context.
+    unsafe fn options(&self, dctx: *const llmc_dctx) -> Result<DecodeOptions> {
+        // SAFETY: NULL or a live context per this function's contract.
         match unsafe { dctx.as_ref() } {
             Some(d) => Ok(d.options(self.opts.verify_checksums)),
             None => Ok(self.opts),
@@ -182,13 +193,18 @@ unsafe fn report(written: *mut usize, n: usize) {
 /// depend on it). The input is mapped while it is read: it must not shrink
 /// meanwhile (see `llmc_container_open_file`). A name or shape a container
 /// cannot record is refused before anything is written. Thread-safe.
+///
+/// # Safety
+/// `in_path` and `llmc_path` are NULL or NUL-terminated strings; `params` is NULL
+/// or points to an `llmc_params` of at least `params->struct_size` readable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        crate::sources::file::compress_file(path_arg(in_path)?, path_arg(llmc_path)?, &params, None)
+        // SAFETY: `in_path`, `llmc_path` as this function's contract requires.
+        crate::sources::file::compress_file(unsafe { path_arg(in_path) }?, unsafe { path_arg(llmc_path) }?, &params, None)
     })
 }
 
@@ -197,12 +213,16 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
 /// temporary name and renamed. The input is mapped while it is read: it must
 /// not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
+///
+/// # Safety
+/// `llmc_path` and `out_path` are NULL or NUL-terminated strings.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char, out_path: *const c_char, n_threads: u32) -> llmc_status {
     call(|| {
         let opts = DecodeOptions { n_threads: n_threads.max(1), ..Default::default() };
-        crate::sources::file::decompress_file(path_arg(llmc_path)?, path_arg(out_path)?, &opts)
+        // SAFETY: `llmc_path`, `out_path` as this function's contract requires.
+        crate::sources::file::decompress_file(unsafe { path_arg(llmc_path) }?, unsafe { path_arg(out_path) }?, &opts)
     })
 }
 
@@ -219,6 +239,10 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 /// rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
 /// container into memory at open. Files that are not regular (pipes, devices)
 /// are always read that way, to the size their header declares and no further.
+///
+/// # Safety
+/// `file` is NULL or a NUL-terminated string; `out` is NULL or valid for writing
+/// one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -226,7 +250,8 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
         if out.is_null() {
             return Err(Error::NullPointer);
         }
-        let p = path_arg(file)?;
+        // SAFETY: `file` as this function's contract requires.
+        let p = unsafe { path_arg(file) }?;
         let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
         // Only regular files can be mapped; a pipe or device is read (to the size its header declares).
         let regular = f.metadata().map_err(|e| Error::from_io(&e))?.is_file();
@@ -247,6 +272,10 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
 /// Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
 /// alive and unmodified until `llmc_container_close` (if it maps a file, the
 /// file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
+///
+/// # Safety
+/// `data` is NULL or points to `size` readable bytes that stay valid and unmodified
+/// until the handle is closed; `out` is NULL or valid for writing one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_container) -> llmc_status {
@@ -264,6 +293,10 @@ pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: u
 }
 
 /// Closes a handle; NULL is ignored. No other call may be using it.
+///
+/// # Safety
+/// `c` is NULL or a handle from `llmc_container_open_file` or
+/// `llmc_container_open_buffer`, not closed before.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
     if !c.is_null() {
@@ -276,25 +309,38 @@ pub unsafe extern "C" fn llmc_container_close(c: *mut llmc_container) {
 
 /// What the container was made from: `LLMC_SOURCE_GGUF` or
 /// `LLMC_SOURCE_SAFETENSORS` (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_source_kind(c: *const llmc_container) -> u32 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.kind as u32))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.kind as u32))
 }
 
 /// Size of the original file in bytes (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_original_size(c: *const llmc_container) -> u64 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.original_size))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.original_size))
 }
 
 /// Bytes of the original file before the tensor data: header, key-values, tensor
 /// infos and padding (GGUF), or length and JSON header (safetensors) — what a
 /// parser reads first. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `size` is NULL or valid for writing
+/// a `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, size: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if size.is_null() {
             return Err(Error::NullPointer);
         }
@@ -305,11 +351,16 @@ pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, 
 }
 
 /// Number of tensors. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `n` is NULL or valid for writing a
+/// `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if n.is_null() {
             return Err(Error::NullPointer);
         }
@@ -321,11 +372,16 @@ pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *
 
 /// Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
 /// if there is none. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `name` is NULL or a NUL-terminated
+/// string; `index` is NULL or valid for writing a `uint64_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, name: *const c_char, index: *mut u64) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if name.is_null() || index.is_null() {
             return Err(Error::NullPointer);
         }
@@ -341,11 +397,16 @@ pub unsafe extern "C" fn llmc_container_find_tensor(c: *const llmc_container, na
 /// Describes tensor `index`: `LLMC_STATUS_OUT_OF_RANGE` past the last one.
 /// `info->struct_size` says how many bytes the caller's struct has (at least 8):
 /// the fields that fit are written, nothing else. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `info` is NULL or points to
+/// `info->struct_size` readable and writable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         if info.is_null() {
             return Err(Error::NullPointer);
         }
@@ -385,9 +446,13 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
 /// Uncompressed chunk size of the tensor frames (the largest one): split
 /// parallel reads on these edges. 0 for NULL or a container without tensor
 /// frames. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> u64 {
-    call_value(0, || handle(c).map_or(0, |c| c.index.chunk_size))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(0, || unsafe { handle(c) }.map_or(0, |c| c.index.chunk_size))
 }
 
 // ---- Reading (any number of threads at once on one handle) ----
@@ -399,6 +464,12 @@ pub unsafe extern "C" fn llmc_container_chunk_size(c: *const llmc_container) -> 
 /// `dst`, ready for `gguf_init_from_buffer`-style parsers; `*written` = their
 /// size. `LLMC_STATUS_DST_TOO_SMALL` if they do not fit (nothing written).
 /// Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+/// that no other thread uses during the call; `dst` is NULL or points to
+/// `dst_capacity` writable bytes; `written` is NULL or valid for writing a
+/// `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_metadata(
@@ -411,12 +482,14 @@ pub unsafe extern "C" fn llmc_container_read_metadata(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(written, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         let n = usize::try_from(c.index.metadata_size()).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
         let dst = dst.get_mut(..n).ok_or(Error::DstTooSmall)?;
-        c.index.read_range(c.source.bytes(), 0, dst, &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), 0, dst, &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(written, n) };
         Ok(())
@@ -426,6 +499,9 @@ pub unsafe extern "C" fn llmc_container_read_metadata(
 /// Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
 /// own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
 /// tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_read_metadata`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_tensor(
@@ -439,13 +515,15 @@ pub unsafe extern "C" fn llmc_container_read_tensor(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(written, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         let (offset, size) = c.index.entry_span(c.entry(index)?).ok_or(Error::OutOfRange)?;
         let size = usize::try_from(size).map_err(|_| Error::SizeOverflow)?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
         let dst = dst.get_mut(..size).ok_or(Error::DstTooSmall)?;
-        c.index.read_range(c.source.bytes(), offset, dst, &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), offset, dst, &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(written, size) };
         Ok(())
@@ -455,6 +533,11 @@ pub unsafe extern "C" fn llmc_container_read_tensor(
 /// Reads up to `size` bytes of the original file at `offset` into `dst`, like
 /// `pread`: `*n_read` is `size`, or fewer when the file ends first (0 at or past
 /// its end, which is not an error). Decodes only the chunks involved. Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed); `dctx` is NULL or a live context
+/// that no other thread uses during the call; `dst` is NULL or points to `size`
+/// writable bytes; `n_read` is NULL or valid for writing a `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_container_read_range(
@@ -468,12 +551,14 @@ pub unsafe extern "C" fn llmc_container_read_range(
     // SAFETY: NULL or valid per the contract.
     unsafe { report(n_read, 0) };
     call(|| {
-        let c = handle(c)?;
+        // SAFETY: `c` as this function's contract requires.
+        let c = unsafe { handle(c) }?;
         // SAFETY: per the contract.
         let dst = unsafe { bytes_mut(dst, size) }?;
         let available = c.index.original_size.saturating_sub(offset);
         let n = dst.len().min(usize::try_from(available).unwrap_or(usize::MAX));
-        c.index.read_range(c.source.bytes(), offset.min(c.index.original_size), &mut dst[..n], &c.options(dctx)?)?;
+        // SAFETY: `dctx` as this function's contract requires.
+        c.index.read_range(c.source.bytes(), offset.min(c.index.original_size), &mut dst[..n], &unsafe { c.options(dctx) }?)?;
         // SAFETY: NULL or valid per the contract.
         unsafe { report(n_read, n) };
         Ok(())
@@ -488,6 +573,10 @@ pub unsafe extern "C" fn llmc_container_read_range(
 /// one at or past the end, gives without error: when it matters, tell them
 /// apart by `llmc_container_last_status(c)`, which only an error sets.
 /// Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open `llmc_container *`; `output` is NULL or points to `len`
+/// writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
     let h = c.cast::<llmc_container>().cast_const();
@@ -497,7 +586,8 @@ pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: 
     if status == 0 {
         return n;
     }
-    if let Ok(h) = handle(h) {
+    // SAFETY: `h` as this function's contract requires.
+    if let Ok(h) = unsafe { handle(h) } {
         let _ = h.last_status.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire);
     }
     0
@@ -505,7 +595,11 @@ pub unsafe extern "C" fn llmc_container_reader_callback(c: *mut c_void, output: 
 
 /// The first error a `llmc_container_reader_callback` call hit on this handle
 /// (0 if none; `LLMC_STATUS_NULL_POINTER` for NULL). Thread-safe.
+///
+/// # Safety
+/// `c` is NULL or an open handle (not closed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_container_last_status(c: *const llmc_container) -> llmc_status {
-    call_value(Error::NullPointer.code(), || handle(c).map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
+    // SAFETY: `c` as this function's contract requires.
+    call_value(Error::NullPointer.code(), || unsafe { handle(c) }.map_or(Error::NullPointer.code(), |c| c.last_status.load(Ordering::Acquire)))
 }

@@ -13,6 +13,9 @@ use core::ffi::c_void;
 /// ==== Frames: one tensor in one self-describing frame (the simple API) ====
 ///
 /// Fills `p` with defaults and sets `p->struct_size`. NULL is ignored. Thread-safe.
+///
+/// # Safety
+/// `p` is NULL or valid for writing an `llmc_params`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_params_init(p: *mut llmc_params) {
     let defaults = llmc_params {
@@ -30,6 +33,10 @@ pub unsafe extern "C" fn llmc_params_init(p: *mut llmc_params) {
 /// Reads C parameters (NULL = defaults). A struct smaller than version 1 of
 /// `llmc_params` is rejected; a larger one (from a newer header) is read up to
 /// the fields this library knows.
+///
+/// # Safety
+/// `p` is NULL or points to an `llmc_params` of at least `p->struct_size`
+/// readable bytes.
 pub(crate) unsafe fn read_params(p: *const llmc_params) -> Result<CompressParams> {
     if p.is_null() {
         return Ok(CompressParams::default());
@@ -65,6 +72,10 @@ fn isa_request(isa: u32) -> Result<Option<Isa>> {
 /// Reads the header and chunk table of the frame at the start of `src` (nothing is
 /// decoded). `info->struct_size` must be at least `sizeof(llmc_frame_info)`.
 /// Thread-safe.
+///
+/// # Safety
+/// `src` is NULL or points to `src_size` readable bytes; `info` is NULL or points
+/// to `info->struct_size` readable and writable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_frame_info_get(src: *const c_void, src_size: usize, info: *mut llmc_frame_info) -> llmc_status {
@@ -106,6 +117,10 @@ fn bound(codec: CodecId, src_size: usize) -> usize {
     frames::compress_bound(codec, src_size as u64).and_then(|b| usize::try_from(b).ok()).unwrap_or(0)
 }
 
+/// The body of `llmc_bf16_compress` and `llmc_q4k_compress`.
+///
+/// # Safety
+/// As `llmc_bf16_compress`.
 unsafe fn compress(
     codec: CodecId,
     src: *const c_void,
@@ -133,6 +148,10 @@ unsafe fn compress(
     })
 }
 
+/// The body of the frame decompression functions.
+///
+/// # Safety
+/// As `llmc_bf16_decompress`.
 unsafe fn decompress(
     expect: Option<CodecId>,
     opts: DecodeOptions,
@@ -171,6 +190,12 @@ pub extern "C" fn llmc_bf16_compress_bound(src_size: usize) -> usize {
 /// `params` may be NULL (defaults). `*dst_written` (may be NULL) receives the
 /// frame size, or 0 on error. `dst_capacity >= llmc_bf16_compress_bound(src_size)`
 /// always suffices. Thread-safe; starts threads only if `params->n_threads > 1`.
+///
+/// # Safety
+/// `src` is NULL or points to `src_size` readable bytes; `dst` is NULL or points to
+/// `dst_capacity` writable bytes, not overlapping `src`; `dst_written` is NULL or
+/// valid for writing a `size_t`; `params` is NULL or points to an `llmc_params` of
+/// at least `params->struct_size` readable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_bf16_compress(
@@ -189,6 +214,11 @@ pub unsafe extern "C" fn llmc_bf16_compress(
 /// `src_size` must be exactly one frame; `dst_capacity` at least its content size
 /// (see `llmc_frame_info_get`). On error the contents of `dst` are unspecified.
 /// Thread-safe.
+///
+/// # Safety
+/// `src` is NULL or points to `src_size` readable bytes; `dst` is NULL or points to
+/// `dst_capacity` writable bytes, not overlapping `src`; `dst_written` is NULL or
+/// valid for writing a `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_bf16_decompress(
@@ -212,6 +242,9 @@ pub extern "C" fn llmc_q4k_compress_bound(src_size: usize) -> usize {
 /// Compresses an array of GGUF `block_q4_K` (`src_size` a multiple of
 /// `LLMC_Q4K_BLOCK_BYTES` = 144, else `LLMC_STATUS_INVALID_ARGUMENT`) into one
 /// frame. Conventions as `llmc_bf16_compress`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_bf16_compress`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_q4k_compress(
@@ -228,6 +261,9 @@ pub unsafe extern "C" fn llmc_q4k_compress(
 
 /// Decompresses a Q4_K frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
 /// Conventions as `llmc_bf16_decompress`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_bf16_decompress`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_q4k_decompress(
@@ -243,6 +279,9 @@ pub unsafe extern "C" fn llmc_q4k_decompress(
 
 /// Decompresses any llmc frame; the codec is read from the frame header. Same
 /// rules as `llmc_bf16_decompress`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_bf16_decompress`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_decompress(
@@ -275,6 +314,9 @@ impl llmc_dctx {
 
 /// Creates a context (ISA: process-wide setting; threads: calling thread only).
 /// Thread-safe.
+///
+/// # Safety
+/// `out` is NULL or valid for writing one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dctx_create(out: *mut *mut llmc_dctx) -> llmc_status {
@@ -290,6 +332,9 @@ pub unsafe extern "C" fn llmc_dctx_create(out: *mut *mut llmc_dctx) -> llmc_stat
 }
 
 /// Frees a context; NULL is ignored. No other call may be using it.
+///
+/// # Safety
+/// `d` is NULL or a context from `llmc_dctx_create`, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_dctx_free(d: *mut llmc_dctx) {
     if !d.is_null() {
@@ -301,6 +346,9 @@ pub unsafe extern "C" fn llmc_dctx_free(d: *mut llmc_dctx) {
 /// Forces the ISA this context decodes with (`LLMC_ISA_AUTO` = process-wide
 /// setting). `LLMC_STATUS_ISA_UNSUPPORTED` if the CPU lacks it (context unchanged).
 /// Not while another thread uses the context.
+///
+/// # Safety
+/// `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dctx_set_isa(d: *mut llmc_dctx, isa: u32) -> llmc_status {
@@ -314,6 +362,9 @@ pub unsafe extern "C" fn llmc_dctx_set_isa(d: *mut llmc_dctx, isa: u32) -> llmc_
 
 /// The ISA this context decodes with now (never `LLMC_ISA_AUTO`; scalar for NULL).
 /// Not while another thread changes the context.
+///
+/// # Safety
+/// `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_dctx_get_isa(d: *const llmc_dctx) -> llmc_isa {
     call_value(Isa::Scalar as u32, || {
@@ -327,6 +378,9 @@ pub unsafe extern "C" fn llmc_dctx_get_isa(d: *const llmc_dctx) -> llmc_isa {
 
 /// Threads this context may use to decode chunks in parallel (0 or 1 = calling
 /// thread only). Output does not depend on it.
+///
+/// # Safety
+/// `d` is NULL or a live context (from `llmc_dctx_create`, not freed).
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_dctx_set_threads(d: *mut llmc_dctx, n_threads: u32) -> llmc_status {
@@ -339,6 +393,10 @@ pub unsafe extern "C" fn llmc_dctx_set_threads(d: *mut llmc_dctx, n_threads: u32
 }
 
 /// `llmc_decompress` with the context's ISA and thread count.
+///
+/// # Safety
+/// `d` is NULL or a live context that no other thread uses during the call; the
+/// buffers as for `llmc_bf16_decompress`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_decompress_dctx(

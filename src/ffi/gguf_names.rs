@@ -27,6 +27,9 @@ fn v1_status(status: llmc_status) -> llmc_status {
 }
 
 /// Alias of `llmc_container_compress_file` (GGUF or safetensors input). Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_compress_file`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
@@ -36,20 +39,28 @@ pub unsafe extern "C" fn llmc_gguf_compress_file(gguf_path: *const c_char, llmc_
 
 /// Compresses a safetensors file (refusing anything else) into a container;
 /// otherwise as `llmc_container_compress_file`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_compress_file`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_safetensors_compress_file(safetensors_path: *const c_char, llmc_path: *const c_char, params: *const llmc_params) -> llmc_status {
     call(|| {
         // SAFETY: NULL or valid per the contract.
         let params = unsafe { read_params(params) }?;
-        let input = path_arg(safetensors_path)?;
+        // SAFETY: `safetensors_path` as this function's contract requires.
+        let input = unsafe { path_arg(safetensors_path) }?;
         let file = crate::engine::io::map(input)?;
         let container = crate::sources::safetensors::codec::compress(&file, &params, None)?;
-        crate::engine::io::write_atomic(path_arg(llmc_path)?, &container)
+        // SAFETY: `llmc_path` as this function's contract requires.
+        crate::engine::io::write_atomic(unsafe { path_arg(llmc_path) }?, &container)
     })
 }
 
 /// Alias of `llmc_container_decompress_file` on the calling thread. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_decompress_file`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, gguf_path: *const c_char) -> llmc_status {
@@ -58,6 +69,9 @@ pub unsafe extern "C" fn llmc_gguf_decompress_file(llmc_path: *const c_char, ggu
 }
 
 /// Alias of `llmc_container_source_kind`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_source_kind`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
     // SAFETY: forwarded contract.
@@ -65,6 +79,9 @@ pub unsafe extern "C" fn llmc_gguf_source_kind(g: *const llmc_gguf) -> u32 {
 }
 
 /// Alias of `llmc_container_open_file`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_open_file`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
@@ -73,6 +90,9 @@ pub unsafe extern "C" fn llmc_gguf_open_file(file: *const c_char, flags: u32, ou
 }
 
 /// Alias of `llmc_container_open_buffer`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_open_buffer`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_open_buffer(data: *const c_void, size: usize, flags: u32, out: *mut *mut llmc_gguf) -> llmc_status {
@@ -81,6 +101,9 @@ pub unsafe extern "C" fn llmc_gguf_open_buffer(data: *const c_void, size: usize,
 }
 
 /// Alias of `llmc_container_close`. No other call may be using the handle.
+///
+/// # Safety
+/// As `llmc_container_close`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_close(g: *mut llmc_gguf) {
     // SAFETY: forwarded contract.
@@ -88,6 +111,9 @@ pub unsafe extern "C" fn llmc_gguf_close(g: *mut llmc_gguf) {
 }
 
 /// Alias of `llmc_container_original_size`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_original_size`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_original_size(g: *const llmc_gguf) -> u64 {
     // SAFETY: forwarded contract.
@@ -95,6 +121,9 @@ pub unsafe extern "C" fn llmc_gguf_original_size(g: *const llmc_gguf) -> u64 {
 }
 
 /// Alias of `llmc_container_metadata_size`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_metadata_size`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_metadata_size(g: *const llmc_gguf, size: *mut u64) -> llmc_status {
@@ -103,6 +132,10 @@ pub unsafe extern "C" fn llmc_gguf_metadata_size(g: *const llmc_gguf, size: *mut
 }
 
 /// `llmc_container_read_metadata` without a context or a written count. Thread-safe.
+///
+/// # Safety
+/// `g` is NULL or an open handle (not closed); `dst` is NULL or points to
+/// `dst_capacity` writable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_read_metadata(g: *const llmc_gguf, dst: *mut c_void, dst_capacity: usize) -> llmc_status {
@@ -111,6 +144,9 @@ pub unsafe extern "C" fn llmc_gguf_read_metadata(g: *const llmc_gguf, dst: *mut 
 }
 
 /// Alias of `llmc_container_n_tensors`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_n_tensors`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_n_tensors(g: *const llmc_gguf, n: *mut u64) -> llmc_status {
@@ -119,6 +155,9 @@ pub unsafe extern "C" fn llmc_gguf_n_tensors(g: *const llmc_gguf, n: *mut u64) -
 }
 
 /// Alias of `llmc_container_find_tensor`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_find_tensor`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_find_tensor(g: *const llmc_gguf, name: *const c_char, index: *mut u64) -> llmc_status {
@@ -128,6 +167,9 @@ pub unsafe extern "C" fn llmc_gguf_find_tensor(g: *const llmc_gguf, name: *const
 
 /// `llmc_container_tensor_info`, with `LLMC_STATUS_NOT_FOUND` past the last
 /// tensor. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_tensor_info`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, info: *mut llmc_tensor_info) -> llmc_status {
@@ -137,6 +179,9 @@ pub unsafe extern "C" fn llmc_gguf_tensor_info(g: *const llmc_gguf, index: u64, 
 
 /// `llmc_container_read_tensor` without a context or a written count, with
 /// `LLMC_STATUS_NOT_FOUND` past the last tensor. Thread-safe.
+///
+/// # Safety
+/// As `llmc_gguf_read_metadata`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_read_tensor(g: *const llmc_gguf, index: u64, dst: *mut c_void, dst_capacity: usize) -> llmc_status {
@@ -147,6 +192,10 @@ pub unsafe extern "C" fn llmc_gguf_read_tensor(g: *const llmc_gguf, index: u64, 
 /// Reads exactly `size` bytes of the original file at `offset`
 /// (`LLMC_STATUS_INVALID_ARGUMENT` if the range passes its end); see
 /// `llmc_container_read_range`, which returns short counts instead. Thread-safe.
+///
+/// # Safety
+/// `g` is NULL or an open handle (not closed); `dst` is NULL or points to `size`
+/// writable bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_gguf_read_range(g: *const llmc_gguf, offset: u64, dst: *mut c_void, size: usize) -> llmc_status {
@@ -160,6 +209,9 @@ pub unsafe extern "C" fn llmc_gguf_read_range(g: *const llmc_gguf, offset: u64, 
 }
 
 /// Alias of `llmc_container_chunk_size`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_chunk_size`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_chunk_size(g: *const llmc_gguf) -> u64 {
     // SAFETY: forwarded contract.
@@ -167,6 +219,9 @@ pub unsafe extern "C" fn llmc_gguf_chunk_size(g: *const llmc_gguf) -> u64 {
 }
 
 /// Alias of `llmc_container_reader_callback`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_reader_callback`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_reader_callback(g: *mut c_void, output: *mut c_void, offset: u64, len: usize) -> usize {
     // SAFETY: forwarded contract.
@@ -174,6 +229,9 @@ pub unsafe extern "C" fn llmc_gguf_reader_callback(g: *mut c_void, output: *mut 
 }
 
 /// Alias of `llmc_container_last_status`. Thread-safe.
+///
+/// # Safety
+/// As `llmc_container_last_status`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_gguf_last_status(g: *const llmc_gguf) -> llmc_status {
     // SAFETY: forwarded contract.

@@ -39,6 +39,9 @@ fn defaults() -> llmc_reader_options {
 }
 
 /// Fills `o` with defaults and sets `o->struct_size`. NULL is ignored. Thread-safe.
+///
+/// # Safety
+/// `o` is NULL or valid for writing an `llmc_reader_options`.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_options_init(o: *mut llmc_reader_options) {
     // SAFETY: NULL or valid for writes per the contract above.
@@ -69,6 +72,11 @@ unsafe fn read_options(o: *const llmc_reader_options) -> Result<llmc_reader_opti
 /// every frame's chunk table; starts `options->n_threads` threads, which
 /// `llmc_reader_free` stops. The file is memory-mapped unless
 /// `LLMC_OPEN_NO_MMAP`, and must not be truncated while open. Thread-safe.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string; `options` is NULL or points to an
+/// `llmc_reader_options` of at least `options->struct_size` readable bytes; `out`
+/// is NULL or valid for writing one pointer.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const llmc_reader_options, out: *mut *mut llmc_reader) -> llmc_status {
@@ -96,8 +104,12 @@ pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const l
     })
 }
 
-fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
-    // SAFETY: NULL or a live reader per the contract of every function taking one.
+/// The reader behind `r` (`NullPointer` for NULL).
+///
+/// # Safety
+/// `r` is NULL or a live reader (not freed) for `'a`.
+unsafe fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
+    // SAFETY: NULL or a live reader per this function's contract.
     unsafe { reference(r) }
 }
 
@@ -106,11 +118,16 @@ fn handle<'a>(r: *const llmc_reader) -> Result<&'a llmc_reader> {
 /// the file (0 at or past it). A chunk that fails its check fails the call
 /// (`LLMC_STATUS_CHECKSUM_MISMATCH` or `LLMC_STATUS_CORRUPT`, `*n_read` = 0);
 /// reads that do not touch it still succeed. Thread-safe.
+///
+/// # Safety
+/// `r` is NULL or an open reader (not freed); `dst` is NULL or points to `len`
+/// writable bytes; `n_read` is NULL or valid for writing a `size_t`.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_reader_read(r: *const llmc_reader, offset: u64, dst: *mut c_void, len: usize, n_read: *mut usize) -> llmc_status {
     call(|| {
-        let r = handle(r)?;
+        // SAFETY: `r` as this function's contract requires.
+        let r = unsafe { handle(r) }?;
         if n_read.is_null() {
             return Err(Error::NullPointer);
         }
@@ -126,19 +143,30 @@ pub unsafe extern "C" fn llmc_reader_read(r: *const llmc_reader, offset: u64, ds
 }
 
 /// Size of the original file in bytes (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `r` is NULL or an open reader (not freed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_size(r: *const llmc_reader) -> u64 {
-    call_value(0, || handle(r).map_or(0, |r| r.reader.size()))
+    // SAFETY: `r` as this function's contract requires.
+    call_value(0, || unsafe { handle(r) }.map_or(0, |r| r.reader.size()))
 }
 
 /// Bytes of decoded chunks the reader's cache holds now (0 for NULL). Thread-safe.
+///
+/// # Safety
+/// `r` is NULL or an open reader (not freed).
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_cached_bytes(r: *const llmc_reader) -> u64 {
-    call_value(0, || handle(r).map_or(0, |r| r.reader.cached_bytes() as u64))
+    // SAFETY: `r` as this function's contract requires.
+    call_value(0, || unsafe { handle(r) }.map_or(0, |r| r.reader.cached_bytes() as u64))
 }
 
 /// Stops the reader's threads and frees it; NULL is ignored. No other call may
 /// be using it.
+///
+/// # Safety
+/// `r` is NULL or a reader from `llmc_reader_open`, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn llmc_reader_free(r: *mut llmc_reader) {
     if !r.is_null() {

@@ -7,6 +7,10 @@ use core::ffi::c_void;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `[data, data + size)` into `out[32]`. Thread-safe.
+///
+/// # Safety
+/// `data` is NULL or points to `size` readable bytes; `out` is NULL or valid for
+/// writing 32 bytes.
 #[no_mangle]
 #[must_use]
 pub unsafe extern "C" fn llmc_sha256(data: *const c_void, size: usize, out: *mut u8) -> llmc_status {

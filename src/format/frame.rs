@@ -175,6 +175,8 @@ pub fn parse(src: &[u8], min_payload: fn(CodecId, usize) -> usize) -> Result<Fra
 
 /// Writes a frame into `out` (cleared first): header and chunk table, then the
 /// payloads that `payload(i, out)` appends for each chunk `i` in order.
+// The header's fields, one argument each: a struct for one caller would only move them.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     out: &mut Vec<u8>,
     codec: CodecId,

@@ -17,7 +17,7 @@ pub struct EncSymbol {
 
 impl EncSymbol {
     pub fn new(freq: u32, cum: u32) -> Self {
-        debug_assert!(freq >= 1 && freq < PROB_SCALE);
+        debug_assert!((1..PROB_SCALE).contains(&freq));
         EncSymbol { x_max: freq << (32 - PROB_BITS), rcp: (1u64 << 44) / u64::from(freq) + 1, cum, cmpl: PROB_SCALE - freq }
     }
 
@@ -168,7 +168,7 @@ fn run(
         buf.resize(n + 1, 0);
     }
     let mut pos = buf.len();
-    if n % lanes != 0 {
+    if !n.is_multiple_of(lanes) {
         pos = partial(&mut states, buf, pos);
     }
     let pos = whole(&mut states, buf, pos);

@@ -1,5 +1,6 @@
 //! `llmc bench`: ratio, entropy bound, encode/decode GB/s per ISA and memcpy GB/s
-//! of the same buffer measured in the same run.
+//! of the same buffer measured in the same run (with `-T N`, memcpy on N threads
+//! too, so `d/mcp` is the decode's share of the memory bound at that thread count).
 
 use crate::stats;
 use llmc::frame::Method;
@@ -66,6 +67,20 @@ pub fn best_time(min_time: Duration, mut f: impl FnMut()) -> Duration {
     best
 }
 
+/// `dst.copy_from_slice(src)` split into `threads` page-aligned parts copied at once.
+fn parallel_copy(dst: &mut [u8], src: &[u8], threads: u32) {
+    let part = src.len().div_ceil(threads.max(1) as usize).next_multiple_of(4096).max(4096);
+    if threads <= 1 || part >= src.len() {
+        dst.copy_from_slice(src);
+        return;
+    }
+    std::thread::scope(|s| {
+        for (d, c) in dst.chunks_mut(part).zip(src.chunks(part)) {
+            s.spawn(move || d.copy_from_slice(c));
+        }
+    });
+}
+
 fn gbps(bytes: usize, t: Duration) -> f64 {
     bytes as f64 / t.as_secs_f64() / 1e9
 }
@@ -117,8 +132,9 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             } else {
                 None
             };
+            // memcpy on as many threads as the decode: the bound at that thread count.
             let mcp = best_time(cfg.min_time, || {
-                copy.copy_from_slice(black_box(&src));
+                parallel_copy(&mut copy, black_box(&src), cfg.threads);
                 black_box(&copy);
             });
             let row = Row {

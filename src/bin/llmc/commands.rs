@@ -176,13 +176,16 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
     let mut out = files::create_output(output)?;
-    // With one decoding thread, this thread reads and writes while the worker
-    // decodes; with more, the workers also read and write for themselves.
+    // The workers read their payloads; with one decoding thread this thread
+    // writes while the worker reads and decodes, with more the workers also
+    // write for themselves (`--verify` needs the bytes in order, here).
     let direct_out = if verify || opts.n_threads < 2 { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
     let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
-    if let (Some(f), Some(o)) = (&file, &direct_out) {
-        decoder = decoder.direct(f, o);
-    }
+    decoder = match (&file, &direct_out) {
+        (Some(f), Some(o)) => decoder.direct(f, o),
+        (Some(f), None) => decoder.read_direct(f),
+        (None, _) => decoder,
+    };
     let mut write_error = None;
     let mut sink = |b: &[u8]| {
         out.write(b).map_err(|e| {

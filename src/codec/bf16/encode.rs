@@ -49,7 +49,7 @@ fn escape_list(src: &[u8], map: &[u8; NUM_VALUES], esc: u8) -> (Vec<u8>, u32) {
 }
 
 fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
-    debug_assert!(src.len() % 2 == 0 && !src.is_empty());
+    debug_assert!(src.len().is_multiple_of(2) && !src.is_empty());
     let n = src.len() / 2;
     // One pass over the chunk: the value histogram and the packed raw fields.
     let raw = &mut scratch.raw;
@@ -74,7 +74,7 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     let words = &scratch.words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
-    if total >= 1 + src.len() {
+    if total > src.len() {
         out.push(MODE_STORED);
         out.extend_from_slice(src);
         return;

@@ -10,7 +10,7 @@ use crate::kernels::{ByteTables, Dest, Kernels, Q4kParts};
 /// Decodes a chunk payload into `out` (a multiple of 144 bytes). `staged` is
 /// scratch for the header and flag streams.
 pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, staged: &mut Vec<u8>) -> Result<()> {
-    if out.len() % BLOCK != 0 {
+    if !out.len().is_multiple_of(BLOCK) {
         return Err(Error::Corrupt);
     }
     let n = out.len() / BLOCK;

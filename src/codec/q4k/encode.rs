@@ -59,7 +59,7 @@ fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>
     }
     put_stream(flags, kernels, profiles::Q4K_FLAG_STREAM, out);
     out.extend_from_slice(planes);
-    if out.len() - start >= 1 + src.len() {
+    if out.len() - start > src.len() {
         out.truncate(start);
         out.push(MODE_STORED);
         out.extend_from_slice(src);
