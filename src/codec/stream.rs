@@ -138,7 +138,24 @@ fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
 /// Decodes a stream payload (exactly `payload`) of `n` symbols into `dest`.
 /// The caller guarantees that every position `dest.at(i)`, `i < n`, is inside
 /// `dest.out` and, unless the stream is contiguous, rows are at least 16 wide.
-pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t: &mut ByteTables) -> Result<()> {
+pub fn decode(payload: &[u8], n: usize, dest: Dest<'_>, kernels: &Kernels, t: &mut ByteTables) -> Result<()> {
+    decode_tiled(payload, n, dest, kernels, t, usize::MAX, |_, _| {})
+}
+
+/// [`decode`], calling `ready(out, done)` as the output grows: symbols `0..done`
+/// are in `out` (all of `dest.out`), final unless the call returns an error. It
+/// is called every `tile` symbols or so (whole kernel steps; `done` stays put
+/// where the kernel stops early, e.g. on the scalar table) and once at the end
+/// with `done == n`, so the caller can work on each piece while it is in cache.
+pub fn decode_tiled(
+    payload: &[u8],
+    n: usize,
+    mut dest: Dest<'_>,
+    kernels: &Kernels,
+    t: &mut ByteTables,
+    tile: usize,
+    mut ready: impl FnMut(&mut [u8], usize),
+) -> Result<()> {
     debug_assert!(n == 0 || dest.at(n - 1) < dest.out.len());
     let mut r = ByteReader::new(payload);
     match r.u8()? {
@@ -152,6 +169,7 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
             } else {
                 fill(&mut dest, n, |i| body[i]);
             }
+            ready(dest.out, n);
             Ok(())
         }
         STREAM_CONST => {
@@ -164,6 +182,7 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
             } else {
                 fill(&mut dest, n, |_| v);
             }
+            ready(dest.out, n);
             Ok(())
         }
         mode @ (STREAM_RANS | STREAM_PROFILE) => {
@@ -199,7 +218,16 @@ pub fn decode(payload: &[u8], n: usize, mut dest: Dest<'_>, kernels: &Kernels, t
                 }
             }
             let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
-            kernels.decode_bytes(tables, &mut s)
+            let steps = (tile / lanes).max(1);
+            let mut until = steps;
+            while tile < n && until < s.full_steps() {
+                kernels.advance_bytes(tables, &mut s, until);
+                ready(s.dest.out, s.step * lanes);
+                until += steps;
+            }
+            kernels.decode_bytes(tables, &mut s)?;
+            ready(s.dest.out, n);
+            Ok(())
         }
         _ => Err(Error::Corrupt),
     }
@@ -239,6 +267,27 @@ mod tests {
         decode(payload, n, dest, k, &mut t)
     }
 
+    /// [`decode_tiled`] on `isa`, checking at every `ready` call that the symbols it
+    /// declares final already hold `want`'s bytes (the oracle's output, when it
+    /// decoded) and that the last call covers all `n`.
+    fn decode_tiled_on(isa: crate::isa::Isa, payload: &[u8], n: usize, out: &mut [u8], row: Option<(u32, usize, usize)>, tile: usize, want: Option<&[u8]>) -> Result<()> {
+        let k = Kernels::get(isa).expect("supported");
+        let mut t = ByteTables::new_boxed();
+        let (row_log2, stride, offset) = row.unwrap_or((usize::BITS - 1, 0, 0));
+        let dest = Dest { out, row_log2, stride, offset };
+        let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+        let mut seen = 0;
+        decode_tiled(payload, n, dest, k, &mut t, tile, |out, done| {
+            assert!(seen <= done && done <= n, "{isa:?} ready {seen} -> {done} of {n}");
+            for i in (seen..done).filter(|_| want.is_some()) {
+                assert_eq!(Some(out[at(i)]), want.map(|w| w[at(i)]), "{isa:?} symbol {i} of {n} declared final early (tile {tile})");
+            }
+            seen = done;
+        })?;
+        assert_eq!(seen, n, "{isa:?} last ready call");
+        Ok(())
+    }
+
     /// Every ISA's byte-stream decoder against the scalar oracle, contiguous and
     /// into rows (16 and 32 wide, as Q5_0/Q8_0 quants), on lengths around the
     /// lane counts and step multiples, on low- and high-entropy data (few or many
@@ -271,6 +320,12 @@ mod tests {
                         let mut got = vec![0u8; span(n)];
                         decode_on(isa, &payload, n, &mut got, row).expect("decodes");
                         assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?}");
+                        // In pieces (one step, a few, many): the same bytes.
+                        for tile in [1, 200, 5000] {
+                            let mut got = vec![0u8; span(n)];
+                            decode_tiled_on(isa, &payload, n, &mut got, row, tile, Some(&want)).expect("decodes in pieces");
+                            assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?} tile {tile}");
+                        }
                     }
                     // Damage: words cut short, a flipped bit in the last words, one word too many.
                     let mut damaged = vec![payload[..payload.len() - 2].to_vec(), payload.clone(), [payload.clone(), vec![0, 0]].concat()];
@@ -285,6 +340,14 @@ mod tests {
                             assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} n {n} bits {bits} row {row:?} damaged");
                             if w.is_ok() {
                                 assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?} damaged");
+                            }
+                            for tile in [1, 200] {
+                                let mut got = vec![0u8; span(n)];
+                                let g = decode_tiled_on(isa, bad, n, &mut got, row, tile, w.is_ok().then_some(&want[..]));
+                                assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} n {n} bits {bits} row {row:?} tile {tile} damaged");
+                                if w.is_ok() {
+                                    assert_eq!(got, want, "{isa:?} n {n} bits {bits} row {row:?} tile {tile} damaged");
+                                }
                             }
                         }
                     }

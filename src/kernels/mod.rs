@@ -183,6 +183,27 @@ impl Kernels {
         scalar::finish_bytes(t.dec, s)
     }
 
+    /// Advances `s` by whole SIMD steps, no further than step `until`, and leaves
+    /// the rest (and the final check) to [`Kernels::decode_bytes`], which must
+    /// follow. Steps decode the same whatever `until` is, so a stream advanced in
+    /// pieces gives the bytes of one advanced at once. The scalar table advances
+    /// nothing; the AVX2 kernel stops where fewer words than it reads per step remain.
+    pub(crate) fn advance_bytes(&self, t: TableRef<'_>, s: &mut ByteStream<'_>, until: usize) {
+        self.record();
+        let n = s.n;
+        // The kernels run while `step < full_steps() = n / lanes`: a shorter `n`
+        // stops them at `until` (lanes > 0 is part of `fits`).
+        s.n = n.min(until.saturating_mul(s.lanes));
+        let fits = LANE_CHOICES.contains(&s.lanes) && s.dest.holds(s.n) && s.word_pos <= s.n_words() && s.step <= s.full_steps();
+        debug_assert!(fits, "byte stream violates the kernel contract");
+        if fits {
+            // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` is the rest
+            // of the `BytesDecode` contract for the shortened stream.
+            unsafe { (self.bytes_decode)(t, s) };
+        }
+        s.n = n;
+    }
+
     /// Encodes whole steps below `pos` (see [`RansEncode`]); returns the new `pos`.
     pub(crate) fn rans_encode(&self, syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
         self.record();
