@@ -183,8 +183,8 @@ enum Command {
         /// Seconds spent on each measurement.
         #[arg(long, default_value_t = 1.0)]
         min_time: f64,
-        /// Threads for encode and decode; above 1 the single-thread decode rate
-        /// is measured too and the speed-up reported.
+        /// Threads for encode and decode (and memcpy, the reference); above 1 the
+        /// single-thread decode rate is measured too and the speed-up reported.
         #[arg(short = 'T', long, default_value_t = 1)]
         threads: u32,
         /// One-thread decode rate per tensor type of GGUF/safetensors files (or
