@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::FileExt;
+use super::io::read_at_full;
 
 pub struct Input<'a> {
     inner: Box<dyn Read + Send + 'a>,
@@ -90,7 +90,7 @@ impl<'a> Input<'a> {
             self.back = Vec::new();
         }
         if let Some(f) = self.file {
-            let got = read_at_full(f, &mut buf[n..], self.position + n as u64)?;
+            let got = read_at_full(f, &mut buf[n..], self.position + n as u64).map_err(Error::from)?;
             self.position += (n + got) as u64;
             return Ok(n + got);
         }
@@ -177,19 +177,4 @@ impl<'a> Input<'a> {
         let mut b = [0u8; 1];
         Ok(self.read_full(&mut b)? == 0)
     }
-}
-
-/// Reads into `buf` at `offset` of `f` until it is full or the file ends;
-/// returns the count read.
-pub fn read_at_full(f: &File, buf: &mut [u8], offset: u64) -> Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read_at(&mut buf[n..], offset + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return Err(Error::Io),
-        }
-    }
-    Ok(n)
 }

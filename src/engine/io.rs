@@ -5,6 +5,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Reads into `buf` at `offset` of `f` until it is full or the file ends
+/// (`pread`, retried when interrupted); returns the count read.
+pub fn read_at_full(f: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// Writes `data` to `path` through a temporary file in the same directory that is
 /// synced and then renamed: an interrupted write (disk full, killed process) never
 /// leaves a partial file under the final name. A failed write removes its

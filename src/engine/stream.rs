@@ -2,7 +2,8 @@
 //! table, then payloads in bounded windows, decoded in parallel and written in
 //! order), and assembling a frame whose payloads arrive in order.
 
-use super::input::{read_at_full, Input};
+use super::input::Input;
+use super::io::read_at_full;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use super::output::Output;
@@ -301,7 +302,7 @@ impl<'o> Decoder<'o> {
                     Payload::At { offset, len } => {
                         let file = self.read_from.ok_or(Error::InvalidArgument)?;
                         let mut b = self.inputs.take(len);
-                        if read_at_full(file, &mut b, offset)? != len {
+                        if read_at_full(file, &mut b, offset).map_err(Error::from)? != len {
                             self.inputs.give(b);
                             return Err(Error::SrcTruncated);
                         }

@@ -134,7 +134,7 @@ fn verify_output(written: &Path, original: &File, len: u64, n_threads: u32) -> R
     let mut same = true;
     let mut compare = |b: &[u8]| -> llmc::Result<()> {
         expect.resize(b.len(), 0);
-        let n = files::read_at_full(original, &mut expect, at).map_err(|_| llmc::Error::Io)?;
+        let n = llmc::io::read_at_full(original, &mut expect, at).map_err(|_| llmc::Error::Io)?;
         same &= n == b.len() && expect[..] == *b;
         at += b.len() as u64;
         Ok(())

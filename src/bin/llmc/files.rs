@@ -5,7 +5,6 @@ use llmc::stream::Output;
 use std::fs::File;
 use std::io::Seek;
 use std::os::fd::AsFd;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -61,24 +60,10 @@ pub fn open_input(path: &Path) -> Result<File, String> {
     Ok(spool)
 }
 
-/// Reads into `buf` at `offset`, as much as the file has (the count read).
-pub fn read_at_full(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read_at(&mut buf[n..], offset + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// The first `len` bytes of a file (fewer if it is shorter).
 pub fn head(f: &File, len: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len];
-    let n = read_at_full(f, &mut buf, 0)?;
+    let n = llmc::io::read_at_full(f, &mut buf, 0)?;
     buf.truncate(n);
     Ok(buf)
 }
@@ -87,7 +72,7 @@ pub fn head(f: &File, len: usize) -> std::io::Result<Vec<u8>> {
 /// meanwhile is an error, not a bus error.
 pub fn read_all(f: &File, len: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; usize::try_from(len).map_err(|_| std::io::ErrorKind::OutOfMemory)?];
-    if read_at_full(f, &mut buf, 0)? != buf.len() {
+    if llmc::io::read_at_full(f, &mut buf, 0)? != buf.len() {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file shrank while it was read"));
     }
     Ok(buf)
