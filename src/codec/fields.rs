@@ -172,9 +172,6 @@ fn copy_rows_any(dst: &mut [u8], block: usize, m: &Move, rows: &[u8], width: usi
 /// Blocks per tile: the tile of output stays in L1 while every stream writes into it.
 const TILE_BYTES: usize = 16 << 10;
 
-/// Output bytes per piece of the tiled direct stream in [`decode_chunk`].
-const DECODE_TILE_BYTES: usize = 16 << 10;
-
 /// One step of the reassembly: a run copy, or 2 or 4 single-byte streams whose
 /// bytes sit side by side in the block (fp16 scales, float byte planes), written
 /// together.
@@ -286,7 +283,7 @@ thread_local! {
 pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     layout.validate().map_err(|_| Error::InvalidArgument)?;
     let block = usize::from(layout.block_size);
-    if chunk.is_empty() || chunk.len() % block != 0 {
+    if chunk.is_empty() || !chunk.len().is_multiple_of(block) {
         return Err(Error::InvalidArgument);
     }
     layout.write(out);
@@ -323,14 +320,14 @@ fn direct(runs: &[Range]) -> Option<(u32, usize)> {
 
 /// Decodes a chunk payload into `out` (the chunk's content length). Wide streams
 /// are decoded straight into place; the others into `field` first. The widest
-/// direct stream is decoded a tile at a time (about [`DECODE_TILE_BYTES`] of
+/// direct stream is decoded a tile at a time (about [`TILE_BYTES`] of
 /// blocks), and each tile's blocks get the staged bytes while the tile is still
 /// in L1: one pass over the chunk's output, not a second read-modify-write pass.
 pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>) -> Result<()> {
     let mut r = ByteReader::new(payload);
     let layout = Layout::read(&mut r)?;
     let block = usize::from(layout.block_size);
-    if out.len() % block != 0 {
+    if !out.len().is_multiple_of(block) {
         return Err(Error::Corrupt);
     }
     let n_blocks = out.len() / block;
@@ -373,7 +370,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         }
         // Blocks whose staged bytes are in place.
         let mut done = 0;
-        let tile = (DECODE_TILE_BYTES / block).max(1) * w;
+        let tile = (TILE_BYTES / block).max(1) * w;
         stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols| {
             let upto = (symbols / w).min(n_blocks);
             if upto > done && !ops.is_empty() {
@@ -391,6 +388,22 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each stream's bytes of every block of `src`, gathered on `k`.
+    fn split(k: &Kernels, src: &[u8], layout: &Layout, widths: &[usize]) -> Vec<Vec<u8>> {
+        let block = usize::from(layout.block_size);
+        let n_blocks = src.len() / block;
+        layout
+            .streams
+            .iter()
+            .zip(widths)
+            .map(|(runs, &w)| {
+                let mut f = vec![0u8; n_blocks * w];
+                gather(k, src, block, runs, &mut f);
+                f
+            })
+            .collect()
+    }
 
     #[test]
     fn layouts_must_tile_the_block() {
@@ -425,16 +438,7 @@ mod tests {
                 let src: Vec<u8> = (0..n_blocks * block).map(|i| (i * 7 + i / 13) as u8).collect();
                 for isa in crate::isa::supported() {
                     let k = Kernels::get(isa).expect("supported");
-                    let fields: Vec<Vec<u8>> = layout
-                        .streams
-                        .iter()
-                        .zip(&widths)
-                        .map(|(runs, &w)| {
-                            let mut f = vec![0u8; n_blocks * w];
-                            gather(k, &src, block, runs, &mut f);
-                            f
-                        })
-                        .collect();
+                    let fields = split(k, &src, layout, &widths);
                     let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
                     let mut back = vec![0u8; src.len()];
                     interleave(k, &parts, &widths, &plan(&moves(layout), &widths), block, 0, &mut back);
@@ -462,7 +466,7 @@ mod tests {
         for layout in &layouts {
             let block = usize::from(layout.block_size);
             // Under Miri (scripts/miri.sh): one small chunk.
-            let counts = if cfg!(miri) { vec![40] } else { vec![1, 40, 3 * DECODE_TILE_BYTES / block + 5] };
+            let counts = if cfg!(miri) { vec![40] } else { vec![1, 40, 3 * TILE_BYTES / block + 5] };
             for n_blocks in counts {
                 let mut seed = 0x9e37_79b9u32 ^ n_blocks as u32;
                 let src: Vec<u8> = (0..n_blocks * block)
@@ -507,16 +511,7 @@ mod tests {
         let widths: Vec<usize> = (0..3).map(|s| layout.stream_width(s)).collect();
         for isa in crate::isa::supported() {
             let k = Kernels::get(isa).expect("supported");
-            let fields: Vec<Vec<u8>> = layout
-                .streams
-                .iter()
-                .zip(&widths)
-                .map(|(runs, &w)| {
-                    let mut f = vec![0u8; 10 * w];
-                    gather(k, &src, 10, runs, &mut f);
-                    f
-                })
-                .collect();
+            let fields = split(k, &src, &layout, &widths);
             let parts: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
             let mut back = vec![0u8; 100];
             interleave(k, &parts, &widths, &plan(&moves(&layout), &widths), 10, 0, &mut back);

@@ -81,7 +81,7 @@ pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, 
             }
         });
     }
-    if out.len() - start >= 1 + src.len() {
+    if out.len() - start > src.len() {
         out.truncate(start);
         out.push(STREAM_RAW);
         out.extend_from_slice(src);
@@ -247,7 +247,7 @@ mod tests {
                 s ^= s >> 17;
                 s ^= s << 5;
                 let r = s >> 8;
-                if r % 97 == 0 {
+                if r.is_multiple_of(97) {
                     (r >> 8) as u8
                 } else {
                     let v = (r & ((1 << bits) - 1)) as u8;

@@ -346,7 +346,7 @@ fn finish_span(s: &Span, p: &Plan, current: Current, flags: u8, out: &mut Output
         Current::Streamed(a, start, chosen) => {
             region.frame_offset = start + write::RECORD_SIZE_USIZE as u64;
             region.frame_size = a.finish(out, |size| write::region_record(&Region { frame_size: size, ..region }))?;
-            return Ok((region, chosen));
+            Ok((region, chosen))
         }
         Current::Kept { payloads, zero, content } => {
             if s.role == Role::Padding && zero {

@@ -49,7 +49,7 @@ pub fn decode(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions
 /// container is read into memory, then decoded region by region, a window of
 /// chunks at a time (the output is never held whole).
 fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
-    if verify_sha && decoder.is_direct() {
+    if verify_sha && decoder.writes_direct() {
         return Err(Error::InvalidArgument);
     }
     let mut data = lead.to_vec();
@@ -119,7 +119,7 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
 }
 
 fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: &DecodeOptions, workers: usize, verify_sha: bool, sink: Sink<'_>) -> Result<Summary> {
-    if verify_sha && decoder.is_direct() {
+    if verify_sha && decoder.writes_direct() {
         // The digest needs the bytes in order.
         return Err(Error::InvalidArgument);
     }

@@ -219,7 +219,7 @@ impl<'o> Decoder<'o> {
     }
 
     /// Whether the workers write the output themselves.
-    pub fn is_direct(&self) -> bool {
+    pub fn writes_direct(&self) -> bool {
         self.write_to.is_some()
     }
 

@@ -172,14 +172,7 @@ impl Kernels {
 
     /// Decodes every remaining symbol of `s` and checks the final states.
     pub(crate) fn decode_bytes(&self, t: TableRef<'_>, s: &mut ByteStream<'_>) -> Result<()> {
-        self.record();
-        let fits = LANE_CHOICES.contains(&s.lanes) && s.dest.holds(s.n) && s.word_pos <= s.n_words() && s.step <= s.full_steps();
-        debug_assert!(fits, "byte stream violates the kernel contract");
-        if fits {
-            // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` is the rest
-            // of the `BytesDecode` contract.
-            unsafe { (self.bytes_decode)(t, s) };
-        }
+        self.advance_bytes(t, s, usize::MAX);
         scalar::finish_bytes(t.dec, s)
     }
 
@@ -207,7 +200,7 @@ impl Kernels {
     /// Encodes whole steps below `pos` (see [`RansEncode`]); returns the new `pos`.
     pub(crate) fn rans_encode(&self, syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
         self.record();
-        let fits = lanes % 16 == 0 && syms.len() % lanes == 0 && states.len() >= lanes && syms.len() <= pos && pos <= buf.len();
+        let fits = lanes > 0 && lanes.is_multiple_of(16) && syms.len().is_multiple_of(lanes) && states.len() >= lanes && syms.len() <= pos && pos <= buf.len();
         assert!(fits, "rANS encoder called outside its contract");
         // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
         // of the `RansEncode` contract.

@@ -53,7 +53,7 @@ pub fn decode_with(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOp
         b"LLMF" => {
             let header: [u8; frame::HEADER_SIZE] = input.array()?;
             let d = decode_frame_with(decoder, input, &header, workers, &mut counted)?;
-            direct_bytes = if decoder.is_direct() { d.header.content_size } else { 0 };
+            direct_bytes = if decoder.writes_direct() { d.header.content_size } else { 0 };
             if !input.at_end()? {
                 return Err(Error::Corrupt);
             }
@@ -61,7 +61,7 @@ pub fn decode_with(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOp
         }
         b"LLMC" => {
             let s = crate::container::stream::decode(input, decoder, opts, workers, verify_sha, &mut counted)?;
-            direct_bytes = if decoder.is_direct() { s.original_size } else { 0 };
+            direct_bytes = if decoder.writes_direct() { s.original_size } else { 0 };
             Held::Container(s.kind)
         }
         b"LLMS" => {

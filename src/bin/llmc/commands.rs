@@ -201,7 +201,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     let at = reader.position();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
-        llmc::Error::Io if decoder.is_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),
+        llmc::Error::Io if decoder.writes_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),
         llmc::Error::LimitExceeded => format!(
             "{name}: refused: it declares chunks larger than {} MiB (the memory a decode may hold per chunk; --memory raises it for a trusted file) or more output than the limit ({})",
             opts.max_chunk >> 20,

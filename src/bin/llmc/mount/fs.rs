@@ -7,7 +7,6 @@ use fuser::{Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Gener
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
-use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -135,7 +134,7 @@ impl Filesystem for MountFs {
                     self.report(ino.0, node, reader, f);
                     Errno::EIO
                 }),
-                Content::Plain(file) => read_plain(file, offset, out).map_err(|_| Errno::EIO),
+                Content::Plain(file) => llmc::io::read_at_full(file, out, offset).map_err(|_| Errno::EIO),
                 Content::Dir(_) => Err(Errno::EISDIR),
             };
             match result {
@@ -165,18 +164,4 @@ impl Filesystem for MountFs {
         }
         reply.ok();
     }
-}
-
-/// `pread` until `out` is full or the file ends.
-fn read_plain(file: &std::fs::File, offset: u64, out: &mut [u8]) -> std::io::Result<usize> {
-    let mut done = 0;
-    while done < out.len() {
-        match file.read_at(&mut out[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
