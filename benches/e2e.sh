@@ -4,8 +4,8 @@
 #
 #   bash benches/e2e.sh FILE [RUNS] [WORKDIR]
 #
-# For each command: best wall time of RUNS (default 5), GB/s of the original
-# file's size, and peak RSS (max over the runs). Outputs go to WORKDIR (default
+# For each command: best and median wall time of RUNS interleaved rounds
+# (default 5), GB/s of the original file's size, and peak RSS (max over the runs). Outputs go to WORKDIR (default
 # /dev/shm, a tmpfs, so the disk does not set the pace). The zstd -19 copy of
 # FILE is made once and kept as ~/.cache/llmc/NAME.zst19 (it takes minutes).
 # Needs /usr/bin/time and zstd (apt-get install zstd time).
@@ -31,32 +31,63 @@ fi
 zstd -q -3 -T0 -f "$file" -o "$work/in.zst3"
 cp "$file" "$work/warm" && rm "$work/warm"
 
-# measure LABEL CMD...: best wall time and max RSS over $runs runs.
-measure() {
-    local label=$1; shift
-    local best="" rss=0
-    for _ in $(seq "$runs"); do
-        /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-        read -r wall kb < "$work/t"
-        rss=$(( kb > rss ? kb : rss ))
-        if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
+# Every command runs once per round, rounds interleaved, so that a drift in
+# the machine's speed hits all of them alike. Wall time in milliseconds from
+# `date +%s%N` around `/usr/bin/time` (whose own %e has 10 ms steps); peak RSS
+# from /usr/bin/time (max over the rounds). Outputs are new files each time.
+labels=(
+    "cp"
+    "llmc decompress -T 1"
+    "llmc decompress -T $all"
+    "zstd -d (of a zstd -19 copy)"
+    "zstd -d (of a zstd -3 copy)"
+    "cat X.llmc | llmc decompress - -o - (-T $all)"
+    "llmc compress -T 1"
+    "llmc compress -T $all"
+    "zstd -3 -T0"
+)
+cmds=(
+    "cp '$file' '$work/out'"
+    "'$llmc' decompress -T 1 '$work/in.llmc' -o '$work/out'"
+    "'$llmc' decompress -T $all '$work/in.llmc' -o '$work/out'"
+    "zstd -q -d -f '$cache/$name.zst19' -o '$work/out'"
+    "zstd -q -d -f '$work/in.zst3' -o '$work/out'"
+    "cat '$work/in.llmc' | '$llmc' decompress -T $all - -o - > '$work/out'"
+    "'$llmc' compress -T 1 '$file' -o '$work/c.llmc'"
+    "'$llmc' compress -T $all '$file' -o '$work/c.llmc'"
+    "zstd -q -3 -T0 -f '$file' -o '$work/c.zst'"
+)
+for i in "${!cmds[@]}"; do : > "$work/walls.$i"; echo 0 > "$work/rss.$i"; done
+for _ in $(seq "$runs"); do
+    for i in "${!cmds[@]}"; do
+        # The previous round's output is removed untimed: freeing its pages is
+        # not part of decoding (and every command would pay it, in its own way).
+        rm -f "$work/out" "$work/c.zst"
+        case ${labels[$i]} in "llmc compress"*) rm -f "$work/c.llmc" ;; esac
+        t0=$(date +%s%N)
+        /usr/bin/time -f "%M" -o "$work/t" sh -c "${cmds[$i]}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+        t1=$(date +%s%N)
+        echo $(( (t1 - t0) / 1000 )) >> "$work/walls.$i"
+        kb=$(tail -1 "$work/t"); old=$(cat "$work/rss.$i")
+        echo $(( kb > old ? kb : old )) > "$work/rss.$i"
     done
-    printf "| %-40s | %7.3f | %6.2f | %6d |\n" "$label" "$best" "$(awk "BEGIN{print $size/1e9/($best > 0 ? $best : 0.001)}")" $((rss / 1024))
-}
+done
 
-echo "# $name ($size bytes), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $all CPUs, outputs on $(df --output=fstype "$work" | tail -1), best of $runs"
+echo "# $name ($size bytes), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $all CPUs, outputs on $(df --output=fstype "$work" | tail -1), $runs interleaved rounds"
 echo
-echo "| command | wall s | GB/s | peak RSS MiB |"
-echo "|---|---|---|---|"
-measure "cp" cp "$file" "$work/out"
-measure "llmc decompress -T 1" "$llmc" decompress -T 1 "$work/in.llmc" -o "$work/out"
-measure "llmc decompress -T $all" "$llmc" decompress -T "$all" "$work/in.llmc" -o "$work/out"
-measure "zstd -d (of a zstd -19 copy)" zstd -q -d -f "$cache/$name.zst19" -o "$work/out"
-measure "zstd -d (of a zstd -3 copy)" zstd -q -d -f "$work/in.zst3" -o "$work/out"
-measure "cat X.llmc | llmc decompress - -o - (-T $all)" sh -c "cat '$work/in.llmc' | '$llmc' decompress -T $all - -o - > '$work/out'"
-measure "llmc compress -T 1" "$llmc" compress -T 1 "$file" -o "$work/c.llmc"
-measure "llmc compress -T $all" "$llmc" compress -T "$all" "$file" -o "$work/c.llmc"
-measure "zstd -3 -T0" zstd -q -3 -T0 -f "$file" -o "$work/c.zst"
+echo "| command | best s | median s | GB/s (best) | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+declare -A best med
+for i in "${!cmds[@]}"; do
+    read -r b m < <(sort -n "$work/walls.$i" | awk '{a[NR]=$1} END{print a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+    best[$i]=$b; med[$i]=$m
+    printf "| %-46s | %7.3f | %7.3f | %6.2f | %6d |\n" "${labels[$i]}" "$(awk "BEGIN{print $b/1e6}")" "$(awk "BEGIN{print $m/1e6}")" "$(awk "BEGIN{print $size/1e3/$b}")" $(( $(cat "$work/rss.$i") / 1024 ))
+done
+echo
+ratio() { awk "BEGIN{printf \"%.3f (median %.3f)\", ${best[$1]}/${best[$2]}, ${med[$1]}/${med[$2]}}"; }
+echo "decompress -T 1 / zstd -d (zstd -19 copy): $(ratio 1 3)  [issue 11 bar <= 0.6]"
+echo "decompress -T $all / zstd -d (zstd -19 copy): $(ratio 2 3)  [issue 11 bar <= 0.4 at 2 threads]"
+echo "compress -T $all / zstd -3 -T0: $(ratio 7 8)  [issue 14 bar <= 2]"
 cmp "$work/c.llmc" "$work/in.llmc"
 echo
 echo "ratio: llmc $(awk "BEGIN{printf \"%.4f\", $size/$(stat -c %s "$work/in.llmc")}"), zstd -3 $(awk "BEGIN{printf \"%.4f\", $size/$(stat -c %s "$work/in.zst3")}"), zstd -19 $(awk "BEGIN{printf \"%.4f\", $size/$(stat -c %s "$cache/$name.zst19")}")"
