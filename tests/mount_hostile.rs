@@ -90,6 +90,51 @@ fn a_damaged_chunk_fails_only_the_reads_that_touch_it() {
 }
 
 #[test]
+fn reads_inside_one_chunk_are_lent_from_the_cache_and_others_are_left_to_read_at() {
+    let (original, container) = fixture_container();
+    let list = chunks(&container);
+    let damaged = &list[list.len() / 2];
+    let mut bad = container.clone();
+    bad[damaged.payload.start + damaged.payload.len() / 2] ^= 0x5a;
+    let engine = ReadEngine::new(1 << 20, 1).unwrap();
+    let (good, bad) = (open(container, &engine).unwrap(), open(bad, &engine).unwrap());
+    let size = original.len() as u64;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut lent, mut left) = (0, 0);
+    // Random reads, then a sequential walk in 128 KiB steps (read-ahead and
+    // drop-behind), then reads that run past the end of the file.
+    let mut reads: Vec<(u64, usize)> = (0..400)
+        .map(|_| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((rng >> 16) % size, 1 + ((rng >> 8) % (300 << 10)) as usize)
+        })
+        .collect();
+    reads.extend((0..size).step_by(128 << 10).map(|at| (at, 128 << 10)));
+    reads.extend([(size - 1, 4096), (size - 100, 100), (size, 10)]);
+    for (at, len) in reads {
+        let want = &original[at.min(size) as usize..(at + len as u64).min(size) as usize];
+        match good.read_in_chunk(at, len, |bytes| bytes.to_vec()) {
+            Some(got) => {
+                assert!(got.expect("an intact container") == want, "wrong bytes at {at}+{len}");
+                lent += 1;
+            }
+            None => {
+                let mut buf = vec![0u8; len];
+                assert_eq!(good.read_at(at, &mut buf).unwrap(), want.len());
+                left += 1;
+            }
+        }
+        let touches = overlaps(&damaged.span, at, at + len as u64);
+        match bad.read_in_chunk(at, len, |bytes| bytes.to_vec()) {
+            Some(Ok(got)) => assert!(!touches && got == want, "damaged container, read at {at}+{len}"),
+            Some(Err(f)) => assert!(touches && bad.chunk_span(f.chunk) == Some((damaged.span.start, damaged.span.end - damaged.span.start))),
+            None => {}
+        }
+    }
+    assert!(lent > 100 && left > 10, "{lent} reads lent, {left} left to read_at");
+}
+
+#[test]
 fn truncated_or_bit_flipped_headers_and_indexes_are_refused_at_open() {
     let (original, container) = fixture_container();
     let engine = ReadEngine::new(1 << 20, 0).unwrap();

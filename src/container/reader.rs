@@ -319,6 +319,40 @@ impl Reader {
         Ok(n)
     }
 
+    /// Like [`Self::read_at`] for `len` bytes at `offset`, without a copy when
+    /// they lie inside one decoded chunk: `use_bytes` gets them where the cache
+    /// holds them (a FUSE reply is written to the kernel straight from there).
+    /// `None` when the read spans chunks, touches a zero run or starts at or past
+    /// the end: the caller reads with `read_at` instead. Reads past the end are
+    /// cut short, as with `read_at`.
+    pub fn read_in_chunk<T>(self: &Arc<Self>, offset: u64, len: usize, use_bytes: impl FnOnce(&[u8]) -> T) -> Option<core::result::Result<T, ReadFailure>> {
+        let size = self.size();
+        if offset >= size || len == 0 {
+            return None;
+        }
+        let end = offset + (size - offset).min(len as u64);
+        let i = self.pieces.partition_point(|p| p.offset + p.len <= offset);
+        let p = self.pieces.get(i)?;
+        if p.codec.is_none() || end > p.offset + p.len {
+            return None;
+        }
+        let sequential = self.sequential.observe(offset, end - offset);
+        if sequential {
+            self.read_ahead(i + 1);
+        }
+        let data = match self.chunk(i) {
+            Ok(d) => d,
+            Err(error) => return Some(Err(ReadFailure { error, chunk: i })),
+        };
+        let result = use_bytes(&data[(offset - p.offset) as usize..(end - p.offset) as usize]);
+        // Released before the drop-behind below, so the cache can recycle it.
+        drop(data);
+        if sequential && end == p.offset + p.len {
+            self.engine.cache.discard(self.key(i));
+        }
+        Some(Ok(result))
+    }
+
     fn key(&self, chunk: usize) -> (u64, u64) {
         (self.id, chunk as u64)
     }
