@@ -7,7 +7,13 @@
 //! work is speculative, and the threads serving reads (which decode a chunk
 //! themselves when it is not ready) must not wait behind it for a core. Measured
 //! on `llmc mount -T 2` (2 cores, `dd bs=1M`): the read-ahead threads at equal
-//! priority held both cores while the request path waited its turn.
+//! priority held both cores while the request path waited its turn. They also
+//! run under `SCHED_BATCH`: a batch thread that wakes (a new chunk queued) does
+//! not preempt the thread running on its core, which is often the one serving
+//! the reader; it still gets its share of the CPU (unlike `SCHED_IDLE`, which
+//! starved read-ahead whenever anything else ran). Eight alternated rounds of
+//! `dd bs=1M` through `llmc mount -T 2` on a loaded 2-core VM: median 1.05 GB/s
+//! batch, 0.92 nice 5 alone, 1.00 equal priority, 1.03 idle (worst 0.31).
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -64,14 +70,19 @@ impl Shared {
 /// Niceness of the worker threads (0 is the default; 19 the lowest priority).
 pub const BACKGROUND_NICE: i32 = 5;
 
-/// Lowers the calling thread's priority to [`BACKGROUND_NICE`] (best effort: on
-/// failure the thread keeps its priority).
+/// Lowers the calling thread's priority to [`BACKGROUND_NICE`] under
+/// `SCHED_BATCH` (best effort: on failure the thread keeps what it had).
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: setpriority takes plain integers; on Linux `who == 0` with
         // PRIO_PROCESS names the calling thread (each thread is its own task).
         let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE) };
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param for the call's duration; pid 0
+        // is the calling thread. SCHED_BATCH needs no privilege and keeps the
+        // thread's nice value.
+        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
     }
 }
 
@@ -190,14 +201,18 @@ mod tests {
         let seen = Arc::new(std::sync::Mutex::new(None));
         let w = Workers::new(1, 4, "test").unwrap();
         let s = Arc::clone(&seen);
-        w.submit(1, move || *s.lock().unwrap() = Some(nice()));
+        // SAFETY: sched_getscheduler takes a pid (0: the calling thread).
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let caller_policy = policy();
+        w.submit(1, move || *s.lock().unwrap() = Some((nice(), policy())));
         while seen.lock().unwrap().is_none() {
             std::thread::yield_now();
         }
-        let worker = seen.lock().unwrap().unwrap();
+        let (worker, worker_policy) = seen.lock().unwrap().unwrap();
         // A caller already above BACKGROUND_NICE cannot be outdone without privileges.
         assert!(worker >= BACKGROUND_NICE.max(caller), "worker nice {worker}, caller {caller}");
-        assert_eq!(nice(), caller, "the caller's priority must not change");
+        assert_eq!(worker_policy, libc::SCHED_BATCH, "workers run under SCHED_BATCH");
+        assert_eq!((nice(), policy()), (caller, caller_policy), "the caller's priority must not change");
     }
 
     #[test]
