@@ -8,6 +8,7 @@ use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
 use llmc::stream::Input;
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::Instant;
 
@@ -106,6 +107,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
 /// `llmc::stream::compress_model_from_stream`).
 fn compress_piped_model(output: &Path, params: &CompressParams, bar: &Progress) -> Result<Outcome, String> {
     let mut out = files::create_output(output)?;
+    files::grow_pipe(std::io::stdin().as_fd());
     let mut input = Input::new(std::io::stdin());
     let start = bar.position();
     let report = |done: u64, _total: u64| bar.set(start + done);
@@ -175,6 +177,9 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
+    if file.is_none() {
+        files::grow_pipe(std::io::stdin().as_fd());
+    }
     let mut out = files::create_output(output)?;
     // The workers read their payloads; with one decoding thread this thread
     // writes while the worker reads and decodes, with more the workers also

@@ -21,9 +21,31 @@ pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
 /// The output for `path`; `-` is standard output.
 pub fn create_output(path: &Path) -> Result<Output, String> {
     if path == Path::new("-") {
+        grow_pipe(std::io::stdout().as_fd());
         return Ok(Output::stdout());
     }
     Output::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Pipe buffer asked for on standard input and output when they are pipes:
+/// with the default 64 KiB, a 1 MiB chunk crosses a pipe in sixteen rounds of
+/// wake-ups between the two processes. 1 MiB is what an unprivileged process may
+/// set by default (`/proc/sys/fs/pipe-max-size`).
+const PIPE_BUFFER: libc::c_int = 1 << 20;
+
+/// Enlarges the buffer of `fd` if it is a pipe (best effort: a refusal, or a
+/// file that is not a pipe, leaves it as it is).
+pub fn grow_pipe(fd: std::os::fd::BorrowedFd<'_>) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we borrow for the call; F_GETPIPE_SZ and
+    // F_SETPIPE_SZ take and return plain integers and fail with EBADF on
+    // anything that is not a pipe, changing nothing.
+    unsafe {
+        let now = libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ);
+        if now > 0 && now < PIPE_BUFFER {
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BUFFER);
+        }
+    }
 }
 
 /// Is standard input redirected from a regular file (read from its start)?
