@@ -127,6 +127,11 @@ pub fn ggml_type(id: u32) -> Option<&'static GgmlType> {
     BY_ID.get(id as usize)?.as_ref()
 }
 
+/// The type's name ("Q4_K"), or "unknown".
+pub fn type_name(id: u32) -> &'static str {
+    ggml_type(id).map_or("unknown", |t| t.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,9 +157,4 @@ mod tests {
         assert_eq!(ggml_type(Q4_K).unwrap().nbytes(100), None);
         assert_eq!(ggml_type(F64).unwrap().nbytes(u64::MAX), None);
     }
-}
-
-/// The type's name ("Q4_K"), or "unknown".
-pub fn type_name(id: u32) -> &'static str {
-    ggml_type(id).map_or("unknown", |t| t.name)
 }
