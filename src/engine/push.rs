@@ -43,6 +43,19 @@ impl Shared {
     }
 }
 
+/// Moves as many bytes as fit from the front of `q` into `dst` (two slice
+/// copies: a byte-by-byte drain cost more than the decoding itself); returns
+/// how many.
+fn take_front(q: &mut VecDeque<u8>, dst: &mut [u8]) -> usize {
+    let n = dst.len().min(q.len());
+    let (a, b) = q.as_slices();
+    let from_a = n.min(a.len());
+    dst[..from_a].copy_from_slice(&a[..from_a]);
+    dst[from_a..n].copy_from_slice(&b[..n - from_a]);
+    q.drain(..n);
+    n
+}
+
 /// The decoder's view of the input queue.
 struct QueueReader(Arc<Shared>);
 
@@ -55,10 +68,7 @@ impl std::io::Read for QueueReader {
             }
             if !g.input.is_empty() {
                 g.starved = false;
-                let n = buf.len().min(g.input.len());
-                for (b, x) in buf.iter_mut().zip(g.input.drain(..n)) {
-                    *b = x;
-                }
+                let n = take_front(&mut g.input, buf);
                 self.0.changed.notify_all();
                 return Ok(n);
             }
@@ -141,11 +151,7 @@ impl PushDecoder {
             }
             // Output out of the queue.
             if produced < output.len() && !g.output.is_empty() {
-                let n = (output.len() - produced).min(g.output.len());
-                for (o, x) in output[produced..produced + n].iter_mut().zip(g.output.drain(..n)) {
-                    *o = x;
-                }
-                produced += n;
+                produced += take_front(&mut g.output, &mut output[produced..]);
                 self.shared.changed.notify_all();
             }
             match &g.done {
@@ -212,6 +218,22 @@ mod tests {
             }
             assert!(got == want, "pieces {inp}/{outp}");
         }
+    }
+
+    #[test]
+    fn take_front_copies_across_the_ring_s_wrap() {
+        let mut q: VecDeque<u8> = VecDeque::with_capacity(8);
+        q.extend(0..6u8);
+        q.drain(..4);
+        q.extend(6..12u8); // wraps: [4, 5] then [6..12)
+        let mut out = [0u8; 5];
+        assert_eq!(take_front(&mut q, &mut out), 5);
+        assert_eq!(out, [4, 5, 6, 7, 8]);
+        let mut big = [0u8; 10];
+        assert_eq!(take_front(&mut q, &mut big), 3);
+        assert_eq!(big[..3], [9, 10, 11]);
+        assert!(q.is_empty());
+        assert_eq!(take_front(&mut q, &mut big), 0);
     }
 
     #[test]
