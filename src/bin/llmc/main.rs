@@ -235,6 +235,44 @@ fn refuse_same_file(input: &std::path::Path, output: &std::path::Path) -> Result
     Ok(())
 }
 
+/// On Ctrl-C, SIGTERM or SIGHUP, removes the temporary outputs in progress
+/// (`.NAME.llmc-tmp-*`: a file, or a staged output directory, which can be as
+/// large as the model) and then ends the process as the signal would have.
+/// Signals that are ignored (`nohup`, a shell's background job) stay ignored.
+/// Called before any thread starts, so every later thread inherits the mask.
+fn remove_temporaries_on_signal() {
+    // SAFETY: sigset_t and sigaction are plain data, initialised by
+    // sigemptyset / filled by sigaction before they are read; a null new action
+    // only queries the current one; pthread_sigmask only reads the set.
+    let set = unsafe {
+        let mut set: libc::sigset_t = core::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            let mut old: libc::sigaction = core::mem::zeroed();
+            if libc::sigaction(sig, core::ptr::null(), &mut old) == 0 && old.sa_sigaction != libc::SIG_IGN {
+                libc::sigaddset(&mut set, sig);
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `set` is initialised and blocked in every thread of the process.
+        while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
+        llmc::io::remove_pending_temps();
+        // SAFETY: restores the default action and unblocks the signals in this
+        // thread only, then raises the one received here: the process ends by
+        // it, as it would have without this thread.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, core::ptr::null_mut());
+            libc::raise(sig);
+        }
+        std::process::exit(128 + sig);
+    });
+}
+
 /// A directory command that left files out fails, after doing the rest.
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     if r.skipped == 0 {
@@ -248,6 +286,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
         Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode, verify, force } => {
+            remove_temporaries_on_signal();
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
@@ -268,6 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Decompress { input, output, threads, isa, verify, force, memory } => {
+            remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
                 other => Some(isa_list(other)?[0]),
