@@ -97,7 +97,8 @@ enum Command {
         /// Read the output back, decode it and compare with the input.
         #[arg(long)]
         verify: bool,
-        /// Directories: write into an existing, non-empty output directory.
+        /// Overwrite an existing output file; for a directory, write into an
+        /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
     },
@@ -115,7 +116,8 @@ enum Command {
         /// CRC32Cs are always checked).
         #[arg(long)]
         verify: bool,
-        /// Directories: write into an existing, non-empty output directory.
+        /// Overwrite an existing output file; for a directory, write into an
+        /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
         /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
@@ -256,7 +258,9 @@ fn remove_temporaries_on_signal() {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
         set
     };
-    std::thread::spawn(move || {
+    // A small stack of its own (RUST_MIN_STACK does not apply); if the system
+    // refuses even that, the signals act as before.
+    let waiter = std::thread::Builder::new().name("llmc-signals".into()).stack_size(64 << 10).spawn(move || {
         let mut sig = 0;
         // SAFETY: `set` is initialised and blocked in every thread of the process.
         while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
@@ -271,6 +275,23 @@ fn remove_temporaries_on_signal() {
         }
         std::process::exit(128 + sig);
     });
+    if waiter.is_err() {
+        // SAFETY: `set` is initialised; unblocking only reads it.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, core::ptr::null_mut()) };
+    }
+}
+
+/// An existing regular file is replaced only with `--force` (as zstd, gzip and
+/// xz do): a stale `MODEL.gguf` beside `MODEL.gguf.llmc`, or an `-o` typo, is
+/// not silently lost. Devices, FIFOs and standard output are written through.
+fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String> {
+    if force || output == std::path::Path::new("-") {
+        return Ok(());
+    }
+    match std::fs::metadata(output) {
+        Ok(m) if m.is_file() => Err(format!("{} already exists; pass -f/--force to overwrite it", output.display())),
+        _ => Ok(()),
+    }
 }
 
 /// A directory command that left files out fails, after doing the rest.
@@ -303,6 +324,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.clone() } else { files::compressed_name(&input) });
                 refuse_same_file(&input, &output)?;
+                refuse_overwrite(&output, force)?;
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
@@ -327,6 +349,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     None => files::decompressed_name(&input)?,
                 };
                 refuse_same_file(&input, &output)?;
+                refuse_overwrite(&output, force)?;
                 commands::decompress(&input, &output, &opts, verify)?;
             }
         }
