@@ -310,9 +310,9 @@ mod tests {
             let st = std::process::Command::new(exe)
                 .args(["--exact", "engine::output::tests::temporaries_in_progress_are_removed_on_request", "--nocapture"])
                 .env("LLMC_TEST_PENDING_CHILD", &d)
-                .status()
+                .output()
                 .unwrap();
-            assert!(st.success());
+            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
             assert_eq!(std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>(), vec![std::ffi::OsString::from("done")], "only the committed output is left");
             std::fs::remove_dir_all(&d).unwrap();
             return;
@@ -327,9 +327,9 @@ mod tests {
         let staged = temp_name(&d.join("dir"));
         std::fs::create_dir_all(staged.join("sub")).unwrap();
         std::fs::write(staged.join("sub/f"), b"y").unwrap();
-        super::super::io::track_temp(&staged);
+        crate::engine::io::track_temp(&staged);
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 3);
-        assert_eq!(super::super::io::remove_pending_temps(), 2);
+        assert_eq!(crate::engine::io::remove_pending_temps(), 2);
         std::mem::forget(a);
     }
 
