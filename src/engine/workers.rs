@@ -69,9 +69,16 @@ pub const BACKGROUND_NICE: i32 = 5;
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: setpriority takes plain integers; on Linux `who == 0` with
-        // PRIO_PROCESS names the calling thread (each thread is its own task).
-        let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE) };
+        // SAFETY: getpriority and setpriority take plain integers; on Linux
+        // `who == 0` with PRIO_PROCESS names the calling thread (each thread is
+        // its own task). Only ever lowered: a thread started by a caller that
+        // runs at a lower priority already (`nice -n 19 llmc ...`) keeps it,
+        // where setting BACKGROUND_NICE as root would have raised it.
+        unsafe {
+            if libc::getpriority(libc::PRIO_PROCESS, 0) < BACKGROUND_NICE {
+                let _ = libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE);
+            }
+        }
     }
 }
 
