@@ -52,6 +52,15 @@ fn an_existing_output_file_is_replaced_only_with_force() {
 }
 
 #[test]
+fn compress_verify_to_a_stream_is_refused_before_anything_is_written() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["compress", "--codec", "bf16", "--verify", input.to_str().unwrap(), "-o", "-"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--verify needs a regular output file"), "{err}");
+    assert!(out.stdout.is_empty(), "{} bytes went to stdout before the refusal", out.stdout.len());
+}
+
+#[test]
 fn corrupt_input_gives_a_clear_error_and_no_output() {
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
     let frame = tmp("c.llmc");
