@@ -64,6 +64,33 @@ fn tensor_info_fills_whole_fields_within_the_callers_size() {
 }
 
 #[test]
+fn tensor_info_leaves_struct_size_as_the_caller_set_it() {
+    // The README's pattern: one struct, sized once, reused for every tensor.
+    // Each call must leave `struct_size` as it was (it once held the previous
+    // tensor's byte size afterwards, so a tensor under 112 bytes, or one whose
+    // size is a multiple of 2^32, made the next call fail or fill only a prefix).
+    let o = open_blk0();
+    let full = core::mem::size_of::<llmc_tensor_info>() as u32;
+    for size in [8u32, 40, full] {
+        let (s, raw) = info(o.c, 0, size);
+        assert_eq!(s, OK);
+        assert_eq!(raw[..4], size.to_le_bytes(), "struct_size {size} was rewritten");
+    }
+    let mut n = 0u64;
+    // SAFETY: live handle, valid out-pointer.
+    assert_eq!(unsafe { llmc_container_n_tensors(o.c, &mut n) }, OK);
+    assert!(n > 1);
+    // SAFETY: an all-zero llmc_tensor_info is valid (null pointers, zeros).
+    let mut t: llmc_tensor_info = unsafe { core::mem::zeroed() };
+    t.struct_size = full;
+    for i in 0..n {
+        // SAFETY: live handle; `t` is a whole llmc_tensor_info.
+        assert_eq!(unsafe { llmc_container_tensor_info(o.c, i, &mut t) }, OK, "tensor {i}");
+        assert_eq!(t.struct_size, full, "tensor {i}");
+    }
+}
+
+#[test]
 fn out_of_range_and_not_found_are_different_statuses() {
     let o = open_blk0();
     let mut n = 0u64;

@@ -25,10 +25,39 @@ fn compress_info_decompress_roundtrip() {
     let (ok, out, _) = llmc(&["info", frame.to_str().unwrap()]);
     assert!(ok && out.contains("codec:         bf16") && out.contains("all ok"), "{out}");
     for isa in ["auto", "scalar"] {
-        let (ok, _, err) = llmc(&["decompress", frame.to_str().unwrap(), "-o", back.to_str().unwrap(), "--isa", isa]);
+        let (ok, _, err) = llmc(&["decompress", frame.to_str().unwrap(), "-o", back.to_str().unwrap(), "--isa", isa, "--force"]);
         assert!(ok, "{err}");
         assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
     }
+}
+
+#[test]
+fn an_existing_output_file_is_replaced_only_with_force() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let (frame, back) = (tmp("f.llmc"), tmp("f.bf16"));
+    for path in [&frame, &back] {
+        std::fs::write(path, b"precious").unwrap();
+    }
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
+    assert!(!ok && err.contains("already exists") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&frame).unwrap(), b"precious");
+    assert!(llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap(), "-f"]).0);
+    let (ok, _, err) = llmc(&["decompress", frame.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&back).unwrap(), b"precious");
+    assert!(llmc(&["decompress", frame.to_str().unwrap(), "-o", back.to_str().unwrap(), "--force"]).0);
+    assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
+    // Not regular files: written through, as before.
+    assert!(llmc(&["decompress", frame.to_str().unwrap(), "-o", "/dev/null"]).0);
+}
+
+#[test]
+fn compress_verify_to_a_stream_is_refused_before_anything_is_written() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["compress", "--codec", "bf16", "--verify", input.to_str().unwrap(), "-o", "-"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--verify needs a regular output file"), "{err}");
+    assert!(out.stdout.is_empty(), "{} bytes went to stdout before the refusal", out.stdout.len());
 }
 
 #[test]

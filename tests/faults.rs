@@ -142,6 +142,46 @@ fn a_killed_compress_leaves_nothing_under_the_final_name() {
     assert!(left.len() == 1 && left[0].starts_with(".blk0.gguf.llmc.llmc-tmp-"), "{left:?}");
 }
 
+/// Starts `llmc ARGS`, waits until its temporary output shows
+/// up in `watch`, sends `sig` and returns how it ended and what is left there.
+fn signal_llmc(args: &[&std::ffi::OsStr], watch: &Path, sig: i32) -> (std::process::ExitStatus, Vec<String>) {
+    let mut child = Command::new(LLMC).args(args).stderr(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    while !entries(watch).iter().any(|e| e.contains(".llmc-tmp-")) {
+        assert!(child.try_wait().unwrap().is_none(), "llmc finished before the signal");
+        assert!(start.elapsed() < Duration::from_secs(120), "gave up waiting");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    // SAFETY: a plain signal to our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+    let status = child.wait().unwrap();
+    (status, entries(watch))
+}
+
+#[test]
+fn ctrl_c_or_sigterm_removes_the_temporary_output() {
+    use std::os::unix::process::ExitStatusExt;
+    for (sig, name) in [(libc::SIGINT, "int"), (libc::SIGTERM, "term")] {
+        // A file: the hidden temporary goes too, and the process ends by the signal.
+        let dir = scratch(&format!("signal-file-{name}"));
+        let out = dir.join("blk0.gguf.llmc");
+        let (status, left) = signal_llmc(&["compress".as_ref(), blk0().as_os_str(), "-o".as_ref(), out.as_os_str(), "-T".as_ref(), "1".as_ref()], &dir, sig);
+        assert_eq!(status.signal(), Some(sig), "{status}");
+        assert!(left.is_empty(), "left after signal {sig}: {left:?}");
+        // A directory: the staged output folder, with what it holds.
+        let input = scratch(&format!("signal-dir-in-{name}"));
+        std::fs::copy(blk0(), input.join("a.gguf")).unwrap();
+        std::fs::copy(blk0(), input.join("b.gguf")).unwrap();
+        let parent = scratch(&format!("signal-dir-out-{name}"));
+        let (status, left) = signal_llmc(&["compress".as_ref(), input.as_os_str(), "-o".as_ref(), parent.join("out").as_os_str(), "-T".as_ref(), "1".as_ref()], &parent, sig);
+        assert_eq!(status.signal(), Some(sig), "{status}");
+        assert!(left.is_empty(), "left after signal {sig}: {left:?}");
+        for d in [dir, input, parent] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+}
+
 /// Compresses the block-0 fixture into `dir` and returns the container's path and bytes.
 fn container(dir: &Path) -> (PathBuf, Vec<u8>) {
     let path = dir.join("blk0.gguf.llmc");

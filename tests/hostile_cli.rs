@@ -205,35 +205,35 @@ fn messages_say_what_is_wrong() {
     let d = scratch("messages");
     let out = s(&d.join("o")).to_owned();
     // A truncated safetensors file is truncated, not unknown.
-    let (code, err) = llmc(&["compress", s(&corpus("st-cut-in-json.safetensors")), "-o", &out]);
+    let (code, err) = llmc(&["compress", s(&corpus("st-cut-in-json.safetensors")), "-o", &out, "-f"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("truncated") && !err.contains("not a GGUF or safetensors"), "{err}");
     // A zero-element GGUF tensor is fine.
-    let (code, err) = llmc(&["compress", s(&corpus("gguf-zero-elements.gguf")), "-o", &out, "--verify"]);
+    let (code, err) = llmc(&["compress", s(&corpus("gguf-zero-elements.gguf")), "-o", &out, "-f", "--verify"]);
     assert_eq!(code, Some(0), "{err}");
     // --chunk-size that does not fit every block size says which.
-    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "--chunk-size", "4608"]);
+    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "4608"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("Q6_K (210-byte blocks)") && err.contains("Q8_0 (34-byte blocks)") && err.contains("use a multiple of"), "{err}");
     assert!(!err.contains("Q4_K"), "4608 = 32 x 144 fits Q4_K: {err}");
-    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "--chunk-size", "100"]);
+    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "100"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("outside 1024..="), "{err}");
     // A raw tensor of the wrong length for its codec says so (found by the sweep).
     let odd = d.join("odd.bin");
     std::fs::write(&odd, vec![1u8; 1001]).unwrap();
-    let (code, err) = llmc(&["compress", "--codec", "bf16", s(&odd), "-o", &out]);
+    let (code, err) = llmc(&["compress", "--codec", "bf16", s(&odd), "-o", &out, "-f"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("1001 bytes is not a whole number of 2-byte bf16 elements"), "{err}");
     std::fs::write(&odd, vec![1u8; 1000]).unwrap();
-    let (code, err) = llmc(&["compress", "--codec", "bf16", "--chunk-size", "1025", s(&odd), "-o", &out]);
+    let (code, err) = llmc(&["compress", "--codec", "bf16", "--chunk-size", "1025", s(&odd), "-o", &out, "-f"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("--chunk-size 1025 is not a multiple of the 2-byte bf16 element"), "{err}");
     // A per-stream file whose inner GGUF is bad says so.
-    let (code, err) = llmc(&["decompress", s(&corpus("perstream-inner-bad-magic.llms")), "-o", &out]);
+    let (code, err) = llmc(&["decompress", s(&corpus("perstream-inner-bad-magic.llms")), "-o", &out, "-f"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("per-stream file") && err.contains("GGUF header") && !err.contains("not an llmc"), "{err}");
-    let (code, err) = llmc(&["decompress", s(&corpus("perstream-f32-forged.llms")), "-o", &out]);
+    let (code, err) = llmc(&["decompress", s(&corpus("perstream-f32-forged.llms")), "-o", &out, "-f"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("do not match its GGUF header"), "{err}");
 }

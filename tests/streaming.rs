@@ -123,7 +123,7 @@ fn a_model_from_a_pipe_is_compressed_in_one_pass_with_the_bytes_of_a_file() {
         let file = dir.join("in");
         std::fs::write(&file, &original).unwrap();
         let from_file = dir.join("a.llmc");
-        let o = llmc(&["compress", "--level", "3", p(&file), "-o", p(&from_file)]);
+        let o = llmc(&["compress", "--level", "3", p(&file), "-o", p(&from_file), "-f"]);
         assert!(o.status.success(), "{what}: {}", stderr(&o));
         let o = piped(&["compress", "--level", "3", "-T", "2", "-", "-o", "-"], &original);
         assert!(o.status.success(), "{what}: {}", stderr(&o));
@@ -210,6 +210,8 @@ fn special_outputs_are_written_through_and_links_followed() {
     let link = dir.join("link.gguf");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let o = llmc(&["decompress", p(&packed_path), "-o", p(&link)]);
+    assert!(!o.status.success() && stderr(&o).contains("already exists"), "an existing link target needs --force: {}", stderr(&o));
+    let o = llmc(&["decompress", p(&packed_path), "-o", p(&link), "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
     assert!(std::fs::read(&target).unwrap() == original);

@@ -32,12 +32,17 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 /// `write_atomic` keeping the operating system's error, for messages.
 pub fn write_atomic_io(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = temp_name(path);
+    track_temp(&tmp);
     let result = (|| -> std::io::Result<()> {
         let mut f = create_temp(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    untrack_temp(&tmp);
     match result {
         Ok(()) => {
             sync_parent(path);
@@ -61,6 +66,50 @@ fn create_temp(tmp: &Path) -> std::io::Result<std::fs::File> {
         }
         other => other,
     }
+}
+
+/// Temporary outputs (files, and staged directories) being written now, for a
+/// command-line tool that is interrupted by a signal: see [`remove_pending_temps`].
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records `path` as a temporary output in progress (before it is created).
+pub fn track_temp(path: &Path) {
+    pending().push(path.to_path_buf());
+}
+
+/// Forgets `path` (it was renamed into place or removed).
+pub fn untrack_temp(path: &Path) {
+    let mut g = pending();
+    if let Some(i) = g.iter().rposition(|p| p == path) {
+        g.swap_remove(i);
+    }
+}
+
+/// Removes every temporary output still in progress (a directory with what it
+/// holds) and returns how many there were. For a process about to end on a
+/// signal (Ctrl-C): the list stays locked afterwards, so no writer starts
+/// another one meanwhile. A process killed outright (SIGKILL) can still leave
+/// its `.NAME.llmc-tmp-*` behind.
+pub fn remove_pending_temps() -> usize {
+    let g = pending();
+    for p in g.iter() {
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let _ = std::fs::remove_dir_all(p);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(p);
+            }
+            Err(_) => {}
+        }
+    }
+    let n = g.len();
+    std::mem::forget(g);
+    n
 }
 
 /// A name no other writer in this or another live process uses: the pid and a

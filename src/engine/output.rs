@@ -7,7 +7,7 @@
 //! device such as `/dev/null`, a FIFO, a socket, standard output — is written
 //! through, as zstd does: the node is left as it was and receives the bytes.
 
-use super::io::{sync_parent, temp_name};
+use super::io::{sync_parent, temp_name, track_temp, untrack_temp};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Write;
@@ -70,7 +70,9 @@ impl Output {
             _ => path.to_path_buf(),
         };
         let tmp = temp_name(&path);
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        // Tracked before it exists, so that an interrupted process removes it.
+        track_temp(&tmp);
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).inspect_err(|_| untrack_temp(&tmp))?;
         Ok(Output::new(Target::Atomic { file, tmp, path }))
     }
 
@@ -242,6 +244,7 @@ impl Output {
                 } else {
                     sync_parent(&path);
                 }
+                untrack_temp(&tmp);
                 r
             }
             Some(Target::Through(mut f)) => f.flush(),
@@ -255,6 +258,7 @@ impl Drop for Output {
     fn drop(&mut self) {
         if let Some(Target::Atomic { tmp, .. }) = &self.target {
             let _ = std::fs::remove_file(tmp);
+            untrack_temp(tmp);
         }
     }
 }
@@ -294,6 +298,39 @@ mod tests {
         o.commit().unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"Jello world");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn temporaries_in_progress_are_removed_on_request() {
+        // What the CLI does on Ctrl-C (run in a child process: the call leaves
+        // the list locked for good).
+        if std::env::var_os("LLMC_TEST_PENDING_CHILD").is_none() {
+            let d = dir("pending");
+            let exe = std::env::current_exe().unwrap();
+            let st = std::process::Command::new(exe)
+                .args(["--exact", "engine::output::tests::temporaries_in_progress_are_removed_on_request", "--nocapture"])
+                .env("LLMC_TEST_PENDING_CHILD", &d)
+                .output()
+                .unwrap();
+            assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stdout));
+            assert_eq!(std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).collect::<Vec<_>>(), vec![std::ffi::OsString::from("done")], "only the committed output is left");
+            std::fs::remove_dir_all(&d).unwrap();
+            return;
+        }
+        let d = PathBuf::from(std::env::var_os("LLMC_TEST_PENDING_CHILD").unwrap());
+        let mut done = Output::create(&d.join("done")).unwrap();
+        done.write(b"x").unwrap();
+        done.commit().unwrap();
+        let mut a = Output::create(&d.join("a")).unwrap();
+        a.write(b"partial").unwrap();
+        a.flush_buf().unwrap();
+        let staged = temp_name(&d.join("dir"));
+        std::fs::create_dir_all(staged.join("sub")).unwrap();
+        std::fs::write(staged.join("sub/f"), b"y").unwrap();
+        crate::engine::io::track_temp(&staged);
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 3);
+        assert_eq!(crate::engine::io::remove_pending_temps(), 2);
+        std::mem::forget(a);
     }
 
     #[test]

@@ -43,6 +43,19 @@ impl Shared {
     }
 }
 
+/// Moves as many bytes as fit from the front of `q` into `dst` (two slice
+/// copies: a byte-by-byte drain cost more than the decoding itself); returns
+/// how many.
+fn take_front(q: &mut VecDeque<u8>, dst: &mut [u8]) -> usize {
+    let n = dst.len().min(q.len());
+    let (a, b) = q.as_slices();
+    let from_a = n.min(a.len());
+    dst[..from_a].copy_from_slice(&a[..from_a]);
+    dst[from_a..n].copy_from_slice(&b[..n - from_a]);
+    q.drain(..n);
+    n
+}
+
 /// The decoder's view of the input queue.
 struct QueueReader(Arc<Shared>);
 
@@ -55,10 +68,7 @@ impl std::io::Read for QueueReader {
             }
             if !g.input.is_empty() {
                 g.starved = false;
-                let n = buf.len().min(g.input.len());
-                for (b, x) in buf.iter_mut().zip(g.input.drain(..n)) {
-                    *b = x;
-                }
+                let n = take_front(&mut g.input, buf);
                 self.0.changed.notify_all();
                 return Ok(n);
             }
@@ -73,6 +83,10 @@ impl std::io::Read for QueueReader {
 pub struct PushDecoder {
     shared: Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Bytes at the start of the caller's next input that the last step
+    /// queued (the queue's length then) without reporting them consumed: the
+    /// decoder may have read some of them since.
+    pending: usize,
 }
 
 /// What one [`PushDecoder::step`] did.
@@ -121,43 +135,54 @@ impl PushDecoder {
                 crate::error::record_os_error(&e);
                 Error::Allocation
             })?;
-        Ok(PushDecoder { shared, thread: Some(thread) })
+        Ok(PushDecoder { shared, thread: Some(thread), pending: 0 })
     }
 
     /// Feeds `input` (as much as the queue takes) and moves decoded bytes into
     /// `output`. Blocks only while the decoder is working on what it has.
+    ///
+    /// Bytes count as consumed only once the decoder has read them: those
+    /// still queued are the start of `input` on the next call (which the
+    /// caller presents again, its `pos` not having moved past them), so the
+    /// bytes after the end of the stream are never reported consumed.
     pub fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step> {
-        let (mut consumed, mut produced) = (0, 0);
+        let mut produced = 0;
         let mut g = self.shared.lock();
+        // `input[..covered]` is in the queue or was read by the decoder; the
+        // queue holds the last of those bytes, in order.
+        let mut covered = self.pending.min(input.len());
+        // What the decoder has read of `input` (bytes still queued are not
+        // consumed yet); what stays queued is `pending` for the next call.
+        let mut consumed = |g: &State, covered: usize| {
+            self.pending = g.input.len();
+            covered.saturating_sub(g.input.len())
+        };
         loop {
             // Input into the queue.
             let room = QUEUE.saturating_sub(g.input.len());
-            if consumed < input.len() && room > 0 && g.done.is_none() {
-                let n = room.min(input.len() - consumed);
-                g.input.extend(&input[consumed..consumed + n]);
-                consumed += n;
+            if covered < input.len() && room > 0 && g.done.is_none() {
+                let n = room.min(input.len() - covered);
+                g.input.extend(&input[covered..covered + n]);
+                covered += n;
                 g.starved = false;
                 self.shared.changed.notify_all();
             }
             // Output out of the queue.
             if produced < output.len() && !g.output.is_empty() {
-                let n = (output.len() - produced).min(g.output.len());
-                for (o, x) in output[produced..produced + n].iter_mut().zip(g.output.drain(..n)) {
-                    *o = x;
-                }
-                produced += n;
+                produced += take_front(&mut g.output, &mut output[produced..]);
                 self.shared.changed.notify_all();
             }
             match &g.done {
                 Some(Err(e)) => return Err(*e),
-                Some(Ok(())) if g.output.is_empty() => return Ok(Step { consumed, produced, finished: true }),
+                // What is still queued follows the stream's end: not consumed.
+                Some(Ok(())) if g.output.is_empty() => return Ok(Step { consumed: consumed(&g, covered), produced, finished: true }),
                 _ => {}
             }
-            let all_in = consumed == input.len();
+            let all_in = covered == input.len();
             // The caller's output is full; or nothing more can come without
             // more input; or there is no room to produce into.
             if (produced == output.len() && (!output.is_empty() || all_in || g.output.len() >= QUEUE)) || (g.starved && g.input.is_empty() && all_in) {
-                return Ok(Step { consumed, produced, finished: false });
+                return Ok(Step { consumed: consumed(&g, covered), produced, finished: false });
             }
             g = self.shared.wait(g);
         }
@@ -211,6 +236,62 @@ mod tests {
                 assert!(s.consumed > 0 || s.produced > 0 || at == data.len(), "no progress");
             }
             assert!(got == want, "pieces {inp}/{outp}");
+        }
+    }
+
+    #[test]
+    fn take_front_copies_across_the_ring_s_wrap() {
+        let mut q: VecDeque<u8> = VecDeque::with_capacity(8);
+        q.extend(0..6u8);
+        q.drain(..4);
+        q.extend(6..12u8); // wraps: [4, 5] then [6..12)
+        let mut out = [0u8; 5];
+        assert_eq!(take_front(&mut q, &mut out), 5);
+        assert_eq!(out, [4, 5, 6, 7, 8]);
+        let mut big = [0u8; 10];
+        assert_eq!(take_front(&mut q, &mut big), 3);
+        assert_eq!(big[..3], [9, 10, 11]);
+        assert!(q.is_empty());
+        assert_eq!(take_front(&mut q, &mut big), 0);
+    }
+
+    /// Like `doubler`, reading 5 bytes at a time and writing as it goes, so
+    /// that it keeps reading queued input after a step returned.
+    fn slow_doubler(n: usize) -> PushDecoder {
+        PushDecoder::start(move |input, sink| {
+            let mut left = n;
+            while left > 0 {
+                let mut buf = vec![0u8; left.min(5)];
+                input.read_exact(&mut buf)?;
+                left -= buf.len();
+                let doubled: Vec<u8> = buf.iter().flat_map(|&b| [b, b]).collect();
+                sink(&doubled)?;
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn bytes_after_the_end_of_the_stream_are_not_consumed() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 13) as u8).collect();
+        for (piece, outp, slow) in [(1usize, 3000usize, false), (7, 1, false), (4096, 3000, false), (20_000, 3000, false), (20_000, 50_000, false), (4096, 3, true), (20_000, 7, true), (20_000, 50_000, true)] {
+            let mut d = if slow { slow_doubler(data.len()) } else { doubler(data.len()) };
+            let mut fed = data.clone();
+            fed.extend_from_slice(b"NEXT OBJECT");
+            let (mut at, mut got) = (0, Vec::new());
+            let mut buf = vec![0u8; outp];
+            loop {
+                let end = (at + piece).min(fed.len());
+                let s = d.step(&fed[at..end], &mut buf).unwrap();
+                at += s.consumed;
+                got.extend_from_slice(&buf[..s.produced]);
+                if s.finished {
+                    break;
+                }
+            }
+            assert_eq!(at, data.len(), "pieces of {piece}, output {outp}, slow {slow}: consumed past the end");
+            assert!(got.len() == 2 * data.len() && got.iter().step_by(2).eq(data.iter()), "pieces of {piece}, output {outp}, slow {slow}: bytes differ");
         }
     }
 

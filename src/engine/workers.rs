@@ -75,14 +75,26 @@ pub const BACKGROUND_NICE: i32 = 5;
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: setpriority takes plain integers; on Linux `who == 0` with
-        // PRIO_PROCESS names the calling thread (each thread is its own task).
-        let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE) };
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `param` is a valid sched_param for the call's duration; pid 0
-        // is the calling thread. SCHED_BATCH needs no privilege and keeps the
-        // thread's nice value.
-        let _ = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
+        // SAFETY: getpriority and setpriority take plain integers; on Linux
+        // `who == 0` with PRIO_PROCESS names the calling thread (each thread is
+        // its own task). Only ever lowered: a thread started by a caller that
+        // runs at a lower priority already (`nice -n 19 llmc ...`) keeps it,
+        // where setting BACKGROUND_NICE as root would have raised it.
+        unsafe {
+            if libc::getpriority(libc::PRIO_PROCESS, 0) < BACKGROUND_NICE {
+                let _ = libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE);
+            }
+        }
+        // SAFETY: sched_getscheduler and sched_setscheduler on pid 0 (the
+        // calling thread); `param` is a valid sched_param for the call. Only a
+        // thread under the normal policy moves to SCHED_BATCH (which needs no
+        // privilege and keeps the nice value): SCHED_IDLE would be raised.
+        unsafe {
+            if libc::sched_getscheduler(0) == libc::SCHED_OTHER {
+                let param = libc::sched_param { sched_priority: 0 };
+                let _ = libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
+            }
+        }
     }
 }
 
@@ -211,7 +223,9 @@ mod tests {
         let (worker, worker_policy) = seen.lock().unwrap().unwrap();
         // A caller already above BACKGROUND_NICE cannot be outdone without privileges.
         assert!(worker >= BACKGROUND_NICE.max(caller), "worker nice {worker}, caller {caller}");
-        assert_eq!(worker_policy, libc::SCHED_BATCH, "workers run under SCHED_BATCH");
+        // Threads under the normal policy move to SCHED_BATCH; others keep theirs.
+        let want = if caller_policy == libc::SCHED_OTHER { libc::SCHED_BATCH } else { caller_policy };
+        assert_eq!(worker_policy, want, "workers run under SCHED_BATCH");
         assert_eq!((nice(), policy()), (caller, caller_policy), "the caller's priority must not change");
     }
 

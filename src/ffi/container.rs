@@ -411,8 +411,8 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
             return Err(Error::NullPointer);
         }
         // SAFETY: non-null; the caller passes a struct whose first field is its size.
-        let size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() } as usize;
-        let n = TENSOR_INFO_FIELD_ENDS.iter().copied().filter(|&end| end <= size).max().ok_or(Error::InvalidArgument)?;
+        let struct_size = unsafe { core::ptr::addr_of!((*info).struct_size).read_unaligned() };
+        let n = TENSOR_INFO_FIELD_ENDS.iter().copied().filter(|&end| end <= struct_size as usize).max().ok_or(Error::InvalidArgument)?;
         if n < TENSOR_INFO_FIELD_ENDS[1] {
             return Err(Error::InvalidArgument);
         }
@@ -426,7 +426,9 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
         let mut shape = [0u64; LLMC_MAX_DIMS];
         shape[..e.shape.len()].copy_from_slice(e.shape);
         let out = llmc_tensor_info {
-            struct_size: size as u32,
+            // The caller's size, unchanged: a struct reused for the next call
+            // must still say how large it is (not this tensor's byte size).
+            struct_size,
             ggml_type: e.dtype,
             name: c.index.entries.c_name(i).ok_or(Error::OutOfRange)?.as_ptr(),
             orig_offset,

@@ -32,7 +32,7 @@ pub fn compressed(input: &Path, output: &Path) -> PathBuf {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let current = modified(output).is_some_and(|t| Some(t) > modified(Path::new(env!("CARGO_BIN_EXE_llmc"))));
     if !current {
-        let out = llmc().arg("compress").arg(input).arg("-o").arg(output).output().unwrap();
+        let out = llmc().arg("compress").arg(input).arg("-o").arg(output).arg("--force").output().unwrap();
         assert!(out.status.success(), "compress {}: {}", input.display(), String::from_utf8_lossy(&out.stderr));
     }
     output.to_path_buf()

@@ -60,6 +60,10 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
     let mut out = files::create_output(output)?;
+    if verify && out.temp_path().is_none() {
+        // Said before the work, not after the whole output went out.
+        return Err(format!("--verify needs a regular output file, not {}", output.display()));
+    }
     let err = |e: llmc::Error, out: &mut llmc::stream::Output| match out.take_error() {
         Some(w) => format!("cannot write {}: {w}", output.display()),
         None => match files::read_small(&file, len) {

@@ -97,7 +97,8 @@ enum Command {
         /// Read the output back, decode it and compare with the input.
         #[arg(long)]
         verify: bool,
-        /// Directories: write into an existing, non-empty output directory.
+        /// Overwrite an existing output file; for a directory, write into an
+        /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
     },
@@ -115,7 +116,8 @@ enum Command {
         /// CRC32Cs are always checked).
         #[arg(long)]
         verify: bool,
-        /// Directories: write into an existing, non-empty output directory.
+        /// Overwrite an existing output file; for a directory, write into an
+        /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
         /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
@@ -235,6 +237,63 @@ fn refuse_same_file(input: &std::path::Path, output: &std::path::Path) -> Result
     Ok(())
 }
 
+/// On Ctrl-C, SIGTERM or SIGHUP, removes the temporary outputs in progress
+/// (`.NAME.llmc-tmp-*`: a file, or a staged output directory, which can be as
+/// large as the model) and then ends the process as the signal would have.
+/// Signals that are ignored (`nohup`, a shell's background job) stay ignored.
+/// Called before any thread starts, so every later thread inherits the mask.
+fn remove_temporaries_on_signal() {
+    // SAFETY: sigset_t and sigaction are plain data, initialised by
+    // sigemptyset / filled by sigaction before they are read; a null new action
+    // only queries the current one; pthread_sigmask only reads the set.
+    let set = unsafe {
+        let mut set: libc::sigset_t = core::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            let mut old: libc::sigaction = core::mem::zeroed();
+            if libc::sigaction(sig, core::ptr::null(), &mut old) == 0 && old.sa_sigaction != libc::SIG_IGN {
+                libc::sigaddset(&mut set, sig);
+            }
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
+        set
+    };
+    // A small stack of its own (RUST_MIN_STACK does not apply); if the system
+    // refuses even that, the signals act as before.
+    let waiter = std::thread::Builder::new().name("llmc-signals".into()).stack_size(64 << 10).spawn(move || {
+        let mut sig = 0;
+        // SAFETY: `set` is initialised and blocked in every thread of the process.
+        while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
+        llmc::io::remove_pending_temps();
+        // SAFETY: restores the default action and unblocks the signals in this
+        // thread only, then raises the one received here: the process ends by
+        // it, as it would have without this thread.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, core::ptr::null_mut());
+            libc::raise(sig);
+        }
+        std::process::exit(128 + sig);
+    });
+    if waiter.is_err() {
+        // SAFETY: `set` is initialised; unblocking only reads it.
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, core::ptr::null_mut()) };
+    }
+}
+
+/// An existing regular file is replaced only with `--force` (as zstd, gzip and
+/// xz do): a stale `MODEL.gguf` beside `MODEL.gguf.llmc`, or an `-o` typo, is
+/// not silently lost. Devices, FIFOs and standard output are written through.
+fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String> {
+    if force || output == std::path::Path::new("-") {
+        return Ok(());
+    }
+    match std::fs::metadata(output) {
+        Ok(m) if m.is_file() => Err(format!("{} already exists; pass -f/--force to overwrite it", output.display())),
+        _ => Ok(()),
+    }
+}
+
 /// A directory command that left files out fails, after doing the rest.
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     if r.skipped == 0 {
@@ -248,6 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
         Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode, verify, force } => {
+            remove_temporaries_on_signal();
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
@@ -264,10 +324,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.clone() } else { files::compressed_name(&input) });
                 refuse_same_file(&input, &output)?;
+                refuse_overwrite(&output, force)?;
                 commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
         Command::Decompress { input, output, threads, isa, verify, force, memory } => {
+            remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
                 other => Some(isa_list(other)?[0]),
@@ -287,6 +349,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     None => files::decompressed_name(&input)?,
                 };
                 refuse_same_file(&input, &output)?;
+                refuse_overwrite(&output, force)?;
                 commands::decompress(&input, &output, &opts, verify)?;
             }
         }

@@ -54,6 +54,10 @@ impl Staging {
         }
         let work = if busy { output.to_path_buf() } else { llmc::io::temp_name(output) };
         make_parent(&work)?;
+        if !busy {
+            // Removed with what it holds if the command is interrupted (Ctrl-C).
+            llmc::io::track_temp(&work);
+        }
         std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
         Ok(Staging { output: output.to_path_buf(), work })
     }
@@ -76,6 +80,7 @@ impl Staging {
                 let _ = std::fs::remove_dir_all(&self.work);
             }
         }
+        llmc::io::untrack_temp(&self.work);
         result
     }
 }
