@@ -89,7 +89,7 @@ run_example() {
       run "$name" attn_k "$bin" "$q4k_small"
       run "$name" attn_q "$bin" "$q4k_mid" ;;
     gguf_loader)
-      "$llmc" compress "$blk0" -o "$out/blk0.gguf.llmc" --level 3 -T 2 2>/dev/null
+      "$llmc" compress -f "$blk0" -o "$out/blk0.gguf.llmc" --level 3 -T 2 2>/dev/null
       run "$name" blk0 "$bin" "$out/blk0.gguf.llmc" "$blk0" 4 ;;
     safetensors_loader)
       local minilm
@@ -103,15 +103,15 @@ run_example() {
       run "$name" gate "$bin" "$fx/bf16/all-minilm-l6-v2.word_embeddings.bf16" \
         "$fx/q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k" "$gemma" "$out" ;;
     reader)
-      "$llmc" compress "$blk0" -o "$out/reader-blk0.gguf.llmc" --level 3 -T 2 2>/dev/null
+      "$llmc" compress -f "$blk0" -o "$out/reader-blk0.gguf.llmc" --level 3 -T 2 2>/dev/null
       run "$name" threads-0 "$bin" "$out/reader-blk0.gguf.llmc" "$blk0" 0
       run "$name" threads-2 "$bin" "$out/reader-blk0.gguf.llmc" "$blk0" 2 ;;
     corrupt_input)
       run "$name" hostile "$bin" "$bf16_small" "$q4k_small" "$blk0" "$out" ;;
     stream_decode)
-      "$llmc" compress "$blk0" -o "$out/blk0-stream.gguf.llmc" --level 3 -T 2 2>/dev/null
+      "$llmc" compress -f "$blk0" -o "$out/blk0-stream.gguf.llmc" --level 3 -T 2 2>/dev/null
       run "$name" container "$bin" "$out/blk0-stream.gguf.llmc" "$blk0" 2
-      "$llmc" compress --codec bf16 --content-checksum "$bf16_mid" -o "$out/stream.llmf" 2>/dev/null
+      "$llmc" compress -f --codec bf16 --content-checksum "$bf16_mid" -o "$out/stream.llmf" 2>/dev/null
       run "$name" frame "$bin" "$out/stream.llmf" "$bf16_mid" 1 ;;
     *)
       echo "sanitize: FAIL $name: no inputs known for c_examples/$name.c; add it to scripts/sanitize.sh"
