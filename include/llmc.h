@@ -993,8 +993,11 @@ void llmc_reader_options_init(struct llmc_reader_options *o);
  Opens the container at `path` (NUL-terminated) for reads of its original
  bytes; `options` may be NULL (defaults). Validates the header, index and
  every frame's chunk table; starts `options->n_threads` threads, which
- `llmc_reader_free` stops. The file is memory-mapped unless
- `LLMC_OPEN_NO_MMAP`, and must not be truncated while open. Thread-safe.
+ `llmc_reader_free` stops. The index is parsed at open; payloads are then
+ read from the file (`pread`) as chunks are decoded, so a file truncated or
+ rewritten while open fails the reads that touch it (`LLMC_STATUS_SRC_TRUNCATED`
+ or a checksum error), never with a signal. With `LLMC_OPEN_NO_MMAP` the
+ whole file is read into memory at open instead. Thread-safe.
 
  # Safety
  `path` is NULL or a NUL-terminated string; `options` is NULL or points to an

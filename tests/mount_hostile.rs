@@ -185,6 +185,40 @@ fn through_fuse_a_damaged_chunk_gives_eio_only_where_touched_and_is_logged_once(
     }
 }
 
+#[test]
+fn a_source_truncated_under_the_mount_gives_eio_and_the_daemon_lives_on() {
+    // `cp new.llmc old.llmc` or `curl -o` onto the mounted container truncates
+    // it in place: reads of what is gone fail (EIO), the daemon does not die
+    // of a bus error, and it unmounts cleanly.
+    let (original, container) = fixture_container();
+    let dir = scratch("hostile-fuse-truncated");
+    let path = dir.join("blk0.gguf.llmc");
+    std::fs::write(&path, &container).unwrap();
+    let m = Mounted::start(&path, &dir, &["-T", "1", "--cache-size", "0"]);
+    let f = std::fs::File::open(m.path("blk0.gguf")).unwrap();
+    let mut head = vec![0u8; 4096];
+    f.read_exact_at(&mut head, 0).unwrap();
+    assert!(head == original[..4096]);
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(container.len() as u64 / 3).unwrap();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut eio = 0;
+    for lo in (0..original.len() as u64).step_by(buf.len()) {
+        let n = (original.len() as u64 - lo).min(buf.len() as u64) as usize;
+        match f.read_exact_at(&mut buf[..n], lo) {
+            // Chunks whose payloads still lie before the cut decode as before.
+            Ok(()) => assert!(buf[..n] == original[lo as usize..lo as usize + n], "wrong bytes at {lo}"),
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(libc::EIO), "at {lo}: {e}");
+                eio += 1;
+            }
+        }
+    }
+    assert!(eio > 0, "no read failed after the source lost two thirds of its bytes");
+    drop(f);
+    let (status, log) = m.unmount();
+    assert!(status.success(), "the daemon did not exit cleanly: {status:?}\n{log}");
+}
+
 /// Reads the mounted file in 64 KiB blocks, twice: EIO exactly where the
 /// damaged span is touched; the damage is logged once, naming its tensor.
 fn damaged_reads(m: Mounted, original: &[u8], span: &std::ops::Range<u64>) {

@@ -40,6 +40,8 @@ const RELEASE_BATCH: u64 = 32 << 20;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
+    /// A payload read from a [`ContainerBytes::File`] (one chunk's, reused).
+    static PAYLOAD: RefCell<Vec<u8>> = RefCell::default();
 }
 
 /// The cache and read-ahead workers shared by readers.
@@ -81,10 +83,17 @@ impl ReadEngine {
     }
 }
 
-/// The container's bytes: mapped (pages released after use) or in memory.
+/// The container's bytes: an open file read with `pread`, mapped (pages
+/// released after use) or in memory.
 pub enum ContainerBytes {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+    /// Read at offsets (`pread`). The index and chunk tables are parsed through
+    /// a map at open that is dropped right after; payloads are read as they are
+    /// decoded, so a file truncated or replaced in place while it is open gives
+    /// errors (`SrcTruncated`, or a checksum mismatch) on the reads that touch
+    /// it, never a bus error: what a long-running reader such as the mount needs.
+    File(std::fs::File),
 }
 
 impl ContainerBytes {
@@ -100,10 +109,35 @@ impl ContainerBytes {
         Ok(ContainerBytes::Mapped(unsafe { memmap2::Mmap::map(&f) }?))
     }
 
+    /// Opens `path` to be read at offsets (see [`ContainerBytes::File`]).
+    pub fn open(path: &Path) -> Result<ContainerBytes> {
+        let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+        if !f.metadata()?.is_file() {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(ContainerBytes::File(f))
+    }
+
+    /// The whole container in memory or mapped; empty for [`ContainerBytes::File`].
     pub fn bytes(&self) -> &[u8] {
         match self {
             ContainerBytes::Mapped(m) => m,
             ContainerBytes::Owned(v) => v,
+            ContainerBytes::File(_) => &[],
+        }
+    }
+
+    /// The `len` bytes at `offset`: lent from memory or the map, or read into
+    /// `buf` from a file (a short read is `SrcTruncated`).
+    fn payload<'a>(&'a self, offset: usize, len: usize, buf: &'a mut Vec<u8>) -> Result<&'a [u8]> {
+        let ContainerBytes::File(f) = self else {
+            return self.bytes().get(offset..offset.checked_add(len).ok_or(Error::SrcTruncated)?).ok_or(Error::SrcTruncated);
+        };
+        buf.resize(len, 0);
+        match crate::engine::io::read_at_full(f, buf, offset as u64) {
+            Ok(n) if n == len => Ok(&buf[..]),
+            Ok(_) => Err(Error::SrcTruncated),
+            Err(e) => Err(Error::from(e)),
         }
     }
 
@@ -196,7 +230,7 @@ pub struct Reader {
 impl Reader {
     /// Opens the container at `path` (mapped) for reads through `engine`.
     pub fn open_file(path: &Path, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
-        Reader::new(ContainerBytes::map(path)?, engine, opts)
+        Reader::new(ContainerBytes::open(path)?, engine, opts)
     }
 
     /// Validates the container (header, index, every frame's chunk table) and
@@ -204,7 +238,15 @@ impl Reader {
     /// every read.
     pub fn new(source: ContainerBytes, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
         let kernels = Kernels::resolve(opts.isa)?;
-        let data = source.bytes();
+        // A file is parsed through a map that lives only for the open.
+        let parse_map = match &source {
+            // SAFETY: a read-only map of a file we do not modify, dropped before
+            // this function returns; a file truncated during the open itself
+            // is outside the threat model, as for every mmap reader.
+            ContainerBytes::File(f) if f.metadata()?.len() > 0 => Some(unsafe { memmap2::Mmap::map(f) }?),
+            _ => None,
+        };
+        let data = parse_map.as_deref().unwrap_or(source.bytes());
         let index = Index::open(data)?;
         let mut pieces = Vec::new();
         for (i, r) in index.regions.iter().enumerate() {
@@ -237,6 +279,7 @@ impl Reader {
         }
         // Opening touched every frame's header and chunk table.
         source.release(0, data.len());
+        drop(parse_map);
         let id = engine.next_id.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0) }))
     }
@@ -382,11 +425,14 @@ impl Reader {
     fn decode(&self, p: &Piece, out: &mut [u8]) -> Result<()> {
         let codec = p.codec.ok_or(Error::Corrupt)?;
         self.source.populate(p.payload_offset, p.payload_len);
-        let payload = &self.source.bytes()[p.payload_offset..p.payload_offset + p.payload_len];
-        let chunk = ChunkRef { payload, checksum: p.checksum, content_offset: 0, content_len: out.len() };
-        let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
-        // As in frames::decode_chunk: checked after decoding, while the payload is in cache.
-        let checked = if self.verify { chunk.verify() } else { Ok(()) };
+        let (decoded, checked) = PAYLOAD.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let payload = self.source.payload(p.payload_offset, p.payload_len, &mut buf)?;
+            let chunk = ChunkRef { payload, checksum: p.checksum, content_offset: 0, content_len: out.len() };
+            let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
+            // As in frames::decode_chunk: checked after decoding, while the payload is in cache.
+            Ok::<_, Error>((decoded, if self.verify { chunk.verify() } else { Ok(()) }))
+        })?;
         let len = p.payload_len as u64;
         if self.touched.fetch_add(len, Ordering::Relaxed) + len >= RELEASE_BATCH {
             self.touched.store(0, Ordering::Relaxed);

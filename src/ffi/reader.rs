@@ -70,8 +70,11 @@ unsafe fn read_options(o: *const llmc_reader_options) -> Result<llmc_reader_opti
 /// Opens the container at `path` (NUL-terminated) for reads of its original
 /// bytes; `options` may be NULL (defaults). Validates the header, index and
 /// every frame's chunk table; starts `options->n_threads` threads, which
-/// `llmc_reader_free` stops. The file is memory-mapped unless
-/// `LLMC_OPEN_NO_MMAP`, and must not be truncated while open. Thread-safe.
+/// `llmc_reader_free` stops. The index is parsed at open; payloads are then
+/// read from the file (`pread`) as chunks are decoded, so a file truncated or
+/// rewritten while open fails the reads that touch it (`LLMC_STATUS_SRC_TRUNCATED`
+/// or a checksum error), never with a signal. With `LLMC_OPEN_NO_MMAP` the
+/// whole file is read into memory at open instead. Thread-safe.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; `options` is NULL or points to an
@@ -92,7 +95,7 @@ pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const l
         let source = if o.flags & LLMC_OPEN_NO_MMAP != 0 {
             ContainerBytes::Owned(std::fs::read(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?)
         } else {
-            ContainerBytes::map(p)?
+            ContainerBytes::open(p)?
         };
         let cache = usize::try_from(o.cache_size).unwrap_or(usize::MAX);
         let engine = ReadEngine::new(cache, o.n_threads as usize)?;
