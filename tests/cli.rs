@@ -79,6 +79,18 @@ fn corrupt_input_gives_a_clear_error_and_no_output() {
 }
 
 #[test]
+fn bench_measures_a_gguf_as_a_container_by_default() {
+    // Without --codec a GGUF is a container (it used to be measured as raw bf16
+    // bytes, a meaningless ratio), and a raw tensor beside it stays bf16.
+    let gguf = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let raw = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let (ok, out, err) = llmc(&["bench", "--json", "--isa", "scalar", "--min-time", "0.01", gguf.to_str().unwrap(), raw.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let codecs: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["codec"].as_str().unwrap().to_string()).collect();
+    assert_eq!(codecs, ["container", "bf16"], "{out}");
+}
+
+#[test]
 fn bench_json_has_the_documented_keys() {
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
     let (ok, out, err) = llmc(&["bench", "--json", "--min-time", "0.01", input.to_str().unwrap()]);

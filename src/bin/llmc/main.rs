@@ -175,7 +175,9 @@ enum Command {
     },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
-        #[arg(long, value_enum, default_value = "bf16")]
+        /// `auto` measures GGUF and safetensors files as containers and any
+        /// other file as raw bf16.
+        #[arg(long, value_enum, default_value = "auto")]
         codec: CodecArg,
         #[arg(long, value_enum, default_value = "all")]
         isa: IsaArg,
@@ -379,12 +381,33 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench_types::run(&files, &isa_list(isa)?, Duration::from_secs_f64(min_time.max(0.0)))?;
         }
         Command::Bench { codec, isa, json, min_time, threads, files, by_type: false } => {
-            let target = match codec {
+            // `auto`: GGUF and safetensors files are measured as containers,
+            // anything else as raw bf16 (the codec of most raw tensors); a run
+            // per kind, files in the order given within each.
+            let target_of = |path: &PathBuf| match codec {
                 CodecArg::Container => bench::Target::Container,
+                CodecArg::Auto => {
+                    let head = std::fs::File::open(path).and_then(|f| {
+                        let mut h = Vec::new();
+                        std::io::Read::read_to_end(&mut std::io::Read::take(&f, 4096), &mut h).map(|_| (h, f.metadata().map_or(0, |m| m.len())))
+                    });
+                    match head.map(|(h, len)| files::kind_of_file(&h, len)) {
+                        Ok(files::Kind::Gguf | files::Kind::Safetensors) => bench::Target::Container,
+                        _ => bench::Target::Frame(Method::Bf16),
+                    }
+                }
                 other => bench::Target::Frame(other.method().unwrap_or(Method::Bf16)),
             };
-            let cfg = bench::BenchConfig { target, isas: isa_list(isa)?, json, min_time: Duration::from_secs_f64(min_time.max(0.0)), threads };
-            if !bench::run(&files, &cfg)? {
+            let (containers, frames): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| matches!(target_of(f), bench::Target::Container));
+            let mut ok = true;
+            for (target, group) in [(bench::Target::Container, containers), (bench::Target::Frame(codec.method().unwrap_or(Method::Bf16)), frames)] {
+                if group.is_empty() {
+                    continue;
+                }
+                let cfg = bench::BenchConfig { target, isas: isa_list(isa)?, json, min_time: Duration::from_secs_f64(min_time.max(0.0)), threads };
+                ok &= bench::run(&group, &cfg)?;
+            }
+            if !ok {
                 return Ok(ExitCode::FAILURE);
             }
         }
