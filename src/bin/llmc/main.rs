@@ -81,11 +81,14 @@ enum Command {
         /// Worker threads (default: all cores). Output is identical for any count.
         #[arg(short = 'T', long)]
         threads: Option<u32>,
-        /// zstd level of GGUF metadata (default 19).
-        #[arg(long, default_value_t = 0)]
+        /// zstd level (1-22) of the metadata: the GGUF header, the safetensors
+        /// JSON header (default: 19, and 12 for GGUF string arrays such as the
+        /// tokenizer's vocabulary).
+        #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = clap::value_parser!(i32).range(0..=22))]
         level: i32,
-        /// Uncompressed bytes per chunk (default 1 MiB).
-        #[arg(long, default_value_t = 0)]
+        /// Uncompressed bytes per chunk (default 1 MiB; 4 MiB for Q4_K). Chunks
+        /// above 32 MiB need `decompress --memory` to be read back.
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
         chunk_size: u32,
         /// Also store a CRC32C of the whole content (frames).
         #[arg(long)]
@@ -108,6 +111,7 @@ enum Command {
         /// Output (default: INPUT without .llmc).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Decoding threads (default: all cores). Output is identical for any count.
         #[arg(short = 'T', long)]
         threads: Option<u32>,
         #[arg(long, value_enum, default_value = "auto")]
