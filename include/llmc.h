@@ -12,8 +12,10 @@
  * tests and benchmarks.
  * Memory: outputs go to caller buffers; no alignment is required. (NULL, 0) is an
  * empty buffer. The library never prints, never aborts, and never starts threads
- * unless n_threads > 1 was requested -- except a streaming decoder (llmc_dstream),
- * which runs one reading thread of its own from create to free.
+ * unless asked: calls taking n_threads start them only for n_threads > 1; a reader
+ * (llmc_reader) runs exactly options->n_threads read-ahead threads from open to
+ * free; a streaming decoder (llmc_dstream) runs one reading thread plus
+ * max(n_threads, 1) decoding threads from create to free.
  */
 
 #include <stddef.h>
