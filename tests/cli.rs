@@ -173,3 +173,14 @@ fn safetensors_file_compresses_by_detection() {
     assert!(!ok && err.contains("safetensors"), "{err}");
     assert!(!tmp("bad.llmc").exists());
 }
+
+#[test]
+fn binary_output_to_a_terminal_is_refused() {
+    // `script` (util-linux) runs the command on a pseudo-terminal.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let cmd = format!("{} compress --codec bf16 {} -o -; echo exit=$?", env!("CARGO_BIN_EXE_llmc"), input.display());
+    let out = Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().expect("script (util-linux) runs a command on a terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("standard output is a terminal") && text.contains("exit=1"), "{text}");
+    assert!(text.len() < 400, "compressed bytes reached the terminal: {} bytes", text.len());
+}

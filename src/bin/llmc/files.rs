@@ -21,6 +21,10 @@ pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
 /// The output for `path`; `-` is standard output.
 pub fn create_output(path: &Path) -> Result<Output, String> {
     if path == Path::new("-") {
+        // Like zstd: binary data on a terminal is never what was meant.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            return Err("standard output is a terminal: redirect it (`> FILE`, `| ...`) or name a file with -o".into());
+        }
         grow_pipe(std::io::stdout().as_fd());
         return Ok(Output::stdout());
     }
