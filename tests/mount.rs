@@ -208,6 +208,20 @@ fn a_file_that_is_not_a_container_is_refused_by_name() {
     assert!(!out.status.success() && err.contains("is not an llmc container"), "{err}");
 }
 
+#[test]
+fn a_second_mount_on_the_same_point_is_refused_and_the_first_keeps_working() {
+    let dir = scratch("mount-twice");
+    let input = common::fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let container = compressed(&input, &dir.join("blk0.gguf.llmc"));
+    let m = Mounted::start(&container, &dir, &["-T", "1"]);
+    let out = llmc().arg("mount").arg(&container).arg(&m.dir).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("mounted there already"), "{err}");
+    assert_eq!(sha256sum(&m.path("blk0.gguf")), sha256sum(&input));
+    let (status, log) = m.unmount();
+    assert!(status.success(), "{log}");
+}
+
 /// Reads `file` as user `nobody`; its sha256 or the error.
 fn sha256_as_nobody(file: &Path) -> Result<String, String> {
     let out = std::process::Command::new("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups", "sha256sum"]).arg(file).output().unwrap();

@@ -29,6 +29,12 @@ pub fn run(args: &MountArgs) -> Result<(), String> {
     if !args.mountpoint.is_dir() {
         return Err(format!("{}: the mount point must be an existing directory", args.mountpoint.display()));
     }
+    if is_fuse_mount(&args.mountpoint) {
+        return Err(format!("{}: a FUSE file system (another llmc mount?) is mounted there already; unmount it first (`fusermount3 -u {}`)", args.mountpoint.display(), args.mountpoint.display()));
+    }
+    if std::fs::read_dir(&args.mountpoint).is_ok_and(|mut d| d.next().is_some()) {
+        eprintln!("llmc mount: warning: {} is not empty; its files are hidden while mounted", args.mountpoint.display());
+    }
     // Before any thread starts, so that every thread inherits the mask and the
     // signals reach only the waiting thread below.
     let signals = block_termination_signals();
@@ -66,6 +72,22 @@ pub fn run(args: &MountArgs) -> Result<(), String> {
     session.run().map_err(|e| format!("{}: {e}", args.mountpoint.display()))?;
     eprintln!("llmc mount: {} unmounted", args.mountpoint.display());
     Ok(())
+}
+
+/// Is a FUSE file system (an `llmc mount`, or another) mounted on `dir`?
+/// Stacking a second one there hides the first and leaves both hard to
+/// unmount; any other file system there is fine (a volume bind-mounted into
+/// a container is a mount point too). Read from /proc/self/mountinfo: field 5
+/// is the mount point, the field after ` - ` the type (`fuse`, `fuse.llmc`).
+fn is_fuse_mount(dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else { return false };
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    info.lines().any(|line| {
+        let mut halves = line.splitn(2, " - ");
+        let (Some(left), Some(right)) = (halves.next(), halves.next()) else { return false };
+        let at = left.split(' ').nth(4).map(|p| p.replace("\\040", " "));
+        at.as_deref() == dir.to_str() && right.split(' ').next().is_some_and(|t| t == "fuse" || t.starts_with("fuse."))
+    })
 }
 
 fn check_prerequisites() -> Result<(), String> {
