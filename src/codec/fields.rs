@@ -10,6 +10,7 @@
 use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
+use crate::format::checksum::RunningCrc;
 use crate::kernels::{portable, ByteTables, Dest, Kernels};
 
 /// A contiguous run of bytes inside a block.
@@ -323,7 +324,12 @@ fn direct(runs: &[Range]) -> Option<(u32, usize)> {
 /// direct stream is decoded a tile at a time (about [`TILE_BYTES`] of
 /// blocks), and each tile's blocks get the staged bytes while the tile is still
 /// in L1: one pass over the chunk's output, not a second read-modify-write pass.
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>) -> Result<()> {
+///
+/// `crc` covers each stream's body as it is decoded (the tiled one a tile at a
+/// time), while the body is in cache, as long as every body before it in the
+/// payload has been decoded already: covering skips nothing then, so it never
+/// reads a cold body on the way (Q6_K's staged scale bytes come last).
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
     let mut r = ByteReader::new(payload);
     let layout = Layout::read(&mut r)?;
     let block = usize::from(layout.block_size);
@@ -344,8 +350,12 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     field.resize(staged, 0);
     let mut rest: &mut [u8] = field;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
+    // Which streams are decoded: stream `s`'s body is checksummed as it is decoded
+    // only if all the bodies before it are.
+    let mut decoded = vec![false; widths.len()];
+    let in_order = |decoded: &[bool], s: usize| decoded[..s].iter().all(|&d| d);
     // Staged streams first: the tiled direct stream reassembles them as it goes.
-    for ((runs, &w), body) in layout.streams.iter().zip(&widths).zip(&bodies) {
+    for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         if direct(runs).is_some() {
             parts.push(&[]);
             continue;
@@ -353,6 +363,10 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         let n = n_blocks * w;
         let (part, tail) = rest.split_at_mut(n);
         stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
+        if in_order(&decoded, s) {
+            crc.cover_through(body);
+        }
+        decoded[s] = true;
         parts.push(part);
         rest = tail;
     }
@@ -364,20 +378,28 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         let Some((row_log2, offset)) = direct(runs) else { continue };
         let n = n_blocks * w;
         let dest = Dest { out: &mut *out, row_log2, stride: block, offset };
+        let checksummed = in_order(&decoded, s);
         if Some(s) != tiled {
             stream::decode(body, n, dest, kernels, tables)?;
-            continue;
+        } else {
+            // Blocks whose staged bytes are in place.
+            let mut done = 0;
+            let tile = (TILE_BYTES / block).max(1) * w;
+            stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols, read| {
+                let upto = (symbols / w).min(n_blocks);
+                if upto > done && !ops.is_empty() {
+                    interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
+                }
+                done = done.max(upto);
+                if checksummed {
+                    crc.cover_through(&body[..read]);
+                }
+            })?;
         }
-        // Blocks whose staged bytes are in place.
-        let mut done = 0;
-        let tile = (TILE_BYTES / block).max(1) * w;
-        stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols| {
-            let upto = (symbols / w).min(n_blocks);
-            if upto > done && !ops.is_empty() {
-                interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
-            }
-            done = done.max(upto);
-        })?;
+        if checksummed {
+            crc.cover_through(body);
+        }
+        decoded[s] = true;
     }
     if tiled.is_none() {
         interleave(kernels, &parts, &widths, &ops, block, 0, out);
@@ -486,14 +508,16 @@ mod tests {
                 for bad in [None, Some(cut)] {
                     let p = bad.as_deref().unwrap_or(&payload);
                     let mut want = vec![0u8; src.len()];
-                    let w = decode_chunk(p, &mut want, scalar, &mut tables, &mut field);
+                    let w = decode_chunk(p, &mut want, scalar, &mut tables, &mut field, &mut RunningCrc::off());
                     if bad.is_none() {
                         assert!(w.is_ok() && want == src, "oracle, block {block} n {n_blocks}");
                     }
                     for isa in crate::isa::supported() {
                         let k = Kernels::get(isa).expect("supported");
                         let mut got = vec![0u8; src.len()];
-                        let g = decode_chunk(p, &mut got, k, &mut tables, &mut field);
+                        let mut crc = RunningCrc::new(p);
+                        let g = decode_chunk(p, &mut got, k, &mut tables, &mut field, &mut crc);
+                        assert_eq!(crc.finish(), Some(crate::format::checksum::crc32c(p)), "{isa:?} block {block} n {n_blocks}: checksum");
                         assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} block {block} n {n_blocks} damaged {}", bad.is_some());
                         if w.is_ok() {
                             assert_eq!(got, want, "{isa:?} block {block} n {n_blocks} damaged {}", bad.is_some());
