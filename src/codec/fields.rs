@@ -346,7 +346,14 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
-    let staged: usize = layout.streams.iter().zip(&widths).filter(|(runs, _)| direct(runs).is_none()).map(|(_, w)| w * n_blocks).sum();
+    let staged: usize = layout
+        .streams
+        .iter()
+        .zip(&widths)
+        .zip(&bodies)
+        .filter(|((runs, &w), body)| direct(runs).is_none() && stream::raw_bytes(body, w * n_blocks).is_none())
+        .map(|((_, w), _)| w * n_blocks)
+        .sum();
     field.resize(staged, 0);
     let mut rest: &mut [u8] = field;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
@@ -361,14 +368,20 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             continue;
         }
         let n = n_blocks * w;
-        let (part, tail) = rest.split_at_mut(n);
-        stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
+        if let Some(raw) = stream::raw_bytes(body, n) {
+            // Raw bytes (Q5_0's high bits) are reassembled straight from the
+            // payload: no copy into `field` first.
+            parts.push(raw);
+        } else {
+            let (part, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
+            parts.push(part);
+            rest = tail;
+        }
         if in_order(&decoded, s) {
             crc.cover_through(body);
         }
         decoded[s] = true;
-        parts.push(part);
-        rest = tail;
     }
     let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
     let ops = plan(&staged_moves, &widths);
@@ -474,18 +487,20 @@ mod tests {
     /// Q6_K-like layouts (one or three direct streams beside staged ones, the
     /// widest decoded in tiles) and byte planes (no direct stream), over one and
     /// several tiles; damaged payloads give the oracle's answer or its error.
+    /// Each layout has a run of uniform bytes, so one stream is stored raw: a
+    /// direct one (rows of 32 or 16) or a staged one (reassembled from the payload).
     #[test]
     fn chunks_roundtrip_in_tiles_on_every_isa() {
         let layouts = [
-            Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]),
-            Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]),
-            Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]),
-            Layout::planes(4),
+            (Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]), 2..34),
+            (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]), 2..6),
+            (Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]), 192..208),
+            (Layout::planes(4), 3..4),
         ];
         let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
         let mut tables = crate::kernels::ByteTables::new_boxed();
         let mut field = Vec::new();
-        for layout in &layouts {
+        for (layout, uniform) in &layouts {
             let block = usize::from(layout.block_size);
             // Under Miri (scripts/miri.sh): one small chunk.
             let counts = if cfg!(miri) { vec![40] } else { vec![1, 40, 3 * TILE_BYTES / block + 5] };
@@ -496,12 +511,30 @@ mod tests {
                         seed ^= seed << 13;
                         seed ^= seed >> 17;
                         seed ^= seed << 5;
-                        // Skewed bytes, so most streams are rANS-coded.
-                        if i % block < 2 { (seed % 3) as u8 } else { (seed % 7 + seed % 5) as u8 }
+                        // Skewed bytes, so most streams are rANS-coded; one run raw.
+                        if uniform.contains(&(i % block)) {
+                            (seed >> 8) as u8
+                        } else if i % block < 2 {
+                            (seed % 3) as u8
+                        } else {
+                            (seed % 7 + seed % 5) as u8
+                        }
                     })
                     .collect();
                 let mut payload = Vec::new();
                 encode_chunk(&src, layout, scalar, &mut payload).expect("encodes");
+                // The uniform run's stream is stored raw (mode 0 leads its body).
+                let mut r = ByteReader::new(&payload);
+                Layout::read(&mut r).expect("a layout");
+                let modes: Vec<u8> = layout
+                    .streams
+                    .iter()
+                    .map(|_| {
+                        let len = r.u32().expect("len") as usize;
+                        r.take(len).expect("body")[0]
+                    })
+                    .collect();
+                assert!(n_blocks < 40 || modes.contains(&stream::STREAM_RAW), "block {block} n {n_blocks}: modes {modes:?}");
                 let mut cut = payload.clone();
                 let at = cut.len() - 5;
                 cut[at] ^= 0x21;

@@ -127,11 +127,27 @@ fn profile_tables(id: u8, stream: usize) -> Option<(&'static Alphabet, TableRef<
     tables.as_ref().map(|t| (alphabet, t.view()))
 }
 
-/// Writes `f(i)` for every symbol of a stream without rANS.
-fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
-    for i in 0..n {
-        let at = dest.at(i);
-        dest.out[at] = f(i);
+/// Calls `put(row, first)` for the place of every row of a stream without rANS
+/// (symbols `first..first + row.len()` of its `n`), so a raw or constant
+/// stream is written a row at a time, not a byte at a time through `Dest::at`.
+fn rows(dest: &mut Dest<'_>, n: usize, mut put: impl FnMut(&mut [u8], usize)) {
+    let width = 1usize.checked_shl(dest.row_log2).unwrap_or(usize::MAX);
+    let mut first = 0;
+    while first < n {
+        let len = width.min(n - first);
+        let at = dest.at(first);
+        put(&mut dest.out[at..at + len], first);
+        first += len;
+    }
+}
+
+/// The bytes of a raw stream payload of `n` symbols, which need no decoding:
+/// `None` for the other modes (and for a raw payload of the wrong length, which
+/// [`decode`] rejects).
+pub fn raw_bytes(payload: &[u8], n: usize) -> Option<&[u8]> {
+    match payload.split_first() {
+        Some((&STREAM_RAW, body)) if body.len() == n => Some(body),
+        _ => None,
     }
 }
 
@@ -169,7 +185,7 @@ pub fn decode_tiled(
             if dest.is_contiguous() {
                 dest.out[..n].copy_from_slice(body);
             } else {
-                fill(&mut dest, n, |i| body[i]);
+                rows(&mut dest, n, |row, first| row.copy_from_slice(&body[first..first + row.len()]));
             }
             ready(dest.out, n, payload.len());
             Ok(())
@@ -182,7 +198,7 @@ pub fn decode_tiled(
             if dest.is_contiguous() {
                 dest.out[..n].fill(v);
             } else {
-                fill(&mut dest, n, |_| v);
+                rows(&mut dest, n, |row, _| row.fill(v));
             }
             ready(dest.out, n, payload.len());
             Ok(())
