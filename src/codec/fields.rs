@@ -404,8 +404,8 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
                     interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
                 }
                 done = done.max(upto);
-                if checksummed {
-                    crc.cover_through(&body[..read]);
+                if let Some(read) = body.get(..read).filter(|_| checksummed) {
+                    crc.cover_through(read);
                 }
             })?;
         }
