@@ -10,6 +10,7 @@
 use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
+use crate::format::checksum::RunningCrc;
 use crate::kernels::{portable, ByteTables, Dest, Kernels};
 
 /// A contiguous run of bytes inside a block.
@@ -323,7 +324,12 @@ fn direct(runs: &[Range]) -> Option<(u32, usize)> {
 /// direct stream is decoded a tile at a time (about [`TILE_BYTES`] of
 /// blocks), and each tile's blocks get the staged bytes while the tile is still
 /// in L1: one pass over the chunk's output, not a second read-modify-write pass.
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>) -> Result<()> {
+///
+/// `crc` covers each stream's body as it is decoded (the tiled one a tile at a
+/// time), while the body is in cache, as long as every body before it in the
+/// payload has been decoded already: covering skips nothing then, so it never
+/// reads a cold body on the way (Q6_K's staged scale bytes come last).
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
     let mut r = ByteReader::new(payload);
     let layout = Layout::read(&mut r)?;
     let block = usize::from(layout.block_size);
@@ -340,21 +346,42 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
-    let staged: usize = layout.streams.iter().zip(&widths).filter(|(runs, _)| direct(runs).is_none()).map(|(_, w)| w * n_blocks).sum();
+    let staged: usize = layout
+        .streams
+        .iter()
+        .zip(&widths)
+        .zip(&bodies)
+        .filter(|((runs, &w), body)| direct(runs).is_none() && stream::raw_bytes(body, w * n_blocks).is_none())
+        .map(|((_, w), _)| w * n_blocks)
+        .sum();
     field.resize(staged, 0);
     let mut rest: &mut [u8] = field;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
+    // Which streams are decoded: stream `s`'s body is checksummed as it is decoded
+    // only if all the bodies before it are.
+    let mut decoded = vec![false; widths.len()];
+    let in_order = |decoded: &[bool], s: usize| decoded[..s].iter().all(|&d| d);
     // Staged streams first: the tiled direct stream reassembles them as it goes.
-    for ((runs, &w), body) in layout.streams.iter().zip(&widths).zip(&bodies) {
+    for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         if direct(runs).is_some() {
             parts.push(&[]);
             continue;
         }
         let n = n_blocks * w;
-        let (part, tail) = rest.split_at_mut(n);
-        stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
-        parts.push(part);
-        rest = tail;
+        if let Some(raw) = stream::raw_bytes(body, n) {
+            // Raw bytes (Q5_0's high bits) are reassembled straight from the
+            // payload: no copy into `field` first.
+            parts.push(raw);
+        } else {
+            let (part, tail) = core::mem::take(&mut rest).split_at_mut(n);
+            stream::decode(body, n, Dest::contiguous(&mut *part), kernels, tables)?;
+            parts.push(part);
+            rest = tail;
+        }
+        if in_order(&decoded, s) {
+            crc.cover_through(body);
+        }
+        decoded[s] = true;
     }
     let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
     let ops = plan(&staged_moves, &widths);
@@ -364,20 +391,28 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         let Some((row_log2, offset)) = direct(runs) else { continue };
         let n = n_blocks * w;
         let dest = Dest { out: &mut *out, row_log2, stride: block, offset };
+        let checksummed = in_order(&decoded, s);
         if Some(s) != tiled {
             stream::decode(body, n, dest, kernels, tables)?;
-            continue;
+        } else {
+            // Blocks whose staged bytes are in place.
+            let mut done = 0;
+            let tile = (TILE_BYTES / block).max(1) * w;
+            stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols, read| {
+                let upto = (symbols / w).min(n_blocks);
+                if upto > done && !ops.is_empty() {
+                    interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
+                }
+                done = done.max(upto);
+                if let Some(read) = body.get(..read).filter(|_| checksummed) {
+                    crc.cover_through(read);
+                }
+            })?;
         }
-        // Blocks whose staged bytes are in place.
-        let mut done = 0;
-        let tile = (TILE_BYTES / block).max(1) * w;
-        stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols| {
-            let upto = (symbols / w).min(n_blocks);
-            if upto > done && !ops.is_empty() {
-                interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
-            }
-            done = done.max(upto);
-        })?;
+        if checksummed {
+            crc.cover_through(body);
+        }
+        decoded[s] = true;
     }
     if tiled.is_none() {
         interleave(kernels, &parts, &widths, &ops, block, 0, out);
@@ -452,18 +487,20 @@ mod tests {
     /// Q6_K-like layouts (one or three direct streams beside staged ones, the
     /// widest decoded in tiles) and byte planes (no direct stream), over one and
     /// several tiles; damaged payloads give the oracle's answer or its error.
+    /// Each layout has a run of uniform bytes, so one stream is stored raw: a
+    /// direct one (rows of 32 or 16) or a staged one (reassembled from the payload).
     #[test]
     fn chunks_roundtrip_in_tiles_on_every_isa() {
         let layouts = [
-            Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]),
-            Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]),
-            Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]),
-            Layout::planes(4),
+            (Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]), 2..34),
+            (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]), 2..6),
+            (Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]), 192..208),
+            (Layout::planes(4), 3..4),
         ];
         let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
         let mut tables = crate::kernels::ByteTables::new_boxed();
         let mut field = Vec::new();
-        for layout in &layouts {
+        for (layout, uniform) in &layouts {
             let block = usize::from(layout.block_size);
             // Under Miri (scripts/miri.sh): one small chunk.
             let counts = if cfg!(miri) { vec![40] } else { vec![1, 40, 3 * TILE_BYTES / block + 5] };
@@ -474,26 +511,46 @@ mod tests {
                         seed ^= seed << 13;
                         seed ^= seed >> 17;
                         seed ^= seed << 5;
-                        // Skewed bytes, so most streams are rANS-coded.
-                        if i % block < 2 { (seed % 3) as u8 } else { (seed % 7 + seed % 5) as u8 }
+                        // Skewed bytes, so most streams are rANS-coded; one run raw.
+                        if uniform.contains(&(i % block)) {
+                            (seed >> 8) as u8
+                        } else if i % block < 2 {
+                            (seed % 3) as u8
+                        } else {
+                            (seed % 7 + seed % 5) as u8
+                        }
                     })
                     .collect();
                 let mut payload = Vec::new();
                 encode_chunk(&src, layout, scalar, &mut payload).expect("encodes");
+                // The uniform run's stream is stored raw (mode 0 leads its body).
+                let mut r = ByteReader::new(&payload);
+                Layout::read(&mut r).expect("a layout");
+                let modes: Vec<u8> = layout
+                    .streams
+                    .iter()
+                    .map(|_| {
+                        let len = r.u32().expect("len") as usize;
+                        r.take(len).expect("body")[0]
+                    })
+                    .collect();
+                assert!(n_blocks < 40 || modes.contains(&stream::STREAM_RAW), "block {block} n {n_blocks}: modes {modes:?}");
                 let mut cut = payload.clone();
                 let at = cut.len() - 5;
                 cut[at] ^= 0x21;
                 for bad in [None, Some(cut)] {
                     let p = bad.as_deref().unwrap_or(&payload);
                     let mut want = vec![0u8; src.len()];
-                    let w = decode_chunk(p, &mut want, scalar, &mut tables, &mut field);
+                    let w = decode_chunk(p, &mut want, scalar, &mut tables, &mut field, &mut RunningCrc::off());
                     if bad.is_none() {
                         assert!(w.is_ok() && want == src, "oracle, block {block} n {n_blocks}");
                     }
                     for isa in crate::isa::supported() {
                         let k = Kernels::get(isa).expect("supported");
                         let mut got = vec![0u8; src.len()];
-                        let g = decode_chunk(p, &mut got, k, &mut tables, &mut field);
+                        let mut crc = RunningCrc::new(p);
+                        let g = decode_chunk(p, &mut got, k, &mut tables, &mut field, &mut crc);
+                        assert_eq!(crc.finish(), Some(crate::format::checksum::crc32c(p)), "{isa:?} block {block} n {n_blocks}: checksum");
                         assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} block {block} n {n_blocks} damaged {}", bad.is_some());
                         if w.is_ok() {
                             assert_eq!(got, want, "{isa:?} block {block} n {n_blocks} damaged {}", bad.is_some());

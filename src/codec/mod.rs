@@ -10,6 +10,7 @@ pub mod zstd;
 pub mod zstd_reader;
 
 use crate::error::{Error, Result};
+use crate::format::checksum::RunningCrc;
 use crate::format::frame::CodecId;
 use crate::kernels::{Bf16Tables, ByteTables, Kernels};
 
@@ -92,10 +93,19 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut 
 /// Decodes one payload into `out`, whose length is the chunk's content length.
 /// The payload lies wholly inside its frame: an overrun inside it is `Corrupt`.
 pub fn decode_chunk(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
-    decode_payload(codec, payload, out, kernels, scratch).map_err(Error::overrun_is_corrupt)
+    decode_payload(codec, payload, out, kernels, scratch, &mut RunningCrc::off()).map_err(Error::overrun_is_corrupt)
 }
 
-fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> Result<()> {
+/// [`decode_chunk`], also giving the payload's CRC32C, computed as the decoder
+/// reads the payload (see [`RunningCrc`]). The CRC always covers the whole
+/// payload, whether the decode succeeds or not.
+pub fn decode_chunk_checked(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch) -> (Result<()>, u32) {
+    let mut crc = RunningCrc::new(payload);
+    let decoded = decode_payload(codec, payload, out, kernels, scratch, &mut crc).map_err(Error::overrun_is_corrupt);
+    (decoded, crc.finish().expect("a checksum was asked for"))
+}
+
+fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch, crc: &mut RunningCrc<'_>) -> Result<()> {
     match codec {
         CodecId::Bf16 => {
             let tables = scratch.bf16.get_or_insert_with(Bf16Tables::new_boxed);
@@ -111,7 +121,7 @@ fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kern
         CodecId::Zstd => zstd::decode_chunk_with(payload, out, &mut scratch.zstd),
         CodecId::Fields => {
             let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
-            fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
+            fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field, crc)
         }
         CodecId::Q4k => {
             let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);

@@ -127,11 +127,27 @@ fn profile_tables(id: u8, stream: usize) -> Option<(&'static Alphabet, TableRef<
     tables.as_ref().map(|t| (alphabet, t.view()))
 }
 
-/// Writes `f(i)` for every symbol of a stream without rANS.
-fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
-    for i in 0..n {
-        let at = dest.at(i);
-        dest.out[at] = f(i);
+/// Calls `put(row, first)` for the place of every row of a stream without rANS
+/// (symbols `first..first + row.len()` of its `n`), so a raw or constant
+/// stream is written a row at a time, not a byte at a time through `Dest::at`.
+fn rows(dest: &mut Dest<'_>, n: usize, mut put: impl FnMut(&mut [u8], usize)) {
+    let width = 1usize.checked_shl(dest.row_log2).unwrap_or(usize::MAX);
+    let mut first = 0;
+    while first < n {
+        let len = width.min(n - first);
+        let at = dest.at(first);
+        put(&mut dest.out[at..at + len], first);
+        first += len;
+    }
+}
+
+/// The bytes of a raw stream payload of `n` symbols, which need no decoding:
+/// `None` for the other modes (and for a raw payload of the wrong length, which
+/// [`decode`] rejects).
+pub fn raw_bytes(payload: &[u8], n: usize) -> Option<&[u8]> {
+    match payload.split_first() {
+        Some((&STREAM_RAW, body)) if body.len() == n => Some(body),
+        _ => None,
     }
 }
 
@@ -139,14 +155,16 @@ fn fill(dest: &mut Dest<'_>, n: usize, f: impl Fn(usize) -> u8) {
 /// The caller guarantees that every position `dest.at(i)`, `i < n`, is inside
 /// `dest.out` and, unless the stream is contiguous, rows are at least 16 wide.
 pub fn decode(payload: &[u8], n: usize, dest: Dest<'_>, kernels: &Kernels, t: &mut ByteTables) -> Result<()> {
-    decode_tiled(payload, n, dest, kernels, t, usize::MAX, |_, _| {})
+    decode_tiled(payload, n, dest, kernels, t, usize::MAX, |_, _, _| {})
 }
 
-/// [`decode`], calling `ready(out, done)` as the output grows: symbols `0..done`
-/// are in `out` (all of `dest.out`), final unless the call returns an error. It
-/// is called every `tile` symbols or so (whole kernel steps; `done` stays put
-/// where the kernel stops early, e.g. on the scalar table) and once at the end
-/// with `done == n`, so the caller can work on each piece while it is in cache.
+/// [`decode`], calling `ready(out, done, read)` as the output grows: symbols
+/// `0..done` are in `out` (all of `dest.out`), final unless the call returns an
+/// error, and the decoder has read `payload[..read]`. It is called every `tile`
+/// symbols or so (whole kernel steps; `done` stays put where the kernel stops
+/// early, e.g. on the scalar table) and once at the end with `done == n` and
+/// `read == payload.len()`, so the caller can work on each piece of output, and
+/// checksum each piece of input, while it is in cache.
 pub fn decode_tiled(
     payload: &[u8],
     n: usize,
@@ -154,7 +172,7 @@ pub fn decode_tiled(
     kernels: &Kernels,
     t: &mut ByteTables,
     tile: usize,
-    mut ready: impl FnMut(&mut [u8], usize),
+    mut ready: impl FnMut(&mut [u8], usize, usize),
 ) -> Result<()> {
     debug_assert!(n == 0 || dest.at(n - 1) < dest.out.len());
     let mut r = ByteReader::new(payload);
@@ -167,9 +185,9 @@ pub fn decode_tiled(
             if dest.is_contiguous() {
                 dest.out[..n].copy_from_slice(body);
             } else {
-                fill(&mut dest, n, |i| body[i]);
+                rows(&mut dest, n, |row, first| row.copy_from_slice(&body[first..first + row.len()]));
             }
-            ready(dest.out, n);
+            ready(dest.out, n, payload.len());
             Ok(())
         }
         STREAM_CONST => {
@@ -180,9 +198,9 @@ pub fn decode_tiled(
             if dest.is_contiguous() {
                 dest.out[..n].fill(v);
             } else {
-                fill(&mut dest, n, |_| v);
+                rows(&mut dest, n, |row, _| row.fill(v));
             }
-            ready(dest.out, n);
+            ready(dest.out, n, payload.len());
             Ok(())
         }
         mode @ (STREAM_RANS | STREAM_PROFILE) => {
@@ -206,6 +224,7 @@ pub fn decode_tiled(
                 (tables, n_words)
             };
             let states_bytes = r.take(4 * lanes)?;
+            let words_at = r.position();
             let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
             if r.remaining() != 0 {
                 return Err(Error::Corrupt);
@@ -222,11 +241,11 @@ pub fn decode_tiled(
             let mut until = steps;
             while tile < n && until < s.full_steps() {
                 kernels.advance_bytes(tables, &mut s, until);
-                ready(s.dest.out, s.step * lanes);
+                ready(s.dest.out, s.step * lanes, words_at + 2 * s.word_pos);
                 until += steps;
             }
             kernels.decode_bytes(tables, &mut s)?;
-            ready(s.dest.out, n);
+            ready(s.dest.out, n, payload.len());
             Ok(())
         }
         _ => Err(Error::Corrupt),
@@ -277,8 +296,12 @@ mod tests {
         let dest = Dest { out, row_log2, stride, offset };
         let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
         let mut seen = 0;
-        decode_tiled(payload, n, dest, k, &mut t, tile, |out, done| {
+        let mut read_before = 0;
+        decode_tiled(payload, n, dest, k, &mut t, tile, |out, done, read| {
             assert!(seen <= done && done <= n, "{isa:?} ready {seen} -> {done} of {n}");
+            assert!(read_before <= read && read <= payload.len(), "{isa:?} read {read_before} -> {read} of {}", payload.len());
+            assert!(done < n || read == payload.len(), "{isa:?} the last call reads it all");
+            read_before = read;
             for i in (seen..done).filter(|_| want.is_some()) {
                 assert_eq!(Some(out[at(i)]), want.map(|w| w[at(i)]), "{isa:?} symbol {i} of {n} declared final early (tile {tile})");
             }

@@ -138,8 +138,8 @@ impl Index {
                     let (a, b) = (rel_lo.max(c_lo), rel_hi.min(c_lo + c_len as u64));
                     let target = &mut out[(a - rel_lo) as usize..(b - rel_lo) as usize];
                     let mut decode = |buf: &mut [u8]| -> Result<bool> {
-                        let decoded = codec::decode_chunk(t.codec, payload, buf, kernels, scratch);
-                        let intact = crc32c(payload) == crc;
+                        let (decoded, sum) = codec::decode_chunk_checked(t.codec, payload, buf, kernels, scratch);
+                        let intact = sum == crc;
                         if opts.verify_checksums && !intact {
                             return Err(Error::ChecksumMismatch);
                         }

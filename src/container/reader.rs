@@ -21,7 +21,7 @@ use crate::engine::chunk_cache::{ChunkCache, ChunkData, Claim};
 use crate::engine::readahead::SequentialDetector;
 use crate::engine::workers::Workers;
 use crate::error::{Error, Result};
-use crate::format::frame::{ChunkRef, CodecId};
+use crate::format::frame::CodecId;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
 use std::cell::RefCell;
@@ -428,10 +428,15 @@ impl Reader {
         let (decoded, checked) = PAYLOAD.with(|buf| {
             let mut buf = buf.borrow_mut();
             let payload = self.source.payload(p.payload_offset, p.payload_len, &mut buf)?;
-            let chunk = ChunkRef { payload, checksum: p.checksum, content_offset: 0, content_len: out.len() };
-            let decoded = SCRATCH.with(|s| codec::decode_chunk(codec, chunk.payload, out, self.kernels, &mut s.borrow_mut()));
-            // As in frames::decode_chunk: checked after decoding, while the payload is in cache.
-            Ok::<_, Error>((decoded, if self.verify { chunk.verify() } else { Ok(()) }))
+            // As in frames::decode_chunk: checksummed as the decoder reads the payload.
+            Ok::<_, Error>(SCRATCH.with(|s| {
+                let scratch = &mut s.borrow_mut();
+                if !self.verify {
+                    return (codec::decode_chunk(codec, payload, out, self.kernels, scratch), Ok(()));
+                }
+                let (decoded, sum) = codec::decode_chunk_checked(codec, payload, out, self.kernels, scratch);
+                (decoded, if sum == p.checksum { Ok(()) } else { Err(Error::ChecksumMismatch) })
+            }))
         })?;
         let len = p.payload_len as u64;
         if self.touched.fetch_add(len, Ordering::Relaxed) + len >= RELEASE_BATCH {

@@ -135,9 +135,13 @@ pub fn decode_chunk(
     scratch: &mut Scratch,
     verify: bool,
 ) -> Result<()> {
-    let decoded = codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch);
-    if verify {
-        c.verify()?;
+    if !verify {
+        return codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch);
+    }
+    // The payload is checksummed as the decoder reads it, while it is in cache.
+    let (decoded, crc) = codec::decode_chunk_checked(f.header.codec, c.payload, out, kernels, scratch);
+    if crc != c.checksum {
+        return Err(Error::ChecksumMismatch);
     }
     decoded
 }

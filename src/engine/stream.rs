@@ -310,8 +310,12 @@ impl<'o> Decoder<'o> {
                     }
                 };
                 let mut out = self.outputs.take(len);
-                let decoded = codec::decode_chunk(codec, &payload, &mut out, self.kernels, scratch);
-                let intact = !self.opts.verify_checksums || crc32c(&payload) == crc;
+                let (decoded, intact) = if self.opts.verify_checksums {
+                    let (decoded, sum) = codec::decode_chunk_checked(codec, &payload, &mut out, self.kernels, scratch);
+                    (decoded, sum == crc)
+                } else {
+                    (codec::decode_chunk(codec, &payload, &mut out, self.kernels, scratch), true)
+                };
                 self.inputs.give(payload);
                 if !intact {
                     self.outputs.give(out);

@@ -10,6 +10,7 @@
 
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
+use super::shared::{prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use core::arch::x86_64::*;
 
 /// # Safety
@@ -234,6 +235,10 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
     while step < full && n_words - q >= lanes + 8 {
         for g in 0..V / 4 {
+            // Four vectors read at most 32 words (64 bytes) and store 32 symbols:
+            // one prefetch of each per group touches every line ahead of use.
+            prefetch(words.wrapping_add(2 * (q + PREFETCH_WORDS)));
+            prefetch_write(out.wrapping_add(at(step * lanes + 32 * g + PREFETCH_SYMBOLS)));
             let mut syms = [_mm256_setzero_si256(); 4];
             for (k, sym) in syms.iter_mut().enumerate() {
                 let v = 4 * g + k;

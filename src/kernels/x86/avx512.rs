@@ -14,7 +14,7 @@
 //! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
-use super::shared::rans_encode_step16;
+use super::shared::{prefetch, prefetch_write, rans_encode_step16, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -332,6 +332,10 @@ unsafe fn pair_bytes<const V: usize>(
 ) {
     let (row_log2, stride, offset) = dest;
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
+    // A pair reads at most 32 words (64 bytes) and stores 32 symbols, so one
+    // prefetch of each per pair touches every line of both streams ahead of use.
+    prefetch(words.wrapping_add(*q + PREFETCH_WORDS).cast());
+    prefetch_write(out.wrapping_add(at(base + 32 * p + PREFETCH_SYMBOLS)));
     // SAFETY: the caller's guard keeps `*q + lanes` words readable for the whole step.
     let (x0, e0) = unsafe { step16(x[2 * p], tab, words, q) };
     // SAFETY: as above.
