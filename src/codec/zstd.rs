@@ -104,22 +104,29 @@ impl Drop for DCtx {
 
 /// [`decode_chunk`] with a context reused across calls (made on first use).
 pub fn decode_chunk_with(payload: &[u8], out: &mut [u8], dctx: &mut Option<DCtx>) -> Result<()> {
-    if payload.first() != Some(&MODE_ZSTD) {
-        return decode_chunk(payload, out);
+    match payload.split_first() {
+        Some((&MODE_ZSTD, body)) if decompress_frame_with(body, out, dctx)? == out.len() => Ok(()),
+        Some((&MODE_ZSTD, _)) => Err(Error::Corrupt),
+        Some((&MODE_STRINGS, body)) => super::strings::decode_body(body, out, dctx),
+        _ => decode_chunk(payload, out),
     }
+}
+
+/// [`decompress_frame`] with a context reused across calls (made on first
+/// use; if it cannot be made, a one-off context as before).
+pub(super) fn decompress_frame_with(src: &[u8], out: &mut [u8], dctx: &mut Option<DCtx>) -> Result<usize> {
     if dctx.is_none() {
         *dctx = DCtx::new();
     }
-    let Some(ctx) = dctx else { return decode_chunk(payload, out) };
-    let body = &payload[1..];
-    // SAFETY: `ctx` is a live context used by this call alone; `out` and `body`
+    let Some(ctx) = dctx else { return decompress_frame(src, out) };
+    // SAFETY: `ctx` is a live context used by this call alone; `out` and `src`
     // are valid slices; zstd never writes past `out.len()` and validates its input.
-    let n = unsafe { zstd_sys::ZSTD_decompressDCtx(ctx.0.as_ptr(), out.as_mut_ptr().cast(), out.len(), body.as_ptr().cast(), body.len()) };
+    let n = unsafe { zstd_sys::ZSTD_decompressDCtx(ctx.0.as_ptr(), out.as_mut_ptr().cast(), out.len(), src.as_ptr().cast(), src.len()) };
     // SAFETY: pure function of its argument.
-    if unsafe { zstd_sys::ZSTD_isError(n) } != 0 || n != out.len() {
+    if unsafe { zstd_sys::ZSTD_isError(n) } != 0 {
         return Err(Error::Corrupt);
     }
-    Ok(())
+    Ok(n)
 }
 
 /// Decodes a payload into exactly `out.len()` bytes.
@@ -131,7 +138,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8]) -> Result<()> {
             Ok(())
         }
         MODE_ZSTD if decompress_frame(body, out)? == out.len() => Ok(()),
-        MODE_STRINGS => super::strings::decode_body(body, out),
+        MODE_STRINGS => super::strings::decode_body(body, out, &mut None),
         _ => Err(Error::Corrupt),
     }
 }
