@@ -184,3 +184,11 @@ fn binary_output_to_a_terminal_is_refused() {
     assert!(text.contains("standard output is a terminal") && text.contains("exit=1"), "{text}");
     assert!(text.len() < 400, "compressed bytes reached the terminal: {} bytes", text.len());
 }
+
+#[test]
+fn an_empty_standard_input_is_named_as_such() {
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "-", "-o", "-"]).stdin(std::process::Stdio::null()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("standard input is empty"), "{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -177,7 +177,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// threads and written in order. A file output takes its final name only when
 /// everything decoded and checked.
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
-    let name = input.display();
+    let name = if input == Path::new("-") { "standard input".to_string() } else { input.display().to_string() };
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
@@ -221,6 +221,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
             Some(src) => format!("{name}: {}", diagnose::decode_failure(&src, e)),
             None => match e {
                 llmc::Error::BadMagic => format!("{name}: not an llmc frame or container"),
+                llmc::Error::SrcTruncated if at == 0 => format!("{name} is empty: no llmc frame or container"),
                 llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
                 e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
             },
