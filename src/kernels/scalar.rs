@@ -96,8 +96,8 @@ impl Q4kParts<'_> {
 pub(super) fn q4k_assemble_from(parts: &Q4kParts<'_>, n: usize, first: usize, out: &mut [u8]) {
     for (i, block) in out.chunks_exact_mut(BLOCK).enumerate() {
         let k = first + i;
-        for p in 0..HEADER {
-            block[p] = parts.headers[p * n + k];
+        for (p, byte) in block[..HEADER].iter_mut().enumerate() {
+            *byte = parts.headers[p * n + k];
         }
         let lo = windows(&block[..HEADER]);
         let f = &parts.flags[FLAG_BYTES * k..][..FLAG_BYTES];

@@ -93,39 +93,6 @@ pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
 /// Which register holds block `u` after the interleave rounds (derived in the test).
 const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transpose16_sse_is_a_transpose() {
-        if !crate::isa::Isa::Avx2.is_supported() {
-            return;
-        }
-        // SAFETY: SSE2 is baseline on x86-64.
-        let mut rows = [unsafe { _mm_setzero_si128() }; 16];
-        let mut src = [[0u8; 16]; 16];
-        for (p, r) in src.iter_mut().enumerate() {
-            for (u, b) in r.iter_mut().enumerate() {
-                *b = (16 * p + u) as u8;
-            }
-        }
-        for p in 0..16 {
-            // SAFETY: 16 readable bytes.
-            rows[p] = unsafe { _mm_loadu_si128(src[p].as_ptr().cast()) };
-        }
-        // SAFETY: AVX2 checked above.
-        let t = unsafe { transpose16_sse(&rows) };
-        for (u, reg) in t.iter().enumerate() {
-            let mut got = [0u8; 16];
-            // SAFETY: 16 writable bytes.
-            unsafe { _mm_storeu_si128(got.as_mut_ptr().cast(), *reg) };
-            let expect: Vec<u8> = (0..16).map(|p| (16 * p + u) as u8).collect();
-            assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
-        }
-    }
-}
-
 /// One 16-lane rANS encode step, the core of every AVX-512 encoder: `sv` holds
 /// the lanes' symbols (indices into the packed freq/cum table and the reciprocal
 /// table), `xp` their 16 states; the words they emit are compressed into lane
@@ -166,4 +133,37 @@ pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, rinv: *
     // SAFETY: as for the load.
     unsafe { _mm512_storeu_si512(xp.cast(), xn) };
     pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose16_sse_is_a_transpose() {
+        if !crate::isa::Isa::Avx2.is_supported() {
+            return;
+        }
+        // SAFETY: SSE2 is baseline on x86-64.
+        let mut rows = [unsafe { _mm_setzero_si128() }; 16];
+        let mut src = [[0u8; 16]; 16];
+        for (p, r) in src.iter_mut().enumerate() {
+            for (u, b) in r.iter_mut().enumerate() {
+                *b = (16 * p + u) as u8;
+            }
+        }
+        for p in 0..16 {
+            // SAFETY: 16 readable bytes.
+            rows[p] = unsafe { _mm_loadu_si128(src[p].as_ptr().cast()) };
+        }
+        // SAFETY: AVX2 checked above.
+        let t = unsafe { transpose16_sse(&rows) };
+        for (u, reg) in t.iter().enumerate() {
+            let mut got = [0u8; 16];
+            // SAFETY: 16 writable bytes.
+            unsafe { _mm_storeu_si128(got.as_mut_ptr().cast(), *reg) };
+            let expect: Vec<u8> = (0..16).map(|p| (16 * p + u) as u8).collect();
+            assert_eq!(got.to_vec(), expect, "block {u}; register holding it: {:?}", got.first().map(|b| b % 16));
+        }
+    }
 }
