@@ -88,6 +88,20 @@ fn bench_measures_a_gguf_as_a_container_by_default() {
     assert!(ok, "{err}");
     let codecs: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["codec"].as_str().unwrap().to_string()).collect();
     assert_eq!(codecs, ["container", "bf16"], "{out}");
+    // A container is measured as its original: the same ratio and bytes.
+    let dir = std::env::temp_dir().join(format!("llmc-bench-container-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let container = dir.join("blk0.gguf.llmc");
+    let (ok, _, err) = llmc(&["compress", "-f", gguf.to_str().unwrap(), "-o", container.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let run = |p: &std::path::Path| {
+        let (ok, out, err) = llmc(&["bench", "--json", "--isa", "scalar", "--min-time", "0.01", p.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        (v["codec"].clone(), v["ratio"].clone(), v["sha256_16"].clone())
+    };
+    assert_eq!(run(&container), run(&gguf));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -179,8 +179,8 @@ enum Command {
     },
     /// Measure ratio and encode/decode speed per ISA, with memcpy in the same run.
     Bench {
-        /// `auto` measures GGUF and safetensors files as containers and any
-        /// other file as raw bf16.
+        /// `auto` measures GGUF and safetensors files (and containers, as their
+        /// originals) as containers, and any other file as raw bf16.
         #[arg(long, value_enum, default_value = "auto")]
         codec: CodecArg,
         #[arg(long, value_enum, default_value = "all")]
@@ -396,7 +396,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         std::io::Read::read_to_end(&mut std::io::Read::take(&f, 4096), &mut h).map(|_| (h, f.metadata().map_or(0, |m| m.len())))
                     });
                     match head.map(|(h, len)| files::kind_of_file(&h, len)) {
-                        Ok(files::Kind::Gguf | files::Kind::Safetensors) => bench::Target::Container,
+                        Ok(files::Kind::Gguf | files::Kind::Safetensors | files::Kind::Container) => bench::Target::Container,
                         _ => bench::Target::Frame(Method::Bf16),
                     }
                 }
