@@ -321,6 +321,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 flags: if content_checksum { llmc::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 },
                 ..Default::default()
             };
+            let default_max_chunk = DecodeOptions::default().max_chunk;
+            // A chunk is never larger than the file: only a chunk size and a file
+            // both over the limit make chunks that decompress refuses.
+            let input_len = if input.is_file() { std::fs::metadata(&input).map_or(u64::MAX, |m| m.len()) } else { u64::MAX };
+            if u64::from(chunk_size).min(input_len) > default_max_chunk {
+                eprintln!(
+                    "llmc: warning: chunks over {} MiB: `llmc decompress` refuses them unless given --memory {}M or more (and the C streaming decoder refuses them)",
+                    default_max_chunk >> 20,
+                    u64::from(chunk_size).div_ceil(1 << 20)
+                );
+            }
             if input.is_dir() {
                 if codec != CodecArg::Auto || mode != ModeArg::Container {
                     return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
