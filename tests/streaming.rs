@@ -159,7 +159,7 @@ fn a_stream_cut_anywhere_fails_and_names_the_truncation() {
             let o = piped(&["decompress", "-", "-o", "-"], &packed[..cut]);
             assert!(!o.status.success(), "{what} cut at {cut} of {n} decoded without an error");
             let e = stderr(&o);
-            assert!(e.contains("truncated") || e.contains("not an llmc"), "{what} cut at {cut}: {e}");
+            assert!(e.contains("truncated") || e.contains("not an llmc") || (cut == 0 && e.contains("is empty")), "{what} cut at {cut}: {e}");
             // A file output never appears under its final name.
             let cut_file = dir.join("cut.llmc");
             std::fs::write(&cut_file, &packed[..cut]).unwrap();

@@ -19,17 +19,31 @@ pub struct Input<'a> {
     /// The input may go on after what a decoder reads (a stream fed piece by
     /// piece): [`Input::at_end`] does not look for trailing bytes.
     open_ended: bool,
+    /// Told the position each time it moves on (a progress bar).
+    progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
 }
 
 impl<'a> Input<'a> {
     pub fn new(inner: impl Read + Send + 'a) -> Input<'a> {
-        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false }
+        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false, progress: None }
     }
 
     /// A file read from its start with `pread`: [`Input::skip`] moves past
     /// bytes without reading them (workers read them with [`Input::file`]).
     pub fn file_at(file: &'a File) -> Input<'a> {
-        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false }
+        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false, progress: None }
+    }
+
+    /// Calls `report` with the position whenever reading or skipping moves it
+    /// on (for a progress bar; it runs on the reading thread, so keep it cheap).
+    pub fn on_progress(&mut self, report: impl FnMut(u64) + Send + 'a) {
+        self.progress = Some(Box::new(report));
+    }
+
+    fn moved(&mut self) {
+        if let Some(report) = self.progress.as_mut() {
+            report(self.position);
+        }
     }
 
     /// The file behind a [`Input::file_at`] input.
@@ -44,6 +58,7 @@ impl<'a> Input<'a> {
             return Err(Error::InvalidArgument);
         }
         self.position = self.position.checked_add(len).ok_or(Error::SizeOverflow)?;
+        self.moved();
         Ok(())
     }
 
@@ -92,6 +107,7 @@ impl<'a> Input<'a> {
         if let Some(f) = self.file {
             let got = read_at_full(f, &mut buf[n..], self.position + n as u64).map_err(Error::from)?;
             self.position += (n + got) as u64;
+            self.moved();
             return Ok(n + got);
         }
         while n < buf.len() {
@@ -103,6 +119,7 @@ impl<'a> Input<'a> {
             }
         }
         self.position += n as u64;
+        self.moved();
         Ok(n)
     }
 

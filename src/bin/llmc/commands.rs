@@ -155,7 +155,7 @@ fn verify_output(written: &Path, original: &File, len: u64, n_threads: u32) -> R
 /// Decompresses a frame or a container.
 pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<(), String> {
     let t = Instant::now();
-    let done = decompress_one(input, output, opts, verify)?;
+    let done = decompress_one(input, output, opts, verify, true)?;
     let secs = t.elapsed().as_secs_f64();
     if output != Path::new("-") || input != Path::new("-") {
         eprintln!(
@@ -176,7 +176,8 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// the input is read front to back, chunks are decoded on `opts.n_threads`
 /// threads and written in order. A file output takes its final name only when
 /// everything decoded and checked.
-pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool) -> Result<Outcome, String> {
+/// `progress`: a bar of its own on a terminal (a directory's files share one).
+pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, String> {
     let name = if input == Path::new("-") { "standard input".to_string() } else { input.display().to_string() };
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
@@ -202,12 +203,17 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
             llmc::Error::Io
         })
     };
+    // Progress by compressed bytes read (0: standard input, size unknown).
+    let bar = if progress { Progress::bytes(file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len()), "decompressing") } else { Progress::hidden() };
     let mut reader = match &file {
         Some(f) => Input::file_at(f),
         None => Input::new(std::io::stdin()),
     };
+    reader.on_progress(|at| bar.set(at));
     let r = llmc::stream::decode_with(&mut reader, &decoder, opts, opts.n_threads.max(1) as usize, verify, &mut sink);
     let at = reader.position();
+    drop(reader);
+    bar.finish();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
         llmc::Error::Io if decoder.writes_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),

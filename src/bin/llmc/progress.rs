@@ -19,6 +19,11 @@ impl Progress {
         Progress(Some(bar))
     }
 
+    /// No bar at all.
+    pub fn hidden() -> Progress {
+        Progress(None)
+    }
+
     pub fn set(&self, done: u64) {
         if let Some(b) = &self.0 {
             b.set_position(done);

@@ -282,7 +282,7 @@ pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify:
             let (from, to) = (input.join(&f.rel), out_dir.join(to));
             make_parent(&to)?;
             if *coded {
-                sum.add(&commands::decompress_one(&from, &to, opts, verify)?, true);
+                sum.add(&commands::decompress_one(&from, &to, opts, verify, false)?, true);
             } else {
                 sum.add(&copy(&from, &to)?, false);
             }
