@@ -83,6 +83,11 @@ impl ReadEngine {
     }
 }
 
+/// Opens a container file for reading (a missing file is `NotFound`).
+fn open_container_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })
+}
+
 /// The container's bytes: an open file read with `pread`, mapped (pages
 /// released after use) or in memory.
 pub enum ContainerBytes {
@@ -100,7 +105,7 @@ impl ContainerBytes {
     /// Maps `path` read-only. Like every mmap reader, this relies on the file
     /// not being truncated while it is open.
     pub fn map(path: &Path) -> Result<ContainerBytes> {
-        let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+        let f = open_container_file(path)?;
         if f.metadata()?.len() == 0 {
             return Ok(ContainerBytes::Owned(Vec::new()));
         }
@@ -111,7 +116,7 @@ impl ContainerBytes {
 
     /// Opens `path` to be read at offsets (see [`ContainerBytes::File`]).
     pub fn open(path: &Path) -> Result<ContainerBytes> {
-        let f = std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?;
+        let f = open_container_file(path)?;
         if !f.metadata()?.is_file() {
             return Err(Error::InvalidArgument);
         }
@@ -228,7 +233,8 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Opens the container at `path` (mapped) for reads through `engine`.
+    /// Opens the container at `path` for reads through `engine` (payloads read
+    /// with `pread`, see [`ContainerBytes::File`]).
     pub fn open_file(path: &Path, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Arc<Reader>> {
         Reader::new(ContainerBytes::open(path)?, engine, opts)
     }
