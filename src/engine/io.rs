@@ -99,7 +99,15 @@ pub fn remove_pending_temps() -> usize {
     for p in g.iter() {
         match std::fs::symlink_metadata(p) {
             Ok(m) if m.is_dir() => {
-                let _ = std::fs::remove_dir_all(p);
+                // Other threads may still be writing into a staged directory
+                // (a file created while it is emptied makes the removal fail):
+                // retry briefly until it is gone.
+                for _ in 0..50 {
+                    if std::fs::remove_dir_all(p).is_ok() || std::fs::symlink_metadata(p).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
             }
             Ok(_) => {
                 let _ = std::fs::remove_file(p);
