@@ -72,6 +72,15 @@ pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     engine::frames::compress(&codec::Method::Bf16, src, params)
 }
 
+/// Compresses a little-endian bf16 matrix stored row after row, `row_len`
+/// values per row (its last dimension): rows fall into classes by magnitude
+/// and each class codes with its own table where that is smaller (the output
+/// decodes with [`decompress`] like any frame). `row_len` 0 is
+/// [`compress_bf16`].
+pub fn compress_bf16_rows(src: &[u8], row_len: u32, params: &CompressParams) -> Result<Vec<u8>> {
+    engine::frames::compress(&codec::Method::Bf16.with_rows(Some(u64::from(row_len))), src, params)
+}
+
 /// Compresses an array of GGUF `block_q4_K` (a multiple of 144 bytes).
 pub fn compress_q4k(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     engine::frames::compress(&codec::Method::Q4k, src, params)

@@ -12,12 +12,12 @@ pub mod zstd_reader;
 use crate::error::{Error, Result};
 use crate::format::checksum::RunningCrc;
 use crate::format::frame::CodecId;
-use crate::kernels::{Bf16Tables, ByteTables, Kernels};
+use crate::kernels::{ByteTables, Kernels};
 
 /// Per-thread decoder scratch, reused across chunks and frames.
 #[derive(Default)]
 pub struct Scratch {
-    bf16: Option<Box<Bf16Tables>>,
+    bf16: bf16::DecodeScratch,
     bytes: Option<Box<ByteTables>>,
     field: Vec<u8>,
     zstd: Option<zstd::DCtx>,
@@ -27,6 +27,9 @@ pub struct Scratch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
     Bf16,
+    /// bf16 values in rows of `row` values, the content starting at column
+    /// `phase`: chunks may give each class of rows its own table (mode 2).
+    Bf16Rows { row: u32, phase: u32 },
     Stored,
     Zstd { level: i32 },
     /// zstd for a run of GGUF strings: lengths and bytes apart (zstd payload
@@ -39,7 +42,7 @@ pub enum Method {
 impl Method {
     pub fn codec(&self) -> CodecId {
         match self {
-            Method::Bf16 => CodecId::Bf16,
+            Method::Bf16 | Method::Bf16Rows { .. } => CodecId::Bf16,
             Method::Stored => CodecId::Stored,
             Method::Zstd { .. } | Method::ZstdStrings { .. } => CodecId::Zstd,
             Method::Fields(_) => CodecId::Fields,
@@ -67,6 +70,35 @@ impl Method {
         target / elem * elem
     }
 
+    /// Where a chunk starting `at` bytes into the content sits in its rows.
+    pub fn row_shape(&self, at: u64) -> Option<bf16::RowShape> {
+        match *self {
+            Method::Bf16Rows { row, phase } if row > 0 => {
+                let row = u64::from(row);
+                Some(bf16::RowShape { row: row as usize, first_col: ((u64::from(phase) + at / 2) % row) as usize })
+            }
+            _ => None,
+        }
+    }
+
+    /// This method told that its content is a matrix with rows of `row`
+    /// elements (1-D tensors stay as they are): bf16 gets row contexts.
+    pub fn with_rows(self, row: Option<u64>) -> Method {
+        match (self, row.and_then(|r| u32::try_from(r).ok())) {
+            (Method::Bf16, Some(row)) if row > 0 => Method::Bf16Rows { row, phase: 0 },
+            (m, _) => m,
+        }
+    }
+
+    /// The method for the part of the content that starts `at` bytes in (a
+    /// tensor cut into regions: each region's frame starts at its own column).
+    pub fn from_offset(&self, at: u64) -> Method {
+        match self.row_shape(at) {
+            Some(s) => Method::Bf16Rows { row: s.row as u32, phase: s.first_col as u32 },
+            None => self.clone(),
+        }
+    }
+
     /// The frame header's informational codec parameter.
     pub fn param(&self) -> u32 {
         match self {
@@ -77,10 +109,11 @@ impl Method {
 }
 
 /// Appends the payload of one chunk to `out`. `chunk` is non-empty and a
-/// multiple of the element size.
-pub fn encode_chunk(method: &Method, chunk: &[u8], kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
+/// multiple of the element size, and starts `at` bytes into the content.
+pub fn encode_chunk(method: &Method, chunk: &[u8], at: u64, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     match method {
-        Method::Bf16 => bf16::encode_chunk(chunk, kernels, out),
+        Method::Bf16 => bf16::encode_chunk(chunk, None, kernels, out),
+        Method::Bf16Rows { row, phase } => bf16::encode_chunk(chunk, method.row_shape(at).filter(|_| *row > 0 && *phase < *row), kernels, out),
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
         Method::ZstdStrings { level } => zstd::encode_strings_chunk(chunk, *level, out)?,
@@ -107,10 +140,7 @@ pub fn decode_chunk_checked(codec: CodecId, payload: &[u8], out: &mut [u8], kern
 
 fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch, crc: &mut RunningCrc<'_>) -> Result<()> {
     match codec {
-        CodecId::Bf16 => {
-            let tables = scratch.bf16.get_or_insert_with(Bf16Tables::new_boxed);
-            bf16::decode_chunk(payload, out, kernels, tables)
-        }
+        CodecId::Bf16 => bf16::decode_chunk(payload, out, kernels, &mut scratch.bf16),
         CodecId::Stored => {
             if payload.len() != out.len() {
                 return Err(Error::Corrupt);

@@ -102,6 +102,8 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
 /// One chunk of one span, read from the input.
 struct Job {
     span: usize,
+    /// Where the chunk starts in the span.
+    at: u64,
     bytes: Vec<u8>,
 }
 
@@ -152,8 +154,16 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    // The lowest version that reads every region: 4 only for GGUF strings.
-    let version = if spans.iter().any(|s| s.methods.iter().any(|m| matches!(m, Method::ZstdStrings { .. }))) { super::VERSION } else { super::VERSION_3 };
+    // The lowest version that reads every region: 5 for bf16 row classes, 4
+    // for GGUF strings, else 3.
+    let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
+    let version = if uses(|m| matches!(m, Method::Bf16Rows { .. })) {
+        super::VERSION
+    } else if uses(|m| matches!(m, Method::ZstdStrings { .. })) {
+        super::VERSION_4
+    } else {
+        super::VERSION_3
+    };
     out.write(&write::header(kind, version))?;
 
     let largest = plans.iter().map(|p| u64::from(p.chunk_size)).filter(|&c| c < u64::from(MAX_CHUNK_SIZE)).max().unwrap_or(1 << 20);
@@ -191,14 +201,14 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
             input.read_to(&mut bytes, len)?;
             sha.update(&bytes);
             pc += 1;
-            Ok(Some(Job { span: ps, bytes }))
+            Ok(Some(Job { span: ps, at: pc * u64::from(p.chunk_size), bytes }))
         },
         || (),
         |job: Job, ()| {
             let mut payloads = Vec::with_capacity(spans[job.span].methods.len());
             for m in &spans[job.span].methods {
                 let mut p = Vec::new();
-                codec::encode_chunk(m, &job.bytes, kernels, &mut p)?;
+                codec::encode_chunk(m, &job.bytes, job.at, kernels, &mut p)?;
                 payloads.push(p);
             }
             Ok((job, payloads))
@@ -269,9 +279,9 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
         let start = out.position();
         let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, method, flags, s.size, p.chunk_size)?;
         let mut payload = Vec::new();
-        for chunk in rest.chunks(p.chunk_size as usize) {
+        for (i, chunk) in rest.chunks(p.chunk_size as usize).enumerate() {
             payload.clear();
-            codec::encode_chunk(method, chunk, kernels, &mut payload)?;
+            codec::encode_chunk(method, chunk, i as u64 * u64::from(p.chunk_size), kernels, &mut payload)?;
             a.content(chunk);
             a.push(out, &payload)?;
         }
@@ -324,7 +334,9 @@ fn cut(spans: Vec<Span>, plans: Vec<Plan>) -> (Vec<Span>, Vec<Plan>) {
             };
             // A continuation codes with its tensor's choice: nothing to keep.
             let keep = p.keep && role != Role::Continuation;
-            out_spans.push(Span { offset: s.offset + at, size, role, methods: s.methods.clone(), entry });
+            // Each region is its own frame: row-aware methods restart at its column.
+            let methods = s.methods.iter().map(|m| m.from_offset(at)).collect();
+            out_spans.push(Span { offset: s.offset + at, size, role, methods, entry });
             out_plans.push(Plan { chunk_size: p.chunk_size, n_chunks: size.div_ceil(u64::from(p.chunk_size)), keep });
             at += size;
         }

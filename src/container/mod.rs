@@ -44,9 +44,11 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// region's limit continues in regions of role 4 (`Role::Continuation`), so no
 /// frame a one-pass writer holds grows with the tensor. Versions 1 (index offset
 /// in the header) and 2 (no continuations) are still read. Version 4 adds zstd
-/// payload mode 2 (GGUF strings, [`crate::codec::strings`]); a writer marks a
-/// container 4 only when it holds such a region, 3 otherwise.
-pub const VERSION: u16 = 4;
+/// payload mode 2 (GGUF strings, [`crate::codec::strings`]). Version 5 adds
+/// bf16 payload mode 2 (row classes, [`crate::codec::bf16::rows`]). A writer
+/// marks a container with the lowest version that reads all its regions.
+pub const VERSION: u16 = 5;
+pub const VERSION_4: u16 = 4;
 pub const VERSION_3: u16 = 3;
 pub const VERSION_2: u16 = 2;
 pub const VERSION_1: u16 = 1;

@@ -80,7 +80,7 @@ impl<'a> FrameJob<'a> {
 
     /// Appends chunk `i`'s payload to `out`.
     pub fn encode(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
-        codec::encode_chunk(self.method, self.chunk(i), self.kernels, out)
+        codec::encode_chunk(self.method, self.chunk(i), (i * self.chunk_size as usize) as u64, self.kernels, out)
     }
 
     /// Writes the frame from payloads encoded earlier, in chunk order.

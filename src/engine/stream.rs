@@ -501,6 +501,18 @@ impl FrameAssembler {
     }
 }
 
+/// A chunk read for coding, and where it starts in the content.
+struct Chunk {
+    at: u64,
+    bytes: Vec<u8>,
+}
+
+impl pipeline::Weighed for Chunk {
+    fn weight(&self) -> u64 {
+        self.bytes.weight()
+    }
+}
+
 /// Compresses `content_size` bytes of `input` into one frame on `out`, reading
 /// and coding a window of chunks at a time on `workers` threads (0 = the
 /// caller's). Gives the same bytes as [`super::frames::compress`].
@@ -527,13 +539,14 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
             let len = left.min(u64::from(chunk_size));
             let mut chunk = buffers.take_any();
             input.read_to(&mut chunk, len)?;
+            let at = content_size - left;
             left -= len;
-            Ok(Some(chunk))
+            Ok(Some(Chunk { at, bytes: chunk }))
         },
         || (),
-        |chunk: Vec<u8>, ()| {
+        |chunk: Chunk, ()| {
             let mut p = Vec::new();
-            codec::encode_chunk(method, &chunk, kernels, &mut p).map(|()| (chunk, p))
+            codec::encode_chunk(method, &chunk.bytes, chunk.at, kernels, &mut p).map(|()| (chunk.bytes, p))
         },
         |(chunk, p)| {
             a.content(&chunk);

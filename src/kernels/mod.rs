@@ -24,7 +24,7 @@ mod x86;
 pub(crate) use encode::RAW_SLACK;
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
-pub(crate) use tables::{Bf16Tables, ByteTables, TableRef};
+pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, TableRef};
 
 use crate::error::{Error, Result};
 use crate::format::bf16_split::raw_len;
@@ -39,8 +39,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// # Safety
 /// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
 /// `s.out.len() == 2 * s.n`; `s.raw.len() == raw_len(s.n)`;
-/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
-type Bf16Decode = unsafe fn(&Bf16Tables, &mut Bf16Stream<'_>);
+/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`;
+/// `m.covers(s.n.div_ceil(s.lanes))`.
+type Bf16Decode = unsafe fn(&Bf16Model<'_>, &mut Bf16Stream<'_>);
 
 /// Advances a byte stream by whole steps.
 ///
@@ -153,21 +154,24 @@ impl Kernels {
         t.load(self, alphabet, self.avx2_tables);
     }
 
-    /// Decodes every remaining value of `s` and checks the final states.
-    pub(crate) fn decode_bf16(&self, t: &Bf16Tables, s: &mut Bf16Stream<'_>) -> Result<()> {
+/// Decodes every remaining value of `s` with the tables of `m` and checks the
+    /// final states.
+    pub(crate) fn decode_bf16(&self, m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<()> {
         self.record();
         let fits = LANE_CHOICES.contains(&s.lanes)
             && s.n.checked_mul(2) == Some(s.out.len())
             && s.raw.len() == raw_len(s.n)
             && s.word_pos <= s.n_words()
             && s.step <= s.full_steps();
+        // A model that does not cover the stream is a caller's bug, not corrupt input.
+        assert!(m.covers(s.n.div_ceil(s.lanes.max(1))), "bf16 model does not cover the stream");
         debug_assert!(fits, "bf16 stream violates the kernel contract");
         if fits {
             // SAFETY: `self` exists only for an ISA this CPU runs (`Kernels::get`),
-            // and `fits` is the rest of the `Bf16Decode` contract.
-            unsafe { (self.bf16_decode)(t, s) };
+            // and `fits` plus the assertion are the rest of the `Bf16Decode` contract.
+            unsafe { (self.bf16_decode)(m, s) };
         }
-        scalar::finish_bf16(t, s)
+        scalar::finish_bf16(m, s)
     }
 
     /// Decodes every remaining symbol of `s` and checks the final states.

@@ -3,7 +3,7 @@
 //! states; with the scalar ISA they decode everything.
 
 use super::state::{Bf16Stream, ByteStream};
-use super::tables::Bf16Tables;
+use super::tables::Bf16Model;
 use crate::error::{Error, Result};
 use crate::format::bf16_split::{assemble, RAW_BITS};
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
@@ -27,9 +27,10 @@ fn next_word(words: &[u8], q: &mut usize) -> Result<u32> {
 
 /// Decodes every remaining step of `s` one value at a time, then checks that all
 /// words were consumed and every lane returned to `RANS_L`.
-pub(super) fn finish_bf16(t: &Bf16Tables, s: &mut Bf16Stream<'_>) -> Result<()> {
+pub(super) fn finish_bf16(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<()> {
     let mut q = s.word_pos;
     while s.step * s.lanes < s.n {
+        let t = m.at(s.step);
         let base = s.step * s.lanes;
         let count = s.lanes.min(s.n - base);
         for j in 0..count {
@@ -120,7 +121,7 @@ pub(super) fn q4k_assemble_from(parts: &Q4kParts<'_>, n: usize, first: usize, ou
 
 /// # Safety
 /// None beyond the table contract (it touches nothing).
-pub(super) unsafe fn bf16_none(_: &Bf16Tables, _: &mut Bf16Stream<'_>) {}
+pub(super) unsafe fn bf16_none(_: &Bf16Model<'_>, _: &mut Bf16Stream<'_>) {}
 
 /// # Safety
 /// None beyond the table contract (it touches nothing).

@@ -86,6 +86,49 @@ impl Bf16Tables {
     }
 }
 
+/// The tables a bf16 stream decodes with: `tables[0]` for every step, or, with
+/// row contexts, `tables[class[step]]` for step `step` (a step never crosses a
+/// row, so one class serves all its lanes).
+#[derive(Clone, Copy)]
+pub(crate) struct Bf16Model<'a> {
+    pub tables: &'a [&'a Bf16Tables],
+    /// Empty (one table) or one class per step, each `< tables.len()`.
+    pub class: &'a [u8],
+}
+
+impl<'a> Bf16Model<'a> {
+    /// One table for every step.
+    pub fn single(t: &'a &'a Bf16Tables) -> Self {
+        Bf16Model { tables: core::slice::from_ref(t), class: &[] }
+    }
+
+    /// The table of step `step`.
+    #[inline(always)]
+    pub fn at(&self, step: usize) -> &'a Bf16Tables {
+        match self.class.get(step) {
+            Some(&c) => self.tables[usize::from(c)],
+            None => self.tables[0],
+        }
+    }
+
+    /// Whether the model covers `steps` steps (partial last step included), as
+    /// the kernels' unchecked class reads need.
+    pub fn covers(&self, steps: usize) -> bool {
+        !self.tables.is_empty()
+            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().all(|&c| usize::from(c) < self.tables.len())))
+    }
+
+    /// Whether any table has more than 128 symbols.
+    pub fn any_big(&self) -> bool {
+        self.tables.iter().any(|t| t.n_symbols > 128)
+    }
+
+    /// Whether every table is dense (AVX2 layout: values span at most 256).
+    pub fn all_dense(&self) -> bool {
+        self.tables.iter().all(|t| t.dense)
+    }
+}
+
 /// Symbol ids that are the symbols' indices.
 static IDENTITY: [u8; MAX_SYMBOLS] = {
     let mut a = [0u8; MAX_SYMBOLS];

@@ -143,6 +143,43 @@ pub fn encode_bf16_values(
     )
 }
 
+/// [`encode_bf16_values`] with a table per step: step `i` (values `i * lanes ..`)
+/// codes with `tables[class[i]]` (`class` has one entry per step, the partial
+/// last one included). Runs of steps with one class go to `kernel` together.
+pub fn encode_bf16_steps(
+    src: &[u8],
+    lanes: usize,
+    tables: &[EncTable<BF16_VALUES>],
+    class: &[u8],
+    buf: &mut Vec<u16>,
+    mut kernel: impl FnMut(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
+) -> (Vec<u32>, usize) {
+    let n = src.len() / 2;
+    let full = n / lanes;
+    debug_assert!(class.len() == n.div_ceil(lanes));
+    let tail = &src[2 * full * lanes..];
+    run(
+        n,
+        lanes,
+        buf,
+        |states, buf, pos| {
+            let t = &tables[usize::from(class[full])];
+            encode_steps_by(n - full * lanes, lanes, &t.syms, |i| bf16_value(tail, i), states, buf, pos, 1)
+        },
+        |states, buf, mut pos| {
+            // Last run first: the decoder reads the words of step 0 first.
+            let mut end = full;
+            while end > 0 {
+                let c = class[end - 1];
+                let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
+                pos = kernel(&src[2 * start * lanes..2 * end * lanes], lanes, &tables[usize::from(c)], states, buf, pos);
+                end = start;
+            }
+            pos
+        },
+    )
+}
+
 /// Values of bf16 words: `(w & 0x7fff) >> 5`.
 pub const BF16_VALUES: usize = 1024;
 

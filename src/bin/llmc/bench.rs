@@ -116,7 +116,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             Target::Frame(_) => None,
         };
         let bound = match cfg.target {
-            Target::Frame(Method::Bf16) => stats::bf16_bound_ratio(&src),
+            Target::Frame(Method::Bf16 | Method::Bf16Rows { .. }) => stats::bf16_bound_ratio(&src),
             Target::Frame(Method::Q4k) => stats::q4k_bound_ratio(&src),
             _ => f64::NAN,
         };

@@ -90,6 +90,11 @@ enum Command {
         /// above 32 MiB need `decompress --memory` to be read back.
         #[arg(long, default_value_t = 0, hide_default_value = true)]
         chunk_size: u32,
+        /// Raw bf16 only: values per row of the matrix (its last dimension).
+        /// Rows then fall into classes by magnitude, each with its own table,
+        /// where that is smaller. GGUF and safetensors tensors know their rows.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        row: Option<u32>,
         /// Also store a CRC32C of the whole content (frames).
         #[arg(long)]
         content_checksum: bool,
@@ -188,6 +193,11 @@ enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Raw bf16 only: values per row of the matrix (its last dimension).
+        /// Rows then fall into classes by magnitude, each with its own table,
+        /// where that is smaller. GGUF and safetensors tensors know their rows.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        row: Option<u32>,
         /// Seconds spent on each measurement.
         #[arg(long, default_value_t = 1.0)]
         min_time: f64,
@@ -312,7 +322,10 @@ fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode, verify, force } => {
+        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode, verify, force, row } => {
+            if row.is_some() && codec != CodecArg::Bf16 {
+                return Err("--row describes raw bf16 input: use it with --codec bf16".into());
+            }
             remove_temporaries_on_signal();
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
@@ -342,7 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.clone() } else { files::compressed_name(&input) });
                 refuse_same_file(&input, &output)?;
                 refuse_overwrite(&output, force)?;
-                commands::compress(&input, &output, codec.method(), &params, mode == ModeArg::Perstream, verify)?;
+                commands::compress(&input, &output, codec.method().map(|m| m.with_rows(row.map(u64::from))), &params, mode == ModeArg::Perstream, verify)?;
             }
         }
         Command::Decompress { input, output, threads, isa, verify, force, memory } => {
@@ -395,7 +408,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Bench { by_type: true, isa, min_time, files, .. } => {
             bench_types::run(&files, &isa_list(isa)?, Duration::from_secs_f64(min_time.max(0.0)))?;
         }
-        Command::Bench { codec, isa, json, min_time, threads, files, by_type: false } => {
+        Command::Bench { codec, isa, json, min_time, threads, files, row, by_type: false } => {
+            if row.is_some() && !matches!(codec, CodecArg::Bf16 | CodecArg::Auto) {
+                return Err("--row describes raw bf16 input: use it with --codec bf16 or auto".into());
+            }
+            let raw_method = |c: CodecArg| c.method().unwrap_or(Method::Bf16).with_rows(row.map(u64::from));
             // `auto`: GGUF and safetensors files are measured as containers,
             // anything else as raw bf16 (the codec of most raw tensors); a run
             // per kind, files in the order given within each.
@@ -408,14 +425,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     });
                     match head.map(|(h, len)| files::kind_of_file(&h, len)) {
                         Ok(files::Kind::Gguf | files::Kind::Safetensors | files::Kind::Container) => bench::Target::Container,
-                        _ => bench::Target::Frame(Method::Bf16),
+                        _ => bench::Target::Frame(raw_method(codec)),
                     }
                 }
-                other => bench::Target::Frame(other.method().unwrap_or(Method::Bf16)),
+                other => bench::Target::Frame(raw_method(other)),
             };
             let (containers, frames): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| matches!(target_of(f), bench::Target::Container));
             let mut ok = true;
-            for (target, group) in [(bench::Target::Container, containers), (bench::Target::Frame(codec.method().unwrap_or(Method::Bf16)), frames)] {
+            for (target, group) in [(bench::Target::Container, containers), (bench::Target::Frame(raw_method(codec)), frames)] {
                 if group.is_empty() {
                     continue;
                 }

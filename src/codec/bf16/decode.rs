@@ -3,14 +3,15 @@
 
 use crate::format::bf16_split::{raw_len, VALUE_BITS, VALUE_SHIFT};
 use crate::rans::alphabet::Alphabet;
-use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
+use super::rows::{self, Header};
+use super::{DecodeScratch, MODE_RANS, MODE_ROWS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::error::{Error, Result};
 use crate::format::bytes::{le_u32, ByteReader};
-use crate::kernels::{Bf16Stream, Bf16Tables, Kernels};
+use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, Kernels};
 use crate::rans::{self, MAX_LANES, RANS_L};
 
 /// Decodes one chunk payload into `out` (exactly the chunk's content length).
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Tables) -> Result<()> {
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut DecodeScratch) -> Result<()> {
     let mut r = ByteReader::new(payload);
     match r.u8()? {
         MODE_STORED => {
@@ -21,7 +22,8 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut B
             out.copy_from_slice(body);
             Ok(())
         }
-        MODE_RANS => decode_rans(payload, out, kernels, t),
+        MODE_RANS => decode_rans(payload, out, kernels, scratch.table(0)),
+        MODE_ROWS => decode_rows(payload, out, kernels, scratch),
         _ => Err(Error::Corrupt),
     }
 }
@@ -48,17 +50,59 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     if r.remaining() != 0 || (esc_count > 0 && !alphabet.has_escape) || esc_count > n {
         return Err(Error::Corrupt);
     }
+    let states = read_states(states_bytes, lanes)?;
+    kernels.load_bf16_tables(t, &alphabet);
+    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
+    let t: &Bf16Tables = t;
+    kernels.decode_bf16(&Bf16Model::single(&t), &mut s)?;
+    patch_escapes(escapes, esc_count, s.out)
+}
+
+/// Mode 2: a table per row class (see [`super::rows`]).
+fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut DecodeScratch) -> Result<()> {
+    let n = out.len() / 2;
+    let mut r = ByteReader::new(payload);
+    r.u8()?;
+    let h = Header::read(&mut r)?;
+    let lanes = 1usize << h.lanes_log2.min(31);
+    if !rans::LANE_CHOICES.contains(&lanes) || n == 0 || !h.shape.fits(lanes) {
+        return Err(Error::Corrupt);
+    }
+    let n_rows = h.shape.rows(n);
+    let k = h.table_lens.len();
+    let class_bytes = n_rows.checked_mul(rows::class_bits(k)).ok_or(Error::Corrupt)?.div_ceil(8);
+    rows::unpack_classes(r.take(class_bytes)?, n_rows, rows::class_bits(k), &mut scratch.row_class)?;
+    let mut any_escape = false;
+    for (c, &len) in h.table_lens.iter().enumerate() {
+        let alphabet = Alphabet::read(r.take(len)?, VALUE_BITS)?;
+        any_escape |= alphabet.has_escape;
+        kernels.load_bf16_tables(scratch.table(c), &alphabet);
+    }
+    let escapes = r.take(h.esc_len)?;
+    let states_bytes = r.take(4 * lanes)?;
+    let words = r.take(h.n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
+    let raw = r.take(raw_len(n))?;
+    if r.remaining() != 0 || (h.esc_count > 0 && !any_escape) || h.esc_count > n {
+        return Err(Error::Corrupt);
+    }
+    let states = read_states(states_bytes, lanes)?;
+    h.shape.step_classes(n, lanes, &scratch.row_class, &mut scratch.step_class);
+    let tables: Vec<&Bf16Tables> = scratch.tables[..k].iter().map(|t| &**t).collect();
+    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
+    kernels.decode_bf16(&Bf16Model { tables: &tables, class: &scratch.step_class }, &mut s)?;
+    patch_escapes(escapes, h.esc_count, s.out)
+}
+
+/// The lanes' initial states, each at least `RANS_L`.
+fn read_states(bytes: &[u8], lanes: usize) -> Result<[u32; MAX_LANES]> {
     let mut states = [0u32; MAX_LANES];
     for (j, x) in states[..lanes].iter_mut().enumerate() {
-        *x = le_u32(states_bytes, 4 * j);
+        *x = le_u32(bytes, 4 * j);
         if *x < RANS_L {
             return Err(Error::Corrupt);
         }
     }
-    kernels.load_bf16_tables(t, &alphabet);
-    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
-    kernels.decode_bf16(t, &mut s)?;
-    patch_escapes(escapes, esc_count, s.out)
+    Ok(states)
 }
 
 /// Writes the escaped values over the placeholder the decoder produced.

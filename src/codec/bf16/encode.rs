@@ -3,6 +3,7 @@
 
 use crate::format::bf16_split::{raw_len, value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
+use super::rows::{self, RowShape};
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
 use crate::kernels::{Kernels, RAW_SLACK};
@@ -26,9 +27,11 @@ thread_local! {
 }
 
 /// Appends the payload of one chunk of little-endian bf16 words (even length, at
-/// least 2 bytes) to `out`. Falls back to storing when coding would not save space.
-pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
-    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels, out))
+/// least 2 bytes) to `out`. With the chunk's `shape`, rows may fall into classes
+/// with a table each (mode 2) where that is smaller. Falls back to storing when
+/// coding would not save space.
+pub fn encode_chunk(src: &[u8], shape: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+    SCRATCH.with(|s| encode_with(src, shape, &mut s.borrow_mut(), kernels, out))
 }
 
 /// The escape list: every position whose value is outside the alphabet.
@@ -48,7 +51,7 @@ fn escape_list(src: &[u8], map: &[u8; NUM_VALUES], esc: u8) -> (Vec<u8>, u32) {
     (escapes, count)
 }
 
-fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
+fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len().is_multiple_of(2) && !src.is_empty());
     let n = src.len() / 2;
     // One pass over the chunk: the value histogram and the packed raw fields.
@@ -60,6 +63,12 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     let mut hist = [0u32; NUM_VALUES];
     kernels.bf16_scan(src, &mut hist, raw);
     let raw = &raw[..raw_len(n)];
+    let lanes = rans::lanes_for(n);
+    if let Some(model) = shape.filter(|s| s.fits(lanes)).and_then(|s| super::model::RowModel::choose(src, s, &hist)) {
+        if encode_rows(src, raw, &model, lanes, &mut scratch.words, kernels, out) {
+            return;
+        }
+    }
     let alphabet = Alphabet::from_histogram(&hist);
     let map: [u8; NUM_VALUES] = alphabet.symbol_map(NUM_VALUES).try_into().expect("one entry per value");
     let (escapes, esc_count) = match alphabet.escape_symbol() {
@@ -68,7 +77,6 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     };
 
     // The values are coded straight from the words, through a value-indexed table.
-    let lanes = rans::lanes_for(n);
     let table = EncTable::<BF16_VALUES>::from_map(&EncTable::new(&alphabet.freqs), &map);
     let (states, start) = rans::encode::encode_bf16_values(src, lanes, &table, &mut scratch.words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
     let words = &scratch.words[start..];
@@ -95,4 +103,65 @@ fn encode_with(src: &[u8], scratch: &mut Scratch, kernels: &Kernels, out: &mut V
     put_u16s(out, words);
     out.extend_from_slice(raw);
     debug_assert_eq!(out.len() - start, total);
+}
+
+/// Appends a mode-2 payload (row classes, a table each) for `model`; returns
+/// false, appending nothing, when it would not be smaller than storing.
+fn encode_rows(src: &[u8], raw: &[u8], model: &super::model::RowModel, lanes: usize, words: &mut Vec<u16>, kernels: &Kernels, out: &mut Vec<u8>) -> bool {
+    let n = src.len() / 2;
+    let shape = model.shape;
+    let maps: Vec<[u8; NUM_VALUES]> = model.alphabets.iter().map(|a| a.symbol_map(NUM_VALUES).try_into().expect("one entry per value")).collect();
+    // Escapes: positions whose value is outside their row's table.
+    let mut escapes = Vec::new();
+    let mut esc_count = 0u32;
+    let mut prev = 0usize;
+    for (r, &c) in model.row_class.iter().enumerate() {
+        let Some(esc) = model.alphabets[usize::from(c)].escape_symbol() else { continue };
+        let map = &maps[usize::from(c)];
+        let (a, b) = shape.row_span(r, n);
+        for i in a..b {
+            let v = value_of(word(src, i));
+            if map[usize::from(v)] == esc {
+                put_varint(&mut escapes, (i - prev) as u64);
+                put_u16(&mut escapes, v);
+                prev = i + 1;
+                esc_count += 1;
+            }
+        }
+    }
+    let tables: Vec<EncTable<BF16_VALUES>> = model.alphabets.iter().zip(&maps).map(|(a, map)| EncTable::<BF16_VALUES>::from_map(&EncTable::new(&a.freqs), map)).collect();
+    let mut step_class = Vec::new();
+    shape.step_classes(n, lanes, &model.row_class, &mut step_class);
+    let (states, start) = rans::encode::encode_bf16_steps(src, lanes, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
+    let words = &words[start..];
+    let alphabets: Vec<Vec<u8>> = model.alphabets.iter().map(|a| a.write(VALUE_BITS)).collect();
+    let header = rows::Header {
+        lanes_log2: lanes.trailing_zeros() as u8,
+        shape,
+        n_words: words.len(),
+        esc_count: esc_count as usize,
+        esc_len: escapes.len(),
+        table_lens: alphabets.iter().map(Vec::len).collect(),
+    };
+    let mut classes = Vec::new();
+    rows::pack_classes(&model.row_class, rows::class_bits(model.alphabets.len()), &mut classes);
+    let total = header.size() + classes.len() + alphabets.iter().map(Vec::len).sum::<usize>() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
+    if total > src.len() {
+        return false;
+    }
+    let start = out.len();
+    out.reserve(total);
+    header.write(out);
+    out.extend_from_slice(&classes);
+    for a in &alphabets {
+        out.extend_from_slice(a);
+    }
+    out.extend_from_slice(&escapes);
+    for s in &states {
+        put_u32(out, *s);
+    }
+    put_u16s(out, words);
+    out.extend_from_slice(raw);
+    debug_assert_eq!(out.len() - start, total);
+    true
 }

@@ -4,19 +4,44 @@
 //! * `0` stored: the chunk's bytes verbatim (chosen when coding would not help);
 //! * `1` rANS: a 16-byte header `{mode, lanes_log2, u16 table_len, u32 n_words,
 //!   u32 esc_count, u32 esc_len}`, the alphabet, the escape list, `lanes` u32
-//!   states, `n_words` u16 words, and the packed 6-bit raw fields.
+//!   states, `n_words` u16 words, and the packed 6-bit raw fields;
+//! * `2` rANS with row contexts: rows in classes, a table per class (see [`rows`]).
 //!
 //! See [`crate::format::bf16_split`] for the split and FORMAT.md for the byte-level description.
 
 pub mod decode;
 pub mod encode;
+mod model;
+pub mod rows;
 
 pub use decode::decode_chunk;
 pub use encode::encode_chunk;
+pub use rows::RowShape;
+
+use crate::kernels::Bf16Tables;
 
 pub const MODE_STORED: u8 = 0;
 pub const MODE_RANS: u8 = 1;
+pub const MODE_ROWS: u8 = 2;
 pub const RANS_HEADER_SIZE: usize = 16;
+
+/// A decoding thread's bf16 buffers, reused across chunks.
+#[derive(Default)]
+pub struct DecodeScratch {
+    tables: Vec<Box<Bf16Tables>>,
+    row_class: Vec<u8>,
+    step_class: Vec<u8>,
+}
+
+impl DecodeScratch {
+    /// Table `i`, allocated on first use.
+    fn table(&mut self, i: usize) -> &mut Bf16Tables {
+        while self.tables.len() <= i {
+            self.tables.push(Bf16Tables::new_boxed());
+        }
+        &mut self.tables[i]
+    }
+}
 
 /// Smallest payload that can hold `content_len` bytes: a rANS chunk needs at
 /// least its raw fields (6 of every 16 bits), a stored chunk all of them.

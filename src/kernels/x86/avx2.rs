@@ -9,25 +9,51 @@
 //! gather, by slot, fetches the value bits. The 6-bit raw fields are split with byte shuffles and 16-bit multiplies.
 
 use crate::format::bf16_split::VALUE_SHIFT;
-use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
+use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, TableRef};
 use super::shared::{prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use core::arch::x86_64::*;
 
 /// # Safety
 /// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
-pub(in crate::kernels) unsafe fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
-    // SAFETY: the caller guarantees the CPU features and the stream's bounds
-    // (lanes, output and raw lengths, word position), which the loops rely on.
+pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+    let ctx = !m.class.is_empty();
+    // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
+    // output and raw lengths, word position) and a class per step, which the
+    // loops rely on.
     unsafe {
-        match (s.lanes, t.dense) {
-            (32, true) => bf16_lanes::<4, true>(t, s),
-            (64, true) => bf16_lanes::<8, true>(t, s),
-            (128, true) => bf16_lanes::<16, true>(t, s),
-            (32, false) => bf16_lanes::<4, false>(t, s),
-            (64, false) => bf16_lanes::<8, false>(t, s),
-            (128, false) => bf16_lanes::<16, false>(t, s),
+        match (s.lanes, m.all_dense(), ctx) {
+            (32, true, false) => bf16_lanes::<4, true, false>(m, s),
+            (64, true, false) => bf16_lanes::<8, true, false>(m, s),
+            (128, true, false) => bf16_lanes::<16, true, false>(m, s),
+            (32, false, false) => bf16_lanes::<4, false, false>(m, s),
+            (64, false, false) => bf16_lanes::<8, false, false>(m, s),
+            (128, false, false) => bf16_lanes::<16, false, false>(m, s),
+            (32, true, true) => bf16_lanes::<4, true, true>(m, s),
+            (64, true, true) => bf16_lanes::<8, true, true>(m, s),
+            (128, true, true) => bf16_lanes::<16, true, true>(m, s),
+            (32, false, true) => bf16_lanes::<4, false, true>(m, s),
+            (64, false, true) => bf16_lanes::<8, false, true>(m, s),
+            (128, false, true) => bf16_lanes::<16, false, true>(m, s),
             _ => {}
         }
+    }
+}
+
+/// One bf16 table's pointers and value base, as the AVX2 loop reads them.
+#[derive(Clone, Copy)]
+struct TableRegs {
+    tab: *const i32,
+    vtab: *const i32,
+    value_base: __m256i,
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn table_regs(t: &Bf16Tables) -> TableRegs {
+    TableRegs {
+        tab: t.dec_by_value.as_ptr().cast::<i32>(),
+        vtab: t.value_by_slot.as_ptr().cast::<i32>(),
+        value_base: _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT),
     }
 }
 
@@ -101,9 +127,10 @@ unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
 
 /// # Safety
 /// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V a multiple of 4;
-/// `DENSE == t.dense`.
+/// `DENSE` only if every table is dense; with `CTX`, `m.class` holds a class
+/// below `m.tables.len()` for every full step.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 8 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -117,10 +144,9 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
         // SAFETY: states has MAX_LANES >= 8 * V entries.
         *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
     }
-    let tab = t.dec_by_value.as_ptr().cast::<i32>();
-    let vtab = t.value_by_slot.as_ptr().cast::<i32>();
+    let mut class = if CTX && step < full { m.class[step] } else { 0 };
+    let mut t = table_regs(m.tables[usize::from(class)]);
     let value_mask = _mm256_set1_epi32(0xff << VALUE_SHIFT);
-    let value_base = _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT);
     let low12 = _mm256_set1_epi32(0xfff);
     let zero = _mm256_setzero_si256();
     // Raw fields of 16 values: bytes 0..6 serve values 0..8 (low 128-bit lane),
@@ -144,6 +170,16 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
     // Each vector loads 8 words at its cursor and each 16-value group 16 raw bytes
     // (12 used), hence the slack in the guard.
     while step < full && n_words - q >= lanes + 8 && (step + 1) * raw_per_step + 4 <= s.raw.len() {
+        if CTX {
+            // SAFETY: with CTX, the caller guarantees a class below
+            // `m.tables.len()` for every full step (`Bf16Model::covers`).
+            let c = unsafe { *m.class.get_unchecked(step) };
+            if c != class {
+                class = c;
+                // SAFETY: as above, the class indexes `m.tables`.
+                t = table_regs(unsafe { m.tables.get_unchecked(usize::from(c)) });
+            }
+        }
         // Groups of four vectors (32 values): all gathers first, then the updates and
         // renormalisations, then the output of two 16-value halves.
         for g in 0..V / 4 {
@@ -152,17 +188,17 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool>(t: &Bf16Tables, s: &mut 
             for k in 0..4 {
                 let slot = _mm256_and_si256(x[4 * g + k], low12);
                 // SAFETY: slots are < 4096, the length of both tables.
-                ent[k] = unsafe { gather8(tab, slot) };
+                ent[k] = unsafe { gather8(t.tab, slot) };
                 if !DENSE {
                     // SAFETY: as above.
-                    vals[k] = unsafe { gather8(vtab, slot) };
+                    vals[k] = unsafe { gather8(t.vtab, slot) };
                 }
             }
             for k in 0..4 {
                 let e = ent[k];
                 if DENSE {
                     // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
-                    vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), value_base);
+                    vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), t.value_base);
                 }
                 x[4 * g + k] = update8(x[4 * g + k], e);
             }

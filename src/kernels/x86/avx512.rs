@@ -13,7 +13,7 @@
 //! words remain, run on a zero-padded copy of those words, so only the partial
 //! last step is left to the scalar oracle.
 
-use crate::kernels::{Bf16Stream, Bf16Tables, ByteStream, TableRef};
+use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, TableRef};
 use super::shared::{prefetch, prefetch_write, rans_encode_step16, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
@@ -21,18 +21,26 @@ use core::arch::x86_64::*;
 
 /// # Safety
 /// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
-pub(in crate::kernels) unsafe fn bf16_decode(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
-    let big = t.n_symbols > 128;
-    // SAFETY: the caller guarantees the CPU features and the stream's bounds
-    // (lanes, output and raw lengths, word position), which the loops rely on.
+pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+    let big = m.any_big();
+    let ctx = !m.class.is_empty();
+    // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
+    // output and raw lengths, word position) and a class per step, which the
+    // loops rely on.
     unsafe {
-        match (s.lanes, big) {
-            (32, false) => bf16_lanes::<2, false>(t, s),
-            (32, true) => bf16_lanes::<2, true>(t, s),
-            (64, false) => bf16_lanes::<4, false>(t, s),
-            (64, true) => bf16_lanes::<4, true>(t, s),
-            (128, false) => bf16_lanes::<8, false>(t, s),
-            (128, true) => bf16_lanes::<8, true>(t, s),
+        match (s.lanes, big, ctx) {
+            (32, false, false) => bf16_lanes::<2, false, false>(m, s),
+            (32, true, false) => bf16_lanes::<2, true, false>(m, s),
+            (64, false, false) => bf16_lanes::<4, false, false>(m, s),
+            (64, true, false) => bf16_lanes::<4, true, false>(m, s),
+            (128, false, false) => bf16_lanes::<8, false, false>(m, s),
+            (128, true, false) => bf16_lanes::<8, true, false>(m, s),
+            (32, false, true) => bf16_lanes::<2, false, true>(m, s),
+            (32, true, true) => bf16_lanes::<2, true, true>(m, s),
+            (64, false, true) => bf16_lanes::<4, false, true>(m, s),
+            (64, true, true) => bf16_lanes::<4, true, true>(m, s),
+            (128, false, true) => bf16_lanes::<8, false, true>(m, s),
+            (128, true, true) => bf16_lanes::<8, true, true>(m, s),
             _ => {}
         }
     }
@@ -105,10 +113,31 @@ fn load_table(bytes: &[u8; 256], quarter: usize) -> __m512i {
     load64(q)
 }
 
+/// The slot table and the value permutes (low and high bytes, four quarters
+/// each) of one bf16 table, held in registers.
+#[derive(Clone, Copy)]
+struct ValueRegs {
+    tab: *const i32,
+    lo: [__m512i; 4],
+    hi: [__m512i; 4],
+}
+
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn value_regs(t: &Bf16Tables) -> ValueRegs {
+    ValueRegs {
+        tab: t.dec.as_ptr().cast::<i32>(),
+        lo: core::array::from_fn(|k| load_table(&t.value_lo, k)),
+        hi: core::array::from_fn(|k| load_table(&t.value_hi, k)),
+    }
+}
+
 /// # Safety
-/// The CPU must support the enabled features; `s.lanes == 16 * V`.
+/// The CPU must support the enabled features; `s.lanes == 16 * V`; `BIG` if any
+/// table has more than 128 symbols; with `CTX`, `m.class` holds a class below
+/// `m.tables.len()` for every full step.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 16 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -122,35 +151,42 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool>(t: &Bf16Tables, s: &mut Bf
         // SAFETY: states has MAX_LANES >= 16 * V entries.
         *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
     }
-    let tab = t.dec.as_ptr().cast::<i32>();
+    let mut class = if CTX && step < full { m.class[step] } else { 0 };
+    let mut r = value_regs(m.tables[usize::from(class)]);
     let idx_sym = load64(&IDX_SYM);
     let idx_il = load64(&IDX_INTERLEAVE);
     let spread = load64(&IDX_SPREAD);
     let ctl = load64(&CTL_WORDS);
     let keep = _mm512_set1_epi16(0x801f_u16 as i16);
-    let (tl0, tl1, tl2, tl3) =
-        (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1), load_table(&t.value_lo, 2), load_table(&t.value_lo, 3));
-    let (th0, th1, th2, th3) =
-        (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1), load_table(&t.value_hi, 2), load_table(&t.value_hi, 3));
     let words = s.words.as_ptr().cast::<i16>();
     let raw = s.raw.as_ptr();
     let out = s.out.as_mut_ptr();
 
     // Each step reads at most `lanes` words and exactly `raw_per_step` raw bytes.
     while step < full && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+        if CTX {
+            // SAFETY: with CTX, the caller guarantees a class below
+            // `m.tables.len()` for every full step (`Bf16Model::covers`).
+            let c = unsafe { *m.class.get_unchecked(step) };
+            if c != class {
+                class = c;
+                // SAFETY: as above, the class indexes `m.tables`.
+                r = value_regs(unsafe { m.tables.get_unchecked(usize::from(c)) });
+            }
+        }
         for p in 0..V / 2 {
             let mut e = [_mm512_setzero_si512(); 2];
             for (h, eh) in e.iter_mut().enumerate() {
                 // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
-                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
+                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], r.tab, words, &mut q) };
             }
             let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
-            let mut lo = _mm512_permutex2var_epi8(tl0, syms, tl1);
-            let mut hi = _mm512_permutex2var_epi8(th0, syms, th1);
+            let mut lo = _mm512_permutex2var_epi8(r.lo[0], syms, r.lo[1]);
+            let mut hi = _mm512_permutex2var_epi8(r.hi[0], syms, r.hi[1]);
             if BIG {
                 let upper = _mm512_movepi8_mask(syms);
-                lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(tl2, syms, tl3));
-                hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(th2, syms, th3));
+                lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(r.lo[2], syms, r.lo[3]));
+                hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(r.hi[2], syms, r.hi[3]));
             }
             let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
             let first = step * lanes + 32 * p;

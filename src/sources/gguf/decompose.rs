@@ -32,7 +32,13 @@ pub fn spans(g: &Gguf<'_>, levels: MetadataLevels) -> Result<Vec<Span>> {
             offset: start,
             size: end - start,
             role: Role::Tensor,
-            methods: if t.nbytes.is_some() { methods::for_type(t.ggml_type) } else { vec![Method::Zstd { level: methods::TENSOR_ZSTD_LEVEL }] },
+            methods: if t.nbytes.is_some() {
+                // ne[0] is the contiguous dimension: a row.
+                let row = (shape.len() >= 2).then(|| shape[0]);
+                methods::for_type(t.ggml_type).into_iter().map(|m| m.with_rows(row)).collect()
+            } else {
+                vec![Method::Zstd { level: methods::TENSOR_ZSTD_LEVEL }]
+            },
             entry: Some(TensorDesc { name: t.name.to_string(), dtype: t.ggml_type, shape }),
         });
     }

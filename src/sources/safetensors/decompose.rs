@@ -17,7 +17,13 @@ pub fn spans(st: &Safetensors, metadata_level: i32) -> Result<Vec<Span>> {
             offset: t.begin,
             size: t.end - t.begin,
             role: Role::Tensor,
-            methods: if (t.end - t.begin) % t.dtype.size().unwrap_or(1) == 0 { t.dtype.methods() } else { super::dtypes::Dtype::Unknown.methods() },
+            methods: if (t.end - t.begin) % t.dtype.size().unwrap_or(1) == 0 {
+                // The last dimension is the contiguous one: a row.
+                let row = (t.shape.len() >= 2).then(|| t.shape[t.shape.len() - 1]);
+                t.dtype.methods().into_iter().map(|m| m.with_rows(row)).collect()
+            } else {
+                super::dtypes::Dtype::Unknown.methods()
+            },
             entry: Some(TensorDesc { name: t.name.clone(), dtype: t.dtype as u32, shape: t.shape.clone() }),
         })
         .collect();
