@@ -1,5 +1,5 @@
-//! The remaining frame codecs — fields (any valid layout: byte planes and
-//! multi-byte runs), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
+//! The remaining frame codecs — fields (any valid layout: byte planes, with
+//! row classes for one plane, and multi-byte runs), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
 //! on every ISA and decode back to the input on every ISA. The first bytes pick
 //! the codec and its parameters.
 
@@ -32,6 +32,8 @@ pub fn run(input: &[u8]) {
     let method = match head[0] % 5 {
         0 => Method::Stored,
         1 => Method::Zstd { level: 1 + i32::from(head[1] % 3) },
+        // Byte planes; one plane may also get row classes (rows of 32..256).
+        2 if head[1] % 16 == 0 && head[3] % 2 == 1 => Method::Fields(Layout::planes(1)).with_rows(Some(32 * (1 + u64::from(head[4] % 8)))),
         2 => Method::Fields(Layout::planes(1 + u16::from(head[1] % 16))),
         3 => {
             let block = 1 + u16::from(head[1] % 48);

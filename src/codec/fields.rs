@@ -11,7 +11,9 @@ use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
 use crate::format::checksum::RunningCrc;
-use crate::kernels::{portable, ByteTables, Dest, Kernels};
+use super::rows::RowShape;
+use super::stream::StreamScratch;
+use crate::kernels::{portable, Dest, Kernels};
 
 /// A contiguous run of bytes inside a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,7 +283,9 @@ thread_local! {
 }
 
 /// Appends the payload of `chunk` (a non-empty multiple of the block size) to `out`.
-pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
+/// With `rows` (where the chunk's blocks sit in the rows of a matrix), streams
+/// of one byte per block may give each class of rows its own table.
+pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     layout.validate().map_err(|_| Error::InvalidArgument)?;
     let block = usize::from(layout.block_size);
     if chunk.is_empty() || !chunk.len().is_multiple_of(block) {
@@ -301,7 +305,8 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, kernels: &Kernels, out: &mut 
             gather(kernels, chunk, block, runs, field);
             let at = out.len();
             put_u32(out, 0);
-            stream::encode(field, kernels, out);
+            let rows = rows.filter(|_| layout.stream_width(s) == 1);
+            stream::encode_with(field, kernels, None, rows, out);
             let len = (out.len() - at - 4) as u32;
             out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         }
@@ -329,7 +334,7 @@ fn direct(runs: &[Range]) -> Option<(u32, usize)> {
 /// time), while the body is in cache, as long as every body before it in the
 /// payload has been decoded already: covering skips nothing then, so it never
 /// reads a cold body on the way (Q6_K's staged scale bytes come last).
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, field: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, field: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
     let mut r = ByteReader::new(payload);
     let layout = Layout::read(&mut r)?;
     let block = usize::from(layout.block_size);
@@ -498,7 +503,7 @@ mod tests {
             (Layout::planes(4), 3..4),
         ];
         let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
-        let mut tables = crate::kernels::ByteTables::new_boxed();
+        let mut tables = StreamScratch::default();
         let mut field = Vec::new();
         for (layout, uniform) in &layouts {
             let block = usize::from(layout.block_size);
@@ -522,7 +527,7 @@ mod tests {
                     })
                     .collect();
                 let mut payload = Vec::new();
-                encode_chunk(&src, layout, scalar, &mut payload).expect("encodes");
+                encode_chunk(&src, layout, None, scalar, &mut payload).expect("encodes");
                 // The uniform run's stream is stored raw (mode 0 leads its body).
                 let mut r = ByteReader::new(&payload);
                 Layout::read(&mut r).expect("a layout");

@@ -4,7 +4,9 @@ pub mod bf16;
 pub mod fields;
 pub mod profiles;
 pub mod q4k;
+pub mod rows;
 pub mod stream;
+pub mod stream_rows;
 pub mod strings;
 pub mod zstd;
 pub mod zstd_reader;
@@ -12,13 +14,13 @@ pub mod zstd_reader;
 use crate::error::{Error, Result};
 use crate::format::checksum::RunningCrc;
 use crate::format::frame::CodecId;
-use crate::kernels::{ByteTables, Kernels};
+use crate::kernels::Kernels;
 
 /// Per-thread decoder scratch, reused across chunks and frames.
 #[derive(Default)]
 pub struct Scratch {
     bf16: bf16::DecodeScratch,
-    bytes: Option<Box<ByteTables>>,
+    bytes: stream::StreamScratch,
     field: Vec<u8>,
     zstd: Option<zstd::DCtx>,
 }
@@ -30,6 +32,10 @@ pub enum Method {
     /// bf16 values in rows of `row` values, the content starting at column
     /// `phase`: chunks may give each class of rows its own table (mode 2).
     Bf16Rows { row: u32, phase: u32 },
+    /// [`Method::Fields`] for a matrix of one-stream-byte-per-element blocks
+    /// (byte planes) in rows of `row` elements, starting at column `phase`:
+    /// streams may give each class of rows its own table (stream mode 4).
+    FieldsRows { layout: fields::Layout, row: u32, phase: u32 },
     Stored,
     Zstd { level: i32 },
     /// zstd for a run of GGUF strings: lengths and bytes apart (zstd payload
@@ -45,7 +51,7 @@ impl Method {
             Method::Bf16 | Method::Bf16Rows { .. } => CodecId::Bf16,
             Method::Stored => CodecId::Stored,
             Method::Zstd { .. } | Method::ZstdStrings { .. } => CodecId::Zstd,
-            Method::Fields(_) => CodecId::Fields,
+            Method::Fields(_) | Method::FieldsRows { .. } => CodecId::Fields,
             Method::Q4k => CodecId::Q4k,
         }
     }
@@ -53,7 +59,7 @@ impl Method {
     /// Content and chunk sizes must be multiples of this.
     pub fn element_size(&self) -> u32 {
         match self {
-            Method::Fields(layout) => u32::from(layout.block_size),
+            Method::Fields(layout) | Method::FieldsRows { layout, .. } => u32::from(layout.block_size),
             other => other.codec().element_size(),
         }
     }
@@ -71,14 +77,12 @@ impl Method {
     }
 
     /// Where a chunk starting `at` bytes into the content sits in its rows.
-    pub fn row_shape(&self, at: u64) -> Option<bf16::RowShape> {
-        match *self {
-            Method::Bf16Rows { row, phase } if row > 0 => {
-                let row = u64::from(row);
-                Some(bf16::RowShape { row: row as usize, first_col: ((u64::from(phase) + at / 2) % row) as usize })
-            }
-            _ => None,
-        }
+    pub fn row_shape(&self, at: u64) -> Option<rows::RowShape> {
+        let (row, phase) = match *self {
+            Method::Bf16Rows { row, phase } | Method::FieldsRows { row, phase, .. } => (u64::from(row), u64::from(phase)),
+            _ => return None,
+        };
+        (row > 0).then(|| rows::RowShape { row: row as usize, first_col: ((phase + at / u64::from(self.element_size())) % row) as usize })
     }
 
     /// This method told that its content is a matrix with rows of `row`
@@ -86,6 +90,8 @@ impl Method {
     pub fn with_rows(self, row: Option<u64>) -> Method {
         match (self, row.and_then(|r| u32::try_from(r).ok())) {
             (Method::Bf16, Some(row)) if row > 0 => Method::Bf16Rows { row, phase: 0 },
+            // One-byte elements (FP8, int8): a single byte plane.
+            (Method::Fields(layout), Some(row)) if row > 0 && layout == fields::Layout::planes(1) => Method::FieldsRows { layout, row, phase: 0 },
             (m, _) => m,
         }
     }
@@ -93,9 +99,10 @@ impl Method {
     /// The method for the part of the content that starts `at` bytes in (a
     /// tensor cut into regions: each region's frame starts at its own column).
     pub fn from_offset(&self, at: u64) -> Method {
-        match self.row_shape(at) {
-            Some(s) => Method::Bf16Rows { row: s.row as u32, phase: s.first_col as u32 },
-            None => self.clone(),
+        match (self, self.row_shape(at)) {
+            (Method::Bf16Rows { .. }, Some(s)) => Method::Bf16Rows { row: s.row as u32, phase: s.first_col as u32 },
+            (Method::FieldsRows { layout, .. }, Some(s)) => Method::FieldsRows { layout: layout.clone(), row: s.row as u32, phase: s.first_col as u32 },
+            _ => self.clone(),
         }
     }
 
@@ -113,11 +120,12 @@ impl Method {
 pub fn encode_chunk(method: &Method, chunk: &[u8], at: u64, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     match method {
         Method::Bf16 => bf16::encode_chunk(chunk, None, kernels, out),
-        Method::Bf16Rows { row, phase } => bf16::encode_chunk(chunk, method.row_shape(at).filter(|_| *row > 0 && *phase < *row), kernels, out),
+        Method::Bf16Rows { .. } => bf16::encode_chunk(chunk, method.row_shape(at), kernels, out),
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
         Method::ZstdStrings { level } => zstd::encode_strings_chunk(chunk, *level, out)?,
-        Method::Fields(layout) => fields::encode_chunk(chunk, layout, kernels, out)?,
+        Method::Fields(layout) => fields::encode_chunk(chunk, layout, None, kernels, out)?,
+        Method::FieldsRows { layout, .. } => fields::encode_chunk(chunk, layout, method.row_shape(at), kernels, out)?,
         Method::Q4k => q4k::encode_chunk(chunk, kernels, out),
     }
     Ok(())
@@ -150,12 +158,10 @@ fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kern
         }
         CodecId::Zstd => zstd::decode_chunk_with(payload, out, &mut scratch.zstd),
         CodecId::Fields => {
-            let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
-            fields::decode_chunk(payload, out, kernels, tables, &mut scratch.field, crc)
+            fields::decode_chunk(payload, out, kernels, &mut scratch.bytes, &mut scratch.field, crc)
         }
         CodecId::Q4k => {
-            let tables = scratch.bytes.get_or_insert_with(ByteTables::new_boxed);
-            q4k::decode_chunk(payload, out, kernels, tables, &mut scratch.field)
+            q4k::decode_chunk(payload, out, kernels, &mut scratch.bytes, &mut scratch.field)
         }
     }
 }

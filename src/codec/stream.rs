@@ -8,13 +8,16 @@
 //! * `2` constant: one byte, repeated;
 //! * `3` rANS with a built-in profile table: `{lanes_log2 u8, profile u8, stream
 //!   u8, n_words u32}`, `lanes` u32 states, `n_words` u16 words (see
-//!   [`super::profiles`]).
+//!   [`super::profiles`]);
+//! * `4` rANS with row classes, a table per class (see [`super::stream_rows`]).
 //!
 //! The stream's length is known from context (the enclosing codec stores it).
 
 use crate::error::{Error, Result};
 use crate::format::bytes::{le_u32, put_u16s, put_u32, ByteReader};
-use crate::kernels::{portable, ByteStream, ByteTables, Dest, Kernels, TableRef};
+use super::rows::class_bits;
+use super::stream_rows;
+use crate::kernels::{portable, ByteStream, ByteTables, BytesModel, Dest, Kernels, TableRef};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::EncTable;
 use crate::rans::{self, MAX_LANES, RANS_L};
@@ -23,6 +26,25 @@ pub const STREAM_RAW: u8 = 0;
 pub const STREAM_RANS: u8 = 1;
 pub const STREAM_CONST: u8 = 2;
 pub const STREAM_PROFILE: u8 = 3;
+pub const STREAM_ROWS: u8 = 4;
+
+/// A decoding thread's byte-stream tables and class arrays, reused across streams.
+#[derive(Default)]
+pub struct StreamScratch {
+    tables: Vec<Box<ByteTables>>,
+    row_class: Vec<u8>,
+    step_class: Vec<u8>,
+}
+
+impl StreamScratch {
+    /// Table `i`, allocated on first use.
+    fn table(&mut self, i: usize) -> &mut ByteTables {
+        while self.tables.len() <= i {
+            self.tables.push(ByteTables::new_boxed());
+        }
+        &mut self.tables[i]
+    }
+}
 
 portable! {
 fn histogram(src: &[u8]) -> [u32; 256] {
@@ -52,20 +74,28 @@ thread_local! {
 }
 
 /// Appends the payload of `src` (non-empty) to `out`: the smallest of constant,
-/// rANS with its own table, rANS with `profile`'s table (if given) and raw.
-pub fn encode(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
-    encode_with(src, kernels, None, out)
-}
-
-/// [`encode`], also trying stream `profile.1` of built-in profile `profile.0`.
-pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, out: &mut Vec<u8>) {
+/// rANS with its own table, rANS with stream `profile.1` of built-in profile
+/// `profile.0` (if given) and raw; for symbols at `rows` of a matrix, rANS
+/// with a table per class of rows where that is estimated smaller.
+pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, rows: Option<super::rows::RowShape>, out: &mut Vec<u8>) {
     debug_assert!(!src.is_empty());
-    let alphabet = Alphabet::from_histogram(&histogram(kernels, src));
+    let hist = histogram(kernels, src);
+    let alphabet = Alphabet::from_histogram(&hist);
     if alphabet.values.len() == 1 {
         out.extend_from_slice(&[STREAM_CONST, src[0]]);
         return;
     }
     let start = out.len();
+    if let Some(shape) = rows {
+        if WORDS.with(|w| stream_rows::encode(src, shape, &hist, kernels, &mut w.borrow_mut(), out)) {
+            if out.len() - start > src.len() {
+                out.truncate(start);
+                out.push(STREAM_RAW);
+                out.extend_from_slice(src);
+            }
+            return;
+        }
+    }
     let table = alphabet.write(8);
     let mut header = vec![STREAM_RANS, 0];
     header.extend_from_slice(&(table.len() as u16).to_le_bytes());
@@ -154,7 +184,7 @@ pub fn raw_bytes(payload: &[u8], n: usize) -> Option<&[u8]> {
 /// Decodes a stream payload (exactly `payload`) of `n` symbols into `dest`.
 /// The caller guarantees that every position `dest.at(i)`, `i < n`, is inside
 /// `dest.out` and, unless the stream is contiguous, rows are at least 16 wide.
-pub fn decode(payload: &[u8], n: usize, dest: Dest<'_>, kernels: &Kernels, t: &mut ByteTables) -> Result<()> {
+pub fn decode(payload: &[u8], n: usize, dest: Dest<'_>, kernels: &Kernels, t: &mut StreamScratch) -> Result<()> {
     decode_tiled(payload, n, dest, kernels, t, usize::MAX, |_, _, _| {})
 }
 
@@ -170,7 +200,7 @@ pub fn decode_tiled(
     n: usize,
     mut dest: Dest<'_>,
     kernels: &Kernels,
-    t: &mut ByteTables,
+    t: &mut StreamScratch,
     tile: usize,
     mut ready: impl FnMut(&mut [u8], usize, usize),
 ) -> Result<()> {
@@ -215,41 +245,82 @@ pub fn decode_tiled(
                 if a.has_escape {
                     return Err(Error::Corrupt);
                 }
-                kernels.load_byte_tables(t, &a);
-                (t.view(), n_words)
+                kernels.load_byte_tables(t.table(0), &a);
+                (t.tables[0].view(), n_words)
             } else {
                 let (id, stream) = (r.u8()?, r.u8()?);
                 let n_words = r.u32()? as usize;
                 let (_, tables) = profile_tables(id, usize::from(stream)).ok_or(Error::VersionUnsupported)?;
                 (tables, n_words)
             };
-            let states_bytes = r.take(4 * lanes)?;
-            let words_at = r.position();
-            let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
-            if r.remaining() != 0 {
+            run_rans(r, payload.len(), lanes, n_words, &BytesModel::single(&tables), n, dest, kernels, tile, ready)
+        }
+        STREAM_ROWS => {
+            let h = stream_rows::Header::read(&mut r)?;
+            let k = h.table_lens.len();
+            if !rans::LANE_CHOICES.contains(&h.lanes) || n == 0 || !h.shape.fits(h.lanes) {
                 return Err(Error::Corrupt);
             }
-            let mut states = [0u32; MAX_LANES];
-            for (j, x) in states[..lanes].iter_mut().enumerate() {
-                *x = le_u32(states_bytes, 4 * j);
-                if *x < RANS_L {
+            let n_rows = h.shape.rows(n);
+            let bits = class_bits(k);
+            let class_bytes = n_rows.checked_mul(bits).ok_or(Error::Corrupt)?.div_ceil(8);
+            super::rows::unpack_classes(r.take(class_bytes)?, n_rows, bits, &mut t.row_class)?;
+            for (c, &len) in h.table_lens.iter().enumerate() {
+                let a = Alphabet::read(r.take(len)?, 8)?;
+                // A class of one value has the (never coded) escape every
+                // single-value alphabet carries; no other escape is allowed.
+                if a.has_escape && a.values.len() != 1 {
                     return Err(Error::Corrupt);
                 }
+                kernels.load_byte_tables(t.table(c), &a);
             }
-            let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
-            let steps = (tile / lanes).max(1);
-            let mut until = steps;
-            while tile < n && until < s.full_steps() {
-                kernels.advance_bytes(tables, &mut s, until);
-                ready(s.dest.out, s.step * lanes, words_at + 2 * s.word_pos);
-                until += steps;
-            }
-            kernels.decode_bytes(tables, &mut s)?;
-            ready(s.dest.out, n, payload.len());
-            Ok(())
+            h.shape.step_classes(n, h.lanes, &t.row_class, &mut t.step_class);
+            let views: Vec<TableRef<'_>> = t.tables[..k].iter().map(|x| x.view()).collect();
+            run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views, class: &t.step_class }, n, dest, kernels, tile, ready)
         }
         _ => Err(Error::Corrupt),
     }
+}
+
+/// The rest of a rANS stream payload (`r` at its states): states, words, and
+/// the decode with `model`, tile by tile (see [`decode_tiled`]).
+#[allow(clippy::too_many_arguments)]
+fn run_rans(
+    mut r: ByteReader<'_>,
+    payload_len: usize,
+    lanes: usize,
+    n_words: usize,
+    model: &BytesModel<'_>,
+    n: usize,
+    dest: Dest<'_>,
+    kernels: &Kernels,
+    tile: usize,
+    mut ready: impl FnMut(&mut [u8], usize, usize),
+) -> Result<()> {
+    let states_bytes = r.take(4 * lanes)?;
+    let words_at = r.position();
+    let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
+    if r.remaining() != 0 {
+        return Err(Error::Corrupt);
+    }
+    let mut states = [0u32; MAX_LANES];
+    for (j, x) in states[..lanes].iter_mut().enumerate() {
+        *x = le_u32(states_bytes, 4 * j);
+        if *x < RANS_L {
+            return Err(Error::Corrupt);
+        }
+    }
+    let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
+    let steps = (tile / lanes).max(1);
+    let mut until = steps;
+    while tile < n && until < s.full_steps() {
+        kernels.advance_bytes(model, &mut s, until);
+        ready(s.dest.out, s.step * lanes, words_at + 2 * s.word_pos);
+        until += steps;
+    }
+    kernels.decode_bytes(model, &mut s)?;
+    ready(s.dest.out, n, payload_len);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -278,7 +349,7 @@ mod tests {
 
     fn decode_on(isa: crate::isa::Isa, payload: &[u8], n: usize, out: &mut [u8], row: Option<(u32, usize, usize)>) -> Result<()> {
         let k = Kernels::get(isa).expect("supported");
-        let mut t = ByteTables::new_boxed();
+        let mut t = StreamScratch::default();
         let dest = match row {
             None => Dest::contiguous(out),
             Some((row_log2, stride, offset)) => Dest { out, row_log2, stride, offset },
@@ -291,7 +362,7 @@ mod tests {
     /// decoded) and that the last call covers all `n`.
     fn decode_tiled_on(isa: crate::isa::Isa, payload: &[u8], n: usize, out: &mut [u8], row: Option<(u32, usize, usize)>, tile: usize, want: Option<&[u8]>) -> Result<()> {
         let k = Kernels::get(isa).expect("supported");
-        let mut t = ByteTables::new_boxed();
+        let mut t = StreamScratch::default();
         let (row_log2, stride, offset) = row.unwrap_or((usize::BITS - 1, 0, 0));
         let dest = Dest { out, row_log2, stride, offset };
         let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
@@ -325,7 +396,7 @@ mod tests {
             for bits in [1u32, 3, 6, 8] {
                 let src = data(n, bits, (li as u32) << 4 | bits);
                 let mut payload = Vec::new();
-                encode(&src, Kernels::get(scalar).expect("scalar"), &mut payload);
+                encode_with(&src, Kernels::get(scalar).expect("scalar"), None, None, &mut payload);
                 for row in [None, Some((5u32, 34usize, 2usize)), Some((4, 22, 6))] {
                     let span = |n: usize| match row {
                         None => n,

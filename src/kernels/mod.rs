@@ -24,7 +24,7 @@ mod x86;
 pub(crate) use encode::RAW_SLACK;
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
-pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, TableRef};
+pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, BytesModel, TableRef};
 
 use crate::error::{Error, Result};
 use crate::format::bf16_split::raw_len;
@@ -47,8 +47,9 @@ type Bf16Decode = unsafe fn(&Bf16Model<'_>, &mut Bf16Stream<'_>);
 ///
 /// # Safety
 /// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
-/// `s.dest.holds(s.n)`; `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
-type BytesDecode = unsafe fn(TableRef<'_>, &mut ByteStream<'_>);
+/// `s.dest.holds(s.n)`; `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`;
+/// `m.covers(s.full_steps())`.
+type BytesDecode = unsafe fn(&BytesModel<'_>, &mut ByteStream<'_>);
 
 /// Encodes whole steps (`syms.len()` a multiple of `lanes`), last first, below
 /// `pos`; returns the new `pos`.
@@ -174,10 +175,11 @@ impl Kernels {
         scalar::finish_bf16(m, s)
     }
 
-    /// Decodes every remaining symbol of `s` and checks the final states.
-    pub(crate) fn decode_bytes(&self, t: TableRef<'_>, s: &mut ByteStream<'_>) -> Result<()> {
-        self.advance_bytes(t, s, usize::MAX);
-        scalar::finish_bytes(t.dec, s)
+    /// Decodes every remaining symbol of `s` with the tables of `m` and checks
+    /// the final states.
+    pub(crate) fn decode_bytes(&self, m: &BytesModel<'_>, s: &mut ByteStream<'_>) -> Result<()> {
+        self.advance_bytes(m, s, usize::MAX);
+        scalar::finish_bytes(m, s)
     }
 
     /// Advances `s` by whole SIMD steps, no further than step `until`, and leaves
@@ -185,18 +187,21 @@ impl Kernels {
     /// follow. Steps decode the same whatever `until` is, so a stream advanced in
     /// pieces gives the bytes of one advanced at once. The scalar table advances
     /// nothing; the AVX2 kernel stops where fewer words than it reads per step remain.
-    pub(crate) fn advance_bytes(&self, t: TableRef<'_>, s: &mut ByteStream<'_>, until: usize) {
+    pub(crate) fn advance_bytes(&self, m: &BytesModel<'_>, s: &mut ByteStream<'_>, until: usize) {
         self.record();
         let n = s.n;
+        // A model that does not cover the stream is a caller's bug, not corrupt input.
+        assert!(m.covers(n.div_ceil(s.lanes.max(1))), "byte model does not cover the stream");
         // The kernels run while `step < full_steps() = n / lanes`: a shorter `n`
         // stops them at `until` (lanes > 0 is part of `fits`).
         s.n = n.min(until.saturating_mul(s.lanes));
         let fits = LANE_CHOICES.contains(&s.lanes) && s.dest.holds(s.n) && s.word_pos <= s.n_words() && s.step <= s.full_steps();
         debug_assert!(fits, "byte stream violates the kernel contract");
         if fits {
-            // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` is the rest
-            // of the `BytesDecode` contract for the shortened stream.
-            unsafe { (self.bytes_decode)(t, s) };
+            // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` plus the
+            // assertion are the rest of the `BytesDecode` contract for the
+            // shortened stream.
+            unsafe { (self.bytes_decode)(m, s) };
         }
         s.n = n;
     }

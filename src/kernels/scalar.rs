@@ -3,7 +3,7 @@
 //! states; with the scalar ISA they decode everything.
 
 use super::state::{Bf16Stream, ByteStream};
-use super::tables::Bf16Model;
+use super::tables::{Bf16Model, BytesModel};
 use crate::error::{Error, Result};
 use crate::format::bf16_split::{assemble, RAW_BITS};
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
@@ -54,10 +54,11 @@ pub(super) fn finish_bf16(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<(
 
 /// Decodes the remaining steps of a byte stream one symbol at a time and checks
 /// the final state.
-pub(super) fn finish_bytes(t: &DecodeTable, s: &mut ByteStream<'_>) -> Result<()> {
+pub(super) fn finish_bytes(m: &BytesModel<'_>, s: &mut ByteStream<'_>) -> Result<()> {
     let n = s.n;
     let mut q = s.word_pos;
     while s.step * s.lanes < n {
+        let t: &DecodeTable = m.at(s.step).dec;
         let base = s.step * s.lanes;
         for j in 0..s.lanes.min(n - base) {
             let (sym, mut x) = table::step(t, s.states[j]);
@@ -125,7 +126,7 @@ pub(super) unsafe fn bf16_none(_: &Bf16Model<'_>, _: &mut Bf16Stream<'_>) {}
 
 /// # Safety
 /// None beyond the table contract (it touches nothing).
-pub(super) unsafe fn bytes_none(_: super::tables::TableRef<'_>, _: &mut ByteStream<'_>) {}
+pub(super) unsafe fn bytes_none(_: &BytesModel<'_>, _: &mut ByteStream<'_>) {}
 
 /// # Safety
 /// As [`super::Q4kAssemble`]: `parts` hold `n` blocks and `out` is `n` blocks.

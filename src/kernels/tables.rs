@@ -183,3 +183,35 @@ pub(crate) struct TableRef<'a> {
     pub dec: &'a DecodeTable,
     pub dec_avx2: &'a DecodeTable,
 }
+
+/// The tables a byte stream decodes with: `tables[0]` for every step, or, with
+/// row classes, `tables[class[step]]` for step `step`.
+#[derive(Clone, Copy)]
+pub(crate) struct BytesModel<'a> {
+    pub tables: &'a [TableRef<'a>],
+    /// Empty (one table) or one class per step, each `< tables.len()`.
+    pub class: &'a [u8],
+}
+
+impl<'a> BytesModel<'a> {
+    /// One table for every step.
+    pub fn single(t: &'a TableRef<'a>) -> Self {
+        BytesModel { tables: core::slice::from_ref(t), class: &[] }
+    }
+
+    /// The tables of step `step`.
+    #[inline(always)]
+    pub fn at(&self, step: usize) -> TableRef<'a> {
+        match self.class.get(step) {
+            Some(&c) => self.tables[usize::from(c)],
+            None => self.tables[0],
+        }
+    }
+
+    /// Whether the model covers `steps` steps (partial last step included), as
+    /// the kernels' unchecked class reads need.
+    pub fn covers(&self, steps: usize) -> bool {
+        !self.tables.is_empty()
+            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().all(|&c| usize::from(c) < self.tables.len())))
+    }
+}

@@ -121,6 +121,41 @@ pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, k
     )
 }
 
+/// [`encode`] with a table per step: step `i` (symbols `i * lanes ..`) codes
+/// with `tables[class[i]]` (`class` has one entry per step, the partial last
+/// one included). Runs of steps with one class go to `kernel` together.
+pub fn encode_by_steps(
+    syms: &[u8],
+    lanes: usize,
+    tables: &[EncTable],
+    class: &[u8],
+    buf: &mut Vec<u16>,
+    mut kernel: impl FnMut(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize,
+) -> (Vec<u32>, usize) {
+    let full = syms.len() / lanes;
+    debug_assert!(class.len() == syms.len().div_ceil(lanes));
+    run(
+        syms.len(),
+        lanes,
+        buf,
+        |states, buf, pos| {
+            let t = &tables[usize::from(class[full])];
+            encode_steps_by(syms.len() - full * lanes, lanes, &t.syms, |i| usize::from(syms[full * lanes + i]), states, buf, pos, 1)
+        },
+        |states, buf, mut pos| {
+            // Last run first: the decoder reads the words of step 0 first.
+            let mut end = full;
+            while end > 0 {
+                let c = class[end - 1];
+                let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
+                pos = kernel(&syms[start * lanes..end * lanes], lanes, &tables[usize::from(c)], states, buf, pos);
+                end = start;
+            }
+            pos
+        },
+    )
+}
+
 /// [`encode`] for the values of little-endian bf16 words (`src`, even length):
 /// value `(w & 0x7fff) >> 5` of word `w` is coded with entry `value` of `table`
 /// (see [`EncTable::from_map`]). `kernel` encodes the whole steps of its words.

@@ -14,6 +14,7 @@
 
 pub mod alphabet;
 pub mod encode;
+pub mod estimate;
 pub mod freq;
 pub mod table;
 

@@ -69,6 +69,48 @@ pub fn to_bf16(file: &[u8]) -> Vec<u8> {
     write(&tensors, metadata.as_ref())
 }
 
+/// f32 to FP8 E4M3FN (1 sign, 4 exponent bits with bias 7, 3 mantissa bits,
+/// no infinities, largest 448), rounding to nearest even; `x` must be finite
+/// with `|x| <= 448`.
+pub fn f32_to_e4m3(x: f32) -> u8 {
+    assert!(x.is_finite() && x.abs() <= 448.0, "{x} is outside E4M3FN's range");
+    let sign = if x.is_sign_negative() { 0x80 } else { 0 };
+    let a = x.abs();
+    if a == 0.0 {
+        return sign;
+    }
+    // The spacing of E4M3 values around `a`: 2^(e-3) for normals, 2^-9 below 2^-6.
+    let e = ((a.to_bits() >> 23) as i32 - 127).max(-6);
+    let m = (a / 2f32.powi(e - 3)).round_ties_even() as u32;
+    let (e, m) = if m == 16 { (e + 1, 8) } else { (e, m) };
+    if m < 8 {
+        return sign | m as u8; // subnormal (exponent field 0)
+    }
+    sign | (((e + 7) as u8) << 3) | (m - 8) as u8
+}
+
+/// The issue-15 FP8 recipe: every tensor of at least two dimensions becomes
+/// E4M3FN with a per-tensor scale `max|W| / 448` (stored as the F32 scalar
+/// `NAME_scale`); 1-D tensors and non-F32 tensors stay as they are.
+pub fn to_fp8(file: &[u8]) -> Vec<u8> {
+    let (tensors, metadata) = read(file);
+    let mut out = Vec::new();
+    for mut t in tensors {
+        if t.dtype != "F32" || t.shape.as_array().unwrap().len() < 2 {
+            out.push(t);
+            continue;
+        }
+        let w: Vec<f32> = t.data.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+        let scale = w.iter().fold(0f32, |m, x| m.max(x.abs())) / 448.0;
+        t.data = w.iter().map(|&x| f32_to_e4m3((x / scale).clamp(-448.0, 448.0))).collect();
+        t.dtype = "F8_E4M3".into();
+        let name = format!("{}_scale", t.name);
+        out.push(t);
+        out.push(Tensor { name, dtype: "F32".into(), shape: json!([]), data: scale.to_le_bytes().to_vec() });
+    }
+    write(&out, metadata.as_ref())
+}
+
 /// Splits a checkpoint into `n` shards named like Hugging Face's, plus the
 /// `model.safetensors.index.json` that maps tensors to shards.
 pub fn shard(file: &[u8], n: usize) -> (Vec<(String, Vec<u8>)>, Vec<u8>) {

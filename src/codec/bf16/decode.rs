@@ -3,7 +3,8 @@
 
 use crate::format::bf16_split::{raw_len, VALUE_BITS, VALUE_SHIFT};
 use crate::rans::alphabet::Alphabet;
-use super::rows::{self, Header};
+use super::rows::Header;
+use crate::codec::rows;
 use super::{DecodeScratch, MODE_RANS, MODE_ROWS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::error::{Error, Result};
 use crate::format::bytes::{le_u32, ByteReader};

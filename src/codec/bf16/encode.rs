@@ -3,7 +3,8 @@
 
 use crate::format::bf16_split::{raw_len, value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
-use super::rows::{self, RowShape};
+use super::rows;
+use crate::codec::rows::{class_bits, pack_classes, RowShape};
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
 use crate::kernels::{Kernels, RAW_SLACK};
@@ -144,7 +145,7 @@ fn encode_rows(src: &[u8], raw: &[u8], model: &super::model::RowModel, lanes: us
         table_lens: alphabets.iter().map(Vec::len).collect(),
     };
     let mut classes = Vec::new();
-    rows::pack_classes(&model.row_class, rows::class_bits(model.alphabets.len()), &mut classes);
+    pack_classes(&model.row_class, class_bits(model.alphabets.len()), &mut classes);
     let total = header.size() + classes.len() + alphabets.iter().map(Vec::len).sum::<usize>() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
     if total > src.len() {
         return false;

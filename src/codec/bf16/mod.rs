@@ -16,7 +16,6 @@ pub mod rows;
 
 pub use decode::decode_chunk;
 pub use encode::encode_chunk;
-pub use rows::RowShape;
 
 use crate::kernels::Bf16Tables;
 

@@ -8,10 +8,11 @@
 //! tables overflow L1 and cost a quarter of the decode speed (4.4 vs 5.8 GB/s
 //! on word_embeddings); two cost 4–9 %. The format allows 2, 4 or 8.
 
-use super::rows::{self, RowShape};
-use crate::format::bf16_split::{value_of, NUM_VALUES};
+use super::rows::FIXED_HEADER;
+use crate::codec::rows::{class_bits, RowShape};
+use crate::format::bf16_split::{value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
-use crate::rans::PROB_BITS;
+use crate::rans::estimate::{fixed_bits, Estimate};
 
 /// Fewest rows a chunk needs before classes are considered: below it, the
 /// tables cost more than classes could save.
@@ -59,10 +60,10 @@ impl RowModel {
         for ((l, &h), &u) in lower.iter_mut().zip(hist).zip(&upper) {
             *l = h - u;
         }
-        let parts = [Estimate::of(&lower), Estimate::of(&upper)];
+        let parts = [Estimate::of(&lower, VALUE_BITS), Estimate::of(&upper, VALUE_BITS)];
         // Header growth over mode 1 (24 + 2·2 vs 16 bytes) and the class array.
-        let side = fixed_bits(8 * (rows::FIXED_HEADER + 2 * TABLES - super::RANS_HEADER_SIZE) + n_rows * rows::class_bits(TABLES));
-        if parts.iter().map(|e| e.bits).sum::<u64>() + side >= Estimate::of(hist).bits {
+        let side = fixed_bits(8 * (FIXED_HEADER + 2 * TABLES - super::RANS_HEADER_SIZE) + n_rows * class_bits(TABLES));
+        if parts.iter().map(|e| e.bits).sum::<u64>() + side >= Estimate::of(hist, VALUE_BITS).bits {
             return None;
         }
         Some(RowModel { shape, row_class, alphabets: parts.into_iter().map(|e| e.alphabet).collect() })
@@ -104,71 +105,6 @@ fn count_values(src: &[u8], hist: &mut [u32; NUM_VALUES]) {
     }
 }
 
-/// An alphabet for a histogram and the estimated size of coding with it, in
-/// 1/65536 bits: ideal code lengths under the quantised frequencies, escapes
-/// (about three bytes each in the list) and the serialised alphabet.
-struct Estimate {
-    alphabet: Alphabet,
-    bits: u64,
-}
-
-impl Estimate {
-    fn of(hist: &[u32; NUM_VALUES]) -> Estimate {
-        if hist.iter().all(|&c| c == 0) {
-            // An empty class (only possible with fewer rows than classes) costs nothing.
-            return Estimate { alphabet: Alphabet { values: vec![0], has_escape: true, freqs: vec![4095, 1] }, bits: 0 };
-        }
-        let alphabet = Alphabet::from_histogram(hist);
-        let map = alphabet.symbol_map(NUM_VALUES);
-        let esc = alphabet.escape_symbol();
-        let mut bits = fixed_bits(8 * alphabet.write(crate::format::bf16_split::VALUE_BITS).len());
-        for (v, &c) in hist.iter().enumerate().filter(|(_, &c)| c > 0) {
-            let s = map[v];
-            let f = alphabet.freqs[usize::from(s)];
-            bits += u64::from(c) * (u64::from(PROB_BITS) << 16).saturating_sub(u64::from(LOG2[f as usize]));
-            if Some(s) == esc && alphabet.values.binary_search(&(v as u16)).is_err() {
-                bits += u64::from(c) * fixed_bits(24);
-            }
-        }
-        Estimate { alphabet, bits }
-    }
-}
-
-fn fixed_bits(bits: usize) -> u64 {
-    (bits as u64) << 16
-}
-
-/// `floor(log2(f) · 2^16)` for `f` in `0..=4096` (entry 0 unused), by integer
-/// squaring: the same on every machine.
-static LOG2: [u32; 4097] = log2_table();
-
-const fn log2_table() -> [u32; 4097] {
-    let mut t = [0u32; 4097];
-    let mut f = 1;
-    while f <= 4096 {
-        t[f] = log2_fixed(f as u32);
-        f += 1;
-    }
-    t
-}
-
-const fn log2_fixed(x: u32) -> u32 {
-    let int = 31 - x.leading_zeros();
-    // y = x / 2^int in [1, 2), as a Q31 fixed-point number.
-    let mut y = (x as u64) << (31 - int);
-    let mut frac = 0u32;
-    let mut i = 0;
-    while i < 16 {
-        y = (y * y) >> 31;
-        if y >= 2 << 31 {
-            y >>= 1;
-            frac |= 1 << (15 - i);
-        }
-        i += 1;
-    }
-    int << 16 | frac
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,13 +118,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fixed_point_log2_matches_the_float_one() {
-        for f in 1..=4096u32 {
-            let want = (f64::from(f).log2() * 65536.0).floor();
-            assert!((f64::from(LOG2[f as usize]) - want).abs() <= 1.0, "f {f}: {} vs {want}", LOG2[f as usize]);
-        }
-        assert_eq!(LOG2[1], 0);
-        assert_eq!(LOG2[4096], 12 << 16);
-    }
 }

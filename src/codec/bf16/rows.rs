@@ -1,100 +1,12 @@
-//! Row contexts (payload mode 2): the chunk's rows fall into `K` classes by
-//! their mean value (magnitude), and each class codes with its own table.
-//! Rows of one tensor differ in scale — a token's embedding, an output
-//! channel — so a table per class codes below the chunk's order-0 entropy.
-//!
-//! The layout shared by the encoder and the decoder: the mode-2 header, the
-//! packed class array (one class per row the chunk touches) and the class of
-//! each decoder step. A step (`lanes` consecutive values) never crosses a row:
-//! the row length and the chunk's first column are multiples of `lanes`.
+//! bf16 payload mode 2: the header of a chunk coded with row classes (see
+//! [`crate::codec::rows`]).
 
+use crate::codec::rows::{RowShape, TABLE_CHOICES};
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 
-/// Table counts a mode-2 chunk may use.
-pub const TABLE_CHOICES: [usize; 3] = [2, 4, 8];
 /// Bytes before the per-table alphabet lengths.
 pub const FIXED_HEADER: usize = 24;
-
-/// Where a chunk's values sit in the rows of their tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowShape {
-    /// Values per row.
-    pub row: usize,
-    /// Column of the chunk's first value.
-    pub first_col: usize,
-}
-
-impl RowShape {
-    /// Rows the chunk's `n` values touch (the first and last may be partial).
-    pub fn rows(&self, n: usize) -> usize {
-        (self.first_col + n).div_ceil(self.row)
-    }
-
-    /// Values `start..end` of the chunk that lie in row `r` of the chunk.
-    pub fn row_span(&self, r: usize, n: usize) -> (usize, usize) {
-        ((r * self.row).saturating_sub(self.first_col), ((r + 1) * self.row - self.first_col).min(n))
-    }
-
-    /// Whether row contexts apply with `lanes` lanes: steps must not cross rows.
-    pub fn fits(&self, lanes: usize) -> bool {
-        self.row >= lanes && self.row.is_multiple_of(lanes) && self.first_col < self.row && self.first_col.is_multiple_of(lanes)
-    }
-
-    /// The class of every step of `n` values (partial last step included).
-    pub fn step_classes(&self, n: usize, lanes: usize, row_class: &[u8], out: &mut Vec<u8>) {
-        out.clear();
-        // Row by row: a row holds row / lanes steps (the first one fewer).
-        let steps = n.div_ceil(lanes);
-        for (r, &c) in row_class.iter().enumerate() {
-            let (a, _) = self.row_span(r, n);
-            let end = (self.row_span(r, n).1.div_ceil(lanes)).min(steps);
-            out.resize(out.len() + end - a / lanes, c);
-        }
-        debug_assert_eq!(out.len(), steps);
-    }
-}
-
-/// Bits per class for `k` tables (a power of two).
-pub fn class_bits(k: usize) -> usize {
-    k.trailing_zeros() as usize
-}
-
-/// Packs `classes` (each below `2^bits`) LSB first.
-pub fn pack_classes(classes: &[u8], bits: usize, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.resize(start + (classes.len() * bits).div_ceil(8), 0);
-    for (i, &c) in classes.iter().enumerate() {
-        let at = i * bits;
-        // A 3-bit class may straddle two bytes.
-        let v = u16::from(c) << (at % 8);
-        out[start + at / 8] |= v as u8;
-        if let Some(b) = out.get_mut(start + at / 8 + 1).filter(|_| at % 8 + bits > 8) {
-            *b |= (v >> 8) as u8;
-        }
-    }
-}
-
-/// Unpacks `rows` classes of `bits` bits from `packed` (exactly their bytes, with
-/// the unused high bits of the last byte zero).
-pub fn unpack_classes(packed: &[u8], rows: usize, bits: usize, out: &mut Vec<u8>) -> Result<()> {
-    if packed.len() != (rows * bits).div_ceil(8) {
-        return Err(Error::Corrupt);
-    }
-    let used = rows * bits;
-    if !used.is_multiple_of(8) && packed[used / 8] >> (used % 8) != 0 {
-        return Err(Error::Corrupt);
-    }
-    let mask = (1u16 << bits) - 1;
-    out.clear();
-    out.extend((0..rows).map(|i| {
-        let at = i * bits;
-        let lo = u16::from(packed[at / 8]);
-        let hi = u16::from(packed.get(at / 8 + 1).copied().unwrap_or(0));
-        ((lo | hi << 8) >> (at % 8) & mask) as u8
-    }));
-    Ok(())
-}
 
 /// The mode-2 header after the mode byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,41 +54,3 @@ impl Header {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classes_pack_and_unpack_for_every_width() {
-        for bits in 1..=3 {
-            for rows in [1usize, 2, 7, 8, 9, 100, 1365] {
-                let classes: Vec<u8> = (0..rows).map(|i| ((i * 7 + i / 3) % (1 << bits)) as u8).collect();
-                let mut packed = Vec::new();
-                pack_classes(&classes, bits, &mut packed);
-                let mut back = Vec::new();
-                unpack_classes(&packed, rows, bits, &mut back).unwrap();
-                assert_eq!(back, classes, "bits {bits} rows {rows}");
-            }
-        }
-    }
-
-    #[test]
-    fn stray_bits_after_the_last_class_are_corrupt() {
-        let mut back = Vec::new();
-        assert_eq!(unpack_classes(&[0b0100_0000], 3, 2, &mut back), Err(Error::Corrupt));
-        assert_eq!(unpack_classes(&[0, 0], 3, 2, &mut back), Err(Error::Corrupt));
-        assert!(unpack_classes(&[0b0011_1001], 3, 2, &mut back).is_ok());
-    }
-
-    #[test]
-    fn rows_and_spans_follow_the_first_column() {
-        let s = RowShape { row: 384, first_col: 128 };
-        assert!(s.fits(128) && s.fits(32) && !s.fits(256));
-        assert_eq!(s.rows(256), 1);
-        assert_eq!(s.rows(257), 2);
-        assert_eq!(s.row_span(0, 1000), (0, 256));
-        assert_eq!(s.row_span(1, 1000), (256, 640));
-        assert_eq!(s.rows(1000), 3);
-        assert_eq!(s.row_span(2, 1000), (640, 1000));
-    }
-}

@@ -5,11 +5,12 @@ use super::{MODE_STORED, MODE_WINDOWED};
 use crate::codec::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
-use crate::kernels::{ByteTables, Dest, Kernels, Q4kParts};
+use super::super::stream::StreamScratch;
+use crate::kernels::{Dest, Kernels, Q4kParts};
 
 /// Decodes a chunk payload into `out` (a multiple of 144 bytes). `staged` is
 /// scratch for the header and flag streams.
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut ByteTables, staged: &mut Vec<u8>) -> Result<()> {
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, staged: &mut Vec<u8>) -> Result<()> {
     if !out.len().is_multiple_of(BLOCK) {
         return Err(Error::Corrupt);
     }

@@ -31,7 +31,7 @@ thread_local! {
 fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut Vec<u8>) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    stream::encode_with(bytes, kernels, Some((profiles::Q4K_V1, profile_stream)), out);
+    stream::encode_with(bytes, kernels, Some((profiles::Q4K_V1, profile_stream)), None, out);
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }

@@ -9,7 +9,7 @@
 //! gather, by slot, fetches the value bits. The 6-bit raw fields are split with byte shuffles and 16-bit multiplies.
 
 use crate::format::bf16_split::VALUE_SHIFT;
-use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, TableRef};
+use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
 use super::shared::{prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use core::arch::x86_64::*;
 
@@ -45,6 +45,8 @@ struct TableRegs {
     tab: *const i32,
     vtab: *const i32,
     value_base: __m256i,
+    /// Values span at most 256: the slot entry carries them (one gather).
+    dense: bool,
 }
 
 #[inline]
@@ -54,6 +56,7 @@ fn table_regs(t: &Bf16Tables) -> TableRegs {
         tab: t.dec_by_value.as_ptr().cast::<i32>(),
         vtab: t.value_by_slot.as_ptr().cast::<i32>(),
         value_base: _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT),
+        dense: t.dense,
     }
 }
 
@@ -182,6 +185,9 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf1
         }
         // Groups of four vectors (32 values): all gathers first, then the updates and
         // renormalisations, then the output of two 16-value halves.
+        // With row classes, a dense table's steps take the one-gather path even
+        // when another class's table is not dense.
+        let dense = DENSE || (CTX && t.dense);
         for g in 0..V / 4 {
             let mut ent = [zero; 4];
             let mut vals = [zero; 4];
@@ -189,14 +195,14 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf1
                 let slot = _mm256_and_si256(x[4 * g + k], low12);
                 // SAFETY: slots are < 4096, the length of both tables.
                 ent[k] = unsafe { gather8(t.tab, slot) };
-                if !DENSE {
+                if !dense {
                     // SAFETY: as above.
                     vals[k] = unsafe { gather8(t.vtab, slot) };
                 }
             }
             for k in 0..4 {
                 let e = ent[k];
-                if DENSE {
+                if dense {
                     // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
                     vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), t.value_base);
                 }
@@ -232,14 +238,18 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf1
 
 /// # Safety
 /// The `BytesDecode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
-pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
-    // SAFETY: the caller guarantees the CPU features and that every symbol's
-    // destination lies in `dest` (rows at least 16 wide), as the loop's stores need.
+pub(in crate::kernels) unsafe fn bytes_decode(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller guarantees the CPU features, that every symbol's
+    // destination lies in `dest` (rows at least 16 wide), as the loop's stores
+    // need, and a class per full step.
     unsafe {
-        match s.lanes {
-            32 => bytes_lanes::<4>(t, s),
-            64 => bytes_lanes::<8>(t, s),
-            128 => bytes_lanes::<16>(t, s),
+        match (s.lanes, m.class.is_empty()) {
+            (32, true) => bytes_lanes::<4, false>(m, s),
+            (64, true) => bytes_lanes::<8, false>(m, s),
+            (128, true) => bytes_lanes::<16, false>(m, s),
+            (32, false) => bytes_lanes::<4, true>(m, s),
+            (64, false) => bytes_lanes::<8, true>(m, s),
+            (128, false) => bytes_lanes::<16, true>(m, s),
             _ => {}
         }
     }
@@ -249,9 +259,10 @@ pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStrea
 /// each entry; four vectors' worth (32 values) are packed to bytes together.
 ///
 /// # Safety
-/// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4.
+/// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4; with `CTX`,
+/// `m.class` holds a class below `m.tables.len()` for every full step.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
+unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
     let lanes = 8 * V;
     let full = s.full_steps();
     let n_words = s.n_words();
@@ -262,7 +273,7 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
         // SAFETY: states has MAX_LANES >= 8 * V entries.
         *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
     }
-    let tab = t.dec_avx2.as_ptr().cast::<i32>();
+    let mut tab = m.tables[0].dec_avx2.as_ptr().cast::<i32>();
     let low12 = _mm256_set1_epi32(0xfff);
     let byte = _mm256_set1_epi32(0xff);
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -270,6 +281,10 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
     let (out, row_log2, stride, offset) = (s.dest.out.as_mut_ptr(), s.dest.row_log2, s.dest.stride, s.dest.offset);
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
     while step < full && n_words - q >= lanes + 8 {
+        if CTX {
+            // SAFETY: with CTX every full step has a class below `m.tables.len()`.
+            tab = unsafe { m.tables.get_unchecked(usize::from(*m.class.get_unchecked(step))) }.dec_avx2.as_ptr().cast::<i32>();
+        }
         for g in 0..V / 4 {
             // Four vectors read at most 32 words (64 bytes) and store 32 symbols:
             // one prefetch of each per group touches every line ahead of use.

@@ -13,7 +13,7 @@
 //! words remain, run on a zero-padded copy of those words, so only the partial
 //! last step is left to the scalar oracle.
 
-use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, TableRef};
+use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
 use super::shared::{prefetch, prefetch_write, rans_encode_step16, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
@@ -120,6 +120,8 @@ struct ValueRegs {
     tab: *const i32,
     lo: [__m512i; 4],
     hi: [__m512i; 4],
+    /// More than 128 symbols: ids need the upper two quarters.
+    big: bool,
 }
 
 #[inline]
@@ -129,6 +131,7 @@ fn value_regs(t: &Bf16Tables) -> ValueRegs {
         tab: t.dec.as_ptr().cast::<i32>(),
         lo: core::array::from_fn(|k| load_table(&t.value_lo, k)),
         hi: core::array::from_fn(|k| load_table(&t.value_hi, k)),
+        big: t.n_symbols > 128,
     }
 }
 
@@ -183,7 +186,8 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16M
             let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
             let mut lo = _mm512_permutex2var_epi8(r.lo[0], syms, r.lo[1]);
             let mut hi = _mm512_permutex2var_epi8(r.hi[0], syms, r.hi[1]);
-            if BIG {
+            // With row classes, only the steps of a big table pay for the upper quarters.
+            if BIG && (!CTX || r.big) {
                 let upper = _mm512_movepi8_mask(syms);
                 lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(r.lo[2], syms, r.lo[3]));
                 hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(r.hi[2], syms, r.hi[3]));
@@ -211,14 +215,18 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16M
 
 /// # Safety
 /// The `BytesDecode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
-pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStream<'_>) {
-    // SAFETY: the caller guarantees the CPU features and that every symbol's
-    // destination lies in `dest` (rows at least 16 wide), as the loop's stores need.
+pub(in crate::kernels) unsafe fn bytes_decode(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller guarantees the CPU features, that every symbol's
+    // destination lies in `dest` (rows at least 16 wide), as the loop's stores
+    // need, and a class per full step.
     unsafe {
-        match s.lanes {
-            32 => bytes_lanes::<2>(t, s),
-            64 => bytes_lanes::<4>(t, s),
-            128 => bytes_lanes::<8>(t, s),
+        match (s.lanes, m.class.is_empty()) {
+            (32, true) => bytes_lanes::<2, false>(m, s),
+            (64, true) => bytes_lanes::<4, false>(m, s),
+            (128, true) => bytes_lanes::<8, false>(m, s),
+            (32, false) => bytes_lanes::<2, true>(m, s),
+            (64, false) => bytes_lanes::<4, true>(m, s),
+            (128, false) => bytes_lanes::<8, true>(m, s),
             _ => {}
         }
     }
@@ -234,9 +242,10 @@ pub(in crate::kernels) unsafe fn bytes_decode(t: TableRef<'_>, s: &mut ByteStrea
 /// (lane 0 set to 0 and every word consumed) for the oracle's final check.
 ///
 /// # Safety
-/// CPU features as enabled; `s.lanes == 16 * V`.
+/// CPU features as enabled; `s.lanes == 16 * V`; with `CTX`, `m.class` holds a
+/// class below `m.tables.len()` for every full step.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
+unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
     let full = s.full_steps();
     let n_words = s.n_words();
     let mut q = s.word_pos;
@@ -246,12 +255,12 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
         // SAFETY: states has MAX_LANES >= 16 * V entries.
         *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
     }
-    let tab = t.dec.as_ptr().cast::<i32>();
     let out = s.dest.out.as_mut_ptr();
     let dest = (s.dest.row_log2, s.dest.stride, s.dest.offset);
     // SAFETY: the stream's words are readable up to `n_words`; the caller's
-    // contract puts every full step's symbols inside `dest`.
-    unsafe { bytes_steps::<V>(&mut x, tab, s.words.as_ptr().cast(), n_words, &mut q, &mut step, full, out, dest) };
+    // contract puts every full step's symbols inside `dest` and, with CTX, gives
+    // each full step a class.
+    unsafe { bytes_steps::<V, CTX>(&mut x, m, s.words.as_ptr().cast(), n_words, &mut q, &mut step, full, out, dest) };
     if step < full {
         // Fewer than `lanes` words are left (q <= n_words holds: the main loop
         // only runs steps with `lanes` words available).
@@ -263,7 +272,7 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
         let mut qt = 0;
         // SAFETY: `tail` is readable up to `rem + MAX_LANES >= rem + lanes` words,
         // the bound the loop keeps; the steps' symbols lie in `dest` as above.
-        unsafe { bytes_steps::<V>(&mut x, tab, tail.as_ptr().cast(), rem + crate::rans::MAX_LANES, &mut qt, &mut step, full, out, dest) };
+        unsafe { bytes_steps::<V, CTX>(&mut x, m, tail.as_ptr().cast(), rem + crate::rans::MAX_LANES, &mut qt, &mut step, full, out, dest) };
         if qt <= rem {
             q += qt;
         } else {
@@ -285,13 +294,14 @@ unsafe fn bytes_lanes<const V: usize>(t: TableRef<'_>, s: &mut ByteStream<'_>) {
 ///
 /// # Safety
 /// CPU features as enabled; `words` readable for `avail` words; every symbol of
-/// the full steps lands in `out` at `dest` (rows at least 16 wide).
+/// the full steps lands in `out` at `dest` (rows at least 16 wide); with `CTX`,
+/// `m.class` holds a class below `m.tables.len()` for every full step.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn bytes_steps<const V: usize>(
+unsafe fn bytes_steps<const V: usize, const CTX: bool>(
     x: &mut [__m512i; V],
-    tab: *const i32,
+    m: &BytesModel<'_>,
     words: *const i16,
     avail: usize,
     q: &mut usize,
@@ -304,7 +314,12 @@ unsafe fn bytes_steps<const V: usize>(
     let idx_sym = load64(&IDX_SYM);
     let mut qq = *q;
     let mut st = *step;
+    let mut tab = m.tables[0].dec.as_ptr().cast::<i32>();
     while st < full && avail >= lanes && qq <= avail - lanes {
+        if CTX {
+            // SAFETY: with CTX every full step has a class below `m.tables.len()`.
+            tab = unsafe { m.tables.get_unchecked(usize::from(*m.class.get_unchecked(st))) }.dec.as_ptr().cast::<i32>();
+        }
         // Unrolled with constant indices so the states stay in registers (a loop over
         // `p` leaves LLVM indexing `x` at run time, through the stack).
         macro_rules! pair {
