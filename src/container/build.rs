@@ -200,8 +200,10 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, span
             let mut bytes = buffers.take_any();
             input.read_to(&mut bytes, len)?;
             sha.update(&bytes);
+            // Where this chunk starts in the span (before counting it).
+            let at = pc * u64::from(p.chunk_size);
             pc += 1;
-            Ok(Some(Job { span: ps, at: pc * u64::from(p.chunk_size), bytes }))
+            Ok(Some(Job { span: ps, at, bytes }))
         },
         || (),
         |job: Job, ()| {
