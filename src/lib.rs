@@ -76,7 +76,10 @@ pub fn compress_bf16(src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
 /// values per row (its last dimension): rows fall into classes by magnitude
 /// and each class codes with its own table where that is smaller (the output
 /// decodes with [`decompress`] like any frame). `row_len` 0 is
-/// [`compress_bf16`].
+/// [`compress_bf16`]. Only chunks of at least 16 rows whose row length is a
+/// multiple of their lane count (128 values for chunks of 2^18 values or more,
+/// as the default 1 MiB; 64 from 2^16; else 32) can use row classes; others,
+/// and those where classes would not pay, code as with [`compress_bf16`].
 pub fn compress_bf16_rows(src: &[u8], row_len: u32, params: &CompressParams) -> Result<Vec<u8>> {
     engine::frames::compress(&codec::Method::Bf16.with_rows(Some(u64::from(row_len))), src, params)
 }
