@@ -1,7 +1,7 @@
 //! Hard limits applied to every size read from untrusted input, before anything
 //! is allocated or indexed, and the bound on what decoding allocates beyond its
 //! output ([`decode_overhead`]; `tests/resource_limits.rs` measures it: about
-//! 50 KiB for bf16, 1.5 MiB for Q4_K's 4 MiB chunks, per thread).
+//! 50 KiB for bf16 (100 KiB with two row classes, 400 KiB with eight), 1.5 MiB for Q4_K's 4 MiB chunks, per thread).
 
 /// Largest content a single frame may declare (1 TiB).
 pub const MAX_CONTENT_SIZE: u64 = 1 << 40;
@@ -31,9 +31,10 @@ pub const DEFAULT_MAX_STREAM_CHUNK: u64 = super::abi::LLMC_MAX_STREAM_CHUNK;
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;
 
 /// Heap a decoding thread keeps beyond its output whatever the chunk size: the
-/// boxed rANS decode tables (bf16 and byte streams) and small per-payload
-/// vectors (alphabets, layouts).
-pub const DECODE_TABLES_PER_THREAD: u64 = 128 << 10;
+/// boxed rANS decode tables (bf16 and byte streams: a bf16 mode-2 chunk may
+/// list 8 tables of about 49 KiB each) and small per-payload vectors
+/// (alphabets, layouts).
+pub const DECODE_TABLES_PER_THREAD: u64 = 512 << 10;
 
 /// Bookkeeping per chunk of the frames being decoded (parsed chunk references,
 /// job lists). The chunk tables these come from are in the input.

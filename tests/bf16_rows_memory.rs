@@ -1,0 +1,80 @@
+//! Review: heap beyond the output when decoding bf16 mode-2 frames, against
+//! `llmc::limits::decode_overhead`.
+
+mod common;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use common::hostile::reseal;
+use common::*;
+use counting_alloc::peak_of;
+use llmc::limits::decode_overhead;
+use llmc::{compress_bf16_rows, CompressParams, DecodeOptions};
+
+fn overhead(frame: &[u8], n: u32) -> (usize, u64) {
+    let info = llmc::frame_info(frame).unwrap();
+    let size = info.content_size as usize;
+    let (out, used) = peak_of(|| llmc::decompress(frame, &DecodeOptions { n_threads: n, ..Default::default() }));
+    assert_eq!(out.unwrap().len(), size);
+    (used - size, decode_overhead(n, u64::from(info.chunk_size).min(info.content_size), u64::from(info.n_chunks), 0))
+}
+
+/// The same one-chunk frame with its two classes' tables listed as K = 8
+/// (classes 0 and 1 as before, tables 2..8 copies): a valid frame.
+fn as_eight_tables(frame: &[u8]) -> Vec<u8> {
+    let size = u32::from_le_bytes(frame[32..36].try_into().unwrap()) as usize;
+    let p = &frame[40..40 + size];
+    assert_eq!((p[0], p[2]), (2, 2));
+    let n = (u64::from_le_bytes(frame[8..16].try_into().unwrap()) / 2) as usize;
+    let row = u32::from_le_bytes(p[4..8].try_into().unwrap()) as usize;
+    let first = u32::from_le_bytes(p[8..12].try_into().unwrap()) as usize;
+    let n_rows = (first + n).div_ceil(row);
+    let l = [u16::from_le_bytes([p[24], p[25]]) as usize, u16::from_le_bytes([p[26], p[27]]) as usize];
+    let cb = n_rows.div_ceil(8);
+    let classes: Vec<u8> = (0..n_rows).map(|i| p[28 + i / 8] >> (i % 8) & 1).collect();
+    let mut q = p[..24].to_vec();
+    q[2] = 8;
+    for c in 0..8 {
+        q.extend_from_slice(&(l[c % 2] as u16).to_le_bytes());
+    }
+    let mut packed = vec![0u8; (3 * n_rows).div_ceil(8)];
+    for (i, &c) in classes.iter().enumerate() {
+        let at = 3 * i;
+        let v = u16::from(c) << (at % 8);
+        packed[at / 8] |= v as u8;
+        if at % 8 + 3 > 8 {
+            packed[at / 8 + 1] |= (v >> 8) as u8;
+        }
+    }
+    q.extend_from_slice(&packed);
+    let a0 = &p[28 + cb..28 + cb + l[0]];
+    let a1 = &p[28 + cb + l[0]..28 + cb + l[0] + l[1]];
+    for c in 0..8 {
+        q.extend_from_slice(if c % 2 == 0 { a0 } else { a1 });
+    }
+    q.extend_from_slice(&p[28 + cb + l[0] + l[1]..]);
+    let mut f = frame[..40].to_vec();
+    f[32..36].copy_from_slice(&(q.len() as u32).to_le_bytes());
+    f.extend_from_slice(&q);
+    f.extend_from_slice(&frame[40 + size..]);
+    reseal(&mut f);
+    f
+}
+
+#[test]
+fn mode2_decode_stays_within_the_documented_overhead() {
+    let src = fixture("bf16/all-minilm-l6-v2.layer.3.output.bf16")[..2 * 65_536].to_vec();
+    let frame = compress_bf16_rows(&src, 1536, &CompressParams { chunk_size: 131_072, ..Default::default() }).unwrap();
+    let eight = as_eight_tables(&frame);
+    assert_eq!(llmc::decompress(&eight, &DecodeOptions::default()).unwrap(), src, "K = 8 frame decodes");
+    let mut fail = Vec::new();
+    for (name, f) in [("K=2", &frame), ("K=8", &eight)] {
+        for n in [1, 2] {
+            let (over, bound) = overhead(f, n);
+            eprintln!("{name} x{n}: {over} bytes beyond the output, bound {bound}");
+            if over as u64 > bound {
+                fail.push(format!("{name} x{n}: {over} > {bound}"));
+            }
+        }
+    }
+    assert!(fail.is_empty(), "{fail:?}");
+}
