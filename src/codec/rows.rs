@@ -11,8 +11,10 @@
 
 use crate::error::{Error, Result};
 
-/// Class (and table) counts a chunk may use.
-pub const TABLE_CHOICES: [usize; 3] = [2, 4, 8];
+/// Class (and table) counts a chunk may use. At most four: each table is
+/// 16 KiB of slots (tens of KiB with every layout), and a decoding thread keeps
+/// a chunk's tables (see `format::limits::DECODE_TABLES_PER_THREAD`).
+pub const TABLE_CHOICES: [usize; 2] = [2, 4];
 
 /// Where a chunk's values sit in the rows of their tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

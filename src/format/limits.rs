@@ -31,9 +31,9 @@ pub const DEFAULT_MAX_STREAM_CHUNK: u64 = super::abi::LLMC_MAX_STREAM_CHUNK;
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 30;
 
 /// Heap a decoding thread keeps beyond its output whatever the chunk size: the
-/// boxed rANS decode tables (bf16 and byte streams: a bf16 mode-2 chunk may
-/// list 8 tables of about 49 KiB each) and small per-payload vectors
-/// (alphabets, layouts).
+/// boxed rANS decode tables (bf16 and byte streams; with row classes, up to
+/// four of each: 4 × 49 KiB for bf16 and 4 × 32 KiB for byte streams) and
+/// small per-payload vectors (alphabets, layouts).
 pub const DECODE_TABLES_PER_THREAD: u64 = 512 << 10;
 
 /// Bookkeeping per chunk of the frames being decoded (parsed chunk references,

@@ -6,7 +6,7 @@
 //! Two classes, not more: measured on the MiniLM fixtures (AVX-512, one
 //! thread), four classes add 0.04–0.16 % of ratio but their four 16 KiB slot
 //! tables overflow L1 and cost a quarter of the decode speed (4.4 vs 5.8 GB/s
-//! on word_embeddings); two cost 4–9 %. The format allows 2, 4 or 8.
+//! on word_embeddings); two cost 4–9 %. The format allows 2 or 4.
 
 use super::rows::FIXED_HEADER;
 use crate::codec::rows::{class_bits, RowShape};
