@@ -2,7 +2,10 @@
  * bf16_roundtrip: compress a raw bf16 file through the public C API, decompress it
  * with every ISA this CPU supports, verify the bytes, and print ratio and GB/s.
  *
- *   bf16_roundtrip FILE
+ *   bf16_roundtrip FILE [ROW_LEN]
+ *
+ * With ROW_LEN (values per row of the matrix), the file is compressed with
+ * llmc_bf16_compress_rows: row classes, a table each.
  *
  * Prints one line per ISA: isa=... input=... compressed=... ratio=... decode_gbps=...
  * memcpy_gbps=... roundtrip=ok|FAIL, then "errors: ok" after exercising error paths.
@@ -42,8 +45,8 @@ static int error_paths(const unsigned char *frame, size_t frame_size, unsigned c
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s FILE.bf16\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: %s FILE.bf16 [ROW_LEN]\n", argv[0]);
     return 2;
   }
   if (llmc_abi_version() != LLMC_ABI_VERSION) {
@@ -59,7 +62,11 @@ int main(int argc, char **argv) {
   size_t frame_size = 0;
   llmc_params params;
   llmc_params_init(&params);
-  CHECK(llmc_bf16_compress(src, n, frame, cap, &frame_size, &params));
+  if (argc == 3) {
+    CHECK(llmc_bf16_compress_rows(src, n, (uint32_t)strtoul(argv[2], NULL, 10), frame, cap, &frame_size, &params));
+  } else {
+    CHECK(llmc_bf16_compress(src, n, frame, cap, &frame_size, &params));
+  }
 
   llmc_frame_info info;
   memset(&info, 0, sizeof info);

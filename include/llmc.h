@@ -572,6 +572,28 @@ llmc_status llmc_bf16_compress(const void *src,
                                const struct llmc_params *params);
 
 /*
+ `llmc_bf16_compress` for a matrix stored row after row, `row_len` values per
+ row (its last dimension): the rows of each chunk may fall into classes by
+ magnitude, each with its own table, where that is smaller (chunks whose
+ lane count does not divide `row_len` and the chunk's first column use one
+ table). `row_len` 0 is `llmc_bf16_compress`. Any `llmc_decompress` of this
+ version decodes the frame; older libraries report such chunks as corrupt.
+ `llmc_bf16_compress_bound` applies. Thread-safe; starts threads only if
+ `params->n_threads > 1`.
+
+ # Safety
+ As `llmc_bf16_compress`.
+ */
+LLMC_NODISCARD
+llmc_status llmc_bf16_compress_rows(const void *src,
+                                    size_t src_size,
+                                    uint32_t row_len,
+                                    void *dst,
+                                    size_t dst_capacity,
+                                    size_t *dst_written,
+                                    const struct llmc_params *params);
+
+/*
  Decompresses a bf16 frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
  `src_size` must be exactly one frame; `dst_capacity` at least its content size
  (see `llmc_frame_info_get`). On error the contents of `dst` are unspecified.

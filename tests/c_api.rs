@@ -29,11 +29,17 @@ fn committed_header_matches_generated() {
 fn bf16_roundtrip_example_on_fixtures() {
     let bin = build("bf16_roundtrip", &["c_examples/bf16_roundtrip.c"], "-std=c99", false, Link::Static, &[]);
     let isas = isas_under_test();
-    for rel in ["bf16/all-minilm-l6-v2.layer.0.query.bf16", "bf16/all-minilm-l6-v2.layer.3.output.bf16"] {
+    // Without and with row classes (llmc_bf16_compress_rows).
+    for (rel, row) in [("bf16/all-minilm-l6-v2.layer.0.query.bf16", None), ("bf16/all-minilm-l6-v2.layer.3.output.bf16", None), ("bf16/all-minilm-l6-v2.layer.3.output.bf16", Some(1536))] {
         let path = fixtures_dir().join(rel);
-        let (ok, out) = run(&bin, &[path.as_os_str()], &[]);
+        let row_arg = row.map(|r: u32| std::ffi::OsString::from(r.to_string()));
+        let args: Vec<&std::ffi::OsStr> = std::iter::once(path.as_os_str()).chain(row_arg.as_deref()).collect();
+        let (ok, out) = run(&bin, &args, &[]);
         assert!(ok, "{rel}: C example failed:\n{out}");
-        let expected = llmc::compress_bf16(&fixture(rel), &Default::default()).unwrap().len();
+        let expected = llmc::compress_bf16_rows(&fixture(rel), row.unwrap_or(0), &Default::default()).unwrap().len();
+        if row.is_some() {
+            assert!(expected < llmc::compress_bf16(&fixture(rel), &Default::default()).unwrap().len(), "row classes did not pay");
+        }
         for isa in &isas {
             let line = out
                 .lines()

@@ -122,7 +122,7 @@ fn bound(codec: CodecId, src_size: usize) -> usize {
 /// # Safety
 /// As `llmc_bf16_compress`.
 unsafe fn compress(
-    codec: CodecId,
+    method: crate::codec::Method,
     src: *const c_void,
     src_size: usize,
     dst: *mut c_void,
@@ -139,7 +139,7 @@ unsafe fn compress(
         let src = unsafe { bytes(src, src_size) }?;
         // SAFETY: as above.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
-        let frame = frames::compress(&method_of(codec), src, &params)?;
+        let frame = frames::compress(&method, src, &params)?;
         let out = dst.get_mut(..frame.len()).ok_or(Error::DstTooSmall)?;
         out.copy_from_slice(&frame);
         // SAFETY: as above.
@@ -207,7 +207,34 @@ pub unsafe extern "C" fn llmc_bf16_compress(
     params: *const llmc_params,
 ) -> llmc_status {
     // SAFETY: forwarded contract.
-    unsafe { compress(CodecId::Bf16, src, src_size, dst, dst_capacity, dst_written, params) }
+    unsafe { compress(method_of(CodecId::Bf16), src, src_size, dst, dst_capacity, dst_written, params) }
+}
+
+/// `llmc_bf16_compress` for a matrix stored row after row, `row_len` values per
+/// row (its last dimension): the rows of each chunk may fall into classes by
+/// magnitude, each with its own table, where that is smaller (chunks whose
+/// lane count does not divide `row_len` and the chunk's first column use one
+/// table). `row_len` 0 is `llmc_bf16_compress`. Any `llmc_decompress` of this
+/// version decodes the frame; older libraries report such chunks as corrupt.
+/// `llmc_bf16_compress_bound` applies. Thread-safe; starts threads only if
+/// `params->n_threads > 1`.
+///
+/// # Safety
+/// As `llmc_bf16_compress`.
+#[no_mangle]
+#[must_use]
+pub unsafe extern "C" fn llmc_bf16_compress_rows(
+    src: *const c_void,
+    src_size: usize,
+    row_len: u32,
+    dst: *mut c_void,
+    dst_capacity: usize,
+    dst_written: *mut usize,
+    params: *const llmc_params,
+) -> llmc_status {
+    let method = method_of(CodecId::Bf16).with_rows(Some(u64::from(row_len)));
+    // SAFETY: forwarded contract.
+    unsafe { compress(method, src, src_size, dst, dst_capacity, dst_written, params) }
 }
 
 /// Decompresses a bf16 frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
@@ -256,7 +283,7 @@ pub unsafe extern "C" fn llmc_q4k_compress(
     params: *const llmc_params,
 ) -> llmc_status {
     // SAFETY: forwarded contract.
-    unsafe { compress(CodecId::Q4k, src, src_size, dst, dst_capacity, dst_written, params) }
+    unsafe { compress(method_of(CodecId::Q4k), src, src_size, dst, dst_capacity, dst_written, params) }
 }
 
 /// Decompresses a Q4_K frame (other codecs: `LLMC_STATUS_CODEC_UNSUPPORTED`).
