@@ -25,6 +25,21 @@ pub struct Scratch {
     zstd: Option<zstd::DCtx>,
 }
 
+impl Scratch {
+    /// Runs `f` with this thread's reusable scratch (a fresh one if the
+    /// thread's is in use further up the stack): decode tables are tens of KiB,
+    /// and zeroing new ones costs more than decoding a small frame.
+    pub fn with_local<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+        thread_local! {
+            static LOCAL: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        LOCAL.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => f(&mut s),
+            Err(_) => f(&mut Scratch::default()),
+        })
+    }
+}
+
 /// How to code a buffer: a codec and its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {

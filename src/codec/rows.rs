@@ -43,15 +43,14 @@ impl RowShape {
 
     /// The class of every step of `n` values (partial last step included).
     pub fn step_classes(&self, n: usize, lanes: usize, row_class: &[u8], out: &mut Vec<u8>) {
-        out.clear();
         // Row by row: a row holds row / lanes steps (the first one fewer).
         let steps = n.div_ceil(lanes);
+        out.clear();
+        out.resize(steps, 0);
         for (r, &c) in row_class.iter().enumerate() {
-            let (a, _) = self.row_span(r, n);
-            let end = (self.row_span(r, n).1.div_ceil(lanes)).min(steps);
-            out.resize(out.len() + end - a / lanes, c);
+            let (a, b) = self.row_span(r, n);
+            out[a / lanes..b.div_ceil(lanes).min(steps)].fill(c);
         }
-        debug_assert_eq!(out.len(), steps);
     }
 }
 

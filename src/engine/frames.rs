@@ -163,9 +163,11 @@ pub fn decode_frame(f: &Frame<'_>, dst: &mut [u8], opts: &DecodeOptions) -> Resu
         rest = tail;
     }
     let jobs: Vec<_> = f.chunks.iter().zip(outs).collect();
-    parallel_for_each(jobs, opts.n_threads, Scratch::default, |(c, out), scratch| {
-        decode_chunk(f, c, out, kernels, scratch, opts.verify_checksums)
-    })?;
+    if crate::engine::pool::thread_count(opts.n_threads, jobs.len()) == 1 {
+        Scratch::with_local(|scratch| jobs.into_iter().try_for_each(|(c, out)| decode_chunk(f, c, out, kernels, scratch, opts.verify_checksums)))?;
+    } else {
+        parallel_for_each(jobs, opts.n_threads, Scratch::default, |(c, out), scratch| decode_chunk(f, c, out, kernels, scratch, opts.verify_checksums))?;
+    }
     if let Some(expected) = f.content_checksum {
         if opts.verify_checksums && crc32c(dst) != expected {
             return Err(Error::ChecksumMismatch);

@@ -28,7 +28,8 @@ pub(crate) struct Bf16Tables {
     /// Symbol -> value bits already shifted into place (escape: 0, patched later).
     pub value16: [u16; MAX_SYMBOLS],
     /// Value bits per probability slot, for AVX2 on wide alphabets: gathered with
-    /// the same index as the slot entry, so the two gathers do not wait on each other.
+    /// the same index as the slot entry, so the two gathers do not wait on each
+    /// other. Filled only for tables that are not `dense`.
     pub value_by_slot: [u32; PROB_SCALE as usize],
     /// The AVX2 slot table (`table::build_avx2` layout), where the id is
     /// `value - value_base` when the alphabet's values span at most 256 (the usual
@@ -79,8 +80,11 @@ impl Bf16Tables {
             let offset = |s: usize| if dense { (values[s] >> VALUE_SHIFT).saturating_sub(base) as u8 } else { 0 };
             let ids: [u8; MAX_SYMBOLS] = core::array::from_fn(|s| if s < a.freqs.len() { offset(s) } else { 0 });
             fill_avx2(k, &a.freqs, &ids, &mut self.dec_by_value);
-            for (slot, &e) in self.dec.iter().enumerate() {
-                self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
+            // Only the kernel's sparse path (values spanning more than 256) reads it.
+            if !self.dense {
+                for (slot, &e) in self.dec.iter().enumerate() {
+                    self.value_by_slot[slot] = u32::from(self.value16[(e >> 24) as usize]);
+                }
             }
         }
     }
@@ -115,17 +119,7 @@ impl<'a> Bf16Model<'a> {
     /// the kernels' unchecked class reads need.
     pub fn covers(&self, steps: usize) -> bool {
         !self.tables.is_empty()
-            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().all(|&c| usize::from(c) < self.tables.len())))
-    }
-
-    /// Whether any table has more than 128 symbols.
-    pub fn any_big(&self) -> bool {
-        self.tables.iter().any(|t| t.n_symbols > 128)
-    }
-
-    /// Whether every table is dense (AVX2 layout: values span at most 256).
-    pub fn all_dense(&self) -> bool {
-        self.tables.iter().all(|t| t.dense)
+            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().copied().max().is_none_or(|c| usize::from(c) < self.tables.len())))
     }
 }
 
@@ -212,6 +206,6 @@ impl<'a> BytesModel<'a> {
     /// the kernels' unchecked class reads need.
     pub fn covers(&self, steps: usize) -> bool {
         !self.tables.is_empty()
-            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().all(|&c| usize::from(c) < self.tables.len())))
+            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().copied().max().is_none_or(|c| usize::from(c) < self.tables.len())))
     }
 }

@@ -16,24 +16,17 @@ use core::arch::x86_64::*;
 /// # Safety
 /// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
 pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
-    let ctx = !m.class.is_empty();
     // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
     // output and raw lengths, word position) and a class per step, which the
     // loops rely on.
     unsafe {
-        match (s.lanes, m.all_dense(), ctx) {
-            (32, true, false) => bf16_lanes::<4, true, false>(m, s),
-            (64, true, false) => bf16_lanes::<8, true, false>(m, s),
-            (128, true, false) => bf16_lanes::<16, true, false>(m, s),
-            (32, false, false) => bf16_lanes::<4, false, false>(m, s),
-            (64, false, false) => bf16_lanes::<8, false, false>(m, s),
-            (128, false, false) => bf16_lanes::<16, false, false>(m, s),
-            (32, true, true) => bf16_lanes::<4, true, true>(m, s),
-            (64, true, true) => bf16_lanes::<8, true, true>(m, s),
-            (128, true, true) => bf16_lanes::<16, true, true>(m, s),
-            (32, false, true) => bf16_lanes::<4, false, true>(m, s),
-            (64, false, true) => bf16_lanes::<8, false, true>(m, s),
-            (128, false, true) => bf16_lanes::<16, false, true>(m, s),
+        match (s.lanes, m.class.is_empty()) {
+            (32, true) => bf16_lanes::<4, false>(m, s),
+            (64, true) => bf16_lanes::<8, false>(m, s),
+            (128, true) => bf16_lanes::<16, false>(m, s),
+            (32, false) => bf16_lanes::<4, true>(m, s),
+            (64, false) => bf16_lanes::<8, true>(m, s),
+            (128, false) => bf16_lanes::<16, true>(m, s),
             _ => {}
         }
     }
@@ -45,8 +38,6 @@ struct TableRegs {
     tab: *const i32,
     vtab: *const i32,
     value_base: __m256i,
-    /// Values span at most 256: the slot entry carries them (one gather).
-    dense: bool,
 }
 
 #[inline]
@@ -56,7 +47,6 @@ fn table_regs(t: &Bf16Tables) -> TableRegs {
         tab: t.dec_by_value.as_ptr().cast::<i32>(),
         vtab: t.value_by_slot.as_ptr().cast::<i32>(),
         value_base: _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT),
-        dense: t.dense,
     }
 }
 
@@ -130,10 +120,9 @@ unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
 
 /// # Safety
 /// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V a multiple of 4;
-/// `DENSE` only if every table is dense; with `CTX`, `m.class` holds a class
-/// below `m.tables.len()` for every full step.
+/// with `CTX`, `m.class` holds a class below `m.tables.len()` for every full step.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 8 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -147,8 +136,6 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf1
         // SAFETY: states has MAX_LANES >= 8 * V entries.
         *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
     }
-    let mut class = if CTX && step < full { m.class[step] } else { 0 };
-    let mut t = table_regs(m.tables[usize::from(class)]);
     let value_mask = _mm256_set1_epi32(0xff << VALUE_SHIFT);
     let low12 = _mm256_set1_epi32(0xfff);
     let zero = _mm256_setzero_si256();
@@ -172,61 +159,78 @@ unsafe fn bf16_lanes<const V: usize, const DENSE: bool, const CTX: bool>(m: &Bf1
 
     // Each vector loads 8 words at its cursor and each 16-value group 16 raw bytes
     // (12 used), hence the slack in the guard.
-    while step < full && n_words - q >= lanes + 8 && (step + 1) * raw_per_step + 4 <= s.raw.len() {
-        if CTX {
-            // SAFETY: with CTX, the caller guarantees a class below
-            // `m.tables.len()` for every full step (`Bf16Model::covers`).
+    // Steps `step..end` with table `t` while words and raw bytes remain. A macro,
+    // not a function, so that the states stay in registers between runs.
+    macro_rules! run {
+        ($t:expr, $end:expr, $dense:expr) => {{
+            let t = table_regs($t);
+            let dense = $dense;
+            while step < $end && n_words - q >= lanes + 8 && (step + 1) * raw_per_step + 4 <= s.raw.len() {
+                // Groups of four vectors (32 values): all gathers first, then the updates and
+                // renormalisations, then the output of two 16-value halves.
+                for g in 0..V / 4 {
+                    let mut ent = [zero; 4];
+                    let mut vals = [zero; 4];
+                    for k in 0..4 {
+                        let slot = _mm256_and_si256(x[4 * g + k], low12);
+                        // SAFETY: slots are < 4096, the length of both tables.
+                        ent[k] = unsafe { gather8(t.tab, slot) };
+                        if !dense {
+                            // SAFETY: as above.
+                            vals[k] = unsafe { gather8(t.vtab, slot) };
+                        }
+                    }
+                    for k in 0..4 {
+                        let e = ent[k];
+                        if dense {
+                            // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
+                            vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), t.value_base);
+                        }
+                        x[4 * g + k] = update8(x[4 * g + k], e);
+                    }
+                    for xk in &mut x[4 * g..4 * g + 4] {
+                        // SAFETY: the guard keeps q + 8 <= n_words throughout the step.
+                        *xk = unsafe { renorm8(*xk, words, &mut q) };
+                    }
+                    for half in 0..2 {
+                        let values = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(vals[2 * half], vals[2 * half + 1]));
+                        let first = step * lanes + 32 * g + 16 * half;
+                        // SAFETY: 16 bytes from first * 6 / 8 end at most 4 bytes past this step's
+                        // raw fields, which the guard keeps within `raw`.
+                        let r = unsafe { _mm_loadu_si128(raw.add(first * 6 / 8).cast()) };
+                        let w = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(r), pick);
+                        let mant = _mm256_srli_epi16::<11>(_mm256_mullo_epi16(w, mant_mul));
+                        let sign = _mm256_and_si256(_mm256_mullo_epi16(w, sign_mul), sign_mask);
+                        let fields = _mm256_or_si256(mant, sign);
+                        // SAFETY: values first..first + 16 belong to a full step, within `out`.
+                        unsafe { _mm256_storeu_si256(out.add(2 * first).cast(), _mm256_or_si256(values, fields)) };
+                    }
+                }
+                step += 1;
+            }
+        }};
+    }
+
+    // Runs of steps that share a table: with row classes, the steps of
+    // consecutive rows of one class; otherwise all of them.
+    while step < full {
+        let (t, end) = if CTX {
+            // SAFETY: with CTX every full step has a class below `m.tables.len()`.
             let c = unsafe { *m.class.get_unchecked(step) };
-            if c != class {
-                class = c;
-                // SAFETY: as above, the class indexes `m.tables`.
-                t = table_regs(unsafe { m.tables.get_unchecked(usize::from(c)) });
-            }
+            let end = m.class[step + 1..full].iter().position(|&d| d != c).map_or(full, |i| step + 1 + i);
+            // SAFETY: as above.
+            (unsafe { *m.tables.get_unchecked(usize::from(c)) }, end)
+        } else {
+            (m.tables[0], full)
+        };
+        if t.dense {
+            run!(t, end, true);
+        } else {
+            run!(t, end, false);
         }
-        // Groups of four vectors (32 values): all gathers first, then the updates and
-        // renormalisations, then the output of two 16-value halves.
-        // With row classes, a dense table's steps take the one-gather path even
-        // when another class's table is not dense.
-        let dense = DENSE || (CTX && t.dense);
-        for g in 0..V / 4 {
-            let mut ent = [zero; 4];
-            let mut vals = [zero; 4];
-            for k in 0..4 {
-                let slot = _mm256_and_si256(x[4 * g + k], low12);
-                // SAFETY: slots are < 4096, the length of both tables.
-                ent[k] = unsafe { gather8(t.tab, slot) };
-                if !dense {
-                    // SAFETY: as above.
-                    vals[k] = unsafe { gather8(t.vtab, slot) };
-                }
-            }
-            for k in 0..4 {
-                let e = ent[k];
-                if dense {
-                    // Bits 12..20 = value - base: shifted into place (value << 5), plus the base.
-                    vals[k] = _mm256_add_epi32(_mm256_and_si256(_mm256_srli_epi32::<7>(e), value_mask), t.value_base);
-                }
-                x[4 * g + k] = update8(x[4 * g + k], e);
-            }
-            for xk in &mut x[4 * g..4 * g + 4] {
-                // SAFETY: the guard keeps q + 8 <= n_words throughout the step.
-                *xk = unsafe { renorm8(*xk, words, &mut q) };
-            }
-            for half in 0..2 {
-                let values = _mm256_permute4x64_epi64::<0xD8>(_mm256_packus_epi32(vals[2 * half], vals[2 * half + 1]));
-                let first = step * lanes + 32 * g + 16 * half;
-                // SAFETY: 16 bytes from first * 6 / 8 end at most 4 bytes past this step's
-                // raw fields, which the guard keeps within `raw`.
-                let r = unsafe { _mm_loadu_si128(raw.add(first * 6 / 8).cast()) };
-                let w = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(r), pick);
-                let mant = _mm256_srli_epi16::<11>(_mm256_mullo_epi16(w, mant_mul));
-                let sign = _mm256_and_si256(_mm256_mullo_epi16(w, sign_mul), sign_mask);
-                let fields = _mm256_or_si256(mant, sign);
-                // SAFETY: values first..first + 16 belong to a full step, within `out`.
-                unsafe { _mm256_storeu_si256(out.add(2 * first).cast(), _mm256_or_si256(values, fields)) };
-            }
+        if step < end {
+            break; // too few words or raw bytes left for a whole step: the oracle finishes
         }
-        step += 1;
     }
     for (v, xv) in x.iter().enumerate() {
         // SAFETY: states has MAX_LANES >= 8 * V entries.

@@ -22,25 +22,17 @@ use core::arch::x86_64::*;
 /// # Safety
 /// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
 pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
-    let big = m.any_big();
-    let ctx = !m.class.is_empty();
     // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
     // output and raw lengths, word position) and a class per step, which the
     // loops rely on.
     unsafe {
-        match (s.lanes, big, ctx) {
-            (32, false, false) => bf16_lanes::<2, false, false>(m, s),
-            (32, true, false) => bf16_lanes::<2, true, false>(m, s),
-            (64, false, false) => bf16_lanes::<4, false, false>(m, s),
-            (64, true, false) => bf16_lanes::<4, true, false>(m, s),
-            (128, false, false) => bf16_lanes::<8, false, false>(m, s),
-            (128, true, false) => bf16_lanes::<8, true, false>(m, s),
-            (32, false, true) => bf16_lanes::<2, false, true>(m, s),
-            (32, true, true) => bf16_lanes::<2, true, true>(m, s),
-            (64, false, true) => bf16_lanes::<4, false, true>(m, s),
-            (64, true, true) => bf16_lanes::<4, true, true>(m, s),
-            (128, false, true) => bf16_lanes::<8, false, true>(m, s),
-            (128, true, true) => bf16_lanes::<8, true, true>(m, s),
+        match (s.lanes, m.class.is_empty()) {
+            (32, true) => bf16_lanes::<2, false>(m, s),
+            (64, true) => bf16_lanes::<4, false>(m, s),
+            (128, true) => bf16_lanes::<8, false>(m, s),
+            (32, false) => bf16_lanes::<2, true>(m, s),
+            (64, false) => bf16_lanes::<4, true>(m, s),
+            (128, false) => bf16_lanes::<8, true>(m, s),
             _ => {}
         }
     }
@@ -113,34 +105,11 @@ fn load_table(bytes: &[u8; 256], quarter: usize) -> __m512i {
     load64(q)
 }
 
-/// The slot table and the value permutes (low and high bytes, four quarters
-/// each) of one bf16 table, held in registers.
-#[derive(Clone, Copy)]
-struct ValueRegs {
-    tab: *const i32,
-    lo: [__m512i; 4],
-    hi: [__m512i; 4],
-    /// More than 128 symbols: ids need the upper two quarters.
-    big: bool,
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn value_regs(t: &Bf16Tables) -> ValueRegs {
-    ValueRegs {
-        tab: t.dec.as_ptr().cast::<i32>(),
-        lo: core::array::from_fn(|k| load_table(&t.value_lo, k)),
-        hi: core::array::from_fn(|k| load_table(&t.value_hi, k)),
-        big: t.n_symbols > 128,
-    }
-}
-
 /// # Safety
-/// The CPU must support the enabled features; `s.lanes == 16 * V`; `BIG` if any
-/// table has more than 128 symbols; with `CTX`, `m.class` holds a class below
-/// `m.tables.len()` for every full step.
+/// The CPU must support the enabled features; `s.lanes == 16 * V`; with `CTX`,
+/// `m.class` holds a class below `m.tables.len()` for every full step.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 16 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -154,8 +123,6 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16M
         // SAFETY: states has MAX_LANES >= 16 * V entries.
         *xv = unsafe { _mm512_loadu_si512(s.states.as_ptr().add(16 * v).cast()) };
     }
-    let mut class = if CTX && step < full { m.class[step] } else { 0 };
-    let mut r = value_regs(m.tables[usize::from(class)]);
     let idx_sym = load64(&IDX_SYM);
     let idx_il = load64(&IDX_INTERLEAVE);
     let spread = load64(&IDX_SPREAD);
@@ -165,45 +132,68 @@ unsafe fn bf16_lanes<const V: usize, const BIG: bool, const CTX: bool>(m: &Bf16M
     let raw = s.raw.as_ptr();
     let out = s.out.as_mut_ptr();
 
-    // Each step reads at most `lanes` words and exactly `raw_per_step` raw bytes.
-    while step < full && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
-        if CTX {
-            // SAFETY: with CTX, the caller guarantees a class below
-            // `m.tables.len()` for every full step (`Bf16Model::covers`).
+    // Steps `step..end` with table `t`, while a whole step's words and raw bytes
+    // remain (each step reads at most `lanes` words and exactly `raw_per_step`
+    // raw bytes). A macro, not a function, so that the states stay in registers
+    // from one run of steps to the next.
+    macro_rules! run {
+        ($t:expr, $end:expr, $big:expr) => {{
+            let t: &Bf16Tables = $t;
+            let tab = t.dec.as_ptr().cast::<i32>();
+            let (tl0, tl1, tl2, tl3) = (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1), load_table(&t.value_lo, 2), load_table(&t.value_lo, 3));
+            let (th0, th1, th2, th3) = (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1), load_table(&t.value_hi, 2), load_table(&t.value_hi, 3));
+            while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+                for p in 0..V / 2 {
+                    let mut e = [_mm512_setzero_si512(); 2];
+                    for (h, eh) in e.iter_mut().enumerate() {
+                        // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                        (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
+                    }
+                    let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
+                    let mut lo = _mm512_permutex2var_epi8(tl0, syms, tl1);
+                    let mut hi = _mm512_permutex2var_epi8(th0, syms, th1);
+                    if $big {
+                        let upper = _mm512_movepi8_mask(syms);
+                        lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(tl2, syms, tl3));
+                        hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(th2, syms, th3));
+                    }
+                    let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
+                    let first = step * lanes + 32 * p;
+                    // SAFETY: the 24 masked bytes end at (step + 1) * raw_per_step at
+                    // most, which the loop guard keeps within `raw`; masked-off bytes
+                    // are not read.
+                    let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
+                    let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
+                    let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
+                    // SAFETY: values first..first + 32 belong to a full step (< full),
+                    // so the 64 bytes lie within `out` (2 * n bytes).
+                    unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+                }
+                step += 1;
+            }
+        }};
+    }
+
+    // Runs of steps that share a table: with row classes, the steps of
+    // consecutive rows of one class; otherwise all of them.
+    while step < full {
+        let (t, end) = if CTX {
+            // SAFETY: with CTX every full step has a class below `m.tables.len()`.
             let c = unsafe { *m.class.get_unchecked(step) };
-            if c != class {
-                class = c;
-                // SAFETY: as above, the class indexes `m.tables`.
-                r = value_regs(unsafe { m.tables.get_unchecked(usize::from(c)) });
-            }
+            let end = m.class[step + 1..full].iter().position(|&d| d != c).map_or(full, |i| step + 1 + i);
+            // SAFETY: as above.
+            (unsafe { *m.tables.get_unchecked(usize::from(c)) }, end)
+        } else {
+            (m.tables[0], full)
+        };
+        if t.n_symbols > 128 {
+            run!(t, end, true);
+        } else {
+            run!(t, end, false);
         }
-        for p in 0..V / 2 {
-            let mut e = [_mm512_setzero_si512(); 2];
-            for (h, eh) in e.iter_mut().enumerate() {
-                // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
-                (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], r.tab, words, &mut q) };
-            }
-            let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
-            let mut lo = _mm512_permutex2var_epi8(r.lo[0], syms, r.lo[1]);
-            let mut hi = _mm512_permutex2var_epi8(r.hi[0], syms, r.hi[1]);
-            // With row classes, only the steps of a big table pay for the upper quarters.
-            if BIG && (!CTX || r.big) {
-                let upper = _mm512_movepi8_mask(syms);
-                lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(r.lo[2], syms, r.lo[3]));
-                hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(r.hi[2], syms, r.hi[3]));
-            }
-            let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
-            let first = step * lanes + 32 * p;
-            // SAFETY: the 24 masked bytes end at (step + 1) * raw_per_step at most,
-            // which the loop guard keeps within `raw`; masked-off bytes are not read.
-            let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
-            let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
-            let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
-            // SAFETY: values first..first + 32 belong to a full step (< full), so the
-            // 64 bytes lie within `out` (2 * n bytes).
-            unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+        if step < end {
+            break; // too few words or raw bytes left for a whole step: the oracle finishes
         }
-        step += 1;
     }
     for (v, xv) in x.iter().enumerate() {
         // SAFETY: states has MAX_LANES >= 16 * V entries.
