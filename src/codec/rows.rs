@@ -54,6 +54,35 @@ impl RowShape {
     }
 }
 
+/// A decoding thread's tables for one codec (allocated on first use, reused
+/// across chunks) and the class arrays of a chunk with row classes.
+pub struct RowScratch<T> {
+    tables: Vec<Box<T>>,
+    pub row_class: Vec<u8>,
+    pub step_class: Vec<u8>,
+}
+
+impl<T> Default for RowScratch<T> {
+    fn default() -> Self {
+        RowScratch { tables: Vec::new(), row_class: Vec::new(), step_class: Vec::new() }
+    }
+}
+
+impl<T> RowScratch<T> {
+    /// Table `i`, made by `new` on first use.
+    pub fn table(&mut self, i: usize, new: fn() -> Box<T>) -> &mut T {
+        while self.tables.len() <= i {
+            self.tables.push(new());
+        }
+        &mut self.tables[i]
+    }
+
+    /// The first `k` tables (all made already) and the step classes.
+    pub fn model_parts(&self, k: usize) -> (impl Iterator<Item = &T>, &[u8]) {
+        (self.tables[..k].iter().map(|t| &**t), &self.step_class)
+    }
+}
+
 /// Bits per class for `k` tables (a power of two).
 pub fn class_bits(k: usize) -> usize {
     k.trailing_zeros() as usize

@@ -29,22 +29,7 @@ pub const STREAM_PROFILE: u8 = 3;
 pub const STREAM_ROWS: u8 = 4;
 
 /// A decoding thread's byte-stream tables and class arrays, reused across streams.
-#[derive(Default)]
-pub struct StreamScratch {
-    tables: Vec<Box<ByteTables>>,
-    row_class: Vec<u8>,
-    step_class: Vec<u8>,
-}
-
-impl StreamScratch {
-    /// Table `i`, allocated on first use.
-    fn table(&mut self, i: usize) -> &mut ByteTables {
-        while self.tables.len() <= i {
-            self.tables.push(ByteTables::new_boxed());
-        }
-        &mut self.tables[i]
-    }
-}
+pub type StreamScratch = super::rows::RowScratch<ByteTables>;
 
 portable! {
 fn histogram(src: &[u8]) -> [u32; 256] {
@@ -245,8 +230,9 @@ pub fn decode_tiled(
                 if a.has_escape {
                     return Err(Error::Corrupt);
                 }
-                kernels.load_byte_tables(t.table(0), &a);
-                (t.tables[0].view(), n_words)
+                let t = t.table(0, ByteTables::new_boxed);
+                kernels.load_byte_tables(t, &a);
+                (t.view(), n_words)
             } else {
                 let (id, stream) = (r.u8()?, r.u8()?);
                 let n_words = r.u32()? as usize;
@@ -272,11 +258,12 @@ pub fn decode_tiled(
                 if a.has_escape && a.values.len() != 1 {
                     return Err(Error::Corrupt);
                 }
-                kernels.load_byte_tables(t.table(c), &a);
+                kernels.load_byte_tables(t.table(c, ByteTables::new_boxed), &a);
             }
             h.shape.step_classes(n, h.lanes, &t.row_class, &mut t.step_class);
-            let views: Vec<TableRef<'_>> = t.tables[..k].iter().map(|x| x.view()).collect();
-            run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views, class: &t.step_class }, n, dest, kernels, tile, ready)
+            let (tables, class) = t.model_parts(k);
+            let views: Vec<TableRef<'_>> = tables.map(ByteTables::view).collect();
+            run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views, class }, n, dest, kernels, tile, ready)
         }
         _ => Err(Error::Corrupt),
     }

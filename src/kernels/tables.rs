@@ -90,29 +90,45 @@ impl Bf16Tables {
     }
 }
 
-/// The tables a bf16 stream decodes with: `tables[0]` for every step, or, with
-/// row contexts, `tables[class[step]]` for step `step` (a step never crosses a
-/// row, so one class serves all its lanes).
+/// The tables a stream decodes with: `tables[0]` for every step, or, with row
+/// classes, `tables[class[step]]` for step `step` (a step never crosses a row,
+/// so one class serves all its lanes).
 #[derive(Clone, Copy)]
-pub(crate) struct Bf16Model<'a> {
-    pub tables: &'a [&'a Bf16Tables],
+pub(crate) struct StepModel<'a, T: Copy> {
+    pub tables: &'a [T],
     /// Empty (one table) or one class per step, each `< tables.len()`.
     pub class: &'a [u8],
 }
 
-impl<'a> Bf16Model<'a> {
+/// A bf16 stream's tables.
+pub(crate) type Bf16Model<'a> = StepModel<'a, &'a Bf16Tables>;
+/// A byte stream's tables.
+pub(crate) type BytesModel<'a> = StepModel<'a, TableRef<'a>>;
+
+impl<'a, T: Copy> StepModel<'a, T> {
     /// One table for every step.
-    pub fn single(t: &'a &'a Bf16Tables) -> Self {
-        Bf16Model { tables: core::slice::from_ref(t), class: &[] }
+    pub fn single(t: &'a T) -> Self {
+        StepModel { tables: core::slice::from_ref(t), class: &[] }
     }
 
     /// The table of step `step`.
     #[inline(always)]
-    pub fn at(&self, step: usize) -> &'a Bf16Tables {
+    pub fn at(&self, step: usize) -> T {
         match self.class.get(step) {
             Some(&c) => self.tables[usize::from(c)],
             None => self.tables[0],
         }
+    }
+
+    /// The table of step `step` and the end of its run: the first step at or
+    /// below `full` with another table (`step < full`).
+    pub fn run(&self, step: usize, full: usize) -> (T, usize) {
+        if self.class.is_empty() {
+            return (self.tables[0], full);
+        }
+        let c = self.class[step];
+        let end = self.class[step + 1..full].iter().position(|&d| d != c).map_or(full, |i| step + 1 + i);
+        (self.tables[usize::from(c)], end)
     }
 
     /// Whether the model covers `steps` steps (partial last step included), as
@@ -176,36 +192,4 @@ impl ByteTables {
 pub(crate) struct TableRef<'a> {
     pub dec: &'a DecodeTable,
     pub dec_avx2: &'a DecodeTable,
-}
-
-/// The tables a byte stream decodes with: `tables[0]` for every step, or, with
-/// row classes, `tables[class[step]]` for step `step`.
-#[derive(Clone, Copy)]
-pub(crate) struct BytesModel<'a> {
-    pub tables: &'a [TableRef<'a>],
-    /// Empty (one table) or one class per step, each `< tables.len()`.
-    pub class: &'a [u8],
-}
-
-impl<'a> BytesModel<'a> {
-    /// One table for every step.
-    pub fn single(t: &'a TableRef<'a>) -> Self {
-        BytesModel { tables: core::slice::from_ref(t), class: &[] }
-    }
-
-    /// The tables of step `step`.
-    #[inline(always)]
-    pub fn at(&self, step: usize) -> TableRef<'a> {
-        match self.class.get(step) {
-            Some(&c) => self.tables[usize::from(c)],
-            None => self.tables[0],
-        }
-    }
-
-    /// Whether the model covers `steps` steps (partial last step included), as
-    /// the kernels' unchecked class reads need.
-    pub fn covers(&self, steps: usize) -> bool {
-        !self.tables.is_empty()
-            && (self.class.is_empty() || (self.class.len() >= steps && self.class.iter().copied().max().is_none_or(|c| usize::from(c) < self.tables.len())))
-    }
 }

@@ -111,6 +111,25 @@ pub fn decode_unverified(frame: &[u8], isas: &[llmc::Isa]) -> Vec<Result<Vec<u8>
         .collect()
 }
 
+/// Flips each of `bits` of `frame` in turn (checksums resealed, so the corruption
+/// reaches the payload decoders) and decodes it unverified on every ISA: each
+/// decode fails cleanly or yields `content_len` bytes. Returns the failures.
+pub fn resealed_flips(frame: &[u8], bits: impl Iterator<Item = usize>, content_len: usize, isas: &[llmc::Isa]) -> usize {
+    let mut errors = 0;
+    for bit in bits {
+        let mut copy = frame.to_vec();
+        copy[bit / 8] ^= 1 << (bit % 8);
+        reseal(&mut copy);
+        for r in decode_unverified(&copy, isas) {
+            match r {
+                Err(_) => errors += 1,
+                Ok(out) => assert_eq!(out.len(), content_len, "bit {bit}"),
+            }
+        }
+    }
+    errors
+}
+
 /// Hands every single-bit mutation of `input` (one copy, each bit flipped in
 /// turn and restored) and the flipped bit's number to `check`.
 pub fn each_bit_flip(input: &[u8], mut check: impl FnMut(&[u8], usize)) {

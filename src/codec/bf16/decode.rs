@@ -23,7 +23,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: 
             out.copy_from_slice(body);
             Ok(())
         }
-        MODE_RANS => decode_rans(payload, out, kernels, scratch.table(0)),
+        MODE_RANS => decode_rans(payload, out, kernels, scratch.table(0, Bf16Tables::new_boxed)),
         MODE_ROWS => decode_rows(payload, out, kernels, scratch),
         _ => Err(Error::Corrupt),
     }
@@ -77,7 +77,7 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     for (c, &len) in h.table_lens.iter().enumerate() {
         let alphabet = Alphabet::read(r.take(len)?, VALUE_BITS)?;
         any_escape |= alphabet.has_escape;
-        kernels.load_bf16_tables(scratch.table(c), &alphabet);
+        kernels.load_bf16_tables(scratch.table(c, Bf16Tables::new_boxed), &alphabet);
     }
     let escapes = r.take(h.esc_len)?;
     let states_bytes = r.take(4 * lanes)?;
@@ -88,9 +88,10 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     }
     let states = read_states(states_bytes, lanes)?;
     h.shape.step_classes(n, lanes, &scratch.row_class, &mut scratch.step_class);
-    let tables: Vec<&Bf16Tables> = scratch.tables[..k].iter().map(|t| &**t).collect();
+    let (tables, class) = scratch.model_parts(k);
+    let tables: Vec<&Bf16Tables> = tables.collect();
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
-    kernels.decode_bf16(&Bf16Model { tables: &tables, class: &scratch.step_class }, &mut s)?;
+    kernels.decode_bf16(&Bf16Model { tables: &tables, class }, &mut s)?;
     patch_escapes(escapes, h.esc_count, s.out)
 }
 

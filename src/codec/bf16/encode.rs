@@ -97,13 +97,18 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     put_u32(out, esc_count);
     put_u32(out, escapes.len() as u32);
     out.extend_from_slice(&table);
-    out.extend_from_slice(&escapes);
-    for s in &states {
+    put_tail(out, &escapes, &states, words, raw);
+    debug_assert_eq!(out.len() - start, total);
+}
+
+/// The part every rANS payload ends with: escape list, states, words, raw fields.
+fn put_tail(out: &mut Vec<u8>, escapes: &[u8], states: &[u32], words: &[u16], raw: &[u8]) {
+    out.extend_from_slice(escapes);
+    for s in states {
         put_u32(out, *s);
     }
     put_u16s(out, words);
     out.extend_from_slice(raw);
-    debug_assert_eq!(out.len() - start, total);
 }
 
 /// Appends a mode-2 payload (row classes, a table each) for `model`; returns
@@ -157,12 +162,7 @@ fn encode_rows(src: &[u8], raw: &[u8], model: &super::model::RowModel, lanes: us
     for a in &alphabets {
         out.extend_from_slice(a);
     }
-    out.extend_from_slice(&escapes);
-    for s in &states {
-        put_u32(out, *s);
-    }
-    put_u16s(out, words);
-    out.extend_from_slice(raw);
+    put_tail(out, &escapes, &states, words, raw);
     debug_assert_eq!(out.len() - start, total);
     true
 }

@@ -24,23 +24,8 @@ pub const MODE_RANS: u8 = 1;
 pub const MODE_ROWS: u8 = 2;
 pub const RANS_HEADER_SIZE: usize = 16;
 
-/// A decoding thread's bf16 buffers, reused across chunks.
-#[derive(Default)]
-pub struct DecodeScratch {
-    tables: Vec<Box<Bf16Tables>>,
-    row_class: Vec<u8>,
-    step_class: Vec<u8>,
-}
-
-impl DecodeScratch {
-    /// Table `i`, allocated on first use.
-    fn table(&mut self, i: usize) -> &mut Bf16Tables {
-        while self.tables.len() <= i {
-            self.tables.push(Bf16Tables::new_boxed());
-        }
-        &mut self.tables[i]
-    }
-}
+/// A decoding thread's bf16 tables and class arrays, reused across chunks.
+pub type DecodeScratch = crate::codec::rows::RowScratch<Bf16Tables>;
 
 /// Smallest payload that can hold `content_len` bytes: a rANS chunk needs at
 /// least its raw fields (6 of every 16 bits), a stored chunk all of them.

@@ -20,13 +20,10 @@ pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stre
     // output and raw lengths, word position) and a class per step, which the
     // loops rely on.
     unsafe {
-        match (s.lanes, m.class.is_empty()) {
-            (32, true) => bf16_lanes::<4, false>(m, s),
-            (64, true) => bf16_lanes::<8, false>(m, s),
-            (128, true) => bf16_lanes::<16, false>(m, s),
-            (32, false) => bf16_lanes::<4, true>(m, s),
-            (64, false) => bf16_lanes::<8, true>(m, s),
-            (128, false) => bf16_lanes::<16, true>(m, s),
+        match s.lanes {
+            32 => bf16_lanes::<4>(m, s),
+            64 => bf16_lanes::<8>(m, s),
+            128 => bf16_lanes::<16>(m, s),
             _ => {}
         }
     }
@@ -120,9 +117,9 @@ unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
 
 /// # Safety
 /// The CPU must support AVX2, BMI2 and POPCNT; `s.lanes == 8 * V`, V a multiple of 4;
-/// with `CTX`, `m.class` holds a class below `m.tables.len()` for every full step.
+/// `m` covers the stream's steps (`Bf16Model::covers`).
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize, const CTX: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 8 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -214,15 +211,7 @@ unsafe fn bf16_lanes<const V: usize, const CTX: bool>(m: &Bf16Model<'_>, s: &mut
     // Runs of steps that share a table: with row classes, the steps of
     // consecutive rows of one class; otherwise all of them.
     while step < full {
-        let (t, end) = if CTX {
-            // SAFETY: with CTX every full step has a class below `m.tables.len()`.
-            let c = unsafe { *m.class.get_unchecked(step) };
-            let end = m.class[step + 1..full].iter().position(|&d| d != c).map_or(full, |i| step + 1 + i);
-            // SAFETY: as above.
-            (unsafe { *m.tables.get_unchecked(usize::from(c)) }, end)
-        } else {
-            (m.tables[0], full)
-        };
+        let (t, end) = m.run(step, full);
         if t.dense {
             run!(t, end, true);
         } else {
