@@ -29,7 +29,7 @@ impl EncSymbol {
 
 /// Encoder table built from normalised frequencies, indexed by symbol (padded to
 /// `N` entries so a symbol below `N` indexes it without a bounds check). `N` is
-/// 256 for symbol or byte streams, 1024 for bf16 values (see [`EncTable::from_map`]).
+/// 256 for symbol or byte streams, 1024 for bf16 values (see [`EncTable::fill_from_map`]).
 pub struct EncTable<const N: usize = MAX_SYMBOLS> {
     pub syms: [EncSymbol; N],
     /// For SIMD encoders: `freq | cum << 12`, one gather per vector.
@@ -49,15 +49,27 @@ impl<const N: usize> EncTable<N> {
         self.rinv[at] = from.rinv[sym];
     }
 
-    /// The table indexed by the values of a stream: entry `v` is symbol `map[v]`'s
-    /// (e.g. a bf16 value's symbol, the escape symbol for values outside the
-    /// alphabet), so the values are coded without a separate symbol pass.
+    /// [`EncTable::fill_from_map`] into a new table.
+    #[cfg(test)]
     pub fn from_map(symbols: &EncTable<MAX_SYMBOLS>, map: &[u8; N]) -> Self {
         let mut t = Self::empty();
-        for (v, &s) in map.iter().enumerate() {
-            t.set(v, symbols, usize::from(s));
-        }
+        t.fill_from_map(symbols, map);
         t
+    }
+
+    /// Makes this the table indexed by the values of a stream: entry `v` is
+    /// symbol `map[v]`'s (e.g. a bf16 value's symbol, the escape symbol for
+    /// values outside the alphabet), so the values are coded without a separate
+    /// symbol pass. Every entry is written.
+    pub fn fill_from_map(&mut self, symbols: &EncTable<MAX_SYMBOLS>, map: &[u8; N]) {
+        for (v, &s) in map.iter().enumerate() {
+            self.set(v, symbols, usize::from(s));
+        }
+    }
+
+    /// A table to fill, on the heap (tables of wide alphabets are tens of KiB).
+    pub fn boxed() -> Box<Self> {
+        Box::new(Self::empty())
     }
 }
 
@@ -158,7 +170,7 @@ pub fn encode_by_steps(
 
 /// [`encode`] for the values of little-endian bf16 words (`src`, even length):
 /// value `(w & 0x7fff) >> 5` of word `w` is coded with entry `value` of `table`
-/// (see [`EncTable::from_map`]). `kernel` encodes the whole steps of its words.
+/// (see [`EncTable::fill_from_map`]). `kernel` encodes the whole steps of its words.
 pub fn encode_bf16_values(
     src: &[u8],
     lanes: usize,
@@ -184,7 +196,7 @@ pub fn encode_bf16_values(
 pub fn encode_bf16_steps(
     src: &[u8],
     lanes: usize,
-    tables: &[EncTable<BF16_VALUES>],
+    tables: &[&EncTable<BF16_VALUES>],
     class: &[u8],
     buf: &mut Vec<u16>,
     mut kernel: impl FnMut(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
@@ -198,7 +210,7 @@ pub fn encode_bf16_steps(
         lanes,
         buf,
         |states, buf, pos| {
-            let t = &tables[usize::from(class[full])];
+            let t = tables[usize::from(class[full])];
             encode_steps_by(n - full * lanes, lanes, &t.syms, |i| bf16_value(tail, i), states, buf, pos, 1)
         },
         |states, buf, mut pos| {
@@ -207,7 +219,7 @@ pub fn encode_bf16_steps(
             while end > 0 {
                 let c = class[end - 1];
                 let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
-                pos = kernel(&src[2 * start * lanes..2 * end * lanes], lanes, &tables[usize::from(c)], states, buf, pos);
+                pos = kernel(&src[2 * start * lanes..2 * end * lanes], lanes, tables[usize::from(c)], states, buf, pos);
                 end = start;
             }
             pos

@@ -21,6 +21,16 @@ fn word(src: &[u8], i: usize) -> u16 {
 struct Scratch {
     raw: Vec<u8>,
     words: Vec<u16>,
+    /// Value-indexed encoder tables, one per class (36 KiB each).
+    tables: Vec<Box<EncTable<BF16_VALUES>>>,
+}
+
+/// The first `k` of a thread's value-indexed tables, made on first use.
+fn enc_tables(tables: &mut Vec<Box<EncTable<BF16_VALUES>>>, k: usize) -> &mut [Box<EncTable<BF16_VALUES>>] {
+    while tables.len() < k {
+        tables.push(EncTable::boxed());
+    }
+    &mut tables[..k]
 }
 
 thread_local! {
@@ -66,7 +76,7 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     let raw = &raw[..raw_len(n)];
     let lanes = rans::lanes_for(n);
     if let Some(model) = shape.filter(|s| s.fits(lanes)).and_then(|s| super::model::RowModel::choose(src, s, &hist)) {
-        if encode_rows(src, raw, &model, lanes, &mut scratch.words, kernels, out) {
+        if encode_rows(src, raw, &model, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
             return;
         }
     }
@@ -78,8 +88,9 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     };
 
     // The values are coded straight from the words, through a value-indexed table.
-    let table = EncTable::<BF16_VALUES>::from_map(&EncTable::new(&alphabet.freqs), &map);
-    let (states, start) = rans::encode::encode_bf16_values(src, lanes, &table, &mut scratch.words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
+    let table = &mut enc_tables(&mut scratch.tables, 1)[0];
+    table.fill_from_map(&EncTable::new(&alphabet.freqs), &map);
+    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, &mut scratch.words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
     let words = &scratch.words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
@@ -113,7 +124,15 @@ fn put_tail(out: &mut Vec<u8>, escapes: &[u8], states: &[u32], words: &[u16], ra
 
 /// Appends a mode-2 payload (row classes, a table each) for `model`; returns
 /// false, appending nothing, when it would not be smaller than storing.
-fn encode_rows(src: &[u8], raw: &[u8], model: &super::model::RowModel, lanes: usize, words: &mut Vec<u16>, kernels: &Kernels, out: &mut Vec<u8>) -> bool {
+fn encode_rows(
+    src: &[u8],
+    raw: &[u8],
+    model: &super::model::RowModel,
+    lanes: usize,
+    (words, tables): (&mut Vec<u16>, &mut Vec<Box<EncTable<BF16_VALUES>>>),
+    kernels: &Kernels,
+    out: &mut Vec<u8>,
+) -> bool {
     let n = src.len() / 2;
     let shape = model.shape;
     let maps: Vec<[u8; NUM_VALUES]> = model.alphabets.iter().map(|a| a.symbol_map(NUM_VALUES).try_into().expect("one entry per value")).collect();
@@ -135,7 +154,11 @@ fn encode_rows(src: &[u8], raw: &[u8], model: &super::model::RowModel, lanes: us
             }
         }
     }
-    let tables: Vec<EncTable<BF16_VALUES>> = model.alphabets.iter().zip(&maps).map(|(a, map)| EncTable::<BF16_VALUES>::from_map(&EncTable::new(&a.freqs), map)).collect();
+    let tables = enc_tables(tables, maps.len());
+    for ((t, a), map) in tables.iter_mut().zip(&model.alphabets).zip(&maps) {
+        t.fill_from_map(&EncTable::new(&a.freqs), map);
+    }
+    let tables: Vec<&EncTable<BF16_VALUES>> = tables.iter().map(|t| &**t).collect();
     let mut step_class = Vec::new();
     shape.step_classes(n, lanes, &model.row_class, &mut step_class);
     let (states, start) = rans::encode::encode_bf16_steps(src, lanes, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));

@@ -44,18 +44,20 @@ impl RowModel {
                 ((row_sum(&src[2 * a..2 * b]) << 16) / (b - a) as u64, r as u32)
             })
             .collect();
-        keys.sort_unstable();
-        // The upper half by rank is class 1. Only its histogram is counted: class
-        // 0's is the chunk's minus it.
+        // The upper half by rank is class 1 (keys are distinct: a selection, not a
+        // sort, decides it). Only its histogram is counted: class 0's is the
+        // chunk's minus it.
+        keys.select_nth_unstable(n_rows / 2);
         let mut row_class = vec![0u8; n_rows];
         for &(_, r) in &keys[n_rows / 2..] {
             row_class[r as usize] = 1;
         }
-        let mut upper = [0u32; NUM_VALUES];
+        let mut part = Box::new([[0u32; NUM_VALUES]; 4]);
         for (r, _) in row_class.iter().enumerate().filter(|(_, &c)| c == 1) {
             let (a, b) = shape.row_span(r, n);
-            count_values(&src[2 * a..2 * b], &mut upper);
+            count_values(&src[2 * a..2 * b], &mut part);
         }
+        let upper: [u32; NUM_VALUES] = core::array::from_fn(|v| part[0][v] + part[1][v] + part[2][v] + part[3][v]);
         let mut lower = [0u32; NUM_VALUES];
         for ((l, &h), &u) in lower.iter_mut().zip(hist).zip(&upper) {
             *l = h - u;
@@ -88,20 +90,18 @@ fn row_sum(src: &[u8]) -> u64 {
     sum + tail.chunks_exact(2).map(|w| u64::from(value_of(u16::from_le_bytes([w[0], w[1]])))).sum::<u64>()
 }
 
-/// Adds the values of the bf16 words in `src` to `hist`.
-fn count_values(src: &[u8], hist: &mut [u32; NUM_VALUES]) {
-    // Two interleaved partial counts: runs of one value would serialise on one counter.
-    let mut other = [0u32; NUM_VALUES];
-    let mut pairs = src.chunks_exact(4);
-    for p in &mut pairs {
-        hist[usize::from(value_of(u16::from_le_bytes([p[0], p[1]])))] += 1;
-        other[usize::from(value_of(u16::from_le_bytes([p[2], p[3]])))] += 1;
+/// Counts the values of the bf16 words in `src` into `part`: four partial
+/// histograms, so that runs of one value do not serialise on one counter.
+fn count_values(src: &[u8], part: &mut [[u32; NUM_VALUES]; 4]) {
+    let mut quads = src.chunks_exact(8);
+    for q in &mut quads {
+        let w = u64::from_le_bytes(q.try_into().expect("8 bytes"));
+        for (k, p) in part.iter_mut().enumerate() {
+            p[usize::from(value_of((w >> (16 * k)) as u16))] += 1;
+        }
     }
-    if let [a, b] = *pairs.remainder() {
-        hist[usize::from(value_of(u16::from_le_bytes([a, b])))] += 1;
-    }
-    for (h, o) in hist.iter_mut().zip(other) {
-        *h += o;
+    for w in quads.remainder().chunks_exact(2) {
+        part[0][usize::from(value_of(u16::from_le_bytes([w[0], w[1]])))] += 1;
     }
 }
 
