@@ -133,3 +133,68 @@ fn escapes_in_one_class_only_roundtrip_and_encode_alike() {
         assert_eq!(decompress(&reference, &opts(isa)).unwrap(), src, "{isa:?}");
     }
 }
+
+#[test]
+fn an_escape_in_a_row_whose_table_has_none_is_corrupt() {
+    // The escape list's first position moved into an earlier row of class 0,
+    // whose table has no escape symbol: the decoders must refuse it rather than
+    // patch a regular value (the other escapes stay where they were).
+    let src = escape_in_one_class();
+    let frame = compress_bf16_rows(&src, 256, &CompressParams::default()).unwrap();
+    assert_eq!(u32_at(&frame, 20), 1, "one chunk");
+    let p = &frame[40..];
+    assert_eq!((p[0], p[2]), (2, 2));
+    let n_rows = src.len() / 2 / 256;
+    let (esc_count, esc_len) = (u32_at(p, 16) as usize, u32_at(p, 20) as usize);
+    let lens = [u16::from_le_bytes([p[24], p[25]]) as usize, u16::from_le_bytes([p[26], p[27]]) as usize];
+    let esc_at = 28 + n_rows.div_ceil(8) + lens[0] + lens[1];
+    let class = |r: usize| p[28 + r / 8] >> (r % 8) & 1;
+    // Parse the list: (position, value) pairs, positions delta-coded as LEB128.
+    let mut entries = Vec::new();
+    let (mut at, mut next) = (esc_at, 0u64);
+    for _ in 0..esc_count {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = p[at];
+            at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let pos = next + v;
+        entries.push((pos, [p[at], p[at + 1]]));
+        at += 2;
+        next = pos + 1;
+    }
+    assert_eq!(at, esc_at + esc_len);
+    let r0 = (0..n_rows).find(|&r| class(r) == 0 && ((r * 256) as u64) < entries[0].0).expect("an earlier class-0 row");
+    entries[0].0 = (r0 * 256) as u64;
+    let mut list = Vec::new();
+    let mut next = 0u64;
+    for (pos, value) in &entries {
+        let mut d = pos - next;
+        loop {
+            let b = (d & 0x7f) as u8;
+            d >>= 7;
+            list.push(if d > 0 { b | 0x80 } else { b });
+            if d == 0 {
+                break;
+            }
+        }
+        list.extend_from_slice(value);
+        next = pos + 1;
+    }
+    let mut q = p[..esc_at].to_vec();
+    q[20..24].copy_from_slice(&(list.len() as u32).to_le_bytes());
+    q.extend_from_slice(&list);
+    q.extend_from_slice(&p[esc_at + esc_len..u32_at(&frame, 32) as usize]);
+    let mut bad = frame[..40].to_vec();
+    bad[32..36].copy_from_slice(&(q.len() as u32).to_le_bytes());
+    bad.extend_from_slice(&q);
+    reseal(&mut bad);
+    for r in decode_unverified(&bad, &isas_under_test()) {
+        assert_eq!(r.err(), Some(llmc::Error::Corrupt), "decoded with an escape in a table without one");
+    }
+}

@@ -56,7 +56,7 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
     let t: &Bf16Tables = t;
     kernels.decode_bf16(&Bf16Model::single(&t), &mut s)?;
-    patch_escapes(escapes, esc_count, s.out)
+    patch_escapes(escapes, esc_count, s.out, |_| true)
 }
 
 /// Mode 2: a table per row class (see [`super::rows`]).
@@ -73,17 +73,17 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     let k = h.table_lens.len();
     let class_bytes = n_rows.checked_mul(rows::class_bits(k)).ok_or(Error::Corrupt)?.div_ceil(8);
     rows::unpack_classes(r.take(class_bytes)?, n_rows, rows::class_bits(k), &mut scratch.row_class)?;
-    let mut any_escape = false;
+    let mut has_escape = [false; rows::TABLE_CHOICES[rows::TABLE_CHOICES.len() - 1]];
     for (c, &len) in h.table_lens.iter().enumerate() {
         let alphabet = Alphabet::read(r.take(len)?, VALUE_BITS)?;
-        any_escape |= alphabet.has_escape;
+        has_escape[c] = alphabet.has_escape;
         kernels.load_bf16_tables(scratch.table(c, Bf16Tables::new_boxed), &alphabet);
     }
     let escapes = r.take(h.esc_len)?;
     let states_bytes = r.take(4 * lanes)?;
     let words = r.take(h.n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
     let raw = r.take(raw_len(n))?;
-    if r.remaining() != 0 || (h.esc_count > 0 && !any_escape) || h.esc_count > n {
+    if r.remaining() != 0 || h.esc_count > n {
         return Err(Error::Corrupt);
     }
     let states = read_states(states_bytes, lanes)?;
@@ -92,7 +92,10 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     let tables: Vec<&Bf16Tables> = tables.collect();
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
     kernels.decode_bf16(&Bf16Model { tables: &tables, class }, &mut s)?;
-    patch_escapes(escapes, h.esc_count, s.out)
+    // An escaped position must lie in a row whose table has the escape symbol.
+    let shape = h.shape;
+    let row_class = &scratch.row_class;
+    patch_escapes(escapes, h.esc_count, s.out, |i| has_escape[usize::from(row_class[(shape.first_col + i) / shape.row])])
 }
 
 /// The lanes' initial states, each at least `RANS_L`.
@@ -107,15 +110,16 @@ fn read_states(bytes: &[u8], lanes: usize) -> Result<[u32; MAX_LANES]> {
     Ok(states)
 }
 
-/// Writes the escaped values over the placeholder the decoder produced.
-fn patch_escapes(blob: &[u8], count: usize, out: &mut [u8]) -> Result<()> {
+/// Writes the escaped values over the placeholder the decoder produced;
+/// `escapable(i)` says whether position `i`'s table has an escape symbol.
+fn patch_escapes(blob: &[u8], count: usize, out: &mut [u8], escapable: impl Fn(usize) -> bool) -> Result<()> {
     let n = out.len() / 2;
     let mut r = ByteReader::new(blob);
     let mut next = 0u64;
     for _ in 0..count {
         let pos = next.checked_add(r.varint()?).ok_or(Error::Corrupt)?;
         let value = r.u16()?;
-        if pos >= n as u64 || usize::from(value) >= crate::format::bf16_split::NUM_VALUES {
+        if pos >= n as u64 || usize::from(value) >= crate::format::bf16_split::NUM_VALUES || !escapable(pos as usize) {
             return Err(Error::Corrupt);
         }
         let i = pos as usize;
