@@ -3,10 +3,10 @@
 //! (code, tables and class array) is below one table's. Integer arithmetic
 //! only, so every machine picks the same.
 //!
-//! Two classes, not more: measured on the MiniLM fixtures (AVX-512, one
-//! thread), four classes add 0.04–0.16 % of ratio but their four 16 KiB slot
-//! tables overflow L1 and cost a quarter of the decode speed (4.4 vs 5.8 GB/s
-//! on word_embeddings); two cost 4–9 %. The format allows 2 or 4.
+//! Two classes, not more: measured on the MiniLM fixtures (one thread),
+//! quartiles add 0.03–0.16 % of ratio but decode 6–18 % slower than two
+//! classes, which already cost 4–11 % against one table. The format allows 2
+//! or 4.
 
 use super::rows::FIXED_HEADER;
 use crate::codec::rows::{class_bits, RowShape};
