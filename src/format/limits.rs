@@ -44,11 +44,13 @@ pub const DECODE_BYTES_PER_CHUNK: u64 = 128;
 /// content size, itself checked against the caller's cap before allocating).
 /// Each of `n_threads` threads holds its tables and stages at most one chunk
 /// (`chunk_size`, the largest in the input; Q4_K stages a third of one, field
-/// splits up to a whole one); every chunk costs a little bookkeeping; a
+/// splits up to a whole one), plus, for row classes, a class per row and per
+/// step of a chunk (rows and steps are at least 32 symbols: a sixteenth of a
+/// chunk of byte symbols); every chunk costs a little bookkeeping; a
 /// container's parsed index takes at most four times its `index_size`.
 /// Not counted: libzstd's decompression context (about 100 KiB, malloc'd by
 /// libzstd for each zstd chunk and freed after it) and thread stacks.
 pub fn decode_overhead(n_threads: u32, chunk_size: u64, n_chunks: u64, index_size: u64) -> u64 {
-    let per_thread = DECODE_TABLES_PER_THREAD + chunk_size;
+    let per_thread = DECODE_TABLES_PER_THREAD + chunk_size + chunk_size / 16;
     u64::from(n_threads.max(1)) * per_thread + n_chunks * DECODE_BYTES_PER_CHUNK + 4 * index_size
 }
