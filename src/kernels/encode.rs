@@ -18,7 +18,7 @@ pub(crate) const RAW_SLACK: usize = 2;
 /// histograms: weights cluster on a few exponents, and consecutive increments of
 /// one counter would serialise on store forwarding.
 #[inline(always)]
-pub(super) fn count_values(words: &[u8], part: &mut [[u32; NUM_VALUES]; 4]) {
+pub(crate) fn count_values(words: &[u8], part: &mut [[u32; NUM_VALUES]; 4]) {
     let mut quads = words.chunks_exact(8);
     for c in &mut quads {
         let q = u64::from_le_bytes(c.try_into().expect("8 bytes"));

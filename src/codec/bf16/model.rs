@@ -12,6 +12,7 @@ use super::rows::FIXED_HEADER;
 use crate::codec::rows::{class_bits, RowShape};
 use crate::format::bf16_split::{value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
+use crate::kernels::count_bf16_values;
 use crate::rans::estimate::{fixed_bits, Estimate};
 
 /// Fewest rows a chunk needs before classes are considered: below it, the
@@ -55,7 +56,7 @@ impl RowModel {
         let mut part = Box::new([[0u32; NUM_VALUES]; 4]);
         for (r, _) in row_class.iter().enumerate().filter(|(_, &c)| c == 1) {
             let (a, b) = shape.row_span(r, n);
-            count_values(&src[2 * a..2 * b], &mut part);
+            count_bf16_values(&src[2 * a..2 * b], &mut part);
         }
         let upper: [u32; NUM_VALUES] = core::array::from_fn(|v| part[0][v] + part[1][v] + part[2][v] + part[3][v]);
         let mut lower = [0u32; NUM_VALUES];
@@ -88,21 +89,6 @@ fn row_sum(src: &[u8]) -> u64 {
         tail = quads.remainder();
     }
     sum + tail.chunks_exact(2).map(|w| u64::from(value_of(u16::from_le_bytes([w[0], w[1]])))).sum::<u64>()
-}
-
-/// Counts the values of the bf16 words in `src` into `part`: four partial
-/// histograms, so that runs of one value do not serialise on one counter.
-fn count_values(src: &[u8], part: &mut [[u32; NUM_VALUES]; 4]) {
-    let mut quads = src.chunks_exact(8);
-    for q in &mut quads {
-        let w = u64::from_le_bytes(q.try_into().expect("8 bytes"));
-        for (k, p) in part.iter_mut().enumerate() {
-            p[usize::from(value_of((w >> (16 * k)) as u16))] += 1;
-        }
-    }
-    for w in quads.remainder().chunks_exact(2) {
-        part[0][usize::from(value_of(u16::from_le_bytes([w[0], w[1]])))] += 1;
-    }
 }
 
 #[cfg(test)]
