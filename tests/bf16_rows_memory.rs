@@ -10,6 +10,13 @@ use counting_alloc::peak_of;
 use llmc::limits::decode_overhead;
 use llmc::{compress_bf16_rows, CompressParams, DecodeOptions};
 
+/// The allocator counts every thread's allocations: the tests here run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn overhead(frame: &[u8], n: u32) -> (usize, u64) {
     let info = llmc::frame_info(frame).unwrap();
     let size = info.content_size as usize;
@@ -66,6 +73,7 @@ fn as_k_tables(frame: &[u8], k: usize) -> Vec<u8> {
 
 #[test]
 fn mode2_decode_stays_within_the_documented_overhead() {
+    let _serial = serial();
     let src = fixture("bf16/all-minilm-l6-v2.layer.3.output.bf16")[..2 * 65_536].to_vec();
     let frame = compress_bf16_rows(&src, 1536, &CompressParams { chunk_size: 131_072, ..Default::default() }).unwrap();
     let four = as_k_tables(&frame, 4);
@@ -87,6 +95,7 @@ fn mode2_decode_stays_within_the_documented_overhead() {
 
 #[test]
 fn byte_row_class_decode_stays_within_the_documented_overhead() {
+    let _serial = serial();
     // One-byte symbols with row classes (stream mode 4) in 1 MiB chunks of rows
     // of 128 (the shortest 128 lanes allow): the field is staged whole, plus the
     // class arrays.
