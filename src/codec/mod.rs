@@ -101,7 +101,8 @@ impl Method {
     }
 
     /// This method told that its content is a matrix with rows of `row`
-    /// elements (1-D tensors stay as they are): bf16 gets row contexts.
+    /// elements (1-D tensors stay as they are): bf16 and single byte planes
+    /// get row classes.
     pub fn with_rows(self, row: Option<u64>) -> Method {
         match (self, row.and_then(|r| u32::try_from(r).ok())) {
             (Method::Bf16, Some(row)) if row > 0 => Method::Bf16Rows { row, phase: 0 },

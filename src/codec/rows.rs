@@ -10,11 +10,14 @@
 //! first column are multiples of `lanes`.
 
 use crate::error::{Error, Result};
+use crate::format::bytes::ByteReader;
 
 /// Class (and table) counts a chunk may use. At most four: each table is
 /// 16 KiB of slots (tens of KiB with every layout), and a decoding thread keeps
 /// a chunk's tables (see `format::limits::DECODE_TABLES_PER_THREAD`).
 pub const TABLE_CHOICES: [usize; 2] = [2, 4];
+/// The most tables a chunk may use.
+pub const MAX_TABLES: usize = 4;
 
 /// Where a chunk's values sit in the rows of their tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +80,21 @@ impl<T> RowScratch<T> {
         &mut self.tables[i]
     }
 
-    /// The first `k` tables (all made already) and the step classes.
-    pub fn model_parts(&self, k: usize) -> (impl Iterator<Item = &T>, &[u8]) {
-        (self.tables[..k].iter().map(|t| &**t), &self.step_class)
+    /// The first `k` tables (made already, `1 <= k <= MAX_TABLES`), in an
+    /// array whose entries past `k` repeat the last (no allocation per chunk).
+    pub fn tables(&self, k: usize) -> [&T; MAX_TABLES] {
+        core::array::from_fn(|i| &*self.tables[i.min(k - 1)])
+    }
+
+    /// Reads a chunk's packed classes (`k` tables, `n` symbols at `shape`, which
+    /// fits `lanes`) from `r` into `row_class`, and derives `step_class`.
+    pub fn read_classes(&mut self, r: &mut ByteReader<'_>, shape: RowShape, n: usize, lanes: usize, k: usize) -> Result<()> {
+        let n_rows = shape.rows(n);
+        let bits = class_bits(k);
+        let bytes = n_rows.checked_mul(bits).ok_or(Error::Corrupt)?.div_ceil(8);
+        unpack_classes(r.take(bytes)?, n_rows, bits, &mut self.row_class)?;
+        shape.step_classes(n, lanes, &self.row_class, &mut self.step_class);
+        Ok(())
     }
 }
 

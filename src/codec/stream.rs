@@ -14,13 +14,12 @@
 //! The stream's length is known from context (the enclosing codec stores it).
 
 use crate::error::{Error, Result};
-use crate::format::bytes::{le_u32, put_u16s, put_u32, ByteReader};
-use super::rows::class_bits;
+use crate::format::bytes::{put_u16s, put_u32, ByteReader};
 use super::stream_rows;
 use crate::kernels::{portable, ByteStream, ByteTables, BytesModel, Dest, Kernels, TableRef};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::EncTable;
-use crate::rans::{self, MAX_LANES, RANS_L};
+use crate::rans;
 
 pub const STREAM_RAW: u8 = 0;
 pub const STREAM_RANS: u8 = 1;
@@ -247,10 +246,7 @@ pub fn decode_tiled(
             if !rans::LANE_CHOICES.contains(&h.lanes) || n == 0 || !h.shape.fits(h.lanes) {
                 return Err(Error::Corrupt);
             }
-            let n_rows = h.shape.rows(n);
-            let bits = class_bits(k);
-            let class_bytes = n_rows.checked_mul(bits).ok_or(Error::Corrupt)?.div_ceil(8);
-            super::rows::unpack_classes(r.take(class_bytes)?, n_rows, bits, &mut t.row_class)?;
+            t.read_classes(&mut r, h.shape, n, h.lanes, k)?;
             for (c, &len) in h.table_lens.iter().enumerate() {
                 let a = Alphabet::read(r.take(len)?, 8)?;
                 // A class of one value has the (never coded) escape every
@@ -260,10 +256,8 @@ pub fn decode_tiled(
                 }
                 kernels.load_byte_tables(t.table(c, ByteTables::new_boxed), &a);
             }
-            h.shape.step_classes(n, h.lanes, &t.row_class, &mut t.step_class);
-            let (tables, class) = t.model_parts(k);
-            let views: Vec<TableRef<'_>> = tables.map(ByteTables::view).collect();
-            run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views, class }, n, dest, kernels, tile, ready)
+            let views = t.tables(k).map(ByteTables::view);
+            run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views[..k], class: &t.step_class }, n, dest, kernels, tile, ready)
         }
         _ => Err(Error::Corrupt),
     }
@@ -290,13 +284,7 @@ fn run_rans(
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
-    let mut states = [0u32; MAX_LANES];
-    for (j, x) in states[..lanes].iter_mut().enumerate() {
-        *x = le_u32(states_bytes, 4 * j);
-        if *x < RANS_L {
-            return Err(Error::Corrupt);
-        }
-    }
+    let states = rans::read_states(states_bytes, lanes)?;
     let mut s = ByteStream { lanes, states, words, word_pos: 0, dest, n, step: 0 };
     let steps = (tile / lanes).max(1);
     let mut until = steps;

@@ -155,7 +155,7 @@ impl Kernels {
         t.load(self, alphabet, self.avx2_tables);
     }
 
-/// Decodes every remaining value of `s` with the tables of `m` and checks the
+    /// Decodes every remaining value of `s` with the tables of `m` and checks the
     /// final states.
     pub(crate) fn decode_bf16(&self, m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<()> {
         self.record();

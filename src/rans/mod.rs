@@ -55,3 +55,16 @@ pub fn lanes_for(n: usize) -> usize {
         32
     }
 }
+
+/// A payload's `lanes` initial states (u32 each, little-endian), each at least
+/// `RANS_L`; anything else is corrupt.
+pub fn read_states(bytes: &[u8], lanes: usize) -> crate::error::Result<[u32; MAX_LANES]> {
+    let mut states = [0u32; MAX_LANES];
+    for (j, x) in states[..lanes].iter_mut().enumerate() {
+        *x = crate::format::bytes::le_u32(bytes, 4 * j);
+        if *x < RANS_L {
+            return Err(crate::error::Error::Corrupt);
+        }
+    }
+    Ok(states)
+}

@@ -7,9 +7,9 @@ use super::rows::Header;
 use crate::codec::rows;
 use super::{DecodeScratch, MODE_RANS, MODE_ROWS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::error::{Error, Result};
-use crate::format::bytes::{le_u32, ByteReader};
+use crate::format::bytes::ByteReader;
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, Kernels};
-use crate::rans::{self, MAX_LANES, RANS_L};
+use crate::rans;
 
 /// Decodes one chunk payload into `out` (exactly the chunk's content length).
 pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut DecodeScratch) -> Result<()> {
@@ -51,7 +51,7 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     if r.remaining() != 0 || (esc_count > 0 && !alphabet.has_escape) || esc_count > n {
         return Err(Error::Corrupt);
     }
-    let states = read_states(states_bytes, lanes)?;
+    let states = rans::read_states(states_bytes, lanes)?;
     kernels.load_bf16_tables(t, &alphabet);
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
     let t: &Bf16Tables = t;
@@ -69,11 +69,9 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     if !rans::LANE_CHOICES.contains(&lanes) || n == 0 || !h.shape.fits(lanes) {
         return Err(Error::Corrupt);
     }
-    let n_rows = h.shape.rows(n);
     let k = h.table_lens.len();
-    let class_bytes = n_rows.checked_mul(rows::class_bits(k)).ok_or(Error::Corrupt)?.div_ceil(8);
-    rows::unpack_classes(r.take(class_bytes)?, n_rows, rows::class_bits(k), &mut scratch.row_class)?;
-    let mut has_escape = [false; rows::TABLE_CHOICES[rows::TABLE_CHOICES.len() - 1]];
+    scratch.read_classes(&mut r, h.shape, n, lanes, k)?;
+    let mut has_escape = [false; rows::MAX_TABLES];
     for (c, &len) in h.table_lens.iter().enumerate() {
         let alphabet = Alphabet::read(r.take(len)?, VALUE_BITS)?;
         has_escape[c] = alphabet.has_escape;
@@ -86,28 +84,14 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     if r.remaining() != 0 || h.esc_count > n {
         return Err(Error::Corrupt);
     }
-    let states = read_states(states_bytes, lanes)?;
-    h.shape.step_classes(n, lanes, &scratch.row_class, &mut scratch.step_class);
-    let (tables, class) = scratch.model_parts(k);
-    let tables: Vec<&Bf16Tables> = tables.collect();
+    let states = rans::read_states(states_bytes, lanes)?;
+    let tables = scratch.tables(k);
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
-    kernels.decode_bf16(&Bf16Model { tables: &tables, class }, &mut s)?;
+    kernels.decode_bf16(&Bf16Model { tables: &tables[..k], class: &scratch.step_class }, &mut s)?;
     // An escaped position must lie in a row whose table has the escape symbol.
     let shape = h.shape;
     let row_class = &scratch.row_class;
     patch_escapes(escapes, h.esc_count, s.out, |i| has_escape[usize::from(row_class[(shape.first_col + i) / shape.row])])
-}
-
-/// The lanes' initial states, each at least `RANS_L`.
-fn read_states(bytes: &[u8], lanes: usize) -> Result<[u32; MAX_LANES]> {
-    let mut states = [0u32; MAX_LANES];
-    for (j, x) in states[..lanes].iter_mut().enumerate() {
-        *x = le_u32(bytes, 4 * j);
-        if *x < RANS_L {
-            return Err(Error::Corrupt);
-        }
-    }
-    Ok(states)
 }
 
 /// Writes the escaped values over the placeholder the decoder produced;
