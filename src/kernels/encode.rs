@@ -69,6 +69,29 @@ pub(super) fn pack_raw_from(src: &[u8], first_group: usize, raw: &mut [u8]) {
     }
 }
 
+/// Words per block of the value sums [`Kernels::bf16_pack_sums`] writes: rows
+/// and chunk starts fall on multiples of the lane count (at least 32), so a
+/// row's sum is the sum of its blocks'.
+pub(crate) const SUM_BLOCK: usize = 32;
+
+/// `sums[i]` = the sum of the values of words `32 * i .. 32 * i + 32` of `src`
+/// (fewer in the last block), for blocks `first_block ..`.
+#[inline(always)]
+pub(super) fn block_sums_from(src: &[u8], first_block: usize, sums: &mut [u32]) {
+    for (b, s) in src.chunks(2 * SUM_BLOCK).zip(sums.iter_mut()).skip(first_block) {
+        *s = b.chunks_exact(2).map(|w| u32::from(value_of(u16::from_le_bytes([w[0], w[1]])))).sum();
+    }
+}
+
+portable! {
+/// The scalar specification of the bf16 pack: the packed raw fields of `src`
+/// and the value sums of its 32-word blocks.
+fn bf16_pack_sums_portable(src: &[u8], raw: &mut [u8], sums: &mut [u32]) {
+    pack_raw_from(src, 0, raw);
+    block_sums_from(src, 0, sums);
+}
+}
+
 portable! {
 /// The scalar specification of the bf16 scan: the value histogram of `src` and its
 /// packed raw fields.
@@ -138,6 +161,25 @@ impl Kernels {
             return;
         }
         bf16_scan_portable(self, src, hist, raw);
+    }
+
+    /// The raw fields of `src` (little-endian bf16 words) packed into `raw`, as
+    /// [`Kernels::bf16_scan`] packs them, and the value sum of every block of
+    /// [`SUM_BLOCK`] words into `sums` (at least `n.div_ceil(SUM_BLOCK)` entries):
+    /// the scan for chunks whose rows are ranked before their values are counted.
+    pub(crate) fn bf16_pack_sums(&self, src: &[u8], raw: &mut [u8], sums: &mut [u32]) {
+        let n = src.len() / 2;
+        let fits = src.len().is_multiple_of(2) && raw.len() >= raw_len(n) + RAW_SLACK && sums.len() >= n.div_ceil(SUM_BLOCK);
+        assert!(fits, "bf16 pack called outside its contract");
+        #[cfg(target_arch = "x86_64")]
+        if self.isa() == Isa::Avx512 {
+            self.record();
+            // SAFETY: a `Kernels` of this ISA exists only when the CPU runs it
+            // (`Kernels::get`); the assertion is the rest of the contract.
+            unsafe { super::x86::encode_avx512::bf16_pack_sums(src, raw, sums) };
+            return;
+        }
+        bf16_pack_sums_portable(self, src, raw, sums);
     }
 
     /// Encodes the whole steps of the values of `src` (little-endian bf16 words,
@@ -231,6 +273,28 @@ mod tests {
                     k.bf16_scan(&src, &mut hist, &mut raw);
                     assert_eq!(hist, want_hist, "{:?} n={n}", k.isa());
                     assert_eq!(raw[..raw_len(n)], want_raw[..raw_len(n)], "{:?} n={n}", k.isa());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bf16_pack_matches_the_scan_and_plain_sums() {
+        let scalar = Kernels::get(Isa::Scalar).expect("scalar runs everywhere");
+        for n in [1usize, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000, 4099, 70_001] {
+            for src in [weights(n, n as u64 + 3), noise(2 * n, n as u64 + 11)] {
+                let mut hist = [0u32; NUM_VALUES];
+                let mut want_raw = vec![0u8; raw_len(n) + RAW_SLACK];
+                scalar.bf16_scan(&src, &mut hist, &mut want_raw);
+                let values: Vec<u32> = src.chunks_exact(2).map(|c| u32::from(value_of(u16::from_le_bytes([c[0], c[1]])))).collect();
+                let want_sums: Vec<u32> = values.chunks(SUM_BLOCK).map(|b| b.iter().sum()).collect();
+                for k in all_kernels() {
+                    let mut raw = vec![0x5au8; raw_len(n) + RAW_SLACK];
+                    let mut sums = vec![7u32; n.div_ceil(SUM_BLOCK) + 1];
+                    k.bf16_pack_sums(&src, &mut raw, &mut sums);
+                    assert_eq!(raw[..raw_len(n)], want_raw[..raw_len(n)], "{:?} n={n}", k.isa());
+                    assert_eq!(sums[..want_sums.len()], want_sums[..], "{:?} n={n}", k.isa());
+                    assert_eq!(sums[want_sums.len()], 7, "{:?} n={n}: wrote past the sums", k.isa());
                 }
             }
         }

@@ -21,7 +21,7 @@ mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub(crate) use encode::{count_values as count_bf16_values, RAW_SLACK};
+pub(crate) use encode::{count_values as count_bf16_values, RAW_SLACK, SUM_BLOCK};
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
 pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, BytesModel, TableRef};

@@ -3,11 +3,11 @@
 
 use crate::format::bf16_split::{raw_len, value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
-use super::rows;
+use super::{model, rows};
 use crate::codec::rows::{class_bits, pack_classes, RowShape};
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
-use crate::kernels::{Kernels, RAW_SLACK};
+use crate::kernels::{Kernels, RAW_SLACK, SUM_BLOCK};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans;
 
@@ -23,6 +23,10 @@ struct Scratch {
     words: Vec<u16>,
     /// Value-indexed encoder tables, one per class (36 KiB each).
     tables: Vec<Box<EncTable<BF16_VALUES>>>,
+    /// Value sums of 32-word blocks, for ranking rows.
+    sums: Vec<u32>,
+    /// Partial histograms of the row classes (32 KiB), made on first use.
+    class_counts: Option<Box<model::ClassCounts>>,
 }
 
 /// The first `k` of a thread's value-indexed tables, made on first use.
@@ -65,22 +69,51 @@ fn escape_list(src: &[u8], map: &[u8; NUM_VALUES], esc: u8) -> (Vec<u8>, u32) {
 fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len().is_multiple_of(2) && !src.is_empty());
     let n = src.len() / 2;
-    // One pass over the chunk: the value histogram and the packed raw fields.
+    // One pass over the chunk packs the raw fields and counts the values.
     let raw = &mut scratch.raw;
     // Grown, never shrunk: the scan writes every byte of the packed string.
     if raw.len() < raw_len(n) + RAW_SLACK {
         raw.resize(raw_len(n) + RAW_SLACK, 0);
     }
     let mut hist = [0u32; NUM_VALUES];
-    kernels.bf16_scan(src, &mut hist, raw);
-    let raw = &raw[..raw_len(n)];
     let lanes = rans::lanes_for(n);
-    if let Some(model) = shape.filter(|s| s.fits(lanes)).and_then(|s| super::model::RowModel::choose(src, s, &hist)) {
+    let ranked = shape.filter(|s| s.fits(lanes) && model::worth_ranking(*s, n));
+    let Some(shape) = ranked else {
+        kernels.bf16_scan(src, &mut hist, raw);
+        return encode_one_table(src, &raw[..raw_len(n)], &hist, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out);
+    };
+    // Rows are ranked before any value is counted, so the one counting pass
+    // gives each class's histogram (and their sum, mode 1's).
+    scratch.sums.resize(n.div_ceil(SUM_BLOCK), 0);
+    kernels.bf16_pack_sums(src, raw, &mut scratch.sums);
+    let row_class = model::rank_rows(&scratch.sums, n, shape);
+    let counts = scratch.class_counts.get_or_insert_with(|| Box::new([[[0; NUM_VALUES]; 4]; 2]));
+    let class_hists = model::count_classes(src, shape, &row_class, counts);
+    for (v, h) in hist.iter_mut().enumerate() {
+        *h = class_hists.iter().map(|c| c[v]).sum();
+    }
+    let raw = &scratch.raw[..raw_len(n)];
+    if let Some(model) = model::RowModel::choose(shape, row_class, &class_hists, &hist) {
         if encode_rows(src, raw, &model, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
             return;
         }
     }
-    let alphabet = Alphabet::from_histogram(&hist);
+    encode_one_table(src, raw, &hist, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out);
+}
+
+/// Appends a mode-1 payload (one table for the chunk, histogram `hist`), or a
+/// stored one when coding would not save space.
+fn encode_one_table(
+    src: &[u8],
+    raw: &[u8],
+    hist: &[u32; NUM_VALUES],
+    lanes: usize,
+    (words, tables): (&mut Vec<u16>, &mut Vec<Box<EncTable<BF16_VALUES>>>),
+    kernels: &Kernels,
+    out: &mut Vec<u8>,
+) {
+    let n = src.len() / 2;
+    let alphabet = Alphabet::from_histogram(hist);
     let map: [u8; NUM_VALUES] = alphabet.symbol_map(NUM_VALUES).try_into().expect("one entry per value");
     let (escapes, esc_count) = match alphabet.escape_symbol() {
         Some(esc) => escape_list(src, &map, esc),
@@ -88,10 +121,10 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     };
 
     // The values are coded straight from the words, through a value-indexed table.
-    let table = &mut enc_tables(&mut scratch.tables, 1)[0];
+    let table = &mut enc_tables(tables, 1)[0];
     table.fill_from_map(&EncTable::new(&alphabet.freqs), &map);
-    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, &mut scratch.words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
-    let words = &scratch.words[start..];
+    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
+    let words = &words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
     if total > src.len() {

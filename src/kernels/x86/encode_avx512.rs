@@ -13,7 +13,7 @@
 
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
-use crate::kernels::encode::{count_values, merge_counts, pack_raw_from, q4k_header};
+use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, SUM_BLOCK};
 use super::shared::rans_encode_step16;
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
@@ -60,6 +60,51 @@ pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALU
     count_values(&src[128 * blocks..], &mut part);
     merge_counts(&part, hist);
     pack_raw_from(src, 8 * blocks, raw);
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx512`'s features; `src.len()` is even,
+/// `raw.len() >= raw_len(src.len() / 2) + RAW_SLACK` and
+/// `sums.len() >= (src.len() / 2).div_ceil(SUM_BLOCK)`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_pack_sums(src: &[u8], raw: &mut [u8], sums: &mut [u32]) {
+    let n = src.len() / 2;
+    debug_assert!(raw.len() >= raw_len(n) && sums.len() >= n.div_ceil(SUM_BLOCK));
+    let blocks = n / 64;
+    let low5 = _mm512_set1_epi16(0x1f);
+    let sign = _mm512_set1_epi16(0x20);
+    let pairs = _mm512_set1_epi16(0x4001);
+    let quads = _mm512_set1_epi32(0x1000_0001);
+    let values = _mm512_set1_epi16(0x3ff);
+    let ones = _mm512_set1_epi16(1);
+    let mut idx = [0u8; 64];
+    for (j, b) in idx.iter_mut().enumerate().take(48) {
+        *b = (j / 3 * 4 + j % 3) as u8;
+    }
+    // SAFETY: 64 bytes from a 64-byte array.
+    let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+    for b in 0..blocks {
+        let words = &src[128 * b..128 * b + 128];
+        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048).cast());
+        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
+        // SAFETY: two 64-byte loads from the 128 bytes of `words`.
+        let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
+        // The raw fields exactly as `bf16_scan` packs them.
+        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, low5), _mm512_srli_epi16::<10>(w0), sign);
+        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, low5), _mm512_srli_epi16::<10>(w1), sign);
+        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
+        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, pairs), quads);
+        let out = _mm512_permutexvar_epi8(compact, packed);
+        // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
+        unsafe { _mm512_mask_storeu_epi8(raw.as_mut_ptr().add(48 * b).cast(), (1u64 << 48) - 1, out) };
+        // Each 32-word half's value sum (values < 1024: 32 of them fit any lane).
+        let s0 = _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w0), values), ones);
+        let s1 = _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w1), values), ones);
+        sums[2 * b] = _mm512_reduce_add_epi32(s0) as u32;
+        sums[2 * b + 1] = _mm512_reduce_add_epi32(s1) as u32;
+    }
+    pack_raw_from(src, 8 * blocks, raw);
+    block_sums_from(src, 2 * blocks, sums);
 }
 
 /// # Safety
