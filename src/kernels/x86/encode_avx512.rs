@@ -4,6 +4,8 @@
 //! * bf16 scan: per 64 words, the raw fields are packed with two multiply-adds
 //!   and one byte permute (48 bytes out), while the value histogram is counted
 //!   in scalar registers from the same cache lines.
+//! * bf16 pack: the same raw fields, and each 32-word block's value sum (one
+//!   multiply-add and one reduction), for chunks whose rows are ranked first.
 //! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 16 lanes per
 //!   vector: the values come straight from the words (no symbol pass), one gather
 //!   from the value-indexed table, the division by two reciprocal gathers.
@@ -27,17 +29,7 @@ pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALU
     debug_assert!(raw.len() >= raw_len(n));
     let blocks = n / 64;
     let mut part = [[0u32; NUM_VALUES]; 4];
-    let low5 = _mm512_set1_epi16(0x1f);
-    let sign = _mm512_set1_epi16(0x20);
-    let pairs = _mm512_set1_epi16(0x4001);
-    let quads = _mm512_set1_epi32(0x1000_0001);
-    // Bytes 0, 1, 2 of each 32-bit group of 24 bits, in order.
-    let mut idx = [0u8; 64];
-    for (j, b) in idx.iter_mut().enumerate().take(48) {
-        *b = (j / 3 * 4 + j % 3) as u8;
-    }
-    // SAFETY: 64 bytes from a 64-byte array.
-    let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+    let pack = RawPack::new();
     for b in 0..blocks {
         let words = &src[128 * b..128 * b + 128];
         // The chunk's first touch: ask for its lines 2 KiB ahead (a prefetch never
@@ -46,15 +38,8 @@ pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALU
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
         // SAFETY: two 64-byte loads from the 128 bytes of `words`.
         let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
-        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane, then bytes.
-        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, low5), _mm512_srli_epi16::<10>(w0), sign);
-        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, low5), _mm512_srli_epi16::<10>(w1), sign);
-        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
-        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
-        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, pairs), quads);
-        let out = _mm512_permutexvar_epi8(compact, packed);
         // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
-        unsafe { _mm512_mask_storeu_epi8(raw.as_mut_ptr().add(48 * b).cast(), (1u64 << 48) - 1, out) };
+        unsafe { pack.store(w0, w1, raw.as_mut_ptr().add(48 * b)) };
         count_values(words, &mut part);
     }
     count_values(&src[128 * blocks..], &mut part);
@@ -71,40 +56,66 @@ pub(in crate::kernels) unsafe fn bf16_pack_sums(src: &[u8], raw: &mut [u8], sums
     let n = src.len() / 2;
     debug_assert!(raw.len() >= raw_len(n) && sums.len() >= n.div_ceil(SUM_BLOCK));
     let blocks = n / 64;
-    let low5 = _mm512_set1_epi16(0x1f);
-    let sign = _mm512_set1_epi16(0x20);
-    let pairs = _mm512_set1_epi16(0x4001);
-    let quads = _mm512_set1_epi32(0x1000_0001);
+    let pack = RawPack::new();
     let values = _mm512_set1_epi16(0x3ff);
     let ones = _mm512_set1_epi16(1);
-    let mut idx = [0u8; 64];
-    for (j, b) in idx.iter_mut().enumerate().take(48) {
-        *b = (j / 3 * 4 + j % 3) as u8;
-    }
-    // SAFETY: 64 bytes from a 64-byte array.
-    let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+    // The value sums of a 32-word vector, as 16 partial sums.
+    let partial = |w: __m512i| _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w), values), ones);
     for b in 0..blocks {
         let words = &src[128 * b..128 * b + 128];
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048).cast());
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
         // SAFETY: two 64-byte loads from the 128 bytes of `words`.
         let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
-        // The raw fields exactly as `bf16_scan` packs them.
-        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, low5), _mm512_srli_epi16::<10>(w0), sign);
-        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, low5), _mm512_srli_epi16::<10>(w1), sign);
-        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
-        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, pairs), quads);
-        let out = _mm512_permutexvar_epi8(compact, packed);
         // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
-        unsafe { _mm512_mask_storeu_epi8(raw.as_mut_ptr().add(48 * b).cast(), (1u64 << 48) - 1, out) };
-        // Each 32-word half's value sum (values < 1024: 32 of them fit any lane).
-        let s0 = _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w0), values), ones);
-        let s1 = _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w1), values), ones);
-        sums[2 * b] = _mm512_reduce_add_epi32(s0) as u32;
-        sums[2 * b + 1] = _mm512_reduce_add_epi32(s1) as u32;
+        unsafe { pack.store(w0, w1, raw.as_mut_ptr().add(48 * b)) };
+        // Each 32-word half's value sum (32 values below 1024 fit any lane).
+        sums[2 * b] = _mm512_reduce_add_epi32(partial(w0)) as u32;
+        sums[2 * b + 1] = _mm512_reduce_add_epi32(partial(w1)) as u32;
     }
     pack_raw_from(src, 8 * blocks, raw);
     block_sums_from(src, 2 * blocks, sums);
+}
+
+/// The packing of 64 words' raw fields into 48 bytes (both bf16 scans).
+struct RawPack {
+    low5: __m512i,
+    sign: __m512i,
+    pairs: __m512i,
+    quads: __m512i,
+    compact: __m512i,
+}
+
+impl RawPack {
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+    fn new() -> RawPack {
+        // Bytes 0, 1, 2 of each 32-bit group of 24 bits, in order.
+        let mut idx = [0u8; 64];
+        for (j, b) in idx.iter_mut().enumerate().take(48) {
+            *b = (j / 3 * 4 + j % 3) as u8;
+        }
+        // SAFETY: 64 bytes from a 64-byte array (`loadu` has no alignment need).
+        let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+        RawPack { low5: _mm512_set1_epi16(0x1f), sign: _mm512_set1_epi16(0x20), pairs: _mm512_set1_epi16(0x4001), quads: _mm512_set1_epi32(0x1000_0001), compact }
+    }
+
+    /// Writes the 48 bytes of the raw fields of words `w0`, `w1` at `at`.
+    ///
+    /// # Safety
+    /// The CPU has the features enabled here; `at .. at + 48` is writable.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+    unsafe fn store(&self, w0: __m512i, w1: __m512i, at: *mut u8) {
+        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane, then bytes.
+        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, self.low5), _mm512_srli_epi16::<10>(w0), self.sign);
+        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, self.low5), _mm512_srli_epi16::<10>(w1), self.sign);
+        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
+        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
+        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, self.pairs), self.quads);
+        // SAFETY: the caller's 48 writable bytes.
+        unsafe { _mm512_mask_storeu_epi8(at.cast(), (1u64 << 48) - 1, _mm512_permutexvar_epi8(self.compact, packed)) };
+    }
 }
 
 /// # Safety
