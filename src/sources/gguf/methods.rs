@@ -12,6 +12,12 @@ fn runs(block: u16, streams: &[&[(u16, u16)]]) -> Method {
     Method::Fields(Layout::from_runs(block, streams))
 }
 
+/// `count` runs of `len` bytes at `start + k * stride + at` (one field of each
+/// of `count` repeated groups).
+fn every(start: u16, stride: u16, count: u16, at: u16, len: u16) -> Vec<(u16, u16)> {
+    (0..count).map(|k| (start + k * stride + at, len)).collect()
+}
+
 /// Candidate methods for a tensor of ggml type `t` (the first is tried first;
 /// the smallest result wins).
 pub fn for_type(t: u32) -> Vec<Method> {
@@ -49,8 +55,37 @@ pub fn for_type(t: u32) -> Vec<Method> {
         25 => vec![Method::Fields(Layout::planes(2)), zstd],
         26 => vec![Method::Fields(Layout::planes(4)), zstd],
         27 | 28 => vec![Method::Fields(Layout::planes(8)), zstd],
+        // IQ2_XXS {d; qs[64]}: qs is 8 groups of a u32 of four grid indices and a
+        // u32 of sign bits with the 4-bit scale on top.
+        16 => vec![runs(66, &[&[(0, 1)], &[(1, 1)], &every(2, 8, 8, 0, 4), &every(2, 8, 8, 4, 3), &every(2, 8, 8, 7, 1)])],
+        // IQ2_XS {d; qs[32] u16 (9-bit grid index, 7-bit signs); scales[8]}
+        17 => vec![runs(74, &[&[(0, 1)], &[(1, 1)], &every(2, 2, 32, 0, 1), &every(2, 2, 32, 1, 1), &[(66, 8)]])],
+        // IQ3_XXS {d; qs[64]; scales_and_signs[32]}
+        18 => vec![runs(98, &[&[(0, 1)], &[(1, 1)], &[(2, 64)], &[(66, 32)]])],
+        // IQ1_S {d; qs[32]; qh[8] u16}
+        19 => vec![runs(50, &[&[(0, 1)], &[(1, 1)], &[(2, 32)], &every(34, 2, 8, 0, 1), &every(34, 2, 8, 1, 1)])],
+        // IQ4_NL {d; qs[16]}
+        20 => vec![runs(18, &[&[(0, 1)], &[(1, 1)], &[(2, 16)]])],
+        // IQ3_S {d; qs[64]; qh[8]; signs[32]; scales[4]}
+        21 => vec![runs(110, &[&[(0, 1)], &[(1, 1)], &[(2, 64)], &[(66, 8)], &[(74, 32)], &[(106, 4)]])],
+        // IQ2_S {d; qs[32]; signs[32]; qh[8]; scales[8]}
+        22 => vec![runs(82, &[&[(0, 1)], &[(1, 1)], &[(2, 32)], &[(34, 32)], &[(66, 8)], &[(74, 8)]])],
+        // IQ4_XS {d; scales_h u16; scales_l[4]; qs[128]}
+        23 => vec![runs(136, &[&[(0, 1)], &[(1, 1)], &[(2, 2)], &[(4, 4)], &[(8, 128)]])],
+        // IQ1_M {qs[32]; qh[16]; scales[8] (u16s, the f16 scale in their top nibbles)}
+        29 => vec![runs(56, &[&[(0, 32)], &[(32, 16)], &[(48, 8)]])],
         30 => vec![Method::Bf16],
-        // IQ*, TQ*, MXFP4 and anything newer: zstd.
+        // TQ1_0 {qs[48]; qh[4]; d}
+        34 => vec![runs(54, &[&[(0, 48)], &[(48, 4)], &[(52, 1)], &[(53, 1)]])],
+        // TQ2_0 {qs[64]; d}
+        35 => vec![runs(66, &[&[(0, 64)], &[(64, 1)], &[(65, 1)]])],
+        // MXFP4 {e (E8M0 scale); qs[16]}
+        39 => vec![runs(17, &[&[(0, 1)], &[(1, 16)]])],
+        // NVFP4 {d[4] (UE4M3 scales); qs[32]}
+        40 => vec![runs(36, &[&[(0, 4)], &[(4, 32)]])],
+        // Q1_0 {d; qs[16]}
+        41 => vec![runs(18, &[&[(0, 1)], &[(1, 1)], &[(2, 16)]])],
+        // Anything newer: zstd.
         _ => vec![zstd],
     }
 }
