@@ -115,9 +115,10 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             Target::Container => Some(Index::open(&frame).map_err(|e| format!("{}: {e}", path.display()))?),
             Target::Frame(_) => None,
         };
-        let bound = match cfg.target {
-            Target::Frame(Method::Bf16 | Method::Bf16Rows { .. }) => stats::bf16_bound_ratio(&src),
-            Target::Frame(Method::Q4k) => stats::q4k_bound_ratio(&src),
+        let bound = match (&cfg.target, &index) {
+            (Target::Frame(Method::Bf16 | Method::Bf16Rows { .. }), _) => stats::bf16_bound_ratio(&src),
+            (Target::Frame(Method::Q4k), _) => stats::q4k_bound_ratio(&src),
+            (Target::Container, Some(index)) => stats::container_bound_ratio(index, &src),
             _ => f64::NAN,
         };
         let sha = stats::sha256_16(&frame);

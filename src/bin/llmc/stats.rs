@@ -1,5 +1,6 @@
 //! Entropy bounds and hashes reported by `bench`.
 
+use llmc::model::{Index, Role, SourceKind};
 use sha2::{Digest, Sha256};
 
 /// 16 / H(u16): the order-0 bound of a bf16 array (table cost excluded).
@@ -19,6 +20,7 @@ pub fn sha256_16(data: &[u8]) -> String {
     d.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Bits per symbol of a histogram.
 fn entropy(hist: &[u64]) -> f64 {
     let n: u64 = hist.iter().sum();
     if n == 0 {
@@ -43,4 +45,82 @@ pub fn q4k_bound_ratio(data: &[u8]) -> f64 {
     }
     let bits: f64 = header.iter().map(|h| entropy(h)).sum::<f64>() + 256.0 * entropy(&nib);
     1152.0 / bits
+}
+
+/// How a tensor's bytes count toward a container's bound.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Symbols {
+    /// 2-byte floats: the order-0 entropy of their 16-bit words.
+    Words,
+    /// 1-byte types (FP8, int8, bool): the order-0 entropy of their bytes.
+    Bytes,
+    /// Wider floats and integers: 8 bits a byte.
+    Raw,
+}
+
+/// The symbols of a tensor of `dtype` in a `kind` file, or `None` for a type
+/// without an order-0 bound here (ggml block quantisations).
+fn symbols(kind: SourceKind, dtype: u32) -> Option<Symbols> {
+    use llmc::model::gguf::types;
+    use llmc::model::safetensors::Dtype;
+    match kind {
+        SourceKind::Gguf => match dtype {
+            types::F16 | types::BF16 => Some(Symbols::Words),
+            types::I8 => Some(Symbols::Bytes),
+            types::F32 | types::I16 | types::I32 | types::I64 | types::F64 => Some(Symbols::Raw),
+            _ => None,
+        },
+        SourceKind::Safetensors => match Dtype::from_id(dtype) {
+            Dtype::F16 | Dtype::Bf16 => Some(Symbols::Words),
+            d => match d.size()? {
+                1 => Some(Symbols::Bytes),
+                _ => Some(Symbols::Raw),
+            },
+        },
+        SourceKind::Opaque => None,
+    }
+}
+
+/// The order-0 bound of a container's original (`original`, indexed by
+/// `index`): per tensor, 16-bit entropy for 2-byte floats and byte entropy for
+/// 1-byte types; every other byte (metadata, padding, wider types) at 8 bits.
+/// Table and side-information costs are excluded. NaN when a tensor has no
+/// such bound (ggml block quantisations) or no tensor has 1- or 2-byte symbols.
+pub fn container_bound_ratio(index: &Index, original: &[u8]) -> f64 {
+    let mut by_region = vec![None; index.regions.len()];
+    for e in index.entries.iter() {
+        let Some(s) = symbols(index.kind, e.dtype) else { return f64::NAN };
+        by_region[e.region as usize] = Some(s);
+    }
+    if !by_region.iter().any(|s| matches!(s, Some(Symbols::Words | Symbols::Bytes))) {
+        return f64::NAN;
+    }
+    let mut bits = 0f64;
+    let (mut words, mut bytes) = (vec![0u64; 1 << 16], [0u64; 256]);
+    let mut current: Option<Symbols> = None;
+    let flush = |current: Option<Symbols>, words: &mut Vec<u64>, bytes: &mut [u64; 256]| -> f64 {
+        let b = match current {
+            Some(Symbols::Words) => entropy(words) * words.iter().sum::<u64>() as f64,
+            Some(Symbols::Bytes) => entropy(bytes) * bytes.iter().sum::<u64>() as f64,
+            _ => 0.0,
+        };
+        words.fill(0);
+        bytes.fill(0);
+        b
+    };
+    for (i, r) in index.regions.iter().enumerate() {
+        // A tensor is its region and the continuations after it.
+        if r.role != Role::Continuation {
+            bits += flush(current, &mut words, &mut bytes);
+            current = if r.role == Role::Tensor { by_region[i] } else { None };
+        }
+        let part = &original[r.orig_offset as usize..(r.orig_offset + r.orig_size) as usize];
+        match current {
+            Some(Symbols::Words) => part.chunks_exact(2).for_each(|c| words[usize::from(u16::from_le_bytes([c[0], c[1]]))] += 1),
+            Some(Symbols::Bytes) => part.iter().for_each(|&b| bytes[usize::from(b)] += 1),
+            _ => bits += 8.0 * part.len() as f64,
+        }
+    }
+    bits += flush(current, &mut words, &mut bytes);
+    8.0 * original.len() as f64 / bits
 }
