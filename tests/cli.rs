@@ -125,6 +125,22 @@ fn bench_json_has_the_documented_keys() {
 }
 
 #[test]
+fn bench_prints_a_containers_order0_bound() {
+    // The FP8 checkpoint of the issue-15 recipe: its bound is the FP8 tensors'
+    // byte entropy, everything else at 8 bits.
+    let file = st::to_fp8(&std::fs::read(fetched("minilm")).unwrap());
+    let path = tmp("fp8.safetensors");
+    std::fs::write(&path, &file).unwrap();
+    let (ok, out, err) = llmc(&["bench", "--json", "--isa", "scalar", "--min-time", "0.01", path.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let (got, want) = (v["bound_ratio"].as_f64().expect("a bound"), st::fp8_byte_bound(&file));
+    assert!((got - want).abs() < 1e-4, "bench {got} vs {want}");
+    assert!(v["ratio"].as_f64().unwrap() > got, "{v}");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
 fn sharded_bf16_checkpoint_directory_in_one_command() {
     // A bf16 copy of the real fp32 checkpoint in three shards, with the index
     // and a config file beside them, as Hugging Face lays them out.

@@ -88,21 +88,7 @@ fn fp8_checkpoint_roundtrips_past_its_byte_order0_bound() {
     let ratio = file.len() as f64 / c.len() as f64;
     // The order-0 bound, per tensor: FP8 tensors over their bytes, the other
     // tensors and the header as they are (they are not what the bar is about).
-    let (tensors, _) = st::read(file);
-    let mut bound_bits = 8.0 * (file.len() - tensors.iter().map(|t| t.data.len()).sum::<usize>()) as f64;
-    for t in &tensors {
-        if t.dtype == "F8_E4M3" {
-            let mut hist = [0u64; 256];
-            for &b in &t.data {
-                hist[usize::from(b)] += 1;
-            }
-            let n = t.data.len() as f64;
-            bound_bits += hist.iter().filter(|&&c| c > 0).map(|&c| -(c as f64) * (c as f64 / n).log2()).sum::<f64>();
-        } else {
-            bound_bits += 8.0 * t.data.len() as f64;
-        }
-    }
-    let bound = 8.0 * file.len() as f64 / bound_bits;
+    let bound = st::fp8_byte_bound(file);
     eprintln!("FP8 all-MiniLM-L6-v2: {} -> {} bytes, ratio {ratio:.4}, byte order-0 bound {bound:.4}", file.len(), c.len());
     assert!(ratio > bound, "ratio {ratio:.4} <= order-0 bound {bound:.4}");
 }
