@@ -64,9 +64,26 @@ fn encoding_is_identical_on_every_isa_and_thread_count() {
 }
 
 #[test]
+fn rows_that_need_fewer_lanes_still_get_classes() {
+    // 2880 values a row (gpt-oss's width) is 45 × 64, not a multiple of the 128
+    // lanes a 1 MiB chunk takes: those chunks code their rows with 64 lanes.
+    // (The real tensor is 384 wide; this only groups its values differently.)
+    let src = fixture("bf16/all-minilm-l6-v2.word_embeddings.bf16");
+    let plain = compress_bf16(&src, &CompressParams::default()).unwrap();
+    let reference = compress_bf16_rows(&src, 2880, &CompressParams { isa: Some(Isa::Scalar), ..Default::default() }).unwrap();
+    assert!(chunk_modes(&reference).contains(&2), "no chunk used row classes");
+    assert!(reference.len() < plain.len());
+    for &isa in &isas_under_test() {
+        let frame = compress_bf16_rows(&src, 2880, &CompressParams { isa: Some(isa), n_threads: 2, ..Default::default() }).unwrap();
+        assert!(frame == reference, "{isa:?}: different bytes");
+        assert!(decompress(&frame, &opts(isa)).unwrap() == src, "{isa:?}");
+    }
+}
+
+#[test]
 fn chunk_starts_mid_row_and_every_lane_count_roundtrip() {
     // Chunks of 1 KiB..1 MiB start at many columns (multiples of the lanes) and
-    // use 32, 64 and 128 lanes; rows that do not fit the lanes fall back to mode 1.
+    // use 32, 64 and 128 lanes; rows that do not fit a chunk's lanes take fewer.
     let src = fixture("bf16/all-minilm-l6-v2.word_embeddings.bf16");
     let isas = isas_under_test();
     for (row, chunk, len) in [(384, 1 << 20, 3_000_000), (384, 65_536 * 2 + 256, 1_500_000), (384, 8192, 400_000), (128, 1 << 18, 1_000_002), (96, 1 << 16, 300_000), (1536, 1 << 19, 2_000_000)] {

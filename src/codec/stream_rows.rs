@@ -52,9 +52,10 @@ impl Header {
 /// whether it did.
 pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels, words: &mut Vec<u16>, out: &mut Vec<u8>) -> bool {
     let n = src.len();
-    let lanes = rans::lanes_for_bytes(n);
     let n_rows = shape.rows(n);
-    if !shape.fits(lanes) || n_rows < MIN_ROWS {
+    // Rows may take fewer lanes than one table would (see `lanes_within`).
+    let Some(lanes) = rans::lanes_within(rans::lanes_for_bytes(n), |l| shape.fits(l)) else { return false };
+    if n_rows < MIN_ROWS {
         return false;
     }
     // Rank rows by mean magnitude (fixed point: partial rows are shorter).

@@ -56,6 +56,13 @@ pub fn lanes_for(n: usize) -> usize {
     }
 }
 
+/// The most lanes, of [`LANE_CHOICES`] and at most `preferred`, that `fits`
+/// accepts: row classes need steps that stay inside a row, so a row length
+/// such as 2880 (45 × 64) takes 64 lanes where a chunk would have 128.
+pub fn lanes_within(preferred: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
+    LANE_CHOICES.iter().rev().copied().find(|&l| l <= preferred && fits(l))
+}
+
 /// A payload's `lanes` initial states (u32 each, little-endian), each at least
 /// `RANS_L`; anything else is corrupt.
 pub fn read_states(bytes: &[u8], lanes: usize) -> crate::error::Result<[u32; MAX_LANES]> {

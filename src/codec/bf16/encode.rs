@@ -77,8 +77,9 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     }
     let mut hist = [0u32; NUM_VALUES];
     let lanes = rans::lanes_for(n);
-    let ranked = shape.filter(|s| s.fits(lanes) && model::worth_ranking(*s, n));
-    let Some(shape) = ranked else {
+    // Rows may take fewer lanes than one table would (see `lanes_within`).
+    let ranked = shape.filter(|s| model::worth_ranking(*s, n)).and_then(|s| Some((s, rans::lanes_within(lanes, |l| s.fits(l))?)));
+    let Some((shape, row_lanes)) = ranked else {
         kernels.bf16_scan(src, &mut hist, raw);
         return encode_one_table(src, &raw[..raw_len(n)], &hist, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out);
     };
@@ -94,7 +95,7 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     }
     let raw = &scratch.raw[..raw_len(n)];
     if let Some(model) = model::RowModel::choose(shape, row_class, &class_hists, &hist) {
-        if encode_rows(src, raw, &model, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
+        if encode_rows(src, raw, &model, row_lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
             return;
         }
     }
