@@ -62,7 +62,7 @@ mod sources;
 pub use error::{Error, Result};
 pub use format::frame::CodecId;
 pub use isa::Isa;
-pub use params::{CompressParams, DecodeOptions, PARAM_FLAG_CONTENT_CHECKSUM};
+pub use params::{CompressParams, DecodeOptions, PARAM_FLAG_CONTENT_CHECKSUM, PARAM_FLAG_NO_ROW_CLASSES};
 
 /// Library version (semver of the crate).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

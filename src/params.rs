@@ -7,7 +7,11 @@ use crate::isa::Isa;
 
 /// `LLMC_FLAG_CONTENT_CHECKSUM`: store a CRC32C of the whole content.
 pub const PARAM_FLAG_CONTENT_CHECKSUM: u32 = 1 << 0;
-const KNOWN_PARAM_FLAGS: u32 = PARAM_FLAG_CONTENT_CHECKSUM;
+/// `LLMC_FLAG_NO_ROW_CLASSES`: code every chunk with one table, never with
+/// row classes (faster to encode and decode, slightly larger; containers then
+/// keep the version older readers accept).
+pub const PARAM_FLAG_NO_ROW_CLASSES: u32 = 1 << 1;
+const KNOWN_PARAM_FLAGS: u32 = PARAM_FLAG_CONTENT_CHECKSUM | PARAM_FLAG_NO_ROW_CLASSES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompressParams {
@@ -51,6 +55,11 @@ impl CompressParams {
             return Err(Error::InvalidArgument);
         }
         Ok(self.chunk_size)
+    }
+
+    /// Whether row classes may be used (see [`PARAM_FLAG_NO_ROW_CLASSES`]).
+    pub fn row_classes(&self) -> bool {
+        self.flags & PARAM_FLAG_NO_ROW_CLASSES == 0
     }
 
     pub fn frame_flags(&self) -> u8 {

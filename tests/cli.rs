@@ -125,6 +125,15 @@ fn bench_json_has_the_documented_keys() {
 }
 
 #[test]
+fn no_row_classes_and_a_row_length_conflict() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let out = tmp("conflict.llmc");
+    let (ok, _, err) = llmc(&["compress", "-f", "--codec", "bf16", "--row", "384", "--no-row-classes", input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(!ok && err.contains("--no-row-classes") && err.contains("--row"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn bench_prints_a_containers_order0_bound() {
     // The FP8 checkpoint of the issue-15 recipe: its bound is the FP8 tensors'
     // byte entropy, everything else at 8 bits.

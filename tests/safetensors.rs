@@ -256,3 +256,27 @@ fn containers_stay_version_3_without_gguf_strings() {
     let c = llmc::model::safetensors::compress(&with_header(r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, 16), &threads(1), None).unwrap();
     assert_eq!(u16::from_le_bytes([c[4], c[5]]), 3);
 }
+
+#[test]
+fn no_row_classes_gives_one_table_chunks_in_a_version_3_container() {
+    // bf16 and FP8 checkpoints: the switch drops row classes everywhere, the
+    // container keeps the version readers from before row classes accept, and
+    // it costs a little ratio.
+    let no_rows = CompressParams { flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, n_threads: 2, ..Default::default() };
+    for file in [bf16(), fp8()] {
+        let with = compress(file, &threads(2), None).unwrap();
+        let without = compress(file, &no_rows, None).unwrap();
+        assert_eq!(u16::from_le_bytes([with[4], with[5]]), 5, "row classes: version 5");
+        assert_eq!(u16::from_le_bytes([without[4], without[5]]), 3, "no row classes: version 3");
+        assert!(without.len() > with.len(), "row classes did not pay: {} vs {}", with.len(), without.len());
+        for isa in isas_under_test() {
+            assert!(decompress(&without, &DecodeOptions { isa: Some(isa), ..Default::default() }).unwrap() == file, "{isa:?}");
+        }
+    }
+    // A raw frame asked for rows codes as plain bf16 under the switch.
+    let (tensors, _) = st::read(bf16());
+    let t = tensors.iter().find(|t| t.data.len() >= 2 * 384 * 64).expect("a matrix");
+    let plain = llmc::compress_bf16(&t.data, &CompressParams::default()).unwrap();
+    let flagged = llmc::compress_bf16_rows(&t.data, 384, &CompressParams { flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }).unwrap();
+    assert!(flagged == plain);
+}

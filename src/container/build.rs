@@ -137,6 +137,10 @@ enum Current {
 /// they would from a file. Without it, bytes past `file_len` are an error.
 #[allow(clippy::too_many_arguments)]
 pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: Vec<Span>, tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
+    let mut spans = spans;
+    for s in &mut spans {
+        s.methods = s.methods.iter().map(|m| m.as_asked(params)).collect();
+    }
     let mut at = 0u64;
     for s in &spans {
         if s.offset != at || s.size == 0 || s.methods.is_empty() {

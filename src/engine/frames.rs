@@ -30,6 +30,7 @@ pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<
 
 /// Compresses `src` into `out` (cleared first; its allocation is reused).
 pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
+    let method = &method.as_asked(params);
     let job = FrameJob::new(method, src, params)?;
     if params.n_threads <= 1 || job.n_chunks() <= 1 {
         // Payloads go straight into the frame.

@@ -98,6 +98,11 @@ enum Command {
         /// Also store a CRC32C of the whole content (frames).
         #[arg(long)]
         content_checksum: bool,
+        /// One table per chunk for every tensor, no row classes: encodes about
+        /// 15 % and decodes 5-10 % faster, 0.1-0.4 % larger on bf16 and FP8, and
+        /// the container stays readable by libllmc from before row classes.
+        #[arg(long, conflicts_with = "row")]
+        no_row_classes: bool,
         /// GGUF only: `container` (default: per-tensor codecs, random access) or
         /// `perstream` (the paper's decomp_perstream_zstd19_bg, for comparison).
         #[arg(long, value_enum, default_value = "container")]
@@ -322,7 +327,7 @@ fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, mode, verify, force, row } => {
+        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row } => {
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -331,7 +336,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
                 level,
-                flags: if content_checksum { llmc::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 },
+                flags: if content_checksum { llmc::PARAM_FLAG_CONTENT_CHECKSUM } else { 0 } | if no_row_classes { llmc::PARAM_FLAG_NO_ROW_CLASSES } else { 0 },
                 ..Default::default()
             };
             let default_max_chunk = DecodeOptions::default().max_chunk;
