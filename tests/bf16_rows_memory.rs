@@ -6,16 +6,10 @@ mod common;
 mod counting_alloc;
 use common::hostile::reseal;
 use common::*;
-use counting_alloc::peak_of;
+use counting_alloc::{peak_of, serial};
 use llmc::limits::decode_overhead;
 use llmc::{compress_bf16_rows, CompressParams, DecodeOptions};
 
-/// The allocator counts every thread's allocations: the tests here run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn overhead(frame: &[u8], n: u32) -> (usize, u64) {
     let info = llmc::frame_info(frame).unwrap();
@@ -73,43 +67,45 @@ fn as_k_tables(frame: &[u8], k: usize) -> Vec<u8> {
 
 #[test]
 fn mode2_decode_stays_within_the_documented_overhead() {
-    let _serial = serial();
-    let src = fixture("bf16/all-minilm-l6-v2.layer.3.output.bf16")[..2 * 65_536].to_vec();
-    let frame = compress_bf16_rows(&src, 1536, &CompressParams { chunk_size: 131_072, ..Default::default() }).unwrap();
-    let four = as_k_tables(&frame, 4);
-    assert_eq!(llmc::decompress(&four, &DecodeOptions::default()).unwrap(), src, "K = 4 frame decodes");
-    // Eight tables would exceed what a decoding thread is allowed to hold.
-    assert_eq!(llmc::decompress(&as_k_tables(&frame, 8), &DecodeOptions::default()), Err(llmc::Error::Corrupt));
-    let mut fail = Vec::new();
-    for (name, f) in [("K=2", &frame), ("K=4", &four)] {
-        for n in [1, 2] {
-            let (over, bound) = overhead(f, n);
-            eprintln!("{name} x{n}: {over} bytes beyond the output, bound {bound}");
-            if over as u64 > bound {
-                fail.push(format!("{name} x{n}: {over} > {bound}"));
+    serial(|| {
+        let src = fixture("bf16/all-minilm-l6-v2.layer.3.output.bf16")[..2 * 65_536].to_vec();
+        let frame = compress_bf16_rows(&src, 1536, &CompressParams { chunk_size: 131_072, ..Default::default() }).unwrap();
+        let four = as_k_tables(&frame, 4);
+        assert_eq!(llmc::decompress(&four, &DecodeOptions::default()).unwrap(), src, "K = 4 frame decodes");
+        // Eight tables would exceed what a decoding thread is allowed to hold.
+        assert_eq!(llmc::decompress(&as_k_tables(&frame, 8), &DecodeOptions::default()), Err(llmc::Error::Corrupt));
+        let mut fail = Vec::new();
+        for (name, f) in [("K=2", &frame), ("K=4", &four)] {
+            for n in [1, 2] {
+                let (over, bound) = overhead(f, n);
+                eprintln!("{name} x{n}: {over} bytes beyond the output, bound {bound}");
+                if over as u64 > bound {
+                    fail.push(format!("{name} x{n}: {over} > {bound}"));
+                }
             }
         }
-    }
-    assert!(fail.is_empty(), "{fail:?}");
+        assert!(fail.is_empty(), "{fail:?}");
+    });
 }
 
 #[test]
 fn byte_row_class_decode_stays_within_the_documented_overhead() {
-    let _serial = serial();
-    // One-byte symbols with row classes (stream mode 4) in 1 MiB chunks of rows
-    // of 128 (the shortest 128 lanes allow): the field is staged whole, plus the
-    // class arrays.
-    let words = fixture("bf16/all-minilm-l6-v2.word_embeddings.bf16");
-    let bytes: Vec<u8> = words.chunks_exact(2).map(|w| w[1]).take(3 << 20).collect();
-    let method = llmc::frame::Method::Fields(llmc::frame::FieldLayout::planes(1)).with_rows(Some(128));
-    let frame = llmc::frame::compress(&method, &bytes, &CompressParams { chunk_size: 1 << 20, ..Default::default() }).unwrap();
-    let n = u32::from_le_bytes(frame[20..24].try_into().unwrap()) as usize;
-    let first = &frame[32 + 8 * n..];
-    // Fields payload: layout (u16 block, u8 streams, per stream u8 runs + runs), u32 length, stream mode.
-    assert_eq!(first[4 + 4 + 4], 4, "the stream uses row classes");
-    for threads in [1, 2] {
-        let (over, bound) = overhead(&frame, threads);
-        eprintln!("bytes x{threads}: {over} bytes beyond the output, bound {bound}");
-        assert!(over as u64 <= bound, "x{threads}: {over} > {bound}");
-    }
+    serial(|| {
+        // One-byte symbols with row classes (stream mode 4) in 1 MiB chunks of rows
+        // of 128 (the shortest 128 lanes allow): the field is staged whole, plus the
+        // class arrays.
+        let words = fixture("bf16/all-minilm-l6-v2.word_embeddings.bf16");
+        let bytes: Vec<u8> = words.chunks_exact(2).map(|w| w[1]).take(3 << 20).collect();
+        let method = llmc::frame::Method::Fields(llmc::frame::FieldLayout::planes(1)).with_rows(Some(128));
+        let frame = llmc::frame::compress(&method, &bytes, &CompressParams { chunk_size: 1 << 20, ..Default::default() }).unwrap();
+        let n = u32::from_le_bytes(frame[20..24].try_into().unwrap()) as usize;
+        let first = &frame[32 + 8 * n..];
+        // Fields payload: layout (u16 block, u8 streams, per stream u8 runs + runs), u32 length, stream mode.
+        assert_eq!(first[4 + 4 + 4], 4, "the stream uses row classes");
+        for threads in [1, 2] {
+            let (over, bound) = overhead(&frame, threads);
+            eprintln!("bytes x{threads}: {over} bytes beyond the output, bound {bound}");
+            assert!(over as u64 <= bound, "x{threads}: {over} > {bound}");
+        }
+    });
 }

@@ -6,36 +6,29 @@
 mod common;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
-use counting_alloc::peak_of;
+use counting_alloc::{peak_of, serial};
 use common::*;
 use llmc::model::Index;
 use llmc::Error;
-use std::sync::Mutex;
 
 
-/// One test at a time: the counters see every thread's allocations, so each
-/// test holds this for its whole run.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 
 #[test]
 fn per_stream_bombs_are_refused_before_their_streams_are_inflated() {
-    let _serial = serial();
-    // 64 MiB of zeros as the metadata stream; 256 MiB as the F32 stream.
-    for (file, want) in [("perstream-meta-zeros.llms", Error::GgufInvalid), ("perstream-f32-forged.llms", Error::Corrupt)] {
-        let bytes = fixture(&format!("corrupt/{file}"));
-        let (r, peak) = peak_of(|| llmc::model::perstream::decompress(&bytes, u64::MAX));
-        assert_eq!(r.unwrap_err(), want, "{file}");
-        eprintln!("{file}: {peak} bytes at the peak");
-        assert!(peak < 1 << 20, "{file}: {peak} bytes allocated before refusing it");
-    }
-    // The valid one still decodes.
-    let ok = llmc::model::perstream::decompress(&fixture("corrupt/perstream.llms"), u64::MAX).unwrap();
-    assert!(ok == fixture("corrupt/model.gguf"));
+    serial(|| {
+        // 64 MiB of zeros as the metadata stream; 256 MiB as the F32 stream.
+        for (file, want) in [("perstream-meta-zeros.llms", Error::GgufInvalid), ("perstream-f32-forged.llms", Error::Corrupt)] {
+            let bytes = fixture(&format!("corrupt/{file}"));
+            let (r, peak) = peak_of(|| llmc::model::perstream::decompress(&bytes, u64::MAX));
+            assert_eq!(r.unwrap_err(), want, "{file}");
+            eprintln!("{file}: {peak} bytes at the peak");
+            assert!(peak < 1 << 20, "{file}: {peak} bytes allocated before refusing it");
+        }
+        // The valid one still decodes.
+        let ok = llmc::model::perstream::decompress(&fixture("corrupt/perstream.llms"), u64::MAX).unwrap();
+        assert!(ok == fixture("corrupt/model.gguf"));
+    });
 }
 
 /// The per-stream baseline streams both ways: the whole gemma GGUF (241 MiB,
@@ -44,38 +37,39 @@ fn per_stream_bombs_are_refused_before_their_streams_are_inflated() {
 /// times over).
 #[test]
 fn per_stream_files_are_written_and_read_in_bounded_memory() {
-    let _serial = serial();
-    let gguf = std::fs::File::open(fetched("gemma")).unwrap();
-    let len = gguf.metadata().unwrap().len();
-    let src = llmc::io::FileAt { file: &gguf, len };
-    let dir = std::env::temp_dir().join(format!("llmc-perstream-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("gemma.llms");
-    let (r, peak) = peak_of(|| {
-        let mut out = llmc::stream::Output::create(&path).unwrap();
-        llmc::model::perstream::compress_to(&src, 1, &mut out)?;
-        out.commit().map_err(|_| Error::Io)
+    serial(|| {
+        let gguf = std::fs::File::open(fetched("gemma")).unwrap();
+        let len = gguf.metadata().unwrap().len();
+        let src = llmc::io::FileAt { file: &gguf, len };
+        let dir = std::env::temp_dir().join(format!("llmc-perstream-memory-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gemma.llms");
+        let (r, peak) = peak_of(|| {
+            let mut out = llmc::stream::Output::create(&path).unwrap();
+            llmc::model::perstream::compress_to(&src, 1, &mut out)?;
+            out.commit().map_err(|_| Error::Io)
+        });
+        r.unwrap();
+        eprintln!("compress: {peak} bytes at the peak for a {len}-byte file");
+        assert!(peak < 32 << 20, "compress: {peak} bytes at the peak for a {len}-byte file");
+        let packed = std::fs::File::open(&path).unwrap();
+        let packed = llmc::io::FileAt { len: packed.metadata().unwrap().len(), file: &packed };
+        let mut back = Vec::new();
+        let mut at = 0u64;
+        let (r, peak) = peak_of(|| {
+            llmc::model::perstream::decode(&packed, u64::MAX, &mut |b: &[u8]| {
+                back.resize(b.len(), 0);
+                std::os::unix::fs::FileExt::read_exact_at(&gguf, &mut back, at).unwrap();
+                assert!(back == b, "bytes differ at {at}");
+                at += b.len() as u64;
+                Ok(())
+            })
+        });
+        assert_eq!((r.unwrap(), at), (len, len));
+        eprintln!("decode: {peak} bytes at the peak");
+        assert!(peak < 32 << 20, "decode: {peak} bytes at the peak for a {len}-byte original");
+        std::fs::remove_dir_all(&dir).unwrap();
     });
-    r.unwrap();
-    eprintln!("compress: {peak} bytes at the peak for a {len}-byte file");
-    assert!(peak < 32 << 20, "compress: {peak} bytes at the peak for a {len}-byte file");
-    let packed = std::fs::File::open(&path).unwrap();
-    let packed = llmc::io::FileAt { len: packed.metadata().unwrap().len(), file: &packed };
-    let mut back = Vec::new();
-    let mut at = 0u64;
-    let (r, peak) = peak_of(|| {
-        llmc::model::perstream::decode(&packed, u64::MAX, &mut |b: &[u8]| {
-            back.resize(b.len(), 0);
-            std::os::unix::fs::FileExt::read_exact_at(&gguf, &mut back, at).unwrap();
-            assert!(back == b, "bytes differ at {at}");
-            at += b.len() as u64;
-            Ok(())
-        })
-    });
-    assert_eq!((r.unwrap(), at), (len, len));
-    eprintln!("decode: {peak} bytes at the peak");
-    assert!(peak < 32 << 20, "decode: {peak} bytes at the peak for a {len}-byte original");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A safetensors file of `n` one-element F32 tensors with short names.
@@ -88,52 +82,54 @@ fn many_tensors(n: usize) -> Vec<u8> {
 
 #[test]
 fn an_open_index_stays_within_four_times_its_size() {
-    let _serial = serial();
-    let container = llmc::model::compress(&many_tensors(40_000), &llmc::CompressParams::default(), None).unwrap();
-    // Version 2 keeps the index size in the trailer (the last 64 bytes, offset 20).
-    let t = container.len() - 64;
-    let index_size = u64::from_le_bytes(container[t + 20..t + 28].try_into().unwrap()) as usize;
-    let (index, peak) = peak_of(|| Index::open(&container).unwrap());
-    assert_eq!(index.entries.len(), 40_000);
-    eprintln!("index of {index_size} bytes: {peak} bytes at the peak of open, {} held by the entries", index.entries.heap_size());
-    assert!(peak <= 4 * index_size, "open took {peak} bytes for an index of {index_size}");
-    // And through the C handle, which adds only its type names.
-    let (_, peak) = peak_of(|| {
-        let mut g = std::ptr::null_mut();
-        // SAFETY: `container` outlives the handle, closed right away.
-        unsafe {
-            assert_eq!(llmc::ffi::container::llmc_container_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0);
-            llmc::ffi::container::llmc_container_close(g);
-        }
+    serial(|| {
+        let container = llmc::model::compress(&many_tensors(40_000), &llmc::CompressParams::default(), None).unwrap();
+        // Version 2 keeps the index size in the trailer (the last 64 bytes, offset 20).
+        let t = container.len() - 64;
+        let index_size = u64::from_le_bytes(container[t + 20..t + 28].try_into().unwrap()) as usize;
+        let (index, peak) = peak_of(|| Index::open(&container).unwrap());
+        assert_eq!(index.entries.len(), 40_000);
+        eprintln!("index of {index_size} bytes: {peak} bytes at the peak of open, {} held by the entries", index.entries.heap_size());
+        assert!(peak <= 4 * index_size, "open took {peak} bytes for an index of {index_size}");
+        // And through the C handle, which adds only its type names.
+        let (_, peak) = peak_of(|| {
+            let mut g = std::ptr::null_mut();
+            // SAFETY: `container` outlives the handle, closed right away.
+            unsafe {
+                assert_eq!(llmc::ffi::container::llmc_container_open_buffer(container.as_ptr().cast(), container.len(), 0, &mut g), 0);
+                llmc::ffi::container::llmc_container_close(g);
+            }
+        });
+        assert!(peak <= 4 * index_size + (64 << 10), "C open took {peak} bytes for an index of {index_size}");
     });
-    assert!(peak <= 4 * index_size + (64 << 10), "C open took {peak} bytes for an index of {index_size}");
 }
 
 #[test]
 fn a_safetensors_header_is_parsed_within_a_small_multiple_of_its_size() {
-    let _serial = serial();
-    // Many tensors, each with 8 one-digit dimensions: the densest header a
-    // generic JSON tree would inflate the most.
-    let n = 60_000;
-    let mut json = String::from("{");
-    for i in 0..n {
-        json.push_str(&format!("\"{i:x}\":{{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1],\"data_offsets\":[{i},{}]}},", i + 1));
-    }
-    json.push_str("\"__metadata__\":{\"a\":\"b\"}}");
-    let mut file = (json.len() as u64).to_le_bytes().to_vec();
-    file.extend_from_slice(json.as_bytes());
-    file.resize(file.len() + n, 1);
-    let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
-    assert_eq!(st.tensors.len(), n);
-    eprintln!("header of {} bytes: {peak} bytes at the peak of parsing", json.len());
-    assert!(peak <= 4 * json.len(), "parsing took {peak} bytes for a header of {}", json.len());
-    // Metadata values are checked, not kept: a large one costs nothing.
-    let big = format!("{{\"__metadata__\":{{\"k\":\"{}\"}}}}", "v".repeat(4 << 20));
-    let mut file = (big.len() as u64).to_le_bytes().to_vec();
-    file.extend_from_slice(big.as_bytes());
-    let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
-    assert!(st.tensors.is_empty());
-    assert!(peak < 64 << 10, "a 4 MiB metadata string cost {peak} bytes");
+    serial(|| {
+        // Many tensors, each with 8 one-digit dimensions: the densest header a
+        // generic JSON tree would inflate the most.
+        let n = 60_000;
+        let mut json = String::from("{");
+        for i in 0..n {
+            json.push_str(&format!("\"{i:x}\":{{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1],\"data_offsets\":[{i},{}]}},", i + 1));
+        }
+        json.push_str("\"__metadata__\":{\"a\":\"b\"}}");
+        let mut file = (json.len() as u64).to_le_bytes().to_vec();
+        file.extend_from_slice(json.as_bytes());
+        file.resize(file.len() + n, 1);
+        let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
+        assert_eq!(st.tensors.len(), n);
+        eprintln!("header of {} bytes: {peak} bytes at the peak of parsing", json.len());
+        assert!(peak <= 4 * json.len(), "parsing took {peak} bytes for a header of {}", json.len());
+        // Metadata values are checked, not kept: a large one costs nothing.
+        let big = format!("{{\"__metadata__\":{{\"k\":\"{}\"}}}}", "v".repeat(4 << 20));
+        let mut file = (big.len() as u64).to_le_bytes().to_vec();
+        file.extend_from_slice(big.as_bytes());
+        let (st, peak) = peak_of(|| llmc::model::safetensors::parse(&file).unwrap());
+        assert!(st.tensors.is_empty());
+        assert!(peak < 64 << 10, "a 4 MiB metadata string cost {peak} bytes");
+    });
 }
 
 
@@ -167,22 +163,23 @@ fn smallest_entries(n: usize) -> Vec<u8> {
 
 #[test]
 fn the_smallest_entries_stay_within_the_bound_through_the_c_handle() {
-    let _serial = serial();
-    let c = smallest_entries(300_000);
-    let index_size = u64::from_le_bytes(c[24..32].try_into().unwrap()) as usize;
-    let (g, peak) = peak_of(|| {
-        let mut g = std::ptr::null_mut();
-        // SAFETY: `c` outlives the handle, closed below.
-        assert_eq!(unsafe { llmc::ffi::container::llmc_container_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut g) }, 0);
-        g
+    serial(|| {
+        let c = smallest_entries(300_000);
+        let index_size = u64::from_le_bytes(c[24..32].try_into().unwrap()) as usize;
+        let (g, peak) = peak_of(|| {
+            let mut g = std::ptr::null_mut();
+            // SAFETY: `c` outlives the handle, closed below.
+            assert_eq!(unsafe { llmc::ffi::container::llmc_container_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut g) }, 0);
+            g
+        });
+        let mut k = u64::MAX;
+        // SAFETY: live handle, valid string and out-pointer; closed once.
+        unsafe {
+            assert_eq!(llmc::ffi::container::llmc_container_find_tensor(g, c"c".as_ptr(), &mut k), 0);
+            llmc::ffi::container::llmc_container_close(g);
+        }
+        assert_eq!(k, 2, "the first entry of a name shared by many");
+        eprintln!("{index_size}-byte index of 300,000 minimal entries: {peak} bytes at the peak of the C open");
+        assert!(peak <= 4 * index_size, "C open took {peak} bytes for an index of {index_size}");
     });
-    let mut k = u64::MAX;
-    // SAFETY: live handle, valid string and out-pointer; closed once.
-    unsafe {
-        assert_eq!(llmc::ffi::container::llmc_container_find_tensor(g, c"c".as_ptr(), &mut k), 0);
-        llmc::ffi::container::llmc_container_close(g);
-    }
-    assert_eq!(k, 2, "the first entry of a name shared by many");
-    eprintln!("{index_size}-byte index of 300,000 minimal entries: {peak} bytes at the peak of the C open");
-    assert!(peak <= 4 * index_size, "C open took {peak} bytes for an index of {index_size}");
 }

@@ -154,18 +154,22 @@ pub fn encode_by_steps(
             let t = &tables[usize::from(class[full])];
             encode_steps_by(syms.len() - full * lanes, lanes, &t.syms, |i| usize::from(syms[full * lanes + i]), states, buf, pos, 1)
         },
-        |states, buf, mut pos| {
-            // Last run first: the decoder reads the words of step 0 first.
-            let mut end = full;
-            while end > 0 {
-                let c = class[end - 1];
-                let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
-                pos = kernel(&syms[start * lanes..end * lanes], lanes, &tables[usize::from(c)], states, buf, pos);
-                end = start;
-            }
-            pos
-        },
+        |states, buf, pos| by_runs(&class[..full], pos, |steps, c, pos| kernel(&syms[steps.start * lanes..steps.end * lanes], lanes, &tables[c], states, buf, pos)),
     )
+}
+
+/// Calls `code(steps, class, pos)` for each run of steps of one class in
+/// `class`, last run first (the decoder reads the words of step 0 first), and
+/// returns the final `pos`.
+fn by_runs(class: &[u8], mut pos: usize, mut code: impl FnMut(core::ops::Range<usize>, usize, usize) -> usize) -> usize {
+    let mut end = class.len();
+    while end > 0 {
+        let c = class[end - 1];
+        let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
+        pos = code(start..end, usize::from(c), pos);
+        end = start;
+    }
+    pos
 }
 
 /// [`encode`] for the values of little-endian bf16 words (`src`, even length):
@@ -213,17 +217,7 @@ pub fn encode_bf16_steps(
             let t = tables[usize::from(class[full])];
             encode_steps_by(n - full * lanes, lanes, &t.syms, |i| bf16_value(tail, i), states, buf, pos, 1)
         },
-        |states, buf, mut pos| {
-            // Last run first: the decoder reads the words of step 0 first.
-            let mut end = full;
-            while end > 0 {
-                let c = class[end - 1];
-                let start = class[..end].iter().rposition(|&k| k != c).map_or(0, |i| i + 1);
-                pos = kernel(&src[2 * start * lanes..2 * end * lanes], lanes, tables[usize::from(c)], states, buf, pos);
-                end = start;
-            }
-            pos
-        },
+        |states, buf, pos| by_runs(&class[..full], pos, |steps, c, pos| kernel(&src[2 * steps.start * lanes..2 * steps.end * lanes], lanes, tables[c], states, buf, pos)),
     )
 }
 

@@ -5,6 +5,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
 
 /// Counts live heap bytes and their peak (every thread's allocations).
 pub struct Counting;
@@ -66,4 +67,15 @@ pub fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     PEAK.store(before, SeqCst);
     let r = f();
     (r, PEAK.load(SeqCst) - before)
+}
+
+/// Runs a test's body alone: the counters see every thread, so the tests of a
+/// binary take turns. The body runs on a thread of its own, joined before the
+/// turn ends, so the thread-local buffers it left (a codec's scratch) are
+/// freed inside the turn, not during the next test's measurement.
+#[allow(dead_code)]
+pub fn serial<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+    static TURN: Mutex<()> = Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    std::thread::scope(|s| s.spawn(body).join()).unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
