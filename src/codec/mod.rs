@@ -121,16 +121,6 @@ impl Method {
         }
     }
 
-    /// The method as `params` ask for it: without row classes under
-    /// `PARAM_FLAG_NO_ROW_CLASSES`.
-    pub fn as_asked(&self, params: &crate::params::CompressParams) -> Method {
-        if params.row_classes() {
-            self.clone()
-        } else {
-            self.clone().without_rows()
-        }
-    }
-
     /// The method for the part of the content that starts `at` bytes in (a
     /// tensor cut into regions: each region's frame starts at its own column).
     pub fn from_offset(&self, at: u64) -> Method {

@@ -139,7 +139,7 @@ enum Current {
 pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: Vec<Span>, tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let mut spans = spans;
     for s in &mut spans {
-        s.methods = s.methods.iter().map(|m| m.as_asked(params)).collect();
+        s.methods = s.methods.iter().map(|m| crate::engine::frames::as_asked(m, params)).collect();
     }
     let mut at = 0u64;
     for s in &spans {

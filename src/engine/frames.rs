@@ -21,6 +21,16 @@ pub struct FrameInfo {
     pub chunk_size: u32,
 }
 
+/// `method` as `params` ask for it: without row classes under
+/// `PARAM_FLAG_NO_ROW_CLASSES`.
+pub fn as_asked(method: &Method, params: &CompressParams) -> Method {
+    if params.row_classes() {
+        method.clone()
+    } else {
+        method.clone().without_rows()
+    }
+}
+
 /// Compresses `src` into one frame.
 pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -30,7 +40,7 @@ pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<
 
 /// Compresses `src` into `out` (cleared first; its allocation is reused).
 pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
-    let method = &method.as_asked(params);
+    let method = &as_asked(method, params);
     let job = FrameJob::new(method, src, params)?;
     if params.n_threads <= 1 || job.n_chunks() <= 1 {
         // Payloads go straight into the frame.

@@ -517,7 +517,7 @@ impl pipeline::Weighed for Chunk {
 /// and coding a window of chunks at a time on `workers` threads (0 = the
 /// caller's). Gives the same bytes as [`super::frames::compress`].
 pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64, params: &CompressParams, workers: usize, out: &mut Output) -> Result<u64> {
-    let method = &method.as_asked(params);
+    let method = &super::frames::as_asked(method, params);
     let elem = method.element_size();
     if !content_size.is_multiple_of(u64::from(elem)) {
         return Err(Error::InvalidArgument);
