@@ -47,3 +47,30 @@ fn field_split_types_roundtrip_on_every_isa() {
     }
     assert!(split >= 25, "only {split} types have a field split");
 }
+
+#[test]
+fn field_splits_beat_zstd_on_real_tensors_of_every_new_type() {
+    // One real tensor per type (llama.cpp's own quantiser on Gemma 3 270M's
+    // weights; `fixtures/ggml-types/*.json` say how), coded with its split and with
+    // the zstd -3 these types used to get.
+    let dir = fixtures_dir().join("ggml-types");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.starts_with("gemma") && !n.ends_with(".json")).collect();
+    names.sort();
+    assert_eq!(names.len(), 14, "{names:?}");
+    for name in names {
+        let src = std::fs::read(dir.join(&name)).unwrap();
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+        let t = types::GGML_TYPES.iter().find(|t| t.name == meta["ggml_type"]).unwrap_or_else(|| panic!("{name}: type"));
+        let split = methods_for_type(t.id).remove(0);
+        assert!(matches!(split, Method::Fields(_)), "{}", t.name);
+        let params = CompressParams::default();
+        let frame = llmc::frame::compress(&split, &src, &params).unwrap();
+        let zstd = llmc::frame::compress(&Method::Zstd { level: 3 }, &src, &params).unwrap();
+        let ratio = |f: &[u8]| src.len() as f64 / f.len() as f64;
+        eprintln!("{:8} {:>7} B: field split {:.4}, zstd -3 {:.4}", t.name, src.len(), ratio(&frame), ratio(&zstd));
+        assert!(frame.len() < zstd.len() && frame.len() < src.len(), "{}: {:.4} vs zstd {:.4}", t.name, ratio(&frame), ratio(&zstd));
+        for isa in isas_under_test() {
+            assert!(decompress(&frame, &opts(isa)).unwrap() == src, "{} on {isa:?}", t.name);
+        }
+    }
+}

@@ -56,14 +56,16 @@ pub fn for_type(t: u32) -> Vec<Method> {
         26 => vec![Method::Fields(Layout::planes(4)), zstd],
         27 | 28 => vec![Method::Fields(Layout::planes(8)), zstd],
         // IQ2_XXS {d; qs[64]}: qs is 8 groups of a u32 of four grid indices and a
-        // u32 of sign bits with the 4-bit scale on top.
-        16 => vec![runs(66, &[&[(0, 1)], &[(1, 1)], &every(2, 8, 8, 0, 4), &every(2, 8, 8, 4, 3), &every(2, 8, 8, 7, 1)])],
-        // IQ2_XS {d; qs[32] u16 (9-bit grid index, 7-bit signs); scales[8]}
-        17 => vec![runs(74, &[&[(0, 1)], &[(1, 1)], &every(2, 2, 32, 0, 1), &every(2, 2, 32, 1, 1), &[(66, 8)]])],
+        // u32 of sign bits with the 4-bit scale on top. (Splitting the scale byte
+        // off too gains 0.5 % but decodes at half the speed: runs of 1–3 bytes.)
+        16 => vec![runs(66, &[&[(0, 1)], &[(1, 1)], &every(2, 8, 8, 0, 4), &every(2, 8, 8, 4, 4)])],
+        // IQ2_XS {d; qs[32] u16 (9-bit grid index, 7-bit signs); scales[8]}. (The
+        // u16s' low and high bytes apart gain 0.4 % but halve the decode speed.)
+        17 => vec![runs(74, &[&[(0, 1)], &[(1, 1)], &[(2, 64)], &[(66, 8)]])],
         // IQ3_XXS {d; qs[64]; scales_and_signs[32]}
         18 => vec![runs(98, &[&[(0, 1)], &[(1, 1)], &[(2, 64)], &[(66, 32)]])],
         // IQ1_S {d; qs[32]; qh[8] u16}
-        19 => vec![runs(50, &[&[(0, 1)], &[(1, 1)], &[(2, 32)], &every(34, 2, 8, 0, 1), &every(34, 2, 8, 1, 1)])],
+        19 => vec![runs(50, &[&[(0, 1)], &[(1, 1)], &[(2, 32)], &[(34, 16)]])],
         // IQ4_NL {d; qs[16]}
         20 => vec![runs(18, &[&[(0, 1)], &[(1, 1)], &[(2, 16)]])],
         // IQ3_S {d; qs[64]; qh[8]; signs[32]; scales[4]}
