@@ -9,9 +9,17 @@ fn llmc(args: &[&str]) -> (bool, String, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// A path in this binary's scratch directory under Cargo's `target/tmp`: emptied
+/// once per run, so runs do not pile up copies of the fixtures (a run writes
+/// about 360 MB).
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("llmc-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let d = DIR.get_or_init(|| {
+        let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
     d.join(name)
 }
 

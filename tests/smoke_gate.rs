@@ -82,7 +82,9 @@ fn c_driver_prints_the_same_prefixes() {
 #[test]
 fn a_changed_fixture_fails_the_gate_clearly() {
     gemma();
-    let dir = std::env::temp_dir().join(format!("llmc-smoke-{}", std::process::id()));
+    // Under Cargo's target/tmp, replaced on each run (not one copy per process).
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("smoke-changed-fixture");
+    let _ = std::fs::remove_dir_all(&dir);
     for rel in ["bf16/all-minilm-l6-v2.word_embeddings.bf16", "q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k", "expected-checksums.json"] {
         let to = dir.join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
