@@ -27,24 +27,10 @@ use core::arch::x86_64::*;
 pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
     let n = src.len() / 2;
     debug_assert!(raw.len() >= raw_len(n));
-    let blocks = n / 64;
     let mut part = [[0u32; NUM_VALUES]; 4];
-    let pack = RawPack::new();
-    for b in 0..blocks {
-        let words = &src[128 * b..128 * b + 128];
-        // The chunk's first touch: ask for its lines 2 KiB ahead (a prefetch never
-        // faults, so the address may run past the end).
-        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048).cast());
-        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
-        // SAFETY: two 64-byte loads from the 128 bytes of `words`.
-        let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
-        // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
-        unsafe { pack.store(w0, w1, raw.as_mut_ptr().add(48 * b)) };
-        count_values(words, &mut part);
-    }
+    let blocks = pack_blocks(src, raw, |_, words, _, _| count_values(words, &mut part));
     count_values(&src[128 * blocks..], &mut part);
     merge_counts(&part, hist);
-    pack_raw_from(src, 8 * blocks, raw);
 }
 
 /// # Safety
@@ -55,26 +41,43 @@ pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALU
 pub(in crate::kernels) unsafe fn bf16_pack_sums(src: &[u8], raw: &mut [u8], sums: &mut [u32]) {
     let n = src.len() / 2;
     debug_assert!(raw.len() >= raw_len(n) && sums.len() >= n.div_ceil(SUM_BLOCK));
-    let blocks = n / 64;
-    let pack = RawPack::new();
     let values = _mm512_set1_epi16(0x3ff);
     let ones = _mm512_set1_epi16(1);
     // The value sums of a 32-word vector, as 16 partial sums.
     let partial = |w: __m512i| _mm512_madd_epi16(_mm512_and_si512(_mm512_srli_epi16::<5>(w), values), ones);
+    let blocks = pack_blocks(src, raw, |b, _, w0, w1| {
+        // Each 32-word half's value sum (32 values below 1024 fit any lane).
+        sums[2 * b] = _mm512_reduce_add_epi32(partial(w0)) as u32;
+        sums[2 * b + 1] = _mm512_reduce_add_epi32(partial(w1)) as u32;
+    });
+    block_sums_from(src, 2 * blocks, sums);
+}
+
+/// Packs the raw fields of `src` into `raw` (all of them: whole blocks of 64
+/// words here, the rest by the scalar code) and hands each whole block's index,
+/// bytes and two vectors to `per_block`, the scans' other work on the same
+/// lines. Returns the number of whole blocks.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
+fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8], __m512i, __m512i)) -> usize {
+    let blocks = src.len() / 128;
+    assert!(raw.len() >= raw_len(src.len() / 2), "raw fields do not fit");
+    let pack = RawPack::new();
     for b in 0..blocks {
         let words = &src[128 * b..128 * b + 128];
+        // The chunk's first touch: ask for its lines 2 KiB ahead (a prefetch never
+        // faults, so the address may run past the end).
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048).cast());
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
         // SAFETY: two 64-byte loads from the 128 bytes of `words`.
         let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
-        // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw`.
+        // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw` (asserted:
+        // 48 · blocks <= raw_len(n)).
         unsafe { pack.store(w0, w1, raw.as_mut_ptr().add(48 * b)) };
-        // Each 32-word half's value sum (32 values below 1024 fit any lane).
-        sums[2 * b] = _mm512_reduce_add_epi32(partial(w0)) as u32;
-        sums[2 * b + 1] = _mm512_reduce_add_epi32(partial(w1)) as u32;
+        per_block(b, words, w0, w1);
     }
     pack_raw_from(src, 8 * blocks, raw);
-    block_sums_from(src, 2 * blocks, sums);
+    blocks
 }
 
 /// The packing of 64 words' raw fields into 48 bytes (both bf16 scans).
