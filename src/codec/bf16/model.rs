@@ -109,4 +109,79 @@ mod tests {
         let sums: Vec<u32> = (0..n / SUM_BLOCK).map(|b| if b == 0 { 1000 * 32 } else { 5 * 32 }).collect();
         assert_eq!(rank_rows(&sums, n, shape)[0], 1);
     }
+
+    /// The ranking before block sums: each row's exact value sum.
+    fn exact_ranking(src: &[u8], shape: RowShape) -> Vec<u8> {
+        let n = src.len() / 2;
+        let n_rows = shape.rows(n);
+        let value = |i: usize| u64::from(crate::format::bf16_split::value_of(u16::from_le_bytes([src[2 * i], src[2 * i + 1]])));
+        let mut keys: Vec<(u64, u32)> = (0..n_rows)
+            .map(|r| {
+                let (a, b) = shape.row_span(r, n);
+                (((a..b).map(value).sum::<u64>() << 16) / (b - a) as u64, r as u32)
+            })
+            .collect();
+        keys.select_nth_unstable(n_rows / 2);
+        let mut row_class = vec![0u8; n_rows];
+        for &(_, r) in &keys[n_rows / 2..] {
+            row_class[r as usize] = 1;
+        }
+        row_class
+    }
+
+    #[test]
+    fn block_sum_ranking_equals_exact_row_sums_on_every_isa() {
+        // Review: rows of 32..4096 values (2880 and 160 fit only 64 / 32
+        // lanes), chunks starting mid-row at every lane multiple, lengths that
+        // end mid-row, mid-block and one word into a block, on every ISA.
+        use crate::kernels::{Kernels, RAW_SLACK};
+        use crate::format::bf16_split::raw_len;
+        let kernels: Vec<&Kernels> = crate::isa::supported().into_iter().filter_map(Kernels::get).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut checked = 0;
+        for row in [32usize, 64, 96, 128, 160, 384, 2880, 4096] {
+            for first_col in (0..row).step_by(32).filter(|c| c % 96 == 0 || *c == row - 32) {
+                for n in [16 * row + 1, 16 * row - first_col, 17 * row + 31, 20 * row + 33, 40 * row - 7, 16 * 64 + 1] {
+                    let shape = RowShape { row, first_col };
+                    if !worth_ranking(shape, n) || crate::rans::lanes_within(128, |l| shape.fits(l)).is_none() {
+                        continue;
+                    }
+                    // Rows with scales that differ little (near-ties) and a few wild words.
+                    let src: Vec<u8> = (0..n)
+                        .flat_map(|i| {
+                            let r = (i + first_col) / row;
+                            let x = next();
+                            let exp = 120 + (r % 5) as u16 + u16::from(x % 4 == 0);
+                            let w = if x % 97 == 0 { (x >> 8) as u16 } else { ((x >> 20) as u16 & 0x807f) | exp << 7 };
+                            w.to_le_bytes()
+                        })
+                        .collect();
+                    let want = exact_ranking(&src, shape);
+                    let mut want_hist = [0u32; NUM_VALUES];
+                    let mut raw0 = vec![0u8; raw_len(n) + RAW_SLACK];
+                    kernels[0].bf16_scan(&src, &mut want_hist, &mut raw0);
+                    for k in &kernels {
+                        let mut raw = vec![0xa5u8; raw_len(n) + RAW_SLACK];
+                        let mut sums = vec![0u32; n.div_ceil(SUM_BLOCK)];
+                        k.bf16_pack_sums(&src, &mut raw, &mut sums);
+                        assert_eq!(raw[..raw_len(n)], raw0[..raw_len(n)], "{:?} row {row} col {first_col} n {n}", k.isa());
+                        let got = rank_rows(&sums, n, shape);
+                        assert_eq!(got, want, "{:?} row {row} col {first_col} n {n}", k.isa());
+                        let mut parts = Box::new([[[0u32; NUM_VALUES]; 4]; TABLES]);
+                        let hists = count_classes(&src, shape, &got, &mut parts);
+                        let sum: Vec<u32> = (0..NUM_VALUES).map(|v| hists[0][v] + hists[1][v]).collect();
+                        assert_eq!(sum[..], want_hist[..], "{:?} row {row} col {first_col} n {n}: classes miss values", k.isa());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 50, "{checked}");
+    }
 }

@@ -1,0 +1,112 @@
+//! Review of `rans::lanes_within`: row classes on rows that fit fewer lanes
+//! than a chunk takes (2880, 160, 96, 32), chunks that start mid-row, a last
+//! chunk of fewer than 32 words, on every ISA and thread count.
+
+mod common;
+use common::*;
+use llmc::frame::{FieldLayout, Method};
+use llmc::{compress_bf16_rows, decompress, CompressParams, Isa};
+
+/// Each chunk's payload.
+fn chunks(f: &[u8]) -> Vec<&[u8]> {
+    let n = u32::from_le_bytes(f[20..24].try_into().unwrap()) as usize;
+    let mut pos = 32 + 8 * n;
+    (0..n)
+        .map(|i| {
+            let size = u32::from_le_bytes(f[32 + 8 * i..36 + 8 * i].try_into().unwrap()) as usize;
+            let p = &f[pos..pos + size];
+            pos += size;
+            p
+        })
+        .collect()
+}
+
+fn u32_at(p: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(p[at..at + 4].try_into().unwrap()) as usize
+}
+
+/// bf16 words whose rows (of `row` values) have distinct scales, so ranking
+/// them pays.
+fn rowed(n: usize, row: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let exp = 112 + ((i / row) * 7 % 13) as u16;
+            let w = (seed as u16 & 0x807f) | exp << 7;
+            w.to_le_bytes()
+        })
+        .collect()
+}
+
+/// Lanes a chunk of `n` values takes with one table (`rans::lanes_for`).
+fn lanes_for(n: usize) -> usize {
+    if n >= 1 << 18 {
+        128
+    } else if n >= 1 << 16 {
+        64
+    } else {
+        32
+    }
+}
+
+#[test]
+fn row_classes_take_the_most_lanes_their_rows_fit_on_every_isa() {
+    let mut mode2 = 0;
+    // (row, chunk bytes, content bytes): 2880 fits 64 of 128 lanes, 160 and 32
+    // only 32 of 128, 96 only 32 of 64, 192 fits 64 of 64; chunks start at
+    // columns 128, 128, 32, 128 (mid-row); contents end 20 words into a chunk.
+    for (row, chunk, len) in [
+        (2880usize, 1usize << 20, 3 * (1 << 20) + 40),
+        (160, 1 << 20, 2 * (1 << 20) + 40),
+        (32, 1 << 20, (1 << 20) + 40),
+        (96, 1 << 18, 3 * (1 << 18) + 40),
+        (192, 131_200, 3 * 131_200 + 40),
+        (2880, 140_000, 3 * 140_000 + 40),
+    ] {
+        let src = rowed(len / 2, row, row as u64 * 31 + chunk as u64);
+        let reference = compress_bf16_rows(&src, row as u32, &CompressParams { isa: Some(Isa::Scalar), chunk_size: chunk as u32, n_threads: 1, ..Default::default() }).unwrap();
+        for (i, p) in chunks(&reference).iter().enumerate() {
+            let n = (len - i * chunk).min(chunk) / 2;
+            let first_col = i * chunk / 2 % row;
+            let want = [128, 64, 32].into_iter().find(|&l| l <= lanes_for(n) && row % l == 0 && first_col % l == 0);
+            if p[0] == 2 {
+                mode2 += 1;
+                assert_eq!(Some(1usize << p[1]), want, "row {row} chunk {i}: lanes");
+                assert_eq!((u32_at(p, 4), u32_at(p, 8)), (row, first_col), "row {row} chunk {i}: shape");
+            } else {
+                // Only chunks whose rows fit no lanes (or too few rows) fall back.
+                assert!(want.is_none() || (first_col + n).div_ceil(row) < 16, "row {row} chunk {i}: mode {} where lanes {want:?} fit", p[0]);
+            }
+        }
+        for isa in isas_under_test() {
+            for threads in [1, 2, 3] {
+                let f = compress_bf16_rows(&src, row as u32, &CompressParams { isa: Some(isa), chunk_size: chunk as u32, n_threads: threads, ..Default::default() }).unwrap();
+                assert!(f == reference, "row {row} chunk {chunk}: {isa:?} x{threads} differs");
+            }
+            assert!(decompress(&reference, &opts(isa)).unwrap() == src, "row {row} chunk {chunk}: {isa:?}");
+        }
+    }
+    eprintln!("{mode2} mode-2 chunks, isas {:?}", isas_under_test());
+    assert!(mode2 >= 10, "only {mode2} chunks used row classes");
+}
+
+#[test]
+fn byte_row_classes_with_fewer_lanes_roundtrip_on_every_isa() {
+    for (row, chunk, len) in [(2880usize, 1usize << 20, 3 * (1 << 20) + 17), (160, 1 << 15, 5 * (1 << 15) + 3), (96, 1 << 14, 4 * (1 << 14) + 1)] {
+        let words = rowed(len, row, row as u64);
+        // The high byte of each word: one byte a value, scaled by row.
+        let src: Vec<u8> = words.chunks_exact(2).map(|w| w[1] ^ w[0] & 0x03).collect();
+        let method = Method::Fields(FieldLayout::planes(1)).with_rows(Some(row as u64));
+        let plain = llmc::frame::compress(&Method::Fields(FieldLayout::planes(1)), &src, &CompressParams { chunk_size: chunk as u32, ..Default::default() }).unwrap();
+        let reference = llmc::frame::compress(&method, &src, &CompressParams { isa: Some(Isa::Scalar), chunk_size: chunk as u32, ..Default::default() }).unwrap();
+        eprintln!("bytes row {row}: rows {} vs plain {}", reference.len(), plain.len());
+        assert!(reference.len() < plain.len(), "row {row}: row classes never used");
+        for isa in isas_under_test() {
+            let f = llmc::frame::compress(&method, &src, &CompressParams { isa: Some(isa), chunk_size: chunk as u32, n_threads: 2, ..Default::default() }).unwrap();
+            assert!(f == reference, "row {row}: {isa:?} differs");
+            assert!(decompress(&f, &opts(isa)).unwrap() == src, "row {row}: {isa:?}");
+        }
+    }
+}
