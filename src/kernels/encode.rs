@@ -1,4 +1,5 @@
 //! Encode-side kernels: the bf16 scan (value histogram and packed raw fields), the
+//! bf16 pack (the same raw fields and 32-word value sums, for ranking rows), the
 //! bf16 value encoder and the Q4_K block split. Each has a scalar specification
 //! here; the AVX-512 forms (`x86/encode_avx512.rs`) produce the same bytes, and the
 //! safe methods below check the bounds their `# Safety` contracts rely on.
