@@ -69,7 +69,8 @@ fn escape_list(src: &[u8], map: &[u8; NUM_VALUES], esc: u8) -> (Vec<u8>, u32) {
 fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len().is_multiple_of(2) && !src.is_empty());
     let n = src.len() / 2;
-    // One pass over the chunk packs the raw fields and counts the values.
+    // The pass that reads the chunk first also packs its raw fields: with the
+    // value counts for one table, or with block sums for ranking rows.
     let raw = &mut scratch.raw;
     // Grown, never shrunk: the scan writes every byte of the packed string.
     if raw.len() < raw_len(n) + RAW_SLACK {
