@@ -16,7 +16,8 @@ How each codec is called (all in this process):
 
 * llmc: target/release/libllmc.so through ctypes (the C API in include/llmc.h; ctypes
   releases the GIL). bf16 and Q4_K fixtures: llmc_bf16_compress / llmc_q4k_compress
-  with params.n_threads, and llmc_decompress_dctx with llmc_dctx_set_threads, into a
+  with params.n_threads ("llmc rows": llmc_bf16_compress_rows with the row length from
+  the fixture's sidecar, the row classes a container gives every 2-D bf16 tensor), and llmc_decompress_dctx with llmc_dctx_set_threads, into a
   preallocated buffer. Whole GGUF files: encode is llmc_container_compress_file from a
   tmpfs file to a tmpfs file (the C API has no in-memory container compressor), decode
   is llmc_container_open_buffer on the container in memory, then
@@ -172,6 +173,7 @@ class Llmc:
             ("llmc_bf16_compress_bound", sz, [sz]),
             ("llmc_q4k_compress_bound", sz, [sz]),
             ("llmc_bf16_compress", u32, [vp, sz, vp, sz, C.POINTER(sz), C.POINTER(Params)]),
+            ("llmc_bf16_compress_rows", u32, [vp, sz, u32, vp, sz, C.POINTER(sz), C.POINTER(Params)]),
             ("llmc_q4k_compress", u32, [vp, sz, vp, sz, C.POINTER(sz), C.POINTER(Params)]),
             ("llmc_dctx_create", u32, [C.POINTER(vp)]),
             ("llmc_dctx_free", None, [vp]),
@@ -247,6 +249,22 @@ class LlmcFrame(Codec):
         self.lib.check(self.lib.L.llmc_decompress_dctx(d, frame.ctypes.data, len(frame), out.ctypes.data, len(out),
                                                        C.byref(n)), "decompress")
         return out
+
+
+class LlmcRows(LlmcFrame):
+    """bf16 fixtures told their row length (the last dimension, from the sidecar):
+    row classes, as a container codes every 2-D bf16 tensor."""
+
+    def __init__(self, lib, row, fresh_output):
+        super().__init__(lib, "bf16", fresh_output)
+        self.name, self.row = "llmc rows", row
+
+    def compress(self, threads, arg=None):
+        n = C.c_size_t()
+        p = self.lib.params(threads)
+        self.lib.check(self.lib.L.llmc_bf16_compress_rows(addr(self.src), len(self.src), self.row, self.cbuf.ctypes.data,
+                                                          len(self.cbuf), C.byref(n), C.byref(p)), "compress_rows")
+        return self.cbuf[:n.value]
 
 
 class LlmcContainer(Codec):
@@ -485,6 +503,9 @@ def make_codecs(path, kind, lib, args, tmpdir, notes):
     codecs = []
     if kind in ("bf16", "q4k"):
         codecs.append(LlmcFrame(lib, kind, args.fresh_output))
+        shape = json.load(open(path + ".json")).get("shape", []) if os.path.exists(path + ".json") else []
+        if kind == "bf16" and len(shape) >= 2:
+            codecs.append(LlmcRows(lib, shape[-1], args.fresh_output))
     else:
         codecs.append(LlmcContainer(lib, args.fresh_output, tmpdir))
     if kind == "bf16":
@@ -570,32 +591,32 @@ def print_table(records, thread_counts, header):
                 cells = [ratio, cell(one, "encode"), cell(one, "decode"),
                          cell(many, "encode") if tmax > 1 else "—",
                          cell(many, "decode") if tmax > 1 else "—"]
-                if c == "llmc":
+                if c.startswith("llmc"):
                     cells = [f"**{x}**" if x not in ("—", "") else x for x in cells]
             print(f"| {label} | {c} | " + " | ".join(cells[:len(cols) - 2]) + " |")
 
 
 def print_bars(records):
-    """The issue's bars against ZipNN, one thread, per bf16 fixture."""
+    """The issue's bars against ZipNN, one thread, per bf16 fixture: one table per
+    chunk ("llmc") and row classes ("llmc rows", what containers use)."""
+    one = lambda f, c: next((r for r in records if r["file"] == f and r["codec"] == c and r["threads"] == 1), None)
     rows = []
     for f in dict.fromkeys(r["file"] for r in records if r["kind"] == "bf16"):
-        ll = next((r for r in records if r["file"] == f and r["codec"] == "llmc" and r["threads"] == 1), None)
-        zz = next((r for r in records if r["file"] == f and r["codec"] == "zipnn" and r["threads"] == 1), None)
-        if ll and zz:
-            d, e = ll["decode_gbps"] / zz["decode_gbps"], ll["encode_gbps"] / zz["encode_gbps"]
-            rows.append((f, d, e))
+        zz = one(f, "zipnn")
+        for c in ("llmc", "llmc rows"):
+            ll = one(f, c)
+            if ll and zz:
+                rows.append((f, c, ll["decode_gbps"] / zz["decode_gbps"], ll["encode_gbps"] / zz["encode_gbps"], ll["ratio"] - zz["ratio"]))
     if not rows:
         return
     print()
     print("llmc ÷ ZipNN, one thread (issue 14's bars: decode ≥ 2.0×, encode ≥ 1.5×):")
     print()
-    print("| bf16 fixture | decode llmc ÷ ZipNN | encode llmc ÷ ZipNN | ratio llmc − ZipNN |")
-    print("|---|---|---|---|")
-    for f, d, e in rows:
-        ll = next(r for r in records if r["file"] == f and r["codec"] == "llmc" and r["threads"] == 1)
-        zz = next(r for r in records if r["file"] == f and r["codec"] == "zipnn" and r["threads"] == 1)
-        print(f"| {short(f)} | {d:.2f}× {'(meets)' if d >= 2.0 else '(**below**)'} | "
-              f"{e:.2f}× {'(meets)' if e >= 1.5 else '(**below**)'} | {ll['ratio'] - zz['ratio']:+.4f} |")
+    print("| bf16 fixture | llmc | decode llmc ÷ ZipNN | encode llmc ÷ ZipNN | ratio llmc − ZipNN |")
+    print("|---|---|---|---|---|")
+    for f, c, d, e, dr in rows:
+        print(f"| {short(f)} | {c} | {d:.2f}× {'(meets)' if d >= 2.0 else '(**below**)'} | "
+              f"{e:.2f}× {'(meets)' if e >= 1.5 else '(**below**)'} | {dr:+.4f} |")
 
 
 # ---------------------------------------------------------------- scaling
