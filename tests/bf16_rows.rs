@@ -16,16 +16,7 @@ fn row_len(rel: &str) -> u32 {
 
 /// Payload mode bytes of every chunk of a frame.
 fn chunk_modes(frame: &[u8]) -> Vec<u8> {
-    let n = u32::from_le_bytes(frame[20..24].try_into().unwrap()) as usize;
-    let mut pos = 32 + 8 * n;
-    (0..n)
-        .map(|i| {
-            let size = u32::from_le_bytes(frame[32 + 8 * i..36 + 8 * i].try_into().unwrap()) as usize;
-            let mode = frame[pos];
-            pos += size;
-            mode
-        })
-        .collect()
+    frame_payloads(frame).iter().map(|p| p[0]).collect()
 }
 
 #[test]

@@ -5,19 +5,7 @@ use common::hostile::{decode_unverified, reseal};
 use common::*;
 use llmc::{compress_bf16_rows, decompress, CompressParams, Isa};
 
-/// (offset, payload) of every chunk of the frame at `f` (start of an LLMF frame).
-fn chunks(f: &[u8]) -> Vec<&[u8]> {
-    let n = u32::from_le_bytes(f[20..24].try_into().unwrap()) as usize;
-    let mut pos = 32 + 8 * n;
-    (0..n)
-        .map(|i| {
-            let size = u32::from_le_bytes(f[32 + 8 * i..36 + 8 * i].try_into().unwrap()) as usize;
-            let p = &f[pos..pos + size];
-            pos += size;
-            p
-        })
-        .collect()
-}
+use common::frame_payloads as chunks;
 
 fn u32_at(p: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(p[at..at + 4].try_into().unwrap())

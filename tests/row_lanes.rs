@@ -8,19 +8,7 @@ use common::*;
 use llmc::frame::{FieldLayout, Method};
 use llmc::{compress_bf16_rows, decompress, CompressParams, Isa};
 
-/// Each chunk's payload.
-fn chunks(f: &[u8]) -> Vec<&[u8]> {
-    let n = u32::from_le_bytes(f[20..24].try_into().unwrap()) as usize;
-    let mut pos = 32 + 8 * n;
-    (0..n)
-        .map(|i| {
-            let size = u32::from_le_bytes(f[32 + 8 * i..36 + 8 * i].try_into().unwrap()) as usize;
-            let p = &f[pos..pos + size];
-            pos += size;
-            p
-        })
-        .collect()
-}
+use common::frame_payloads as chunks;
 
 fn u32_at(p: &[u8], at: usize) -> usize {
     u32::from_le_bytes(p[at..at + 4].try_into().unwrap()) as usize

@@ -59,3 +59,18 @@ pub fn isas_under_test() -> Vec<Isa> {
 pub fn opts(isa: Isa) -> llmc::DecodeOptions {
     llmc::DecodeOptions { isa: Some(isa), ..Default::default() }
 }
+
+/// The chunk payloads of the frame `f` (an LLMF frame from its first byte).
+#[allow(dead_code)]
+pub fn frame_payloads(f: &[u8]) -> Vec<&[u8]> {
+    let n = u32::from_le_bytes(f[20..24].try_into().unwrap()) as usize;
+    let mut pos = 32 + 8 * n;
+    (0..n)
+        .map(|i| {
+            let size = u32::from_le_bytes(f[32 + 8 * i..36 + 8 * i].try_into().unwrap()) as usize;
+            let p = &f[pos..pos + size];
+            pos += size;
+            p
+        })
+        .collect()
+}

@@ -33,7 +33,7 @@ pub fn worth_ranking(shape: RowShape, n: usize) -> bool {
 /// a sort, decides it.
 pub fn rank_rows(sums: &[u32], n: usize, shape: RowShape) -> Vec<u8> {
     let n_rows = shape.rows(n);
-    let mut keys: Vec<(u64, u32)> = (0..n_rows)
+    let keys: Vec<(u64, u32)> = (0..n_rows)
         .map(|r| {
             let (a, b) = shape.row_span(r, n);
             // Rows start and end on block boundaries (or at the chunk's end).
@@ -42,6 +42,13 @@ pub fn rank_rows(sums: &[u32], n: usize, shape: RowShape) -> Vec<u8> {
             ((sum << 16) / (b - a) as u64, r as u32)
         })
         .collect();
+    upper_half(keys)
+}
+
+/// Class 1 for the upper half of the rows by key (`keys[r] = (key, r)`), 0 for
+/// the rest.
+fn upper_half(mut keys: Vec<(u64, u32)>) -> Vec<u8> {
+    let n_rows = keys.len();
     keys.select_nth_unstable(n_rows / 2);
     let mut row_class = vec![0u8; n_rows];
     for &(_, r) in &keys[n_rows / 2..] {
@@ -115,18 +122,13 @@ mod tests {
         let n = src.len() / 2;
         let n_rows = shape.rows(n);
         let value = |i: usize| u64::from(crate::format::bf16_split::value_of(u16::from_le_bytes([src[2 * i], src[2 * i + 1]])));
-        let mut keys: Vec<(u64, u32)> = (0..n_rows)
+        let keys: Vec<(u64, u32)> = (0..n_rows)
             .map(|r| {
                 let (a, b) = shape.row_span(r, n);
                 (((a..b).map(value).sum::<u64>() << 16) / (b - a) as u64, r as u32)
             })
             .collect();
-        keys.select_nth_unstable(n_rows / 2);
-        let mut row_class = vec![0u8; n_rows];
-        for &(_, r) in &keys[n_rows / 2..] {
-            row_class[r as usize] = 1;
-        }
-        row_class
+        upper_half(keys)
     }
 
     #[test]
