@@ -13,9 +13,9 @@ use llmc::frame::crc32c;
 use llmc::limits::{decode_overhead, MAX_CHUNK_SIZE};
 use llmc::{CompressParams, DecodeOptions, Error};
 
-/// Measurements must not overlap: every test body runs through
-/// `counting_alloc::serial`. The test harness may still allocate a little while
-/// it records the previous test: "small" below means under [`SMALL`].
+// Measurements must not overlap: every test body runs through
+// `counting_alloc::serial`. The test harness may still allocate a little while
+// it records the previous test: "small" below means under `SMALL`.
 
 const KIB: usize = 1 << 10;
 const SMALL: usize = 64 * KIB;
