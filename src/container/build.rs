@@ -136,8 +136,7 @@ enum Current {
 /// [`MAX_STREAM_TAIL`], become one more trailing region coded with `tail`, as
 /// they would from a file. Without it, bytes past `file_len` are an error.
 #[allow(clippy::too_many_arguments)]
-pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, spans: Vec<Span>, tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
-    let mut spans = spans;
+pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut spans: Vec<Span>, tail: Option<&Method>, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     for s in &mut spans {
         s.methods = s.methods.iter().map(|m| crate::engine::frames::as_asked(m, params)).collect();
     }

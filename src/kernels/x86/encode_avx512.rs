@@ -62,7 +62,15 @@ pub(in crate::kernels) unsafe fn bf16_pack_sums(src: &[u8], raw: &mut [u8], sums
 fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8], __m512i, __m512i)) -> usize {
     let blocks = src.len() / 128;
     assert!(raw.len() >= raw_len(src.len() / 2), "raw fields do not fit");
-    let pack = RawPack::new();
+    let (low5, sign) = (_mm512_set1_epi16(0x1f), _mm512_set1_epi16(0x20));
+    let (pairs, quads) = (_mm512_set1_epi16(0x4001), _mm512_set1_epi32(0x1000_0001));
+    // Bytes 0, 1, 2 of each 32-bit group of 24 bits, in order.
+    let mut idx = [0u8; 64];
+    for (j, b) in idx.iter_mut().enumerate().take(48) {
+        *b = (j / 3 * 4 + j % 3) as u8;
+    }
+    // SAFETY: 64 bytes from a 64-byte array (`loadu` has no alignment need).
+    let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
     for b in 0..blocks {
         let words = &src[128 * b..128 * b + 128];
         // The chunk's first touch: ask for its lines 2 KiB ahead (a prefetch never
@@ -71,54 +79,19 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
         _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().wrapping_add(2048 + 64).cast());
         // SAFETY: two 64-byte loads from the 128 bytes of `words`.
         let (w0, w1) = unsafe { (_mm512_loadu_si512(words.as_ptr().cast()), _mm512_loadu_si512(words.as_ptr().add(64).cast())) };
+        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane, then bytes.
+        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, low5), _mm512_srli_epi16::<10>(w0), sign);
+        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, low5), _mm512_srli_epi16::<10>(w1), sign);
+        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
+        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
+        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, pairs), quads);
         // SAFETY: bytes 48b .. 48b + 48 of the packed string, inside `raw` (asserted:
         // 48 · blocks <= raw_len(n)).
-        unsafe { pack.store(w0, w1, raw.as_mut_ptr().add(48 * b)) };
+        unsafe { _mm512_mask_storeu_epi8(raw.as_mut_ptr().add(48 * b).cast(), (1u64 << 48) - 1, _mm512_permutexvar_epi8(compact, packed)) };
         per_block(b, words, w0, w1);
     }
     pack_raw_from(src, 8 * blocks, raw);
     blocks
-}
-
-/// The packing of 64 words' raw fields into 48 bytes (both bf16 scans).
-struct RawPack {
-    low5: __m512i,
-    sign: __m512i,
-    pairs: __m512i,
-    quads: __m512i,
-    compact: __m512i,
-}
-
-impl RawPack {
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
-    fn new() -> RawPack {
-        // Bytes 0, 1, 2 of each 32-bit group of 24 bits, in order.
-        let mut idx = [0u8; 64];
-        for (j, b) in idx.iter_mut().enumerate().take(48) {
-            *b = (j / 3 * 4 + j % 3) as u8;
-        }
-        // SAFETY: 64 bytes from a 64-byte array (`loadu` has no alignment need).
-        let compact = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
-        RawPack { low5: _mm512_set1_epi16(0x1f), sign: _mm512_set1_epi16(0x20), pairs: _mm512_set1_epi16(0x4001), quads: _mm512_set1_epi32(0x1000_0001), compact }
-    }
-
-    /// Writes the 48 bytes of the raw fields of words `w0`, `w1` at `at`.
-    ///
-    /// # Safety
-    /// The CPU has the features enabled here; `at .. at + 48` is writable.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi")]
-    unsafe fn store(&self, w0: __m512i, w1: __m512i, at: *mut u8) {
-        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane, then bytes.
-        let f0 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w0, self.low5), _mm512_srli_epi16::<10>(w0), self.sign);
-        let f1 = _mm512_ternarylogic_epi32::<0xf8>(_mm512_and_si512(w1, self.low5), _mm512_srli_epi16::<10>(w1), self.sign);
-        let bytes = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(f0)), _mm512_cvtepi16_epi8(f1));
-        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
-        let packed = _mm512_madd_epi16(_mm512_maddubs_epi16(bytes, self.pairs), self.quads);
-        // SAFETY: the caller's 48 writable bytes.
-        unsafe { _mm512_mask_storeu_epi8(at.cast(), (1u64 << 48) - 1, _mm512_permutexvar_epi8(self.compact, packed)) };
-    }
 }
 
 /// # Safety
