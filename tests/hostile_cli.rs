@@ -352,3 +352,55 @@ fn a_frame_declaring_huge_chunks_is_refused_before_it_costs_memory() {
     let (code, text) = llmc(&["decompress", "--memory", "nonsense", s(&bomb), "-o", s(&out)]);
     assert_ne!(code, Some(0), "{text}");
 }
+
+/// `decompress` decodes from a map of its input: a container cut by another
+/// process while it is read ends with status 1, a message that says so, and no
+/// output or temporary file, whether the cut shows up as a short read or as a
+/// bus error inside a chunk (both happen, depending on when it lands).
+#[test]
+fn an_input_truncated_while_it_decompresses_is_an_error_not_a_crash() {
+    let d = scratch("cut-underneath");
+    // Synthetic bf16 words (an edge case, not a ratio claim): enough that
+    // decoding takes tens of milliseconds.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let data: Vec<u8> = (0..64 << 20)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Low bytes random, high bytes of a few exponents.
+            if i % 2 == 0 { (state >> 56) as u8 } else { 0x3c + (state >> 62) as u8 }
+        })
+        .collect();
+    let raw = d.join("raw.bin");
+    std::fs::write(&raw, &data).unwrap();
+    let (code, err) = llmc(&["compress", "--codec", "bf16", "-T", "2", s(&raw), "-o", s(&d.join("whole.llmc"))]);
+    assert_eq!(code, Some(0), "{err}");
+    let whole = std::fs::read(d.join("whole.llmc")).unwrap();
+    for delay_ms in [2u64, 5, 10, 15, 20, 30] {
+        let cut = d.join("cut.llmc");
+        std::fs::write(&cut, &whole).unwrap();
+        let out = d.join("out.bin");
+        let child = Command::new(env!("CARGO_BIN_EXE_llmc"))
+            .args(["decompress", "-T", "2", "-f", s(&cut), "-o", s(&out)])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::fs::OpenOptions::new().write(true).open(&cut).unwrap().set_len(whole.len() as u64 / 3).unwrap();
+        let done = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        eprintln!("cut after {delay_ms} ms: {}", err.lines().next().unwrap_or("finished first"));
+        if done.status.success() {
+            // It finished before the cut: the output is whole.
+            assert_eq!(std::fs::read(&out).unwrap(), data, "after {delay_ms} ms");
+            continue;
+        }
+        assert_eq!(done.status.code(), Some(1), "after {delay_ms} ms: {err}");
+        assert!(err.contains("truncated") || err.contains("shrank while it was being read"), "after {delay_ms} ms: {err}");
+        assert!(!out.exists(), "no output after a failed decode");
+        let left: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().contains("llmc-tmp")).collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
