@@ -466,8 +466,17 @@ fn mapped_payload(map: &memmap2::Mmap, offset: u64, len: usize) -> Result<&[u8]>
     if at > map.len() || len > map.len() - at {
         return Err(Error::SrcTruncated);
     }
-    if len > 0 && map.advise_range(memmap2::Advice::PopulateRead, at, len).is_err() {
-        return Err(Error::SrcTruncated);
+    if len > 0 {
+        if let Err(e) = map.advise_range(memmap2::Advice::PopulateRead, at, len) {
+            match e.raw_os_error() {
+                // The range is no longer backed by the file.
+                Some(libc::EFAULT) => return Err(Error::SrcTruncated),
+                Some(libc::EHWPOISON) => return Err(Error::Io),
+                // A kernel before Linux 5.14 has no MADV_POPULATE_READ (EINVAL),
+                // or a signal cut the call short: the decoder faults the pages in.
+                _ => {}
+            }
+        }
     }
     Ok(&map[at..at + len])
 }

@@ -321,7 +321,7 @@ static TERM_REMOVES_TEMPS: std::sync::atomic::AtomicBool = std::sync::atomic::At
 /// exits with status 1, instead of dying with "Bus error" and leaving them behind.
 fn report_bus_errors(set: libc::sigset_t) {
     extern "C" fn on_bus_error(_: libc::c_int) {
-        const MSG: &[u8] = b"llmc: error: an input file shrank while it was being read (truncated by another process?); nothing is left under the output's name\n";
+        const MSG: &[u8] = b"llmc: error: an input file shrank while it was being read (truncated by another process?) or its storage failed; nothing is left under the output's name\n";
         // SAFETY: write, kill, getpid, pause and signal are async-signal-safe;
         // MSG is a static buffer of MSG.len() bytes.
         unsafe {
