@@ -364,7 +364,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     field.resize(staged, 0);
     let mut rest: &mut [u8] = field;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
-    // Raw staged streams (stream, width, bytes): checksummed as they are reassembled.
+    // Raw staged streams (width, bytes): checksummed as they are reassembled.
     let mut raws: Vec<(usize, &[u8])> = Vec::new();
     // Staged streams first: the tiled direct stream reassembles them as it goes.
     for ((runs, &w), body) in layout.streams.iter().zip(&widths).zip(&bodies) {
@@ -418,6 +418,10 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
                     covered = read;
                 }
             })?;
+            // The last call reported the whole body read; this covers the rest
+            // should a decoder stop short of saying so.
+            crc.cover(&body[covered.min(body.len())..]);
+            continue;
         }
         crc.cover(body);
     }

@@ -165,10 +165,8 @@ pub struct Decoder<'o> {
     /// Payloads the producer read.
     inputs: Buffers,
     outputs: Slabs,
-    /// Workers read their payloads from this file: from `mapped` when it
-    /// was mapped ([`Decoder::mapped`]), else with `pread`.
+    /// Workers read their payloads from this file (`pread`).
     read_from: Option<&'o File>,
-    mapped: Option<memmap2::Mmap>,
     /// Workers write their bytes to this file (`pwrite`).
     write_to: Option<&'o File>,
     writes: Writes,
@@ -210,7 +208,6 @@ impl<'o> Decoder<'o> {
             inputs: Buffers::default(),
             outputs: Slabs::default(),
             read_from: None,
-            mapped: None,
             write_to: None,
             writes: Writes::default(),
         })
@@ -230,21 +227,6 @@ impl<'o> Decoder<'o> {
     /// (reading and writing on one thread left it the slower of the two).
     pub fn read_direct(mut self, input: &'o File) -> Self {
         self.read_from = Some(input);
-        self
-    }
-
-    /// Workers decode their payloads straight from a read-only map of the
-    /// input file (after [`Decoder::read_direct`] or [`Decoder::direct`];
-    /// where the file cannot be mapped they go on with `pread`), not from a
-    /// copy: `pread` was a fifth of the CPU of `llmc decompress -T 2`. Each
-    /// payload's pages are populated before it is decoded, so a file found
-    /// shorter than its chunk table says gives `SrcTruncated`, not a bus
-    /// error; only a file truncated by another process in the microseconds a
-    /// chunk decodes still faults (SIGBUS), as with any mapped input (the
-    /// same holds for `llmc_container_open_file`). Pages are unmapped as
-    /// chunks finish, so resident memory stays bounded by the window.
-    pub fn mapped(mut self) -> Self {
-        self.mapped = self.read_from.and_then(map_input);
         self
     }
 
@@ -271,7 +253,7 @@ impl<'o> Decoder<'o> {
             if let ContentCheck::Part { first, last } = check {
                 let so_far = if first { None } else { content };
                 let combined = match so_far {
-                    Some((c, _)) => crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc32Iscsi, u64::from(c), u64::from(crc), len) as u32,
+                    Some((c, _)) => crate::format::checksum::crc32c_combine(c, crc, len),
                     None => crc,
                 };
                 content = Some((combined, 0));
@@ -345,16 +327,13 @@ impl<'o> Decoder<'o> {
                         self.inputs.give(b);
                         r
                     }
-                    Payload::At { offset, len } if self.mapped.is_some() => {
-                        let map = self.mapped.as_ref().ok_or(Error::InvalidArgument)?;
-                        let r = self.decode(codec, mapped_payload(map, offset, len)?, crc, &mut out, scratch);
-                        release_mapped(map, offset, len);
-                        r
-                    }
                     Payload::At { offset, len } => {
                         let file = self.read_from.ok_or(Error::InvalidArgument)?;
-                        // One buffer per worker, reused for every payload: it
-                        // stays in the core's cache between chunks.
+                        // One buffer per worker, reused for every payload. A
+                        // private copy: its checksum and its decode see the same
+                        // bytes whatever happens to the file meanwhile (a map
+                        // of the input would not guarantee that, and saved only
+                        // 2-3 % of the CPU of `decompress -T 2`).
                         if state.read.len() < len {
                             state.read.resize(len, 0);
                         }
@@ -443,54 +422,6 @@ impl Decoder<'_> {
                 };
             }
         }
-    }
-}
-
-/// A read-only map of a payload file (`None`: the workers `pread` instead).
-fn map_input(file: &File) -> Option<memmap2::Mmap> {
-    if file.metadata().ok()?.len() == 0 {
-        return None;
-    }
-    // SAFETY: a read-only shared map of a file this process only reads. Its
-    // bytes are read only through `mapped_payload`, which first populates
-    // them and so turns a file shortened since into an error; what remains is
-    // the truncation race every mapped reader has (see `Decoder::mapped`).
-    unsafe { memmap2::Mmap::map(file) }.ok()
-}
-
-/// `len` bytes at `offset` of a mapped input, with their pages populated: a
-/// range past the end of the file (which may have been truncated since it was
-/// mapped) is `SrcTruncated` here, where touching it would have faulted.
-fn mapped_payload(map: &memmap2::Mmap, offset: u64, len: usize) -> Result<&[u8]> {
-    let at = usize::try_from(offset).map_err(|_| Error::SrcTruncated)?;
-    if at > map.len() || len > map.len() - at {
-        return Err(Error::SrcTruncated);
-    }
-    if len > 0 {
-        if let Err(e) = map.advise_range(memmap2::Advice::PopulateRead, at, len) {
-            match e.raw_os_error() {
-                // The range is no longer backed by the file.
-                Some(libc::EFAULT) => return Err(Error::SrcTruncated),
-                Some(libc::EHWPOISON) => return Err(Error::Io),
-                // A kernel before Linux 5.14 has no MADV_POPULATE_READ (EINVAL),
-                // or a signal cut the call short: the decoder faults the pages in.
-                _ => {}
-            }
-        }
-    }
-    Ok(&map[at..at + len])
-}
-
-/// Unmaps a decoded payload's pages (they stay in the page cache): touched
-/// pages of a mapping count as resident memory. A page shared with a
-/// neighbouring chunk still decoding is mapped again when that chunk touches it.
-fn release_mapped(map: &memmap2::Mmap, offset: u64, len: usize) {
-    if len > 0 {
-        // SAFETY: MADV_DONTNEED on a read-only shared file mapping only drops
-        // page-table entries; the next access maps the same page-cache bytes
-        // again (it would discard changes only in a private writable mapping).
-        // `mapped_payload` checked that the range lies in the map.
-        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset as usize, len) };
     }
 }
 
@@ -670,34 +601,4 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
         },
     )?;
     a.finish(out, |_| Vec::new())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_mapped_input_cut_after_it_was_mapped_is_truncated_not_a_fault() {
-        let path = std::env::temp_dir().join(format!("llmc-mapped-{}", std::process::id()));
-        std::fs::write(&path, vec![7u8; 64 << 10]).unwrap();
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
-        let map = map_input(&file).expect("a regular file maps");
-        assert_eq!(mapped_payload(&map, 4096, 8192).unwrap(), &[7u8; 8192][..]);
-        release_mapped(&map, 4096, 8192);
-        assert_eq!(mapped_payload(&map, 60 << 10, 8 << 10), Err(Error::SrcTruncated), "past the end");
-        // Another process cuts the file: its pages are gone, the map is not.
-        file.set_len(16 << 10).unwrap();
-        assert_eq!(mapped_payload(&map, 0, 4096).unwrap(), &[7u8; 4096][..], "what is left still reads");
-        assert_eq!(mapped_payload(&map, 32 << 10, 4096), Err(Error::SrcTruncated));
-        drop(map);
-        std::fs::remove_file(&path).unwrap();
-        assert!(map_input(&tempfile_empty()).is_none(), "an empty file is read with pread");
-    }
-
-    fn tempfile_empty() -> File {
-        let path = std::env::temp_dir().join(format!("llmc-mapped-empty-{}", std::process::id()));
-        let f = File::create(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
-        f
-    }
 }

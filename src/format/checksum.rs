@@ -140,7 +140,7 @@ const SHIFT_POW2: [u32; 64] = {
 /// `crc(A) · x^(8·|B|) ⊕ crc(B)` mod P (the initial value and the final xor,
 /// both all ones, cancel). About 64 GF(2) shift-and-adds per set bit of the
 /// length, a fraction of a microsecond: crc-fast's own combine takes about 50.
-fn crc32c_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
+pub(crate) fn crc32c_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
     let mut shift = 0x8000_0000; // x^0
     let mut k = 0;
     while len_b >> k != 0 {

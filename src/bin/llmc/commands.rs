@@ -179,9 +179,8 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// `progress`: a bar of its own on a terminal (a directory's files share one).
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, String> {
     let name = if input == Path::new("-") { "standard input".to_string() } else { input.display().to_string() };
-    // A regular input file: the workers decode their payloads from a map of
-    // it (the headers are read with `pread`), and with a regular output file
-    // write their own bytes.
+    // A regular input file is read with `pread`: the workers read their own
+    // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
     if file.is_none() {
         files::grow_pipe(std::io::stdin().as_fd());
@@ -193,8 +192,8 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     let direct_out = if verify || opts.n_threads < 2 { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
     let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
     decoder = match (&file, &direct_out) {
-        (Some(f), Some(o)) => decoder.direct(f, o).mapped(),
-        (Some(f), None) => decoder.read_direct(f).mapped(),
+        (Some(f), Some(o)) => decoder.direct(f, o),
+        (Some(f), None) => decoder.read_direct(f),
         (None, _) => decoder,
     };
     let mut write_error = None;

@@ -279,7 +279,6 @@ fn remove_temporaries_on_signal() {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, core::ptr::null_mut());
         set
     };
-    report_bus_errors(set);
     // A small stack of its own (RUST_MIN_STACK does not apply); if the system
     // refuses even that, the signals act as before.
     let waiter = std::thread::Builder::new().name("llmc-signals".into()).stack_size(64 << 10).spawn(move || {
@@ -287,11 +286,6 @@ fn remove_temporaries_on_signal() {
         // SAFETY: `set` is initialised and blocked in every thread of the process.
         while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
         llmc::io::remove_pending_temps();
-        if BUS_ERROR.load(std::sync::atomic::Ordering::Relaxed) {
-            // Sent by `report_bus_errors`' handler: an error, not a signal from outside.
-            // SAFETY: _exit ends the process at once; nothing of it is used after.
-            unsafe { libc::_exit(1) };
-        }
         // SAFETY: restores the default action and unblocks the signals in this
         // thread only, then raises the one received here: the process ends by
         // it, as it would have without this thread.
@@ -305,50 +299,6 @@ fn remove_temporaries_on_signal() {
     if waiter.is_err() {
         // SAFETY: `set` is initialised; unblocking only reads it.
         unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, core::ptr::null_mut()) };
-    }
-}
-
-/// Set by the bus-error handler before it sends SIGTERM.
-static BUS_ERROR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether SIGTERM reaches the thread that removes temporary outputs.
-static TERM_REMOVES_TEMPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// `decompress` decodes payloads from a map of its input (see
-/// `llmc::stream::Decoder::mapped`). Should another process truncate the file
-/// while a chunk is being decoded, the read faults (SIGBUS): the process then
-/// says so, removes its temporary outputs (through the SIGTERM path above) and
-/// exits with status 1, instead of dying with "Bus error" and leaving them behind.
-fn report_bus_errors(set: libc::sigset_t) {
-    extern "C" fn on_bus_error(_: libc::c_int) {
-        const MSG: &[u8] = b"llmc: error: an input file shrank while it was being read (truncated by another process?) or its storage failed; nothing is left under the output's name\n";
-        // SAFETY: write, kill, getpid, pause and signal are async-signal-safe;
-        // MSG is a static buffer of MSG.len() bytes.
-        unsafe {
-            libc::write(2, MSG.as_ptr().cast(), MSG.len());
-            if TERM_REMOVES_TEMPS.load(std::sync::atomic::Ordering::Relaxed) {
-                // The signals thread removes the temporaries and ends the
-                // process (status 1); returning would fault again meanwhile.
-                BUS_ERROR.store(true, std::sync::atomic::Ordering::Relaxed);
-                libc::kill(libc::getpid(), libc::SIGTERM);
-                loop {
-                    libc::pause();
-                }
-            }
-            // No such thread: the default action ends the process when the
-            // access faults again on return.
-            libc::signal(libc::SIGBUS, libc::SIG_DFL);
-        }
-    }
-    // SAFETY: `set` is initialised (sigismember only reads it); the action is
-    // zero-initialised plain data, filled before sigaction reads it, and its
-    // handler only makes async-signal-safe calls.
-    unsafe {
-        TERM_REMOVES_TEMPS.store(libc::sigismember(&set, libc::SIGTERM) == 1, std::sync::atomic::Ordering::Relaxed);
-        let mut action: libc::sigaction = core::mem::zeroed();
-        action.sa_sigaction = on_bus_error as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGBUS, &action, core::ptr::null_mut());
     }
 }
 
