@@ -402,28 +402,25 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         let dest = Dest { out: &mut *out, row_log2, stride: block, offset };
         if Some(s) != tiled {
             stream::decode(body, n, dest, kernels, tables)?;
-        } else {
-            // Blocks whose staged bytes are in place, and body bytes checksummed.
-            let (mut done, mut covered) = (0, 0);
-            let tile = (TILE_BYTES / block).max(1) * w;
-            stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols, read| {
-                let upto = (symbols / w).min(n_blocks);
-                if upto > done && !ops.is_empty() {
-                    interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
-                    cover_raw(crc, done, upto);
-                }
-                done = done.max(upto);
-                if let Some(piece) = body.get(covered..read) {
-                    crc.cover(piece);
-                    covered = read;
-                }
-            })?;
-            // The last call reported the whole body read; this covers the rest
-            // should a decoder stop short of saying so.
-            crc.cover(&body[covered.min(body.len())..]);
+            crc.cover(body);
             continue;
         }
-        crc.cover(body);
+        // Blocks whose staged bytes are in place, and body bytes checksummed:
+        // the last call reports the whole body read.
+        let (mut done, mut covered) = (0, 0);
+        let tile = (TILE_BYTES / block).max(1) * w;
+        stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols, read| {
+            let upto = (symbols / w).min(n_blocks);
+            if upto > done && !ops.is_empty() {
+                interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
+                cover_raw(crc, done, upto);
+            }
+            done = done.max(upto);
+            if let Some(piece) = body.get(covered..read) {
+                crc.cover(piece);
+                covered = read;
+            }
+        })?;
     }
     if tiled.is_none() {
         // A tile at a time, so that each raw tile is checksummed while in cache.

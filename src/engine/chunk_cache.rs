@@ -18,29 +18,11 @@ pub type ChunkKey = (u64, u64);
 /// Decoded bytes, shared with readers that are still copying from them.
 pub type ChunkData = Arc<Decoded>;
 
-/// A decoded chunk in a buffer that may be longer (buffers are reused whole:
-/// their bytes stay initialised, so reuse costs no zeroing and no page faults).
-pub struct Decoded {
-    buf: Vec<u8>,
-    len: usize,
-}
-
-impl core::ops::Deref for Decoded {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
+/// A decoded chunk in a buffer that may be longer (buffers are reused whole).
+pub type Decoded = super::pipeline::Slab;
 
 /// Buffers kept for reuse beyond the cached entries.
 const SPARE_BUFFERS: usize = 4;
-/// Buffers for chunks of at least this size are allocated in multiples of it,
-/// so that one fits the next chunk of about the same size: chunk sizes are
-/// multiples of the element size, which differs between tensor types (1048560
-/// bytes for Q8_0, 1048564 for Q5_0), and a buffer a few bytes too short would
-/// be freed and a fresh one faulted in for every chunk of a model.
-const BUFFER_GRANULE: usize = 64 << 10;
-
 pub struct ChunkCache {
     budget: usize,
     state: Mutex<State>,
@@ -130,8 +112,7 @@ impl Claimed<'_> {
     pub fn decode(mut self, len: usize, decode: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<ChunkData> {
         if self.buffer.len() < len {
             self.buffer = Vec::new();
-            let size = if len < BUFFER_GRANULE { len } else { len.checked_next_multiple_of(BUFFER_GRANULE).ok_or(crate::error::Error::SizeOverflow)? };
-            self.buffer = super::frames::zeroed_output(size)?;
+            self.buffer = super::frames::zeroed_output(super::pipeline::buffer_size(len)?)?;
         }
         decode(&mut self.buffer[..len])?;
         let data = Arc::new(Decoded { buf: core::mem::take(&mut self.buffer), len });

@@ -146,12 +146,19 @@ pub fn decode_chunk(
     scratch: &mut Scratch,
     verify: bool,
 ) -> Result<()> {
+    decode_payload(f.header.codec, c.payload, c.checksum, out, kernels, scratch, verify)
+}
+
+/// Decodes one chunk's `payload` into `out`; with `verify`, a payload whose
+/// CRC32C is not `checksum` fails with `ChecksumMismatch` whatever the decoder
+/// concluded. The one place that rule lives, for frames and streams alike.
+pub fn decode_payload(codec: CodecId, payload: &[u8], checksum: u32, out: &mut [u8], kernels: &Kernels, scratch: &mut Scratch, verify: bool) -> Result<()> {
     if !verify {
-        return codec::decode_chunk(f.header.codec, c.payload, out, kernels, scratch);
+        return codec::decode_chunk(codec, payload, out, kernels, scratch);
     }
     // The payload is checksummed as the decoder reads it, while it is in cache.
-    let (decoded, crc) = codec::decode_chunk_checked(f.header.codec, c.payload, out, kernels, scratch);
-    if crc != c.checksum {
+    let (decoded, crc) = codec::decode_chunk_checked(codec, payload, out, kernels, scratch);
+    if crc != checksum {
         return Err(Error::ChecksumMismatch);
     }
     decoded

@@ -204,12 +204,12 @@ impl Buffers {
     }
 }
 
-/// A buffer of a given length from [`Slabs`]: a view of the first `len` bytes
-/// of an allocation that stays whole (and initialised), so that reuse at
-/// another length never zero-fills or page-faults again.
+/// A buffer of a given length ([`Slabs`], the chunk cache): a view of the first
+/// `len` bytes of an allocation that stays whole (and initialised), so that
+/// reuse at another length never zero-fills or page-faults again.
 pub struct Slab {
-    buf: Vec<u8>,
-    len: usize,
+    pub(super) buf: Vec<u8>,
+    pub(super) len: usize,
 }
 
 impl std::ops::Deref for Slab {
@@ -225,7 +225,23 @@ impl std::ops::DerefMut for Slab {
     }
 }
 
-/// Reusable exact-length buffers (decoded chunks, payloads read by workers).
+/// Buffers for chunks of at least this size are allocated in multiples of it,
+/// so that one fits the next chunk of about the same size: chunk sizes are
+/// multiples of the element size, which differs between tensor types (1048560
+/// bytes for Q8_0, 1048564 for Q5_0), and a buffer a few bytes too short would
+/// be freed and a fresh one faulted in for every chunk of a model.
+const BUFFER_GRANULE: usize = 64 << 10;
+
+/// The allocation for a buffer of `len` bytes (see [`BUFFER_GRANULE`]).
+pub(super) fn buffer_size(len: usize) -> Result<usize> {
+    if len < BUFFER_GRANULE {
+        Ok(len)
+    } else {
+        len.checked_next_multiple_of(BUFFER_GRANULE).ok_or(Error::SizeOverflow)
+    }
+}
+
+/// Reusable exact-length buffers (decoded chunks).
 /// Unlike [`Buffers`], a buffer handed out shorter than its allocation keeps
 /// the rest: a stream that mixes tiny chunks (norm vectors) with 1 MiB ones
 /// zero-filled a megabyte each time a tiny chunk's buffer came back to a large
@@ -236,7 +252,7 @@ pub struct Slabs(Mutex<Vec<Vec<u8>>>);
 impl Slabs {
     /// A slab of exactly `len` bytes (contents unspecified: callers overwrite).
     /// The best fit among the free ones: the smallest that holds `len`.
-    pub fn take(&self, len: usize) -> Slab {
+    pub fn take(&self, len: usize) -> Result<Slab> {
         let buf = {
             let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
             let fit = free.iter().enumerate().filter(|(_, b)| b.len() >= len).min_by_key(|(_, b)| b.len()).map(|(i, _)| i);
@@ -245,7 +261,11 @@ impl Slabs {
             let i = fit.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.len()).map(|(i, _)| i));
             i.map(|i| free.swap_remove(i)).filter(|b| b.len() >= len)
         };
-        Slab { buf: buf.unwrap_or_else(|| vec![0; len]), len }
+        let buf = match buf {
+            Some(b) => b,
+            None => super::frames::zeroed_output(buffer_size(len)?)?,
+        };
+        Ok(Slab { buf, len })
     }
 
     pub fn give(&self, s: Slab) {
@@ -295,22 +315,27 @@ mod tests {
     #[test]
     fn slabs_are_reused_at_any_length_without_losing_their_size() {
         let slabs = Slabs::default();
-        let mut big = slabs.take(1000);
+        let mut big = slabs.take(1000).unwrap();
         big.fill(7);
-        let small = slabs.take(10);
+        let small = slabs.take(10).unwrap();
         slabs.give(big);
         slabs.give(small);
         // The small request takes the small slab; the large one is reused whole.
-        let a = slabs.take(8);
+        let a = slabs.take(8).unwrap();
         assert_eq!((a.len(), a.buf.len()), (8, 10));
-        let b = slabs.take(1000);
+        let b = slabs.take(1000).unwrap();
         assert_eq!(b.len(), 1000);
         assert!(b.iter().all(|&x| x == 7), "the same allocation, not a new one");
         // Nothing free fits: a new one, zeroed, in place of the largest free one.
         slabs.give(a);
-        let c = slabs.take(2000);
+        let c = slabs.take(2000).unwrap();
         assert!(c.len() == 2000 && c.iter().all(|&x| x == 0));
         assert_eq!(slabs.0.lock().unwrap().len(), 0);
+        // Chunk-sized slabs come in 64 KiB steps: a Q8_0 chunk's slab holds a Q5_0 chunk.
+        let q8 = slabs.take(1_048_560).unwrap();
+        assert_eq!(q8.buf.len(), 1 << 20);
+        slabs.give(q8);
+        assert_eq!(slabs.take(1_048_564).unwrap().buf.len(), 1 << 20);
     }
 
     #[test]

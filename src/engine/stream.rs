@@ -320,10 +320,10 @@ impl<'o> Decoder<'o> {
                 if let Some(e) = *locked(&self.writes.failed) {
                     return Err(e);
                 }
-                let mut out = self.outputs.take(len);
+                let mut out = self.outputs.take(len)?;
                 let decoded = match payload {
                     Payload::Bytes(b) => {
-                        let r = self.decode(codec, &b, crc, &mut out, scratch);
+                        let r = super::frames::decode_payload(codec, &b, crc, &mut out, self.kernels, scratch, self.opts.verify_checksums);
                         self.inputs.give(b);
                         r
                     }
@@ -339,7 +339,7 @@ impl<'o> Decoder<'o> {
                         }
                         let b = &mut state.read[..len];
                         match read_at_full(file, b, offset).map_err(Error::from)? {
-                            n if n == len => self.decode(codec, b, crc, &mut out, scratch),
+                            n if n == len => super::frames::decode_payload(codec, b, crc, &mut out, self.kernels, scratch, self.opts.verify_checksums),
                             _ => Err(Error::SrcTruncated),
                         }
                     }
@@ -370,20 +370,6 @@ struct WorkerState {
 }
 
 impl Decoder<'_> {
-    /// Decodes one chunk's `payload` into `out`, checking its CRC32C
-    /// (unless the options skip it).
-    fn decode(&self, codec: CodecId, payload: &[u8], crc: u32, out: &mut [u8], scratch: &mut Scratch) -> Result<()> {
-        if self.opts.verify_checksums {
-            let (decoded, sum) = codec::decode_chunk_checked(codec, payload, out, self.kernels, scratch);
-            if sum != crc {
-                return Err(Error::ChecksumMismatch);
-            }
-            decoded
-        } else {
-            codec::decode_chunk(codec, payload, out, self.kernels, scratch)
-        }
-    }
-
     /// Queues `out` for writing at `at` and writes queued chunks if no other
     /// worker is (see [`Writes`]). Every queued chunk is written before the
     /// workers end: the writer checks the queue again after giving up its turn.
