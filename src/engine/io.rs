@@ -81,6 +81,16 @@ pub fn track_temp(path: &Path) {
     pending().push(path.to_path_buf());
 }
 
+/// Creates `dir` and its parents while holding the list of temporaries in
+/// progress. A signal's cleanup ([`remove_pending_temps`]) takes that list for
+/// good, so a directory is made either before it (and removed by it) or not at
+/// all: writing the next file of a staged output directory used to make the
+/// directory again just after Ctrl-C had removed it, and left it behind.
+pub fn create_dir_all_tracked(dir: &Path) -> std::io::Result<()> {
+    let _list = pending();
+    std::fs::create_dir_all(dir)
+}
+
 /// Forgets `path` (it was renamed into place or removed).
 pub fn untrack_temp(path: &Path) {
     let mut g = pending();

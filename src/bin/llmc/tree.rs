@@ -58,7 +58,7 @@ impl Staging {
             // Removed with what it holds if the command is interrupted (Ctrl-C).
             llmc::io::track_temp(&work);
         }
-        std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+        llmc::io::create_dir_all_tracked(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
         Ok(Staging { output: output.to_path_buf(), work })
     }
 
@@ -176,7 +176,7 @@ fn copy(from: &Path, to: &Path) -> Result<Outcome, String> {
 
 fn make_parent(path: &Path) -> Result<(), String> {
     match path.parent() {
-        Some(p) => std::fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display())),
+        Some(p) => llmc::io::create_dir_all_tracked(p).map_err(|e| format!("cannot create {}: {e}", p.display())),
         None => Ok(()),
     }
 }
