@@ -5,7 +5,7 @@
 #   bash benches/e2e.sh FILE [RUNS] [WORKDIR]
 #
 # For each command: best and median wall time of RUNS interleaved rounds
-# (default 5), GB/s of the original file's size, and peak RSS (max over the runs). Outputs go to WORKDIR (default
+# (default 5, after WARMUP untimed ones, default 1), GB/s of the original file's size, and peak RSS (max over the runs). Outputs go to WORKDIR (default
 # /dev/shm, a tmpfs, so the disk does not set the pace). The zstd -19 copy of
 # FILE is made once and kept as ~/.cache/llmc/NAME.zst19 (it takes minutes).
 # Needs /usr/bin/time and zstd (apt-get install zstd time).
@@ -58,7 +58,12 @@ cmds=(
     "zstd -q -3 -T0 -f '$file' -o '$work/c.zst'"
 )
 for i in "${!cmds[@]}"; do : > "$work/walls.$i"; echo 0 > "$work/rss.$i"; done
-for _ in $(seq "$runs"); do
+# One untimed round first: on a VM the first pass over freshly allocated or
+# long-idle memory can take several times longer (the host backs the pages
+# lazily; `cat` of a 232 MB tmpfs file measured 1.2 s, then 0.18 s), and it
+# would land on whichever command happens to touch that memory first.
+warmup=${WARMUP:-1}
+for round in $(seq $((warmup + runs))); do
     for i in "${!cmds[@]}"; do
         # The previous round's output is removed untimed: freeing its pages is
         # not part of decoding (and every command would pay it, in its own way).
@@ -67,6 +72,7 @@ for _ in $(seq "$runs"); do
         t0=$(date +%s%N)
         /usr/bin/time -f "%M" -o "$work/t" sh -c "${cmds[$i]}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
         t1=$(date +%s%N)
+        [ "$round" -gt "$warmup" ] || continue
         echo $(( (t1 - t0) / 1000 )) >> "$work/walls.$i"
         kb=$(tail -1 "$work/t"); old=$(cat "$work/rss.$i")
         echo $(( kb > old ? kb : old )) > "$work/rss.$i"
