@@ -74,7 +74,7 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     };
     let (mut region, mut next_chunk) = (0usize, 0usize);
     let mut parsed: Option<crate::format::frame::Frame<'_>> = None;
-    let produce = |buffers: &crate::engine::pipeline::Buffers| -> Result<Option<Job>> {
+    let produce = |buffers: &crate::engine::pipeline::Slabs| -> Result<Option<Job>> {
         loop {
             let Some(r) = index.regions.get(region) else { return Ok(None) };
             if r.frame_size == 0 {
@@ -95,8 +95,8 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
                 Some(crc) => ContentCheck::Part { first: next_chunk == 0, last: (next_chunk + 1 == f.chunks.len()).then_some(crc) },
                 None => ContentCheck::None,
             };
-            let mut payload = buffers.take_empty();
-            payload.extend_from_slice(c.payload);
+            let mut payload = buffers.take(c.payload.len())?;
+            payload.copy_from_slice(c.payload);
             next_chunk += 1;
             return Ok(Some(Job::Chunk {
                 codec: f.header.codec,
@@ -140,7 +140,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     // The frame being read, and the frame size its record declared.
     let mut current: Option<(FrameReader, u64)> = None;
     let direct = decoder.reads_direct();
-    let produce = |buffers: &crate::engine::pipeline::Buffers| -> Result<Option<Job>> {
+    let produce = |buffers: &crate::engine::pipeline::Slabs| -> Result<Option<Job>> {
         loop {
             if let Some((frame, declared)) = current.as_mut() {
                 if let Some(job) = frame.next_job(input, buffers, direct)? {

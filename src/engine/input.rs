@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
 use super::io::read_at_full;
+use super::pipeline::Slab;
 
 pub struct Input<'a> {
     inner: Box<dyn Read + Send + 'a>,
@@ -165,25 +166,38 @@ impl<'a> Input<'a> {
         self
     }
 
-    /// Reads exactly `len` bytes into `buf` (resized to `len`). From a file,
-    /// a length past its end is refused before anything is allocated; from a
-    /// stream, the buffer grows only as bytes arrive.
-    pub fn read_to(&mut self, buf: &mut Vec<u8>, len: u64) -> Result<()> {
+    /// Reads exactly `len` bytes into `slab`, which takes that length. The
+    /// bytes its allocation already holds are overwritten in place (no zero
+    /// fill, no page faults: buffers cycle between tiny and 1 MiB chunks); it
+    /// grows only past them, from a file after its size was checked, from a
+    /// stream a step at a time as bytes arrive (as [`Input::read_into`]).
+    pub fn read_slab(&mut self, slab: &mut Slab, len: u64) -> Result<()> {
+        let len = usize::try_from(len).map_err(|_| Error::SizeOverflow)?;
+        slab.len = 0;
         if let Some(f) = self.file.filter(|_| self.back.is_empty()) {
             let size = f.metadata().map_err(|_| Error::Io)?.len();
-            if self.position.checked_add(len).is_none_or(|end| end > size) {
+            if self.position.checked_add(len as u64).is_none_or(|end| end > size) {
                 return Err(Error::SrcTruncated);
             }
-            let len = usize::try_from(len).map_err(|_| Error::SizeOverflow)?;
-            if buf.len() >= len {
-                buf.truncate(len);
-            } else {
-                buf.resize(len, 0);
-            }
-            return self.read_exact(buf);
+            slab.grow(len)?;
+            self.read_exact(&mut slab.buf[..len])?;
+            slab.len = len;
+            return Ok(());
         }
-        buf.clear();
-        self.read_into(buf, len)
+        let mut at = 0;
+        while at < len {
+            let end = len.min(at + (1 << 20));
+            if slab.buf.len() < end {
+                slab.grow(end)?;
+            }
+            let got = self.read_full(&mut slab.buf[at..end])?;
+            if got < end - at {
+                return Err(Error::SrcTruncated);
+            }
+            at = end;
+        }
+        slab.len = len;
+        Ok(())
     }
 
     /// True when no byte is left (always, for an open-ended input).
@@ -193,5 +207,57 @@ impl<'a> Input<'a> {
         }
         let mut b = [0u8; 1];
         Ok(self.read_full(&mut b)? == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::pipeline::{Slabs, Weighed};
+
+    #[test]
+    fn slabs_are_read_in_place_and_grow_only_as_bytes_arrive() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let slabs = Slabs::default();
+        let mut input = Input::new(&data[..]);
+        // A 2 MiB chunk, then a tiny one in the same allocation, then 1 MiB again:
+        // the allocation is kept whole and only the asked-for bytes are read.
+        let mut s = slabs.take_unfilled(2 << 20);
+        input.read_slab(&mut s, 2 << 20).unwrap();
+        assert_eq!(&s[..], &data[..2 << 20]);
+        let allocation = s.weight();
+        slabs.give(s);
+        let mut s = slabs.take_unfilled(10);
+        input.read_slab(&mut s, 10).unwrap();
+        assert_eq!((&s[..], s.weight()), (&data[2 << 20..(2 << 20) + 10], allocation));
+        slabs.give(s);
+        let mut s = slabs.take_unfilled(1 << 20);
+        let short = input.read_slab(&mut s, 1 << 20);
+        // 3_000_000 - 2 MiB - 10 bytes remain: fewer than asked for.
+        assert_eq!(short, Err(Error::SrcTruncated));
+        assert_eq!(s.weight(), allocation, "reading into what is held allocates nothing");
+    }
+
+    #[test]
+    fn a_stream_declaring_more_than_it_holds_allocates_a_step_not_the_declared_length() {
+        let data = vec![1u8; 100];
+        let mut input = Input::new(&data[..]);
+        let mut s = Slabs::default().take_unfilled(1 << 30);
+        assert_eq!(input.read_slab(&mut s, 1 << 30), Err(Error::SrcTruncated));
+        assert!(s.weight() <= 1 << 20, "{} bytes held", s.weight());
+    }
+
+    #[test]
+    fn a_file_read_past_its_end_is_refused_before_allocating() {
+        let path = std::env::temp_dir().join(format!("llmc-read-slab-{}", std::process::id()));
+        std::fs::write(&path, [5u8; 1000]).unwrap();
+        let f = File::open(&path).unwrap();
+        let mut input = Input::file_at(&f);
+        let mut s = Slabs::default().take_unfilled(1 << 30);
+        assert_eq!(input.read_slab(&mut s, 1 << 30), Err(Error::SrcTruncated));
+        assert_eq!(s.weight(), 0);
+        input.read_slab(&mut s, 1000).unwrap();
+        assert_eq!(&s[..], &[5u8; 1000][..]);
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -187,11 +187,6 @@ impl Buffers {
         b
     }
 
-    /// A buffer as it was given back (any length), for [`crate::engine::input::Input::read_to`].
-    pub fn take_any(&self) -> Vec<u8> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
-    }
-
     /// An empty buffer (capacity kept), for callers that append.
     pub fn take_empty(&self) -> Vec<u8> {
         let mut b = self.take(0);
@@ -210,6 +205,13 @@ impl Buffers {
 pub struct Slab {
     pub(super) buf: Vec<u8>,
     pub(super) len: usize,
+}
+
+impl Weighed for Slab {
+    /// The whole allocation: that is what a slab holds while in flight.
+    fn weight(&self) -> u64 {
+        self.buf.len() as u64
+    }
 }
 
 impl std::ops::Deref for Slab {
@@ -268,8 +270,32 @@ impl Slabs {
         Ok(Slab { buf, len })
     }
 
+    /// A slab for `len` bytes still to be read, with length 0 and nothing
+    /// allocated yet: the best fit among the free ones, else the largest (the
+    /// reader grows it, [`crate::engine::input::Input::read_slab`]).
+    pub fn take_unfilled(&self, len: usize) -> Slab {
+        let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let fit = free.iter().enumerate().filter(|(_, b)| b.len() >= len).min_by_key(|(_, b)| b.len()).map(|(i, _)| i);
+        let i = fit.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.len()).map(|(i, _)| i));
+        Slab { buf: i.map(|i| free.swap_remove(i)).unwrap_or_default(), len: 0 }
+    }
+
     pub fn give(&self, s: Slab) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(s.buf);
+    }
+}
+
+impl Slab {
+    /// Grows the allocation to hold at least `len` bytes (in [`buffer_size`]
+    /// steps; only the new bytes are zeroed), keeping its contents.
+    pub(super) fn grow(&mut self, len: usize) -> Result<()> {
+        if self.buf.len() >= len {
+            return Ok(());
+        }
+        let size = buffer_size(len)?;
+        self.buf.try_reserve_exact(size - self.buf.len()).map_err(|_| Error::Allocation)?;
+        self.buf.resize(size, 0);
+        Ok(())
     }
 }
 

@@ -54,7 +54,7 @@ pub enum Job {
 /// Where a chunk's payload is.
 pub enum Payload {
     /// Read by the producer.
-    Bytes(Vec<u8>),
+    Bytes(Slab),
     /// `len` bytes at `offset` of the input file, read by the worker.
     At { offset: u64, len: usize },
 }
@@ -126,7 +126,7 @@ impl FrameReader {
     /// The next chunk's job (its payload read into a buffer from `buffers`,
     /// or with `direct` from a file input, left for the worker to read), or
     /// `None` after the last one (and the content checksum) was read.
-    pub fn next_job(&mut self, input: &mut Input<'_>, buffers: &Buffers, direct: bool) -> Result<Option<Job>> {
+    pub fn next_job(&mut self, input: &mut Input<'_>, buffers: &Slabs, direct: bool) -> Result<Option<Job>> {
         let n = self.header.n_chunks as usize;
         if self.next == n {
             return Ok(None);
@@ -138,8 +138,8 @@ impl FrameReader {
             input.skip(comp as u64)?;
             Payload::At { offset, len: comp }
         } else {
-            let mut payload = buffers.take_any();
-            input.read_to(&mut payload, comp as u64)?;
+            let mut payload = buffers.take_unfilled(comp);
+            input.read_slab(&mut payload, comp as u64)?;
             Payload::Bytes(payload)
         };
         self.next += 1;
@@ -163,7 +163,7 @@ pub struct Decoder<'o> {
     opts: &'o DecodeOptions,
     kernels: &'static Kernels,
     /// Payloads the producer read.
-    inputs: Buffers,
+    inputs: Slabs,
     outputs: Slabs,
     /// Workers read their payloads from this file (`pread`).
     read_from: Option<&'o File>,
@@ -205,7 +205,7 @@ impl<'o> Decoder<'o> {
         Ok(Decoder {
             opts,
             kernels,
-            inputs: Buffers::default(),
+            inputs: Slabs::default(),
             outputs: Slabs::default(),
             read_from: None,
             write_to: None,
@@ -244,7 +244,7 @@ impl<'o> Decoder<'o> {
     /// thread), `workers` threads decode, `sink` receives the bytes in order
     /// (in direct mode only the zero regions' bytes are not written at all).
     /// Returns the number of bytes decoded.
-    pub fn run(&self, workers: usize, window: pipeline::Window, produce: impl FnMut(&Buffers) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
+    pub fn run(&self, workers: usize, window: pipeline::Window, produce: impl FnMut(&Slabs) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
         let mut produce = produce;
         let mut content: Option<(u32, u64)> = None;
         let mut total = 0u64;
@@ -535,7 +535,7 @@ impl FrameAssembler {
 /// A chunk read for coding, and where it starts in the content.
 struct Chunk {
     at: u64,
-    bytes: Vec<u8>,
+    bytes: Slab,
 }
 
 impl pipeline::Weighed for Chunk {
@@ -559,7 +559,9 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
     let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let mut a = FrameAssembler::new(out, 0, method, params.frame_flags(), content_size, chunk_size)?;
-    let buffers = Buffers::default();
+    // Chunks and payloads reused (see `container::build::build_stream`).
+    let buffers = Slabs::default();
+    let payload_buffers = Buffers::default();
     let mut left = content_size;
     pipeline::run(
         workers,
@@ -569,21 +571,23 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
                 return Ok(None);
             }
             let len = left.min(u64::from(chunk_size));
-            let mut chunk = buffers.take_any();
-            input.read_to(&mut chunk, len)?;
+            let mut chunk = buffers.take_unfilled(len as usize);
+            input.read_slab(&mut chunk, len)?;
             let at = content_size - left;
             left -= len;
             Ok(Some(Chunk { at, bytes: chunk }))
         },
         || (),
         |chunk: Chunk, ()| {
-            let mut p = Vec::new();
+            let mut p = payload_buffers.take_empty();
             codec::encode_chunk(method, &chunk.bytes, chunk.at, kernels, &mut p).map(|()| (chunk.bytes, p))
         },
         |(chunk, p)| {
             a.content(&chunk);
             buffers.give(chunk);
-            a.push(out, &p)
+            let pushed = a.push(out, &p);
+            payload_buffers.give(p);
+            pushed
         },
     )?;
     a.finish(out, |_| Vec::new())
