@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn a_stream_declaring_more_than_it_holds_allocates_a_step_not_the_declared_length() {
-        let data = vec![1u8; 100];
+        let data = [1u8; 100];
         let mut input = Input::new(&data[..]);
         let mut s = Slabs::default().take_unfilled(1 << 30);
         assert_eq!(input.read_slab(&mut s, 1 << 30), Err(Error::SrcTruncated));
