@@ -187,9 +187,7 @@ impl<'a> Input<'a> {
         let mut at = 0;
         while at < len {
             let end = len.min(at + (1 << 20));
-            if slab.buf.len() < end {
-                slab.grow(end)?;
-            }
+            slab.grow(end)?;
             let got = self.read_full(&mut slab.buf[at..end])?;
             if got < end - at {
                 return Err(Error::SrcTruncated);

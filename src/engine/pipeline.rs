@@ -255,15 +255,9 @@ impl Slabs {
     /// A slab of exactly `len` bytes (contents unspecified: callers overwrite).
     /// The best fit among the free ones: the smallest that holds `len`.
     pub fn take(&self, len: usize) -> Result<Slab> {
-        let buf = {
-            let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            let fit = free.iter().enumerate().filter(|(_, b)| b.len() >= len).min_by_key(|(_, b)| b.len()).map(|(i, _)| i);
-            // None fits: the largest free one is replaced by a new allocation,
-            // so there are never more slabs than were ever taken at once.
-            let i = fit.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.len()).map(|(i, _)| i));
-            i.map(|i| free.swap_remove(i)).filter(|b| b.len() >= len)
-        };
-        let buf = match buf {
+        // None fits: the largest free one is replaced by a new allocation, so
+        // there are never more slabs than were ever taken at once.
+        let buf = match self.pick(len).filter(|b| b.len() >= len) {
             Some(b) => b,
             None => super::frames::zeroed_output(buffer_size(len)?)?,
         };
@@ -271,13 +265,19 @@ impl Slabs {
     }
 
     /// A slab for `len` bytes still to be read, with length 0 and nothing
-    /// allocated yet: the best fit among the free ones, else the largest (the
-    /// reader grows it, [`crate::engine::input::Input::read_slab`]).
+    /// allocated yet: the free one [`Slabs::take`] would pick (the reader grows
+    /// it, [`crate::engine::input::Input::read_slab`]).
     pub fn take_unfilled(&self, len: usize) -> Slab {
+        Slab { buf: self.pick(len).unwrap_or_default(), len: 0 }
+    }
+
+    /// Removes and returns the best fit for `len` among the free slabs (the
+    /// smallest that holds it), else the largest.
+    fn pick(&self, len: usize) -> Option<Vec<u8>> {
         let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let fit = free.iter().enumerate().filter(|(_, b)| b.len() >= len).min_by_key(|(_, b)| b.len()).map(|(i, _)| i);
-        let i = fit.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.len()).map(|(i, _)| i));
-        Slab { buf: i.map(|i| free.swap_remove(i)).unwrap_or_default(), len: 0 }
+        let i = fit.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.len()).map(|(i, _)| i))?;
+        Some(free.swap_remove(i))
     }
 
     pub fn give(&self, s: Slab) {
