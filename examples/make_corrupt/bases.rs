@@ -43,6 +43,8 @@ pub fn frames() -> Vec<Base> {
         frame("bf16-crc.llmf", QUERY, 6000, Method::Bf16, 2048, PARAM_FLAG_CONTENT_CHECKSUM),
         // Chunks under about 48 blocks are stored: one coded chunk, one stored.
         frame("q4k.llmf", Q4K, 144 * 56, Method::Q4k, 144 * 48, 0),
+        // From about 100 blocks a chunk's headers code as fields (payload mode 2).
+        frame("q4k-fields.llmf", Q4K, 144 * 104, Method::Q4k, 144 * 96, 0),
         frame("fields.llmf", Q6K, 210 * 20, q6k, 210 * 8, 0),
         frame("zstd.llmf", GGUF_FIXTURE, 4096, Method::Zstd { level: 19 }, 1024, 0),
         frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),

@@ -78,6 +78,10 @@ pub fn add(c: &mut Corpus, base: &Base) {
     match stem {
         "bf16" => bf16(c, &payload),
         "q4k" => q4k(c, &payload),
+        "q4k-fields" => {
+            assert_eq!(b[l.payload(0)], 2, "the q4k-fields base must code its first chunk in mode 2");
+            q4k_fields(c, &payload)
+        }
         "fields" => fields(c, &payload),
         "zstd" => zstd(c, &payload),
         "strings" => strings(c, &payload),
@@ -181,6 +185,20 @@ fn q4k(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "stream-len-huge", "header stream 0's length 2^24 (past the payload)", &|f, p| put(f, p + 1, &(1u32 << 24).to_le_bytes()));
     payload(c, "stream-len-minus-1", "header stream 0's length - 1", &|f, p| bump_u32(f, p + 1, -1));
     payload(c, "stream-mode-7", "header stream 0's mode byte 7 (unknown)", &|f, p| f[p + 5] = 7);
+}
+
+/// Payload mode 2 (headers as fields): the counts and sizes checked before
+/// anything is decoded.
+fn q4k_fields(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    payload(c, "mode-1", "mode byte 1 (header streams) on a fields payload", &|f, p| f[p] = 1);
+    payload(c, "lanes-256", "lanes_log2 8 (256 lanes, not a lane count)", &|f, p| f[p + 1] = 8);
+    payload(c, "tables-0", "the scales' table count 0", &|f, p| f[p + 3] = 0);
+    payload(c, "tables-17", "the mins' table count 17 (more than a map nibble names)", &|f, p| f[p + 4] = 17);
+    payload(c, "map-past-tables", "context map byte 0 = 0xff: dmin contexts 0 and 1 name table 15", &|f, p| f[p + 5] = 0xff);
+    payload(c, "words-huge", "n_words 2^30 (past the payload)", &|f, p| {
+        let tables = 1 + usize::from(f[p + 2]) + usize::from(f[p + 3]) + usize::from(f[p + 4]);
+        put(f, p + 46 + 2 * tables, &(1u32 << 30).to_le_bytes());
+    });
 }
 
 fn fields(c: &mut Corpus, payload: &PayloadCase<'_>) {

@@ -97,6 +97,101 @@ pub const fn merge(flag: bool, index: u8, lo: u8) -> u8 {
     }
 }
 
+/// The header model of payload mode 2 ("fields", FORMAT.md §7): the 16 header
+/// bytes of a block become `d` and `dmin` split into bytes (the low bytes stored
+/// raw, the high bytes coded) and the sixteen 6-bit `sc_j`, `m_j`, coded with a
+/// context each that the decoder knows from the block's earlier fields.
+pub mod fields {
+    /// Coded fields (segments) per block: `d` hi, `dmin` hi, `sc_0..8`, `m_0..8`.
+    pub const SEGMENTS: usize = 18;
+    /// Context families: `d` hi (one context), `dmin` hi, the scales, the mins.
+    pub const FAMILIES: usize = 4;
+    /// Contexts per family (all below 32: one table index per context).
+    pub const CONTEXTS: [usize; FAMILIES] = [1, 32, 19, 31];
+    /// Tables a family may have (the maps hold 4-bit table indices).
+    pub const MAX_TABLES: usize = 16;
+    /// Scale context of `sc_7` in a block where no earlier scale is 63 (the
+    /// largest scale of a block is 63 by construction, so it nearly always is).
+    pub const SC_LAST: u8 = 18;
+    /// Scale context of `sc_0`.
+    pub const SC_FIRST: u8 = 16;
+    /// Min context of `m_7` in a block where no earlier min is 63.
+    pub const M_LAST: u8 = 30;
+    /// Buckets of the predicted min.
+    pub const M_BUCKETS: u32 = 15;
+
+    /// The family of segment `s`.
+    pub const fn family(s: usize) -> usize {
+        match s {
+            0 => 0,
+            1 => 1,
+            2..=9 => 2,
+            _ => 3,
+        }
+    }
+
+    /// Most tables a chunk of `n` blocks may carry (all families together):
+    /// bounds the decoder's table memory by the chunk's size.
+    pub fn max_tables(n: usize) -> usize {
+        4 + n / 128
+    }
+
+    /// Context of `dmin`'s high byte: `d`'s high byte, capped.
+    #[inline(always)]
+    pub fn dmin_context(d_hi: u8) -> u8 {
+        d_hi.min(31)
+    }
+
+    /// A block's factor from `sc_j` to the bucket of its predicted min
+    /// (`m ≈ 7.5·d·sc/dmin`, buckets of 5): `f32(15·d) / f32(10·dmin)` (both
+    /// products exact, the division rounded as IEEE 754 says: the same on
+    /// every CPU), clamped to `[0, 15]` (NaN: 0), in 11-bit fixed point
+    /// (truncated; the scaling by 2^11 is exact).
+    #[inline(always)]
+    pub fn m_factor(d: f32, dmin: f32) -> u16 {
+        let r = (15.0 * d) / (10.0 * dmin);
+        let r = if r > 0.0 { r } else { 0.0 };
+        let r = if r < 15.0 { r } else { 15.0 };
+        // SAFETY: r · 2^11 is in [0, 30720]: truncation to i32 is defined.
+        unsafe { (r * 2048.0).to_int_unchecked::<i32>() as u16 }
+    }
+
+    /// The bucket of a min from its block's [`m_factor`] and its sub-block's
+    /// scale: `min((32·sc · factor) >> 16, M_BUCKETS − 1)` (`sc` below 64).
+    #[inline(always)]
+    pub fn m_bucket(factor: u16, sc: u8) -> u8 {
+        let q = (u32::from(u16::from(sc) << 5) * u32::from(factor)) >> 16;
+        q.min(M_BUCKETS - 1) as u8
+    }
+
+    /// Packs eight scales and mins (each below 64) into llama.cpp's 12 bytes.
+    #[inline(always)]
+    pub fn pack_scales(sc: &[u8; 8], m: &[u8; 8]) -> [u8; 12] {
+        let mut s = [0u8; 12];
+        for j in 0..4 {
+            s[j] = sc[j] | (sc[j + 4] >> 4) << 6;
+            s[j + 4] = m[j] | (m[j + 4] >> 4) << 6;
+            s[j + 8] = (sc[j + 4] & 15) | (m[j + 4] & 15) << 4;
+        }
+        s
+    }
+
+    /// fp16 → f32 without branches (vectorises); equal to [`super::f16_to_f32`].
+    #[inline(always)]
+    pub fn f16_to_f32_branchless(h: u16) -> f32 {
+        let h = u32::from(h);
+        let sign = (h >> 15) << 31;
+        let exp = (h >> 10) & 0x1f;
+        let mant = h & 0x3ff;
+        let normal = ((exp + 112) << 23) | (mant << 13);
+        // mant · 2^-24 is exact in f32.
+        let sub = (mant as f32 * (1.0 / 16_777_216.0)).to_bits();
+        let special = 0x7f80_0000 | (mant << 13);
+        let bits = if exp == 0 { sub } else if exp == 31 { special } else { normal };
+        f32::from_bits(bits | sign)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +227,30 @@ mod tests {
                 assert!(i < 8);
                 assert!(!std::mem::replace(&mut seen[usize::from(f)][usize::from(i)], true));
                 assert_eq!(merge(f, i, lo), q);
+            }
+        }
+    }
+
+    #[test]
+    fn branchless_f16_matches() {
+        for h in 0..=u16::MAX {
+            assert_eq!(fields::f16_to_f32_branchless(h).to_bits(), f16_to_f32(h).to_bits(), "{h:#06x}");
+        }
+    }
+
+    #[test]
+    fn scales_pack_as_llama_cpp_unpacks() {
+        let mut seed = 1u32;
+        for _ in 0..1000 {
+            let mut r = || {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (seed >> 16) as u8 & 63
+            };
+            let sc: [u8; 8] = core::array::from_fn(|_| r());
+            let m: [u8; 8] = core::array::from_fn(|_| r());
+            let packed = fields::pack_scales(&sc, &m);
+            for j in 0..8 {
+                assert_eq!(scale_min(j, &packed), (sc[j], m[j]));
             }
         }
     }

@@ -15,6 +15,7 @@
 //! ISA (`LLMC_ISA`, `llmc_set_isa`) governs every SIMD path, encode and decode.
 
 mod encode;
+mod q4k_ctx;
 mod scalar;
 mod state;
 mod tables;
@@ -22,6 +23,7 @@ mod tables;
 mod x86;
 
 pub(crate) use encode::{count_values as count_bf16_values, RAW_SLACK, SUM_BLOCK};
+pub(crate) use q4k_ctx::{CtxModel, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
 pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, BytesModel, TableRef};
@@ -65,6 +67,14 @@ type RansEncode = unsafe fn(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usi
 /// The CPU supports the kernel's ISA; `parts.fit(n, out)`.
 type Q4kAssemble = unsafe fn(&Q4kParts<'_>, usize, &mut [u8]);
 
+/// Advances one segment of a Q4_K field stream (`q4k_ctx.rs`) by whole steps.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
+/// `s.dest` is contiguous and `s.dest.out.len() >= s.n`; `m.covers(s.n)`;
+/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
+type CtxDecode = unsafe fn(&CtxModel<'_>, &mut ByteStream<'_>);
+
 /// One ISA's kernels. Fields are private: only the checked methods call them.
 pub(crate) struct Kernels {
     isa: Isa,
@@ -72,6 +82,7 @@ pub(crate) struct Kernels {
     bytes_decode: BytesDecode,
     rans_encode: RansEncode,
     q4k_assemble: Q4kAssemble,
+    ctx_decode: CtxDecode,
     /// Whether the decode kernels read the AVX2-layout slot tables.
     avx2_tables: bool,
 }
@@ -82,6 +93,7 @@ static SCALAR: Kernels = Kernels {
     bytes_decode: scalar::bytes_none,
     rans_encode: scalar::rans_encode,
     q4k_assemble: scalar::q4k_assemble,
+    ctx_decode: q4k_ctx::ctx_none,
     avx2_tables: false,
 };
 
@@ -92,6 +104,7 @@ static AVX2: Kernels = Kernels {
     bytes_decode: x86::avx2::bytes_decode,
     rans_encode: scalar::rans_encode,
     q4k_assemble: x86::q4k_avx2::q4k_assemble,
+    ctx_decode: x86::q4k_ctx_avx2::ctx_decode,
     avx2_tables: true,
 };
 
@@ -102,6 +115,7 @@ static AVX512: Kernels = Kernels {
     bytes_decode: x86::avx512::bytes_decode,
     rans_encode: x86::avx512::rans_encode,
     q4k_assemble: x86::q4k_avx512::q4k_assemble,
+    ctx_decode: x86::q4k_ctx_avx512::ctx_decode,
     avx2_tables: false,
 };
 
@@ -214,6 +228,26 @@ impl Kernels {
         // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
         // of the `RansEncode` contract.
         unsafe { (self.rans_encode)(syms, lanes, t, states, buf, pos) }
+    }
+
+    /// Decodes every remaining symbol of segment `s` of a Q4_K field stream with
+    /// the tables of `m` (SIMD steps, then the scalar oracle); the last segment
+    /// (`last`) ends with the final-state check.
+    pub(crate) fn decode_ctx_segment(&self, m: &CtxModel<'_>, s: &mut ByteStream<'_>, last: bool) -> Result<()> {
+        self.record();
+        let fits = LANE_CHOICES.contains(&s.lanes)
+            && s.dest.is_contiguous()
+            && s.dest.out.len() >= s.n
+            && m.covers(s.n)
+            && s.word_pos <= s.n_words()
+            && s.step <= s.full_steps();
+        if !fits {
+            return Err(Error::Corrupt);
+        }
+        // SAFETY: the CPU runs this ISA (`Kernels::get`) and `fits` is the rest
+        // of the `CtxDecode` contract.
+        unsafe { (self.ctx_decode)(m, s) };
+        q4k_ctx::finish(m, s, last)
     }
 
     /// Assembles `n` Q4_K blocks into `out` (exactly `n` blocks) from `parts`.

@@ -80,8 +80,13 @@ pub(super) fn finish_bytes(m: &BytesModel<'_>, s: &mut ByteStream<'_>) -> Result
 
 /// Decoded pieces of a Q4_K chunk, ready for assembly.
 pub(crate) struct Q4kParts<'a> {
-    /// Header byte `p` of block `k` at `headers[p * n + k]`.
+    /// Header byte `p` of block `k` at `headers[p * n + k]` (with `fields`, only
+    /// bytes 0..4 are read).
     pub headers: &'a [u8],
+    /// Empty, or (payload mode 2) the scales and mins: `sc_j` of block `k` at
+    /// `fields[j * n + k]`, `m_j` at `fields[(8 + j) * n + k]`, each below 64,
+    /// which make header bytes 4..16.
+    pub fields: &'a [u8],
     pub flags: &'a [u8],
     pub planes: &'a [u8],
 }
@@ -90,7 +95,7 @@ impl Q4kParts<'_> {
     /// Whether the parts hold `n` blocks and `out` is exactly `n` blocks.
     pub(super) fn fit(&self, n: usize, out: &[u8]) -> bool {
         let holds = |len: usize, per: usize| n.checked_mul(per).is_some_and(|need| len >= need);
-        holds(self.headers.len(), HEADER) && holds(self.flags.len(), FLAG_BYTES) && holds(self.planes.len(), PLANE_BYTES) && n.checked_mul(BLOCK) == Some(out.len())
+        holds(self.headers.len(), HEADER) && (self.fields.is_empty() || holds(self.fields.len(), 16)) && holds(self.flags.len(), FLAG_BYTES) && holds(self.planes.len(), PLANE_BYTES) && n.checked_mul(BLOCK) == Some(out.len())
     }
 }
 
@@ -98,8 +103,17 @@ impl Q4kParts<'_> {
 pub(super) fn q4k_assemble_from(parts: &Q4kParts<'_>, n: usize, first: usize, out: &mut [u8]) {
     for (i, block) in out.chunks_exact_mut(BLOCK).enumerate() {
         let k = first + i;
-        for (p, byte) in block[..HEADER].iter_mut().enumerate() {
-            *byte = parts.headers[p * n + k];
+        if parts.fields.is_empty() {
+            for (p, byte) in block[..HEADER].iter_mut().enumerate() {
+                *byte = parts.headers[p * n + k];
+            }
+        } else {
+            for (p, byte) in block[..4].iter_mut().enumerate() {
+                *byte = parts.headers[p * n + k];
+            }
+            let sc: [u8; 8] = core::array::from_fn(|j| parts.fields[j * n + k]);
+            let m: [u8; 8] = core::array::from_fn(|j| parts.fields[(8 + j) * n + k]);
+            block[4..HEADER].copy_from_slice(&crate::format::q4k_block::fields::pack_scales(&sc, &m));
         }
         let lo = windows(&block[..HEADER]);
         let f = &parts.flags[FLAG_BYTES * k..][..FLAG_BYTES];

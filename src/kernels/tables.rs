@@ -187,6 +187,19 @@ impl ByteTables {
     }
 }
 
+impl super::Kernels {
+    /// Fills `table` (canonical layout, the layout every ISA's Q4_K field
+    /// kernel reads) for `alphabet`, whose symbols stand for their byte values
+    /// (an escape symbol for 0).
+    pub(crate) fn load_canonical_bytes(&self, alphabet: &Alphabet, table: &mut DecodeTable) {
+        let mut ids = [0u8; MAX_SYMBOLS];
+        for (d, &v) in ids.iter_mut().zip(&alphabet.values) {
+            *d = v as u8;
+        }
+        fill_canonical(self, &alphabet.freqs, &ids, table);
+    }
+}
+
 /// The tables a byte-stream kernel reads (owned per call, or a profile's cached ones).
 #[derive(Clone, Copy)]
 pub(crate) struct TableRef<'a> {

@@ -273,6 +273,27 @@ pub fn encode_steps(syms: &[u8], lanes: usize, table: &EncTable, states: &mut [u
     encode_steps_by(syms.len(), lanes, &table.syms, |i| usize::from(syms[i]), states, buf, pos, steps)
 }
 
+/// Encodes all steps of `n` symbols (the partial last one included), last step
+/// first, each symbol `i` with its own table entry `sym_at(i)` (a table per
+/// context), below `pos`; returns the new `pos`. For streams in segments (Q4_K
+/// header fields), the segments are encoded last first, one call each.
+pub fn encode_steps_with<'t>(n: usize, lanes: usize, sym_at: impl Fn(usize) -> &'t EncSymbol, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    for t in (0..n.div_ceil(lanes)).rev() {
+        let base = t * lanes;
+        let len = lanes.min(n - base);
+        for (j, x) in states[..len].iter_mut().enumerate().rev() {
+            let sym = sym_at(base + j);
+            let emit = *x >= sym.x_max;
+            pos -= 1;
+            buf[pos] = *x as u16;
+            pos += usize::from(!emit);
+            let v = if emit { *x >> 16 } else { *x };
+            *x = v + sym.cum + sym.div(v) * sym.cmpl;
+        }
+    }
+    pos
+}
+
 /// [`encode_steps`] over `n` symbols whose `i`-th is `table[sym_at(i)]`
 /// (`sym_at` is only called below `n`; an index past `table` panics).
 #[allow(clippy::too_many_arguments)]

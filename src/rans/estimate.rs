@@ -43,7 +43,7 @@ pub fn fixed_bits(bits: usize) -> u64 {
 
 /// `floor(log2(f) · 2^16)` for `f` in `0..=4096` (entry 0 unused), by integer
 /// squaring: the same on every machine.
-static LOG2: [u32; 4097] = log2_table();
+pub(crate) static LOG2: [u32; 4097] = log2_table();
 
 const fn log2_table() -> [u32; 4097] {
     let mut t = [0u32; 4097];

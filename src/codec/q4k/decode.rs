@@ -1,7 +1,7 @@
 //! Q4_K chunk decoder: the streams, then the block assembly (a kernel).
 
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
-use super::{MODE_STORED, MODE_WINDOWED};
+use super::{fields, MODE_FIELDS, MODE_STORED, MODE_WINDOWED};
 use crate::codec::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
@@ -9,7 +9,7 @@ use super::super::stream::StreamScratch;
 use crate::kernels::{Dest, Kernels, Q4kParts};
 
 /// Decodes a chunk payload into `out` (a multiple of 144 bytes). `staged` is
-/// scratch for the header and flag streams.
+/// scratch for the header and flag streams (and, in mode 2, the scales and mins).
 pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, staged: &mut Vec<u8>) -> Result<()> {
     if !out.len().is_multiple_of(BLOCK) {
         return Err(Error::Corrupt);
@@ -24,12 +24,23 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             out.copy_from_slice(r.take(out.len())?);
             Ok(())
         }
-        MODE_WINDOWED => {
-            staged.resize((HEADER + FLAG_BYTES) * n, 0);
-            let (headers, flags) = staged.split_at_mut(HEADER * n);
-            for p in 0..HEADER {
-                let len = r.u32()? as usize;
-                stream::decode(r.take(len)?, n, Dest::contiguous(&mut headers[p * n..(p + 1) * n]), kernels, tables)?;
+        mode @ (MODE_WINDOWED | MODE_FIELDS) => {
+            // Grown, never shrunk: every byte used is written first, so reuse costs
+            // no zero fill. Mode 2 stages the scales and mins too (16 rows of n).
+            let fields_len = if mode == MODE_FIELDS { 16 * n } else { 0 };
+            let need = (HEADER + FLAG_BYTES) * n + fields_len;
+            if staged.len() < need {
+                staged.resize(need, 0);
+            }
+            let (headers, rest) = staged[..need].split_at_mut(HEADER * n);
+            let (flags, scales) = rest.split_at_mut(FLAG_BYTES * n);
+            if mode == MODE_FIELDS {
+                fields::decode(&mut r, n, headers, scales, kernels)?;
+            } else {
+                for p in 0..HEADER {
+                    let len = r.u32()? as usize;
+                    stream::decode(r.take(len)?, n, Dest::contiguous(&mut headers[p * n..(p + 1) * n]), kernels, tables)?;
+                }
             }
             let len = r.u32()? as usize;
             stream::decode(r.take(len)?, FLAG_BYTES * n, Dest::contiguous(flags), kernels, tables)?;
@@ -37,7 +48,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             if r.remaining() != 0 {
                 return Err(Error::Corrupt);
             }
-            kernels.q4k_assemble(&Q4kParts { headers, flags, planes }, n, out)
+            kernels.q4k_assemble(&Q4kParts { headers, fields: &*scales, flags, planes }, n, out)
         }
         _ => Err(Error::Corrupt),
     }

@@ -2,7 +2,7 @@
 //! never depend on the ISA).
 
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
-use super::{MODE_STORED, MODE_WINDOWED};
+use super::{fields, MODE_FIELDS, MODE_STORED, MODE_WINDOWED};
 use crate::codec::{profiles, stream};
 use crate::kernels::Kernels;
 
@@ -22,6 +22,8 @@ struct Scratch {
     headers: Vec<u8>,
     flags: Vec<u8>,
     planes: Vec<u8>,
+    /// Mode 1's header streams, while they compete with mode 2's fields.
+    alt: Vec<u8>,
 }
 
 thread_local! {
@@ -36,12 +38,19 @@ fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut 
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
 
-/// Appends the payload of a chunk (a non-empty multiple of 144 bytes) to `out`.
+/// Appends the payload of a chunk (a non-empty multiple of 144 bytes) to `out`:
+/// payload mode 1 or 2, whichever is smaller (or stored).
 pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
-    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels, out))
+    encode_chunk_with(src, kernels, true, out)
 }
 
-fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
+/// [`encode_chunk`]; without `fields`, never payload mode 2 (for readers from
+/// before it).
+pub fn encode_chunk_with(src: &[u8], kernels: &Kernels, fields: bool, out: &mut Vec<u8>) {
+    SCRATCH.with(|s| encode_with(src, &mut s.borrow_mut(), kernels, fields, out))
+}
+
+fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, allow_fields: bool, out: &mut Vec<u8>) {
     let n = src.len() / BLOCK;
     // Grown, never shrunk: the split writes every byte, so reuse costs no zero fill.
     for (buf, width) in [(&mut s.headers, HEADER), (&mut s.flags, FLAG_BYTES), (&mut s.planes, PLANE_BYTES)] {
@@ -53,9 +62,20 @@ fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>
     kernels.q4k_split(src, headers, flags, planes);
     let start = out.len();
     out.reserve(1 + src.len());
-    out.push(MODE_WINDOWED);
+    // The headers: as fields (mode 2) or as sixteen byte streams (mode 1), whichever is smaller.
+    let alt = &mut s.alt;
+    alt.clear();
+    alt.push(MODE_WINDOWED);
     for p in 0..HEADER {
-        put_stream(&headers[p * n..(p + 1) * n], kernels, p, out);
+        put_stream(&headers[p * n..(p + 1) * n], kernels, p, alt);
+    }
+    if allow_fields {
+        out.push(MODE_FIELDS);
+        fields::encode(headers, n, kernels, out);
+    }
+    if !allow_fields || alt.len() < out.len() - start {
+        out.truncate(start);
+        out.extend_from_slice(alt);
     }
     put_stream(flags, kernels, profiles::Q4K_FLAG_STREAM, out);
     out.extend_from_slice(planes);
@@ -63,5 +83,30 @@ fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>
         out.truncate(start);
         out.push(MODE_STORED);
         out.extend_from_slice(src);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On the ffn_gate fixture, chunk by chunk (the default 4 MiB chunks): the
+    /// fields (mode 2) are chosen and are smaller than the header streams (mode 1).
+    #[test]
+    fn fields_beat_header_streams_on_ffn_gate() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/q4k/qwen2.5-coder-1.5b.blk.0.ffn_gate.q4k");
+        let src = std::fs::read(path).expect("fixture");
+        let k = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        let (mut both, mut windowed) = (0, 0);
+        for chunk in src.chunks(29127 * BLOCK) {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            encode_chunk(chunk, k, &mut a);
+            encode_chunk_with(chunk, k, false, &mut b);
+            assert_eq!((a[0], b[0]), (MODE_FIELDS, MODE_WINDOWED));
+            assert!(a.len() < b.len());
+            (both, windowed) = (both + a.len(), windowed + b.len());
+        }
+        eprintln!("ffn_gate payloads: fields {both} bytes, header streams {windowed} bytes ({} saved)", windowed - both);
+        assert!(windowed - both > 30_000, "{windowed} - {both}");
     }
 }

@@ -103,7 +103,7 @@ fn update8(x: __m256i, e: __m256i) -> __m256i {
 /// AVX2, BMI2, POPCNT; `words` readable for 16 bytes at word `*q`.
 #[inline]
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
+pub(super) unsafe fn renorm8(x: __m256i, words: *const u8, q: &mut usize) -> __m256i {
     let need = _mm256_cmpeq_epi32(_mm256_srli_epi32::<16>(x), _mm256_setzero_si256());
     let m = _mm256_movemask_ps(_mm256_castsi256_ps(need)) as usize;
     // SAFETY: 16 bytes at word q, readable per the contract.

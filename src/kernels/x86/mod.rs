@@ -5,4 +5,6 @@ pub(super) mod avx512;
 pub(super) mod encode_avx512;
 pub(super) mod q4k_avx2;
 pub(super) mod q4k_avx512;
+pub(super) mod q4k_ctx_avx2;
+pub(super) mod q4k_ctx_avx512;
 mod shared;

@@ -3,7 +3,7 @@
 //! the window merge is one byte shuffle per 32 nibbles from a table of
 //! `merge(flag, index, lo)` indexed by `flag << 3 | index`.
 
-use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
+use super::shared::{pack_rows16, transpose16_sse, MERGE, MERGE_HIGH};
 use crate::kernels::scalar::q4k_assemble_from;
 use crate::kernels::Q4kParts;
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
@@ -82,9 +82,14 @@ unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) 
     for tile in 0..tiles {
         let k0 = 16 * tile;
         let mut rows = [_mm_setzero_si128(); HEADER];
-        for (p, row) in rows.iter_mut().enumerate() {
+        let from_fields = !parts.fields.is_empty();
+        for (p, row) in rows.iter_mut().enumerate().take(if from_fields { 4 } else { HEADER }) {
             // SAFETY: headers holds 16 streams of n bytes; k0 + 16 <= n.
             *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
+        }
+        if from_fields {
+            // SAFETY: fields holds 16 rows of n bytes (`Q4kParts::fit`); k0 + 16 <= n.
+            unsafe { pack_rows16(parts.fields, n, k0, &mut rows) };
         }
         let mut lo = [[0u8; 16]; 8];
         for half in 0..2 {

@@ -6,7 +6,7 @@
 //! and index planes load straight into mask registers and make the key of the
 //! window's merge table (shared with the AVX2 kernel), one byte shuffle per 64 nibbles.
 
-use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
+use super::shared::{pack_rows16, transpose16_sse, MERGE, MERGE_HIGH};
 use crate::kernels::scalar::q4k_assemble_from;
 use crate::kernels::Q4kParts;
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
@@ -43,9 +43,14 @@ unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) 
         let k0 = 16 * tile;
         // Header rows: row p = byte p of blocks k0..k0+16.
         let mut rows = [_mm_setzero_si128(); HEADER];
-        for (p, row) in rows.iter_mut().enumerate() {
+        let from_fields = !parts.fields.is_empty();
+        for (p, row) in rows.iter_mut().enumerate().take(if from_fields { 4 } else { HEADER }) {
             // SAFETY: headers holds 16 streams of n bytes; k0 + 16 <= n.
             *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
+        }
+        if from_fields {
+            // SAFETY: fields holds 16 rows of n bytes (`Q4kParts::fit`); k0 + 16 <= n.
+            unsafe { pack_rows16(parts.fields, n, k0, &mut rows) };
         }
         let lane = |p: usize| _mm512_cvtepu8_epi32(rows[p]);
         // fp16 → f32 conversion is exact (subnormals included; MXCSR.DAZ is ignored).
