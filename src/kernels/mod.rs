@@ -23,7 +23,7 @@ mod tables;
 mod x86;
 
 pub(crate) use encode::{count_values as count_bf16_values, RAW_SLACK, SUM_BLOCK};
-pub(crate) use q4k_ctx::{CtxModel, CONTEXTS as CTX_CONTEXTS};
+pub(crate) use q4k_ctx::{CtxKind, CtxModel, Pack as CtxPack, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};
 pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, BytesModel, TableRef};
@@ -73,7 +73,7 @@ type Q4kAssemble = unsafe fn(&Q4kParts<'_>, usize, &mut [u8]);
 /// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
 /// `s.dest` is contiguous and `s.dest.out.len() >= s.n`; `m.covers(s.n)`;
 /// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
-type CtxDecode = unsafe fn(&CtxModel<'_>, &mut ByteStream<'_>);
+type CtxDecode = unsafe fn(&mut CtxModel<'_>, &mut ByteStream<'_>);
 
 /// One ISA's kernels. Fields are private: only the checked methods call them.
 pub(crate) struct Kernels {
@@ -233,7 +233,7 @@ impl Kernels {
     /// Decodes every remaining symbol of segment `s` of a Q4_K field stream with
     /// the tables of `m` (SIMD steps, then the scalar oracle); the last segment
     /// (`last`) ends with the final-state check.
-    pub(crate) fn decode_ctx_segment(&self, m: &CtxModel<'_>, s: &mut ByteStream<'_>, last: bool) -> Result<()> {
+    pub(crate) fn decode_ctx_segment(&self, m: &mut CtxModel<'_>, s: &mut ByteStream<'_>, last: bool) -> Result<()> {
         self.record();
         let fits = LANE_CHOICES.contains(&s.lanes)
             && s.dest.is_contiguous()

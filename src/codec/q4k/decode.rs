@@ -48,7 +48,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             if r.remaining() != 0 {
                 return Err(Error::Corrupt);
             }
-            kernels.q4k_assemble(&Q4kParts { headers, fields: &*scales, flags, planes }, n, out)
+            kernels.q4k_assemble(&Q4kParts { headers, fields: &[], flags, planes }, n, out)
         }
         _ => Err(Error::Corrupt),
     }

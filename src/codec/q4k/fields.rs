@@ -16,7 +16,7 @@ use crate::format::q4k_block::fields::{
     dmin_context, f16_to_f32_branchless, family, m_bucket, m_factor, max_tables, CONTEXTS, FAMILIES, MAX_TABLES, M_LAST, SC_FIRST, SC_LAST, SEGMENTS,
 };
 use crate::format::q4k_block::HEADER;
-use crate::kernels::{portable, ByteStream, CtxModel, Dest, Kernels, CTX_CONTEXTS};
+use crate::kernels::{portable, ByteStream, CtxKind, CtxModel, CtxPack, Dest, Kernels, CTX_CONTEXTS};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::{encode_steps_with, EncTable};
 use crate::rans::estimate::LOG2;
@@ -326,7 +326,6 @@ fn grown<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> &mut [T] {
 #[derive(Default)]
 struct Scratch {
     tables: Vec<u32>,
-    ctx: Vec<u8>,
     seen: Vec<u8>,
     factor: Vec<u16>,
 }
@@ -336,10 +335,9 @@ thread_local! {
 }
 
 /// Decodes the mode-2 header part of a chunk of `n` blocks (`r` after the mode
-/// byte): rows 0..4 of `headers` (`16 n` bytes, `headers[p * n + k]`; rows
-/// 4..16 are left alone) and the scales and mins into `fields` (`16 n` bytes:
-/// `sc_j` at `fields[j * n + k]`, `m_j` at `fields[(8 + j) * n + k]`), which
-/// the block assembly packs.
+/// byte) into `headers` (`16 n` bytes, `headers[p * n + k]`), with the scales
+/// and mins staged in `fields` (`16 n` bytes: `sc_j` at `fields[j * n + k]`,
+/// `m_j` at `fields[(8 + j) * n + k]`).
 pub fn decode(r: &mut ByteReader<'_>, n: usize, headers: &mut [u8], fields: &mut [u8], kernels: &Kernels) -> Result<()> {
     SCRATCH.with(|s| decode_with(r, n, headers, fields, kernels, &mut s.borrow_mut()))
 }
@@ -401,21 +399,59 @@ fn decode_with(r: &mut ByteReader<'_>, n: usize, headers: &mut [u8], fields: &mu
     headers[2 * n..3 * n].copy_from_slice(r.take(n)?);
 
     let tables = &sc.tables[..n_tables * scale];
-    let (ctx, seen, factor) = (grown(&mut sc.ctx, n), grown(&mut sc.seen, n), grown(&mut sc.factor, n));
+    let (seen, factor) = (grown(&mut sc.seen, n), grown(&mut sc.factor, n));
     let (mut states, mut word_pos) = (states, 0);
+    // Header rows 0..4 (`d`, `dmin`) and 4..16 (the packed scales, written by
+    // the segments of m_4..m_7).
+    let (head, packed) = headers.split_at_mut(4 * n);
+    let (pk0, pk) = packed.split_at_mut(4 * n);
+    let (pk1, pk2) = pk.split_at_mut(4 * n);
     for s in 0..SEGMENTS {
-        contexts(kernels, s, n, headers, fields, seen, factor, ctx);
+        if s == 10 {
+            m_factors(kernels, head, n, factor);
+        }
         let f = family(s);
         let base = counts[..f].iter().sum::<usize>();
         let offsets: [u32; CTX_CONTEXTS] = core::array::from_fn(|c| ((base + usize::from(map[f][c])) * scale) as u32);
-        let model = CtxModel { tables, offsets, ctx };
-        let out = match s {
-            0 => &mut headers[n..2 * n],
-            1 => &mut headers[3 * n..4 * n],
-            _ => &mut fields[(s - 2) * n..(s - 1) * n],
+        let mut model = CtxModel { tables, offsets, kind: CtxKind::Const, konst: 0, fresh: false, last: false, prev: &[], sc: &[], factor: &[], seen: &mut *seen, pack: None };
+        let out: &mut [u8] = match s {
+            0 => &mut head[n..2 * n],
+            1 => {
+                let (lo, hi) = head.split_at_mut(3 * n);
+                (model.kind, model.prev) = (CtxKind::Dmin, &lo[n..2 * n]);
+                &mut hi[..n]
+            }
+            2 => {
+                model.konst = SC_FIRST;
+                &mut fields[..n]
+            }
+            3..=9 => {
+                let j = s - 2;
+                let (lo, hi) = fields.split_at_mut(j * n);
+                (model.kind, model.prev, model.fresh, model.last) = (CtxKind::Scale, &lo[(j - 1) * n..], j == 1, j == 7);
+                &mut hi[..n]
+            }
+            _ => {
+                let j = s - 10;
+                let (lo, hi) = fields.split_at_mut((8 + j) * n);
+                let lo = &*lo;
+                (model.kind, model.sc, model.factor, model.fresh, model.last) = (CtxKind::Min, &lo[j * n..(j + 1) * n], &*factor, j == 0, j == 7);
+                if j > 0 {
+                    model.prev = &lo[(7 + j) * n..];
+                }
+                if j >= 4 {
+                    let i = j - 4;
+                    model.pack = Some(CtxPack {
+                        sc_lo: &lo[i * n..(i + 1) * n],
+                        m_lo: &lo[(8 + i) * n..(9 + i) * n],
+                        out: [&mut pk0[i * n..(i + 1) * n], &mut pk1[i * n..(i + 1) * n], &mut pk2[i * n..(i + 1) * n]],
+                    });
+                }
+                &mut hi[..n]
+            }
         };
         let mut seg = ByteStream { lanes, states, words, word_pos, dest: Dest::contiguous(out), n, step: 0 };
-        kernels.decode_ctx_segment(&model, &mut seg, s == SEGMENTS - 1)?;
+        kernels.decode_ctx_segment(&mut model, &mut seg, s == SEGMENTS - 1)?;
         (states, word_pos) = (seg.states, seg.word_pos);
     }
     Ok(())
@@ -470,14 +506,7 @@ mod tests {
         if r.remaining() != 0 {
             return Err(Error::Corrupt);
         }
-        // The header rows the assembly would make from the fields.
-        for k in 0..n {
-            let sc: [u8; 8] = core::array::from_fn(|j| f[j * n + k]);
-            let m: [u8; 8] = core::array::from_fn(|j| f[(8 + j) * n + k]);
-            for (p, x) in pack_scales(&sc, &m).into_iter().enumerate() {
-                h[(4 + p) * n + k] = x;
-            }
-        }
+        // The decoder packs the scale bytes itself (header rows 4..16).
         Ok(h)
     }
 

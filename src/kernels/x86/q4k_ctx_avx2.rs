@@ -1,31 +1,157 @@
 //! AVX2 decode of Q4_K field segments (`kernels/q4k_ctx.rs`): the byte-stream
 //! step with a table per symbol, on the canonical slot tables. Each lane's
-//! context picks its table's offset from the 32 offsets (four in-register
-//! permutes and two blends), which joins the slot in the gather index. Steps
-//! run while a whole step's words remain; the scalar oracle finishes the segment.
+//! context is computed in registers from the block's earlier fields (the kind
+//! of the segment is a const parameter); its table's number comes from two
+//! byte shuffles and a blend, and its offset joins the slot in the gather
+//! index. The `m_4..m_7` segments also pack the scale bytes. Steps run while a
+//! whole step's words remain; the scalar oracle finishes the segment.
 
 use super::avx2::renorm8;
-use crate::kernels::{ByteStream, CtxModel};
+use crate::kernels::{ByteStream, CtxKind, CtxModel};
+use crate::rans::PROB_BITS;
 use core::arch::x86_64::*;
+
+/// Words of the zero-padded tail copy: what remains (under a step's words
+/// and a load) plus a step's words and a load.
+const TAIL: usize = 2 * 128 + 32;
+
+pub(super) const CONST: u8 = 0;
+pub(super) const DMIN: u8 = 1;
+pub(super) const SCALE: u8 = 2;
+pub(super) const MIN: u8 = 3;
 
 /// # Safety
 /// The `CtxDecode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
-pub(in crate::kernels) unsafe fn ctx_decode(m: &CtxModel<'_>, s: &mut ByteStream<'_>) {
+pub(in crate::kernels) unsafe fn ctx_decode(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
+    macro_rules! kinds {
+        ($v:literal) => {
+            match m.kind {
+                CtxKind::Const => lanes::<$v, CONST>(m, s),
+                CtxKind::Dmin => lanes::<$v, DMIN>(m, s),
+                CtxKind::Scale => lanes::<$v, SCALE>(m, s),
+                CtxKind::Min => lanes::<$v, MIN>(m, s),
+            }
+        };
+    }
     // SAFETY: the caller guarantees the CPU features and the contract the loop relies on.
     unsafe {
         match s.lanes {
-            32 => lanes::<4>(m, s),
-            64 => lanes::<8>(m, s),
-            128 => lanes::<16>(m, s),
+            32 => kinds!(4),
+            64 => kinds!(8),
+            128 => kinds!(16),
             _ => {}
         }
     }
 }
 
+/// The rows a segment's contexts read and write, as pointers (`CtxModel`).
+pub(super) struct Rows {
+    prev: *const u8,
+    sc: *const u8,
+    factor: *const u16,
+    seen: *mut u8,
+    fresh: bool,
+    last: bool,
+    konst: u8,
+}
+
+impl Rows {
+    pub(super) fn new(m: &mut CtxModel<'_>) -> Rows {
+        Rows { prev: m.prev.as_ptr(), sc: m.sc.as_ptr(), factor: m.factor.as_ptr(), seen: m.seen.as_mut_ptr(), fresh: m.fresh, last: m.last, konst: m.konst }
+    }
+}
+
+/// Where the `m_4..m_7` segments write the packed scale bytes (`CtxModel::pack`).
+pub(super) struct PackRows {
+    sc_lo: *const u8,
+    m_lo: *const u8,
+    out: [*mut u8; 3],
+}
+
+impl PackRows {
+    pub(super) fn new(m: &mut CtxModel<'_>) -> Option<PackRows> {
+        m.pack.as_mut().map(|p| PackRows { sc_lo: p.sc_lo.as_ptr(), m_lo: p.m_lo.as_ptr(), out: [p.out[0].as_mut_ptr(), p.out[1].as_mut_ptr(), p.out[2].as_mut_ptr()] })
+    }
+}
+
+/// 32 bytes at `p`.
+///
 /// # Safety
-/// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4; the `CtxDecode` contract.
+/// 32 readable bytes at `p`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn ld(p: *const u8) -> __m256i {
+    // SAFETY: per the contract.
+    unsafe { _mm256_loadu_si256(p.cast()) }
+}
+
+/// The contexts of symbols `k .. k + 32` as bytes (all below 32), computed from
+/// the rows as `CtxModel::context` does (updating `seen`), and (mins) their `sc_j`.
+///
+/// # Safety
+/// AVX2; the rows the kind reads and writes cover symbols `k .. k + 32`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn ctx32<const KIND: u8>(r: &Rows, k: usize) -> (__m256i, __m256i) {
+    let b = |v: u8| _mm256_set1_epi8(v as i8);
+    let zero = _mm256_setzero_si256();
+    let last_ctx = b(if KIND == SCALE { crate::format::q4k_block::fields::SC_LAST } else { crate::format::q4k_block::fields::M_LAST });
+    // SAFETY (the block): the rows cover the symbols, per the contract.
+    unsafe {
+        match KIND {
+            DMIN => (_mm256_min_epu8(ld(r.prev.add(k)), b(31)), zero),
+            SCALE => {
+                let p = ld(r.prev.add(k));
+                let sin = if r.fresh { zero } else { ld(r.seen.add(k)) };
+                let sn = _mm256_or_si256(sin, _mm256_and_si256(_mm256_cmpeq_epi8(p, b(63)), b(1)));
+                _mm256_storeu_si256(r.seen.add(k).cast(), sn);
+                // (p >> 3) with a 16-bit shift, masked so no bit crosses a byte.
+                let t = _mm256_and_si256(_mm256_srli_epi16::<3>(p), b(7));
+                let plain = _mm256_add_epi8(_mm256_add_epi8(t, t), sn);
+                (if r.last { _mm256_blendv_epi8(plain, last_ctx, _mm256_cmpeq_epi8(sn, zero)) } else { plain }, zero)
+            }
+            MIN => {
+                let sn = if r.fresh { zero } else { _mm256_or_si256(ld(r.seen.add(k)), _mm256_and_si256(_mm256_cmpeq_epi8(ld(r.prev.add(k)), b(63)), b(1))) };
+                _mm256_storeu_si256(r.seen.add(k).cast(), sn);
+                let scv = ld(r.sc.add(k));
+                // (32·sc · F) >> 16 in 16-bit lanes (32·sc < 2^11, F < 2^15).
+                let s0 = _mm256_slli_epi16::<5>(_mm256_cvtepu8_epi16(_mm_loadu_si128(r.sc.add(k).cast())));
+                let s1 = _mm256_slli_epi16::<5>(_mm256_cvtepu8_epi16(_mm_loadu_si128(r.sc.add(k + 16).cast())));
+                let (f0, f1) = (_mm256_loadu_si256(r.factor.add(k).cast()), _mm256_loadu_si256(r.factor.add(k + 16).cast()));
+                let bk = _mm256_packus_epi16(_mm256_mulhi_epu16(s0, f0), _mm256_mulhi_epu16(s1, f1));
+                let bk = _mm256_min_epu8(_mm256_permute4x64_epi64::<0xd8>(bk), b(14));
+                let plain = _mm256_add_epi8(_mm256_add_epi8(bk, bk), sn);
+                (if r.last { _mm256_blendv_epi8(plain, last_ctx, _mm256_cmpeq_epi8(sn, zero)) } else { plain }, scv)
+            }
+            _ => (b(r.konst), zero),
+        }
+    }
+}
+
+/// Writes the packed scale bytes of blocks `k .. k + 32` from their `sc_{4+j}`
+/// (`scv`) and decoded `m_{4+j}` (`sym`).
+///
+/// # Safety
+/// AVX2; the packing rows cover symbols `k .. k + 32`.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn pack32(p: &PackRows, k: usize, scv: __m256i, sym: __m256i) {
+    let (low2, low4) = (_mm256_set1_epi8(3), _mm256_set1_epi8(15));
+    // (x >> 4) & 3, then << 6: 16-bit shifts, masked so no bit crosses a byte.
+    let top = |x: __m256i| _mm256_slli_epi16::<6>(_mm256_and_si256(_mm256_srli_epi16::<4>(x), low2));
+    // SAFETY: per the contract.
+    unsafe {
+        _mm256_storeu_si256(p.out[0].add(k).cast(), _mm256_or_si256(ld(p.sc_lo.add(k)), top(scv)));
+        _mm256_storeu_si256(p.out[1].add(k).cast(), _mm256_or_si256(ld(p.m_lo.add(k)), top(sym)));
+        _mm256_storeu_si256(p.out[2].add(k).cast(), _mm256_or_si256(_mm256_and_si256(scv, low4), _mm256_slli_epi16::<4>(_mm256_and_si256(sym, low4))));
+    }
+}
+
+/// # Safety
+/// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4; `m.kind` is `KIND`;
+/// the `CtxDecode` contract.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn lanes<const V: usize>(m: &CtxModel<'_>, s: &mut ByteStream<'_>) {
+unsafe fn lanes<const V: usize, const KIND: u8>(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
     let lanes = 8 * V;
     let full = s.full_steps();
     let n_words = s.n_words();
@@ -36,40 +162,101 @@ unsafe fn lanes<const V: usize>(m: &CtxModel<'_>, s: &mut ByteStream<'_>) {
         // SAFETY: states has MAX_LANES >= 8 * V entries.
         *xv = unsafe { _mm256_loadu_si256(s.states.as_ptr().add(8 * v).cast()) };
     }
-    let five = _mm256_set1_epi32(31);
+    // Table number of each context (`covers`: below 256), contexts 0..16 and 16..32.
+    let nums: [u8; 32] = core::array::from_fn(|c| (m.offsets[c] >> PROB_BITS) as u8);
+    // SAFETY: 32 readable bytes; each half broadcast to both 128-bit lanes.
+    let (num_lo, num_hi) = unsafe { (_mm256_broadcastsi128_si256(_mm_loadu_si128(nums.as_ptr().cast())), _mm256_broadcastsi128_si256(_mm_loadu_si128(nums.as_ptr().add(16).cast()))) };
     let tab = m.tables.as_ptr().cast::<i32>();
     let words = s.words.as_ptr();
-    let ctx = m.ctx.as_ptr();
     let out = s.dest.out.as_mut_ptr();
+    let rows = Rows::new(m);
+    let pack = PackRows::new(m);
     let low12 = _mm256_set1_epi32(0xfff);
+    let zero = _mm256_setzero_si256();
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    // Four vectors (32 symbols from `k`, < full * lanes <= n: every row the kind
+    // reads or writes covers them, `CtxModel::covers`): their contexts and table
+    // numbers as bytes, then the four decodes, the renormalisations in lane order,
+    // the symbols (and the packed scale bytes) stored 32 at once.
+    macro_rules! group {
+        ($base:ident, $words:expr, $q:ident, $g:literal, $a:literal, $b:literal, $c:literal, $d:literal) => {
+            if $d < V {
+                let k = $base + 32 * $g;
+                // SAFETY: the rows the kind reads and writes cover symbols k .. k + 32 (above).
+                let (c, scv) = unsafe { ctx32::<KIND>(&rows, k) };
+                // Table numbers: each context byte (below 32) looks up c & 15 in both
+                // halves; bit 4 (bit 7 of the byte after a shift by 3) picks the half.
+                let num = _mm256_blendv_epi8(_mm256_shuffle_epi8(num_lo, c), _mm256_shuffle_epi8(num_hi, c), _mm256_slli_epi16::<3>(c));
+                let (nlo, nhi) = (_mm256_castsi256_si128(num), _mm256_extracti128_si256::<1>(num));
+                let offs = [nlo, _mm_srli_si128::<8>(nlo), nhi, _mm_srli_si128::<8>(nhi)];
+                let mut syms = [zero; 4];
+                for (i, v) in [$a, $b, $c, $d].into_iter().enumerate() {
+                    let off = _mm256_slli_epi32::<12>(_mm256_cvtepu8_epi32(offs[i]));
+                    // SAFETY: every offset + 4096 is within `tables` and slots are < 4096.
+                    let e = unsafe { _mm256_i32gather_epi32::<4>(tab, _mm256_add_epi32(off, _mm256_and_si256(x[v], low12))) };
+                    syms[i] = _mm256_srli_epi32::<24>(e);
+                    let freq = _mm256_and_si256(_mm256_srli_epi32::<12>(e), low12);
+                    x[v] = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[v]), freq), _mm256_and_si256(e, low12));
+                }
+                // SAFETY: the step's words are readable (q + 8 words at every renormalisation).
+                unsafe {
+                    x[$a] = renorm8(x[$a], $words, &mut $q);
+                    x[$b] = renorm8(x[$b], $words, &mut $q);
+                    x[$c] = renorm8(x[$c], $words, &mut $q);
+                    x[$d] = renorm8(x[$d], $words, &mut $q);
+                }
+                let sym = _mm256_packus_epi16(_mm256_packus_epi32(syms[0], syms[1]), _mm256_packus_epi32(syms[2], syms[3]));
+                let sym = _mm256_permutevar8x32_epi32(sym, order);
+                // SAFETY: symbols k .. k + 32 of a full step lie in `out` (len >= n).
+                unsafe { _mm256_storeu_si256(out.add(k).cast(), sym) };
+                if KIND == MIN {
+                    if let Some(p) = &pack {
+                        // SAFETY: the packing rows cover the symbols (`covers`).
+                        unsafe { pack32(p, k, scv, sym) };
+                    }
+                }
+            }
+        };
+    }
+    macro_rules! one_step {
+        ($words:expr, $q:ident) => {{
+            let base = step * lanes;
+            group!(base, $words, $q, 0, 0, 1, 2, 3);
+            group!(base, $words, $q, 1, 4, 5, 6, 7);
+            group!(base, $words, $q, 2, 8, 9, 10, 11);
+            group!(base, $words, $q, 3, 12, 13, 14, 15);
+            step += 1;
+        }};
+    }
     while step < full && n_words - q >= lanes + 8 {
-        let base = step * lanes;
-        for g in 0..V / 4 {
-            let mut syms = [_mm256_setzero_si256(); 4];
-            for (k, sym) in syms.iter_mut().enumerate() {
-                let v = 4 * g + k;
-                // SAFETY: symbols base + 8v .. + 8 are < full * lanes <= n <= ctx.len().
-                let c = _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(ctx.add(base + 8 * v).cast()) });
-                // Offset of context c (its low five bits), gathered from the 32 offsets.
-                // SAFETY: indices below 32 address the 32 offsets.
-                let off = unsafe { _mm256_i32gather_epi32::<4>(m.offsets.as_ptr().cast(), _mm256_and_si256(c, five)) };
-                // SAFETY: every offset + 4096 is within `tables` and slots are < 4096.
-                let e = unsafe { _mm256_i32gather_epi32::<4>(tab, _mm256_add_epi32(off, _mm256_and_si256(x[v], low12))) };
-                *sym = _mm256_srli_epi32::<24>(e);
-                let freq = _mm256_and_si256(_mm256_srli_epi32::<12>(e), low12);
-                x[v] = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[v]), freq), _mm256_and_si256(e, low12));
-            }
-            for xk in &mut x[4 * g..4 * g + 4] {
-                // SAFETY: the guard keeps q + 8 <= n_words throughout the step.
-                *xk = unsafe { renorm8(*xk, words, &mut q) };
-            }
-            let bytes = _mm256_packus_epi16(_mm256_packus_epi32(syms[0], syms[1]), _mm256_packus_epi32(syms[2], syms[3]));
-            let bytes = _mm256_permutevar8x32_epi32(bytes, order);
-            // SAFETY: symbols base + 32g .. + 32 of a full step lie in `out` (len >= n).
-            unsafe { _mm256_storeu_si256(out.add(base + 32 * g).cast(), bytes) };
+        one_step!(words, q);
+    }
+    // The last steps (the word stream's last words, often whole low-entropy
+    // segments) read from a zero-padded copy of the remaining words; a step that
+    // would consume more words than remain is rolled back (the scalar oracle
+    // reports it), so `q` never passes `n_words`. Redoing a step's contexts is
+    // harmless: `seen` only ever gains bits.
+    if step < full {
+        let mut tail = [0u16; TAIL];
+        let q0 = q;
+        // n_words - q0 words remain, fewer than TAIL / 2 (the loop above ended before `full`).
+        for (t, w) in tail.iter_mut().zip(s.words[2 * q0..2 * n_words].chunks_exact(2)) {
+            *t = u16::from_le_bytes([w[0], w[1]]);
         }
-        step += 1;
+        let tail_words = tail.as_ptr().cast::<u8>();
+        // Words read relative to q0: a step starts at qr <= n_words - q0 and
+        // reads below qr + lanes + 16 < TAIL.
+        let mut qr = 0;
+        while step < full {
+            let (x0, qs) = (x, qr);
+            one_step!(tail_words, qr);
+            if q0 + qr > n_words {
+                (x, qr) = (x0, qs);
+                step -= 1;
+                break;
+            }
+        }
+        q = q0 + qr;
     }
     for (v, xv) in x.iter().enumerate() {
         // SAFETY: states has MAX_LANES >= 8 * V entries.
