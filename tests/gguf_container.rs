@@ -141,6 +141,25 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 }
 
 #[test]
+fn q4k_tensors_make_a_version_6_container_and_older_numbers_still_read() {
+    // Q4_K chunks may code their headers as fields (q4k mode 2), which readers
+    // before version 6 do not know: the number makes them refuse the file.
+    let (file, c) = container();
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 6);
+    let with_version = |v: u16| {
+        let mut copy = c.clone();
+        copy[4..6].copy_from_slice(&v.to_le_bytes());
+        common::hostile::reseal_container_header(&mut copy);
+        copy
+    };
+    for v in [2, 3, 4, 5] {
+        assert!(llmc::model::decompress(&with_version(v), &DecodeOptions::default()).unwrap() == file, "version {v}");
+    }
+    assert_eq!(llmc::model::decompress(&with_version(7), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(Index::open(&with_version(7)).unwrap_err(), Error::VersionUnsupported);
+}
+
+#[test]
 fn malformed_gguf_is_rejected_when_compressing() {
     let file = fixture(GGUF);
     let p = CompressParams::default();
@@ -179,9 +198,9 @@ fn metadata_frames(c: &[u8]) -> Vec<(llmc::model::Region, llmc::frame::FrameHead
 }
 
 #[test]
-fn the_vocabulary_is_coded_as_gguf_strings_in_a_version_4_container() {
+fn the_vocabulary_is_coded_as_gguf_strings() {
+    // (Version 4 made them readable; this file's Q4_K tensors make it version 6.)
     let (file, c) = container();
-    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 4, "container version");
     let frames = metadata_frames(&c);
     // The key-values before the vocabulary, the vocabulary, and the rest.
     assert_eq!(frames.iter().map(|(_, h)| h.codec_param).collect::<Vec<_>>(), [19, 12, 19]);

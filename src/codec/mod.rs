@@ -186,7 +186,7 @@ fn decode_payload(codec: CodecId, payload: &[u8], out: &mut [u8], kernels: &Kern
             fields::decode_chunk(payload, out, kernels, &mut scratch.bytes, &mut scratch.field, crc)
         }
         CodecId::Q4k => {
-            q4k::decode_chunk(payload, out, kernels, &mut scratch.bytes, &mut scratch.field)
+            q4k::decode_chunk(payload, out, kernels, &mut scratch.bytes, &mut scratch.field, crc)
         }
     }
 }

@@ -45,13 +45,20 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// frame a one-pass writer holds grows with the tensor. Versions 1 (index offset
 /// in the header) and 2 (no continuations) are still read. Version 4 adds zstd
 /// payload mode 2 (GGUF strings, [`crate::codec::strings`]). Version 5 adds
-/// bf16 payload mode 2 (row classes, [`crate::codec::bf16::rows`]). A writer
+/// bf16 payload mode 2 (row classes, [`crate::codec::bf16::rows`]). Version 6
+/// adds q4k payload mode 2 (headers as fields, [`crate::codec::q4k`]). A writer
 /// marks a container with the lowest version that reads all its regions.
-pub const VERSION: u16 = 5;
+pub const VERSION: u16 = 6;
+pub const VERSION_5: u16 = 5;
 pub const VERSION_4: u16 = 4;
 pub const VERSION_3: u16 = 3;
 pub const VERSION_2: u16 = 2;
 pub const VERSION_1: u16 = 1;
+/// Versions 2 and later share version 2's layout (records, end record, trailer);
+/// the number only says which frame modes may occur.
+pub fn has_v2_layout(version: u16) -> bool {
+    (VERSION_2..=VERSION).contains(&version)
+}
 /// Header size of version 1.
 pub const HEADER_SIZE: usize = 64;
 /// Header size of version 2.

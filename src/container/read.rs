@@ -3,7 +3,7 @@
 
 use super::entries::Entries;
 use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
-use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1, VERSION_2, VERSION_3, VERSION_4};
+use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION_1};
 use crate::codec::{self, Scratch};
 use crate::engine::chunk_cache::{ChunkCache, Claim};
 use crate::format::frame::CodecId;
@@ -247,7 +247,7 @@ fn read_bounds(data: &[u8]) -> Result<Bounds> {
     }
     match u16::from_le_bytes([data[4], data[5]]) {
         VERSION_1 => read_bounds_v1(data),
-        VERSION_2 | VERSION_3 | VERSION_4 | VERSION => read_bounds_v2(data),
+        v if super::has_v2_layout(v) => read_bounds_v2(data),
         _ => Err(Error::VersionUnsupported),
     }
 }
@@ -310,7 +310,7 @@ pub fn parse_header_v2(header: &[u8]) -> Result<(SourceKind, u16)> {
         return Err(Error::ChecksumMismatch);
     }
     let version = u16::from_le_bytes([header[4], header[5]]);
-    if !matches!(version, VERSION_2 | VERSION_3 | VERSION_4 | VERSION) || header[7] & 0x0f != 0 {
+    if !super::has_v2_layout(version) || header[7] & 0x0f != 0 {
         return Err(Error::VersionUnsupported);
     }
     Ok((SourceKind::from_u8(header[6]).ok_or(Error::Corrupt)?, version))

@@ -6,7 +6,7 @@
 //! far (33 bytes each) — never the container or the original.
 
 use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
-use super::{check, check_role_order, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION, VERSION_1, VERSION_2, VERSION_3, VERSION_4};
+use super::{check, check_role_order, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION_1};
 use crate::engine::input::Input;
 use crate::engine::stream::{window, ContentCheck, Decoder, FrameReader, Job, Payload, Sink};
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ pub fn decode(input: &mut Input<'_>, decoder: &Decoder<'_>, opts: &DecodeOptions
         return Err(Error::BadMagic);
     }
     match u16::from_le_bytes([lead[4], lead[5]]) {
-        VERSION_2 | VERSION_3 | VERSION_4 | VERSION => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
+        v if super::has_v2_layout(v) => decode_v2(input, lead, decoder, opts, workers, verify_sha, sink),
         VERSION_1 => decode_v1(input, lead, decoder, opts, workers, verify_sha, sink),
         _ => Err(Error::VersionUnsupported),
     }

@@ -164,8 +164,9 @@ pub mod fields {
         q.min(M_BUCKETS - 1) as u8
     }
 
-    /// Packs eight scales and mins (each below 64) into llama.cpp's 12 bytes.
-    #[inline(always)]
+    /// Packs eight scales and mins (each below 64) into llama.cpp's 12 bytes
+    /// (the decoders pack a row of blocks at a time, `kernels/q4k_ctx.rs`).
+    #[cfg(test)]
     pub fn pack_scales(sc: &[u8; 8], m: &[u8; 8]) -> [u8; 12] {
         let mut s = [0u8; 12];
         for j in 0..4 {

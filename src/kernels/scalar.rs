@@ -80,40 +80,31 @@ pub(super) fn finish_bytes(m: &BytesModel<'_>, s: &mut ByteStream<'_>) -> Result
 
 /// Decoded pieces of a Q4_K chunk, ready for assembly.
 pub(crate) struct Q4kParts<'a> {
-    /// Header byte `p` of block `k` at `headers[p * n + k]` (with `fields`, only
-    /// bytes 0..4 are read).
+    /// Header byte `p` of block `k` at `headers[p * stride + k]`: the chunk's
+    /// 16 header rows, starting at the first block assembled.
     pub headers: &'a [u8],
-    /// Empty, or (payload mode 2) the scales and mins: `sc_j` of block `k` at
-    /// `fields[j * n + k]`, `m_j` at `fields[(8 + j) * n + k]`, each below 64,
-    /// which make header bytes 4..16.
-    pub fields: &'a [u8],
+    /// Blocks per header row (the chunk's blocks), so that a chunk can be
+    /// assembled a group of blocks at a time.
+    pub stride: usize,
     pub flags: &'a [u8],
     pub planes: &'a [u8],
 }
 
 impl Q4kParts<'_> {
-    /// Whether the parts hold `n` blocks and `out` is exactly `n` blocks.
+    /// Whether the parts hold `n` blocks (`n <= stride`) and `out` is exactly `n` blocks.
     pub(super) fn fit(&self, n: usize, out: &[u8]) -> bool {
         let holds = |len: usize, per: usize| n.checked_mul(per).is_some_and(|need| len >= need);
-        holds(self.headers.len(), HEADER) && (self.fields.is_empty() || holds(self.fields.len(), 16)) && holds(self.flags.len(), FLAG_BYTES) && holds(self.planes.len(), PLANE_BYTES) && n.checked_mul(BLOCK) == Some(out.len())
+        let rows = (HEADER - 1).checked_mul(self.stride).and_then(|r| r.checked_add(n));
+        n <= self.stride && rows.is_some_and(|need| self.headers.len() >= need) && holds(self.flags.len(), FLAG_BYTES) && holds(self.planes.len(), PLANE_BYTES) && n.checked_mul(BLOCK) == Some(out.len())
     }
 }
 
-/// Assembles blocks `first..` of `out` (whole blocks) from `parts` (n blocks total).
-pub(super) fn q4k_assemble_from(parts: &Q4kParts<'_>, n: usize, first: usize, out: &mut [u8]) {
+/// Assembles blocks `first..` of `out` (whole blocks) from `parts`.
+pub(super) fn q4k_assemble_from(parts: &Q4kParts<'_>, first: usize, out: &mut [u8]) {
     for (i, block) in out.chunks_exact_mut(BLOCK).enumerate() {
         let k = first + i;
-        if parts.fields.is_empty() {
-            for (p, byte) in block[..HEADER].iter_mut().enumerate() {
-                *byte = parts.headers[p * n + k];
-            }
-        } else {
-            for (p, byte) in block[..4].iter_mut().enumerate() {
-                *byte = parts.headers[p * n + k];
-            }
-            let sc: [u8; 8] = core::array::from_fn(|j| parts.fields[j * n + k]);
-            let m: [u8; 8] = core::array::from_fn(|j| parts.fields[(8 + j) * n + k]);
-            block[4..HEADER].copy_from_slice(&crate::format::q4k_block::fields::pack_scales(&sc, &m));
+        for (p, byte) in block[..HEADER].iter_mut().enumerate() {
+            *byte = parts.headers[p * parts.stride + k];
         }
         let lo = windows(&block[..HEADER]);
         let f = &parts.flags[FLAG_BYTES * k..][..FLAG_BYTES];
@@ -144,8 +135,8 @@ pub(super) unsafe fn bytes_none(_: &BytesModel<'_>, _: &mut ByteStream<'_>) {}
 
 /// # Safety
 /// As [`super::Q4kAssemble`]: `parts` hold `n` blocks and `out` is `n` blocks.
-pub(super) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, n: usize, out: &mut [u8]) {
-    q4k_assemble_from(parts, n, 0, out);
+pub(super) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, _n: usize, out: &mut [u8]) {
+    q4k_assemble_from(parts, 0, out);
 }
 
 /// # Safety

@@ -5,12 +5,20 @@ use super::{fields, MODE_FIELDS, MODE_STORED, MODE_WINDOWED};
 use crate::codec::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
+use crate::format::checksum::RunningCrc;
 use super::super::stream::StreamScratch;
 use crate::kernels::{Dest, Kernels, Q4kParts};
 
-/// Decodes a chunk payload into `out` (a multiple of 144 bytes). `staged` is
-/// scratch for the header and flag streams (and, in mode 2, the scales and mins).
-pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, staged: &mut Vec<u8>) -> Result<()> {
+/// Blocks assembled per kernel call: their index planes (48 KiB) are
+/// checksummed right after the kernel read them, while they are in L2, instead
+/// of in a separate pass over the whole payload from L3 or memory (a seventh of
+/// the decode time). A multiple of the kernels' 16-block tiles.
+const GROUP: usize = 512;
+
+/// Decodes a chunk payload into `out` (a multiple of 144 bytes), covering the
+/// payload's bytes in `crc` as it reads them. `staged` is scratch for the
+/// header and flag streams (and, in mode 2, the scales and mins).
+pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, staged: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
     if !out.len().is_multiple_of(BLOCK) {
         return Err(Error::Corrupt);
     }
@@ -34,6 +42,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             }
             let (headers, rest) = staged[..need].split_at_mut(HEADER * n);
             let (flags, scales) = rest.split_at_mut(FLAG_BYTES * n);
+            let start = r.position();
             if mode == MODE_FIELDS {
                 fields::decode(&mut r, n, headers, scales, kernels)?;
             } else {
@@ -42,13 +51,23 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
                     stream::decode(r.take(len)?, n, Dest::contiguous(&mut headers[p * n..(p + 1) * n]), kernels, tables)?;
                 }
             }
+            crc.cover(&payload[start..r.position()]);
             let len = r.u32()? as usize;
-            stream::decode(r.take(len)?, FLAG_BYTES * n, Dest::contiguous(flags), kernels, tables)?;
+            let body = r.take(len)?;
+            stream::decode(body, FLAG_BYTES * n, Dest::contiguous(flags), kernels, tables)?;
+            crc.cover(body);
             let planes = r.take(PLANE_BYTES * n)?;
             if r.remaining() != 0 {
                 return Err(Error::Corrupt);
             }
-            kernels.q4k_assemble(&Q4kParts { headers, fields: &[], flags, planes }, n, out)
+            for (g, out) in out.chunks_mut(GROUP * BLOCK).enumerate() {
+                let (k0, k1) = (g * GROUP, g * GROUP + out.len() / BLOCK);
+                let planes = &planes[PLANE_BYTES * k0..PLANE_BYTES * k1];
+                let parts = Q4kParts { headers: &headers[k0..], stride: n, flags: &flags[FLAG_BYTES * k0..FLAG_BYTES * k1], planes };
+                kernels.q4k_assemble(&parts, k1 - k0, out)?;
+                crc.cover(planes);
+            }
+            Ok(())
         }
         _ => Err(Error::Corrupt),
     }

@@ -3,7 +3,7 @@
 //! the window merge is one byte shuffle per 32 nibbles from a table of
 //! `merge(flag, index, lo)` indexed by `flag << 3 | index`.
 
-use super::shared::{pack_rows16, transpose16_sse, MERGE, MERGE_HIGH};
+use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
 use crate::kernels::scalar::q4k_assemble_from;
 use crate::kernels::Q4kParts;
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
@@ -15,8 +15,8 @@ pub(in crate::kernels) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, n: usize, ou
     let tiles = n / 16;
     // SAFETY: the caller guarantees the CPU features, that every part holds n
     // blocks and `out` is n blocks; the tiles cover blocks < 16 * tiles <= n.
-    unsafe { tiles16(parts, n, tiles, out) };
-    q4k_assemble_from(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
+    unsafe { tiles16(parts, tiles, out) };
+    q4k_assemble_from(parts, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
 
@@ -76,20 +76,16 @@ fn scale_min(j: usize, s: &dyn Fn(usize) -> __m256i) -> (__m256i, __m256i) {
 }
 
 /// # Safety
-/// AVX2; `parts` hold `n` blocks; `out` holds at least `16 * tiles` blocks.
+/// AVX2; `parts` hold at least `16 * tiles` blocks; `out` holds at least `16 * tiles` blocks.
 #[target_feature(enable = "avx2,bmi2")]
-unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
+unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
     for tile in 0..tiles {
         let k0 = 16 * tile;
         let mut rows = [_mm_setzero_si128(); HEADER];
-        let from_fields = !parts.fields.is_empty();
-        for (p, row) in rows.iter_mut().enumerate().take(if from_fields { 4 } else { HEADER }) {
-            // SAFETY: headers holds 16 streams of n bytes; k0 + 16 <= n.
-            *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
-        }
-        if from_fields {
-            // SAFETY: fields holds 16 rows of n bytes (`Q4kParts::fit`); k0 + 16 <= n.
-            unsafe { pack_rows16(parts.fields, n, k0, &mut rows) };
+        for (p, row) in rows.iter_mut().enumerate() {
+            // SAFETY: header row p holds the parts' blocks from p * stride on
+            // (`Q4kParts::fit`); k0 + 16 <= n.
+            *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * parts.stride + k0).cast()) };
         }
         let mut lo = [[0u8; 16]; 8];
         for half in 0..2 {

@@ -6,7 +6,7 @@
 //! and index planes load straight into mask registers and make the key of the
 //! window's merge table (shared with the AVX2 kernel), one byte shuffle per 64 nibbles.
 
-use super::shared::{pack_rows16, transpose16_sse, MERGE, MERGE_HIGH};
+use super::shared::{transpose16_sse, MERGE, MERGE_HIGH};
 use crate::kernels::scalar::q4k_assemble_from;
 use crate::kernels::Q4kParts;
 use crate::format::q4k_block::{BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
@@ -18,8 +18,8 @@ pub(in crate::kernels) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, n: usize, ou
     let tiles = n / 16;
     // SAFETY: the caller guarantees the CPU features, that every part holds n
     // blocks and `out` is n blocks; the tiles cover blocks < 16 * tiles <= n.
-    unsafe { tiles16(parts, n, tiles, out) };
-    q4k_assemble_from(parts, n, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
+    unsafe { tiles16(parts, tiles, out) };
+    q4k_assemble_from(parts, 16 * tiles, &mut out[16 * tiles * BLOCK..]);
 }
 
 /// Window starts of sub-block `j` for 16 blocks: `#{t ∈ 4..=11 : zero ≥ t·unit}`.
@@ -35,22 +35,18 @@ fn window(zero: __m512, unit: __m512) -> __m512i {
 }
 
 /// # Safety
-/// AVX-512 F/BW/VL; `parts` hold `n` blocks; `out` holds at least `16 * tiles` blocks.
+/// AVX-512 F/BW/VL; `parts` hold at least `16 * tiles` blocks; `out` holds at least `16 * tiles` blocks.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2")]
-unsafe fn tiles16(parts: &Q4kParts<'_>, n: usize, tiles: usize, out: &mut [u8]) {
+unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
     let byte = |v: u32| _mm512_set1_epi32(v as i32);
     for tile in 0..tiles {
         let k0 = 16 * tile;
         // Header rows: row p = byte p of blocks k0..k0+16.
         let mut rows = [_mm_setzero_si128(); HEADER];
-        let from_fields = !parts.fields.is_empty();
-        for (p, row) in rows.iter_mut().enumerate().take(if from_fields { 4 } else { HEADER }) {
-            // SAFETY: headers holds 16 streams of n bytes; k0 + 16 <= n.
-            *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * n + k0).cast()) };
-        }
-        if from_fields {
-            // SAFETY: fields holds 16 rows of n bytes (`Q4kParts::fit`); k0 + 16 <= n.
-            unsafe { pack_rows16(parts.fields, n, k0, &mut rows) };
+        for (p, row) in rows.iter_mut().enumerate() {
+            // SAFETY: header row p holds the parts' blocks from p * stride on
+            // (`Q4kParts::fit`); k0 + 16 <= n.
+            *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * parts.stride + k0).cast()) };
         }
         let lane = |p: usize| _mm512_cvtepu8_epi32(rows[p]);
         // fp16 → f32 conversion is exact (subnormals included; MXCSR.DAZ is ignored).

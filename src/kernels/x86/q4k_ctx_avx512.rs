@@ -6,7 +6,7 @@
 //! also pack the scale bytes. Steps run while a whole step's words remain; the
 //! scalar oracle finishes the segment.
 
-use super::q4k_ctx_avx2::{ctx32, pack32, PackRows, Rows, CONST, DMIN, MIN, SCALE};
+use super::shared::q4k_ctx::{ctx32, pack32, PackRows, Rows, CONST, DMIN, MIN, SCALE};
 use crate::kernels::{ByteStream, CtxKind, CtxModel};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;

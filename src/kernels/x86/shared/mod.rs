@@ -1,6 +1,12 @@
-//! Pieces both ISAs' kernels use, so neither ISA file imports the other: the
-//! Q4_K window-merge lookup tables, an SSE2 16×16 byte transpose, and the byte
-//! kernels' prefetch distances.
+//! Pieces several kernel files use, so no kernel file imports another: the
+//! Q4_K window-merge lookup tables, an SSE2 16×16 byte transpose, the byte
+//! kernels' prefetch distances, AVX2 renormalisation (`renorm8`) and the Q4_K
+//! field kernels' contexts (`q4k_ctx`).
+
+pub(in crate::kernels::x86) mod q4k_ctx;
+mod renorm8;
+
+pub(in crate::kernels::x86) use renorm8::renorm8;
 
 use crate::format::q4k_block::merge;
 use crate::rans::encode::DIV_BIAS;
@@ -133,28 +139,6 @@ pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, rinv: *
     // SAFETY: as for the load.
     unsafe { _mm512_storeu_si512(xp.cast(), xn) };
     pos
-}
-
-/// Header rows 4..16 (byte `p` of 16 blocks per row) of 16 blocks from their
-/// scales and mins (payload mode 2): `fields` row `j` is `sc_j`, row `8 + j` is
-/// `m_j` (each below 64), rows `n` bytes apart, the blocks from `k0`.
-///
-/// # Safety
-/// `fields` holds 16 rows of `n` bytes and `k0 + 16 <= n`.
-#[inline]
-#[target_feature(enable = "sse2")]
-pub(super) unsafe fn pack_rows16(fields: &[u8], n: usize, k0: usize, rows: &mut [__m128i; 16]) {
-    // SAFETY: row i's bytes k0..k0 + 16 lie inside `fields` per the contract.
-    let f = |i: usize| unsafe { _mm_loadu_si128(fields.as_ptr().add(i * n + k0).cast()) };
-    let (low2, low4) = (_mm_set1_epi8(3), _mm_set1_epi8(15));
-    // (x >> 4) & 3, then << 6: 16-bit shifts, masked so no bit crosses a byte.
-    let top = |x: __m128i| _mm_slli_epi16::<6>(_mm_and_si128(_mm_srli_epi16::<4>(x), low2));
-    for j in 0..4 {
-        let (sc, sc4, m, m4) = (f(j), f(j + 4), f(8 + j), f(12 + j));
-        rows[4 + j] = _mm_or_si128(sc, top(sc4));
-        rows[8 + j] = _mm_or_si128(m, top(m4));
-        rows[12 + j] = _mm_or_si128(_mm_and_si128(sc4, low4), _mm_slli_epi16::<4>(_mm_and_si128(m4, low4)));
-    }
 }
 
 #[cfg(test)]
