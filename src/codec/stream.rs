@@ -102,6 +102,15 @@ pub fn encode_with(src: &[u8], kernels: &Kernels, profile: Option<(u8, usize)>, 
     }
 }
 
+/// Bytes that [`encode_with`] without rows cannot go below for `src`: the
+/// order-0 entropy of its bytes less what rANS's rounding can save (an eighth
+/// of a bit a byte, above its `log2(16/15)`). Lets a caller skip coding an
+/// alternative that cannot win.
+pub fn size_floor(src: &[u8], kernels: &Kernels) -> usize {
+    let bits = rans::estimate::entropy_floor(&histogram(kernels, src)) >> 16;
+    (bits / 8).saturating_sub(src.len() as u64 / 64) as usize
+}
+
 /// Appends `header` (whose byte 1 receives lanes_log2), `n_words`, `table`, the
 /// states and the words of `src` coded with `alphabet` (which covers every value of
 /// `src`).
@@ -320,6 +329,32 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn no_stream_codes_below_its_size_floor() {
+        // Every mode (constant, own table, profile, raw) on skewed, near-uniform,
+        // low-entropy and tiny inputs, and on the header rows of a real Q4_K chunk.
+        let k = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        let q4k = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/q4k/qwen2.5-coder-1.5b.blk.0.attn_q.q4k")).expect("fixture");
+        let (headers, _, _) = crate::codec::q4k::encode::split_blocks(&q4k);
+        let n = q4k.len() / crate::format::q4k_block::BLOCK;
+        let mut inputs: Vec<(Vec<u8>, Option<(u8, usize)>)> = (0..16).map(|p| (headers[p * n..(p + 1) * n].to_vec(), Some((crate::codec::profiles::Q4K_V1, p)))).collect();
+        for (len, bits) in [(1, 4), (2, 1), (100, 2), (5000, 1), (70_000, 3), (70_000, 8), (300_000, 5)] {
+            for seed in 0..3 {
+                inputs.push((data(len, bits, seed), None));
+            }
+        }
+        inputs.push((vec![7; 4096], None));
+        let mut tight = 0;
+        for (src, profile) in &inputs {
+            let mut out = Vec::new();
+            encode_with(src, k, *profile, None, &mut out);
+            let floor = size_floor(src, k);
+            assert!(floor <= out.len(), "{} bytes coded in {}, below the floor {floor}", src.len(), out.len());
+            tight += usize::from(floor * 100 >= out.len() * 95);
+        }
+        assert!(tight >= 8, "the floor is too loose to be useful: {tight} inputs within 5 %");
     }
 
     fn decode_on(isa: crate::isa::Isa, payload: &[u8], n: usize, out: &mut [u8], row: Option<(u32, usize, usize)>) -> Result<()> {

@@ -72,7 +72,9 @@ type Q4kAssemble = unsafe fn(&Q4kParts<'_>, usize, &mut [u8]);
 /// # Safety
 /// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
 /// `s.dest` is contiguous and `s.dest.out.len() >= s.n`; `m.covers(s.n)`;
-/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`.
+/// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`. (Memory safety needs
+/// no more; agreeing with the scalar oracle also needs the rows' values below
+/// 64, which the decoder's alphabets guarantee.)
 type CtxDecode = unsafe fn(&mut CtxModel<'_>, &mut ByteStream<'_>);
 
 /// One ISA's kernels. Fields are private: only the checked methods call them.

@@ -36,6 +36,23 @@ impl Estimate {
     }
 }
 
+/// A lower bound on the bits that any static code (rANS with any table, raw,
+/// constant) gives the symbols counted in `hist`, in the estimates' unit: their
+/// empirical order-0 entropy, `n·log2 n − Σ c·log2 c`, rounded down. No table
+/// beats it (Gibbs' inequality); rANS's rounding can, by under `log2(16/15)`
+/// bits a symbol (its state never drops below 2^16 and a frequency is at most
+/// 2^12), which callers subtract.
+pub fn entropy_floor(hist: &[u32]) -> u64 {
+    let n: u64 = hist.iter().map(|&c| u64::from(c)).sum();
+    let Ok(n32) = u32::try_from(n) else { return 0 };
+    if n32 == 0 {
+        return 0;
+    }
+    let whole = n * u64::from(log2_fixed(n32));
+    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * (u64::from(log2_fixed(c)) + 1)).sum();
+    whole.saturating_sub(parts)
+}
+
 /// `bits` in the estimates' unit.
 pub fn fixed_bits(bits: usize) -> u64 {
     (bits as u64) << 16
@@ -55,7 +72,8 @@ const fn log2_table() -> [u32; 4097] {
     t
 }
 
-const fn log2_fixed(x: u32) -> u32 {
+/// `floor(log2(x) · 2^16)` for `x >= 1`.
+pub(crate) const fn log2_fixed(x: u32) -> u32 {
     let int = 31 - x.leading_zeros();
     // y = x / 2^int in [1, 2), as a Q31 fixed-point number.
     let mut y = (x as u64) << (31 - int);

@@ -38,6 +38,12 @@ fn put_stream(bytes: &[u8], kernels: &Kernels, profile_stream: usize, out: &mut 
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
 
+/// What mode 1's headers (the mode byte, then sixteen streams, each after a
+/// 4-byte length) cannot be smaller than: each stream's entropy floor.
+fn mode1_floor(headers: &[u8], n: usize, kernels: &Kernels) -> usize {
+    1 + (0..HEADER).map(|p| 4 + stream::size_floor(&headers[p * n..(p + 1) * n], kernels)).sum::<usize>()
+}
+
 /// Appends the payload of a chunk (a non-empty multiple of 144 bytes) to `out`:
 /// payload mode 1 or 2, whichever is smaller (or stored).
 pub fn encode_chunk(src: &[u8], kernels: &Kernels, out: &mut Vec<u8>) {
@@ -63,19 +69,22 @@ fn encode_with(src: &[u8], s: &mut Scratch, kernels: &Kernels, allow_fields: boo
     let start = out.len();
     out.reserve(1 + src.len());
     // The headers: as fields (mode 2) or as sixteen byte streams (mode 1), whichever is smaller.
-    let alt = &mut s.alt;
-    alt.clear();
-    alt.push(MODE_WINDOWED);
-    for p in 0..HEADER {
-        put_stream(&headers[p * n..(p + 1) * n], kernels, p, alt);
-    }
     if allow_fields {
         out.push(MODE_FIELDS);
         fields::encode(headers, n, kernels, out);
     }
-    if !allow_fields || alt.len() < out.len() - start {
-        out.truncate(start);
-        out.extend_from_slice(alt);
+    // Mode 1 is coded only when it might be smaller. Same choice, less work.
+    if !allow_fields || out.len() - start > mode1_floor(headers, n, kernels) {
+        let alt = &mut s.alt;
+        alt.clear();
+        alt.push(MODE_WINDOWED);
+        for p in 0..HEADER {
+            put_stream(&headers[p * n..(p + 1) * n], kernels, p, alt);
+        }
+        if !allow_fields || alt.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(alt);
+        }
     }
     put_stream(flags, kernels, profiles::Q4K_FLAG_STREAM, out);
     out.extend_from_slice(planes);
@@ -104,6 +113,12 @@ mod tests {
             encode_chunk_with(chunk, k, false, &mut b);
             assert_eq!((a[0], b[0]), (MODE_FIELDS, MODE_WINDOWED));
             assert!(a.len() < b.len());
+            // The fields beat even mode 1's floor, so mode 1 was never coded.
+            let (headers, _, _) = split_blocks(chunk);
+            let n = chunk.len() / BLOCK;
+            let mut fields_only = vec![MODE_FIELDS];
+            fields::encode(&headers, n, k, &mut fields_only);
+            assert!(fields_only.len() <= mode1_floor(&headers, n, k), "{} > {}", fields_only.len(), mode1_floor(&headers, n, k));
             (both, windowed) = (both + a.len(), windowed + b.len());
         }
         eprintln!("ffn_gate payloads: fields {both} bytes, header streams {windowed} bytes ({} saved)", windowed - both);

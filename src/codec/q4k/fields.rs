@@ -264,13 +264,15 @@ pub fn encode(headers: &[u8], n: usize, kernels: &Kernels, out: &mut Vec<u8>) {
         contexts(kernels, s, n, headers, &fields, &mut seen, &mut factor, &mut ctx[s * n..(s + 1) * n]);
     }
     let bins = |f: usize| if f < 2 { 256 } else { 64 };
-    let mut hists: [Vec<Vec<u32>>; FAMILIES] = core::array::from_fn(|f| vec![vec![0u32; bins(f)]; CONTEXTS[f]]);
+    // Counted flat (context-major), one index per symbol, then cut per context.
+    let mut flat: [Vec<u32>; FAMILIES] = core::array::from_fn(|f| vec![0u32; CONTEXTS[f] * bins(f)]);
     for s in 0..SEGMENTS {
-        let h = &mut hists[family(s)];
+        let (f, h) = (family(s), &mut flat[family(s)]);
         for (&v, &c) in seg(s).iter().zip(&ctx[s * n..(s + 1) * n]) {
-            h[usize::from(c)][usize::from(v)] += 1;
+            h[usize::from(c) * bins(f) + usize::from(v)] += 1;
         }
     }
+    let hists: [Vec<Vec<u32>>; FAMILIES] = core::array::from_fn(|f| flat[f].chunks_exact(bins(f)).map(<[u32]>::to_vec).collect());
     let fam = cluster(&hists, max_tables(n));
     // Table index (global) of every context, tables in family order.
     let mut map = [[0u8; CTX_CONTEXTS]; FAMILIES];
@@ -575,5 +577,39 @@ mod tests {
         }
         assert!(decode_on(Isa::Scalar, &payload[..payload.len() - 1], n).is_err());
         assert!(decode_on(Isa::Scalar, &payload, 0).is_err());
+    }
+
+    /// Other lane counts than the encoder's, and word streams cut short so that
+    /// the last segments run out mid-step (the kernels' tail copy and rollback):
+    /// every ISA returns what the scalar oracle returns.
+    #[test]
+    fn other_lane_counts_and_short_word_streams_agree_with_the_oracle() {
+        for (i, &n) in [1usize, 33, 40, 100, 600].iter().enumerate() {
+            let h = headers(n, 40 + i as u32, 0);
+            let payload = encode_on(Isa::Scalar, &h, n);
+            let mut variants = Vec::new();
+            for lanes_log2 in 5..=7u8 {
+                let mut p = payload.clone();
+                p[0] = lanes_log2;
+                variants.push(p);
+            }
+            // n_words follows the lanes, table counts, maps and table lengths;
+            // the words end where the 2n low bytes begin.
+            let t = 1 + payload[1..4].iter().map(|&c| usize::from(c)).sum::<usize>();
+            let at = 4 + MAP_BYTES + 2 * t;
+            let n_words = u32::from_le_bytes(payload[at..at + 4].try_into().expect("4 bytes")) as usize;
+            let end = payload.len() - 2 * n;
+            for k in [1, 2, 7, 33, 130].into_iter().filter(|&k| k <= n_words) {
+                let mut p = [&payload[..end - 2 * k], &payload[end..]].concat();
+                p[at..at + 4].copy_from_slice(&((n_words - k) as u32).to_le_bytes());
+                variants.push(p);
+            }
+            for v in &variants {
+                let want = decode_on(Isa::Scalar, v, n);
+                for isa in isa::supported() {
+                    assert_eq!(decode_on(isa, v, n), want, "{isa:?} n {n}");
+                }
+            }
+        }
     }
 }

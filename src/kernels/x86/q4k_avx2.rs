@@ -76,7 +76,9 @@ fn scale_min(j: usize, s: &dyn Fn(usize) -> __m256i) -> (__m256i, __m256i) {
 }
 
 /// # Safety
-/// AVX2; `parts` hold at least `16 * tiles` blocks; `out` holds at least `16 * tiles` blocks.
+/// AVX2; `parts.fit(16 * tiles, ..)` holds (header rows `stride` apart, each with
+/// `16 * tiles` blocks: `headers.len() >= 15 * stride + 16 * tiles`); `out` holds at
+/// least `16 * tiles` blocks.
 #[target_feature(enable = "avx2,bmi2")]
 unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
     for tile in 0..tiles {
@@ -84,7 +86,7 @@ unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
         let mut rows = [_mm_setzero_si128(); HEADER];
         for (p, row) in rows.iter_mut().enumerate() {
             // SAFETY: header row p holds the parts' blocks from p * stride on
-            // (`Q4kParts::fit`); k0 + 16 <= n.
+            // (`Q4kParts::fit`); k0 + 16 <= 16 * tiles.
             *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * parts.stride + k0).cast()) };
         }
         let mut lo = [[0u8; 16]; 8];

@@ -35,7 +35,9 @@ fn window(zero: __m512, unit: __m512) -> __m512i {
 }
 
 /// # Safety
-/// AVX-512 F/BW/VL; `parts` hold at least `16 * tiles` blocks; `out` holds at least `16 * tiles` blocks.
+/// AVX-512 F/BW/VL; `parts.fit(16 * tiles, ..)` holds (header rows `stride` apart, each with
+/// `16 * tiles` blocks: `headers.len() >= 15 * stride + 16 * tiles`); `out` holds at
+/// least `16 * tiles` blocks.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,bmi2")]
 unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
     let byte = |v: u32| _mm512_set1_epi32(v as i32);
@@ -45,7 +47,7 @@ unsafe fn tiles16(parts: &Q4kParts<'_>, tiles: usize, out: &mut [u8]) {
         let mut rows = [_mm_setzero_si128(); HEADER];
         for (p, row) in rows.iter_mut().enumerate() {
             // SAFETY: header row p holds the parts' blocks from p * stride on
-            // (`Q4kParts::fit`); k0 + 16 <= n.
+            // (`Q4kParts::fit`); k0 + 16 <= 16 * tiles.
             *row = unsafe { _mm_loadu_si128(parts.headers.as_ptr().add(p * parts.stride + k0).cast()) };
         }
         let lane = |p: usize| _mm512_cvtepu8_epi32(rows[p]);

@@ -127,8 +127,9 @@ unsafe fn lanes<const V: usize, const KIND: u8>(m: &mut CtxModel<'_>, s: &mut By
     // The last steps (the word stream's last words, often whole low-entropy
     // segments) read from a zero-padded copy of the remaining words; a step that
     // would consume more words than remain is rolled back (the scalar oracle
-    // reports it), so `q` never passes `n_words`. Redoing a step's contexts is
-    // harmless: `seen` only ever gains bits.
+    // reports it), so `q` never passes `n_words`. Redoing a step's contexts
+    // writes the same `seen` bytes: a kind's first segment sets them from
+    // `prev` alone, every later one ORs into them.
     if step < full {
         let mut tail = [0u16; TAIL];
         let q0 = q;
