@@ -339,7 +339,9 @@ mod tests {
         let q4k = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/q4k/qwen2.5-coder-1.5b.blk.0.attn_q.q4k")).expect("fixture");
         let (headers, _, _) = crate::codec::q4k::encode::split_blocks(&q4k);
         let n = q4k.len() / crate::format::q4k_block::BLOCK;
-        let mut inputs: Vec<(Vec<u8>, Option<(u8, usize)>)> = (0..16).map(|p| (headers[p * n..(p + 1) * n].to_vec(), Some((crate::codec::profiles::Q4K_V1, p)))).collect();
+        // (bytes, profile stream)
+        type Input = (Vec<u8>, Option<(u8, usize)>);
+        let mut inputs: Vec<Input> = (0..16).map(|p| (headers[p * n..(p + 1) * n].to_vec(), Some((crate::codec::profiles::Q4K_V1, p)))).collect();
         for (len, bits) in [(1, 4), (2, 1), (100, 2), (5000, 1), (70_000, 3), (70_000, 8), (300_000, 5)] {
             for seed in 0..3 {
                 inputs.push((data(len, bits, seed), None));
