@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::format::bf16_split::raw_len;
 use crate::isa::{self, Isa};
 use crate::rans::alphabet::Alphabet;
-use crate::rans::encode::EncTable;
+use crate::rans::encode::{encode_steps_with, EncTable, EncTables};
 use crate::rans::LANE_CHOICES;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,6 +61,16 @@ type BytesDecode = unsafe fn(&BytesModel<'_>, &mut ByteStream<'_>);
 /// `states.len() >= lanes`; `syms.len() <= pos <= buf.len()`.
 type RansEncode = unsafe fn(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize;
 
+/// Encodes whole steps (`idx.len()` a multiple of `lanes`), last first, below
+/// `pos`, each symbol given as its index into `packed` and `rinv` (a table per
+/// symbol, [`EncTables`]); returns the new `pos`.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `lanes % 16 == 0`; `idx.len() % lanes == 0`;
+/// every index is below `packed.len()` and `rinv.len()`; `states.len() >= lanes`;
+/// `idx.len() <= pos <= buf.len()`.
+type RansEncodeIndexed = unsafe fn(&[u32], usize, &[u32], &[f64], &mut [u32], &mut [u16], usize) -> usize;
+
 /// Builds `n` Q4_K blocks into `out` from decoded parts.
 ///
 /// # Safety
@@ -83,6 +93,8 @@ pub(crate) struct Kernels {
     bf16_decode: Bf16Decode,
     bytes_decode: BytesDecode,
     rans_encode: RansEncode,
+    /// `None`: the scalar loop (`encode_steps_with`).
+    rans_encode_indexed: Option<RansEncodeIndexed>,
     q4k_assemble: Q4kAssemble,
     ctx_decode: CtxDecode,
     /// Whether the decode kernels read the AVX2-layout slot tables.
@@ -94,6 +106,7 @@ static SCALAR: Kernels = Kernels {
     bf16_decode: scalar::bf16_none,
     bytes_decode: scalar::bytes_none,
     rans_encode: scalar::rans_encode,
+    rans_encode_indexed: None,
     q4k_assemble: scalar::q4k_assemble,
     ctx_decode: q4k_ctx::ctx_none,
     avx2_tables: false,
@@ -105,6 +118,7 @@ static AVX2: Kernels = Kernels {
     bf16_decode: x86::avx2::bf16_decode,
     bytes_decode: x86::avx2::bytes_decode,
     rans_encode: scalar::rans_encode,
+    rans_encode_indexed: None,
     q4k_assemble: x86::q4k_avx2::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx2::ctx_decode,
     avx2_tables: true,
@@ -116,6 +130,7 @@ static AVX512: Kernels = Kernels {
     bf16_decode: x86::avx512::bf16_decode,
     bytes_decode: x86::avx512::bytes_decode,
     rans_encode: x86::avx512::rans_encode,
+    rans_encode_indexed: Some(x86::avx512::rans_encode_indexed),
     q4k_assemble: x86::q4k_avx512::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx512::ctx_decode,
     avx2_tables: false,
@@ -230,6 +245,26 @@ impl Kernels {
         // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
         // of the `RansEncode` contract.
         unsafe { (self.rans_encode)(syms, lanes, t, states, buf, pos) }
+    }
+
+    /// Encodes every step of `idx.len()` symbols (the partial last one included),
+    /// last first, below `pos`, symbol `i` with entry `idx[i]` of `t`; returns
+    /// the new `pos`. The same words on every ISA.
+    pub(crate) fn rans_encode_indexed(&self, idx: &[u32], lanes: usize, t: &EncTables, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+        self.record();
+        let full = idx.len() / lanes.max(1) * lanes;
+        // Steps go last first: the partial one, then the whole ones.
+        let pos = encode_steps_with(idx.len() - full, lanes, |i| &t.syms[idx[full + i] as usize], states, buf, pos);
+        let body = &idx[..full];
+        let Some(kernel) = self.rans_encode_indexed else {
+            return encode_steps_with(full, lanes, |i| &t.syms[body[i] as usize], states, buf, pos);
+        };
+        let entries = t.packed.len().min(t.rinv.len());
+        let fits = lanes > 0 && lanes.is_multiple_of(16) && states.len() >= lanes && full <= pos && pos <= buf.len() && body.iter().all(|&i| (i as usize) < entries);
+        assert!(fits, "rANS encoder called outside its contract");
+        // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
+        // of the `RansEncodeIndexed` contract.
+        unsafe { kernel(body, lanes, &t.packed, &t.rinv, states, buf, pos) }
     }
 
     /// Decodes every remaining symbol of segment `s` of a Q4_K field stream with

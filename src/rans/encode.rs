@@ -97,6 +97,24 @@ impl EncTable<MAX_SYMBOLS> {
     }
 }
 
+/// Several tables end to end, for symbols coded each with its own table: entry
+/// `t · N + s` is symbol `s` of table `t` (SIMD encoders gather by that index).
+pub struct EncTables {
+    pub syms: Vec<EncSymbol>,
+    pub packed: Vec<u32>,
+    pub rinv: Vec<f64>,
+}
+
+impl EncTables {
+    pub fn concat<const N: usize>(tables: &[EncTable<N>]) -> EncTables {
+        EncTables {
+            syms: tables.iter().flat_map(|t| t.syms).collect(),
+            packed: tables.iter().flat_map(|t| t.packed).collect(),
+            rinv: tables.iter().flat_map(|t| t.rinv).collect(),
+        }
+    }
+}
+
 /// Bias added before truncating `x * (1/freq)` in double precision.
 ///
 /// After renormalisation `x < freq * 2^20`, so `q = x / freq < 2^20`. The rounded

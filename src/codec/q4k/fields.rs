@@ -18,7 +18,7 @@ use crate::format::q4k_block::fields::{
 use crate::format::q4k_block::HEADER;
 use crate::kernels::{portable, ByteStream, CtxKind, CtxModel, CtxPack, Dest, Kernels, CTX_CONTEXTS};
 use crate::rans::alphabet::Alphabet;
-use crate::rans::encode::{encode_steps_with, EncTable};
+use crate::rans::encode::{EncTable, EncTables};
 use crate::rans::estimate::LOG2;
 use crate::rans::{self, PROB_SCALE, RANS_L};
 
@@ -287,14 +287,20 @@ pub fn encode(headers: &[u8], n: usize, kernels: &Kernels, out: &mut Vec<u8>) {
     }
     let base: Vec<usize> = (0..FAMILIES).map(|f| fam[..f].iter().map(Vec::len).sum()).collect();
     let enc: Vec<EncTable> = alphabets.iter().map(|a| EncTable::new(&a.freqs).indexed_by(&a.values)).collect();
+    let enc = EncTables::concat(&enc);
     let lanes = lanes_for(n);
     let mut states = vec![RANS_L; lanes];
     let mut buf = vec![0u16; SEGMENTS * n + 1];
     let mut pos = buf.len();
+    // Each symbol as its entry in the tables end to end: its context's table, its value.
+    let mut idx = vec![0u32; n];
     for s in (0..SEGMENTS).rev() {
         let (f, syms, cx) = (family(s), seg(s), &ctx[s * n..(s + 1) * n]);
-        let tables: Vec<&EncTable> = (0..CTX_CONTEXTS).map(|c| &enc[base[f] + usize::from(map[f][c])]).collect();
-        pos = encode_steps_with(n, lanes, |i| &tables[usize::from(cx[i])].syms[usize::from(syms[i])], &mut states, &mut buf, pos);
+        let first: [u32; CTX_CONTEXTS] = core::array::from_fn(|c| ((base[f] + usize::from(map[f][c])) * rans::MAX_SYMBOLS) as u32);
+        for ((e, &v), &c) in idx.iter_mut().zip(syms).zip(cx) {
+            *e = first[usize::from(c)] + u32::from(v);
+        }
+        pos = kernels.rans_encode_indexed(&idx, lanes, &enc, &mut states, &mut buf, pos);
     }
     let words = &buf[pos..];
     out.push(lanes.trailing_zeros() as u8);

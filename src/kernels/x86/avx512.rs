@@ -421,3 +421,21 @@ unsafe fn encode_steps(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u3
     }
     pos
 }
+
+/// # Safety
+/// The `RansEncodeIndexed` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn rans_encode_indexed(idx: &[u32], lanes: usize, packed: &[u32], rinv: &[f64], states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let (packed, rinv) = (packed.as_ptr().cast::<i32>(), rinv.as_ptr());
+    for group in idx.chunks_exact(lanes).rev() {
+        for v in (0..lanes / 16).rev() {
+            // SAFETY: 16 indices at 16 * v lie inside the group.
+            let sv = unsafe { _mm512_loadu_si512(group.as_ptr().add(16 * v).cast()) };
+            // SAFETY: every index is inside both tables (contract); lanes 16 * v ..
+            // 16 * v + 16 are < lanes <= states.len(); each symbol emits at most one
+            // word and pos >= the symbols still to encode.
+            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
+        }
+    }
+    pos
+}
