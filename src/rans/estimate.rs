@@ -48,9 +48,23 @@ pub fn entropy_floor(hist: &[u32]) -> u64 {
     if n32 == 0 {
         return 0;
     }
-    let whole = n * u64::from(log2_fixed(n32));
-    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * (u64::from(log2_fixed(c)) + 1)).sum();
+    let whole = n * u64::from(log2_below(n32));
+    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * u64::from(log2_above(c))).sum();
     whole.saturating_sub(parts)
+}
+
+/// `log2(x) · 2^16` rounded down, at most 2^-11 bits low, from [`LOG2`]:
+/// `x` cut to its top 12 bits `m`, `log2(x) >= log2(m) + shift`.
+fn log2_below(x: u32) -> u32 {
+    let shift = (32 - x.leading_zeros()).saturating_sub(12);
+    LOG2[(x >> shift) as usize] + (shift << 16)
+}
+
+/// `log2(x) · 2^16` rounded up (at least): `log2(x) < log2(m + 1) + shift`.
+fn log2_above(x: u32) -> u32 {
+    let shift = (32 - x.leading_zeros()).saturating_sub(12);
+    let m = (x >> shift) + u32::from(shift > 0);
+    LOG2[m as usize] + 1 + (shift << 16)
 }
 
 /// `bits` in the estimates' unit.
@@ -72,8 +86,7 @@ const fn log2_table() -> [u32; 4097] {
     t
 }
 
-/// `floor(log2(x) · 2^16)` for `x >= 1`.
-pub(crate) const fn log2_fixed(x: u32) -> u32 {
+const fn log2_fixed(x: u32) -> u32 {
     let int = 31 - x.leading_zeros();
     // y = x / 2^int in [1, 2), as a Q31 fixed-point number.
     let mut y = (x as u64) << (31 - int);
@@ -93,6 +106,15 @@ pub(crate) const fn log2_fixed(x: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log2_bounds_bracket_the_float_one() {
+        for x in (1..70_000u32).chain([1 << 20, (1 << 20) + 1, 3_000_001, u32::MAX]) {
+            let exact = f64::from(x).log2() * 65536.0;
+            assert!(f64::from(log2_below(x)) <= exact + 1e-6 && exact - f64::from(log2_below(x)) < 64.0, "{x}");
+            assert!(f64::from(log2_above(x)) >= exact - 1e-6 && f64::from(log2_above(x)) - exact < 64.0, "{x}");
+        }
+    }
 
     #[test]
     fn fixed_point_log2_matches_the_float_one() {
