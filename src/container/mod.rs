@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1 here; versions 2 and 3, written now: FORMAT.md §10.1)
+//!   4  2  container version (1 here; versions 2 to 6, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size

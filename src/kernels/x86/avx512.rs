@@ -14,7 +14,7 @@
 //! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
-use super::shared::{prefetch, prefetch_write, rans_encode_step16, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::shared::{prefetch, prefetch_write, rans_encode_step16, IDX_SYM, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -33,17 +33,6 @@ pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stre
             _ => {}
         }
     }
-}
-
-const fn idx_sym() -> [u8; 64] {
-    // Byte 3 of each of the 32 dword entries in two vectors: the symbol.
-    let mut a = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        a[i] = (4 * (i % 32) + 3) as u8;
-        i += 1;
-    }
-    a
 }
 
 const fn idx_interleave() -> [u8; 64] {
@@ -83,7 +72,6 @@ const fn ctl_words() -> [u8; 64] {
     a
 }
 
-static IDX_SYM: [u8; 64] = idx_sym();
 static IDX_INTERLEAVE: [u8; 64] = idx_interleave();
 static IDX_SPREAD: [u8; 64] = idx_spread();
 static CTL_WORDS: [u8; 64] = ctl_words();

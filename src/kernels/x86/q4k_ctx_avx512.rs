@@ -7,6 +7,7 @@
 //! scalar oracle finishes the segment.
 
 use super::shared::q4k_ctx::{ctx32, pack32, PackRows, Rows, CONST, DMIN, MIN, SCALE};
+use super::shared::IDX_SYM;
 use crate::kernels::{ByteStream, CtxKind, CtxModel};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -14,7 +15,6 @@ use core::arch::x86_64::*;
 /// Words of the zero-padded tail copy: what remains (under a step's words
 /// and a load) plus a step's words and a load.
 const TAIL: usize = 2 * 128 + 32;
-
 
 /// # Safety
 /// The `CtxDecode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
@@ -39,19 +39,6 @@ pub(in crate::kernels) unsafe fn ctx_decode(m: &mut CtxModel<'_>, s: &mut ByteSt
         }
     }
 }
-
-const fn idx_sym() -> [u8; 64] {
-    // Byte 3 of each of the 32 dword entries in two vectors: the symbol.
-    let mut a = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        a[i] = (4 * (i % 32) + 3) as u8;
-        i += 1;
-    }
-    a
-}
-
-static IDX_SYM: [u8; 64] = idx_sym();
 
 /// # Safety
 /// CPU features as enabled; `s.lanes == 16 * V`; `m.kind` is `KIND`; the `CtxDecode` contract.

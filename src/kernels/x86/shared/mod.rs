@@ -1,7 +1,7 @@
 //! Pieces several kernel files use, so no kernel file imports another: the
 //! Q4_K window-merge lookup tables, an SSE2 16×16 byte transpose, the byte
-//! kernels' prefetch distances, AVX2 renormalisation (`renorm8`) and the Q4_K
-//! field kernels' contexts (`q4k_ctx`).
+//! kernels' prefetch distances, the AVX-512 symbol-byte permute, AVX2
+//! renormalisation (`renorm8`) and the Q4_K field kernels' contexts (`q4k_ctx`).
 
 pub(in crate::kernels::x86) mod q4k_ctx;
 mod renorm8;
@@ -12,6 +12,20 @@ use crate::format::q4k_block::merge;
 use crate::rans::encode::DIV_BIAS;
 use crate::rans::PROB_SCALE;
 use core::arch::x86_64::*;
+
+const fn idx_sym() -> [u8; 64] {
+    // Byte 3 of each of the 32 dword entries in two vectors: the symbol.
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        a[i] = (4 * (i % 32) + 3) as u8;
+        i += 1;
+    }
+    a
+}
+
+/// For `vpermi2b` over two vectors of 16 table entries: the symbol byte of each.
+pub(in crate::kernels::x86) static IDX_SYM: [u8; 64] = idx_sym();
 
 /// How far ahead of the renormalisation loads the byte kernels prefetch the word
 /// stream, in words (2 KiB, a dozen steps at 128 lanes). Those loads sit on the
