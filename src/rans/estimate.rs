@@ -44,27 +44,27 @@ impl Estimate {
 /// 2^12), which callers subtract.
 pub fn entropy_floor(hist: &[u32]) -> u64 {
     let n: u64 = hist.iter().map(|&c| u64::from(c)).sum();
-    let Ok(n32) = u32::try_from(n) else { return 0 };
-    if n32 == 0 {
+    if n == 0 {
         return 0;
     }
-    let whole = n * u64::from(log2_below(n32));
-    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * u64::from(log2_above(c))).sum();
+    let whole = n * log2_below(n);
+    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * log2_above(u64::from(c))).sum();
     whole.saturating_sub(parts)
 }
 
-/// `log2(x) · 2^16` rounded down, at most 2^-11 bits low, from [`LOG2`]:
-/// `x` cut to its top 12 bits `m`, `log2(x) >= log2(m) + shift`.
-fn log2_below(x: u32) -> u32 {
-    let shift = (32 - x.leading_zeros()).saturating_sub(12);
-    LOG2[(x >> shift) as usize] + (shift << 16)
+/// `log2(x) · 2^16` for `x >= 1`, rounded down and at most 2^-11 bits low,
+/// from [`LOG2`]: `x` cut to its top 12 bits `m`, `log2(x) >= log2(m) + shift`.
+/// Integer only: every machine makes the same choices from it.
+pub(crate) fn log2_below(x: u64) -> u64 {
+    let shift = u64::from(64 - x.leading_zeros()).saturating_sub(12);
+    u64::from(LOG2[(x >> shift) as usize]) + (shift << 16)
 }
 
 /// `log2(x) · 2^16` rounded up (at least): `log2(x) < log2(m + 1) + shift`.
-fn log2_above(x: u32) -> u32 {
-    let shift = (32 - x.leading_zeros()).saturating_sub(12);
-    let m = (x >> shift) + u32::from(shift > 0);
-    LOG2[m as usize] + 1 + (shift << 16)
+fn log2_above(x: u64) -> u64 {
+    let shift = u64::from(64 - x.leading_zeros()).saturating_sub(12);
+    let m = (x >> shift) + u64::from(shift > 0);
+    u64::from(LOG2[m as usize]) + 1 + (shift << 16)
 }
 
 /// `bits` in the estimates' unit.
@@ -109,10 +109,11 @@ mod tests {
 
     #[test]
     fn log2_bounds_bracket_the_float_one() {
-        for x in (1..70_000u32).chain([1 << 20, (1 << 20) + 1, 3_000_001, u32::MAX]) {
-            let exact = f64::from(x).log2() * 65536.0;
-            assert!(f64::from(log2_below(x)) <= exact + 1e-6 && exact - f64::from(log2_below(x)) < 64.0, "{x}");
-            assert!(f64::from(log2_above(x)) >= exact - 1e-6 && f64::from(log2_above(x)) - exact < 64.0, "{x}");
+        for x in (1..70_000u64).chain([1 << 20, (1 << 20) + 1, 3_000_001, u64::from(u32::MAX), 1 << 40]) {
+            let exact = (x as f64).log2() * 65536.0;
+            let (below, above) = (log2_below(x) as f64, log2_above(x) as f64);
+            assert!(below <= exact + 1e-6 && exact - below < 64.0, "{x}");
+            assert!(above >= exact - 1e-6 && above - exact < 64.0, "{x}");
         }
     }
 

@@ -19,7 +19,7 @@ use crate::format::q4k_block::HEADER;
 use crate::kernels::{portable, ByteStream, CtxKind, CtxModel, CtxPack, Dest, Kernels, CTX_CONTEXTS};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::{EncTable, EncTables};
-use crate::rans::estimate::LOG2;
+use crate::rans::estimate::log2_below;
 use crate::rans::{self, PROB_SCALE, RANS_L};
 
 /// Bytes of the packed context maps: one nibble per context of families 1..4.
@@ -137,15 +137,6 @@ fn contexts(kernels: &Kernels, s: usize, n: usize, headers: &[u8], fields: &[u8]
 
 // ---------------------------------------------------------------- encoder
 
-/// `log2(x)` in 1/65536 bits (integer only: every machine makes the same choices).
-fn log2_fixed(x: u64) -> u64 {
-    if x <= 4096 {
-        return u64::from(LOG2[x as usize]);
-    }
-    let shift = 64 - x.leading_zeros() as u64 - 12;
-    u64::from(LOG2[(x >> shift) as usize]) + (shift << 16)
-}
-
 /// Elias-gamma length of `x >= 1`, in bits.
 fn gamma_bits(x: u64) -> u64 {
     2 * (63 - u64::from(x.max(1).leading_zeros())) + 1
@@ -164,10 +155,10 @@ fn cost(h: &[u32]) -> u64 {
     if total == 0 {
         return 0;
     }
-    let lt = log2_fixed(total);
+    let lt = log2_below(total);
     let (mut bits, mut table, mut last) = (0u64, 19u64 + TABLE_DECODE_BITS, None);
     for (v, &c) in h.iter().enumerate().filter(|(_, &c)| c > 0) {
-        bits += u64::from(c) * (lt - log2_fixed(u64::from(c)));
+        bits += u64::from(c) * (lt - log2_below(u64::from(c)));
         let f = (u64::from(c) * u64::from(PROB_SCALE) / total).max(1);
         table += gamma_bits(f) + last.map_or(0, |l| gamma_bits((v - l) as u64));
         last = Some(v);
