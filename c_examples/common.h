@@ -50,7 +50,7 @@ static inline int decode_every_isa(const void *frame, size_t frame_size, const u
   CHECK(llmc_dctx_create(&dctx));
   uint32_t mask = llmc_cpu_isa_mask();
   int all_ok = 1;
-  for (uint32_t isa = LLMC_ISA_SCALAR; isa <= LLMC_ISA_AVX512; isa++) {
+  for (uint32_t isa = LLMC_ISA_SCALAR; isa <= LLMC_ISA_AVX512_PERMUTE; isa++) {
     if (!(mask & (1u << isa))) continue;
     CHECK(llmc_dctx_set_isa(dctx, isa));
     double best = 1e30, best_copy = 1e30;

@@ -51,7 +51,7 @@ static void damaged_frame(const unsigned char *frame, size_t size, size_t conten
   info.struct_size = sizeof info;
   refused(llmc_frame_info_get(frame, size, &info), what, at);
   uint32_t mask = llmc_cpu_isa_mask();
-  for (uint32_t isa = LLMC_ISA_SCALAR; isa <= LLMC_ISA_AVX512; isa++) {
+  for (uint32_t isa = LLMC_ISA_SCALAR; isa <= LLMC_ISA_AVX512_PERMUTE; isa++) {
     if (!(mask & (1u << isa))) continue;
     CHECK(llmc_dctx_set_isa(dctx, isa));
     size_t written = 0;

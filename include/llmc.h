@@ -197,6 +197,13 @@ enum llmc_isa
    AVX-512 F/BW/VL/VBMI/VBMI2 + BMI2 + POPCNT (Ice Lake and later, Zen 4 and later).
    */
   LLMC_ISA_AVX512 = 3,
+  /*
+   The AVX-512 kernels with one change: the bf16 decoder looks symbols up
+   with byte permutes on register-resident tables instead of gathers. Same
+   CPU features as `Avx512`; the default on AMD (Zen 4 gathers are slow),
+   while Intel keeps `Avx512`.
+   */
+  LLMC_ISA_AVX512_PERMUTE = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -509,13 +516,13 @@ llmc_isa llmc_cpu_isa(void);
 
 /*
  The ISA the process-wide dispatcher uses now (never `LLMC_ISA_AUTO`). The
- setting starts from the `LLMC_ISA` environment variable (scalar|avx2|avx512|auto,
+ setting starts from the `LLMC_ISA` environment variable (scalar|avx2|avx512|avx512-permute|auto,
  read once at first use; a value the CPU cannot run is ignored). Thread-safe.
  */
 llmc_isa llmc_active_isa(void);
 
 /*
- "auto", "scalar", "avx2", "avx512", or "unknown"; static, never NULL. Thread-safe.
+ "auto", "scalar", "avx2", "avx512", "avx512-permute", or "unknown"; static, never NULL. Thread-safe.
  */
 const char *llmc_isa_name(uint32_t isa);
 

@@ -1,7 +1,7 @@
 //! Instruction-set detection and the process-wide ISA setting.
 //!
 //! The CPU is probed once and cached. The process-wide setting starts from the
-//! `LLMC_ISA` environment variable (`scalar|avx2|avx512|auto`, read once, at first
+//! `LLMC_ISA` environment variable (`scalar|avx2|avx512|avx512-permute|auto`, read once, at first
 //! use) and can be changed with [`set_process_isa`]. Nothing here ever selects an
 //! ISA the CPU lacks: requests for one are refused with `IsaUnsupported`.
 
@@ -22,6 +22,11 @@ pub enum Isa {
     Avx2 = 2,
     /// AVX-512 F/BW/VL/VBMI/VBMI2 + BMI2 + POPCNT (Ice Lake and later, Zen 4 and later).
     Avx512 = 3,
+    /// The AVX-512 kernels with one change: the bf16 decoder looks symbols up
+    /// with byte permutes on register-resident tables instead of gathers. Same
+    /// CPU features as `Avx512`; the default on AMD (Zen 4 gathers are slow),
+    /// while Intel keeps `Avx512`.
+    Avx512Permute = 4,
 }
 
 /// `LLMC_ISA_AUTO`: let detection choose (not a kernel family itself).
@@ -30,7 +35,7 @@ pub const LLMC_ISA_AUTO: u32 = 0;
 pub const ISA_AUTO: u32 = LLMC_ISA_AUTO;
 
 /// Every ISA, lowest first.
-pub const ALL_ISAS: [Isa; 3] = [Isa::Scalar, Isa::Avx2, Isa::Avx512];
+pub const ALL_ISAS: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Permute];
 
 impl Isa {
     pub fn name(self) -> &'static str {
@@ -43,6 +48,7 @@ impl Isa {
             Isa::Scalar => c"scalar",
             Isa::Avx2 => c"avx2",
             Isa::Avx512 => c"avx512",
+            Isa::Avx512Permute => c"avx512-permute",
         }
     }
 
@@ -92,7 +98,7 @@ fn probe_cpu() -> u32 {
             && std::arch::is_x86_feature_detected!("avx512vbmi")
             && std::arch::is_x86_feature_detected!("avx512vbmi2");
         if avx512 {
-            mask |= 1 << Isa::Avx512 as u32;
+            mask |= 1 << Isa::Avx512 as u32 | 1 << Isa::Avx512Permute as u32;
         }
     }
     mask
@@ -104,10 +110,31 @@ pub fn cpu_mask() -> u32 {
     *MASK.get_or_init(probe_cpu)
 }
 
-/// The best ISA this CPU can run.
+/// The best ISA this CPU can run: the widest, and of the two AVX-512 families
+/// the one measured faster on this CPU's vendor.
 pub fn cpu_best() -> Isa {
     let mask = cpu_mask();
-    ALL_ISAS.iter().rev().copied().find(|i| mask & (1 << *i as u32) != 0).unwrap_or(Isa::Scalar)
+    let widest = ALL_ISAS.iter().rev().copied().find(|i| mask & (1 << *i as u32) != 0).unwrap_or(Isa::Scalar);
+    match widest {
+        Isa::Avx512Permute if !slow_gathers() => Isa::Avx512,
+        isa => isa,
+    }
+}
+
+/// Whether vector gathers are slow here compared with byte permutes: on AMD
+/// (Zen 4: a 16-lane gather costs about 16 cycles, a 64-byte two-table permute
+/// one). Intel CPUs are not counted in: there the gather kernels were measured
+/// and the permute ones not yet.
+fn slow_gathers() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // Leaf 0 returns the vendor string in EBX, EDX, ECX.
+        let id = core::arch::x86_64::__cpuid(0);
+        let vendor: Vec<u8> = [id.ebx, id.edx, id.ecx].iter().flat_map(|r| r.to_le_bytes()).collect();
+        vendor == b"AuthenticAMD"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 const UNINIT: u32 = u32::MAX;

@@ -149,3 +149,39 @@ proptest! {
         }
     }
 }
+
+/// bf16 words whose values (bits 5..14) occur `count` times each, in a
+/// pseudo-random order, with pseudo-random sign and low mantissa bits.
+fn from_counts(counts: &[(u16, usize)], seed: u64) -> Vec<u8> {
+    let mut ws: Vec<u16> = counts.iter().flat_map(|&(v, c)| std::iter::repeat_n(v << 5, c)).collect();
+    let noise = pseudo_random(2 * ws.len(), seed);
+    // Fisher-Yates with the noise bytes as randomness (two per step).
+    for i in (1..ws.len()).rev() {
+        let r = ((usize::from(noise[2 * i]) << 8 | usize::from(noise[2 * i + 1])) * (i + 1)) >> 16;
+        ws.swap(i, r);
+    }
+    for (i, w) in ws.iter_mut().enumerate() {
+        *w |= u16::from(noise[i] & 0x1f) | u16::from(noise[i] & 0x80) << 8;
+    }
+    words(&ws)
+}
+
+#[test]
+fn slot_bucket_shapes_decode_alike_on_every_isa() {
+    // The `avx512-permute` family looks symbols up in 16-slot buckets; buckets
+    // where the symbol changes twice or more take one of eight delta rows, and
+    // alphabets needing more rows, or with more than 128 symbols, go to the
+    // gather path. Each case at 64 and at 128 lanes (2^17 and 2^18 values), with
+    // 20 common values and `rare` values of about `per` slots each.
+    for (rare, per) in [(0usize, 0usize), (40, 2), (60, 1), (100, 2), (108, 1), (109, 1), (200, 1)] {
+        for n in [1usize << 17, 1 << 18] {
+            let rare_count = per * n / 4096;
+            let common = (n - rare * rare_count) / 20;
+            let mut counts: Vec<(u16, usize)> = (0..20).map(|i| (0x1e0 + i, common)).collect();
+            // Rare values below and above the common ones, as in real tensors.
+            counts.extend((0..rare as u16).map(|i| (if i % 2 == 0 { 0x100 + i } else { 0x300 + i }, rare_count.max(1))));
+            let data = from_counts(&counts, (rare * 31 + n) as u64);
+            roundtrip_all_isas(&data);
+        }
+    }
+}

@@ -380,6 +380,9 @@ fn an_input_truncated_while_it_decompresses_is_an_error_not_a_crash() {
         let cut = d.join("cut.llmc");
         std::fs::write(&cut, &whole).unwrap();
         let out = d.join("out.bin");
+        // A round that finished before its cut left a whole output; this one
+        // must not inherit it.
+        let _ = std::fs::remove_file(&out);
         let child = Command::new(env!("CARGO_BIN_EXE_llmc"))
             .args(["decompress", "-T", "2", "-f", s(&cut), "-o", s(&out)])
             .stderr(Stdio::piped())

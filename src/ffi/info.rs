@@ -58,14 +58,14 @@ pub extern "C" fn llmc_cpu_isa() -> llmc_isa {
 }
 
 /// The ISA the process-wide dispatcher uses now (never `LLMC_ISA_AUTO`). The
-/// setting starts from the `LLMC_ISA` environment variable (scalar|avx2|avx512|auto,
+/// setting starts from the `LLMC_ISA` environment variable (scalar|avx2|avx512|avx512-permute|auto,
 /// read once at first use; a value the CPU cannot run is ignored). Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_active_isa() -> llmc_isa {
     call_value(Isa::Scalar as u32, || isa::active() as u32)
 }
 
-/// "auto", "scalar", "avx2", "avx512", or "unknown"; static, never NULL. Thread-safe.
+/// "auto", "scalar", "avx2", "avx512", "avx512-permute", or "unknown"; static, never NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn llmc_isa_name(isa: u32) -> *const c_char {
     isa::isa_c_name(isa).as_ptr()

@@ -8,7 +8,6 @@ use super::{portable, Kernels};
 use crate::format::bf16_split::{raw_len, raw_of, value_of, NUM_VALUES};
 use crate::format::q4k_block::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 #[cfg(target_arch = "x86_64")]
-use crate::isa::Isa;
 use crate::rans::encode::{self as rans_encode, EncTable, BF16_VALUES};
 
 /// Bytes `raw` needs beyond `raw_len(n)`: groups of eight fields are written as
@@ -154,7 +153,7 @@ impl Kernels {
     pub(crate) fn bf16_scan(&self, src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
         assert!(src.len().is_multiple_of(2) && raw.len() >= raw_len(src.len() / 2) + RAW_SLACK, "bf16 scan called outside its contract");
         #[cfg(target_arch = "x86_64")]
-        if self.isa() == Isa::Avx512 {
+        if self.avx512() {
             self.record();
             // SAFETY: a `Kernels` of this ISA exists only when the CPU runs it
             // (`Kernels::get`); the assertion is the rest of the contract.
@@ -173,7 +172,7 @@ impl Kernels {
         let fits = src.len().is_multiple_of(2) && raw.len() >= raw_len(n) + RAW_SLACK && sums.len() >= n.div_ceil(SUM_BLOCK);
         assert!(fits, "bf16 pack called outside its contract");
         #[cfg(target_arch = "x86_64")]
-        if self.isa() == Isa::Avx512 {
+        if self.avx512() {
             self.record();
             // SAFETY: a `Kernels` of this ISA exists only when the CPU runs it
             // (`Kernels::get`); the assertion is the rest of the contract.
@@ -192,7 +191,7 @@ impl Kernels {
         let fits = src.len().is_multiple_of(2) && lanes.is_multiple_of(16) && n.is_multiple_of(lanes) && states.len() >= lanes && n <= pos && pos <= buf.len();
         assert!(fits, "bf16 value encoder called outside its contract");
         #[cfg(target_arch = "x86_64")]
-        if self.isa() == Isa::Avx512 {
+        if self.avx512() {
             // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the
             // rest of the contract.
             return unsafe { super::x86::encode_avx512::bf16_values_encode(src, lanes, t, states, buf, pos) };
@@ -208,7 +207,7 @@ impl Kernels {
         let fits = src.len().is_multiple_of(BLOCK) && headers.len() == HEADER * n && flags.len() == FLAG_BYTES * n && planes.len() == PLANE_BYTES * n;
         assert!(fits, "Q4_K split called outside its contract");
         #[cfg(target_arch = "x86_64")]
-        if self.isa() == Isa::Avx512 {
+        if self.avx512() {
             // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the
             // rest of the contract.
             unsafe { super::x86::encode_avx512::q4k_split(src, headers, flags, planes) };
@@ -221,6 +220,7 @@ impl Kernels {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::Isa;
     use crate::rans::encode::encode_bf16_values;
 
     /// Deterministic pseudo-random bytes (xorshift).

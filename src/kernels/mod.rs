@@ -14,6 +14,7 @@
 //! Every call is counted per ISA ([`calls`]), so tests can show that a forced
 //! ISA (`LLMC_ISA`, `llmc_set_isa`) governs every SIMD path, encode and decode.
 
+mod buckets;
 mod encode;
 mod q4k_ctx;
 mod scalar;
@@ -62,14 +63,14 @@ type BytesDecode = unsafe fn(&BytesModel<'_>, &mut ByteStream<'_>);
 type RansEncode = unsafe fn(&[u8], usize, &EncTable, &mut [u32], &mut [u16], usize) -> usize;
 
 /// Encodes whole steps (`idx.len()` a multiple of `lanes`), last first, below
-/// `pos`, each symbol given as its index into `packed` and `rinv` (a table per
+/// `pos`, each symbol given as its index into `packed` (a table per
 /// symbol, [`EncTables`]); returns the new `pos`.
 ///
 /// # Safety
 /// The CPU supports the kernel's ISA; `lanes % 16 == 0`; `idx.len() % lanes == 0`;
-/// every index is below `packed.len()` and `rinv.len()`; `states.len() >= lanes`;
+/// every index is below `packed.len()`; `states.len() >= lanes`;
 /// `idx.len() <= pos <= buf.len()`.
-type RansEncodeIndexed = unsafe fn(&[u32], usize, &[u32], &[f64], &mut [u32], &mut [u16], usize) -> usize;
+type RansEncodeIndexed = unsafe fn(&[u32], usize, &[u32], &mut [u32], &mut [u16], usize) -> usize;
 
 /// Builds `n` Q4_K blocks into `out` from decoded parts.
 ///
@@ -99,6 +100,8 @@ pub(crate) struct Kernels {
     ctx_decode: CtxDecode,
     /// Whether the decode kernels read the AVX2-layout slot tables.
     avx2_tables: bool,
+    /// Whether the bf16 kernel reads slot buckets (`buckets.rs`).
+    bucket_tables: bool,
 }
 
 static SCALAR: Kernels = Kernels {
@@ -110,6 +113,7 @@ static SCALAR: Kernels = Kernels {
     q4k_assemble: scalar::q4k_assemble,
     ctx_decode: q4k_ctx::ctx_none,
     avx2_tables: false,
+    bucket_tables: false,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -122,6 +126,7 @@ static AVX2: Kernels = Kernels {
     q4k_assemble: x86::q4k_avx2::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx2::ctx_decode,
     avx2_tables: true,
+    bucket_tables: false,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -134,10 +139,20 @@ static AVX512: Kernels = Kernels {
     q4k_assemble: x86::q4k_avx512::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx512::ctx_decode,
     avx2_tables: false,
+    bucket_tables: false,
+};
+
+/// `AVX512` with the bf16 decoder that looks symbols up with byte permutes.
+#[cfg(target_arch = "x86_64")]
+static AVX512_PERMUTE: Kernels = Kernels {
+    isa: Isa::Avx512Permute,
+    bf16_decode: x86::avx512::bf16_decode_permute,
+    bucket_tables: true,
+    ..AVX512
 };
 
 /// Calls per ISA (indexed by the ISA's number), for tests and diagnostics.
-static CALLS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static CALLS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// How many kernel calls (decode, encode, portable loops) ran on `isa` in this process.
 pub(crate) fn calls(isa: Isa) -> u64 {
@@ -156,6 +171,8 @@ impl Kernels {
             Isa::Avx2 => Some(&AVX2),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => Some(&AVX512),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Permute => Some(&AVX512_PERMUTE),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -170,6 +187,12 @@ impl Kernels {
         self.isa
     }
 
+    /// Whether this is one of the AVX-512 families (which share every kernel
+    /// but the bf16 decoder).
+    pub(crate) fn avx512(&self) -> bool {
+        matches!(self.isa, Isa::Avx512 | Isa::Avx512Permute)
+    }
+
     /// Records one call on this table's ISA.
     #[inline]
     pub(crate) fn record(&self) {
@@ -178,7 +201,7 @@ impl Kernels {
 
     /// Loads `t` for `alphabet` in the layouts this ISA's bf16 kernel reads.
     pub(crate) fn load_bf16_tables(&self, t: &mut Bf16Tables, alphabet: &Alphabet) {
-        t.load(self, alphabet, self.avx2_tables);
+        t.load(self, alphabet, self.avx2_tables, self.bucket_tables);
     }
 
     /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads.
@@ -259,12 +282,12 @@ impl Kernels {
         let Some(kernel) = self.rans_encode_indexed else {
             return encode_steps_with(full, lanes, |i| &t.syms[body[i] as usize], states, buf, pos);
         };
-        let entries = t.packed.len().min(t.rinv.len());
+        let entries = t.packed.len();
         let fits = lanes > 0 && lanes.is_multiple_of(16) && states.len() >= lanes && full <= pos && pos <= buf.len() && body.iter().all(|&i| (i as usize) < entries);
         assert!(fits, "rANS encoder called outside its contract");
         // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
         // of the `RansEncodeIndexed` contract.
-        unsafe { kernel(body, lanes, &t.packed, &t.rinv, states, buf, pos) }
+        unsafe { kernel(body, lanes, &t.packed, states, buf, pos) }
     }
 
     /// Decodes every remaining symbol of segment `s` of a Q4_K field stream with
@@ -333,7 +356,7 @@ macro_rules! portable {
                 $crate::isa::Isa::Avx2 => unsafe { avx2($($arg),*) },
                 // SAFETY: as above.
                 #[cfg(target_arch = "x86_64")]
-                $crate::isa::Isa::Avx512 => unsafe { avx512($($arg),*) },
+                $crate::isa::Isa::Avx512 | $crate::isa::Isa::Avx512Permute => unsafe { avx512($($arg),*) },
                 _ => body($($arg),*),
             }
         }

@@ -1,6 +1,7 @@
 //! Per-chunk lookup tables, in the layouts each kernel family reads. Codecs ask
 //! the dispatcher ([`super::Kernels`]) to load them and never name a layout.
 
+use super::buckets::Buckets;
 use super::{portable, Kernels};
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::rans::alphabet::Alphabet;
@@ -42,6 +43,8 @@ pub(crate) struct Bf16Tables {
     pub value_lo: [u8; MAX_SYMBOLS],
     pub value_hi: [u8; MAX_SYMBOLS],
     pub n_symbols: usize,
+    /// For the permute kernels; built only for them (`usable` false otherwise).
+    pub buckets: Buckets,
 }
 
 impl Bf16Tables {
@@ -56,11 +59,17 @@ impl Bf16Tables {
             value_lo: [0; MAX_SYMBOLS],
             value_hi: [0; MAX_SYMBOLS],
             n_symbols: 0,
+            buckets: Buckets::new(),
         })
     }
 
-    /// Builds the canonical table and, with `by_value`, the AVX2 layouts.
-    pub(super) fn load(&mut self, k: &Kernels, a: &Alphabet, by_value: bool) {
+    /// Builds the canonical table and, with `by_value`, the AVX2 layouts, with
+    /// `buckets` the permute kernels' tables.
+    pub(super) fn load(&mut self, k: &Kernels, a: &Alphabet, by_value: bool, buckets: bool) {
+        self.buckets.usable = false;
+        if buckets {
+            self.buckets.load(&a.freqs);
+        }
         fill_canonical(k, &a.freqs, &IDENTITY, &mut self.dec);
         self.value16 = [0; MAX_SYMBOLS];
         for (i, &v) in a.values.iter().enumerate() {

@@ -32,21 +32,19 @@ impl EncSymbol {
 /// 256 for symbol or byte streams, 1024 for bf16 values (see [`EncTable::fill_from_map`]).
 pub struct EncTable<const N: usize = MAX_SYMBOLS> {
     pub syms: [EncSymbol; N],
-    /// For SIMD encoders: `freq | cum << 12`, one gather per vector.
+    /// For SIMD encoders: `freq | cum << 12`, one gather per vector (they
+    /// divide as [`div_f32`] does).
     pub packed: [u32; N],
-    /// For SIMD encoders: `1 / freq` (see [`div_by_reciprocal`]).
-    pub rinv: [f64; N],
 }
 
 impl<const N: usize> EncTable<N> {
     fn empty() -> Self {
-        EncTable { syms: [EncSymbol::default(); N], packed: [0; N], rinv: [0.0; N] }
+        EncTable { syms: [EncSymbol::default(); N], packed: [0; N] }
     }
 
     fn set(&mut self, at: usize, from: &EncTable<MAX_SYMBOLS>, sym: usize) {
         self.syms[at] = from.syms[sym];
         self.packed[at] = from.packed[sym];
-        self.rinv[at] = from.rinv[sym];
     }
 
     /// [`EncTable::fill_from_map`] into a new table.
@@ -80,7 +78,6 @@ impl EncTable<MAX_SYMBOLS> {
         for (i, &f) in freqs.iter().enumerate() {
             t.syms[i] = EncSymbol::new(f, cum);
             t.packed[i] = f | cum << PROB_BITS;
-            t.rinv[i] = 1.0 / f64::from(f);
             cum += f;
         }
         t
@@ -102,7 +99,6 @@ impl EncTable<MAX_SYMBOLS> {
 pub struct EncTables {
     pub syms: Vec<EncSymbol>,
     pub packed: Vec<u32>,
-    pub rinv: Vec<f64>,
 }
 
 impl EncTables {
@@ -110,23 +106,31 @@ impl EncTables {
         EncTables {
             syms: tables.iter().flat_map(|t| t.syms).collect(),
             packed: tables.iter().flat_map(|t| t.packed).collect(),
-            rinv: tables.iter().flat_map(|t| t.rinv).collect(),
         }
     }
 }
 
-/// Bias added before truncating `x * (1/freq)` in double precision.
+/// The SIMD encoders' `x / freq` (scalar model, for tests): an f32 division,
+/// truncated, then corrected by one step on the exact remainder. No table of
+/// reciprocals to gather, and every step is exact integer or IEEE arithmetic,
+/// so every CPU gets the same quotient, `x / freq` exactly.
 ///
-/// After renormalisation `x < freq * 2^20`, so `q = x / freq < 2^20`. The rounded
-/// reciprocal and the fused multiply-add put the computed value within 2^-32 of
-/// `x / freq + DIV_BIAS`; the fractional part of `x / freq` is 0 or lies in
-/// `[1/freq, 1 - 1/freq]` with `1/freq >= 2^-12`, so truncation gives exactly `q`.
-pub const DIV_BIAS: f64 = 1.0 / 16384.0;
-
-/// Scalar model of the SIMD division (used in tests).
+/// After renormalisation `x < freq · 2^20`, so `x / freq < 2^20`. Rounding `x` to
+/// f32 and the rounded division each add a relative error of at most 2^-24 (2^-23
+/// under any rounding mode), which keeps the f32 quotient within 3/8 of `x / freq`:
+/// the truncation is `x / freq` or one off, and the remainder `x − q · freq` (in
+/// `(−freq, 2 · freq)`, exact in wrapping 32-bit arithmetic) says which way.
 #[cfg(test)]
-fn div_by_reciprocal(x: u32, rinv: f64) -> u32 {
-    f64::from(x).mul_add(rinv, DIV_BIAS) as u32
+fn div_f32(x: u32, freq: u32) -> u32 {
+    let q = (x as f32 / freq as f32) as u32;
+    let r = x.wrapping_sub(q.wrapping_mul(freq)) as i32;
+    if r < 0 {
+        q - 1
+    } else if r as u32 >= freq {
+        q + 1
+    } else {
+        q
+    }
 }
 
 /// Encodes `syms` over `lanes` interleaved states (a power of two). Returns the
@@ -351,9 +355,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn double_precision_division_is_exact_below_the_renormalisation_bound() {
+    fn single_precision_division_is_exact_below_the_renormalisation_bound() {
         for f in 1..4096u32 {
-            let r = 1.0 / f64::from(f);
             let x_max = u64::from(f) << 20;
             let mut probes: Vec<u64> = vec![0, 1, x_max - 1, x_max - 2, x_max / 2, x_max / 3];
             for k in [1u64, 7, 1000, (1 << 20) - 1] {
@@ -361,7 +364,7 @@ mod tests {
                 probes.extend([m - 1, m, m + 1]);
             }
             for x in probes.into_iter().filter(|&x| x < x_max) {
-                assert_eq!(div_by_reciprocal(x as u32, r), x as u32 / f, "x={x} f={f}");
+                assert_eq!(div_f32(x as u32, f), x as u32 / f, "x={x} f={f}");
             }
         }
     }

@@ -65,6 +65,7 @@ enum IsaArg {
     Scalar,
     Avx2,
     Avx512,
+    Avx512Permute,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +238,7 @@ fn isa_list(arg: IsaArg) -> Result<Vec<Isa>, String> {
         IsaArg::Scalar => one(Isa::Scalar),
         IsaArg::Avx2 => one(Isa::Avx2),
         IsaArg::Avx512 => one(Isa::Avx512),
+        IsaArg::Avx512Permute => one(Isa::Avx512Permute),
     }
 }
 

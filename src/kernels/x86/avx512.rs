@@ -27,9 +27,27 @@ pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stre
     // loops rely on.
     unsafe {
         match s.lanes {
-            32 => bf16_lanes::<2>(m, s),
-            64 => bf16_lanes::<4>(m, s),
-            128 => bf16_lanes::<8>(m, s),
+            32 => bf16_lanes::<2, false>(m, s),
+            64 => bf16_lanes::<4, false>(m, s),
+            128 => bf16_lanes::<8, false>(m, s),
+            _ => {}
+        }
+    }
+}
+
+/// Like [`bf16_decode`], but symbols are looked up in slot buckets with byte
+/// permutes (`kernels/buckets.rs`) wherever a run's table has them and the
+/// stream has 64 or 128 lanes; the gather path does the rest.
+///
+/// # Safety
+/// As [`bf16_decode`].
+pub(in crate::kernels) unsafe fn bf16_decode_permute(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+    // SAFETY: as in `bf16_decode`.
+    unsafe {
+        match s.lanes {
+            32 => bf16_lanes::<2, false>(m, s),
+            64 => bf16_lanes::<4, true>(m, s),
+            128 => bf16_lanes::<8, true>(m, s),
             _ => {}
         }
     }
@@ -72,7 +90,24 @@ const fn ctl_words() -> [u8; 64] {
     a
 }
 
+const fn idx_unpack_values(half: usize) -> [u8; 64] {
+    // Word w = (lo[p], hi[p]) for value u = 32·half + w of a group, which the
+    // packs put at byte p = 16l + 4v + j (v = u / 16, lane i = u % 16 = 4l + j).
+    let mut a = [0u8; 64];
+    let mut w = 0;
+    while w < 32 {
+        let u = 32 * half + w;
+        let (v, i) = (u / 16, u % 16);
+        let p = 16 * (i / 4) + 4 * v + i % 4;
+        a[2 * w] = p as u8;
+        a[2 * w + 1] = 64 + p as u8;
+        w += 1;
+    }
+    a
+}
+
 static IDX_INTERLEAVE: [u8; 64] = idx_interleave();
+static IDX_UNPACK_VALUES: [[u8; 64]; 2] = [idx_unpack_values(0), idx_unpack_values(1)];
 static IDX_SPREAD: [u8; 64] = idx_spread();
 static CTL_WORDS: [u8; 64] = ctl_words();
 
@@ -90,11 +125,17 @@ fn load_table(bytes: &[u8; 256], quarter: usize) -> __m512i {
     load64(q)
 }
 
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_half(bytes: &[u8], half: usize) -> __m512i {
+    load64(bytes[64 * half..64 * half + 64].try_into().expect("64 bytes"))
+}
+
 /// # Safety
 /// The CPU must support the enabled features; `s.lanes == 16 * V`; `m` covers
-/// the stream's steps (`Bf16Model::covers`).
+/// the stream's steps (`Bf16Model::covers`); with `PERMUTE`, `V` is a multiple of 4.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bf16_lanes<const V: usize>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+unsafe fn bf16_lanes<const V: usize, const PERMUTE: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
     let lanes = 16 * V;
     debug_assert_eq!(lanes, s.lanes);
     let full = s.full_steps();
@@ -159,11 +200,101 @@ unsafe fn bf16_lanes<const V: usize>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) 
         }};
     }
 
+    // The same steps with the symbols looked up in the table's slot buckets
+    // (`kernels/buckets.rs`), four state vectors (64 lanes) at a time. The 64
+    // slots are packed to bytes with in-lane packs, so byte `16l + 4v + j` is
+    // lane `4l + j` of vector `v`; the unpacks that widen the frequencies and
+    // starts back to dwords undo exactly that order, and the value permutes put
+    // values back in lane order. Per step, every group's lookups come first and
+    // its state updates last: a group's lookups form a long dependency chain,
+    // and the other groups' work (and the values) fill it.
+    macro_rules! run_permute {
+        ($t:expr, $end:expr) => {{
+            let t: &Bf16Tables = $t;
+            let b = &t.buckets;
+            let (st0, st1, st2, st3) = (load_half(&b.start, 0), load_half(&b.start, 1), load_half(&b.start, 2), load_half(&b.start, 3));
+            let (sp0, sp1, sp2, sp3) = (load_half(&b.split, 0), load_half(&b.split, 1), load_half(&b.split, 2), load_half(&b.split, 3));
+            let (d0, d1) = (load_half(&b.delta, 0), load_half(&b.delta, 1));
+            let (fl0, fl1) = (load_half(&b.freq_lo, 0), load_half(&b.freq_lo, 1));
+            let (fh0, fh1) = (load_half(&b.freq_hi, 0), load_half(&b.freq_hi, 1));
+            let (cl0, cl1) = (load_half(&b.cum_lo, 0), load_half(&b.cum_lo, 1));
+            let (ch0, ch1) = (load_half(&b.cum_hi, 0), load_half(&b.cum_hi, 1));
+            let (tl0, tl1) = (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1));
+            let (th0, th1) = (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1));
+            let unpack_values = [load64(&IDX_UNPACK_VALUES[0]), load64(&IDX_UNPACK_VALUES[1])];
+            let nibble = _mm512_set1_epi16(0x0f);
+            let low12 = _mm512_set1_epi32(0xfff);
+            let zero = _mm512_setzero_si512();
+            while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+                // Per group: its symbols, and per vector its frequencies and slot − start.
+                let mut looked = [(zero, [zero; 4], [zero; 4]); 2];
+                for (g, l) in looked.iter_mut().enumerate().take(V / 4) {
+                    let slot = [0, 1, 2, 3].map(|v| _mm512_and_si512(x[4 * g + v], low12));
+                    let w01 = _mm512_packus_epi32(slot[0], slot[1]);
+                    let w23 = _mm512_packus_epi32(slot[2], slot[3]);
+                    let bucket = _mm512_packus_epi16(_mm512_srli_epi16::<4>(w01), _mm512_srli_epi16::<4>(w23));
+                    let lo = _mm512_packus_epi16(_mm512_and_si512(w01, nibble), _mm512_and_si512(w23, nibble));
+                    let upper = _mm512_movepi8_mask(bucket);
+                    let start = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(st0, bucket, st1), _mm512_permutex2var_epi8(st2, bucket, st3));
+                    let split = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(sp0, bucket, sp1), _mm512_permutex2var_epi8(sp2, bucket, sp3));
+                    let ranked = _mm512_movepi8_mask(split);
+                    let delta = _mm512_maskz_permutex2var_epi8(ranked, d0, _mm512_or_si512(split, lo), d1);
+                    // `split` is the offset less one: lo − split saturates to a
+                    // positive byte exactly where lo is at or past the offset
+                    // (never in a ranked bucket).
+                    let after = _mm512_min_epu8(_mm512_subs_epu8(lo, split), _mm512_set1_epi8(1));
+                    let sym = _mm512_add_epi8(_mm512_add_epi8(start, delta), after);
+                    let fl = _mm512_permutex2var_epi8(fl0, sym, fl1);
+                    let fh = _mm512_permutex2var_epi8(fh0, sym, fh1);
+                    let cl = _mm512_permutex2var_epi8(cl0, sym, cl1);
+                    let ch = _mm512_permutex2var_epi8(ch0, sym, ch1);
+                    let freq = [_mm512_unpacklo_epi8(fl, fh), _mm512_unpackhi_epi8(fl, fh)];
+                    let bias = [_mm512_sub_epi16(w01, _mm512_unpacklo_epi8(cl, ch)), _mm512_sub_epi16(w23, _mm512_unpackhi_epi8(cl, ch))];
+                    let widen = |w: [__m512i; 2]| [
+                        _mm512_unpacklo_epi16(w[0], zero),
+                        _mm512_unpackhi_epi16(w[0], zero),
+                        _mm512_unpacklo_epi16(w[1], zero),
+                        _mm512_unpackhi_epi16(w[1], zero),
+                    ];
+                    *l = (sym, widen(freq), widen(bias));
+                }
+                for (g, l) in looked.iter().enumerate().take(V / 4) {
+                    let vlo = _mm512_permutex2var_epi8(tl0, l.0, tl1);
+                    let vhi = _mm512_permutex2var_epi8(th0, l.0, th1);
+                    for (h, order) in unpack_values.into_iter().enumerate() {
+                        let values = _mm512_permutex2var_epi8(vlo, order, vhi);
+                        let first = step * lanes + 64 * g + 32 * h;
+                        // SAFETY: as in `run!`.
+                        let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
+                        let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
+                        let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
+                        // SAFETY: as in `run!`.
+                        unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+                    }
+                }
+                for (g, l) in looked.iter().enumerate().take(V / 4) {
+                    for v in 0..4 {
+                        let xv = x[4 * g + v];
+                        let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(xv), l.1[v]), l.2[v]);
+                        let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
+                        // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                        let w = expand_words(k, unsafe { _mm256_loadu_si256(words.add(q).cast()) });
+                        q += k.count_ones() as usize;
+                        x[4 * g + v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
+                    }
+                }
+                step += 1;
+            }
+        }};
+    }
+
     // Runs of steps that share a table: with row classes, the steps of
     // consecutive rows of one class; otherwise all of them.
     while step < full {
         let (t, end) = m.run(step, full);
-        if t.n_symbols > 128 {
+        if PERMUTE && t.buckets.usable {
+            run_permute!(t, end);
+        } else if t.n_symbols > 128 {
             run!(t, end, true);
         } else {
             run!(t, end, false);
@@ -307,6 +438,18 @@ unsafe fn bytes_steps<const V: usize, const CTX: bool>(
     *step = st;
 }
 
+/// `vpexpandw` from a register. Written out because the compiler folds the
+/// load into the expand, and the memory form is several times slower on AMD
+/// Zen 4.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2")]
+fn expand_words(k: __mmask16, w: __m256i) -> __m256i {
+    let r: __m256i;
+    // SAFETY: a register-only instruction the enabled features provide.
+    unsafe { core::arch::asm!("vpexpandw {r}{{{k}}}{{z}}, {w}", r = lateout(ymm_reg) r, k = in(kreg) k, w = in(ymm_reg) w, options(pure, nomem, nostack)) };
+    r
+}
+
 /// One decode step for 16 lanes on the canonical slot table: the new states and
 /// the table entries (whose top bytes are the symbol ids). The renormalisation
 /// words are loaded whole (16 words) and expanded in registers: an expand with a
@@ -397,14 +540,13 @@ pub(in crate::kernels) unsafe fn rans_encode(syms: &[u8], lanes: usize, t: &EncT
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
 unsafe fn encode_steps(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
-    let rinv = t.rinv.as_ptr();
     for group in syms.chunks_exact(lanes).rev() {
         for v in (0..lanes / 16).rev() {
             // SAFETY: 16 symbol bytes at 16 * v lie inside the group.
             let sv = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(group.as_ptr().add(16 * v).cast()) });
             // SAFETY: symbols are < 256, the tables' length; lanes 16 * v .. 16 * v + 16 are < lanes <= states.len(); each
             // symbol emits at most one word and pos >= the symbols still to encode.
-            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
+            pos = unsafe { rans_encode_step16(sv, packed, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
         }
     }
     pos
@@ -413,16 +555,16 @@ unsafe fn encode_steps(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u3
 /// # Safety
 /// The `RansEncodeIndexed` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(in crate::kernels) unsafe fn rans_encode_indexed(idx: &[u32], lanes: usize, packed: &[u32], rinv: &[f64], states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
-    let (packed, rinv) = (packed.as_ptr().cast::<i32>(), rinv.as_ptr());
+pub(in crate::kernels) unsafe fn rans_encode_indexed(idx: &[u32], lanes: usize, packed: &[u32], states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = packed.as_ptr().cast::<i32>();
     for group in idx.chunks_exact(lanes).rev() {
         for v in (0..lanes / 16).rev() {
             // SAFETY: 16 indices at 16 * v lie inside the group.
             let sv = unsafe { _mm512_loadu_si512(group.as_ptr().add(16 * v).cast()) };
-            // SAFETY: every index is inside both tables (contract); lanes 16 * v ..
+            // SAFETY: every index is inside the table (contract); lanes 16 * v ..
             // 16 * v + 16 are < lanes <= states.len(); each symbol emits at most one
             // word and pos >= the symbols still to encode.
-            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
+            pos = unsafe { rans_encode_step16(sv, packed, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
         }
     }
     pos

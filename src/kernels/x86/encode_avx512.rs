@@ -8,7 +8,7 @@
 //!   multiply-add and one reduction), for chunks whose rows are ranked first.
 //! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 16 lanes per
 //!   vector: the values come straight from the words (no symbol pass), one gather
-//!   from the value-indexed table, the division by two reciprocal gathers.
+//!   from the value-indexed table, the division in f32 with one correction.
 //! * Q4_K split: per 64 nibbles, the flags are one unsigned compare and each index
 //!   plane one bit test, both straight into 64-bit masks (the byte layout of the
 //!   flag and plane bytes).
@@ -16,7 +16,7 @@
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, SUM_BLOCK};
-use super::shared::rans_encode_step16;
+use super::shared::{rans_encode_step16, rans_encode_update16};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
 
@@ -99,9 +99,62 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
 /// `lanes`, `lanes % 16 == 0`, `states.len() >= lanes`,
 /// `src.len() / 2 <= pos <= buf.len()`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, and `lanes == 16 * V` for the arm taken.
+    unsafe {
+        match lanes {
+            32 => values_encode_lanes::<2>(src, t, states, buf, pos),
+            64 => values_encode_lanes::<4>(src, t, states, buf, pos),
+            128 => values_encode_lanes::<8>(src, t, states, buf, pos),
+            _ => values_encode_any(src, lanes, t, states, buf, pos),
+        }
+    }
+}
+
+/// [`bf16_values_encode`] for `16 * V` lanes, the states in registers. Per step,
+/// every vector's entries are gathered before any state is updated: the
+/// gathers do not depend on the states, and issued together they overlap the
+/// updates' long dependency chains (the f32 division among them).
+///
+/// # Safety
+/// As [`bf16_values_encode`], with `lanes == 16 * V`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
-    let rinv = t.rinv.as_ptr();
+    let values = _mm512_set1_epi32(0x3ff);
+    let mut x = [_mm512_setzero_si512(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states.len() >= lanes = 16 * V.
+        *xv = unsafe { _mm512_loadu_si512(states.as_ptr().add(16 * v).cast()) };
+    }
+    for group in src.chunks_exact(32 * V).rev() {
+        let mut e = [_mm512_setzero_si512(); V];
+        for (v, ev) in e.iter_mut().enumerate() {
+            // SAFETY: the 16 words at 16 * v lie inside the group.
+            let w = _mm512_cvtepu16_epi32(unsafe { _mm256_loadu_si256(group.as_ptr().add(32 * v).cast()) });
+            // SAFETY: values are < 1024, the table's length.
+            *ev = unsafe { _mm512_i32gather_epi32::<4>(_mm512_and_si512(_mm512_srli_epi32::<5>(w), values), packed) };
+        }
+        for v in (0..V).rev() {
+            // SAFETY: each symbol emits at most one word and pos >= the symbols
+            // still to encode.
+            (x[v], pos) = unsafe { rans_encode_update16(e[v], x[v], buf.as_mut_ptr(), pos) };
+        }
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: as for the loads.
+        unsafe { _mm512_storeu_si512(states.as_mut_ptr().add(16 * v).cast(), *xv) };
+    }
+    pos
+}
+
+/// [`bf16_values_encode`] for any lane count (a multiple of 16).
+///
+/// # Safety
+/// As [`bf16_values_encode`].
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+unsafe fn values_encode_any(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
     let values = _mm512_set1_epi32(0x3ff);
     for group in src.chunks_exact(2 * lanes).rev() {
         for v in (0..lanes / 16).rev() {
@@ -110,7 +163,7 @@ pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t:
             let sv = _mm512_and_si512(_mm512_srli_epi32::<5>(w), values);
             // SAFETY: values are < 1024, the tables' length; lanes 16 * v .. 16 * v + 16 are < lanes <= states.len(); each
             // symbol emits at most one word and pos >= the symbols still to encode.
-            pos = unsafe { rans_encode_step16(sv, packed, rinv, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
+            pos = unsafe { rans_encode_step16(sv, packed, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
         }
     }
     pos

@@ -9,7 +9,6 @@ mod renorm8;
 pub(in crate::kernels::x86) use renorm8::renorm8;
 
 use crate::format::q4k_block::merge;
-use crate::rans::encode::DIV_BIAS;
 use crate::rans::PROB_SCALE;
 use core::arch::x86_64::*;
 
@@ -114,26 +113,44 @@ pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
 const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
 
 /// One 16-lane rANS encode step, the core of every AVX-512 encoder: `sv` holds
-/// the lanes' symbols (indices into the packed freq/cum table and the reciprocal
-/// table), `xp` their 16 states; the words they emit are compressed into lane
-/// order and stored just below `pos`, which moves down by their count.
+/// the lanes' symbols (indices into the packed freq/cum table), `xp` their 16
+/// states; the words they emit are compressed into lane order and stored just
+/// below `pos`, which moves down by their count. The division is
+/// `rans::encode::div_f32`'s: one f32 division and a correction, where a table of
+/// reciprocals would take two more gathers (slow on AMD Zen 4).
 ///
 /// # Safety
 /// The CPU has the features enabled here; every lane of `sv` indexes inside
-/// `packed` and `rinv`; `xp` points at 16 writable states; `buf` has at least
-/// `pos` writable words and `pos` >= the words this step emits (at most 16).
+/// `packed`; `xp` points at 16 writable states; `buf` has at least `pos`
+/// writable words and `pos` >= the words this step emits (at most 16).
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, rinv: *const f64, xp: *mut u32, buf: *mut u16, pos: usize) -> usize {
-    let low12 = _mm512_set1_epi32(0xfff);
-    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
-    let bias = _mm512_set1_pd(DIV_BIAS);
+pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, xp: *mut u32, buf: *mut u16, pos: usize) -> usize {
     // SAFETY: the caller guarantees every index is inside `packed`.
     let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
-    let freq = _mm512_and_si512(e, low12);
-    let cum = _mm512_srli_epi32::<12>(e);
     // SAFETY: `xp` points at 16 states (caller).
     let x = unsafe { _mm512_loadu_si512(xp.cast()) };
+    // SAFETY: the caller's `buf` and `pos` guarantee.
+    let (xn, pos) = unsafe { rans_encode_update16(e, x, buf, pos) };
+    // SAFETY: as for the load.
+    unsafe { _mm512_storeu_si512(xp.cast(), xn) };
+    pos
+}
+
+/// The state update of [`rans_encode_step16`] for entries `e` (`freq | cum << 12`
+/// per lane, already looked up) and states `x`: returns the new states and `pos`.
+///
+/// # Safety
+/// The CPU has the features enabled here; `buf` has at least `pos` writable
+/// words and `pos` >= the words this step emits (at most 16).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
+pub(super) unsafe fn rans_encode_update16(e: __m512i, x: __m512i, buf: *mut u16, pos: usize) -> (__m512i, usize) {
+    let low12 = _mm512_set1_epi32(0xfff);
+    let scale = _mm512_set1_epi32(PROB_SCALE as i32);
+    let one = _mm512_set1_epi32(1);
+    let freq = _mm512_and_si512(e, low12);
+    let cum = _mm512_srli_epi32::<12>(e);
     let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
     let k = emit.count_ones() as usize;
     let pos = pos - k;
@@ -141,18 +158,12 @@ pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, rinv: *
     // SAFETY: writes words pos..pos + k, below the caller's pos, inside `buf`.
     unsafe { _mm256_mask_storeu_epi16(buf.add(pos).cast(), ((1u32 << k) - 1) as u16, words) };
     let x = _mm512_mask_srli_epi32(x, emit, x, 16);
-    // q = x / freq, exactly (see `DIV_BIAS`).
-    let lo = _mm512_castsi512_si256(sv);
-    let hi = _mm512_extracti64x4_epi64::<1>(sv);
-    // SAFETY: the caller guarantees every index is inside `rinv`.
-    let (r_lo, r_hi) = unsafe { (_mm512_i32gather_pd::<8>(lo, rinv), _mm512_i32gather_pd::<8>(hi, rinv)) };
-    let q_lo = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_castsi512_si256(x)), r_lo, bias));
-    let q_hi = _mm512_cvttpd_epu32(_mm512_fmadd_pd(_mm512_cvtepu32_pd(_mm512_extracti64x4_epi64::<1>(x)), r_hi, bias));
-    let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(q_lo), q_hi);
-    let xn = _mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq)));
-    // SAFETY: as for the load.
-    unsafe { _mm512_storeu_si512(xp.cast(), xn) };
-    pos
+    // q = x / freq: the f32 quotient truncated, then one step on the remainder.
+    let q = _mm512_cvttps_epu32(_mm512_div_ps(_mm512_cvtepu32_ps(x), _mm512_cvtepi32_ps(freq)));
+    let r = _mm512_sub_epi32(x, _mm512_mullo_epi32(q, freq));
+    let q = _mm512_mask_sub_epi32(q, _mm512_cmplt_epi32_mask(r, _mm512_setzero_si512()), q, one);
+    let q = _mm512_mask_add_epi32(q, _mm512_cmpge_epi32_mask(r, freq), q, one);
+    (_mm512_add_epi32(_mm512_add_epi32(x, cum), _mm512_mullo_epi32(q, _mm512_sub_epi32(scale, freq))), pos)
 }
 
 #[cfg(test)]
