@@ -23,7 +23,7 @@ mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub(crate) use encode::{count_values as count_bf16_values, RAW_SLACK, SUM_BLOCK};
+pub(crate) use encode::{count_values as count_bf16_values, value_window, RAW_SLACK, SUM_BLOCK};
 pub(crate) use q4k_ctx::{CtxKind, CtxModel, Pack as CtxPack, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};

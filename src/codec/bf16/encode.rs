@@ -7,7 +7,7 @@ use super::{model, rows};
 use crate::codec::rows::{class_bits, pack_classes, RowShape};
 use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
-use crate::kernels::{Kernels, RAW_SLACK, SUM_BLOCK};
+use crate::kernels::{value_window, Kernels, RAW_SLACK, SUM_BLOCK};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans;
 
@@ -96,7 +96,7 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     }
     let raw = &scratch.raw[..raw_len(n)];
     if let Some(model) = model::RowModel::choose(shape, row_class, &class_hists, &hist) {
-        if encode_rows(src, raw, &model, row_lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
+        if encode_rows(src, raw, &model, value_window(&hist), row_lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
             return;
         }
     }
@@ -125,7 +125,8 @@ fn encode_one_table(
     // The values are coded straight from the words, through a value-indexed table.
     let table = &mut enc_tables(tables, 1)[0];
     table.fill_from_map(&EncTable::new(&alphabet.freqs), &map);
-    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
+    let window = value_window(hist);
+    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
     let words = &words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
@@ -163,6 +164,7 @@ fn encode_rows(
     src: &[u8],
     raw: &[u8],
     model: &super::model::RowModel,
+    window: u16,
     lanes: usize,
     (words, tables): (&mut Vec<u16>, &mut Vec<Box<EncTable<BF16_VALUES>>>),
     kernels: &Kernels,
@@ -196,7 +198,7 @@ fn encode_rows(
     let tables: Vec<&EncTable<BF16_VALUES>> = tables.iter().map(|t| &**t).collect();
     let mut step_class = Vec::new();
     shape.step_classes(n, lanes, &model.row_class, &mut step_class);
-    let (states, start) = rans::encode::encode_bf16_steps(src, lanes, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, x, b, p));
+    let (states, start) = rans::encode::encode_bf16_steps(src, lanes, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
     let words = &words[start..];
     let alphabets: Vec<Vec<u8>> = model.alphabets.iter().map(|a| a.write(VALUE_BITS)).collect();
     let header = rows::Header {

@@ -99,16 +99,95 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
 /// `lanes`, `lanes % 16 == 0`, `states.len() >= lanes`,
 /// `src.len() / 2 <= pos <= buf.len()`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
     // SAFETY: the caller's contract, and `lanes == 16 * V` for the arm taken.
     unsafe {
         match lanes {
             32 => values_encode_lanes::<2>(src, t, states, buf, pos),
-            64 => values_encode_lanes::<4>(src, t, states, buf, pos),
-            128 => values_encode_lanes::<8>(src, t, states, buf, pos),
+            64 => values_encode_window::<4>(src, t, window, states, buf, pos),
+            128 => values_encode_window::<8>(src, t, window, states, buf, pos),
             _ => values_encode_any(src, lanes, t, states, buf, pos),
         }
     }
+}
+
+/// [`bf16_values_encode`] for `16 * V` lanes (`V` a multiple of 4) with the table
+/// entries of the values `window .. window + 128` looked up by byte permutes (as
+/// frequency and start bytes), 64 lanes at a time, and gathered only for lanes
+/// whose value lies outside. The packs and unpacks are the decoder's
+/// (`x86/avx512.rs`): packed bytes come back to their lanes when widened.
+///
+/// # Safety
+/// As [`bf16_values_encode`], with `lanes == 16 * V` and `window + 128 <= 1024`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
+unsafe fn values_encode_window<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
+    let mut bytes = [[0u8; 128]; 4];
+    for (i, &e) in t.packed[usize::from(window)..][..128].iter().enumerate() {
+        let (freq, cum) = (e & 0xfff, e >> 12);
+        (bytes[0][i], bytes[1][i], bytes[2][i], bytes[3][i]) = (freq as u8, (freq >> 8) as u8, cum as u8, (cum >> 8) as u8);
+    }
+    // SAFETY: 64-byte loads from 128-byte arrays.
+    let tab = |k: usize, h: usize| unsafe { _mm512_loadu_si512(bytes[k].as_ptr().add(64 * h).cast()) };
+    let (fl0, fl1, fh0, fh1) = (tab(0, 0), tab(0, 1), tab(1, 0), tab(1, 1));
+    let (cl0, cl1, ch0, ch1) = (tab(2, 0), tab(2, 1), tab(3, 0), tab(3, 1));
+    let values = _mm512_set1_epi32(0x3ff);
+    let base = _mm512_set1_epi32(i32::from(window));
+    let width = _mm512_set1_epi32(128);
+    let zero = _mm512_setzero_si512();
+    let mut x = [_mm512_setzero_si512(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states.len() >= lanes = 16 * V.
+        *xv = unsafe { _mm512_loadu_si512(states.as_ptr().add(16 * v).cast()) };
+    }
+    for group in src.chunks_exact(32 * V).rev() {
+        let mut freq = [zero; V];
+        let mut cum = [zero; V];
+        for g in 0..V / 4 {
+            let mut value = [zero; 4];
+            let mut index = [zero; 4];
+            let mut outside = [0u16; 4];
+            for v in 0..4 {
+                // SAFETY: the 16 words at 16 * (4g + v) lie inside the group.
+                let w = _mm512_cvtepu16_epi32(unsafe { _mm256_loadu_si256(group.as_ptr().add(32 * (4 * g + v)).cast()) });
+                value[v] = _mm512_and_si512(_mm512_srli_epi32::<5>(w), values);
+                index[v] = _mm512_sub_epi32(value[v], base);
+                outside[v] = _mm512_cmpge_epu32_mask(index[v], width);
+            }
+            // Indices outside saturate to 0 or 255 and read some entry; the
+            // gathers below replace them.
+            let idx = _mm512_packus_epi16(_mm512_packus_epi32(index[0], index[1]), _mm512_packus_epi32(index[2], index[3]));
+            let fl = _mm512_permutex2var_epi8(fl0, idx, fl1);
+            let fh = _mm512_permutex2var_epi8(fh0, idx, fh1);
+            let cl = _mm512_permutex2var_epi8(cl0, idx, cl1);
+            let ch = _mm512_permutex2var_epi8(ch0, idx, ch1);
+            let widen = |lo: __m512i, hi: __m512i| {
+                let (a, b) = (_mm512_unpacklo_epi8(lo, hi), _mm512_unpackhi_epi8(lo, hi));
+                [_mm512_unpacklo_epi16(a, zero), _mm512_unpackhi_epi16(a, zero), _mm512_unpacklo_epi16(b, zero), _mm512_unpackhi_epi16(b, zero)]
+            };
+            let (f, c) = (widen(fl, fh), widen(cl, ch));
+            for v in 0..4 {
+                let (mut fv, mut cv) = (f[v], c[v]);
+                if outside[v] != 0 {
+                    // SAFETY: values are < 1024, the table's length.
+                    let e = unsafe { _mm512_mask_i32gather_epi32::<4>(zero, outside[v], value[v], packed) };
+                    fv = _mm512_mask_and_epi32(fv, outside[v], e, _mm512_set1_epi32(0xfff));
+                    cv = _mm512_mask_srli_epi32(cv, outside[v], e, 12);
+                }
+                (freq[4 * g + v], cum[4 * g + v]) = (fv, cv);
+            }
+        }
+        for v in (0..V).rev() {
+            // SAFETY: each symbol emits at most one word and pos >= the symbols
+            // still to encode.
+            (x[v], pos) = unsafe { rans_encode_update16(freq[v], cum[v], x[v], buf.as_mut_ptr(), pos) };
+        }
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: as for the loads.
+        unsafe { _mm512_storeu_si512(states.as_mut_ptr().add(16 * v).cast(), *xv) };
+    }
+    pos
 }
 
 /// [`bf16_values_encode`] for `16 * V` lanes, the states in registers. Per step,
@@ -138,7 +217,8 @@ unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALU
         for v in (0..V).rev() {
             // SAFETY: each symbol emits at most one word and pos >= the symbols
             // still to encode.
-            (x[v], pos) = unsafe { rans_encode_update16(e[v], x[v], buf.as_mut_ptr(), pos) };
+            let (freq, cum) = (_mm512_and_si512(e[v], _mm512_set1_epi32(0xfff)), _mm512_srli_epi32::<12>(e[v]));
+            (x[v], pos) = unsafe { rans_encode_update16(freq, cum, x[v], buf.as_mut_ptr(), pos) };
         }
     }
     for (v, xv) in x.iter().enumerate() {

@@ -130,27 +130,25 @@ pub(super) unsafe fn rans_encode_step16(sv: __m512i, packed: *const i32, xp: *mu
     let e = unsafe { _mm512_i32gather_epi32::<4>(sv, packed) };
     // SAFETY: `xp` points at 16 states (caller).
     let x = unsafe { _mm512_loadu_si512(xp.cast()) };
+    let (freq, cum) = (_mm512_and_si512(e, _mm512_set1_epi32(0xfff)), _mm512_srli_epi32::<12>(e));
     // SAFETY: the caller's `buf` and `pos` guarantee.
-    let (xn, pos) = unsafe { rans_encode_update16(e, x, buf, pos) };
+    let (xn, pos) = unsafe { rans_encode_update16(freq, cum, x, buf, pos) };
     // SAFETY: as for the load.
     unsafe { _mm512_storeu_si512(xp.cast(), xn) };
     pos
 }
 
-/// The state update of [`rans_encode_step16`] for entries `e` (`freq | cum << 12`
-/// per lane, already looked up) and states `x`: returns the new states and `pos`.
+/// The state update of [`rans_encode_step16`] for the lanes' frequencies and
+/// starts (already looked up) and states `x`: returns the new states and `pos`.
 ///
 /// # Safety
 /// The CPU has the features enabled here; `buf` has at least `pos` writable
 /// words and `pos` >= the words this step emits (at most 16).
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(super) unsafe fn rans_encode_update16(e: __m512i, x: __m512i, buf: *mut u16, pos: usize) -> (__m512i, usize) {
-    let low12 = _mm512_set1_epi32(0xfff);
+pub(super) unsafe fn rans_encode_update16(freq: __m512i, cum: __m512i, x: __m512i, buf: *mut u16, pos: usize) -> (__m512i, usize) {
     let scale = _mm512_set1_epi32(PROB_SCALE as i32);
     let one = _mm512_set1_epi32(1);
-    let freq = _mm512_and_si512(e, low12);
-    let cum = _mm512_srli_epi32::<12>(e);
     let emit = _mm512_cmpge_epu32_mask(x, _mm512_slli_epi32::<20>(freq));
     let k = emit.count_ones() as usize;
     let pos = pos - k;
