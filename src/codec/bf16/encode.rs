@@ -160,6 +160,7 @@ fn put_tail(out: &mut Vec<u8>, escapes: &[u8], states: &[u32], words: &[u16], ra
 
 /// Appends a mode-2 payload (row classes, a table each) for `model`; returns
 /// false, appending nothing, when it would not be smaller than storing.
+#[allow(clippy::too_many_arguments)]
 fn encode_rows(
     src: &[u8],
     raw: &[u8],
