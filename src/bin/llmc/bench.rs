@@ -89,7 +89,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
     let mut all_ok = true;
     if !cfg.json {
         println!(
-            "{:<44} {:>7} {:>11} {:>11} {:>7} {:>7} {:>8} {:>8} {:>8} {:>6} {:>16} rt",
+            "{:<44} {:>14} {:>11} {:>11} {:>7} {:>7} {:>8} {:>8} {:>8} {:>6} {:>16} rt",
             "file", "isa", "input", "compressed", "ratio", "bound", "enc GB/s", "dec GB/s", "memcpy", "d/mcp", "sha256[:16]"
         );
     }
@@ -215,7 +215,7 @@ impl Row {
             println!("{v}");
         } else {
             println!(
-                "{:<44} {:>7} {:>11} {:>11} {:>7.4} {:>7.4} {:>8.3} {:>8.3} {:>8.3} {:>6.3} {:>16} {}",
+                "{:<44} {:>14} {:>11} {:>11} {:>7.4} {:>7.4} {:>8.3} {:>8.3} {:>8.3} {:>6.3} {:>16} {}",
                 self.file,
                 self.isa,
                 self.input_bytes,
