@@ -22,17 +22,8 @@ use core::arch::x86_64::*;
 /// # Safety
 /// The `Bf16Decode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
 pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
-    // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
-    // output and raw lengths, word position) and a class per step, which the
-    // loops rely on.
-    unsafe {
-        match s.lanes {
-            32 => bf16_lanes::<2, false>(m, s),
-            64 => bf16_lanes::<4, false>(m, s),
-            128 => bf16_lanes::<8, false>(m, s),
-            _ => {}
-        }
-    }
+    // SAFETY: the caller's contract.
+    unsafe { bf16_by_lanes::<false>(m, s) }
 }
 
 /// Like [`bf16_decode`], but symbols are looked up in slot buckets with byte
@@ -42,12 +33,21 @@ pub(in crate::kernels) unsafe fn bf16_decode(m: &Bf16Model<'_>, s: &mut Bf16Stre
 /// # Safety
 /// As [`bf16_decode`].
 pub(in crate::kernels) unsafe fn bf16_decode_permute(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
-    // SAFETY: as in `bf16_decode`.
+    // SAFETY: the caller's contract.
+    unsafe { bf16_by_lanes::<true>(m, s) }
+}
+
+/// # Safety
+/// As [`bf16_decode`].
+unsafe fn bf16_by_lanes<const PERMUTE: bool>(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+    // SAFETY: the caller guarantees the CPU features, the stream's bounds (lanes,
+    // output and raw lengths, word position) and a class per step, which the
+    // loops rely on; permute lookups take groups of four vectors.
     unsafe {
         match s.lanes {
             32 => bf16_lanes::<2, false>(m, s),
-            64 => bf16_lanes::<4, true>(m, s),
-            128 => bf16_lanes::<8, true>(m, s),
+            64 => bf16_lanes::<4, PERMUTE>(m, s),
+            128 => bf16_lanes::<8, PERMUTE>(m, s),
             _ => {}
         }
     }
