@@ -10,8 +10,9 @@
 //! such rows fit one 128-byte permute; an alphabet that needs more, or has more than
 //! 128 symbols, is left to the gather kernels (`usable` is false).
 //!
-//! A symbol then is `start[b] + (lo > split[b])` (`split` is the offset less one), or `start[b] + delta[rank·16 + lo]`
-//! for a ranked bucket, with `b = slot >> 4`, `lo = slot & 15`.
+//! A symbol then is `start[b] + (lo > split[b])` (`split` holds the offset less
+//! one), or `start[b] + delta[rank·16 + lo]` for a ranked bucket, with
+//! `b = slot >> 4` and `lo = slot & 15`.
 
 use crate::rans::PROB_SCALE;
 
@@ -21,7 +22,7 @@ const BUCKETS: usize = PROB_SCALE as usize / WIDTH;
 /// Ranked buckets one 128-byte delta table holds.
 const RANKED: usize = 128 / WIDTH;
 /// Symbols one 128-byte permute table holds.
-pub(crate) const MAX_SYMBOLS: usize = 128;
+const SYMBOLS: usize = 128;
 /// `split` of a bucket without a symbol change (no `lo` passes it).
 const NO_SPLIT: u8 = WIDTH as u8 - 1;
 /// `split` flag of a ranked bucket (its low bits are `rank << 4`).
@@ -34,10 +35,10 @@ pub(crate) struct Buckets {
     pub start: [u8; BUCKETS],
     pub split: [u8; BUCKETS],
     pub delta: [u8; 128],
-    pub freq_lo: [u8; MAX_SYMBOLS],
-    pub freq_hi: [u8; MAX_SYMBOLS],
-    pub cum_lo: [u8; MAX_SYMBOLS],
-    pub cum_hi: [u8; MAX_SYMBOLS],
+    pub freq_lo: [u8; SYMBOLS],
+    pub freq_hi: [u8; SYMBOLS],
+    pub cum_lo: [u8; SYMBOLS],
+    pub cum_hi: [u8; SYMBOLS],
 }
 
 impl Buckets {
@@ -47,10 +48,10 @@ impl Buckets {
             start: [0; BUCKETS],
             split: [NO_SPLIT; BUCKETS],
             delta: [0; 128],
-            freq_lo: [0; MAX_SYMBOLS],
-            freq_hi: [0; MAX_SYMBOLS],
-            cum_lo: [0; MAX_SYMBOLS],
-            cum_hi: [0; MAX_SYMBOLS],
+            freq_lo: [0; SYMBOLS],
+            freq_hi: [0; SYMBOLS],
+            cum_lo: [0; SYMBOLS],
+            cum_hi: [0; SYMBOLS],
         }
     }
 
@@ -58,7 +59,7 @@ impl Buckets {
     /// summing to 4096); `usable` says whether they cover it.
     pub fn load(&mut self, freqs: &[u32]) {
         self.usable = false;
-        if freqs.len() > MAX_SYMBOLS || freqs.iter().map(|&f| f as usize).sum::<usize>() != PROB_SCALE as usize {
+        if freqs.len() > SYMBOLS || freqs.iter().map(|&f| f as usize).sum::<usize>() != PROB_SCALE as usize {
             return;
         }
         self.split = [NO_SPLIT; BUCKETS];

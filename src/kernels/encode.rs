@@ -7,7 +7,6 @@
 use super::{portable, Kernels};
 use crate::format::bf16_split::{raw_len, raw_of, value_of, NUM_VALUES};
 use crate::format::q4k_block::{split, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
-#[cfg(target_arch = "x86_64")]
 use crate::rans::encode::{self as rans_encode, EncTable, BF16_VALUES};
 
 /// Bytes `raw` needs beyond `raw_len(n)`: groups of eight fields are written as

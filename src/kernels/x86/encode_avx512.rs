@@ -97,7 +97,7 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
 /// # Safety
 /// The CPU supports `Isa::Avx512`'s features; `src.len() / 2` is a multiple of
 /// `lanes`, `lanes % 16 == 0`, `states.len() >= lanes`,
-/// `src.len() / 2 <= pos <= buf.len()`.
+/// `src.len() / 2 <= pos <= buf.len()`, `window + 128 <= 1024`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
 pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
     // SAFETY: the caller's contract, and `lanes == 16 * V` for the arm taken.
