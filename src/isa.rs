@@ -113,12 +113,17 @@ pub fn cpu_mask() -> u32 {
 /// The best ISA this CPU can run: the widest, and of the two AVX-512 families
 /// the one measured faster on this CPU's vendor.
 pub fn cpu_best() -> Isa {
-    let mask = cpu_mask();
-    let widest = ALL_ISAS.iter().rev().copied().find(|i| mask & (1 << *i as u32) != 0).unwrap_or(Isa::Scalar);
-    match widest {
-        Isa::Avx512Permute if !slow_gathers() => Isa::Avx512,
-        isa => isa,
-    }
+    // Probed once: `active()` asks on every call that uses the process setting,
+    // and CPUID traps to the hypervisor in a VM.
+    static BEST: OnceLock<Isa> = OnceLock::new();
+    *BEST.get_or_init(|| {
+        let mask = cpu_mask();
+        let widest = ALL_ISAS.iter().rev().copied().find(|i| mask & (1 << *i as u32) != 0).unwrap_or(Isa::Scalar);
+        match widest {
+            Isa::Avx512Permute if !slow_gathers() => Isa::Avx512,
+            isa => isa,
+        }
+    })
 }
 
 /// Whether vector gathers are slow here compared with byte permutes: on AMD
@@ -130,8 +135,7 @@ fn slow_gathers() -> bool {
     {
         // Leaf 0 returns the vendor string in EBX, EDX, ECX.
         let id = core::arch::x86_64::__cpuid(0);
-        let vendor: Vec<u8> = [id.ebx, id.edx, id.ecx].iter().flat_map(|r| r.to_le_bytes()).collect();
-        vendor == b"AuthenticAMD"
+        [id.ebx, id.edx, id.ecx] == [u32::from_le_bytes(*b"Auth"), u32::from_le_bytes(*b"enti"), u32::from_le_bytes(*b"cAMD")]
     }
     #[cfg(not(target_arch = "x86_64"))]
     false

@@ -210,7 +210,7 @@ impl Kernels {
         self.record();
         let n = src.len() / 2;
         let fits = src.len().is_multiple_of(2)
-            && lanes.is_multiple_of(16)
+            && crate::rans::LANE_CHOICES.contains(&lanes)
             && n.is_multiple_of(lanes)
             && states.len() >= lanes
             && n <= pos

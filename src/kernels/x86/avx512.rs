@@ -14,7 +14,7 @@
 //! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
-use super::shared::{prefetch, prefetch_write, rans_encode_step16, IDX_SYM, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::shared::{expand_words, prefetch, prefetch_write, rans_encode_step16, IDX_SYM, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -438,18 +438,6 @@ unsafe fn bytes_steps<const V: usize, const CTX: bool>(
     *step = st;
 }
 
-/// `vpexpandw` from a register. Written out because the compiler folds the
-/// load into the expand, and the memory form is several times slower on AMD
-/// Zen 4.
-#[inline]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2")]
-fn expand_words(k: __mmask16, w: __m256i) -> __m256i {
-    let r: __m256i;
-    // SAFETY: a register-only instruction the enabled features provide.
-    unsafe { core::arch::asm!("vpexpandw {r}{{{k}}}{{z}}, {w}", r = lateout(ymm_reg) r, k = in(kreg) k, w = in(ymm_reg) w, options(pure, nomem, nostack)) };
-    r
-}
-
 /// One decode step for 16 lanes on the canonical slot table: the new states and
 /// the table entries (whose top bytes are the symbol ids). The renormalisation
 /// words are loaded whole (16 words) and expanded in registers: an expand with a
@@ -467,7 +455,7 @@ unsafe fn step16(x: __m512i, tab: *const i32, words: *const i16, q: &mut usize) 
     let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(x), freq), _mm512_and_si512(ent, low12));
     let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
     // SAFETY: 16 words at q are readable per the contract.
-    let w = _mm256_maskz_expand_epi16(k, unsafe { _mm256_loadu_si256(words.add(*q).cast()) });
+    let w = expand_words(k, unsafe { _mm256_loadu_si256(words.add(*q).cast()) });
     *q += k.count_ones() as usize;
     (_mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w)), ent)
 }

@@ -16,7 +16,7 @@
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, SUM_BLOCK};
-use super::shared::{rans_encode_step16, rans_encode_update16};
+use super::shared::rans_encode_update16;
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
 
@@ -95,8 +95,8 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
 }
 
 /// # Safety
-/// The CPU supports `Isa::Avx512`'s features; `src.len() / 2` is a multiple of
-/// `lanes`, `lanes % 16 == 0`, `states.len() >= lanes`,
+/// The CPU supports `Isa::Avx512`'s features; `lanes` is 32, 64 or 128;
+/// `src.len() / 2` is a multiple of `lanes`, `states.len() >= lanes`,
 /// `src.len() / 2 <= pos <= buf.len()`, `window + 128 <= 1024`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
 pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
@@ -106,7 +106,7 @@ pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t:
             32 => values_encode_lanes::<2>(src, t, states, buf, pos),
             64 => values_encode_window::<4>(src, t, window, states, buf, pos),
             128 => values_encode_window::<8>(src, t, window, states, buf, pos),
-            _ => values_encode_any(src, lanes, t, states, buf, pos),
+            _ => unreachable!("the contract allows 32, 64 or 128 lanes"),
         }
     }
 }
@@ -224,27 +224,6 @@ unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALU
     for (v, xv) in x.iter().enumerate() {
         // SAFETY: as for the loads.
         unsafe { _mm512_storeu_si512(states.as_mut_ptr().add(16 * v).cast(), *xv) };
-    }
-    pos
-}
-
-/// [`bf16_values_encode`] for any lane count (a multiple of 16).
-///
-/// # Safety
-/// As [`bf16_values_encode`].
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-unsafe fn values_encode_any(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
-    let packed = t.packed.as_ptr().cast::<i32>();
-    let values = _mm512_set1_epi32(0x3ff);
-    for group in src.chunks_exact(2 * lanes).rev() {
-        for v in (0..lanes / 16).rev() {
-            // SAFETY: the 16 words at 16 * v lie inside the group.
-            let w = _mm512_cvtepu16_epi32(unsafe { _mm256_loadu_si256(group.as_ptr().add(32 * v).cast()) });
-            let sv = _mm512_and_si512(_mm512_srli_epi32::<5>(w), values);
-            // SAFETY: values are < 1024, the tables' length; lanes 16 * v .. 16 * v + 16 are < lanes <= states.len(); each
-            // symbol emits at most one word and pos >= the symbols still to encode.
-            pos = unsafe { rans_encode_step16(sv, packed, states.as_mut_ptr().add(16 * v), buf.as_mut_ptr(), pos) };
-        }
     }
     pos
 }

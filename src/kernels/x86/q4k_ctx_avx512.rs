@@ -7,7 +7,7 @@
 //! scalar oracle finishes the segment.
 
 use super::shared::q4k_ctx::{ctx32, pack32, PackRows, Rows, CONST, DMIN, MIN, SCALE};
-use super::shared::IDX_SYM;
+use super::shared::{expand_words, IDX_SYM};
 use crate::kernels::{ByteStream, CtxKind, CtxModel};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -78,7 +78,7 @@ unsafe fn lanes<const V: usize, const KIND: u8>(m: &mut CtxModel<'_>, s: &mut By
             let need = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
             // SAFETY: a step reads below q + lanes + 16 words, readable at `$words`
             // (the main loop's guard, or the zero-padded tail copy).
-            let w = _mm256_maskz_expand_epi16(need, unsafe { _mm256_loadu_si256($words.add($q).cast()) });
+            let w = expand_words(need, unsafe { _mm256_loadu_si256($words.add($q).cast()) });
             $q += need.count_ones() as usize;
             x[$v] = _mm512_mask_or_epi32(xn, need, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
             ent
