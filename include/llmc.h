@@ -198,10 +198,10 @@ enum llmc_isa
    */
   LLMC_ISA_AVX512 = 3,
   /*
-   The AVX-512 kernels with one change: the bf16 decoder looks symbols up
-   with byte permutes on register-resident tables instead of gathers. Same
-   CPU features as `Avx512`; the default on AMD (Zen 4 gathers are slow),
-   while Intel keeps `Avx512`.
+   The AVX-512 kernels with one change: the bf16 and byte-stream decoders
+   look symbols up with byte permutes on register-resident tables instead
+   of gathers. `Avx512`'s features plus BITALG; the default on AMD (Zen 4
+   gathers are slow), while Intel keeps `Avx512`.
    */
   LLMC_ISA_AVX512_PERMUTE = 4,
 };

@@ -22,10 +22,10 @@ pub enum Isa {
     Avx2 = 2,
     /// AVX-512 F/BW/VL/VBMI/VBMI2 + BMI2 + POPCNT (Ice Lake and later, Zen 4 and later).
     Avx512 = 3,
-    /// The AVX-512 kernels with one change: the bf16 decoder looks symbols up
-    /// with byte permutes on register-resident tables instead of gathers. Same
-    /// CPU features as `Avx512`; the default on AMD (Zen 4 gathers are slow),
-    /// while Intel keeps `Avx512`.
+    /// The AVX-512 kernels with one change: the bf16 and byte-stream decoders
+    /// look symbols up with byte permutes on register-resident tables instead
+    /// of gathers. `Avx512`'s features plus BITALG; the default on AMD (Zen 4
+    /// gathers are slow), while Intel keeps `Avx512`.
     Avx512Permute = 4,
 }
 
@@ -98,7 +98,12 @@ fn probe_cpu() -> u32 {
             && std::arch::is_x86_feature_detected!("avx512vbmi")
             && std::arch::is_x86_feature_detected!("avx512vbmi2");
         if avx512 {
-            mask |= 1 << Isa::Avx512 as u32 | 1 << Isa::Avx512Permute as u32;
+            mask |= 1 << Isa::Avx512 as u32;
+        }
+        // The permute family's byte kernel counts symbol starts with BITALG's
+        // byte popcount (every CPU with VBMI2 has it; checked all the same).
+        if avx512 && std::arch::is_x86_feature_detected!("avx512bitalg") {
+            mask |= 1 << Isa::Avx512Permute as u32;
         }
     }
     mask

@@ -394,6 +394,54 @@ mod tests {
         Ok(())
     }
 
+    /// The permute kernels compute a symbol's byte where the alphabet allows
+    /// (every value; every value but one) and look it up otherwise: each kind,
+    /// at 64 and 128 lanes, contiguous and into rows, decodes as the oracle does
+    /// on every ISA.
+    #[test]
+    fn byte_value_maps_decode_alike_on_every_isa() {
+        use crate::kernels::{ByteTables, ValueMap};
+        let scalar = crate::isa::Isa::Scalar;
+        type Remap = fn(u8) -> u8;
+        let kinds: [(ValueMap, Remap); 3] = [
+            (ValueMap::Identity, |v| v),
+            (ValueMap::Gap(0x80), |v| if v == 0x80 { 0x7f } else { v }),
+            (ValueMap::Table, |v| v & 0xfe),
+        ];
+        for (kind, map) in kinds {
+            for n in [20000usize, 70016] {
+                // Every value once (so the alphabet is what `map` leaves), then a skewed tail.
+                let mut src: Vec<u8> = (0..=255u8).map(map).collect();
+                src.extend(data(n - 256, 8, n as u32).into_iter().map(|v| map(v.wrapping_add(v >> 1))));
+                let mut payload = Vec::new();
+                encode_with(&src, Kernels::get(scalar).expect("scalar"), None, None, &mut payload);
+                assert_eq!(payload[0], STREAM_RANS);
+                let table_len = usize::from(u16::from_le_bytes([payload[2], payload[3]]));
+                let alphabet = Alphabet::read(&payload[8..8 + table_len], 8).expect("alphabet");
+                let mut t = ByteTables::new_boxed();
+                t.load_all(&alphabet);
+                let found = match t.buckets.values {
+                    ValueMap::Gap(_) => ValueMap::Gap(0x80),
+                    k => k,
+                };
+                assert_eq!(found, kind, "n {n}");
+                for row in [None, Some((5u32, 34usize, 2usize)), Some((4, 22, 6))] {
+                    let span = match row {
+                        None => n,
+                        Some((r, stride, off)) => ((n - 1) >> r) * stride + off + (1 << r),
+                    };
+                    let mut want = vec![0u8; span];
+                    decode_on(scalar, &payload, n, &mut want, row).expect("scalar decodes");
+                    for isa in crate::isa::supported() {
+                        let mut got = vec![0u8; span];
+                        decode_on(isa, &payload, n, &mut got, row).expect("decodes");
+                        assert_eq!(got, want, "{isa:?} {kind:?} n {n} row {row:?}");
+                    }
+                }
+            }
+        }
+    }
+
     /// Every ISA's byte-stream decoder against the scalar oracle, contiguous and
     /// into rows (16 and 32 wide, as Q5_0/Q8_0 quants), on lengths around the
     /// lane counts and step multiples, on low- and high-entropy data (few or many

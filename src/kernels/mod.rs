@@ -23,6 +23,8 @@ mod tables;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(test)]
+pub(crate) use buckets::ValueMap;
 pub(crate) use encode::{count_values as count_bf16_values, value_window, RAW_SLACK, SUM_BLOCK};
 pub(crate) use q4k_ctx::{CtxKind, CtxModel, Pack as CtxPack, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
@@ -100,7 +102,7 @@ pub(crate) struct Kernels {
     ctx_decode: CtxDecode,
     /// Whether the decode kernels read the AVX2-layout slot tables.
     avx2_tables: bool,
-    /// Whether the bf16 kernel reads slot buckets (`buckets.rs`).
+    /// Whether the bf16 and byte kernels read slot buckets (`buckets.rs`).
     bucket_tables: bool,
 }
 
@@ -142,11 +144,13 @@ static AVX512: Kernels = Kernels {
     bucket_tables: false,
 };
 
-/// `AVX512` with the bf16 decoder that looks symbols up with byte permutes.
+/// `AVX512` with the bf16 and byte decoders that look symbols up with byte
+/// permutes (and need BITALG's byte popcount).
 #[cfg(target_arch = "x86_64")]
 static AVX512_PERMUTE: Kernels = Kernels {
     isa: Isa::Avx512Permute,
     bf16_decode: x86::avx512::bf16_decode_permute,
+    bytes_decode: x86::avx512::bytes_decode_permute,
     bucket_tables: true,
     ..AVX512
 };
@@ -206,7 +210,7 @@ impl Kernels {
 
     /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads.
     pub(crate) fn load_byte_tables(&self, t: &mut ByteTables, alphabet: &Alphabet) {
-        t.load(self, alphabet, self.avx2_tables);
+        t.load(self, alphabet, self.avx2_tables, self.bucket_tables);
     }
 
     /// Decodes every remaining value of `s` with the tables of `m` and checks the

@@ -1,7 +1,7 @@
 //! Per-chunk lookup tables, in the layouts each kernel family reads. Codecs ask
 //! the dispatcher ([`super::Kernels`]) to load them and never name a layout.
 
-use super::buckets::Buckets;
+use super::buckets::{ByteBuckets, Buckets};
 use super::{portable, Kernels};
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::rans::alphabet::Alphabet;
@@ -164,19 +164,25 @@ pub(crate) struct ByteTables {
     pub dec: DecodeTable,
     /// `table::build_avx2` layout, for the AVX2 kernels.
     pub dec_avx2: DecodeTable,
+    /// For the permute kernels (built only for them).
+    pub buckets: ByteBuckets,
 }
 
 impl ByteTables {
     pub fn new_boxed() -> Box<ByteTables> {
-        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize] })
+        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize], buckets: ByteBuckets::new() })
     }
 
-    /// Builds the canonical layout and, with `avx2`, the AVX2 one for `alphabet`
-    /// (its symbols stand for their byte values).
-    pub(super) fn load(&mut self, k: &Kernels, alphabet: &Alphabet, avx2: bool) {
+    /// Builds the canonical layout and, with `avx2`, the AVX2 one, with
+    /// `buckets` the permute kernels' one, for `alphabet` (its symbols stand for
+    /// their byte values).
+    pub(super) fn load(&mut self, k: &Kernels, alphabet: &Alphabet, avx2: bool, buckets: bool) {
         let mut ids = [0u8; MAX_SYMBOLS];
         for (d, &v) in ids.iter_mut().zip(&alphabet.values) {
             *d = v as u8;
+        }
+        if buckets {
+            self.buckets.load(&alphabet.freqs, |s| ids[s]);
         }
         if avx2 {
             fill_avx2(k, &alphabet.freqs, &ids, &mut self.dec_avx2);
@@ -189,10 +195,11 @@ impl ByteTables {
         let id = |s: usize| alphabet.values[s] as u8;
         table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
         table::build(&alphabet.freqs, id, &mut self.dec);
+        self.buckets.load(&alphabet.freqs, id);
     }
 
     pub fn view(&self) -> TableRef<'_> {
-        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2 }
+        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2, buckets: &self.buckets }
     }
 }
 
@@ -214,4 +221,5 @@ impl super::Kernels {
 pub(crate) struct TableRef<'a> {
     pub dec: &'a DecodeTable,
     pub dec_avx2: &'a DecodeTable,
+    pub buckets: &'a ByteBuckets,
 }

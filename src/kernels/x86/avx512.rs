@@ -314,17 +314,34 @@ unsafe fn bf16_lanes<const V: usize, const PERMUTE: bool>(m: &Bf16Model<'_>, s: 
 /// # Safety
 /// The `BytesDecode` contract (`kernels/mod.rs`) on a CPU with `Isa::Avx512`'s features.
 pub(in crate::kernels) unsafe fn bytes_decode(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller's contract.
+    unsafe { bytes_by_lanes::<false>(m, s) }
+}
+
+/// Like [`bytes_decode`], but 64- and 128-lane streams find their symbols in
+/// slot buckets with byte permutes (`bytes_permute.rs`); 32-lane streams gather.
+///
+/// # Safety
+/// As [`bytes_decode`], on a CPU with `Isa::Avx512Permute`'s features (BITALG too).
+pub(in crate::kernels) unsafe fn bytes_decode_permute(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller's contract.
+    unsafe { bytes_by_lanes::<true>(m, s) }
+}
+
+/// # Safety
+/// As [`bytes_decode`]; with `PERMUTE`, BITALG too.
+unsafe fn bytes_by_lanes<const PERMUTE: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
     // SAFETY: the caller guarantees the CPU features, that every symbol's
     // destination lies in `dest` (rows at least 16 wide), as the loop's stores
-    // need, and a class per full step.
+    // need, and a class per full step; permute steps take groups of four vectors.
     unsafe {
         match (s.lanes, m.class.is_empty()) {
-            (32, true) => bytes_lanes::<2, false>(m, s),
-            (64, true) => bytes_lanes::<4, false>(m, s),
-            (128, true) => bytes_lanes::<8, false>(m, s),
-            (32, false) => bytes_lanes::<2, true>(m, s),
-            (64, false) => bytes_lanes::<4, true>(m, s),
-            (128, false) => bytes_lanes::<8, true>(m, s),
+            (32, true) => bytes_lanes::<2, false, false>(m, s),
+            (64, true) => bytes_lanes::<4, false, PERMUTE>(m, s),
+            (128, true) => bytes_lanes::<8, false, PERMUTE>(m, s),
+            (32, false) => bytes_lanes::<2, true, false>(m, s),
+            (64, false) => bytes_lanes::<4, true, PERMUTE>(m, s),
+            (128, false) => bytes_lanes::<8, true, PERMUTE>(m, s),
             _ => {}
         }
     }
@@ -341,9 +358,10 @@ pub(in crate::kernels) unsafe fn bytes_decode(m: &BytesModel<'_>, s: &mut ByteSt
 ///
 /// # Safety
 /// CPU features as enabled; `s.lanes == 16 * V`; with `CTX`, `m.class` holds a
-/// class below `m.tables.len()` for every full step.
+/// class below `m.tables.len()` for every full step; with `PERMUTE`, BITALG
+/// and `V` a multiple of 4.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
+unsafe fn bytes_lanes<const V: usize, const CTX: bool, const PERMUTE: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
     let full = s.full_steps();
     let n_words = s.n_words();
     let mut q = s.word_pos;
@@ -358,7 +376,7 @@ unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &m
     // SAFETY: the stream's words are readable up to `n_words`; the caller's
     // contract puts every full step's symbols inside `dest` and, with CTX, gives
     // each full step a class.
-    unsafe { bytes_steps::<V, CTX>(&mut x, m, s.words.as_ptr().cast(), n_words, &mut q, &mut step, full, out, dest) };
+    unsafe { bytes_steps::<V, CTX, PERMUTE>(&mut x, m, s.words.as_ptr().cast(), n_words, &mut q, &mut step, full, out, dest) };
     if step < full {
         // Fewer than `lanes` words are left (q <= n_words holds: the main loop
         // only runs steps with `lanes` words available).
@@ -370,7 +388,7 @@ unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &m
         let mut qt = 0;
         // SAFETY: `tail` is readable up to `rem + MAX_LANES >= rem + lanes` words,
         // the bound the loop keeps; the steps' symbols lie in `dest` as above.
-        unsafe { bytes_steps::<V, CTX>(&mut x, m, tail.as_ptr().cast(), rem + crate::rans::MAX_LANES, &mut qt, &mut step, full, out, dest) };
+        unsafe { bytes_steps::<V, CTX, PERMUTE>(&mut x, m, tail.as_ptr().cast(), rem + crate::rans::MAX_LANES, &mut qt, &mut step, full, out, dest) };
         if qt <= rem {
             q += qt;
         } else {
@@ -393,11 +411,12 @@ unsafe fn bytes_lanes<const V: usize, const CTX: bool>(m: &BytesModel<'_>, s: &m
 /// # Safety
 /// CPU features as enabled; `words` readable for `avail` words; every symbol of
 /// the full steps lands in `out` at `dest` (rows at least 16 wide); with `CTX`,
-/// `m.class` holds a class below `m.tables.len()` for every full step.
+/// `m.class` holds a class below `m.tables.len()` for every full step; with
+/// `PERMUTE`, BITALG and `V` a multiple of 4.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn bytes_steps<const V: usize, const CTX: bool>(
+unsafe fn bytes_steps<const V: usize, const CTX: bool, const PERMUTE: bool>(
     x: &mut [__m512i; V],
     m: &BytesModel<'_>,
     words: *const i16,
@@ -409,6 +428,15 @@ unsafe fn bytes_steps<const V: usize, const CTX: bool>(
     dest: (u32, usize, usize),
 ) {
     let lanes = 16 * V;
+    if PERMUTE {
+        // Runs of steps that share a table (all of them without classes).
+        while *step < full && avail >= lanes && *q <= avail - lanes {
+            let (t, end) = m.run(*step, full);
+            // SAFETY: the caller's contract, for the steps of this run.
+            unsafe { super::shared::bytes_permute::steps::<V>(x, t.buckets, words, avail, q, step, end, out, dest) };
+        }
+        return;
+    }
     let idx_sym = load64(&IDX_SYM);
     let mut qq = *q;
     let mut st = *step;

@@ -1,8 +1,11 @@
 //! Pieces several kernel files use, so no kernel file imports another: the
 //! Q4_K window-merge lookup tables, an SSE2 16×16 byte transpose, the byte
 //! kernels' prefetch distances, the AVX-512 symbol-byte permute, AVX2
-//! renormalisation (`renorm8`) and the Q4_K field kernels' contexts (`q4k_ctx`).
+//! renormalisation (`renorm8`), the Q4_K field kernels' contexts (`q4k_ctx`)
+//! and the byte-stream steps of the permute family (`bytes_permute`), which
+//! `avx512.rs` runs inside its own stream driver.
 
+pub(in crate::kernels::x86) mod bytes_permute;
 pub(in crate::kernels::x86) mod q4k_ctx;
 mod renorm8;
 
