@@ -394,6 +394,108 @@ mod tests {
         Ok(())
     }
 
+    /// `payload` (`n` symbols) decodes on every ISA, whole and in tiles, as the
+    /// oracle decodes it (an error where it fails), into each destination of
+    /// `rows` (`None`: contiguous); with `src`, the oracle must give it back.
+    fn decodes_alike_on_every_isa(payload: &[u8], n: usize, rows: &[Option<(u32, usize, usize)>], src: Option<&[u8]>, what: &str) {
+        let scalar = crate::isa::Isa::Scalar;
+        for &row in rows {
+            let span = match row {
+                None => n,
+                Some((r, stride, off)) => ((n - 1) >> r) * stride + off + (1 << r),
+            };
+            let mut want = vec![0u8; span];
+            let w = decode_on(scalar, payload, n, &mut want, row);
+            if let (None, Some(src)) = (row, src) {
+                assert!(w.is_ok(), "{what}: the oracle fails");
+                assert_eq!(&want[..], src, "{what}: the oracle");
+            }
+            for isa in crate::isa::supported() {
+                let mut got = vec![0u8; span];
+                let g = decode_on(isa, payload, n, &mut got, row);
+                assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} {what} row {row:?}");
+                if w.is_ok() {
+                    assert_eq!(got, want, "{isa:?} {what} row {row:?}");
+                }
+                for tile in [1usize, 300] {
+                    let mut got = vec![0u8; span];
+                    let g = decode_tiled_on(isa, payload, n, &mut got, row, tile, w.is_ok().then_some(&want[..]));
+                    assert_eq!(g.is_ok(), w.is_ok(), "{isa:?} {what} row {row:?} tile {tile}");
+                    if w.is_ok() {
+                        assert_eq!(got, want, "{isa:?} {what} row {row:?} tile {tile}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Row classes (a table per run of rows) at 64 and 128 lanes: runs of one
+    /// step, chunks that start mid-row, classes of one value; destinations 64
+    /// and 128 wide with a stride; damaged and cut payloads.
+    #[test]
+    fn byte_row_classes_decode_alike_on_every_isa() {
+        use crate::codec::rows::RowShape;
+        let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        let mut with_classes = 0;
+        for (row, first_col, n) in [(128usize, 0usize, 40_000usize), (128, 0, 70_016), (256, 128, 70_016), (4096, 0, 70_016), (64, 0, 20_000), (128, 64, 20_032), (1024, 512, 40_960)] {
+            for constant_rows in [false, true] {
+                let mut s = (row * 31 + n + first_col) as u32 | 1;
+                // Odd rows wide (or one value), even rows narrow with rare outliers.
+                let src: Vec<u8> = (0..n)
+                    .map(|i| {
+                        s ^= s << 13;
+                        s ^= s >> 17;
+                        s ^= s << 5;
+                        if ((first_col + i) / row) % 2 == 1 {
+                            if constant_rows { 9 } else { ((s >> 7) % 200) as u8 }
+                        } else {
+                            (((s >> 3) % 5) as u8).wrapping_add(if s.is_multiple_of(53) { (s >> 20) as u8 } else { 0 })
+                        }
+                    })
+                    .collect();
+                let mut payload = Vec::new();
+                encode_with(&src, scalar, None, Some(RowShape { row, first_col }), &mut payload);
+                with_classes += usize::from(payload[0] == STREAM_ROWS);
+                let what = format!("rows {row}/{first_col} n {n}");
+                decodes_alike_on_every_isa(&payload, n, &[None, Some((7, 130, 1)), Some((6, 64, 0)), Some((6, 70, 3))], Some(&src), &what);
+                let mut bad = payload.clone();
+                let at = bad.len() - 9;
+                bad[at] ^= 0x08;
+                decodes_alike_on_every_isa(&bad, n, &[None, Some((4, 20, 1))], None, "damaged rows");
+                let cut = &payload[..payload.len() - 2];
+                decodes_alike_on_every_isa(cut, n, &[None], None, "cut rows");
+            }
+        }
+        assert!(with_classes >= 6, "only {with_classes} payloads have row classes");
+    }
+
+    /// Alphabets of up to 256 symbols, most of them of frequency one: buckets
+    /// full of symbol starts, at every offset.
+    #[test]
+    fn rare_symbol_byte_alphabets_decode_alike_on_every_isa() {
+        let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        for (n, rare_from, rare_to, seed) in [(70_000usize, 1u32, 255u32, 1u32), (40_000, 0, 255, 2), (20_000, 0, 200, 3), (70_000, 100, 255, 4), (33_000, 2, 254, 5)] {
+            let mut s = seed.wrapping_mul(0x9e37_79b9) | 1;
+            let common = [0u8, 77, 200, 255];
+            let mut src: Vec<u8> = (rare_from..=rare_to).map(|v| v as u8).collect();
+            while src.len() < n {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let v = if s.is_multiple_of(29) { (rare_from + (s >> 8) % (rare_to - rare_from + 1)) as u8 } else { common[(s >> 3) as usize % 4] };
+                src.push(v);
+            }
+            let mut payload = Vec::new();
+            encode_with(&src, scalar, None, None, &mut payload);
+            assert_eq!(payload[0], STREAM_RANS);
+            let table_len = usize::from(u16::from_le_bytes([payload[2], payload[3]]));
+            let alphabet = Alphabet::read(&payload[8..8 + table_len], 8).expect("alphabet");
+            let ones = alphabet.freqs.iter().filter(|&&f| f == 1).count();
+            assert!(ones * 2 > alphabet.freqs.len(), "n {n}: {ones} of {} symbols rare", alphabet.freqs.len());
+            decodes_alike_on_every_isa(&payload, n, &[None, Some((5, 34, 2)), Some((6, 66, 1)), Some((4, 16, 0))], Some(&src), &format!("rare n {n}"));
+        }
+    }
+
     /// The permute kernels compute a symbol's byte where the alphabet allows
     /// (every value; every value but one) and look it up otherwise: each kind,
     /// at 64 and 128 lanes, contiguous and into rows, decodes as the oracle does
@@ -425,19 +527,7 @@ mod tests {
                     k => k,
                 };
                 assert_eq!(found, kind, "n {n}");
-                for row in [None, Some((5u32, 34usize, 2usize)), Some((4, 22, 6))] {
-                    let span = match row {
-                        None => n,
-                        Some((r, stride, off)) => ((n - 1) >> r) * stride + off + (1 << r),
-                    };
-                    let mut want = vec![0u8; span];
-                    decode_on(scalar, &payload, n, &mut want, row).expect("scalar decodes");
-                    for isa in crate::isa::supported() {
-                        let mut got = vec![0u8; span];
-                        decode_on(isa, &payload, n, &mut got, row).expect("decodes");
-                        assert_eq!(got, want, "{isa:?} {kind:?} n {n} row {row:?}");
-                    }
-                }
+                decodes_alike_on_every_isa(&payload, n, &[None, Some((5, 34, 2)), Some((4, 22, 6)), Some((6, 70, 3))], Some(&src), &format!("{kind:?} n {n}"));
             }
         }
     }

@@ -15,6 +15,7 @@
 //! ISA (`LLMC_ISA`, `llmc_set_isa`) governs every SIMD path, encode and decode.
 
 mod buckets;
+mod byte_buckets;
 mod encode;
 mod q4k_ctx;
 mod scalar;
@@ -24,7 +25,7 @@ mod tables;
 mod x86;
 
 #[cfg(test)]
-pub(crate) use buckets::ValueMap;
+pub(crate) use byte_buckets::ValueMap;
 pub(crate) use encode::{count_values as count_bf16_values, value_window, RAW_SLACK, SUM_BLOCK};
 pub(crate) use q4k_ctx::{CtxKind, CtxModel, Pack as CtxPack, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
@@ -102,7 +103,7 @@ pub(crate) struct Kernels {
     ctx_decode: CtxDecode,
     /// Whether the decode kernels read the AVX2-layout slot tables.
     avx2_tables: bool,
-    /// Whether the bf16 and byte kernels read slot buckets (`buckets.rs`).
+    /// Whether the bf16 and byte kernels read slot buckets (`buckets.rs`, `byte_buckets.rs`).
     bucket_tables: bool,
 }
 

@@ -1,7 +1,8 @@
 //! Per-chunk lookup tables, in the layouts each kernel family reads. Codecs ask
 //! the dispatcher ([`super::Kernels`]) to load them and never name a layout.
 
-use super::buckets::{ByteBuckets, Buckets};
+use super::buckets::Buckets;
+use super::byte_buckets::ByteBuckets;
 use super::{portable, Kernels};
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::rans::alphabet::Alphabet;

@@ -358,8 +358,7 @@ unsafe fn bytes_by_lanes<const PERMUTE: bool>(m: &BytesModel<'_>, s: &mut ByteSt
 ///
 /// # Safety
 /// CPU features as enabled; `s.lanes == 16 * V`; with `CTX`, `m.class` holds a
-/// class below `m.tables.len()` for every full step; with `PERMUTE`, BITALG
-/// and `V` a multiple of 4.
+/// class below `m.tables.len()` for every full step; with `PERMUTE`, BITALG.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 unsafe fn bytes_lanes<const V: usize, const CTX: bool, const PERMUTE: bool>(m: &BytesModel<'_>, s: &mut ByteStream<'_>) {
     let full = s.full_steps();
@@ -412,7 +411,7 @@ unsafe fn bytes_lanes<const V: usize, const CTX: bool, const PERMUTE: bool>(m: &
 /// CPU features as enabled; `words` readable for `avail` words; every symbol of
 /// the full steps lands in `out` at `dest` (rows at least 16 wide); with `CTX`,
 /// `m.class` holds a class below `m.tables.len()` for every full step; with
-/// `PERMUTE`, BITALG and `V` a multiple of 4.
+/// `PERMUTE`, BITALG.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
 #[allow(clippy::too_many_arguments)]
@@ -428,11 +427,11 @@ unsafe fn bytes_steps<const V: usize, const CTX: bool, const PERMUTE: bool>(
     dest: (u32, usize, usize),
 ) {
     let lanes = 16 * V;
-    if PERMUTE {
+    if PERMUTE && (V == 4 || V == 8) {
         // Runs of steps that share a table (all of them without classes).
         while *step < full && avail >= lanes && *q <= avail - lanes {
             let (t, end) = m.run(*step, full);
-            // SAFETY: the caller's contract, for the steps of this run.
+            // SAFETY: the caller's contract, for the steps of this run; V is 4 or 8.
             unsafe { super::shared::bytes_permute::steps::<V>(x, t.buckets, words, avail, q, step, end, out, dest) };
         }
         return;

@@ -1,6 +1,6 @@
 //! The AVX-512 byte-stream decoder without gathers (kernel family
 //! `avx512-permute`): symbols are found in slot buckets (`ByteBuckets`,
-//! `kernels/buckets.rs`) with byte permutes and BITALG byte popcounts, 64 lanes
+//! `kernels/byte_buckets.rs`) with byte permutes and BITALG byte popcounts, 64 lanes
 //! (four state vectors) at a time.
 //!
 //! Per group of four vectors: the 64 slots are packed to bytes with in-lane
@@ -13,7 +13,7 @@
 //! groups' long lookup chains overlap.
 
 use super::{expand_words, prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
-use crate::kernels::buckets::{ByteBuckets, ValueMap, PREFIX_HI, PREFIX_LO};
+use crate::kernels::byte_buckets::{ByteBuckets, ValueMap, PREFIX_HI, PREFIX_LO};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
 
@@ -51,7 +51,7 @@ fn lookup(t: &Table, idx: __m512i, upper: __mmask64) -> __m512i {
 /// whole step's words (`16 * V`) are readable at `*q` (below `avail`).
 ///
 /// # Safety
-/// CPU features as enabled; `V` is a multiple of 4; `words` readable for `avail`
+/// CPU features as enabled; `V` is 4 or 8; `words` readable for `avail`
 /// words; every symbol of steps below `end` lands in `out` at `dest`
 /// (`(row_log2, stride, offset)` of `Dest`, rows at least 16 wide).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512bitalg,bmi2,popcnt")]
@@ -67,8 +67,8 @@ pub(in crate::kernels::x86) unsafe fn steps<const V: usize>(
     out: *mut u8,
     dest: (u32, usize, usize),
 ) {
-    // SAFETY: the caller's contract; one loop per value map, so that the
-    // choice is made once per run.
+    // One loop per value map, so that the choice is made once per run.
+    // SAFETY: the caller's contract, passed on.
     unsafe {
         match b.values {
             ValueMap::Identity => steps_mapped::<V, IDENTITY>(x, b, words, avail, q, step, end, out, dest),
@@ -100,6 +100,11 @@ unsafe fn steps_mapped<const V: usize, const MAP: u8>(
     out: *mut u8,
     dest: (u32, usize, usize),
 ) {
+    if V != 4 && V != 8 {
+        // A step is one group of four vectors or two (`looked` holds two);
+        // callers send no other lane count, and taking no step is safe.
+        return;
+    }
     let lanes = 16 * V;
     let (row_log2, stride, offset) = dest;
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
@@ -188,7 +193,9 @@ unsafe fn steps_mapped<const V: usize, const MAP: u8>(
                 let bias = _mm512_sub_epi32(slot, _mm512_srli_epi32::<12>(p));
                 let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(xv), freq), bias);
                 let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
-                // SAFETY: the loop guard keeps qq + lanes <= avail for the whole step.
+                // SAFETY: at the step's start qq + lanes <= avail (the loop guard),
+                // and each earlier vector of the step took at most 16 words, so
+                // here qq + 16 <= that start + lanes <= avail.
                 let w = expand_words(k, unsafe { _mm256_loadu_si256(words.add(qq).cast()) });
                 qq += k.count_ones() as usize;
                 xs[4 * g + v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
