@@ -14,7 +14,7 @@
 //! last step is left to the scalar oracle.
 
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
-use super::shared::{expand_words, prefetch, prefetch_write, rans_encode_step16, IDX_SYM, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::shared::{expand_words, pack_slots, prefetch, prefetch_write, rans_encode_step16, IDX_SYM, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::rans::encode::EncTable;
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -222,18 +222,13 @@ unsafe fn bf16_lanes<const V: usize, const PERMUTE: bool>(m: &Bf16Model<'_>, s: 
             let (tl0, tl1) = (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1));
             let (th0, th1) = (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1));
             let unpack_values = [load64(&IDX_UNPACK_VALUES[0]), load64(&IDX_UNPACK_VALUES[1])];
-            let nibble = _mm512_set1_epi16(0x0f);
             let low12 = _mm512_set1_epi32(0xfff);
             let zero = _mm512_setzero_si512();
             while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
                 // Per group: its symbols, and per vector its frequencies and slot − start.
                 let mut looked = [(zero, [zero; 4], [zero; 4]); 2];
                 for (g, l) in looked.iter_mut().enumerate().take(V / 4) {
-                    let slot = [0, 1, 2, 3].map(|v| _mm512_and_si512(x[4 * g + v], low12));
-                    let w01 = _mm512_packus_epi32(slot[0], slot[1]);
-                    let w23 = _mm512_packus_epi32(slot[2], slot[3]);
-                    let bucket = _mm512_packus_epi16(_mm512_srli_epi16::<4>(w01), _mm512_srli_epi16::<4>(w23));
-                    let lo = _mm512_packus_epi16(_mm512_and_si512(w01, nibble), _mm512_and_si512(w23, nibble));
+                    let [w01, w23, bucket, lo] = pack_slots([0, 1, 2, 3].map(|v| _mm512_and_si512(x[4 * g + v], low12)));
                     let upper = _mm512_movepi8_mask(bucket);
                     let start = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(st0, bucket, st1), _mm512_permutex2var_epi8(st2, bucket, st3));
                     let split = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(sp0, bucket, sp1), _mm512_permutex2var_epi8(sp2, bucket, sp3));
@@ -431,8 +426,9 @@ unsafe fn bytes_steps<const V: usize, const CTX: bool, const PERMUTE: bool>(
         // Runs of steps that share a table (all of them without classes).
         while *step < full && avail >= lanes && *q <= avail - lanes {
             let (t, end) = m.run(*step, full);
+            let run = super::shared::bytes_permute::Run { buckets: t.buckets, words, avail, end, out, dest };
             // SAFETY: the caller's contract, for the steps of this run; V is 4 or 8.
-            unsafe { super::shared::bytes_permute::steps::<V>(x, t.buckets, words, avail, q, step, end, out, dest) };
+            unsafe { super::shared::bytes_permute::steps::<V>(x, &run, q, step) };
         }
         return;
     }

@@ -12,7 +12,7 @@
 //! lane order. Every group's lookups come before any state update, so the
 //! groups' long lookup chains overlap.
 
-use super::{expand_words, prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::{expand_words, pack_slots, prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::kernels::byte_buckets::{ByteBuckets, ValueMap, PREFIX_HI, PREFIX_LO};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -47,33 +47,37 @@ fn lookup(t: &Table, idx: __m512i, upper: __mmask64) -> __m512i {
     _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(t[0], idx, t[1]), _mm512_permutex2var_epi8(t[2], idx, t[3]))
 }
 
-/// Runs whole steps `*step..end` of a byte stream on one table's buckets while a
-/// whole step's words (`16 * V`) are readable at `*q` (below `avail`).
+/// A run of steps on one table: what the steps read and where they write.
+pub(in crate::kernels::x86) struct Run<'a> {
+    pub buckets: &'a ByteBuckets,
+    /// Readable for `avail` words.
+    pub words: *const i16,
+    pub avail: usize,
+    /// The run's end (a step index).
+    pub end: usize,
+    /// Receives symbol `i` at `dest`'s place for `i` (`(row_log2, stride,
+    /// offset)` of `Dest`, rows at least 16 wide).
+    pub out: *mut u8,
+    pub dest: (u32, usize, usize),
+}
+
+/// Runs whole steps `*step..run.end` of a byte stream on one table's buckets
+/// while a whole step's words (`16 * V`) are readable at `*q` (below
+/// `run.avail`).
 ///
 /// # Safety
-/// CPU features as enabled; `V` is 4 or 8; `words` readable for `avail`
-/// words; every symbol of steps below `end` lands in `out` at `dest`
-/// (`(row_log2, stride, offset)` of `Dest`, rows at least 16 wide).
+/// CPU features as enabled; `V` is 4 or 8; `run.words` readable for
+/// `run.avail` words; every symbol of steps below `run.end` lands in `run.out`
+/// at `run.dest`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512bitalg,bmi2,popcnt")]
-#[allow(clippy::too_many_arguments)]
-pub(in crate::kernels::x86) unsafe fn steps<const V: usize>(
-    x: &mut [__m512i; V],
-    b: &ByteBuckets,
-    words: *const i16,
-    avail: usize,
-    q: &mut usize,
-    step: &mut usize,
-    end: usize,
-    out: *mut u8,
-    dest: (u32, usize, usize),
-) {
+pub(in crate::kernels::x86) unsafe fn steps<const V: usize>(x: &mut [__m512i; V], run: &Run<'_>, q: &mut usize, step: &mut usize) {
     // One loop per value map, so that the choice is made once per run.
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        match b.values {
-            ValueMap::Identity => steps_mapped::<V, IDENTITY>(x, b, words, avail, q, step, end, out, dest),
-            ValueMap::Gap(_) => steps_mapped::<V, GAP>(x, b, words, avail, q, step, end, out, dest),
-            ValueMap::Table => steps_mapped::<V, TABLE>(x, b, words, avail, q, step, end, out, dest),
+        match run.buckets.values {
+            ValueMap::Identity => steps_mapped::<V, IDENTITY>(x, run, q, step),
+            ValueMap::Gap(_) => steps_mapped::<V, GAP>(x, run, q, step),
+            ValueMap::Table => steps_mapped::<V, TABLE>(x, run, q, step),
         }
     }
 }
@@ -82,31 +86,20 @@ const IDENTITY: u8 = 0;
 const GAP: u8 = 1;
 const TABLE: u8 = 2;
 
-/// [`steps`] for one kind of value map (`MAP`, which must be `b.values`'s kind).
+/// [`steps`] for one kind of value map (`MAP`, which must be the buckets' kind).
 ///
 /// # Safety
 /// As [`steps`].
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,avx512bitalg,bmi2,popcnt")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn steps_mapped<const V: usize, const MAP: u8>(
-    x: &mut [__m512i; V],
-    b: &ByteBuckets,
-    words: *const i16,
-    avail: usize,
-    q: &mut usize,
-    step: &mut usize,
-    end: usize,
-    out: *mut u8,
-    dest: (u32, usize, usize),
-) {
+unsafe fn steps_mapped<const V: usize, const MAP: u8>(x: &mut [__m512i; V], run: &Run<'_>, q: &mut usize, step: &mut usize) {
     if V != 4 && V != 8 {
         // A step is one group of four vectors or two (`looked` holds two);
         // callers send no other lane count, and taking no step is safe.
         return;
     }
     let lanes = 16 * V;
-    let (row_log2, stride, offset) = dest;
+    let &Run { buckets: b, words, avail, end, out, dest: (row_log2, stride, offset) } = run;
     let at = |i: usize| (i >> row_log2) * stride + offset + (i & ((1usize << row_log2) - 1));
     let (start, starts_lo, starts_hi) = (load_table(&b.start), load_table(&b.starts_lo), load_table(&b.starts_hi));
     let packed = [load_table(&b.packed[0]), load_table(&b.packed[1]), load_table(&b.packed[2])];
@@ -124,7 +117,6 @@ unsafe fn steps_mapped<const V: usize, const MAP: u8>(
     };
     // SAFETY: 64 readable bytes.
     let in_order = unsafe { _mm512_loadu_si512(IDX_IN_ORDER.as_ptr().cast()) };
-    let nibble = _mm512_set1_epi16(0x0f);
     let low12 = _mm512_set1_epi32(0xfff);
     let zero = _mm512_setzero_si512();
     // Locals, not the callers' places, so that states and positions stay in registers.
@@ -137,10 +129,7 @@ unsafe fn steps_mapped<const V: usize, const MAP: u8>(
         let mut looked = [([zero; 4], [zero; 4]); 2];
         for (g, l) in looked.iter_mut().enumerate().take(V / 4) {
             let slot = [0, 1, 2, 3].map(|v| _mm512_and_si512(xs[4 * g + v], low12));
-            let w01 = _mm512_packus_epi32(slot[0], slot[1]);
-            let w23 = _mm512_packus_epi32(slot[2], slot[3]);
-            let bucket = _mm512_packus_epi16(_mm512_srli_epi16::<4>(w01), _mm512_srli_epi16::<4>(w23));
-            let lo = _mm512_packus_epi16(_mm512_and_si512(w01, nibble), _mm512_and_si512(w23, nibble));
+            let [_, _, bucket, lo] = pack_slots(slot);
             let upper = _mm512_movepi8_mask(bucket);
             let before_lo = _mm512_popcnt_epi8(_mm512_and_si512(lookup(&starts_lo, bucket, upper), _mm512_shuffle_epi8(prefix_lo, lo)));
             let before_hi = _mm512_popcnt_epi8(_mm512_and_si512(lookup(&starts_hi, bucket, upper), _mm512_shuffle_epi8(prefix_hi, lo)));

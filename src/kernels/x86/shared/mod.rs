@@ -115,6 +115,21 @@ pub(super) fn transpose16_sse(rows: &[__m128i; 16]) -> [__m128i; 16] {
 /// Which register holds block `u` after the interleave rounds (derived in the test).
 const TRANSPOSE_ORDER: [usize; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
 
+/// The slots of four state vectors (64 lanes, each below 4096) as the permute
+/// kernels look them up: the slots as words (`w01`: vectors 0–1, `w23`: 2–3, in
+/// the packs' in-lane order), and each slot's bucket (`slot >> 4`) and offset
+/// (`slot & 15`) as bytes, byte `16l + 4v + j` for lane `4l + j` of vector `v`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+pub(in crate::kernels::x86) fn pack_slots(slot: [__m512i; 4]) -> [__m512i; 4] {
+    let nibble = _mm512_set1_epi16(0x0f);
+    let w01 = _mm512_packus_epi32(slot[0], slot[1]);
+    let w23 = _mm512_packus_epi32(slot[2], slot[3]);
+    let bucket = _mm512_packus_epi16(_mm512_srli_epi16::<4>(w01), _mm512_srli_epi16::<4>(w23));
+    let offset = _mm512_packus_epi16(_mm512_and_si512(w01, nibble), _mm512_and_si512(w23, nibble));
+    [w01, w23, bucket, offset]
+}
+
 /// `vpexpandw` from a register, for every AVX-512 renormalisation. Written out
 /// because the compiler folds the separate word load into the expand; the
 /// register form decoded the whole gemma GGUF 2 % faster on AMD Zen 4 (bf16 and
