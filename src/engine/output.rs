@@ -15,6 +15,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 const BUFFER: usize = 1 << 20;
+/// Writes at least this large bypass the buffer.
+const DIRECT_WRITE: usize = BUFFER / 4;
 
 enum Target {
     /// A temporary file renamed to `path` on commit.
@@ -175,7 +177,11 @@ impl Output {
         if self.buf.len() + data.len() > BUFFER {
             self.flush_buf()?;
         }
-        if data.len() >= BUFFER {
+        // Large pieces (decoded chunks: block-aligned, so just under 1 MiB) go
+        // out as they are; the buffer only gathers small ones, and copying a
+        // whole file through it cost 3 % of `decompress -T 1`.
+        if data.len() >= DIRECT_WRITE {
+            self.flush_buf()?;
             return self.raw()?.write_all(data);
         }
         self.buf.extend_from_slice(data);
