@@ -16,7 +16,7 @@
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
 use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, SUM_BLOCK};
-use super::shared::rans_encode_update16;
+use super::shared::{rans_encode_update16, widen_bytes};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
 
@@ -161,11 +161,7 @@ unsafe fn values_encode_window<const V: usize>(src: &[u8], t: &EncTable<BF16_VAL
             let fh = _mm512_permutex2var_epi8(fh0, idx, fh1);
             let cl = _mm512_permutex2var_epi8(cl0, idx, cl1);
             let ch = _mm512_permutex2var_epi8(ch0, idx, ch1);
-            let widen = |lo: __m512i, hi: __m512i| {
-                let (a, b) = (_mm512_unpacklo_epi8(lo, hi), _mm512_unpackhi_epi8(lo, hi));
-                [_mm512_unpacklo_epi16(a, zero), _mm512_unpackhi_epi16(a, zero), _mm512_unpacklo_epi16(b, zero), _mm512_unpackhi_epi16(b, zero)]
-            };
-            let (f, c) = (widen(fl, fh), widen(cl, ch));
+            let (f, c) = (widen_bytes([fl, fh, zero]), widen_bytes([cl, ch, zero]));
             for v in 0..4 {
                 let (mut fv, mut cv) = (f[v], c[v]);
                 if outside[v] != 0 {

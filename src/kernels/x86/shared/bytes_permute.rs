@@ -12,7 +12,7 @@
 //! lane order. Every group's lookups come before any state update, so the
 //! groups' long lookup chains overlap.
 
-use super::{expand_words, pack_slots, prefetch, prefetch_write, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::{expand_words, pack_slots, prefetch, prefetch_write, widen_bytes, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use crate::kernels::byte_buckets::{ByteBuckets, ValueMap, PREFIX_HI, PREFIX_LO};
 use crate::rans::RANS_L;
 use core::arch::x86_64::*;
@@ -135,18 +135,7 @@ unsafe fn steps_mapped<const V: usize, const MAP: u8>(x: &mut [__m512i; V], run:
             let before_hi = _mm512_popcnt_epi8(_mm512_and_si512(lookup(&starts_hi, bucket, upper), _mm512_shuffle_epi8(prefix_hi, lo)));
             let sym = _mm512_add_epi8(lookup(&start, bucket, upper), _mm512_add_epi8(before_lo, before_hi));
             let upper = _mm512_movepi8_mask(sym);
-            let p = packed.each_ref().map(|t| lookup(t, sym, upper));
-            // Bytes 0–1 and byte 2 as words, then the words as dwords: the
-            // unpacks undo the pack order.
-            let (w0, w1) = (_mm512_unpacklo_epi8(p[0], p[1]), _mm512_unpackhi_epi8(p[0], p[1]));
-            let (h0, h1) = (_mm512_unpacklo_epi8(p[2], zero), _mm512_unpackhi_epi8(p[2], zero));
-            let dwords = [
-                _mm512_unpacklo_epi16(w0, h0),
-                _mm512_unpackhi_epi16(w0, h0),
-                _mm512_unpacklo_epi16(w1, h1),
-                _mm512_unpackhi_epi16(w1, h1),
-            ];
-            *l = (slot, dwords);
+            *l = (slot, widen_bytes(packed.each_ref().map(|t| lookup(t, sym, upper))));
 
             let value = match MAP {
                 IDENTITY => sym,

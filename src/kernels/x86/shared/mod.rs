@@ -130,6 +130,18 @@ pub(in crate::kernels::x86) fn pack_slots(slot: [__m512i; 4]) -> [__m512i; 4] {
     [w01, w23, bucket, offset]
 }
 
+/// Bytes looked up for 64 lanes packed as [`pack_slots`] packs them, widened to
+/// the dwords `b[0] | b[1] << 8 | b[2] << 16`, one register per state vector in
+/// lane order (the unpacks undo the packs).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+pub(in crate::kernels::x86) fn widen_bytes(b: [__m512i; 3]) -> [__m512i; 4] {
+    let zero = _mm512_setzero_si512();
+    let (w0, w1) = (_mm512_unpacklo_epi8(b[0], b[1]), _mm512_unpackhi_epi8(b[0], b[1]));
+    let (h0, h1) = (_mm512_unpacklo_epi8(b[2], zero), _mm512_unpackhi_epi8(b[2], zero));
+    [_mm512_unpacklo_epi16(w0, h0), _mm512_unpackhi_epi16(w0, h0), _mm512_unpacklo_epi16(w1, h1), _mm512_unpackhi_epi16(w1, h1)]
+}
+
 /// `vpexpandw` from a register, for every AVX-512 renormalisation. Written out
 /// because the compiler folds the separate word load into the expand; the
 /// register form decoded the whole gemma GGUF 2 % faster on AMD Zen 4 (bf16 and
