@@ -72,10 +72,7 @@ impl Buckets {
             self.freq_hi[s] = (f >> 8) as u8;
             self.cum_lo[s] = c as u8;
             self.cum_hi[s] = (c >> 8) as u8;
-            // Buckets whose first slot lies in [c, c + f) start in `s`.
-            for b in c.div_ceil(WIDTH)..(c + f).div_ceil(WIDTH) {
-                self.start[b] = s as u8;
-            }
+            self.start[starting_in(c, f)].fill(s as u8);
             if c % WIDTH != 0 {
                 let b = c / WIDTH;
                 changes[b] += 1;
@@ -116,6 +113,12 @@ impl Buckets {
             start + usize::from(lo > split)
         }
     }
+}
+
+/// The buckets whose first slot lies in the symbol's slots `[cum, cum + freq)`:
+/// the buckets that start in it.
+pub(super) fn starting_in(cum: usize, freq: usize) -> core::ops::Range<usize> {
+    cum.div_ceil(WIDTH)..(cum + freq).div_ceil(WIDTH)
 }
 
 /// The sum of the first `n` frequencies.

@@ -2,7 +2,7 @@
 //! kernel: the same 256 buckets of 16 slots as `buckets.rs`, but every alphabet
 //! of up to 256 symbols fits, however many rare symbols crowd a bucket.
 
-use super::buckets::{BUCKETS, WIDTH};
+use super::buckets::{starting_in, BUCKETS, WIDTH};
 use crate::rans::PROB_SCALE;
 
 /// Slot buckets for byte alphabets (up to 256 symbols, any shape): a bucket's
@@ -85,10 +85,7 @@ impl ByteBuckets {
                 t[s] = (packed >> (8 * k)) as u8;
             }
             self.value[s] = value(s);
-            // Buckets whose first slot lies in [c, c + f) start in `s`.
-            for b in c.div_ceil(WIDTH)..(c + f).div_ceil(WIDTH) {
-                self.start[b] = s as u8;
-            }
+            self.start[starting_in(c, f)].fill(s as u8);
             let (b, lo) = (c / WIDTH, c % WIDTH);
             if lo != 0 {
                 if lo < 8 {
