@@ -50,6 +50,11 @@ pub fn isas_under_test() -> Vec<Isa> {
                 !expect_avx512 || supported.contains(&Isa::Avx512),
                 "CPU has AVX-512 VBMI2 but the AVX-512 path is unavailable"
             );
+            let expect_permute = expect_avx512 && std::arch::is_x86_feature_detected!("avx512bitalg");
+            assert!(
+                !expect_permute || supported.contains(&Isa::Avx512Permute),
+                "CPU has AVX-512 VBMI2 and BITALG but the avx512-permute path is unavailable"
+            );
         }
     }
     assert!(supported.contains(&Isa::Scalar));
