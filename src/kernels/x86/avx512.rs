@@ -131,6 +131,58 @@ fn load_half(bytes: &[u8], half: usize) -> __m512i {
     load64(bytes[64 * half..64 * half + 64].try_into().expect("64 bytes"))
 }
 
+/// A bf16 table as the gather steps use it: the canonical slot table and the
+/// value bytes.
+struct GatherTables {
+    dec: *const i32,
+    value_lo: [__m512i; 4],
+    value_hi: [__m512i; 4],
+}
+
+impl GatherTables {
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load(t: &Bf16Tables) -> GatherTables {
+        GatherTables {
+            dec: t.dec.as_ptr().cast::<i32>(),
+            value_lo: core::array::from_fn(|k| load_table(&t.value_lo, k)),
+            value_hi: core::array::from_fn(|k| load_table(&t.value_hi, k)),
+        }
+    }
+}
+
+/// A bf16 table's slot buckets and value bytes, as the permute steps use them.
+struct PermuteTables {
+    start: [__m512i; 4],
+    split: [__m512i; 4],
+    delta: [__m512i; 2],
+    freq_lo: [__m512i; 2],
+    freq_hi: [__m512i; 2],
+    cum_lo: [__m512i; 2],
+    cum_hi: [__m512i; 2],
+    value_lo: [__m512i; 2],
+    value_hi: [__m512i; 2],
+}
+
+impl PermuteTables {
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load(t: &Bf16Tables) -> PermuteTables {
+        let b = &t.buckets;
+        PermuteTables {
+            start: core::array::from_fn(|k| load_half(&b.start, k)),
+            split: core::array::from_fn(|k| load_half(&b.split, k)),
+            delta: core::array::from_fn(|k| load_half(&b.delta, k)),
+            freq_lo: core::array::from_fn(|k| load_half(&b.freq_lo, k)),
+            freq_hi: core::array::from_fn(|k| load_half(&b.freq_hi, k)),
+            cum_lo: core::array::from_fn(|k| load_half(&b.cum_lo, k)),
+            cum_hi: core::array::from_fn(|k| load_half(&b.cum_hi, k)),
+            value_lo: core::array::from_fn(|k| load_table(&t.value_lo, k)),
+            value_hi: core::array::from_fn(|k| load_table(&t.value_hi, k)),
+        }
+    }
+}
+
 /// # Safety
 /// The CPU must support the enabled features; `s.lanes == 16 * V`; `m` covers
 /// the stream's steps (`Bf16Model::covers`); with `PERMUTE`, `V` is a multiple of 4.
@@ -164,127 +216,166 @@ unsafe fn bf16_lanes<const V: usize, const PERMUTE: bool>(m: &Bf16Model<'_>, s: 
     // from one run of steps to the next.
     macro_rules! run {
         ($t:expr, $end:expr, $big:expr) => {{
-            let t: &Bf16Tables = $t;
-            let tab = t.dec.as_ptr().cast::<i32>();
-            let (tl0, tl1, tl2, tl3) = (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1), load_table(&t.value_lo, 2), load_table(&t.value_lo, 3));
-            let (th0, th1, th2, th3) = (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1), load_table(&t.value_hi, 2), load_table(&t.value_hi, 3));
+            let gt = GatherTables::load($t);
             while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
-                for p in 0..V / 2 {
-                    let mut e = [_mm512_setzero_si512(); 2];
-                    for (h, eh) in e.iter_mut().enumerate() {
-                        // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
-                        (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], tab, words, &mut q) };
-                    }
-                    let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
-                    let mut lo = _mm512_permutex2var_epi8(tl0, syms, tl1);
-                    let mut hi = _mm512_permutex2var_epi8(th0, syms, th1);
-                    if $big {
-                        let upper = _mm512_movepi8_mask(syms);
-                        lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(tl2, syms, tl3));
-                        hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(th2, syms, th3));
-                    }
-                    let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
-                    let first = step * lanes + 32 * p;
-                    // SAFETY: the 24 masked bytes end at (step + 1) * raw_per_step at
-                    // most, which the loop guard keeps within `raw`; masked-off bytes
-                    // are not read.
-                    let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
-                    let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
-                    let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
-                    // SAFETY: values first..first + 32 belong to a full step (< full),
-                    // so the 64 bytes lie within `out` (2 * n bytes).
-                    unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
-                }
-                step += 1;
+                gather_step!(gt, $big);
             }
         }};
     }
 
-    // The same steps with the symbols looked up in the table's slot buckets
+    // Row classes: every step loads its own class's tables (see `run_permute_each!`).
+    macro_rules! run_each {
+        ($big:expr) => {{
+            while step < full && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+                let gt = GatherTables::load(m.at(step));
+                gather_step!(gt, $big);
+            }
+        }};
+    }
+
+    // One step on the canonical slot table (gathers); `$big`: some symbol ids
+    // are 128 or more.
+    macro_rules! gather_step {
+        ($gt:expr, $big:expr) => {{
+            let gt: &GatherTables = &$gt;
+            for p in 0..V / 2 {
+                let mut e = [_mm512_setzero_si512(); 2];
+                for (h, eh) in e.iter_mut().enumerate() {
+                    // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                    (x[2 * p + h], *eh) = unsafe { step16(x[2 * p + h], gt.dec, words, &mut q) };
+                }
+                let syms = _mm512_permutex2var_epi8(e[0], idx_sym, e[1]);
+                let mut lo = _mm512_permutex2var_epi8(gt.value_lo[0], syms, gt.value_lo[1]);
+                let mut hi = _mm512_permutex2var_epi8(gt.value_hi[0], syms, gt.value_hi[1]);
+                if $big {
+                    let upper = _mm512_movepi8_mask(syms);
+                    lo = _mm512_mask_blend_epi8(upper, lo, _mm512_permutex2var_epi8(gt.value_lo[2], syms, gt.value_lo[3]));
+                    hi = _mm512_mask_blend_epi8(upper, hi, _mm512_permutex2var_epi8(gt.value_hi[2], syms, gt.value_hi[3]));
+                }
+                let values = _mm512_permutex2var_epi8(lo, idx_il, hi);
+                let first = step * lanes + 32 * p;
+                // SAFETY: the 24 masked bytes end at (step + 1) * raw_per_step at
+                // most, which the loop guard keeps within `raw`; masked-off bytes
+                // are not read.
+                let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
+                let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
+                let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
+                // SAFETY: values first..first + 32 belong to a full step (< full),
+                // so the 64 bytes lie within `out` (2 * n bytes).
+                unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+            }
+            step += 1;
+        }};
+    }
+
+    // `run!` with the symbols looked up in the table's slot buckets (`permute_step!`).
+    macro_rules! run_permute {
+        ($t:expr, $end:expr) => {{
+            let pt = PermuteTables::load($t);
+            while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+                permute_step!(pt);
+            }
+        }};
+    }
+
+    // Row classes: every step loads its own class's tables (`m.at`), so that
+    // the steps of all classes run in one loop. A loop per run of steps cost
+    // every run a mispredicted loop exit, the table loads and the states'
+    // spills, and runs are short (rows of 384 values are three 128-lane steps,
+    // and two classes alternate at random): a tenth of the decode time.
+    macro_rules! run_permute_each {
+        () => {{
+            while step < full && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
+                let pt = PermuteTables::load(m.at(step));
+                permute_step!(pt);
+            }
+        }};
+    }
+
+    // One step with the symbols looked up in the table's slot buckets
     // (`kernels/buckets.rs`), four state vectors (64 lanes) at a time. The 64
     // slots are packed to bytes with in-lane packs, so byte `16l + 4v + j` is
     // lane `4l + j` of vector `v`; the unpacks that widen the frequencies and
     // starts back to dwords undo exactly that order, and the value permutes put
-    // values back in lane order. Per step, every group's lookups come first and
-    // its state updates last: a group's lookups form a long dependency chain,
-    // and the other groups' work (and the values) fill it.
-    macro_rules! run_permute {
-        ($t:expr, $end:expr) => {{
-            let t: &Bf16Tables = $t;
-            let b = &t.buckets;
-            let (st0, st1, st2, st3) = (load_half(&b.start, 0), load_half(&b.start, 1), load_half(&b.start, 2), load_half(&b.start, 3));
-            let (sp0, sp1, sp2, sp3) = (load_half(&b.split, 0), load_half(&b.split, 1), load_half(&b.split, 2), load_half(&b.split, 3));
-            let (d0, d1) = (load_half(&b.delta, 0), load_half(&b.delta, 1));
-            let (fl0, fl1) = (load_half(&b.freq_lo, 0), load_half(&b.freq_lo, 1));
-            let (fh0, fh1) = (load_half(&b.freq_hi, 0), load_half(&b.freq_hi, 1));
-            let (cl0, cl1) = (load_half(&b.cum_lo, 0), load_half(&b.cum_lo, 1));
-            let (ch0, ch1) = (load_half(&b.cum_hi, 0), load_half(&b.cum_hi, 1));
-            let (tl0, tl1) = (load_table(&t.value_lo, 0), load_table(&t.value_lo, 1));
-            let (th0, th1) = (load_table(&t.value_hi, 0), load_table(&t.value_hi, 1));
+    // values back in lane order. Every group's lookups come first and its state
+    // updates last: a group's lookups form a long dependency chain, and the
+    // other groups' work (and the values) fill it.
+    macro_rules! permute_step {
+        ($pt:expr) => {{
+            let pt: &PermuteTables = &$pt;
             let unpack_values = [load64(&IDX_UNPACK_VALUES[0]), load64(&IDX_UNPACK_VALUES[1])];
             let low12 = _mm512_set1_epi32(0xfff);
             let zero = _mm512_setzero_si512();
-            while step < $end && n_words - q >= lanes && (step + 1) * raw_per_step <= s.raw.len() {
-                // Per group: its symbols, and per vector its frequencies and slot − start.
-                let mut looked = [(zero, [zero; 4], [zero; 4]); 2];
-                for (g, l) in looked.iter_mut().enumerate().take(V / 4) {
-                    let [w01, w23, bucket, lo] = pack_slots([0, 1, 2, 3].map(|v| _mm512_and_si512(x[4 * g + v], low12)));
-                    let upper = _mm512_movepi8_mask(bucket);
-                    let start = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(st0, bucket, st1), _mm512_permutex2var_epi8(st2, bucket, st3));
-                    let split = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(sp0, bucket, sp1), _mm512_permutex2var_epi8(sp2, bucket, sp3));
-                    let ranked = _mm512_movepi8_mask(split);
-                    let delta = _mm512_maskz_permutex2var_epi8(ranked, d0, _mm512_or_si512(split, lo), d1);
-                    // `split` is the offset less one: lo − split saturates to a
-                    // positive byte exactly where lo is at or past the offset
-                    // (never in a ranked bucket).
-                    let after = _mm512_min_epu8(_mm512_subs_epu8(lo, split), _mm512_set1_epi8(1));
-                    let sym = _mm512_add_epi8(_mm512_add_epi8(start, delta), after);
-                    let fl = _mm512_permutex2var_epi8(fl0, sym, fl1);
-                    let fh = _mm512_permutex2var_epi8(fh0, sym, fh1);
-                    let cl = _mm512_permutex2var_epi8(cl0, sym, cl1);
-                    let ch = _mm512_permutex2var_epi8(ch0, sym, ch1);
-                    let freq = [_mm512_unpacklo_epi8(fl, fh), _mm512_unpackhi_epi8(fl, fh)];
-                    let bias = [_mm512_sub_epi16(w01, _mm512_unpacklo_epi8(cl, ch)), _mm512_sub_epi16(w23, _mm512_unpackhi_epi8(cl, ch))];
-                    let widen = |w: [__m512i; 2]| [
-                        _mm512_unpacklo_epi16(w[0], zero),
-                        _mm512_unpackhi_epi16(w[0], zero),
-                        _mm512_unpacklo_epi16(w[1], zero),
-                        _mm512_unpackhi_epi16(w[1], zero),
-                    ];
-                    *l = (sym, widen(freq), widen(bias));
-                }
-                for (g, l) in looked.iter().enumerate().take(V / 4) {
-                    let vlo = _mm512_permutex2var_epi8(tl0, l.0, tl1);
-                    let vhi = _mm512_permutex2var_epi8(th0, l.0, th1);
-                    for (h, order) in unpack_values.into_iter().enumerate() {
-                        let values = _mm512_permutex2var_epi8(vlo, order, vhi);
-                        let first = step * lanes + 64 * g + 32 * h;
-                        // SAFETY: as in `run!`.
-                        let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
-                        let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
-                        let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
-                        // SAFETY: as in `run!`.
-                        unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
-                    }
-                }
-                for (g, l) in looked.iter().enumerate().take(V / 4) {
-                    for v in 0..4 {
-                        let xv = x[4 * g + v];
-                        let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(xv), l.1[v]), l.2[v]);
-                        let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
-                        // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
-                        let w = expand_words(k, unsafe { _mm256_loadu_si256(words.add(q).cast()) });
-                        q += k.count_ones() as usize;
-                        x[4 * g + v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
-                    }
-                }
-                step += 1;
+            // Per group: its symbols, and per vector its frequencies and slot − start.
+            let mut looked = [(zero, [zero; 4], [zero; 4]); 2];
+            for (g, l) in looked.iter_mut().enumerate().take(V / 4) {
+                let [w01, w23, bucket, lo] = pack_slots([0, 1, 2, 3].map(|v| _mm512_and_si512(x[4 * g + v], low12)));
+                let upper = _mm512_movepi8_mask(bucket);
+                let start = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(pt.start[0], bucket, pt.start[1]), _mm512_permutex2var_epi8(pt.start[2], bucket, pt.start[3]));
+                let split = _mm512_mask_blend_epi8(upper, _mm512_permutex2var_epi8(pt.split[0], bucket, pt.split[1]), _mm512_permutex2var_epi8(pt.split[2], bucket, pt.split[3]));
+                let ranked = _mm512_movepi8_mask(split);
+                let delta = _mm512_maskz_permutex2var_epi8(ranked, pt.delta[0], _mm512_or_si512(split, lo), pt.delta[1]);
+                // `split` is the offset less one: lo − split saturates to a
+                // positive byte exactly where lo is at or past the offset
+                // (never in a ranked bucket).
+                let after = _mm512_min_epu8(_mm512_subs_epu8(lo, split), _mm512_set1_epi8(1));
+                let sym = _mm512_add_epi8(_mm512_add_epi8(start, delta), after);
+                let fl = _mm512_permutex2var_epi8(pt.freq_lo[0], sym, pt.freq_lo[1]);
+                let fh = _mm512_permutex2var_epi8(pt.freq_hi[0], sym, pt.freq_hi[1]);
+                let cl = _mm512_permutex2var_epi8(pt.cum_lo[0], sym, pt.cum_lo[1]);
+                let ch = _mm512_permutex2var_epi8(pt.cum_hi[0], sym, pt.cum_hi[1]);
+                let freq = [_mm512_unpacklo_epi8(fl, fh), _mm512_unpackhi_epi8(fl, fh)];
+                let bias = [_mm512_sub_epi16(w01, _mm512_unpacklo_epi8(cl, ch)), _mm512_sub_epi16(w23, _mm512_unpackhi_epi8(cl, ch))];
+                let widen = |w: [__m512i; 2]| [
+                    _mm512_unpacklo_epi16(w[0], zero),
+                    _mm512_unpackhi_epi16(w[0], zero),
+                    _mm512_unpacklo_epi16(w[1], zero),
+                    _mm512_unpackhi_epi16(w[1], zero),
+                ];
+                *l = (sym, widen(freq), widen(bias));
             }
+            for (g, l) in looked.iter().enumerate().take(V / 4) {
+                let vlo = _mm512_permutex2var_epi8(pt.value_lo[0], l.0, pt.value_lo[1]);
+                let vhi = _mm512_permutex2var_epi8(pt.value_hi[0], l.0, pt.value_hi[1]);
+                for (h, order) in unpack_values.into_iter().enumerate() {
+                    let values = _mm512_permutex2var_epi8(vlo, order, vhi);
+                    let first = step * lanes + 64 * g + 32 * h;
+                    // SAFETY: as in `run!`.
+                    let r = unsafe { _mm512_maskz_loadu_epi8(0x00ff_ffff, raw.add(first * 6 / 8).cast()) };
+                    let fields = _mm512_multishift_epi64_epi8(ctl, _mm512_permutexvar_epi8(spread, r));
+                    let o = _mm512_ternarylogic_epi64::<0xF8>(values, fields, keep);
+                    // SAFETY: as in `run!`.
+                    unsafe { _mm512_storeu_si512(out.add(2 * first).cast(), o) };
+                }
+            }
+            for (g, l) in looked.iter().enumerate().take(V / 4) {
+                for v in 0..4 {
+                    let xv = x[4 * g + v];
+                    let xn = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32::<12>(xv), l.1[v]), l.2[v]);
+                    let k = _mm512_cmplt_epu32_mask(xn, _mm512_set1_epi32(RANS_L as i32));
+                    // SAFETY: the loop guard keeps q + lanes <= n_words for the whole step.
+                    let w = expand_words(k, unsafe { _mm256_loadu_si256(words.add(q).cast()) });
+                    q += k.count_ones() as usize;
+                    x[4 * g + v] = _mm512_mask_or_epi32(xn, k, _mm512_slli_epi32::<16>(xn), _mm512_cvtepu16_epi32(w));
+                }
+            }
+            step += 1;
         }};
     }
 
     // Runs of steps that share a table: with row classes, the steps of
     // consecutive rows of one class; otherwise all of them.
+    // Row classes: one loop over the steps of every class (the runs of steps
+    // that share a table are short).
+    if !m.class.is_empty() {
+        if PERMUTE && m.tables.iter().all(|t| t.buckets.usable) {
+            run_permute_each!();
+        } else if m.tables.iter().any(|t| t.n_symbols > 128) {
+            run_each!(true);
+        } else {
+            run_each!(false);
+        }
+    }
     while step < full {
         let (t, end) = m.run(step, full);
         if PERMUTE && t.buckets.usable {
