@@ -353,6 +353,17 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     if r.remaining() != 0 {
         return Err(Error::Corrupt);
     }
+    if let [runs] = &layout.streams[..] {
+        if let [run] = &runs[..] {
+            if run.start == 0 && usize::from(run.len) == block {
+                // One stream that is every byte in order (one-byte elements:
+                // FP8, int8): decoded straight into place, not staged and copied.
+                stream::decode(bodies[0], out.len(), Dest::contiguous(out), kernels, tables)?;
+                crc.cover(bodies[0]);
+                return Ok(());
+            }
+        }
+    }
     let staged: usize = layout
         .streams
         .iter()
@@ -499,8 +510,9 @@ mod tests {
 
     /// Whole chunks through encode and decode on every ISA: Q8_0-, Q5_0- and
     /// Q6_K-like layouts (one or three direct streams beside staged ones, the
-    /// widest decoded in tiles) and byte planes (no direct stream), over one and
-    /// several tiles; damaged payloads give the oracle's answer or its error.
+    /// widest decoded in tiles), byte planes (no direct stream) and one byte
+    /// plane (decoded in place), over one and several tiles; damaged payloads
+    /// give the oracle's answer or its error.
     /// Each layout has a run of uniform bytes, so one stream is stored raw: a
     /// direct one (rows of 32 or 16) or a staged one (reassembled from the payload).
     #[test]
@@ -510,6 +522,10 @@ mod tests {
             (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]), 2..6),
             (Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]), 192..208),
             (Layout::planes(4), 3..4),
+            // One stream that is the whole content, decoded straight into place:
+            // rANS-coded, and raw.
+            (Layout::planes(1), 0..0),
+            (Layout::planes(1), 0..1),
         ];
         let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
         let mut tables = StreamScratch::default();
@@ -548,7 +564,9 @@ mod tests {
                         r.take(len).expect("body")[0]
                     })
                     .collect();
-                assert!(n_blocks < 40 || modes.contains(&stream::STREAM_RAW), "block {block} n {n_blocks}: modes {modes:?}");
+                assert!(n_blocks < 40 || uniform.is_empty() || modes.contains(&stream::STREAM_RAW), "block {block} n {n_blocks}: modes {modes:?}");
+                // Without a uniform run, large chunks code every stream.
+                assert!(src.len() < 4096 || !uniform.is_empty() || modes.iter().all(|&m| m != stream::STREAM_RAW), "block {block} n {n_blocks}: modes {modes:?}");
                 let mut cut = payload.clone();
                 let at = cut.len() - 5;
                 cut[at] ^= 0x21;
