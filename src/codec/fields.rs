@@ -513,8 +513,9 @@ mod tests {
     /// widest decoded in tiles), byte planes (no direct stream) and one byte
     /// plane (decoded in place), over one and several tiles; damaged payloads
     /// give the oracle's answer or its error.
-    /// Each layout has a run of uniform bytes, so one stream is stored raw: a
-    /// direct one (rows of 32 or 16) or a staged one (reassembled from the payload).
+    /// Each layout but the rANS-coded plane has a run of uniform bytes, so one
+    /// stream is stored raw: a direct one (rows of 32 or 16), a staged one
+    /// (reassembled from the payload) or the whole plane.
     #[test]
     fn chunks_roundtrip_in_tiles_on_every_isa() {
         let layouts = [
