@@ -21,13 +21,15 @@ pub type ChunkData = Arc<Decoded>;
 /// A decoded chunk in a buffer that may be longer (buffers are reused whole).
 pub type Decoded = super::pipeline::Slab;
 
-/// Buffers kept for reuse beyond the cached entries: at most this many bytes
-/// and this many buffers. A sequential reader's read-ahead takes a dozen
+/// Bytes of buffers kept for reuse beyond the cached entries (and never more
+/// than the cache's budget). A sequential reader's read-ahead takes a dozen
 /// buffers at once where a layer's small tensors begin; with 4 kept, a third
 /// of the chunks of a read of gemma went to fresh buffers (7 % of `llmc
 /// mount -T 2`'s CPU in page faults and unmaps).
 const SPARE_BYTES: usize = 32 << 20;
+/// Buffers kept for reuse, at most (small chunks' buffers are small).
 const SPARE_BUFFERS: usize = 64;
+
 pub struct ChunkCache {
     budget: usize,
     state: Mutex<State>,
@@ -67,7 +69,7 @@ impl State {
             let Some((_, old)) = self.by_age.pop_first() else { break };
             if let Some((evicted, _)) = self.entries.remove(&old) {
                 self.bytes -= evicted.buf.len();
-                self.keep_spare(evicted);
+                self.keep_spare(evicted, budget);
             }
         }
         self.tick += 1;
@@ -77,15 +79,15 @@ impl State {
     }
 
     /// Keeps an evicted buffer for reuse unless a reader still holds it.
-    fn keep_spare(&mut self, data: ChunkData) {
+    fn keep_spare(&mut self, data: ChunkData, budget: usize) {
         if let Ok(d) = Arc::try_unwrap(data) {
-            self.recycle(d.buf);
+            self.recycle(d.buf, budget);
         }
     }
 
-    fn recycle(&mut self, buf: Vec<u8>) {
+    fn recycle(&mut self, buf: Vec<u8>, budget: usize) {
         let kept: usize = self.spare.iter().map(Vec::len).sum();
-        if self.spare.len() < SPARE_BUFFERS && !buf.is_empty() && kept + buf.len() <= SPARE_BYTES {
+        if self.spare.len() < SPARE_BUFFERS && !buf.is_empty() && kept + buf.len() <= SPARE_BYTES.min(budget) {
             self.spare.push(buf);
         }
     }
@@ -135,7 +137,7 @@ impl Drop for Claimed<'_> {
     fn drop(&mut self) {
         let mut st = self.cache.lock();
         st.claimed.remove(&self.key);
-        st.recycle(core::mem::take(&mut self.buffer));
+        st.recycle(core::mem::take(&mut self.buffer), self.cache.budget);
         drop(st);
         self.cache.finished.notify_all();
     }
@@ -192,7 +194,7 @@ impl ChunkCache {
         if let Some((data, age)) = st.entries.remove(&key) {
             st.by_age.remove(&age);
             st.bytes -= data.buf.len();
-            st.keep_spare(data);
+            st.keep_spare(data, self.budget);
         }
     }
 
@@ -222,9 +224,12 @@ impl ChunkCache {
         // The smallest spare buffer that fits: a file mixes chunks of about
         // 1 MiB and 4 MiB, and a large buffer spent on a small chunk would leave
         // the next large chunk to a fresh allocation. None fits: the largest,
-        // grown (its pages stay; only the tail is new). None spare: a new one.
+        // grown, if it holds at least half (its pages stay and only the tail is
+        // new; growing a small one would zero-fill more than a fresh calloc
+        // costs). Otherwise a new one.
         let fits = (0..st.spare.len()).filter(|&i| st.spare[i].len() >= len).min_by_key(|&i| st.spare[i].len());
-        let best = fits.or_else(|| (0..st.spare.len()).max_by_key(|&i| st.spare[i].len()));
+        let largest = || (0..st.spare.len()).max_by_key(|&i| st.spare[i].len()).filter(|&i| st.spare[i].len() >= len / 2);
+        let best = fits.or_else(largest);
         let buffer = best.map(|i| st.spare.swap_remove(i)).unwrap_or_default();
         Claim::Mine(Claimed { cache: self, key, buffer })
     }
@@ -348,10 +353,40 @@ mod tests {
         // A chunk longer than every spare grows the largest one instead of a new one.
         let largest = |c: &ChunkCache| c.lock().spare.iter().filter(|b| b.len() == 1 << 20).count();
         assert_eq!(largest(&cache), 3);
-        let long = cache.get_or_decode((1, 0), 3 << 20, decode_as(4)).unwrap();
-        assert_eq!((long.len(), long[(3 << 20) - 1]), (3 << 20, 4));
+        let long = cache
+            .get_or_decode((1, 0), 2 << 20, |out| {
+                // The grown buffer still holds its old chunk (a new one would be zeroed).
+                assert_eq!((out[0], out[(1 << 20) - 17]), (1, 1), "the spare was grown, not replaced");
+                decode_as(4)(out)
+            })
+            .unwrap();
+        assert_eq!((long.len(), long[(2 << 20) - 1]), (2 << 20, 4));
         let spares = cache.lock().spare.len();
         assert_eq!((spares, largest(&cache)), (11, 2));
+        // A spare under half the length is left alone: a new buffer.
+        let huge = cache.get_or_decode((1, 1), 3 << 20, |out| {
+            assert_eq!(out[0], 0, "a fresh buffer");
+            decode_as(5)(out)
+        });
+        assert_eq!(huge.unwrap()[0], 5);
+        assert_eq!(cache.lock().spare.len(), 11);
+    }
+
+    #[test]
+    fn spare_buffers_stay_under_the_cache_budget() {
+        let cache = ChunkCache::new(3 << 20);
+        for i in 0..3 {
+            cache.get_or_decode((0, i), 1 << 20, decode_as(1)).unwrap();
+        }
+        // Evicted buffers and discarded ones together never exceed the budget.
+        for i in 3..6 {
+            cache.get_or_decode((0, i), 1 << 20, decode_as(1)).unwrap();
+        }
+        for i in 0..6 {
+            cache.discard((0, i));
+        }
+        let kept: usize = cache.lock().spare.iter().map(Vec::len).sum();
+        assert_eq!(kept, 3 << 20);
     }
 
     #[test]
