@@ -239,3 +239,26 @@ fn an_empty_standard_input_is_named_as_such() {
     assert!(!out.status.success() && err.contains("standard input is empty"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn outputs_keep_the_inputs_permissions_and_modification_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let input = tmp("private.bf16");
+    std::fs::copy(fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16"), &input).unwrap();
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800); // 2020-01-01
+    std::fs::File::options().write(true).open(&input).unwrap().set_modified(old).unwrap();
+    let (frame, back1, back2) = (tmp("private.llmc"), tmp("private.1.bf16"), tmp("private.2.bf16"));
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    // One decoding thread (the caller writes) and two (the workers write).
+    for (back, threads) in [(&back1, "1"), (&back2, "2")] {
+        let (ok, _, err) = llmc(&["decompress", "-T", threads, frame.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert_eq!(std::fs::read(back).unwrap(), std::fs::read(&input).unwrap());
+    }
+    for path in [&frame, &back1, &back2] {
+        let m = std::fs::metadata(path).unwrap();
+        assert_eq!((m.permissions().mode() & 0o777, m.modified().unwrap()), (0o600, old), "{}", path.display());
+    }
+}

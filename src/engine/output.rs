@@ -36,6 +36,9 @@ pub struct Output {
     position: u64,
     /// The first write error, kept for messages (callers see `Error::Io`).
     error: Option<std::io::Error>,
+    /// Permission bits and modification time given to a regular-file output
+    /// when it is committed ([`Output::keep_metadata_of`]).
+    keep: Option<(u32, Option<std::time::SystemTime>)>,
 }
 
 impl Output {
@@ -46,7 +49,7 @@ impl Output {
 
     /// A buffer in memory, returned by [`Output::into_vec`].
     pub fn memory() -> Output {
-        Output { target: Some(Target::Memory(Vec::new())), buf: Vec::new(), position: 0, error: None }
+        Output { target: Some(Target::Memory(Vec::new())), buf: Vec::new(), position: 0, error: None, keep: None }
     }
 
     /// The bytes of a memory output (empty for any other).
@@ -79,7 +82,26 @@ impl Output {
     }
 
     fn new(target: Target) -> Output {
-        Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0, error: None }
+        Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0, error: None, keep: None }
+    }
+
+    /// Gives a regular-file output the permission bits (`rwx` for owner, group
+    /// and others; not set-id or sticky) and the modification time of the
+    /// regular file `source`, as zstd and gzip do, so that a private model
+    /// does not come out readable by everyone. The permissions apply at once,
+    /// with owner read and write added while it is written (so a private
+    /// input's output is never more open than the input), the exact bits and
+    /// the time at [`Output::commit`]. Best effort: a file system that refuses
+    /// them keeps its defaults. Other outputs and sources are left alone.
+    pub fn keep_metadata_of(&mut self, source: &std::fs::Metadata) {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(Target::Atomic { file, .. }) = &self.target else { return };
+        if !source.is_file() {
+            return;
+        }
+        let mode = source.permissions().mode() & 0o777;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(mode | 0o600));
+        self.keep = Some((mode, source.modified().ok()));
     }
 
     /// True when earlier bytes can be rewritten ([`Output::patch`]).
@@ -244,6 +266,14 @@ impl Output {
         self.flush_buf()?;
         match self.target.take() {
             Some(Target::Atomic { file, tmp, path }) => {
+                if let Some((mode, modified)) = self.keep {
+                    use std::os::unix::fs::PermissionsExt;
+                    // After the last write (a write would move the time on).
+                    let _ = file.set_permissions(std::fs::Permissions::from_mode(mode));
+                    if let Some(t) = modified {
+                        let _ = file.set_modified(t);
+                    }
+                }
                 let r = file.sync_all().and_then(|()| std::fs::rename(&tmp, &path));
                 if r.is_err() {
                     let _ = std::fs::remove_file(&tmp);

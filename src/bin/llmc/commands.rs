@@ -60,6 +60,9 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
     let mut out = files::create_output(output)?;
+    if let Ok(m) = file.metadata() {
+        out.keep_metadata_of(&m);
+    }
     if verify && out.temp_path().is_none() {
         // Said before the work, not after the whole output went out.
         return Err(format!("--verify needs a regular output file, not {}", output.display()));
@@ -186,6 +189,9 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
         files::grow_pipe(std::io::stdin().as_fd());
     }
     let mut out = files::create_output(output)?;
+    if let Some(m) = file.as_ref().and_then(|f| f.metadata().ok()) {
+        out.keep_metadata_of(&m);
+    }
     // The workers read their payloads; with one decoding thread this thread
     // writes while the worker reads and decodes, with more the workers also
     // write for themselves (`--verify` needs the bytes in order, here).
