@@ -135,9 +135,11 @@ pub fn status_c_name(code: u32) -> &'static CStr {
     Error::from_code(code).map_or(c"unknown error", Error::c_name)
 }
 
+/// The status's name ("source truncated"); the number is [`Error::code`]. A
+/// message for people: the CLI prints it after the file it is about.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (status {})", self.name(), self.code())
+        f.write_str(self.name())
     }
 }
 

@@ -262,3 +262,18 @@ fn outputs_keep_the_inputs_permissions_and_modification_time() {
         assert_eq!((m.permissions().mode() & 0o777, m.modified().unwrap()), (0o600, old), "{}", path.display());
     }
 }
+
+#[test]
+fn chunk_size_takes_units_and_zero_sizes_or_levels_are_refused() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let frame = tmp("units.llmc");
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", "--chunk-size", "64K", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = llmc(&["info", frame.to_str().unwrap()]);
+    assert!(ok && out.contains("x 65536 bytes"), "{out}");
+    for bad in [["--chunk-size", "0"], ["--level", "0"], ["--chunk-size", "5G"]] {
+        let (ok, _, err) = llmc(&["compress", "--codec", "bf16", bad[0], bad[1], input.to_str().unwrap(), "-o", tmp("refused.llmc").to_str().unwrap()]);
+        assert!(!ok && err.contains(&format!("'{}'", bad[1])), "{bad:?}: {err}");
+        assert!(!tmp("refused.llmc").exists());
+    }
+}

@@ -28,6 +28,10 @@ pub struct Outcome {
 /// and must give the input byte for byte.
 pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool) -> Result<(), String> {
     let t = Instant::now();
+    if output == Path::new("-") && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // Refused before a progress bar is drawn (create_output says the same).
+        return Err(files::STDOUT_IS_TERMINAL.into());
+    }
     let bar = Progress::bytes(std::fs::metadata(input).map_or(0, |m| m.len()), "compressing");
     let done = compress_one(input, output, method, params, perstream, verify, &bar);
     bar.finish();

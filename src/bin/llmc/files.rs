@@ -18,12 +18,15 @@ pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
     out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Why binary output to a terminal is refused.
+pub const STDOUT_IS_TERMINAL: &str = "standard output is a terminal: redirect it (`> FILE`, `| ...`) or name a file with -o";
+
 /// The output for `path`; `-` is standard output.
 pub fn create_output(path: &Path) -> Result<Output, String> {
     if path == Path::new("-") {
         // Like zstd: binary data on a terminal is never what was meant.
         if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-            return Err("standard output is a terminal: redirect it (`> FILE`, `| ...`) or name a file with -o".into());
+            return Err(STDOUT_IS_TERMINAL.into());
         }
         grow_pipe(std::io::stdout().as_fd());
         return Ok(Output::stdout());

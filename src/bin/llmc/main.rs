@@ -85,12 +85,13 @@ enum Command {
         /// zstd level (1-22) of the metadata: the GGUF header, the safetensors
         /// JSON header (default: 19, and 12 for GGUF string arrays such as the
         /// tokenizer's vocabulary).
-        #[arg(long, default_value_t = 0, hide_default_value = true, value_parser = clap::value_parser!(i32).range(0..=22))]
-        level: i32,
-        /// Uncompressed bytes per chunk (default 1 MiB; 4 MiB for Q4_K). Chunks
-        /// above 32 MiB need `decompress --memory` to be read back.
-        #[arg(long, default_value_t = 0, hide_default_value = true)]
-        chunk_size: u32,
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=22))]
+        level: Option<i32>,
+        /// Uncompressed bytes per chunk, e.g. 1M, 4M, 65536 (default 1 MiB;
+        /// 4 MiB for Q4_K). Chunks above 32 MiB need `decompress --memory` to
+        /// be read back.
+        #[arg(long, value_name = "SIZE", value_parser = chunk_size_arg)]
+        chunk_size: Option<u32>,
         /// Raw bf16 only: values per row of the matrix (its last dimension).
         /// Rows then fall into classes by magnitude, each with its own table,
         /// where that is smaller. GGUF and safetensors tensors know their rows.
@@ -326,6 +327,14 @@ fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// `--chunk-size`: a size with an optional unit (K, M, G), at least one byte.
+fn chunk_size_arg(s: &str) -> Result<u32, String> {
+    match mount::parse_size(s)? {
+        0 => Err("a chunk holds at least one byte".into()),
+        n => u32::try_from(n).map_err(|_| format!("{s:?}: chunks are at most 4 GiB")),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
@@ -334,6 +343,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
             remove_temporaries_on_signal();
+            // 0 asks the library for its defaults.
+            let (chunk_size, level) = (chunk_size.unwrap_or(0), level.unwrap_or(0));
             let params = CompressParams {
                 n_threads: threads.unwrap_or_else(default_threads),
                 chunk_size,
