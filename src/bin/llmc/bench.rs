@@ -105,7 +105,14 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
         }
         let params = CompressParams { n_threads: cfg.threads, ..Default::default() };
         let mut frame = Vec::new();
-        cfg.target.compress_to(&src, &params, &mut frame).map_err(|e| format!("{}: {e}", path.display()))?;
+        cfg.target.compress_to(&src, &params, &mut frame).map_err(|e| {
+            // What compress would say about the same input.
+            let method = match &cfg.target {
+                Target::Frame(m) => Some(m),
+                Target::Container => None,
+            };
+            format!("{}: {}", path.display(), crate::diagnose::compress_failure(&src, e, &params, method))
+        })?;
         let mut scratch = Vec::new();
         let enc = best_time(cfg.min_time, || {
             cfg.target.compress_to(black_box(&src), &params, &mut scratch).expect("compressed once already");

@@ -134,6 +134,7 @@ fn gcd(a: u64, b: u64) -> u64 {
 pub fn decode_failure(src: &[u8], e: llmc::Error) -> String {
     use llmc::Error::*;
     match (files::kind(src), e) {
+        _ if src.is_empty() => "the file is empty: no llmc frame or container".into(),
         (Kind::Other | Kind::Gguf | Kind::Safetensors, BadMagic) => "not an llmc frame or container".into(),
         (Kind::PerStream, GgufInvalid) => format!("per-stream file whose first stream does not start with a valid GGUF header ({e})"),
         (Kind::PerStream, Corrupt) => format!("per-stream file whose streams do not match its GGUF header ({e})"),
