@@ -13,7 +13,12 @@ impl Progress {
         let bar = ProgressBar::new(total);
         // A total of 0 is an unknown size (standard input): no bar, no ETA,
         // rather than a full bar over "226 MiB/0 B".
-        let template = if total == 0 { "{msg} {bytes} {bytes_per_sec}" } else { "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}" };
+        // Decimal units (MB, MB/s), as the summary line after the work prints them.
+        let template = if total == 0 {
+            "{msg} {decimal_bytes} {decimal_bytes_per_sec}"
+        } else {
+            "{msg} [{bar:30}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}"
+        };
         bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
         bar.set_message(what.to_string());
         Progress(Some(bar))
