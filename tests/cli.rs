@@ -245,9 +245,10 @@ fn outputs_keep_the_inputs_permissions_and_modification_time() {
     use std::os::unix::fs::PermissionsExt;
     let input = tmp("private.bf16");
     std::fs::copy(fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16"), &input).unwrap();
-    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o600)).unwrap();
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800); // 2020-01-01
     std::fs::File::options().write(true).open(&input).unwrap().set_modified(old).unwrap();
+    // Group-readable and owner read-only: the exact bits are set at commit.
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o440)).unwrap();
     let (frame, back1, back2) = (tmp("private.llmc"), tmp("private.1.bf16"), tmp("private.2.bf16"));
     let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
     assert!(ok, "{err}");
@@ -259,7 +260,7 @@ fn outputs_keep_the_inputs_permissions_and_modification_time() {
     }
     for path in [&frame, &back1, &back2] {
         let m = std::fs::metadata(path).unwrap();
-        assert_eq!((m.permissions().mode() & 0o777, m.modified().unwrap()), (0o600, old), "{}", path.display());
+        assert_eq!((m.permissions().mode() & 0o777, m.modified().unwrap()), (0o440, old), "{}", path.display());
     }
 }
 
@@ -271,9 +272,29 @@ fn chunk_size_takes_units_and_zero_sizes_or_levels_are_refused() {
     assert!(ok, "{err}");
     let (ok, out, _) = llmc(&["info", frame.to_str().unwrap()]);
     assert!(ok && out.contains("x 65536 bytes"), "{out}");
-    for bad in [["--chunk-size", "0"], ["--level", "0"], ["--chunk-size", "5G"]] {
+    for bad in [["--chunk-size", "0"], ["--level", "0"], ["--chunk-size", "512M"]] {
         let (ok, _, err) = llmc(&["compress", "--codec", "bf16", bad[0], bad[1], input.to_str().unwrap(), "-o", tmp("refused.llmc").to_str().unwrap()]);
         assert!(!ok && err.contains(&format!("'{}'", bad[1])), "{bad:?}: {err}");
         assert!(!tmp("refused.llmc").exists());
     }
+}
+
+#[test]
+fn a_directorys_files_keep_their_permissions_both_ways() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp("private-ckpt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf"), dir.join("model.gguf")).unwrap();
+    std::fs::write(dir.join("config.json"), b"{\"private\": true}\n").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    std::fs::set_permissions(dir.join("model.gguf"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(dir.join("config.json"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (packed, back) = (tmp("private-ckpt.llmc"), tmp("private-ckpt.back"));
+    let (ok, _, err) = llmc(&["compress", "-T", "2", "--level", "3", dir.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!((mode(&packed.join("model.gguf.llmc")), mode(&packed.join("config.json"))), (0o640, 0o600));
+    let (ok, _, err) = llmc(&["decompress", packed.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!((mode(&back.join("model.gguf")), mode(&back.join("config.json"))), (0o640, 0o600));
+    assert_eq!(std::fs::read(back.join("model.gguf")).unwrap(), std::fs::read(dir.join("model.gguf")).unwrap());
 }

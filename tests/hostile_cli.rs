@@ -216,8 +216,9 @@ fn messages_say_what_is_wrong() {
     assert_eq!(code, Some(1));
     assert!(err.contains("Q6_K (210-byte blocks)") && err.contains("Q8_0 (34-byte blocks)") && err.contains("use a multiple of"), "{err}");
     assert!(!err.contains("Q4_K"), "4608 = 32 x 144 fits Q4_K: {err}");
+    // Out of the format's range: a usage error, before anything is read.
     let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "100"]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2));
     assert!(err.contains("outside 1024..="), "{err}");
     // A raw tensor of the wrong length for its codec says so (found by the sweep).
     let odd = d.join("odd.bin");

@@ -37,7 +37,7 @@ pub struct Output {
     /// The first write error, kept for messages (callers see `Error::Io`).
     error: Option<std::io::Error>,
     /// Permission bits and modification time given to a regular-file output
-    /// when it is committed ([`Output::keep_metadata_of`]).
+    /// when it is committed ([`Output::create_like`]).
     keep: Option<(u32, Option<std::time::SystemTime>)>,
 }
 
@@ -63,6 +63,25 @@ impl Output {
     /// `path`, as the module docs say: atomic for regular files (the link
     /// target for a symbolic link), written through for other nodes.
     pub fn create(path: &Path) -> std::io::Result<Output> {
+        Output::create_with(path, None)
+    }
+
+    /// [`Output::create`] for an output that takes the permission bits
+    /// (`rwx` for owner, group and others; not set-id or sticky), the group
+    /// and the modification time of the regular file `source`, as zstd and
+    /// gzip do, so that a private model does not come out readable by others.
+    /// The temporary file is created readable by its owner alone; the bits
+    /// and the time are set at [`Output::commit`], after the last write. Where
+    /// the group cannot be given (not a member), the group bits are dropped
+    /// rather than granted to another group. Best effort otherwise: a file
+    /// system that refuses them keeps its defaults. For any other source or
+    /// output this is [`Output::create`].
+    pub fn create_like(path: &Path, source: &std::fs::Metadata) -> std::io::Result<Output> {
+        Output::create_with(path, Some(source).filter(|m| m.is_file()))
+    }
+
+    fn create_with(path: &Path, source: Option<&std::fs::Metadata>) -> std::io::Result<Output> {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
         match std::fs::metadata(path) {
             Ok(m) if !m.file_type().is_file() && !m.is_dir() => {
                 let f = std::fs::OpenOptions::new().write(true).open(path)?;
@@ -77,31 +96,26 @@ impl Output {
         let tmp = temp_name(&path);
         // Tracked before it exists, so that an interrupted process removes it.
         track_temp(&tmp);
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).inspect_err(|_| untrack_temp(&tmp))?;
-        Ok(Output::new(Target::Atomic { file, tmp, path }))
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        if source.is_some() {
+            // Owner only until commit: never more open than the source.
+            open.mode(0o600);
+        }
+        let file = open.open(&tmp).inspect_err(|_| untrack_temp(&tmp))?;
+        let mut out = Output::new(Target::Atomic { file, tmp, path });
+        if let (Some(src), Some(Target::Atomic { file, .. })) = (source, &out.target) {
+            let mut mode = src.permissions().mode() & 0o777;
+            if std::os::unix::fs::fchown(file, None, Some(src.gid())).is_err() {
+                mode &= !0o070;
+            }
+            out.keep = Some((mode, src.modified().ok()));
+        }
+        Ok(out)
     }
 
     fn new(target: Target) -> Output {
         Output { target: Some(target), buf: Vec::with_capacity(BUFFER), position: 0, error: None, keep: None }
-    }
-
-    /// Gives a regular-file output the permission bits (`rwx` for owner, group
-    /// and others; not set-id or sticky) and the modification time of the
-    /// regular file `source`, as zstd and gzip do, so that a private model
-    /// does not come out readable by everyone. The permissions apply at once,
-    /// with owner read and write added while it is written (so a private
-    /// input's output is never more open than the input), the exact bits and
-    /// the time at [`Output::commit`]. Best effort: a file system that refuses
-    /// them keeps its defaults. Other outputs and sources are left alone.
-    pub fn keep_metadata_of(&mut self, source: &std::fs::Metadata) {
-        use std::os::unix::fs::PermissionsExt;
-        let Some(Target::Atomic { file, .. }) = &self.target else { return };
-        if !source.is_file() {
-            return;
-        }
-        let mode = source.permissions().mode() & 0o777;
-        let _ = file.set_permissions(std::fs::Permissions::from_mode(mode | 0o600));
-        self.keep = Some((mode, source.modified().ok()));
     }
 
     /// True when earlier bytes can be rewritten ([`Output::patch`]).

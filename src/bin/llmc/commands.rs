@@ -63,10 +63,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let file = files::open_input(input)?;
     let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let mut out = files::create_output(output)?;
-    if let Ok(m) = file.metadata() {
-        out.keep_metadata_of(&m);
-    }
+    let mut out = files::create_output(output, file.metadata().ok().as_ref())?;
     if verify && out.temp_path().is_none() {
         // Said before the work, not after the whole output went out.
         return Err(format!("--verify needs a regular output file, not {}", output.display()));
@@ -117,7 +114,7 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
 /// copy of it is kept, on disk or in memory (see
 /// `llmc::stream::compress_model_from_stream`).
 fn compress_piped_model(output: &Path, params: &CompressParams, bar: &Progress) -> Result<Outcome, String> {
-    let mut out = files::create_output(output)?;
+    let mut out = files::create_output(output, None)?;
     files::grow_pipe(std::io::stdin().as_fd());
     let mut input = Input::new(std::io::stdin());
     let start = bar.position();
@@ -192,10 +189,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     if file.is_none() {
         files::grow_pipe(std::io::stdin().as_fd());
     }
-    let mut out = files::create_output(output)?;
-    if let Some(m) = file.as_ref().and_then(|f| f.metadata().ok()) {
-        out.keep_metadata_of(&m);
-    }
+    let mut out = files::create_output(output, file.as_ref().and_then(|f| f.metadata().ok()).as_ref())?;
     // The workers read their payloads; with one decoding thread this thread
     // writes while the worker reads and decodes, with more the workers also
     // write for themselves (`--verify` needs the bytes in order, here).

@@ -12,17 +12,20 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// Writes `data` to `path` (`-` = standard output) with the output rules of
-/// `llmc::stream`: regular files atomically, other nodes written through.
-pub fn write(path: &Path, data: &[u8]) -> Result<(), String> {
-    let mut out = create_output(path)?;
+/// `llmc::stream`: regular files atomically, other nodes written through; a
+/// regular file takes the permissions and time of `like` (see
+/// `Output::create_like`).
+pub fn write(path: &Path, data: &[u8], like: Option<&std::fs::Metadata>) -> Result<(), String> {
+    let mut out = create_output(path, like)?;
     out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Why binary output to a terminal is refused.
 pub const STDOUT_IS_TERMINAL: &str = "standard output is a terminal: redirect it (`> FILE`, `| ...`) or name a file with -o";
 
-/// The output for `path`; `-` is standard output.
-pub fn create_output(path: &Path) -> Result<Output, String> {
+/// The output for `path`; `-` is standard output. A regular file takes the
+/// permissions, group and modification time of `like`, the input's metadata.
+pub fn create_output(path: &Path, like: Option<&std::fs::Metadata>) -> Result<Output, String> {
     if path == Path::new("-") {
         // Like zstd: binary data on a terminal is never what was meant.
         if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -31,7 +34,11 @@ pub fn create_output(path: &Path) -> Result<Output, String> {
         grow_pipe(std::io::stdout().as_fd());
         return Ok(Output::stdout());
     }
-    Output::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    match like {
+        Some(m) => Output::create_like(path, m),
+        None => Output::create(path),
+    }
+    .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Pipe buffer asked for on standard input and output when they are pipes:

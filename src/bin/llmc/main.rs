@@ -327,11 +327,13 @@ fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// `--chunk-size`: a size with an optional unit (K, M, G), at least one byte.
+/// `--chunk-size`: a size with an optional unit (K, M), within the format's limits.
 fn chunk_size_arg(s: &str) -> Result<u32, String> {
-    match mount::parse_size(s)? {
-        0 => Err("a chunk holds at least one byte".into()),
-        n => u32::try_from(n).map_err(|_| format!("{s:?}: chunks are at most 4 GiB")),
+    use llmc::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
+    let n = mount::parse_size(s)?;
+    match u32::try_from(n) {
+        Ok(n) if (MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&n) => Ok(n),
+        _ => Err(format!("{n} bytes is outside {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE} (1K to 256M)")),
     }
 }
 

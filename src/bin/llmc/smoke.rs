@@ -189,7 +189,7 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
             "about": "The checksum gate (llmc smoke): default settings, sha256[:16] of the compressed output. The paper's rows are recorded for comparison; its fixtures cannot be downloaded here, so its prefixes are not reproducible.",
             "methods": record,
         });
-        crate::files::write(&expected_path, (serde_json::to_string_pretty(&doc).expect("json") + "\n").as_bytes())?;
+        crate::files::write(&expected_path, (serde_json::to_string_pretty(&doc).expect("json") + "\n").as_bytes(), None)?;
         println!("wrote {}", expected_path.display());
     }
     println!("{passed}/{} passed", cases.len());

@@ -170,7 +170,7 @@ pub struct DirReport {
 
 fn copy(from: &Path, to: &Path) -> Result<Outcome, String> {
     let data = files::read(from)?;
-    files::write(to, &data)?;
+    files::write(to, &data, std::fs::metadata(from).ok().as_ref())?;
     Ok(Outcome { input_bytes: data.len() as u64, output_bytes: data.len() as u64 })
 }
 
