@@ -298,3 +298,28 @@ fn a_directorys_files_keep_their_permissions_both_ways() {
     assert_eq!((mode(&back.join("model.gguf")), mode(&back.join("config.json"))), (0o640, 0o600));
     assert_eq!(std::fs::read(back.join("model.gguf")).unwrap(), std::fs::read(dir.join("model.gguf")).unwrap());
 }
+
+#[test]
+fn several_inputs_go_to_their_default_names_and_a_failure_does_not_stop_the_rest() {
+    let dir = tmp("several");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let (a, b, bad) = (dir.join("a.bf16"), dir.join("b.bf16"), dir.join("bad.bf16"));
+    std::fs::copy(&src, &a).unwrap();
+    std::fs::copy(&src, &b).unwrap();
+    std::fs::write(&bad, [1u8; 7]).unwrap(); // not a whole number of bf16 elements
+    let p = |x: &std::path::Path| x.to_str().unwrap().to_string();
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", &p(&a), &p(&bad), &p(&b)]);
+    assert!(!ok && err.contains("bad.bf16") && err.contains("1 of 3 inputs failed"), "{err}");
+    assert!(dir.join("a.bf16.llmc").exists() && dir.join("b.bf16.llmc").exists() && !dir.join("bad.bf16.llmc").exists());
+    // -o names one output.
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", &p(&a), &p(&b), "-o", &p(&dir.join("x"))]);
+    assert!(!ok && err.contains("-o names the output of one input"), "{err}");
+    std::fs::remove_file(&a).unwrap();
+    std::fs::remove_file(&b).unwrap();
+    let (ok, _, err) = llmc(&["decompress", &p(&dir.join("a.bf16.llmc")), &p(&dir.join("b.bf16.llmc"))]);
+    assert!(ok, "{err}");
+    for x in [&a, &b] {
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(&src).unwrap());
+    }
+}

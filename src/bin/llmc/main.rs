@@ -73,8 +73,12 @@ enum Command {
     /// Compress a GGUF or safetensors file into a container, a raw tensor into a
     /// frame, or a directory (sharded checkpoint) into a directory of containers.
     Compress {
-        input: PathBuf,
+        /// Files or directories (`-`: standard input). Several inputs are each
+        /// written to their default name, as zstd does.
+        #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
         /// Output (default: INPUT.llmc; a directory for a directory input).
+        /// One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "auto")]
@@ -119,8 +123,11 @@ enum Command {
     },
     /// Decompress a frame or rebuild the original file from a container.
     Decompress {
-        input: PathBuf,
-        /// Output (default: INPUT without .llmc).
+        /// Frames, containers or directories of them (`-`: standard input).
+        /// Several inputs are each written to their default name, as zstd does.
+        #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+        /// Output (default: INPUT without .llmc). One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Decoding threads (default: all cores). Output is identical for any count.
@@ -319,6 +326,37 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
 }
 
 /// A directory command that left files out fails, after doing the rest.
+/// Runs `one` on each input, as zstd does with several files: each goes to
+/// its default name (`-o` names the output of a single input), a failure is
+/// reported and the rest still run, and the exit status is 1 if any failed.
+fn for_each_input(inputs: &[PathBuf], output: Option<PathBuf>, mut one: impl FnMut(&std::path::Path, Option<PathBuf>) -> Result<ExitCode, String>) -> Result<ExitCode, String> {
+    if let [input] = inputs {
+        return one(input, output);
+    }
+    if output.is_some() {
+        return Err("-o names the output of one input; with several inputs each is written to its default name".into());
+    }
+    if inputs.iter().any(|i| i == std::path::Path::new("-")) {
+        return Err("standard input (`-`) can only be the one input".into());
+    }
+    let mut failed = 0;
+    for input in inputs {
+        match one(input, None) {
+            Ok(code) if code == ExitCode::SUCCESS => {}
+            Ok(_) => failed += 1,
+            Err(msg) => {
+                eprintln!("llmc: error: {msg}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("llmc: {failed} of {} inputs failed (named above)", inputs.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     if r.skipped == 0 {
         return ExitCode::SUCCESS;
@@ -340,7 +378,7 @@ fn chunk_size_arg(s: &str) -> Result<u32, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { input, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row } => {
+        Command::Compress { inputs, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row } => {
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -355,30 +393,33 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ..Default::default()
             };
             let default_max_chunk = DecodeOptions::default().max_chunk;
-            // A chunk is never larger than the file: only a chunk size and a file
-            // both over the limit make chunks that decompress refuses.
-            let input_len = if input.is_file() { std::fs::metadata(&input).map_or(u64::MAX, |m| m.len()) } else { u64::MAX };
-            if u64::from(chunk_size).min(input_len) > default_max_chunk {
-                eprintln!(
-                    "llmc: warning: chunks over {} MiB: `llmc decompress` refuses them unless given --memory {}M or more (and the C streaming decoder refuses them)",
-                    default_max_chunk >> 20,
-                    u64::from(chunk_size).div_ceil(1 << 20)
-                );
-            }
-            if input.is_dir() {
-                if codec != CodecArg::Auto || mode != ModeArg::Container {
-                    return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
+            return for_each_input(&inputs, output, |input, output| -> Result<ExitCode, String> {
+                // A chunk is never larger than the file: only a chunk size and a file
+                // both over the limit make chunks that decompress refuses.
+                let input_len = if input.is_file() { std::fs::metadata(input).map_or(u64::MAX, |m| m.len()) } else { u64::MAX };
+                if u64::from(chunk_size).min(input_len) > default_max_chunk {
+                    eprintln!(
+                        "llmc: warning: chunks over {} MiB: `llmc decompress` refuses them unless given --memory {}M or more (and the C streaming decoder refuses them)",
+                        default_max_chunk >> 20,
+                        u64::from(chunk_size).div_ceil(1 << 20)
+                    );
                 }
-                let output = output.unwrap_or_else(|| tree::compressed_dir_name(&input));
-                return Ok(skipped_status(&input, tree::compress_dir(&input, &output, &params, verify, force)?));
-            } else {
-                let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.clone() } else { files::compressed_name(&input) });
-                refuse_same_file(&input, &output)?;
-                refuse_overwrite(&output, force)?;
-                commands::compress(&input, &output, codec.method().map(|m| m.with_rows(row.map(u64::from))), &params, mode == ModeArg::Perstream, verify)?;
-            }
+                if input.is_dir() {
+                    if codec != CodecArg::Auto || mode != ModeArg::Container {
+                        return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
+                    }
+                    let output = output.unwrap_or_else(|| tree::compressed_dir_name(input));
+                    return Ok(skipped_status(input, tree::compress_dir(input, &output, &params, verify, force)?));
+                } else {
+                    let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.to_path_buf() } else { files::compressed_name(input) });
+                    refuse_same_file(input, &output)?;
+                    refuse_overwrite(&output, force)?;
+                    commands::compress(input, &output, codec.method().map(|m| m.with_rows(row.map(u64::from))), &params, mode == ModeArg::Perstream, verify)?;
+                }
+                Ok(ExitCode::SUCCESS)
+            });
         }
-        Command::Decompress { input, output, threads, isa, verify, force, memory } => {
+        Command::Decompress { inputs, output, threads, isa, verify, force, memory } => {
             remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
@@ -386,22 +427,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let max_chunk = mount::parse_size(&memory)? as u64;
             let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), max_chunk, ..Default::default() };
-            if input.is_dir() {
+            return for_each_input(&inputs, output, |input, output| -> Result<ExitCode, String> {
+                if input.is_dir() {
+                    let output = match output {
+                        Some(o) => o,
+                        None => tree::decompressed_dir_name(input)?,
+                    };
+                    return Ok(skipped_status(input, tree::decompress_dir(input, &output, &opts, verify, force)?));
+                }
                 let output = match output {
                     Some(o) => o,
-                    None => tree::decompressed_dir_name(&input)?,
+                    None if input == std::path::Path::new("-") => input.to_path_buf(),
+                    None => files::decompressed_name(input)?,
                 };
-                return Ok(skipped_status(&input, tree::decompress_dir(&input, &output, &opts, verify, force)?));
-            } else {
-                let output = match output {
-                    Some(o) => o,
-                    None if input == std::path::Path::new("-") => input.clone(),
-                    None => files::decompressed_name(&input)?,
-                };
-                refuse_same_file(&input, &output)?;
+                refuse_same_file(input, &output)?;
                 refuse_overwrite(&output, force)?;
-                commands::decompress(&input, &output, &opts, verify)?;
-            }
+                commands::decompress(input, &output, &opts, verify)?;
+                Ok(ExitCode::SUCCESS)
+            });
         }
         Command::Info { file } => {
             if !commands::info(&file)? {
