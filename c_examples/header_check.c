@@ -1,9 +1,13 @@
 /* Compiled as C99 and as C++ by the tests: the header must stand alone, warning-free. */
 #include "llmc.h"
 
+/* What C and C++ callers write every day: success as a value of the status type. */
+static llmc_status succeed(void) { return LLMC_STATUS_OK; }
+
 int main(void) {
+  llmc_status ok = succeed();
   llmc_params p;
   llmc_params_init(&p);
   llmc_status s = llmc_set_isa(LLMC_ISA_AUTO);
-  return (int)(s != LLMC_STATUS_OK) + (int)(llmc_abi_version() != LLMC_ABI_VERSION);
+  return (int)(s != LLMC_STATUS_OK) + (int)(ok != LLMC_STATUS_OK) + (int)(llmc_abi_version() != LLMC_ABI_VERSION);
 }

@@ -13,9 +13,10 @@
  * Memory: outputs go to caller buffers; no alignment is required. (NULL, 0) is an
  * empty buffer. The library never prints, never aborts, and never starts threads
  * unless asked: calls taking n_threads start them only for n_threads > 1; a reader
- * (llmc_reader) runs exactly options->n_threads read-ahead threads from open to
- * free; a streaming decoder (llmc_dstream) runs one reading thread plus
- * max(n_threads, 1) decoding threads from create to free.
+ * (llmc_reader) runs exactly options->n_threads read-ahead threads (at most 256)
+ * from open to free; a streaming decoder (llmc_dstream) runs one reading thread
+ * from create to free, plus max(n_threads, 1) decoding threads (at most 256) from
+ * its first chunk to free.
  */
 
 #include <stddef.h>
@@ -381,7 +382,7 @@ typedef struct llmc_tensor_info {
    */
   uint32_t ggml_type;
   /*
-   NUL-terminated, owned by the handle, valid until `llmc_gguf_close`.
+   NUL-terminated, owned by the handle, valid until `llmc_container_close`.
    */
   const char *name;
   /*
@@ -402,7 +403,7 @@ typedef struct llmc_tensor_info {
   uint32_t n_dims;
   /*
    The type's name ("Q4_K", "BF16", ...): NUL-terminated, owned by the
-   handle, valid until `llmc_gguf_close`.
+   handle, valid until `llmc_container_close`.
    */
   const char *dtype_name;
   /*
@@ -781,6 +782,8 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
  container into memory at open. Files that are not regular (pipes, devices)
  are always read that way, to the size their header declares and no further.
 
+ On failure `*out` is NULL (when `out` is not).
+
  # Safety
  `file` is NULL or a NUL-terminated string; `out` is NULL or valid for writing
  one pointer.
@@ -794,6 +797,8 @@ llmc_status llmc_container_open_file(const char *file,
  Opens a container in memory. Borrows `[data, data + size)`: the caller keeps it
  alive and unmodified until `llmc_container_close` (if it maps a file, the
  file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
+
+ On failure `*out` is NULL (when `out` is not).
 
  # Safety
  `data` is NULL or points to `size` readable bytes that stay valid and unmodified
@@ -970,9 +975,16 @@ llmc_status llmc_container_last_status(const struct llmc_container *c);
 
 /*
  Creates a streaming decoder. `n_threads` worker threads decode chunks in
- parallel (0 or 1: one); the decoder also runs one thread of its own, which
- reads the stream as you feed it (started here, joined by
- `llmc_dstream_free`). `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`.
+ parallel (0 or 1: one; at most 256), started when the first
+ chunk is read; the decoder also runs one thread of its own, which reads the
+ stream as you feed it (started here). `llmc_dstream_free` joins them all.
+ `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`. On failure `*out` is NULL (when
+ `out` is not).
+
+ Each `llmc_dstream_decompress` call hands its input to the decoder's thread
+ and waits for what it can decode (a round trip of some microseconds): feed
+ pieces of 64 KiB or more for speed. Smaller pieces decode the same bytes,
+ slowly (a 10 MB container fed 64 bytes at a time took 1.8 s).
 
  Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
  of chunks (about 48 MiB), 8 bytes per chunk of the frame being read and 33
@@ -994,7 +1006,9 @@ llmc_status llmc_dstream_create(uint32_t n_threads,
  more output can come without more input, when `output` is full, or when the
  stream ends: then `*finished` is 1 (the bytes after the stream's end are
  left unconsumed). A stream whose input ends before `*finished` is 1 was
- truncated. An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
+ truncated: no call says so, since only the caller knows its input has
+ ended; treat it as `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the
+ whole file). An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
  `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
  Not thread-safe for one stream: one call at a time (any thread);
  different streams are independent.
@@ -1030,8 +1044,9 @@ void llmc_reader_options_init(struct llmc_reader_options *o);
 /*
  Opens the container at `path` (NUL-terminated) for reads of its original
  bytes; `options` may be NULL (defaults). Validates the header, index and
- every frame's chunk table; starts `options->n_threads` threads, which
- `llmc_reader_free` stops. The index is parsed at open; payloads are then
+ every frame's chunk table; starts `options->n_threads` threads (at most
+ 256), which `llmc_reader_free` stops. On failure `*out` is
+ NULL (when `out` is not). The index is parsed at open; payloads are then
  read from the file (`pread`) as chunks are decoded, so a file truncated or
  rewritten while open fails the reads that touch it (`LLMC_STATUS_SRC_TRUNCATED`
  or a checksum error), never with a signal. With `LLMC_OPEN_NO_MMAP` the
@@ -1289,4 +1304,10 @@ LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *o
 #define LLMC_H_ALIASES
 typedef llmc_status llmc_status_code;
 typedef llmc_isa llmc_isa_code;
+/* In C++ llmc_status is an enum with no 0 member, and a plain 0 does not convert
+   to it: `llmc_status s = LLMC_STATUS_OK;` must compile there too. */
+#ifdef __cplusplus
+#undef LLMC_STATUS_OK
+#define LLMC_STATUS_OK (static_cast<llmc_status>(0))
+#endif
 #endif /* LLMC_H_ALIASES */

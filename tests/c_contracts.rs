@@ -194,3 +194,27 @@ fn chunk_size_is_the_tensor_frames_chunk_size() {
     // SAFETY: as above.
     assert_eq!(unsafe { llmc_gguf_chunk_size(o.c) }, cs);
 }
+
+#[test]
+fn a_failed_open_or_create_leaves_null_in_the_out_pointer() {
+    use llmc::ffi::reader::*;
+    use llmc::ffi::stream::*;
+    let missing = CString::new(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-dir/none.llmc").to_str().unwrap()).unwrap();
+    let mut c = core::ptr::dangling_mut::<llmc_container>();
+    // SAFETY: valid string and out-pointer.
+    assert_eq!(unsafe { llmc_container_open_file(missing.as_ptr(), 0, &mut c) }, Error::NotFound.code());
+    assert!(c.is_null());
+    let mut c = core::ptr::dangling_mut::<llmc_container>();
+    // SAFETY: (NULL, 4) is refused before anything is read; valid out-pointer.
+    assert_eq!(unsafe { llmc_container_open_buffer(core::ptr::null(), 4, 0, &mut c) }, Error::NullPointer.code());
+    assert!(c.is_null());
+    let mut r = core::ptr::dangling_mut::<llmc_reader>();
+    // SAFETY: valid string, default options, valid out-pointer.
+    assert_eq!(unsafe { llmc_reader_open(missing.as_ptr(), core::ptr::null(), &mut r) }, Error::NotFound.code());
+    assert!(r.is_null());
+    assert_eq!(llmc::error::last_os_error(), 2, "ENOENT kept for llmc_last_os_error");
+    let mut d = core::ptr::dangling_mut::<llmc_dstream>();
+    // SAFETY: valid out-pointer; the unknown flag is refused.
+    assert_eq!(unsafe { llmc_dstream_create(1, 1 << 30, &mut d) }, Error::InvalidArgument.code());
+    assert!(d.is_null());
+}

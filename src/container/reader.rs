@@ -85,7 +85,8 @@ impl ReadEngine {
 
 /// Opens a container file for reading (a missing file is `NotFound`).
 fn open_container_file(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })
+    // The OS error is kept for `llmc_last_os_error`, as every open does.
+    std::fs::File::open(path).map_err(|e| Error::from_io(&e))
 }
 
 /// The container's bytes: an open file read with `pread`, mapped (pages

@@ -26,7 +26,7 @@ const KNOWN_OPEN_FLAGS: u32 = LLMC_OPEN_NO_VERIFY | LLMC_OPEN_NO_MMAP;
 enum Source {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
-    /// Caller-owned memory, valid and unmodified until `llmc_gguf_close`.
+    /// Caller-owned memory, valid and unmodified until `llmc_container_close`.
     Borrowed(*const u8, usize),
 }
 
@@ -73,7 +73,7 @@ pub struct llmc_tensor_info {
     /// The source's type id: the ggml type for GGUF, the safetensors dtype id
     /// (see `dtype_name`) for safetensors.
     pub ggml_type: u32,
-    /// NUL-terminated, owned by the handle, valid until `llmc_gguf_close`.
+    /// NUL-terminated, owned by the handle, valid until `llmc_container_close`.
     pub name: *const c_char,
     /// Absolute offset in the original file.
     pub orig_offset: u64,
@@ -84,7 +84,7 @@ pub struct llmc_tensor_info {
     /// Number of dimensions in `shape`.
     pub n_dims: u32,
     /// The type's name ("Q4_K", "BF16", ...): NUL-terminated, owned by the
-    /// handle, valid until `llmc_gguf_close`.
+    /// handle, valid until `llmc_container_close`.
     pub dtype_name: *const c_char,
     /// Dimensions in the source's order: ggml's `ne[]` (contiguous first) for
     /// GGUF, row-major (outermost first) for safetensors. Unused entries are 0.
@@ -240,6 +240,8 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 /// container into memory at open. Files that are not regular (pipes, devices)
 /// are always read that way, to the size their header declares and no further.
 ///
+/// On failure `*out` is NULL (when `out` is not).
+///
 /// # Safety
 /// `file` is NULL or a NUL-terminated string; `out` is NULL or valid for writing
 /// one pointer.
@@ -250,6 +252,9 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
         if out.is_null() {
             return Err(Error::NullPointer);
         }
+        // SAFETY: checked non-null; valid for one pointer per the contract. A
+        // failed open leaves NULL there, so a cleanup path may close it.
+        unsafe { out.write_unaligned(core::ptr::null_mut()) };
         // SAFETY: `file` as this function's contract requires.
         let p = unsafe { path_arg(file) }?;
         let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
@@ -273,6 +278,8 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
 /// alive and unmodified until `llmc_container_close` (if it maps a file, the
 /// file must not shrink meanwhile: see `llmc_container_open_file`). Thread-safe.
 ///
+/// On failure `*out` is NULL (when `out` is not).
+///
 /// # Safety
 /// `data` is NULL or points to `size` readable bytes that stay valid and unmodified
 /// until the handle is closed; `out` is NULL or valid for writing one pointer.
@@ -283,6 +290,9 @@ pub unsafe extern "C" fn llmc_container_open_buffer(data: *const c_void, size: u
         if out.is_null() {
             return Err(Error::NullPointer);
         }
+        // SAFETY: checked non-null; valid for one pointer per the contract. A
+        // failed open leaves NULL there, so a cleanup path may close it.
+        unsafe { out.write_unaligned(core::ptr::null_mut()) };
         // SAFETY: per the contract (validates NULL and length).
         let b = unsafe { bytes(data, size) }?;
         let c = open(Source::Borrowed(b.as_ptr(), b.len()), flags)?;

@@ -69,8 +69,9 @@ unsafe fn read_options(o: *const llmc_reader_options) -> Result<llmc_reader_opti
 
 /// Opens the container at `path` (NUL-terminated) for reads of its original
 /// bytes; `options` may be NULL (defaults). Validates the header, index and
-/// every frame's chunk table; starts `options->n_threads` threads, which
-/// `llmc_reader_free` stops. The index is parsed at open; payloads are then
+/// every frame's chunk table; starts `options->n_threads` threads (at most
+/// 256), which `llmc_reader_free` stops. On failure `*out` is
+/// NULL (when `out` is not). The index is parsed at open; payloads are then
 /// read from the file (`pread`) as chunks are decoded, so a file truncated or
 /// rewritten while open fails the reads that touch it (`LLMC_STATUS_SRC_TRUNCATED`
 /// or a checksum error), never with a signal. With `LLMC_OPEN_NO_MMAP` the
@@ -84,7 +85,13 @@ unsafe fn read_options(o: *const llmc_reader_options) -> Result<llmc_reader_opti
 #[must_use]
 pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const llmc_reader_options, out: *mut *mut llmc_reader) -> llmc_status {
     call(|| {
-        if path.is_null() || out.is_null() {
+        if out.is_null() {
+            return Err(Error::NullPointer);
+        }
+        // SAFETY: checked non-null; valid for one pointer per the contract. A
+        // failed open leaves NULL there.
+        unsafe { out.write_unaligned(core::ptr::null_mut()) };
+        if path.is_null() {
             return Err(Error::NullPointer);
         }
         // SAFETY: NULL or valid per the contract.
@@ -93,12 +100,12 @@ pub unsafe extern "C" fn llmc_reader_open(path: *const c_char, options: *const l
         let p = unsafe { CStr::from_ptr(path) };
         let p = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(p.to_bytes()));
         let source = if o.flags & LLMC_OPEN_NO_MMAP != 0 {
-            ContainerBytes::Owned(std::fs::read(p).map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { Error::NotFound } else { Error::Io })?)
+            ContainerBytes::Owned(std::fs::read(p).map_err(|e| Error::from_io(&e))?)
         } else {
             ContainerBytes::open(p)?
         };
         let cache = usize::try_from(o.cache_size).unwrap_or(usize::MAX);
-        let engine = ReadEngine::new(cache, o.n_threads as usize)?;
+        let engine = ReadEngine::new(cache, o.n_threads.min(crate::format::limits::MAX_THREADS) as usize)?;
         let opts = DecodeOptions { verify_checksums: o.flags & LLMC_OPEN_NO_VERIFY == 0, ..Default::default() };
         let reader = Reader::new(source, &engine, &opts)?;
         // SAFETY: checked non-null; the caller passes a valid out-pointer.
