@@ -325,7 +325,6 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
     }
 }
 
-/// A directory command that left files out fails, after doing the rest.
 /// Runs `one` on each input, as zstd does with several files: each goes to
 /// its default name (`-o` names the output of a single input), a failure is
 /// reported and the rest still run, and the exit status is 1 if any failed.
@@ -357,6 +356,7 @@ fn for_each_input(inputs: &[PathBuf], output: Option<PathBuf>, mut one: impl FnM
     Ok(ExitCode::SUCCESS)
 }
 
+/// A directory command that left files out fails, after doing the rest.
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
     if r.skipped == 0 {
         return ExitCode::SUCCESS;
