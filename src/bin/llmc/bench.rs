@@ -26,6 +26,14 @@ impl Target {
         }
     }
 
+    /// The frame method, for a frame target.
+    fn method(&self) -> Option<&Method> {
+        match self {
+            Target::Frame(m) => Some(m),
+            Target::Container => None,
+        }
+    }
+
     fn compress_to(&self, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> llmc::Result<()> {
         match self {
             Target::Frame(m) => llmc::frame::compress_to(m, src, params, out),
@@ -105,14 +113,10 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
         }
         let params = CompressParams { n_threads: cfg.threads, ..Default::default() };
         let mut frame = Vec::new();
-        cfg.target.compress_to(&src, &params, &mut frame).map_err(|e| {
-            // What compress would say about the same input.
-            let method = match &cfg.target {
-                Target::Frame(m) => Some(m),
-                Target::Container => None,
-            };
-            format!("{}: {}", path.display(), crate::diagnose::compress_failure(&src, e, &params, method))
-        })?;
+        // On failure, what compress would say about the same input.
+        cfg.target
+            .compress_to(&src, &params, &mut frame)
+            .map_err(|e| format!("{}: {}", path.display(), crate::diagnose::compress_failure(&src, e, &params, cfg.target.method())))?;
         let mut scratch = Vec::new();
         let enc = best_time(cfg.min_time, || {
             cfg.target.compress_to(black_box(&src), &params, &mut scratch).expect("compressed once already");

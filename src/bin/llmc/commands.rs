@@ -61,9 +61,10 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
         return compress_piped_model(output, params, bar);
     }
     let file = files::open_input(input)?;
-    let len = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?.len();
+    let meta = file.metadata().map_err(|e| format!("cannot read {name}: {e}"))?;
+    let len = meta.len();
     let head = files::head(&file, 1 << 20).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let mut out = files::create_output(output, file.metadata().ok().as_ref())?;
+    let mut out = files::create_output(output, Some(&meta))?;
     if verify && out.temp_path().is_none() {
         // Said before the work, not after the whole output went out.
         return Err(format!("--verify needs a regular output file, not {}", output.display()));
