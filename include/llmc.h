@@ -771,7 +771,9 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
 
 /*
  Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
- its header, index and every frame header. Thread-safe.
+ its header, index and every frame header. A file cut short (an interrupted
+ download or copy) is `LLMC_STATUS_SRC_TRUNCATED`; one damaged elsewhere is
+ `LLMC_STATUS_CORRUPT` or `LLMC_STATUS_CHECKSUM_MISMATCH`. Thread-safe.
 
  **A mapped file must not shrink while the handle is open.** Reads go
  straight to the file's pages: if another process truncates the file, a read

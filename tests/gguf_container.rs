@@ -126,6 +126,32 @@ fn truncated_and_corrupted_containers_are_rejected() {
 }
 
 #[test]
+fn a_container_cut_anywhere_after_its_header_opens_as_truncated() {
+    // An interrupted download or copy: the trailer is missing, and the open
+    // says the file was cut short rather than damaged.
+    let (_, c) = container();
+    let index = Index::open(&c).unwrap();
+    let n = c.len();
+    let mut cuts = vec![16, 17, 52, n - 65, n - 64, n - 1];
+    for r in &index.regions {
+        let record = (r.frame_offset - 36) as usize;
+        cuts.extend([record, record + 1, record + 35, (r.frame_offset + r.frame_size / 2) as usize]);
+    }
+    cuts.push(index.regions.last().map(|r| (r.frame_offset + r.frame_size) as usize + 10).unwrap()); // inside the end record
+    for cut in cuts {
+        assert_eq!(Index::open(&c[..cut]).unwrap_err(), Error::SrcTruncated, "cut at {cut} of {n}");
+    }
+    // A damaged record before the cut, or bytes after the trailer, are not cuts.
+    let first_record = (index.regions[0].frame_offset - 36) as usize;
+    let mut damaged = c[..n / 2].to_vec();
+    damaged[first_record + 8] ^= 1;
+    assert_ne!(Index::open(&damaged).unwrap_err(), Error::SrcTruncated);
+    let mut longer = c.clone();
+    longer.extend_from_slice(b"junk");
+    assert_eq!(Index::open(&longer).unwrap_err(), Error::Corrupt);
+}
+
+#[test]
 fn every_single_bit_flip_of_a_small_container_is_detected() {
     // The corpus's container of a small GGUF (five tensors, every section).
     let (file, c) = (fixture("corrupt/model.gguf"), fixture("corrupt/model.gguf.llmc"));

@@ -340,12 +340,50 @@ fn read_bounds_v2(data: &[u8]) -> Result<Bounds> {
     if (data.len() as u64) < min + 12 {
         return Err(Error::SrcTruncated);
     }
-    let (original_size, index_offset, index_size, sha) = parse_trailer(&data[data.len() - TRAILER_SIZE..])?;
-    let end = index_offset.checked_add(index_size).and_then(|e| e.checked_add(TRAILER_SIZE as u64)).ok_or(Error::Corrupt)?;
-    check(end == data.len() as u64 && index_size >= 12 && index_offset >= (HEADER_SIZE_V2 + RECORD_SIZE) as u64)?;
+    let (original_size, index_offset, index_size, sha) = trailer_bounds(data).map_err(|e| if ends_early(data) { Error::SrcTruncated } else { e })?;
     let sha256_prefix: [u8; 28] = sha[..28].try_into().expect("28 bytes");
     let layout = Layout { version, first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
     Ok((kind, original_size, sha256_prefix, index_offset, index_size, layout))
+}
+
+/// The trailer at the end of `data` (at least a trailer long), checked against
+/// the container's length.
+fn trailer_bounds(data: &[u8]) -> Result<(u64, u64, u64, [u8; 32])> {
+    let (original_size, index_offset, index_size, sha) = parse_trailer(&data[data.len() - TRAILER_SIZE..])?;
+    let end = index_offset.checked_add(index_size).and_then(|e| e.checked_add(TRAILER_SIZE as u64)).ok_or(Error::Corrupt)?;
+    check(end == data.len() as u64 && index_size >= 12 && index_offset >= (HEADER_SIZE_V2 + RECORD_SIZE) as u64)?;
+    Ok((original_size, index_offset, index_size, sha))
+}
+
+/// Whether `data`, a container with a valid version-2+ header but no valid
+/// trailer, is the start of one cut short (an interrupted download or copy):
+/// its region records, each with a valid CRC, chain from the header to a
+/// record, frame, index or trailer that `data` ends inside. Anything else
+/// (a damaged record, bytes after the trailer) is not a cut. Only a failed open
+/// walks the records, at most one per region the limits allow.
+fn ends_early(data: &[u8]) -> bool {
+    let len = data.len() as u64;
+    let mut at = HEADER_SIZE_V2 as u64;
+    for _ in 0..=MAX_REGIONS {
+        let Some(rec) = usize::try_from(at).ok().and_then(|a| data.get(a..a.checked_add(RECORD_SIZE)?)) else {
+            return true;
+        };
+        let Ok((magic, _, _, size, frame_size)) = parse_record(rec.try_into().expect("record size")) else {
+            return false;
+        };
+        // After a region record its frame; after the end record (whose third
+        // field is the index size) the index and the trailer.
+        let next = match magic {
+            RECORD_MAGIC => frame_size,
+            END_MAGIC => size.saturating_add(TRAILER_SIZE as u64),
+            _ => return false,
+        };
+        at = at.saturating_add(RECORD_SIZE as u64).saturating_add(next);
+        if magic == END_MAGIC || at > len {
+            return at > len;
+        }
+    }
+    false
 }
 
 /// The index without its CRC, once the CRC is checked.

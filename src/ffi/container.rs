@@ -229,7 +229,9 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 // ---- Opening ----
 
 /// Opens a container file (memory-mapped unless `LLMC_OPEN_NO_MMAP`); validates
-/// its header, index and every frame header. Thread-safe.
+/// its header, index and every frame header. A file cut short (an interrupted
+/// download or copy) is `LLMC_STATUS_SRC_TRUNCATED`; one damaged elsewhere is
+/// `LLMC_STATUS_CORRUPT` or `LLMC_STATUS_CHECKSUM_MISMATCH`. Thread-safe.
 ///
 /// **A mapped file must not shrink while the handle is open.** Reads go
 /// straight to the file's pages: if another process truncates the file, a read
