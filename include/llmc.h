@@ -983,10 +983,13 @@ llmc_status llmc_container_last_status(const struct llmc_container *c);
  `flags`: 0 or `LLMC_DSTREAM_VERIFY_SHA256`. On failure `*out` is NULL (when
  `out` is not).
 
- Each `llmc_dstream_decompress` call hands its input to the decoder's thread
- and waits for what it can decode (a round trip of some microseconds): feed
- pieces of 64 KiB or more for speed. Smaller pieces decode the same bytes,
- slowly (a 10 MB container fed 64 bytes at a time took 1.8 s).
+ Pieces of any size are cheap: while the decoder is inside a frame's
+ payload (it knows how many bytes it still needs), a call queues its input
+ and returns at once, and the decoder's thread wakes once 64 KiB or the rest
+ of what it needs has arrived. Only where the stream could end does a call
+ wait for the decoder (a round trip of some microseconds). The 232 MB gemma
+ container fed 4 KiB at a time decodes at about 1 GB/s, 64 bytes at a time
+ at 0.4 GB/s (2-core AMD EPYC).
 
  Memory: at most 4 MiB of queued input and 4 MiB of queued output, a window
  of chunks (about 48 MiB), 8 bytes per chunk of the frame being read and 33
@@ -1005,12 +1008,14 @@ llmc_status llmc_dstream_create(uint32_t n_threads,
 /*
  Feeds `input` from `input->pos` and writes decoded bytes to `output` from
  `output->pos`, advancing both. Returns when the input given is taken and no
- more output can come without more input, when `output` is full, or when the
- stream ends: then `*finished` is 1 (the bytes after the stream's end are
- left unconsumed). A stream whose input ends before `*finished` is 1 was
- truncated: no call says so, since only the caller knows its input has
- ended; treat it as `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the
- whole file). An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
+ more output can come without more input, when the input given is taken and
+ the stream cannot end before more arrives (output of what was given may
+ then come on a later call), when `output` is full, or when the stream ends:
+ then `*finished` is 1 (the bytes after the stream's end are left
+ unconsumed). Call again while input is left or `output` came back full. A
+ stream whose input ends before `*finished` is 1 was truncated: no call says
+ so, since only the caller knows its input has ended; treat it as
+ `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the whole file). An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
  `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
  Not thread-safe for one stream: one call at a time (any thread);
  different streams are independent.

@@ -22,23 +22,46 @@ pub struct Input<'a> {
     open_ended: bool,
     /// Told the position each time it moves on (a progress bar).
     progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+    /// Told, before an exact read, how many bytes it will take from `inner`
+    /// (see [`Input::on_promise`]).
+    promise: Option<Box<dyn FnMut(u64) + Send + 'a>>,
 }
 
 impl<'a> Input<'a> {
     pub fn new(inner: impl Read + Send + 'a) -> Input<'a> {
-        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false, progress: None }
+        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None }
     }
 
     /// A file read from its start with `pread`: [`Input::skip`] moves past
     /// bytes without reading them (workers read them with [`Input::file`]).
     pub fn file_at(file: &'a File) -> Input<'a> {
-        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false, progress: None }
+        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None }
     }
 
     /// Calls `report` with the position whenever reading or skipping moves it
     /// on (for a progress bar; it runs on the reading thread, so keep it cheap).
     pub fn on_progress(&mut self, report: impl FnMut(u64) + Send + 'a) {
         self.progress = Some(Box::new(report));
+    }
+
+    /// Calls `promise` with the bytes an exact read ([`Input::read_exact`],
+    /// [`Input::read_into`], [`Input::read_slab`]) will take from the inner
+    /// reader, before it reads them: the decoder needs them all (or fails as
+    /// truncated), so a fed stream may count them as consumed at once. Reads
+    /// that may stop short ([`Input::read_full`]) promise nothing.
+    pub fn on_promise(&mut self, promise: impl FnMut(u64) + Send + 'a) {
+        self.promise = Some(Box::new(promise));
+    }
+
+    /// Tells the promise hook that `len` more bytes are needed (the ones given
+    /// back are not the inner reader's).
+    fn promise(&mut self, len: usize) {
+        if let (Some(p), None) = (self.promise.as_mut(), self.file) {
+            let from_inner = len.saturating_sub(self.back.len());
+            if from_inner > 0 {
+                p(from_inner as u64);
+            }
+        }
     }
 
     fn moved(&mut self) {
@@ -126,6 +149,7 @@ impl<'a> Input<'a> {
 
     /// Fills `buf` or reports `SrcTruncated`.
     pub fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.promise(buf.len());
         if self.read_full(buf)? == buf.len() {
             Ok(())
         } else {
@@ -142,6 +166,7 @@ impl<'a> Input<'a> {
     /// Appends exactly `len` bytes to `out`, growing it only as bytes arrive
     /// (a declared length alone never allocates more than 1 MiB ahead).
     pub fn read_into(&mut self, out: &mut Vec<u8>, len: u64) -> Result<()> {
+        self.promise(usize::try_from(len).map_err(|_| Error::SizeOverflow)?);
         let mut left = len;
         while left > 0 {
             let step = left.min(1 << 20) as usize;
@@ -184,6 +209,7 @@ impl<'a> Input<'a> {
             slab.len = len;
             return Ok(());
         }
+        self.promise(len);
         let mut at = 0;
         while at < len {
             let end = len.min(at + (1 << 20));
