@@ -323,3 +323,53 @@ fn several_inputs_go_to_their_default_names_and_a_failure_does_not_stop_the_rest
         assert_eq!(std::fs::read(x).unwrap(), std::fs::read(&src).unwrap());
     }
 }
+
+/// Runs `sh_cmd` on a pseudo-terminal (`script`, util-linux): stdout and stderr
+/// are then a terminal. Returns what the terminal showed.
+fn on_a_terminal(sh_cmd: &str) -> String {
+    let out = Command::new("script").args(["-qec", sh_cmd, "/dev/null"]).output().expect("script (util-linux) runs a command on a terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn quiet_leaves_out_summaries_and_progress_bars_but_not_errors() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let (frame, back) = (tmp("quiet.llmc"), tmp("quiet.bf16"));
+    let (i, f, b) = (input.to_str().unwrap(), frame.to_str().unwrap(), back.to_str().unwrap());
+    // The summaries that -q must leave out.
+    let (ok, _, err) = llmc(&["compress", "-f", "--codec", "bf16", i, "-o", f]);
+    assert!(ok && err.contains("ratio"), "{err}");
+    let (ok, _, err) = llmc(&["decompress", "-f", f, "-o", b]);
+    assert!(ok && err.contains(" bytes"), "{err}");
+    for q in ["-q", "--quiet"] {
+        let (ok, _, err) = llmc(&["compress", q, "-f", "--codec", "bf16", i, "-o", f]);
+        assert!(ok && err.is_empty(), "compress {q}: {err}");
+        let (ok, _, err) = llmc(&["decompress", q, "-f", f, "-o", b]);
+        assert!(ok && err.is_empty(), "decompress {q}: {err}");
+        assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
+    }
+    // A directory: no summary, and no note about the link it follows.
+    let dir = tmp("quiet-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&input, dir.join("q.bf16")).unwrap();
+    let (packed, unpacked) = (tmp("quiet-dir.llmc"), tmp("quiet-dir.back"));
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(ok && err.contains("following it") && err.contains("1 files"), "{err}");
+    let (ok, _, err) = llmc(&["compress", "-q", "-f", dir.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(ok && err.is_empty(), "{err}");
+    let (ok, _, err) = llmc(&["decompress", "-q", packed.to_str().unwrap(), "-o", unpacked.to_str().unwrap()]);
+    assert!(ok && err.is_empty() && unpacked.join("q.bf16").is_file(), "{err}");
+    // Errors still print, with their status.
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["compress", "-q", "-f", "--codec", "bf16", "/nonexistent/x.bf16", "-o", f]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.bf16"));
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "-q", i, "-o", b, "-f"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an llmc frame or container"));
+    // On a terminal the bar is drawn at once (even for this small file); -q draws nothing.
+    let exe = env!("CARGO_BIN_EXE_llmc");
+    let shown = on_a_terminal(&format!("{exe} compress -f --codec bf16 {i} -o {f}; {exe} decompress -f {f} -o {b}"));
+    assert!(shown.contains("compressing [") && shown.contains("decompressing ["), "{shown:?}");
+    let shown = on_a_terminal(&format!("{exe} compress -q -f --codec bf16 {i} -o {f}; {exe} decompress -q -f {f} -o {b}; echo exit=$?"));
+    assert_eq!(shown.trim_end(), "exit=0", "only the echo reaches the terminal");
+}

@@ -120,6 +120,10 @@ enum Command {
         /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
+        /// No summary, progress bar or notes on stderr; errors and warnings
+        /// still print and the exit status is unchanged.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Decompress a frame or rebuild the original file from a container.
     Decompress {
@@ -143,6 +147,10 @@ enum Command {
         /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
+        /// No summary, progress bar or notes on stderr; errors and warnings
+        /// still print and the exit status is unchanged.
+        #[arg(short, long)]
+        quiet: bool,
         /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
         /// file declaring larger chunks is refused (memory stays bounded on
         /// hostile input); raise it for trusted files made with a large
@@ -378,7 +386,8 @@ fn chunk_size_arg(s: &str) -> Result<u32, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { inputs, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row } => {
+        Command::Compress { inputs, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
+            progress::set_quiet(quiet);
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -419,7 +428,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             });
         }
-        Command::Decompress { inputs, output, threads, isa, verify, force, memory } => {
+        Command::Decompress { inputs, output, threads, isa, verify, force, memory, quiet } => {
+            progress::set_quiet(quiet);
             remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,

@@ -11,7 +11,7 @@
 
 use crate::commands::{self, Outcome};
 use crate::files::{self, Kind};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::walk::{self, Found, Listing};
 use llmc::{CompressParams, DecodeOptions};
 use std::collections::{BTreeMap, HashSet};
@@ -153,8 +153,11 @@ impl<'a> Plan<'a> {
 /// Says which links are followed and which files are left out; returns how
 /// many are left out.
 fn report_walk(input: &Path, listing: &Listing) -> usize {
-    for f in listing.files.iter().filter(|f| f.link.is_some()) {
-        eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+    // Followed links are only a note (left out with -q); skipped files fail the run.
+    if !progress::quiet() {
+        for f in listing.files.iter().filter(|f| f.link.is_some()) {
+            eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+        }
     }
     for (rel, why) in &listing.skipped {
         eprintln!("llmc: skipping {}: {why}", input.join(rel).display());
@@ -208,6 +211,9 @@ impl Summary {
     }
 
     fn print(&self, verb: &str, from: &Path, to: &Path, verified: bool, skipped: usize) {
+        if progress::quiet() {
+            return;
+        }
         let secs = self.started.elapsed().as_secs_f64();
         let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
         eprintln!(
