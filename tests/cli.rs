@@ -373,3 +373,53 @@ fn quiet_leaves_out_summaries_and_progress_bars_but_not_errors() {
     let shown = on_a_terminal(&format!("{exe} compress -q -f --codec bf16 {i} -o {f}; {exe} decompress -q -f {f} -o {b}; echo exit=$?"));
     assert_eq!(shown.trim_end(), "exit=0", "only the echo reaches the terminal");
 }
+
+#[test]
+fn stdout_flag_writes_standard_output_as_dash_o_dash_does() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let i = input.to_str().unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_llmc")).args(args).current_dir(tmp("")).output().unwrap();
+    let by_dash = run(&["compress", "--codec", "bf16", i, "-o", "-"]);
+    assert!(by_dash.status.success() && !by_dash.stdout.is_empty());
+    for c in ["-c", "--stdout"] {
+        let by_c = run(&["compress", "--codec", "bf16", c, i]);
+        assert!(by_c.status.success(), "{}", String::from_utf8_lossy(&by_c.stderr));
+        assert!(by_c.stdout == by_dash.stdout, "compress {c} differs from -o -");
+    }
+    let frame = tmp("stdout.llmc");
+    std::fs::write(&frame, &by_dash.stdout).unwrap();
+    let back = run(&["decompress", "-c", frame.to_str().unwrap()]);
+    assert!(back.status.success() && back.stdout == std::fs::read(&input).unwrap(), "{}", String::from_utf8_lossy(&back.stderr));
+    assert!(!tmp("stdout").exists(), "nothing under the default name");
+    // Beside -o: a usage error (status 2) naming both, nothing written.
+    let named = tmp("stdout-and-o.llmc");
+    let n = named.to_str().unwrap();
+    for args in [vec!["compress", "--codec", "bf16", "-c", i, "-o", n], vec!["decompress", "-c", frame.to_str().unwrap(), "-o", n]] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--stdout") && err.contains("--output") && out.stdout.is_empty() && !named.exists(), "{args:?}: {err}");
+    }
+    // One input only.
+    let out = run(&["compress", "--codec", "bf16", "-c", i, i]);
+    assert!(!out.status.success() && out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("-c/--stdout writes one input"));
+    // A directory's output is a directory: refused (it used to become a folder named `-`).
+    let dir = tmp("stdout-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&input, dir.join("q.bf16")).unwrap();
+    for cmd in ["compress", "decompress"] {
+        for args in [vec![cmd, "-c", dir.to_str().unwrap()], vec![cmd, dir.to_str().unwrap(), "-o", "-"]] {
+            let out = run(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.code() == Some(1) && err.contains("not standard output") && out.stdout.is_empty(), "{args:?}: {err}");
+            assert!(!tmp("-").exists(), "{args:?} made a folder named -");
+        }
+    }
+    // Onto a terminal: refused as -o - is (decompressed bytes too).
+    let exe = env!("CARGO_BIN_EXE_llmc");
+    for cmd in [format!("{exe} compress --codec bf16 -c {i}"), format!("{exe} decompress -c {}", frame.display())] {
+        let shown = on_a_terminal(&format!("{cmd}; echo exit=$?"));
+        assert!(shown.contains("standard output is a terminal") && shown.contains("exit=1"), "{cmd}: {shown}");
+        assert!(shown.len() < 400, "{cmd}: bytes reached the terminal: {} bytes", shown.len());
+    }
+}

@@ -81,6 +81,9 @@ enum Command {
         /// One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Write to standard output, as `-o -` does. One file input only.
+        #[arg(short = 'c', long = "stdout", conflicts_with = "output")]
+        stdout: bool,
         #[arg(long, value_enum, default_value = "auto")]
         codec: CodecArg,
         /// Worker threads (default: all cores). Output is identical for any count.
@@ -134,6 +137,9 @@ enum Command {
         /// Output (default: INPUT without .llmc). One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Write to standard output, as `-o -` does. One file input only.
+        #[arg(short = 'c', long = "stdout", conflicts_with = "output")]
+        stdout: bool,
         /// Decoding threads (default: all cores). Output is identical for any count.
         #[arg(short = 'T', long)]
         threads: Option<u32>,
@@ -333,6 +339,16 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
     }
 }
 
+/// The output `-c`/`--stdout` asks for: `-` (clap already refused it beside
+/// `-o`), for one input only, as `-o` is.
+fn stdout_output(inputs: &[PathBuf], output: Option<PathBuf>, stdout: bool) -> Result<Option<PathBuf>, String> {
+    match (stdout, inputs) {
+        (false, _) => Ok(output),
+        (true, [_]) => Ok(Some(PathBuf::from("-"))),
+        (true, _) => Err("-c/--stdout writes one input to standard output; with several inputs each is written to its default name".into()),
+    }
+}
+
 /// Runs `one` on each input, as zstd does with several files: each goes to
 /// its default name (`-o` names the output of a single input), a failure is
 /// reported and the rest still run, and the exit status is 1 if any failed.
@@ -386,8 +402,9 @@ fn chunk_size_arg(s: &str) -> Result<u32, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { inputs, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
+        Command::Compress { inputs, output, stdout, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
             progress::set_quiet(quiet);
+            let output = stdout_output(&inputs, output, stdout)?;
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -428,8 +445,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             });
         }
-        Command::Decompress { inputs, output, threads, isa, verify, force, memory, quiet } => {
+        Command::Decompress { inputs, output, stdout, threads, isa, verify, force, memory, quiet } => {
             progress::set_quiet(quiet);
+            let output = stdout_output(&inputs, output, stdout)?;
             remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,

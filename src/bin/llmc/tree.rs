@@ -235,8 +235,17 @@ impl Summary {
     }
 }
 
+/// `-c` or `-o -` for a directory would otherwise build a folder named `-`.
+fn refuse_stdout(input: &Path, output: &Path) -> Result<(), String> {
+    if output == Path::new("-") {
+        return Err(format!("{} is a directory: its output is a directory, not standard output (-c, -o -)", input.display()));
+    }
+    Ok(())
+}
+
 /// Compresses every model file under `input` into `output` (a directory).
 pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify: bool, force: bool) -> Result<DirReport, String> {
+    refuse_stdout(input, output)?;
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     let plan = Plan::new(input, output, &listing, |f| {
@@ -273,6 +282,7 @@ pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify
 
 /// Rebuilds every `.llmc` file under `input` into `output`, copying the rest.
 pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, force: bool) -> Result<DirReport, String> {
+    refuse_stdout(input, output)?;
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     let plan = Plan::new(input, output, &listing, |f| {
