@@ -423,3 +423,27 @@ fn stdout_flag_writes_standard_output_as_dash_o_dash_does() {
         assert!(shown.len() < 400, "{cmd}: bytes reached the terminal: {} bytes", shown.len());
     }
 }
+
+#[test]
+fn a_directory_with_no_files_is_named_and_nothing_is_written() {
+    // As `zstd -r` on an empty directory: a message on stderr, status 0 (nothing
+    // to do), no output. Folders alone are no files.
+    let dir = tmp("no-files");
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    let d = dir.to_str().unwrap();
+    for (cmd, quiet) in [("compress", ""), ("compress", "-q"), ("decompress", ""), ("decompress", "-q")] {
+        // The message stays with -q, as zstd's does.
+        let args: Vec<&str> = [cmd, d, quiet].into_iter().filter(|a| !a.is_empty()).collect();
+        let (ok, out, err) = llmc(&args);
+        assert!(ok && out.is_empty(), "{args:?}: {err}");
+        assert_eq!(err.trim_end(), format!("llmc: {d}: no files to {cmd}"), "{args:?}");
+    }
+    assert!(!tmp("no-files.llmc").exists(), "no output folder under the default name");
+    let (ok, _, err) = llmc(&["compress", d, "-o", tmp("no-files-out").to_str().unwrap()]);
+    assert!(ok && err.contains("no files to compress") && !tmp("no-files-out").exists(), "{err}");
+    // Beside other inputs it is one more input with nothing to do.
+    let model = tmp("beside-no-files.gguf");
+    std::fs::copy(fixtures_dir().join("corrupt/model.gguf"), &model).unwrap();
+    let (ok, _, err) = llmc(&["compress", d, model.to_str().unwrap()]);
+    assert!(ok && err.contains("no files to compress") && tmp("beside-no-files.gguf.llmc").is_file(), "{err}");
+}

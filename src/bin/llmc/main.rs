@@ -434,8 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     if codec != CodecArg::Auto || mode != ModeArg::Container {
                         return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
                     }
-                    let output = output.unwrap_or_else(|| tree::compressed_dir_name(input));
-                    return Ok(skipped_status(input, tree::compress_dir(input, &output, &params, verify, force)?));
+                    return Ok(skipped_status(input, tree::compress_dir(input, output.as_deref(), &params, verify, force)?));
                 } else {
                     let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.to_path_buf() } else { files::compressed_name(input) });
                     refuse_same_file(input, &output)?;
@@ -457,11 +456,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), max_chunk, ..Default::default() };
             return for_each_input(&inputs, output, |input, output| -> Result<ExitCode, String> {
                 if input.is_dir() {
-                    let output = match output {
-                        Some(o) => o,
-                        None => tree::decompressed_dir_name(input)?,
-                    };
-                    return Ok(skipped_status(input, tree::decompress_dir(input, &output, &opts, verify, force)?));
+                    return Ok(skipped_status(input, tree::decompress_dir(input, output.as_deref(), &opts, verify, force)?));
                 }
                 let output = match output {
                     Some(o) => o,
