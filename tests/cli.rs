@@ -323,3 +323,127 @@ fn several_inputs_go_to_their_default_names_and_a_failure_does_not_stop_the_rest
         assert_eq!(std::fs::read(x).unwrap(), std::fs::read(&src).unwrap());
     }
 }
+
+/// Runs `sh_cmd` on a pseudo-terminal (`script`, util-linux): stdout and stderr
+/// are then a terminal. Returns what the terminal showed.
+fn on_a_terminal(sh_cmd: &str) -> String {
+    let out = Command::new("script").args(["-qec", sh_cmd, "/dev/null"]).output().expect("script (util-linux) runs a command on a terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn quiet_leaves_out_summaries_and_progress_bars_but_not_errors() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let (frame, back) = (tmp("quiet.llmc"), tmp("quiet.bf16"));
+    let (i, f, b) = (input.to_str().unwrap(), frame.to_str().unwrap(), back.to_str().unwrap());
+    // The summaries that -q must leave out.
+    let (ok, _, err) = llmc(&["compress", "-f", "--codec", "bf16", i, "-o", f]);
+    assert!(ok && err.contains("ratio"), "{err}");
+    let (ok, _, err) = llmc(&["decompress", "-f", f, "-o", b]);
+    assert!(ok && err.contains(" bytes"), "{err}");
+    for q in ["-q", "--quiet"] {
+        let (ok, _, err) = llmc(&["compress", q, "-f", "--codec", "bf16", i, "-o", f]);
+        assert!(ok && err.is_empty(), "compress {q}: {err}");
+        let (ok, _, err) = llmc(&["decompress", q, "-f", f, "-o", b]);
+        assert!(ok && err.is_empty(), "decompress {q}: {err}");
+        assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
+    }
+    // A directory: no summary, and no note about the link it follows.
+    let dir = tmp("quiet-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&input, dir.join("q.bf16")).unwrap();
+    let (packed, unpacked) = (tmp("quiet-dir.llmc"), tmp("quiet-dir.back"));
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(ok && err.contains("following it") && err.contains("1 files"), "{err}");
+    let (ok, _, err) = llmc(&["compress", "-q", "-f", dir.to_str().unwrap(), "-o", packed.to_str().unwrap()]);
+    assert!(ok && err.is_empty(), "{err}");
+    let (ok, _, err) = llmc(&["decompress", "-q", packed.to_str().unwrap(), "-o", unpacked.to_str().unwrap()]);
+    assert!(ok && err.is_empty() && unpacked.join("q.bf16").is_file(), "{err}");
+    // Errors still print, with their status.
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["compress", "-q", "-f", "--codec", "bf16", "/nonexistent/x.bf16", "-o", f]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/x.bf16"));
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "-q", i, "-o", b, "-f"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an llmc frame or container"));
+    // On a terminal the bar is drawn at once (even for this small file); -q draws nothing.
+    let exe = env!("CARGO_BIN_EXE_llmc");
+    let shown = on_a_terminal(&format!("{exe} compress -f --codec bf16 {i} -o {f}; {exe} decompress -f {f} -o {b}"));
+    assert!(shown.contains("compressing [") && shown.contains("decompressing ["), "{shown:?}");
+    let shown = on_a_terminal(&format!("{exe} compress -q -f --codec bf16 {i} -o {f}; {exe} decompress -q -f {f} -o {b}; echo exit=$?"));
+    assert_eq!(shown.trim_end(), "exit=0", "only the echo reaches the terminal");
+}
+
+#[test]
+fn stdout_flag_writes_standard_output_as_dash_o_dash_does() {
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let i = input.to_str().unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_llmc")).args(args).current_dir(tmp("")).output().unwrap();
+    let by_dash = run(&["compress", "--codec", "bf16", i, "-o", "-"]);
+    assert!(by_dash.status.success() && !by_dash.stdout.is_empty());
+    for c in ["-c", "--stdout"] {
+        let by_c = run(&["compress", "--codec", "bf16", c, i]);
+        assert!(by_c.status.success(), "{}", String::from_utf8_lossy(&by_c.stderr));
+        assert!(by_c.stdout == by_dash.stdout, "compress {c} differs from -o -");
+    }
+    let frame = tmp("stdout.llmc");
+    std::fs::write(&frame, &by_dash.stdout).unwrap();
+    let back = run(&["decompress", "-c", frame.to_str().unwrap()]);
+    assert!(back.status.success() && back.stdout == std::fs::read(&input).unwrap(), "{}", String::from_utf8_lossy(&back.stderr));
+    assert!(!tmp("stdout").exists(), "nothing under the default name");
+    // Beside -o: a usage error (status 2) naming both, nothing written.
+    let named = tmp("stdout-and-o.llmc");
+    let n = named.to_str().unwrap();
+    for args in [vec!["compress", "--codec", "bf16", "-c", i, "-o", n], vec!["decompress", "-c", frame.to_str().unwrap(), "-o", n]] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--stdout") && err.contains("--output") && out.stdout.is_empty() && !named.exists(), "{args:?}: {err}");
+    }
+    // One input only.
+    let out = run(&["compress", "--codec", "bf16", "-c", i, i]);
+    assert!(!out.status.success() && out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("-c/--stdout writes one input"));
+    // A directory's output is a directory: refused (it used to become a folder named `-`).
+    let dir = tmp("stdout-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&input, dir.join("q.bf16")).unwrap();
+    for cmd in ["compress", "decompress"] {
+        for args in [vec![cmd, "-c", dir.to_str().unwrap()], vec![cmd, dir.to_str().unwrap(), "-o", "-"]] {
+            let out = run(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.code() == Some(1) && err.contains("not standard output") && out.stdout.is_empty(), "{args:?}: {err}");
+            assert!(!tmp("-").exists(), "{args:?} made a folder named -");
+        }
+    }
+    // Onto a terminal: refused as -o - is (decompressed bytes too).
+    let exe = env!("CARGO_BIN_EXE_llmc");
+    for cmd in [format!("{exe} compress --codec bf16 -c {i}"), format!("{exe} decompress -c {}", frame.display())] {
+        let shown = on_a_terminal(&format!("{cmd}; echo exit=$?"));
+        assert!(shown.contains("standard output is a terminal") && shown.contains("exit=1"), "{cmd}: {shown}");
+        assert!(shown.len() < 400, "{cmd}: bytes reached the terminal: {} bytes", shown.len());
+    }
+}
+
+#[test]
+fn a_directory_with_no_files_is_named_and_nothing_is_written() {
+    // As `zstd -r` on an empty directory: a message on stderr, status 0 (nothing
+    // to do), no output. Folders alone are no files.
+    let dir = tmp("no-files");
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    let d = dir.to_str().unwrap();
+    for (cmd, quiet) in [("compress", ""), ("compress", "-q"), ("decompress", ""), ("decompress", "-q")] {
+        // The message stays with -q, as zstd's does.
+        let args: Vec<&str> = [cmd, d, quiet].into_iter().filter(|a| !a.is_empty()).collect();
+        let (ok, out, err) = llmc(&args);
+        assert!(ok && out.is_empty(), "{args:?}: {err}");
+        assert_eq!(err.trim_end(), format!("llmc: {d}: no files to {cmd}"), "{args:?}");
+    }
+    assert!(!tmp("no-files.llmc").exists(), "no output folder under the default name");
+    let (ok, _, err) = llmc(&["compress", d, "-o", tmp("no-files-out").to_str().unwrap()]);
+    assert!(ok && err.contains("no files to compress") && !tmp("no-files-out").exists(), "{err}");
+    // Beside other inputs it is one more input with nothing to do.
+    let model = tmp("beside-no-files.gguf");
+    std::fs::copy(fixtures_dir().join("corrupt/model.gguf"), &model).unwrap();
+    let (ok, _, err) = llmc(&["compress", d, model.to_str().unwrap()]);
+    assert!(ok && err.contains("no files to compress") && tmp("beside-no-files.gguf.llmc").is_file(), "{err}");
+}

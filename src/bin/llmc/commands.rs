@@ -2,7 +2,7 @@
 
 use crate::diagnose;
 use crate::files::{self, Kind};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use llmc::frame::Method;
 use llmc::model::Index;
 use llmc::{CompressParams, DecodeOptions};
@@ -36,6 +36,9 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
     let done = compress_one(input, output, method, params, perstream, verify, &bar);
     bar.finish();
     let done = done?;
+    if progress::quiet() {
+        return Ok(());
+    }
     let secs = t.elapsed().as_secs_f64();
     eprintln!(
         "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s){}",
@@ -162,7 +165,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     let t = Instant::now();
     let done = decompress_one(input, output, opts, verify, true)?;
     let secs = t.elapsed().as_secs_f64();
-    if output != Path::new("-") || input != Path::new("-") {
+    if !progress::quiet() && (output != Path::new("-") || input != Path::new("-")) {
         eprintln!(
             "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
             input.display(),

@@ -81,6 +81,9 @@ enum Command {
         /// One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Write to standard output, as `-o -` does. One file input only.
+        #[arg(short = 'c', long = "stdout", conflicts_with = "output")]
+        stdout: bool,
         #[arg(long, value_enum, default_value = "auto")]
         codec: CodecArg,
         /// Worker threads (default: all cores). Output is identical for any count.
@@ -120,6 +123,10 @@ enum Command {
         /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
+        /// No summary, progress bar or notes on stderr; errors and warnings
+        /// still print and the exit status is unchanged.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Decompress a frame or rebuild the original file from a container.
     Decompress {
@@ -130,6 +137,9 @@ enum Command {
         /// Output (default: INPUT without .llmc). One input only.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Write to standard output, as `-o -` does. One file input only.
+        #[arg(short = 'c', long = "stdout", conflicts_with = "output")]
+        stdout: bool,
         /// Decoding threads (default: all cores). Output is identical for any count.
         #[arg(short = 'T', long)]
         threads: Option<u32>,
@@ -143,6 +153,10 @@ enum Command {
         /// existing, non-empty output directory.
         #[arg(short, long)]
         force: bool,
+        /// No summary, progress bar or notes on stderr; errors and warnings
+        /// still print and the exit status is unchanged.
+        #[arg(short, long)]
+        quiet: bool,
         /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
         /// file declaring larger chunks is refused (memory stays bounded on
         /// hostile input); raise it for trusted files made with a large
@@ -325,6 +339,16 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
     }
 }
 
+/// The output `-c`/`--stdout` asks for: `-` (clap already refused it beside
+/// `-o`), for one input only, as `-o` is.
+fn stdout_output(inputs: &[PathBuf], output: Option<PathBuf>, stdout: bool) -> Result<Option<PathBuf>, String> {
+    match (stdout, inputs) {
+        (false, _) => Ok(output),
+        (true, [_]) => Ok(Some(PathBuf::from("-"))),
+        (true, _) => Err("-c/--stdout writes one input to standard output; with several inputs each is written to its default name".into()),
+    }
+}
+
 /// Runs `one` on each input, as zstd does with several files: each goes to
 /// its default name (`-o` names the output of a single input), a failure is
 /// reported and the rest still run, and the exit status is 1 if any failed.
@@ -378,7 +402,9 @@ fn chunk_size_arg(s: &str) -> Result<u32, String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     warn_env_isa();
     match cli.cmd {
-        Command::Compress { inputs, output, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row } => {
+        Command::Compress { inputs, output, stdout, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
+            progress::set_quiet(quiet);
+            let output = stdout_output(&inputs, output, stdout)?;
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -408,8 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     if codec != CodecArg::Auto || mode != ModeArg::Container {
                         return Err("directories are compressed file by file with the default codecs; drop --codec/--mode".into());
                     }
-                    let output = output.unwrap_or_else(|| tree::compressed_dir_name(input));
-                    return Ok(skipped_status(input, tree::compress_dir(input, &output, &params, verify, force)?));
+                    return Ok(skipped_status(input, tree::compress_dir(input, output.as_deref(), &params, verify, force)?));
                 } else {
                     let output = output.unwrap_or_else(|| if input == std::path::Path::new("-") { input.to_path_buf() } else { files::compressed_name(input) });
                     refuse_same_file(input, &output)?;
@@ -419,7 +444,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Ok(ExitCode::SUCCESS)
             });
         }
-        Command::Decompress { inputs, output, threads, isa, verify, force, memory } => {
+        Command::Decompress { inputs, output, stdout, threads, isa, verify, force, memory, quiet } => {
+            progress::set_quiet(quiet);
+            let output = stdout_output(&inputs, output, stdout)?;
             remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,
@@ -429,11 +456,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), max_chunk, ..Default::default() };
             return for_each_input(&inputs, output, |input, output| -> Result<ExitCode, String> {
                 if input.is_dir() {
-                    let output = match output {
-                        Some(o) => o,
-                        None => tree::decompressed_dir_name(input)?,
-                    };
-                    return Ok(skipped_status(input, tree::decompress_dir(input, &output, &opts, verify, force)?));
+                    return Ok(skipped_status(input, tree::decompress_dir(input, output.as_deref(), &opts, verify, force)?));
                 }
                 let output = match output {
                     Some(o) => o,

@@ -1,13 +1,30 @@
-//! A progress bar on stderr for long work, shown only when stderr is a terminal.
+//! A progress bar on stderr for long work, shown only when stderr is a terminal,
+//! and the `-q` switch that silences it and the summaries.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Process-wide, like zstd's display level: set once from `-q` before any work,
+/// so the commands need not carry it down to every summary.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `-q`/`--quiet`: no progress bars, summaries or notes. Errors and warnings
+/// still print.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Is `-q` in effect (summaries and notes are then left out)?
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 pub struct Progress(Option<ProgressBar>);
 
 impl Progress {
     pub fn bytes(total: u64, what: &str) -> Progress {
-        if !std::io::stderr().is_terminal() {
+        if quiet() || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
         let bar = ProgressBar::new(total);

@@ -11,7 +11,7 @@
 
 use crate::commands::{self, Outcome};
 use crate::files::{self, Kind};
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::walk::{self, Found, Listing};
 use llmc::{CompressParams, DecodeOptions};
 use std::collections::{BTreeMap, HashSet};
@@ -153,8 +153,11 @@ impl<'a> Plan<'a> {
 /// Says which links are followed and which files are left out; returns how
 /// many are left out.
 fn report_walk(input: &Path, listing: &Listing) -> usize {
-    for f in listing.files.iter().filter(|f| f.link.is_some()) {
-        eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+    // Followed links are only a note (left out with -q); skipped files fail the run.
+    if !progress::quiet() {
+        for f in listing.files.iter().filter(|f| f.link.is_some()) {
+            eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+        }
     }
     for (rel, why) in &listing.skipped {
         eprintln!("llmc: skipping {}: {why}", input.join(rel).display());
@@ -208,6 +211,9 @@ impl Summary {
     }
 
     fn print(&self, verb: &str, from: &Path, to: &Path, verified: bool, skipped: usize) {
+        if progress::quiet() {
+            return;
+        }
         let secs = self.started.elapsed().as_secs_f64();
         let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
         eprintln!(
@@ -229,10 +235,35 @@ impl Summary {
     }
 }
 
-/// Compresses every model file under `input` into `output` (a directory).
-pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify: bool, force: bool) -> Result<DirReport, String> {
+/// `-c` or `-o -` for a directory would otherwise build a folder named `-`.
+fn refuse_stdout(input: &Path, output: Option<&Path>) -> Result<(), String> {
+    if output == Some(Path::new("-")) {
+        return Err(format!("{} is a directory: its output is a directory, not standard output (-c, -o -)", input.display()));
+    }
+    Ok(())
+}
+
+/// A directory with no file in it is named (even with -q, as zstd does) and
+/// left alone: no output folder is made, and the status stays 0, zstd's for
+/// "nothing to do".
+fn nothing_to_do(input: &Path, listing: &Listing, verb: &str) -> bool {
+    if !listing.files.is_empty() {
+        return false;
+    }
+    eprintln!("llmc: {}: no files to {verb}", input.display());
+    true
+}
+
+/// Compresses every model file under `input` into `output` (a directory;
+/// default `INPUT.llmc`).
+pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams, verify: bool, force: bool) -> Result<DirReport, String> {
+    refuse_stdout(input, output)?;
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
+    if nothing_to_do(input, &listing, "compress") {
+        return Ok(DirReport { skipped });
+    }
+    let output = &output.map_or_else(|| compressed_dir_name(input), Path::to_path_buf);
     let plan = Plan::new(input, output, &listing, |f| {
         let from = input.join(&f.rel);
         let head = first_bytes(&from)?;
@@ -265,10 +296,19 @@ pub fn compress_dir(input: &Path, output: &Path, params: &CompressParams, verify
     Ok(DirReport { skipped })
 }
 
-/// Rebuilds every `.llmc` file under `input` into `output`, copying the rest.
-pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, force: bool) -> Result<DirReport, String> {
+/// Rebuilds every `.llmc` file under `input` into `output` (default: `INPUT`
+/// without `.llmc`), copying the rest.
+pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions, verify: bool, force: bool) -> Result<DirReport, String> {
+    refuse_stdout(input, output)?;
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
+    if nothing_to_do(input, &listing, "decompress") {
+        return Ok(DirReport { skipped });
+    }
+    let output = &match output {
+        Some(o) => o.to_path_buf(),
+        None => decompressed_dir_name(input)?,
+    };
     let plan = Plan::new(input, output, &listing, |f| {
         let head = first_bytes(&input.join(&f.rel))?;
         Ok(if decodes(&f.rel, &head) { (files::decompressed_name(&f.rel)?, true) } else { (f.rel.clone(), false) })
@@ -297,7 +337,7 @@ pub fn decompress_dir(input: &Path, output: &Path, opts: &DecodeOptions, verify:
 }
 
 /// `ckpt/` -> `ckpt.llmc/`.
-pub fn compressed_dir_name(input: &Path) -> PathBuf {
+fn compressed_dir_name(input: &Path) -> PathBuf {
     files::compressed_name(&strip_slash(input))
 }
 
@@ -306,6 +346,6 @@ fn strip_slash(p: &Path) -> PathBuf {
 }
 
 /// `ckpt.llmc/` -> `ckpt/`.
-pub fn decompressed_dir_name(input: &Path) -> Result<PathBuf, String> {
+fn decompressed_dir_name(input: &Path) -> Result<PathBuf, String> {
     files::decompressed_name(&strip_slash(input))
 }
