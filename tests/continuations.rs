@@ -41,8 +41,7 @@ fn stream_decode(c: &[u8]) -> Result<Vec<u8>, Error> {
 #[test]
 fn a_large_tensor_continues_in_regions_and_reads_back_whole() {
     let (file, c) = (minilm(), container());
-    // Its F32 matrices may code their high byte planes with row classes.
-    assert_eq!(&c[4..6], &5u16.to_le_bytes(), "an F32 safetensors container is version 5");
+    assert_eq!(&c[4..6], &3u16.to_le_bytes(), "containers are written as version 3");
     let index = Index::open(c).unwrap();
     let i = index.find(EMBEDDINGS).unwrap();
     let regions = index.entry_regions(i).unwrap();

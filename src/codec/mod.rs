@@ -101,15 +101,13 @@ impl Method {
     }
 
     /// This method told that its content is a matrix with rows of `row`
-    /// elements (1-D tensors stay as they are): bf16 and the byte planes of
-    /// 1-, 2- and 4-byte elements (FP8, F16, F32, ints) get row classes.
+    /// elements (1-D tensors stay as they are): bf16 and single byte planes
+    /// get row classes.
     pub fn with_rows(self, row: Option<u64>) -> Method {
         match (self, row.and_then(|r| u32::try_from(r).ok())) {
             (Method::Bf16, Some(row)) if row > 0 => Method::Bf16Rows { row, phase: 0 },
-            // FP8 and int8 (one plane), F16 and F32 (whose high byte ranks rows
-            // by magnitude as an FP8 byte does), ints. Each plane's stream uses
-            // classes only where they pay, and near-noise planes do not try.
-            (Method::Fields(layout), Some(row)) if row > 0 && [1, 2, 4].into_iter().any(|w| layout == fields::Layout::planes(w)) => Method::FieldsRows { layout, row, phase: 0 },
+            // One-byte elements (FP8, int8): a single byte plane.
+            (Method::Fields(layout), Some(row)) if row > 0 && layout == fields::Layout::planes(1) => Method::FieldsRows { layout, row, phase: 0 },
             (m, _) => m,
         }
     }

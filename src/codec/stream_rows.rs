@@ -1,6 +1,5 @@
 //! Byte stream mode 4: rANS with row classes (see [`super::rows`]). For byte
-//! planes of tensors stored row after row (FP8 weights, the high bytes of F16
-//! and F32): rows ranked by mean magnitude
+//! tensors stored row after row (FP8 weights): rows ranked by mean magnitude
 //! (the byte without its top, sign, bit) split into two equal-count classes,
 //! each with its own table, when the estimated size is below one table's.
 //!
@@ -25,17 +24,6 @@ const MODE_1_HEADER: usize = 8;
 const MIN_ROWS: usize = 16;
 /// Classes per stream.
 const TABLES: usize = 2;
-
-/// Streams coding above this many bits per byte in one table are near noise
-/// (the low mantissa bytes of F16 and F32): magnitude classes gain next to
-/// nothing there, so they are not tried.
-const NOISE_BITS: f64 = 7.5;
-
-/// Order-0 entropy of `hist` in bits per symbol.
-fn bits_per_symbol(hist: &[u32; 256]) -> f64 {
-    let n: f64 = hist.iter().map(|&c| f64::from(c)).sum();
-    hist.iter().filter(|&&c| c > 0).map(|&c| -f64::from(c) * (f64::from(c) / n).log2()).sum::<f64>() / n
-}
 
 /// The header after the mode byte.
 pub struct Header {
@@ -67,7 +55,7 @@ pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels,
     let n_rows = shape.rows(n);
     // Rows may take fewer lanes than one table would (see `lanes_within`).
     let Some(lanes) = rans::lanes_within(rans::lanes_for_bytes(n), |l| shape.fits(l)) else { return false };
-    if n_rows < MIN_ROWS || bits_per_symbol(hist) > NOISE_BITS {
+    if n_rows < MIN_ROWS {
         return false;
     }
     // Rank rows by mean magnitude (fixed point: partial rows are shorter).
