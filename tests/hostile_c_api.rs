@@ -248,3 +248,23 @@ fn a_refused_thread_is_a_status_not_a_panic() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
+
+#[test]
+fn a_container_file_cut_short_opens_as_truncated_and_a_damaged_one_does_not() {
+    // An interrupted download: mapped, read into memory, or read at offsets.
+    let d = scratch("cut");
+    let whole = std::fs::read(corpus("model.gguf.llmc")).unwrap();
+    let cut = d.join("cut.llmc");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    for flags in [0, LLMC_OPEN_NO_MMAP] {
+        let (s, g) = open(&cut, flags);
+        assert_eq!((s, g.is_null()), (S::SrcTruncated.code(), true), "flags {flags}");
+    }
+    let mut damaged = whole.clone();
+    let n = damaged.len();
+    damaged[n - 3] ^= 0x40; // inside the trailer's checksum
+    let bad = d.join("bad.llmc");
+    std::fs::write(&bad, &damaged).unwrap();
+    let (s, g) = open(&bad, 0);
+    assert!(s != 0 && s != S::SrcTruncated.code() && g.is_null(), "status {s}");
+}
