@@ -48,7 +48,8 @@ impl<'a> Input<'a> {
     /// [`Input::read_into`], [`Input::read_slab`]) will take from the inner
     /// reader, before it reads them: the decoder needs them all (or fails as
     /// truncated), so a fed stream may count them as consumed at once. Reads
-    /// that may stop short ([`Input::read_full`]) promise nothing.
+    /// that may stop short ([`Input::read_full`]) promise nothing, and an exact
+    /// read must never be used as a read-up-to on a promised input.
     pub fn on_promise(&mut self, promise: impl FnMut(u64) + Send + 'a) {
         self.promise = Some(Box::new(promise));
     }

@@ -88,6 +88,10 @@ impl std::io::Read for QueueReader {
             return Ok(0);
         }
         let mut g = self.0.lock();
+        // Promises come only from exact reads, which ask for no more than they
+        // promised (an over-promise would report bytes after the stream as
+        // consumed, and wait for bytes that never come).
+        debug_assert!(g.promised == 0 || buf.len() as u64 <= g.promised, "a read past its promise");
         // A promised read waits for a useful amount; any other takes what there is.
         let wants = if g.promised > 0 { buf.len().min(WAKE_BYTES) } else { 1 };
         loop {
@@ -177,22 +181,28 @@ impl PushDecoder {
     /// Feeds `input` (as much as the queue takes) and moves decoded bytes into
     /// `output`. Blocks only while the decoder is working on what it has.
     ///
-    /// Bytes count as consumed only once the decoder has read them: those
-    /// still queued are the start of `input` on the next call (which the
-    /// caller presents again, its `pos` not having moved past them), so the
-    /// bytes after the end of the stream are never reported consumed.
+    /// Bytes count as consumed once the decoder has read them or promised to
+    /// (its exact reads take them all, or the stream is cut): the others still
+    /// queued are the start of `input` on the next call (which the caller
+    /// presents again, its `pos` not having moved past them), so the bytes
+    /// after the end of the stream are never reported consumed.
     pub fn step(&mut self, input: &[u8], output: &mut [u8]) -> Result<Step> {
         let mut produced = 0;
         let mut g = self.shared.lock();
         // `input[..covered]` is in the queue or was read by the decoder; the
         // queue holds the last of those bytes, in order.
-        let mut covered = self.pending.min(input.len());
+        // It may exceed `input.len()`: a caller may present fewer bytes than
+        // the last call queued (an empty call to take output).
+        let mut covered = self.pending;
+        let presented = input.len();
         // What the decoder has read of `input` or promised to (the other
-        // queued bytes, the queue's tail, are not consumed yet); what stays
-        // queued unpromised is `pending` for the next call.
+        // queued bytes, the queue's tail, are not consumed yet), at most what
+        // this call was given; the rest of `covered` is `pending` for the next
+        // call, which presents those bytes again.
         let mut consumed = |g: &State, covered: usize| {
-            self.pending = unpromised(g);
-            covered.saturating_sub(self.pending)
+            let c = covered.saturating_sub(unpromised(g)).min(presented);
+            self.pending = covered - c;
+            c
         };
         loop {
             // Input into the queue; the decoder is woken once it has what it waits for.
@@ -213,10 +223,16 @@ impl PushDecoder {
             match &g.done {
                 Some(Err(e)) => return Err(*e),
                 // What is still queued follows the stream's end: not consumed.
-                Some(Ok(())) if g.output.is_empty() => return Ok(Step { consumed: consumed(&g, covered), produced, finished: true }),
+                Some(Ok(())) if g.output.is_empty() => {
+                    // Finished only once the stream's last bytes were given
+                    // (a shorter presentation leaves some for the next call).
+                    let whole = covered.saturating_sub(unpromised(&g)) <= presented;
+                    return Ok(Step { consumed: consumed(&g, covered), produced, finished: whole });
+                }
                 _ => {}
             }
-            let all_in = covered == input.len();
+            // After the stream's end nothing more is queued: the rest is not the stream's.
+            let all_in = covered >= input.len() || g.done.is_some();
             // The caller's output is full; or nothing more can come without
             // more input; or the decoder will take everything queued and
             // still need more, so the stream cannot end without more input
@@ -378,5 +394,186 @@ mod tests {
         drop(d);
         let mut d = PushDecoder::start(|_, _| Err(Error::Corrupt)).unwrap();
         assert_eq!(d.step(&[1], &mut out), Err(Error::Corrupt));
+    }
+}
+
+/// Callers that present input and output in the shapes the C API allows:
+/// whole pieces again, shorter presentations, empty calls, full outputs.
+#[cfg(test)]
+mod presentation_tests {
+    use super::*;
+
+    fn doubler(n: usize) -> PushDecoder {
+        PushDecoder::start(move |input, sink| {
+            let mut buf = vec![0u8; n];
+            input.read_exact(&mut buf)?;
+            let doubled: Vec<u8> = buf.iter().flat_map(|&b| [b, b]).collect();
+            sink(&doubled)
+        })
+        .unwrap()
+    }
+
+    /// The README's loop: pieces arrive (random sizes); each is presented
+    /// whole again until taken, with random non-empty output buffers, calling
+    /// again while input is left or the output came back full.
+    #[test]
+    fn readme_loop_random_pieces_and_outputs_with_trailing_bytes() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut rnd = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..300 {
+            let blocks = 1 + rnd(3000);
+            let fan = 1 + rnd(20);
+            let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 31 + round) as u8).collect();
+            let mut fed = data.clone();
+            fed.extend_from_slice(b"TRAILING JUNK AFTER THE STREAM");
+            let mut d = fanner(blocks, fan);
+            let (mut at, mut avail, mut got, mut finished) = (0usize, 0usize, Vec::new(), false);
+            while !finished && avail < fed.len() {
+                let k = [3, 100, 5000, 70_000][rnd(4)];
+                avail = (avail + 1 + rnd(k)).min(fed.len());
+                loop {
+                    let k = [1, 7, 100, 4096, 1 << 20][rnd(5)];
+                    let mut out = vec![0u8; k];
+                    let s = d.step(&fed[at..avail], &mut out).unwrap();
+                    at += s.consumed;
+                    got.extend_from_slice(&out[..s.produced]);
+                    finished = s.finished;
+                    if finished || !(at < avail || s.produced == out.len()) {
+                        break;
+                    }
+                }
+            }
+            assert!(finished, "round {round}: never finished");
+            assert_eq!((at, got.len()), (data.len(), data.len() * fan), "round {round}");
+            assert!(got == expect(&data, fan), "round {round}: output differs");
+        }
+    }
+
+    /// Reads `blocks` blocks of 10 bytes (exact reads) and writes each block
+    /// repeated `fan` times.
+    fn fanner(blocks: usize, fan: usize) -> PushDecoder {
+        PushDecoder::start(move |input, sink| {
+            for _ in 0..blocks {
+                let b: [u8; 10] = input.array()?;
+                for _ in 0..fan {
+                    sink(&b)?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap()
+    }
+
+    fn expect(data: &[u8], fan: usize) -> Vec<u8> {
+        data.chunks(10).flat_map(|b| std::iter::repeat_n(b, fan).flatten().copied()).collect()
+    }
+
+    /// A caller that drains output with an empty input (zstd's "flush" call)
+    /// before presenting the input it still holds again.
+    #[test]
+    fn an_empty_input_call_between_two_presentations_does_not_duplicate_bytes() {
+        let blocks = 200;
+        let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 7 + i / 10) as u8).collect();
+        let fan = 100; // 1000 output bytes per 10 input bytes
+        let mut d = fanner(blocks, fan);
+        let (mut at, mut got) = (0usize, Vec::new());
+        let mut small = [0u8; 1];
+        let mut big = vec![0u8; 5000];
+        let mut calls = 0;
+        loop {
+            calls += 1;
+            assert!(calls < 1_000_000, "no end");
+            // Present all that is left, with a 1-byte output buffer.
+            let s = d.step(&data[at..], &mut small).unwrap();
+            at += s.consumed;
+            got.extend_from_slice(&small[..s.produced]);
+            if s.finished {
+                break;
+            }
+            // Drain output without input.
+            let s = d.step(&[], &mut big).unwrap();
+            assert_eq!(s.consumed, 0);
+            got.extend_from_slice(&big[..s.produced]);
+            if s.finished {
+                break;
+            }
+        }
+        assert_eq!((at, got.len()), (data.len(), data.len() * fan), "consumed, output length");
+        assert!(got == expect(&data, fan), "output differs: {} bytes, expected {}", got.len(), data.len() * fan);
+    }
+
+    /// A call with an empty output buffer, after the decoder finished but
+    /// before its output was taken, while the input presented goes on past
+    /// what was queued (bytes after the stream).
+    #[test]
+    fn a_zero_size_output_call_after_the_decoder_finished_returns() {
+        let data: Vec<u8> = (0..10u8).collect();
+        let mut fed = data.clone();
+        fed.extend_from_slice(b"NEXT OBJECT");
+        let mut d = doubler(data.len());
+        // Only the stream itself first: queued, the call returns at once.
+        let s = d.step(&fed[..data.len()], &mut []).unwrap();
+        let at = s.consumed;
+        // Let the decoder finish (its 20 bytes of output wait in the queue).
+        for _ in 0..1000 {
+            if d.shared.lock().done.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(d.shared.lock().done.is_some());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let s = d.step(&fed[at..], &mut []);
+            let _ = tx.send(s);
+        });
+        let r = rx.recv_timeout(std::time::Duration::from_secs(5));
+        assert!(r.is_ok(), "step with an empty output buffer never returned");
+    }
+
+    /// The fuzz driver's pattern: each call presents a piece of random size
+    /// starting at what was consumed so far (so sometimes fewer bytes than the
+    /// last call queued), with trailing bytes after the stream.
+    #[test]
+    fn pieces_presented_from_the_consumed_position_in_random_sizes() {
+        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut rnd = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for round in 0..200 {
+            let blocks = 50 + rnd(300);
+            let fan = 1 + rnd(50);
+            let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 31 + round) as u8).collect();
+            let mut fed = data.clone();
+            fed.extend_from_slice(b"TRAILING JUNK AFTER THE STREAM");
+            let mut d = fanner(blocks, fan);
+            let (mut at, mut got) = (0usize, Vec::new());
+            let mut calls = 0;
+            loop {
+                calls += 1;
+                assert!(calls < 1_000_000, "round {round}: no end");
+                let piece = rnd(300);
+                let end = (at + piece).min(fed.len());
+                let k = [0, 1, 7, 100, 4096][rnd(5)];
+                let mut out = vec![0u8; k];
+                let s = d.step(&fed[at..end], &mut out).unwrap();
+                assert!(s.consumed <= end - at);
+                at += s.consumed;
+                got.extend_from_slice(&out[..s.produced]);
+                if s.finished {
+                    break;
+                }
+            }
+            assert_eq!(at, data.len(), "round {round}: consumed {at} of a {}-byte stream", data.len());
+            assert!(got == expect(&data, fan), "round {round}: output differs");
+        }
     }
 }
