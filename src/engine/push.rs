@@ -265,7 +265,7 @@ mod tests {
     use super::*;
 
     /// A decoder that copies `n` bytes, doubling each.
-    fn doubler(n: usize) -> PushDecoder {
+    pub(super) fn doubler(n: usize) -> PushDecoder {
         PushDecoder::start(move |input, sink| {
             let mut buf = vec![0u8; n];
             input.read_exact(&mut buf)?;
@@ -401,16 +401,17 @@ mod tests {
 /// whole pieces again, shorter presentations, empty calls, full outputs.
 #[cfg(test)]
 mod presentation_tests {
+    use super::tests::doubler;
     use super::*;
 
-    fn doubler(n: usize) -> PushDecoder {
-        PushDecoder::start(move |input, sink| {
-            let mut buf = vec![0u8; n];
-            input.read_exact(&mut buf)?;
-            let doubled: Vec<u8> = buf.iter().flat_map(|&b| [b, b]).collect();
-            sink(&doubled)
-        })
-        .unwrap()
+    /// `rnd(n)`: a pseudo-random number below `n` (xorshift64, from `seed`).
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
     }
 
     /// The README's loop: pieces arrive (random sizes); each is presented
@@ -418,13 +419,7 @@ mod presentation_tests {
     /// again while input is left or the output came back full.
     #[test]
     fn readme_loop_random_pieces_and_outputs_with_trailing_bytes() {
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut rnd = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rnd = xorshift(0x1234_5678_9abc_def1u64);
         for round in 0..300 {
             let blocks = 1 + rnd(3000);
             let fan = 1 + rnd(20);
@@ -541,13 +536,7 @@ mod presentation_tests {
     /// last call queued), with trailing bytes after the stream.
     #[test]
     fn pieces_presented_from_the_consumed_position_in_random_sizes() {
-        let mut seed = 0x9E3779B97F4A7C15u64;
-        let mut rnd = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rnd = xorshift(0x9E3779B97F4A7C15u64);
         for round in 0..200 {
             let blocks = 50 + rnd(300);
             let fan = 1 + rnd(50);
