@@ -233,6 +233,19 @@ fn binary_output_to_a_terminal_is_refused() {
 }
 
 #[test]
+fn standard_input_from_a_terminal_is_refused_rather_than_waited_on() {
+    // Redirected output, terminal input: zstd says "stdin is a console" too.
+    let out_file = tmp("from-terminal.out");
+    for sub in ["decompress - -o", "compress --codec bf16 - -o"] {
+        let cmd = format!("{} {sub} {}; echo exit=$?", env!("CARGO_BIN_EXE_llmc"), out_file.display());
+        let out = Command::new("timeout").args(["20", "script", "-qec", &cmd, "/dev/null"]).output().expect("script (util-linux) runs a command on a terminal");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("standard input is a terminal") && text.contains("exit=1"), "{sub}: {text}");
+        assert!(!out_file.exists(), "{sub}: an output was left");
+    }
+}
+
+#[test]
 fn an_empty_standard_input_is_named_as_such() {
     let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "-", "-o", "-"]).stdin(std::process::Stdio::null()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -401,8 +414,11 @@ fn stdout_flag_writes_standard_output_as_dash_o_dash_does() {
         assert!(err.contains("--stdout") && err.contains("--output") && out.stdout.is_empty() && !named.exists(), "{args:?}: {err}");
     }
     // One input only.
+    // Several inputs with -c or -o: a usage error (status 2), as -c beside -o is.
     let out = run(&["compress", "--codec", "bf16", "-c", i, i]);
-    assert!(!out.status.success() && out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("-c/--stdout writes one input"));
+    assert!(out.status.code() == Some(2) && out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("-c/--stdout writes one input"));
+    let out = run(&["compress", "--codec", "bf16", "-o", n, i, i]);
+    assert!(out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).contains("-o names the output of one input"));
     // A directory's output is a directory: refused (it used to become a folder named `-`).
     let dir = tmp("stdout-dir");
     std::fs::create_dir_all(&dir).unwrap();
@@ -437,6 +453,11 @@ fn a_directory_with_no_files_is_named_and_nothing_is_written() {
         let (ok, out, err) = llmc(&args);
         assert!(ok && out.is_empty(), "{args:?}: {err}");
         assert_eq!(err.trim_end(), format!("llmc: {d}: no files to {cmd}"), "{args:?}");
+    }
+    // -qq leaves the notice out too, as zstd's does.
+    for cmd in ["compress", "decompress"] {
+        let (ok, out, err) = llmc(&[cmd, "-qq", d]);
+        assert!(ok && out.is_empty() && err.is_empty(), "{cmd} -qq: {err}");
     }
     assert!(!tmp("no-files.llmc").exists(), "no output folder under the default name");
     let (ok, _, err) = llmc(&["compress", d, "-o", tmp("no-files-out").to_str().unwrap()]);

@@ -124,9 +124,10 @@ enum Command {
         #[arg(short, long)]
         force: bool,
         /// No summary, progress bar or notes on stderr; errors and warnings
-        /// still print and the exit status is unchanged.
-        #[arg(short, long)]
-        quiet: bool,
+        /// still print and the exit status is unchanged. `-qq` also leaves out
+        /// the notice that a directory holds nothing to do.
+        #[arg(short, long, action = clap::ArgAction::Count)]
+        quiet: u8,
     },
     /// Decompress a frame or rebuild the original file from a container.
     Decompress {
@@ -154,9 +155,10 @@ enum Command {
         #[arg(short, long)]
         force: bool,
         /// No summary, progress bar or notes on stderr; errors and warnings
-        /// still print and the exit status is unchanged.
-        #[arg(short, long)]
-        quiet: bool,
+        /// still print and the exit status is unchanged. `-qq` also leaves out
+        /// the notice that a directory holds nothing to do.
+        #[arg(short, long, action = clap::ArgAction::Count)]
+        quiet: u8,
         /// Largest chunk to hold in memory while decoding, e.g. 32M, 256M. A
         /// file declaring larger chunks is refused (memory stays bounded on
         /// hostile input); raise it for trusted files made with a large
@@ -345,8 +347,24 @@ fn stdout_output(inputs: &[PathBuf], output: Option<PathBuf>, stdout: bool) -> R
     match (stdout, inputs) {
         (false, _) => Ok(output),
         (true, [_]) => Ok(Some(PathBuf::from("-"))),
-        (true, _) => Err("-c/--stdout writes one input to standard output; with several inputs each is written to its default name".into()),
+        (true, _) => usage("-c/--stdout writes one input to standard output; with several inputs each is written to its default name"),
     }
+}
+
+/// A mistake in the arguments that clap cannot see: said in clap's words, and
+/// the usage status (2), before anything is read or written.
+fn usage(msg: &str) -> ! {
+    use clap::CommandFactory;
+    Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg).exit()
+}
+
+/// Standard input read from a terminal would wait for typed model bytes (zstd
+/// refuses it too).
+fn refuse_terminal_stdin(inputs: &[PathBuf]) -> Result<(), String> {
+    if inputs.iter().any(|i| i == std::path::Path::new("-")) && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err("standard input is a terminal: pipe or redirect the data in (`< FILE`, `cat FILE |`), or name the file".into());
+    }
+    Ok(())
 }
 
 /// Runs `one` on each input, as zstd does with several files: each goes to
@@ -357,10 +375,10 @@ fn for_each_input(inputs: &[PathBuf], output: Option<PathBuf>, mut one: impl FnM
         return one(input, output);
     }
     if output.is_some() {
-        return Err("-o names the output of one input; with several inputs each is written to its default name".into());
+        usage("-o names the output of one input; with several inputs each is written to its default name");
     }
     if inputs.iter().any(|i| i == std::path::Path::new("-")) {
-        return Err("standard input (`-`) can only be the one input".into());
+        usage("standard input (`-`) can only be the one input");
     }
     let mut failed = 0;
     for input in inputs {
@@ -405,6 +423,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Compress { inputs, output, stdout, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
             progress::set_quiet(quiet);
             let output = stdout_output(&inputs, output, stdout)?;
+            refuse_terminal_stdin(&inputs)?;
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
@@ -447,6 +466,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Decompress { inputs, output, stdout, threads, isa, verify, force, memory, quiet } => {
             progress::set_quiet(quiet);
             let output = stdout_output(&inputs, output, stdout)?;
+            refuse_terminal_stdin(&inputs)?;
             remove_temporaries_on_signal();
             let isa = match isa {
                 IsaArg::All | IsaArg::Auto => None,

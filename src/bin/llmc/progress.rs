@@ -3,21 +3,26 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Process-wide, like zstd's display level: set once from `-q` before any work,
 /// so the commands need not carry it down to every summary.
-static QUIET: AtomicBool = AtomicBool::new(false);
+static QUIET: AtomicU8 = AtomicU8::new(0);
 
 /// `-q`/`--quiet`: no progress bars, summaries or notes. Errors and warnings
 /// still print.
-pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, Ordering::Relaxed);
+pub fn set_quiet(level: u8) {
+    QUIET.store(level, Ordering::Relaxed);
 }
 
 /// Is `-q` in effect (summaries and notes are then left out)?
 pub fn quiet() -> bool {
-    QUIET.load(Ordering::Relaxed)
+    QUIET.load(Ordering::Relaxed) > 0
+}
+
+/// `-qq`: also the notices zstd keeps at `-q` (a directory with nothing to do).
+pub fn very_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed) > 1
 }
 
 pub struct Progress(Option<ProgressBar>);

@@ -243,14 +243,16 @@ fn refuse_stdout(input: &Path, output: Option<&Path>) -> Result<(), String> {
     Ok(())
 }
 
-/// A directory with no file in it is named (even with -q, as zstd does) and
-/// left alone: no output folder is made, and the status stays 0, zstd's for
-/// "nothing to do".
+/// A directory with no file in it is named (even with -q, as zstd does; not
+/// with -qq) and left alone: no output folder is made, and the status stays
+/// 0, zstd's for "nothing to do".
 fn nothing_to_do(input: &Path, listing: &Listing, verb: &str) -> bool {
     if !listing.files.is_empty() {
         return false;
     }
-    eprintln!("llmc: {}: no files to {verb}", input.display());
+    if !progress::very_quiet() {
+        eprintln!("llmc: {}: no files to {verb}", input.display());
+    }
     true
 }
 
