@@ -50,7 +50,7 @@ impl<'a> Input<'a> {
     /// truncated), so a fed stream may count them as consumed at once. Reads
     /// that may stop short ([`Input::read_full`]) promise nothing, and an exact
     /// read must never be used as a read-up-to on a promised input.
-    pub fn on_promise(&mut self, promise: impl FnMut(u64) + Send + 'a) {
+    pub(crate) fn on_promise(&mut self, promise: impl FnMut(u64) + Send + 'a) {
         self.promise = Some(Box::new(promise));
     }
 

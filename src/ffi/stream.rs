@@ -107,8 +107,9 @@ pub unsafe extern "C" fn llmc_dstream_create(n_threads: u32, flags: u32, out: *m
 /// unconsumed). Call again while input is left or `output` came back full. A
 /// stream whose input ends before `*finished` is 1 was truncated: no call says
 /// so, since only the caller knows its input has ended; treat it as
-/// `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the whole file). An error (a damaged stream: `LLMC_STATUS_CORRUPT`,
-/// `_CHECKSUM_MISMATCH`, ...) is returned by this and every later call.
+/// `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the whole file). An
+/// error (a damaged stream: `LLMC_STATUS_CORRUPT`, `_CHECKSUM_MISMATCH`, ...)
+/// is returned by this and every later call.
 /// Not thread-safe for one stream: one call at a time (any thread);
 /// different streams are independent.
 ///

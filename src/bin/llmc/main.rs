@@ -343,10 +343,10 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
 
 /// The output `-c`/`--stdout` asks for: `-` (clap already refused it beside
 /// `-o`), for one input only, as `-o` is.
-fn stdout_output(inputs: &[PathBuf], output: Option<PathBuf>, stdout: bool) -> Result<Option<PathBuf>, String> {
+fn stdout_output(inputs: &[PathBuf], output: Option<PathBuf>, stdout: bool) -> Option<PathBuf> {
     match (stdout, inputs) {
-        (false, _) => Ok(output),
-        (true, [_]) => Ok(Some(PathBuf::from("-"))),
+        (false, _) => output,
+        (true, [_]) => Some(PathBuf::from("-")),
         (true, _) => usage("-c/--stdout writes one input to standard output; with several inputs each is written to its default name"),
     }
 }
@@ -422,7 +422,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
         Command::Compress { inputs, output, stdout, codec, threads, level, chunk_size, content_checksum, no_row_classes, mode, verify, force, row, quiet } => {
             progress::set_quiet(quiet);
-            let output = stdout_output(&inputs, output, stdout)?;
+            let output = stdout_output(&inputs, output, stdout);
             refuse_terminal_stdin(&inputs)?;
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
@@ -465,7 +465,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Decompress { inputs, output, stdout, threads, isa, verify, force, memory, quiet } => {
             progress::set_quiet(quiet);
-            let output = stdout_output(&inputs, output, stdout)?;
+            let output = stdout_output(&inputs, output, stdout);
             refuse_terminal_stdin(&inputs)?;
             remove_temporaries_on_signal();
             let isa = match isa {
