@@ -28,7 +28,7 @@ fn as_k_tables(frame: &[u8], k: usize) -> Vec<u8> {
     let bits = k.trailing_zeros() as usize;
     let size = u32::from_le_bytes(frame[32..36].try_into().unwrap()) as usize;
     let p = &frame[40..40 + size];
-    assert_eq!((p[0], p[2]), (2, 2));
+    assert_eq!((p[0], p[2]), (4, 2), "row classes, carrying lanes");
     let n = (u64::from_le_bytes(frame[8..16].try_into().unwrap()) / 2) as usize;
     let row = u32::from_le_bytes(p[4..8].try_into().unwrap()) as usize;
     let first = u32::from_le_bytes(p[8..12].try_into().unwrap()) as usize;

@@ -1,4 +1,4 @@
-//! bf16 row classes (payload mode 2), from an independent review: first columns in frames and containers, huge row lengths, an escape in one class only.
+//! bf16 row classes (payload modes 2 and 4), from an independent review: first columns in frames and containers, huge row lengths, an escape in one class only.
 
 mod common;
 use common::hostile::{decode_unverified, reseal};
@@ -11,12 +11,12 @@ fn u32_at(p: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(p[at..at + 4].try_into().unwrap())
 }
 
-/// Checks that each mode-2 chunk of the frame at `f` records its real column.
+/// Checks that each mode-2 or 4 chunk of the frame at `f` records its real column.
 fn check_first_cols(f: &[u8], row: u32, what: &str) -> usize {
     let chunk_size = u32_at(f, 16) as u64;
     let mut mode2 = 0;
     for (i, p) in chunks(f).iter().enumerate() {
-        if p[0] == 2 {
+        if matches!(p[0], 2 | 4) {
             mode2 += 1;
             assert_eq!(u32_at(p, 4), row, "{what}: chunk {i} row");
             let want = (i as u64 * chunk_size / 2 % u64::from(row)) as u32;
@@ -47,8 +47,8 @@ fn container_chunks_record_their_tensors_real_column() {
     assert!(check_first_cols(&c[at..], 384, "container") > 0);
 }
 
-/// A mode-2 chunk rewritten with row = 2^32 - 64 and first_col = 2^32 - 128:
-/// two rows, the first 64 values long. Must decode or fail, never panic.
+/// A mode-4 chunk rewritten with row = 2^32 - 128 and first_col = 2^32 - 256:
+/// two rows, the first 128 values long. Must decode or fail, never panic.
 #[test]
 fn huge_rows_and_first_columns_are_safe() {
     let src = fixture("bf16/all-minilm-l6-v2.layer.3.output.bf16")[..2 * 65_536].to_vec();
@@ -56,14 +56,14 @@ fn huge_rows_and_first_columns_are_safe() {
     let n = 1usize;
     let hdr = 32 + 8 * n;
     let p = chunks(&frame)[0].to_vec();
-    assert_eq!(p[0], 2);
-    assert_eq!(p[1], 6, "64 lanes");
+    assert_eq!(p[0], 4);
+    assert_eq!(p[1], 7, "128 lanes");
     let k = p[2] as usize;
     let n_rows = 65_536usize.div_ceil(1536);
     let class_bytes = (n_rows * k.trailing_zeros() as usize).div_ceil(8);
     let fixed = 24 + 2 * k;
     let isas = isas_under_test();
-    for (row, first_col, class) in [(u32::MAX - 63, u32::MAX - 127, 0b01u8), (u32::MAX - 63, u32::MAX - 127, 0b10), (u32::MAX - 63, 0, 0), (u32::MAX - 63, u32::MAX - 127, 0), (64, 0, 0)] {
+    for (row, first_col, class) in [(u32::MAX - 127, u32::MAX - 255, 0b01u8), (u32::MAX - 127, u32::MAX - 255, 0b10), (u32::MAX - 127, 0, 0), (u32::MAX - 127, u32::MAX - 255, 0), (128, 0, 0)] {
         let mut q = p[..fixed].to_vec();
         q[4..8].copy_from_slice(&row.to_le_bytes());
         q[8..12].copy_from_slice(&first_col.to_le_bytes());
@@ -109,7 +109,7 @@ fn escapes_in_one_class_only_roundtrip_and_encode_alike() {
     let reference = compress_bf16_rows(&src, 256, &CompressParams { isa: Some(Isa::Scalar), ..Default::default() }).unwrap();
     let ch = chunks(&reference);
     eprintln!("modes {:?}, esc_count {}", ch.iter().map(|p| p[0]).collect::<Vec<_>>(), u32_at(ch[0], 16));
-    assert_eq!(ch[0][0], 2);
+    assert_eq!(ch[0][0], 4);
     assert!(u32_at(ch[0], 16) > 0, "escapes");
     for &isa in &isas_under_test() {
         for threads in [1, 2] {
@@ -131,7 +131,7 @@ fn an_escape_in_a_row_whose_table_has_none_is_corrupt() {
     let frame = compress_bf16_rows(&src, 256, &CompressParams::default()).unwrap();
     assert_eq!(u32_at(&frame, 20), 1, "one chunk");
     let p = &frame[40..];
-    assert_eq!((p[0], p[2]), (2, 2));
+    assert_eq!((p[0], p[2]), (4, 2));
     let n_rows = src.len() / 2 / 256;
     let (esc_count, esc_len) = (u32_at(p, 16) as usize, u32_at(p, 20) as usize);
     let lens = [u16::from_le_bytes([p[24], p[25]]) as usize, u16::from_le_bytes([p[26], p[27]]) as usize];

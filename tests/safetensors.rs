@@ -263,10 +263,11 @@ fn no_row_classes_gives_one_table_chunks_in_a_version_3_container() {
     // container keeps the version readers from before row classes accept, and
     // it costs a little ratio.
     let no_rows = CompressParams { flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, n_threads: 2, ..Default::default() };
-    for file in [bf16(), fp8()] {
+    // bf16 lanes carry raw bytes (version 7) unless the switch is given.
+    for (file, version) in [(bf16(), 7), (fp8(), 5)] {
         let with = compress(file, &threads(2), None).unwrap();
         let without = compress(file, &no_rows, None).unwrap();
-        assert_eq!(u16::from_le_bytes([with[4], with[5]]), 5, "row classes: version 5");
+        assert_eq!(u16::from_le_bytes([with[4], with[5]]), version, "row classes: version {version}");
         assert_eq!(u16::from_le_bytes([without[4], without[5]]), 3, "no row classes: version 3");
         assert!(without.len() > with.len(), "row classes did not pay: {} vs {}", with.len(), without.len());
         for isa in isas_under_test() {
@@ -276,7 +277,10 @@ fn no_row_classes_gives_one_table_chunks_in_a_version_3_container() {
     // A raw frame asked for rows codes as plain bf16 under the switch.
     let (tensors, _) = st::read(bf16());
     let t = tensors.iter().find(|t| t.data.len() >= 2 * 384 * 64).expect("a matrix");
-    let plain = llmc::compress_bf16(&t.data, &CompressParams::default()).unwrap();
-    let flagged = llmc::compress_bf16_rows(&t.data, 384, &CompressParams { flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }).unwrap();
+    let switch = CompressParams { flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() };
+    let plain = llmc::compress_bf16(&t.data, &switch).unwrap();
+    let flagged = llmc::compress_bf16_rows(&t.data, 384, &switch).unwrap();
     assert!(flagged == plain);
+    // Without the switch, the lanes carry raw bytes: a smaller frame.
+    assert!(llmc::compress_bf16(&t.data, &CompressParams::default()).unwrap().len() < plain.len());
 }

@@ -172,7 +172,8 @@ fn bf16(c: &mut Corpus, payload: &PayloadCase<'_>) {
         let at = states(f, p);
         put(f, at, &0u32.to_le_bytes());
     });
-    payload(c, "state-flipped", "bit 20 of lane 5's initial state (the final states no longer reach L)", &|f, p| {
+    payload(c, "mode-1", "mode byte 1 on a payload whose lanes carry raw bytes (3): its raw fields are short", &|f, p| f[p] = 1);
+    payload(c, "state-flipped", "bit 20 of lane 5's initial state (the final states no longer come back to their start)", &|f, p| {
         let at = states(f, p) + 20;
         flip(f, at * 8 + 20);
     });

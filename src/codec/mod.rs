@@ -44,6 +44,10 @@ impl Scratch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
     Bf16,
+    /// bf16 with one table per chunk whose lanes start at `RANS_L` (payload
+    /// mode 1 only: what readers of container version 3 decode), as
+    /// `PARAM_FLAG_NO_ROW_CLASSES` asks.
+    Bf16Plain,
     /// bf16 values in rows of `row` values, the content starting at column
     /// `phase`: chunks may give each class of rows its own table (mode 2).
     Bf16Rows { row: u32, phase: u32 },
@@ -63,7 +67,7 @@ pub enum Method {
 impl Method {
     pub fn codec(&self) -> CodecId {
         match self {
-            Method::Bf16 | Method::Bf16Rows { .. } => CodecId::Bf16,
+            Method::Bf16 | Method::Bf16Plain | Method::Bf16Rows { .. } => CodecId::Bf16,
             Method::Stored => CodecId::Stored,
             Method::Zstd { .. } | Method::ZstdStrings { .. } => CodecId::Zstd,
             Method::Fields(_) | Method::FieldsRows { .. } => CodecId::Fields,
@@ -112,10 +116,11 @@ impl Method {
         }
     }
 
-    /// The same method with one table per chunk (no row classes).
+    /// The same method with one table per chunk (no row classes), and for bf16
+    /// the lanes of readers from before row classes.
     pub fn without_rows(self) -> Method {
         match self {
-            Method::Bf16Rows { .. } => Method::Bf16,
+            Method::Bf16 | Method::Bf16Rows { .. } => Method::Bf16Plain,
             Method::FieldsRows { layout, .. } => Method::Fields(layout),
             m => m,
         }
@@ -144,8 +149,9 @@ impl Method {
 /// multiple of the element size, and starts `at` bytes into the content.
 pub fn encode_chunk(method: &Method, chunk: &[u8], at: u64, kernels: &Kernels, out: &mut Vec<u8>) -> Result<()> {
     match method {
-        Method::Bf16 => bf16::encode_chunk(chunk, None, kernels, out),
-        Method::Bf16Rows { .. } => bf16::encode_chunk(chunk, method.row_shape(at), kernels, out),
+        Method::Bf16 => bf16::encode_chunk(chunk, None, true, kernels, out),
+        Method::Bf16Plain => bf16::encode_chunk(chunk, None, false, kernels, out),
+        Method::Bf16Rows { .. } => bf16::encode_chunk(chunk, method.row_shape(at), true, kernels, out),
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
         Method::ZstdStrings { level } => zstd::encode_strings_chunk(chunk, *level, out)?,

@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1 here; versions 2 to 6, written now: FORMAT.md §10.1)
+//!   4  2  container version (1 here; versions 2 to 7, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size
@@ -46,9 +46,12 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// in the header) and 2 (no continuations) are still read. Version 4 adds zstd
 /// payload mode 2 (GGUF strings, [`crate::codec::strings`]). Version 5 adds
 /// bf16 payload mode 2 (row classes, [`crate::codec::bf16::rows`]). Version 6
-/// adds q4k payload mode 2 (headers as fields, [`crate::codec::q4k`]). A writer
-/// marks a container with the lowest version that reads all its regions.
-pub const VERSION: u16 = 6;
+/// adds q4k payload mode 2 (headers as fields, [`crate::codec::q4k`]). Version
+/// 7 adds bf16 payload modes 3 and 4 (lanes that carry raw bytes,
+/// [`crate::rans::carry_states`]). A writer marks a container with the lowest
+/// version that reads all its regions.
+pub const VERSION: u16 = 7;
+pub const VERSION_6: u16 = 6;
 pub const VERSION_5: u16 = 5;
 pub const VERSION_4: u16 = 4;
 pub const VERSION_3: u16 = 3;

@@ -248,7 +248,8 @@ impl Kernels {
 mod tests {
     use super::*;
     use crate::isa::Isa;
-    use crate::rans::encode::encode_bf16_values;
+    use crate::rans::encode::{encode_bf16_full_steps, encode_bf16_values};
+    use crate::rans::{carry_states, CARRY_BYTES, RANS_L};
 
     /// Deterministic pseudo-random bytes (xorshift).
     fn noise(n: usize, mut seed: u64) -> Vec<u8> {
@@ -351,10 +352,21 @@ mod tests {
                 for window in [value_window(&hist), 0, (BF16_VALUES - VALUE_WINDOW) as u16] {
                     for k in all_kernels() {
                         let mut buf = vec![0xffffu16; 3];
-                        let (states, at) = encode_bf16_values(&src, lanes, &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, window, x, b, p));
+                        let (states, at) = encode_bf16_values(&src, &vec![RANS_L; lanes], &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, window, x, b, p));
                         assert_eq!(states, want_states, "{:?} n={n} window={window}", k.isa());
                         assert_eq!(buf[at..], want_words[..], "{:?} n={n} window={window}", k.isa());
                     }
+                }
+                // Lanes that carry bytes start elsewhere: every kernel from there too.
+                let carried: Vec<u8> = (0..CARRY_BYTES * lanes).map(|i| (i * 37 + 11) as u8).collect();
+                let starts = carry_states(&carried, lanes);
+                let mut want_buf = Vec::new();
+                let (want_states, at) = encode_bf16_values(&src, &starts, &table, &mut want_buf, encode_bf16_full_steps);
+                for k in all_kernels() {
+                    let mut buf = vec![0xffffu16; 3];
+                    let (states, got) = encode_bf16_values(&src, &starts, &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, value_window(&hist), x, b, p));
+                    assert_eq!(states, want_states, "{:?} n={n}, carrying", k.isa());
+                    assert_eq!(buf[got..], want_buf[at..], "{:?} n={n}, carrying", k.isa());
                 }
             }
         }

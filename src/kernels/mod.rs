@@ -44,9 +44,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///
 /// # Safety
 /// The CPU supports the kernel's ISA; `s.lanes` is one of `LANE_CHOICES`;
-/// `s.out.len() == 2 * s.n`; `s.raw.len() == raw_len(s.n)`;
+/// `s.out.len() == 2 * s.n`; `s.raw.len() <= raw_len(s.n)`;
 /// `s.word_pos <= s.n_words()`; `s.step <= s.full_steps()`;
-/// `m.covers(s.n.div_ceil(s.lanes))`.
+/// `m.covers(s.n.div_ceil(s.lanes))`. A kernel decodes only steps whose raw
+/// fields `s.raw` holds whole.
 type Bf16Decode = unsafe fn(&Bf16Model<'_>, &mut Bf16Stream<'_>);
 
 /// Advances a byte stream by whole steps.
@@ -220,7 +221,7 @@ impl Kernels {
         self.record();
         let fits = LANE_CHOICES.contains(&s.lanes)
             && s.n.checked_mul(2) == Some(s.out.len())
-            && s.raw.len() == raw_len(s.n)
+            && s.raw.len() <= raw_len(s.n)
             && s.word_pos <= s.n_words()
             && s.step <= s.full_steps();
         // A model that does not cover the stream is a caller's bug, not corrupt input.

@@ -8,12 +8,14 @@ use crate::error::{Error, Result};
 use crate::format::bf16_split::{assemble, RAW_BITS};
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 use crate::rans::table::{self, DecodeTable};
-use crate::rans::RANS_L;
+use crate::rans::{CARRY_BASE, RANS_L};
 
+/// Field `i` of the packed raw fields; bits past the end of `raw` read as zero
+/// (lanes that carry the last raw bytes: the caller completes those fields).
 #[inline(always)]
 fn raw_field(raw: &[u8], i: usize) -> u32 {
     let bit = RAW_BITS * i;
-    let lo = u32::from(raw[bit / 8]);
+    let lo = u32::from(raw.get(bit / 8).copied().unwrap_or(0));
     let hi = u32::from(raw.get(bit / 8 + 1).copied().unwrap_or(0));
     ((lo | hi << 8) >> (bit % 8)) & 0x3f
 }
@@ -26,7 +28,8 @@ fn next_word(words: &[u8], q: &mut usize) -> Result<u32> {
 }
 
 /// Decodes every remaining step of `s` one value at a time, then checks that all
-/// words were consumed and every lane returned to `RANS_L`.
+/// words were consumed and every lane returned to its start: `RANS_L`, or for
+/// carrying lanes `CARRY_BASE + d` (the caller takes `d` from `s.states`).
 pub(super) fn finish_bf16(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<()> {
     let mut q = s.word_pos;
     while s.step * s.lanes < s.n {
@@ -46,7 +49,8 @@ pub(super) fn finish_bf16(m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) -> Result<(
         s.step += 1;
     }
     s.word_pos = q;
-    if q != s.n_words() || s.states[..s.lanes].iter().any(|&x| x != RANS_L) {
+    let returned = |x: u32| if s.carrying { x >> 24 == CARRY_BASE >> 24 } else { x == RANS_L };
+    if q != s.n_words() || !s.states[..s.lanes].iter().all(|&x| returned(x)) {
         return Err(Error::Corrupt);
     }
     Ok(())

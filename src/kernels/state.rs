@@ -13,13 +13,17 @@ pub(crate) struct Bf16Stream<'a> {
     pub words: &'a [u8],
     /// Next word to read.
     pub word_pos: usize,
-    /// Packed raw fields, exactly `raw_len(n)` bytes.
+    /// Packed raw fields: `raw_len(n)` bytes, or fewer when the lanes carry the
+    /// last ones (`carrying`); the values whose fields are cut short are decoded
+    /// with those bits zero, for the caller to complete.
     pub raw: &'a [u8],
     /// Output: exactly `2 * n` bytes.
     pub out: &'a mut [u8],
     pub n: usize,
     /// Next step (group of `lanes` values) to decode.
     pub step: usize,
+    /// The lanes started at `CARRY_BASE + d` (`rans::carry_states`) instead of `RANS_L`.
+    pub carrying: bool,
 }
 
 impl Bf16Stream<'_> {

@@ -1,6 +1,6 @@
 //! The interleaved rANS encoder (scalar: the compressed bytes never depend on the ISA).
 
-use super::{MAX_SYMBOLS, PROB_BITS, PROB_SCALE, RANS_L};
+use super::{MAX_LANES, MAX_SYMBOLS, PROB_BITS, PROB_SCALE, RANS_L};
 
 /// Per-symbol encoder constants.
 #[derive(Clone, Copy, Debug, Default)]
@@ -148,7 +148,7 @@ pub fn encode(syms: &[u8], lanes: usize, table: &EncTable, buf: &mut Vec<u16>, k
     let full = syms.len() / lanes * lanes;
     run(
         syms.len(),
-        lanes,
+        &[RANS_L; MAX_LANES][..lanes],
         buf,
         |states, buf, pos| encode_steps_by(syms.len() - full, lanes, &table.syms, |i| usize::from(syms[full + i]), states, buf, pos, 1),
         |states, buf, pos| kernel(&syms[..full], lanes, table, states, buf, pos),
@@ -170,7 +170,7 @@ pub fn encode_by_steps(
     debug_assert!(class.len() == syms.len().div_ceil(lanes));
     run(
         syms.len(),
-        lanes,
+        &[RANS_L; MAX_LANES][..lanes],
         buf,
         |states, buf, pos| {
             let t = &tables[usize::from(class[full])];
@@ -197,19 +197,21 @@ fn by_runs(class: &[u8], mut pos: usize, mut code: impl FnMut(core::ops::Range<u
 /// [`encode`] for the values of little-endian bf16 words (`src`, even length):
 /// value `(w & 0x7fff) >> 5` of word `w` is coded with entry `value` of `table`
 /// (see [`EncTable::fill_from_map`]). `kernel` encodes the whole steps of its words.
+/// The lanes start at `start` (`lanes` states: `RANS_L`, or [`super::carry_states`]).
 pub fn encode_bf16_values(
     src: &[u8],
-    lanes: usize,
+    start: &[u32],
     table: &EncTable<BF16_VALUES>,
     buf: &mut Vec<u16>,
     kernel: impl FnOnce(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
 ) -> (Vec<u32>, usize) {
     let n = src.len() / 2;
+    let lanes = start.len();
     let full = n / lanes * lanes;
     let tail = &src[2 * full..];
     run(
         n,
-        lanes,
+        start,
         buf,
         |states, buf, pos| encode_steps_by(n - full, lanes, &table.syms, |i| bf16_value(tail, i), states, buf, pos, 1),
         |states, buf, pos| kernel(&src[..2 * full], lanes, table, states, buf, pos),
@@ -221,19 +223,20 @@ pub fn encode_bf16_values(
 /// last one included). Runs of steps with one class go to `kernel` together.
 pub fn encode_bf16_steps(
     src: &[u8],
-    lanes: usize,
+    start: &[u32],
     tables: &[&EncTable<BF16_VALUES>],
     class: &[u8],
     buf: &mut Vec<u16>,
     mut kernel: impl FnMut(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
 ) -> (Vec<u32>, usize) {
     let n = src.len() / 2;
+    let lanes = start.len();
     let full = n / lanes;
     debug_assert!(class.len() == n.div_ceil(lanes));
     let tail = &src[2 * full * lanes..];
     run(
         n,
-        lanes,
+        start,
         buf,
         |states, buf, pos| {
             let t = tables[usize::from(class[full])];
@@ -252,16 +255,17 @@ fn bf16_value(src: &[u8], i: usize) -> usize {
 }
 
 /// The driver of [`encode`]: `n` symbols, the partial last step (if any) by
-/// `partial`, then the whole steps by `whole`.
+/// `partial`, then the whole steps by `whole`, every lane from its `start` state.
 fn run(
     n: usize,
-    lanes: usize,
+    start: &[u32],
     buf: &mut Vec<u16>,
     partial: impl FnOnce(&mut [u32], &mut [u16], usize) -> usize,
     whole: impl FnOnce(&mut [u32], &mut [u16], usize) -> usize,
 ) -> (Vec<u32>, usize) {
+    let lanes = start.len();
     debug_assert!(lanes.is_power_of_two());
-    let mut states = vec![RANS_L; lanes];
+    let mut states = start.to_vec();
     // Grown, never shrunk or cleared: every word from the returned start on is
     // written here, so reuse costs no zero fill.
     if buf.len() < n + 1 {

@@ -127,7 +127,7 @@ pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, Stri
             Target::Frame(_) => None,
         };
         let bound = match (&cfg.target, &index) {
-            (Target::Frame(Method::Bf16 | Method::Bf16Rows { .. }), _) => stats::bf16_bound_ratio(&src),
+            (Target::Frame(Method::Bf16 | Method::Bf16Plain | Method::Bf16Rows { .. }), _) => stats::bf16_bound_ratio(&src),
             (Target::Frame(Method::Q4k), _) => stats::q4k_bound_ratio(&src),
             (Target::Container, Some(index)) => stats::container_bound_ratio(index, &src),
             _ => f64::NAN,

@@ -1,11 +1,11 @@
 //! bf16 chunk decoder: payload parsing, table setup through the kernel
 //! dispatcher, and escape patching.
 
-use crate::format::bf16_split::{raw_len, VALUE_BITS, VALUE_SHIFT};
+use crate::format::bf16_split::{assemble, raw_len, RAW_BITS, VALUE_BITS, VALUE_SHIFT};
 use crate::rans::alphabet::Alphabet;
 use super::rows::Header;
 use crate::codec::rows;
-use super::{DecodeScratch, MODE_RANS, MODE_ROWS, MODE_STORED, RANS_HEADER_SIZE};
+use super::{DecodeScratch, MODE_RANS, MODE_RANS_CARRYING, MODE_ROWS, MODE_ROWS_CARRYING, MODE_STORED, RANS_HEADER_SIZE};
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, Kernels};
@@ -23,13 +23,16 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: 
             out.copy_from_slice(body);
             Ok(())
         }
-        MODE_RANS => decode_rans(payload, out, kernels, scratch.table(0, Bf16Tables::new_boxed)),
-        MODE_ROWS => decode_rows(payload, out, kernels, scratch),
+        MODE_RANS => decode_rans(payload, out, kernels, scratch.table(0, Bf16Tables::new_boxed), false),
+        MODE_ROWS => decode_rows(payload, out, kernels, scratch, false),
+        MODE_RANS_CARRYING => decode_rans(payload, out, kernels, scratch.table(0, Bf16Tables::new_boxed), true),
+        MODE_ROWS_CARRYING => decode_rows(payload, out, kernels, scratch, true),
         _ => Err(Error::Corrupt),
     }
 }
 
-fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Tables) -> Result<()> {
+/// Modes 1 and 3 (`carrying`: the lanes carry the last raw bytes).
+fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Tables, carrying: bool) -> Result<()> {
     let n = out.len() / 2;
     let mut r = ByteReader::new(payload);
     r.u8()?;
@@ -47,24 +50,62 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     let escapes = r.take(esc_len)?;
     let states_bytes = r.take(4 * lanes)?;
     let words = r.take(n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
-    let raw = r.take(raw_len(n))?;
+    let raw = r.take(stored_raw_len(n, lanes, carrying)?)?;
     if r.remaining() != 0 || (esc_count > 0 && !alphabet.has_escape) || esc_count > n {
         return Err(Error::Corrupt);
     }
     let states = rans::read_states(states_bytes, lanes)?;
     kernels.load_bf16_tables(t, &alphabet);
-    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
+    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0, carrying };
     let t: &Bf16Tables = t;
     kernels.decode_bf16(&Bf16Model::single(&t), &mut s)?;
+    complete_carried_fields(&mut s)?;
     patch_escapes(escapes, esc_count, s.out, |_| true)
 }
 
-/// Mode 2: a table per row class (see [`super::rows`]).
-fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut DecodeScratch) -> Result<()> {
+/// Raw-field bytes a payload stores: all of them, or with carrying lanes all
+/// but the `CARRY_BYTES` each lane carries (a carrying payload must have them).
+fn stored_raw_len(n: usize, lanes: usize, carrying: bool) -> Result<usize> {
+    match carrying {
+        false => Ok(raw_len(n)),
+        true => raw_len(n).checked_sub(rans::CARRY_BYTES * lanes).ok_or(Error::Corrupt),
+    }
+}
+
+/// With carrying lanes, the values whose raw fields reach past the stored bytes
+/// were decoded with those bits zero: ORs in their whole fields, read from the
+/// stored bytes' end and the bytes the final states carried.
+fn complete_carried_fields(s: &mut Bf16Stream<'_>) -> Result<()> {
+    if !s.carrying {
+        return Ok(());
+    }
+    let mut carried = [0u8; rans::CARRY_BYTES * rans::MAX_LANES];
+    let carried = &mut carried[..rans::CARRY_BYTES * s.lanes];
+    rans::carried_bytes(&s.states[..s.lanes], carried)?;
+    // The first field that may reach past the stored bytes, and its first byte.
+    let stored = s.raw.len();
+    let first = 8 * stored / RAW_BITS;
+    let from = RAW_BITS * first / 8;
+    let mut bytes = [0u8; 2 + rans::CARRY_BYTES * rans::MAX_LANES + 1];
+    let kept = stored - from;
+    bytes[..kept].copy_from_slice(&s.raw[from..]);
+    bytes[kept..kept + carried.len()].copy_from_slice(carried);
+    for i in first..s.n {
+        let bit = RAW_BITS * i - 8 * from;
+        let pair = u16::from_le_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
+        let field = u32::from(pair >> (bit % 8)) & 0x3f;
+        let w = u16::from_le_bytes([s.out[2 * i], s.out[2 * i + 1]]) | assemble(0, field);
+        s.out[2 * i..2 * i + 2].copy_from_slice(&w.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// Modes 2 and 4: a table per row class (see [`super::rows`]); `carrying` as in [`decode_rans`].
+fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut DecodeScratch, carrying: bool) -> Result<()> {
     let n = out.len() / 2;
     let mut r = ByteReader::new(payload);
     r.u8()?;
-    let h = Header::read(&mut r)?;
+    let h = Header::read(&mut r, carrying)?;
     let lanes = 1usize << h.lanes_log2.min(31);
     if !rans::LANE_CHOICES.contains(&lanes) || n == 0 || !h.shape.fits(lanes) {
         return Err(Error::Corrupt);
@@ -80,14 +121,15 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     let escapes = r.take(h.esc_len)?;
     let states_bytes = r.take(4 * lanes)?;
     let words = r.take(h.n_words.checked_mul(2).ok_or(Error::Corrupt)?)?;
-    let raw = r.take(raw_len(n))?;
+    let raw = r.take(stored_raw_len(n, lanes, carrying)?)?;
     if r.remaining() != 0 || h.esc_count > n {
         return Err(Error::Corrupt);
     }
     let states = rans::read_states(states_bytes, lanes)?;
     let tables = scratch.tables(k);
-    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0 };
+    let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0, carrying };
     kernels.decode_bf16(&Bf16Model { tables: &tables[..k], class: &scratch.step_class }, &mut s)?;
+    complete_carried_fields(&mut s)?;
     // An escaped position must lie in a row whose table has the escape symbol.
     let shape = h.shape;
     let row_class = &scratch.row_class;

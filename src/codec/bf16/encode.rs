@@ -5,7 +5,7 @@ use crate::format::bf16_split::{raw_len, value_of, NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
 use super::{model, rows};
 use crate::codec::rows::{class_bits, pack_classes, RowShape};
-use super::{MODE_RANS, MODE_STORED, RANS_HEADER_SIZE};
+use super::{MODE_RANS, MODE_RANS_CARRYING, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
 use crate::kernels::{value_window, Kernels, RAW_SLACK, SUM_BLOCK};
 use crate::rans::encode::{EncTable, BF16_VALUES};
@@ -43,10 +43,32 @@ thread_local! {
 
 /// Appends the payload of one chunk of little-endian bf16 words (even length, at
 /// least 2 bytes) to `out`. With the chunk's `shape`, rows may fall into classes
-/// with a table each (mode 2) where that is smaller. Falls back to storing when
-/// coding would not save space.
-pub fn encode_chunk(src: &[u8], shape: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
-    SCRATCH.with(|s| encode_with(src, shape, &mut s.borrow_mut(), kernels, out))
+/// with a table each (mode 2) where that is smaller. Wherever the raw fields
+/// are long enough, the lanes carry their last bytes (modes 3 and 4) if
+/// `carry` allows it. Falls back to storing when coding would not save space.
+pub fn encode_chunk(src: &[u8], shape: Option<RowShape>, carry: bool, kernels: &Kernels, out: &mut Vec<u8>) {
+    SCRATCH.with(|s| encode_with(src, shape, carry, &mut s.borrow_mut(), kernels, out))
+}
+
+/// Lanes for a chunk of `n` values: carrying lanes where `carry` allows them
+/// and the raw fields are long enough (see [`lane_starts`]), else as many as without.
+fn lanes_for(n: usize, carry: bool) -> usize {
+    let carrying = rans::lanes_for_carrying(n);
+    if carry && raw_len(n) >= rans::CARRY_BYTES * carrying {
+        carrying
+    } else {
+        rans::lanes_for(n)
+    }
+}
+
+/// The lanes' start states and the raw bytes the payload stores: where `carry`
+/// allows it and the raw fields hold `CARRY_BYTES` a lane, the lanes carry the
+/// last ones (modes 3 and 4), else they start at `RANS_L` and every byte is stored.
+fn lane_starts(raw: &[u8], lanes: usize, carry: bool) -> (Vec<u32>, &[u8], bool) {
+    match raw.len().checked_sub(rans::CARRY_BYTES * lanes).filter(|_| carry) {
+        Some(kept) => (rans::carry_states(&raw[kept..], lanes), &raw[..kept], true),
+        None => (vec![rans::RANS_L; lanes], raw, false),
+    }
 }
 
 /// The escape list: every position whose value is outside the alphabet.
@@ -66,7 +88,7 @@ fn escape_list(src: &[u8], map: &[u8; NUM_VALUES], esc: u8) -> (Vec<u8>, u32) {
     (escapes, count)
 }
 
-fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
+fn encode_with(src: &[u8], shape: Option<RowShape>, carry: bool, scratch: &mut Scratch, kernels: &Kernels, out: &mut Vec<u8>) {
     debug_assert!(src.len().is_multiple_of(2) && !src.is_empty());
     let n = src.len() / 2;
     // The pass that reads the chunk first also packs its raw fields: with the
@@ -77,12 +99,12 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
         raw.resize(raw_len(n) + RAW_SLACK, 0);
     }
     let mut hist = [0u32; NUM_VALUES];
-    let lanes = rans::lanes_for(n);
+    let lanes = lanes_for(n, carry);
     // Rows may take fewer lanes than one table would (see `lanes_within`).
     let ranked = shape.filter(|s| model::worth_ranking(*s, n)).and_then(|s| Some((s, rans::lanes_within(lanes, |l| s.fits(l))?)));
     let Some((shape, row_lanes)) = ranked else {
         kernels.bf16_scan(src, &mut hist, raw);
-        return encode_one_table(src, &raw[..raw_len(n)], &hist, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out);
+        return encode_one_table(src, &raw[..raw_len(n)], &hist, (lanes, carry), (&mut scratch.words, &mut scratch.tables), kernels, out);
     };
     // Rows are ranked before any value is counted, so the one counting pass
     // gives each class's histogram (and their sum, mode 1's).
@@ -96,25 +118,24 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, scratch: &mut Scratch, kerne
     }
     let raw = &scratch.raw[..raw_len(n)];
     if let Some(model) = model::RowModel::choose(shape, row_class, &class_hists, &hist) {
-        if encode_rows(src, raw, &model, value_window(&hist), row_lanes, (&mut scratch.words, &mut scratch.tables), kernels, out) {
+        if encode_rows(src, raw, &model, value_window(&hist), (row_lanes, carry), (&mut scratch.words, &mut scratch.tables), kernels, out) {
             return;
         }
     }
-    encode_one_table(src, raw, &hist, lanes, (&mut scratch.words, &mut scratch.tables), kernels, out);
+    encode_one_table(src, raw, &hist, (lanes, carry), (&mut scratch.words, &mut scratch.tables), kernels, out);
 }
 
-/// Appends a mode-1 payload (one table for the chunk, histogram `hist`), or a
+/// Appends a mode-1 or 3 payload (one table for the chunk, histogram `hist`), or a
 /// stored one when coding would not save space.
 fn encode_one_table(
     src: &[u8],
     raw: &[u8],
     hist: &[u32; NUM_VALUES],
-    lanes: usize,
+    (lanes, carry): (usize, bool),
     (words, tables): (&mut Vec<u16>, &mut Vec<Box<EncTable<BF16_VALUES>>>),
     kernels: &Kernels,
     out: &mut Vec<u8>,
 ) {
-    let n = src.len() / 2;
     let alphabet = Alphabet::from_histogram(hist);
     let map: [u8; NUM_VALUES] = alphabet.symbol_map(NUM_VALUES).try_into().expect("one entry per value");
     let (escapes, esc_count) = match alphabet.escape_symbol() {
@@ -126,10 +147,11 @@ fn encode_one_table(
     let table = &mut enc_tables(tables, 1)[0];
     table.fill_from_map(&EncTable::new(&alphabet.freqs), &map);
     let window = value_window(hist);
-    let (states, start) = rans::encode::encode_bf16_values(src, lanes, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
+    let (starts, raw, carrying) = lane_starts(raw, lanes, carry);
+    let (states, start) = rans::encode::encode_bf16_values(src, &starts, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
     let words = &words[start..];
     let table = alphabet.write(VALUE_BITS);
-    let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
+    let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw.len();
     if total > src.len() {
         out.push(MODE_STORED);
         out.extend_from_slice(src);
@@ -137,7 +159,7 @@ fn encode_one_table(
     }
     let start = out.len();
     out.reserve(total);
-    out.push(MODE_RANS);
+    out.push(if carrying { MODE_RANS_CARRYING } else { MODE_RANS });
     out.push(lanes.trailing_zeros() as u8);
     put_u16(out, table.len() as u16);
     put_u32(out, words.len() as u32);
@@ -158,15 +180,15 @@ fn put_tail(out: &mut Vec<u8>, escapes: &[u8], states: &[u32], words: &[u16], ra
     out.extend_from_slice(raw);
 }
 
-/// Appends a mode-2 payload (row classes, a table each) for `model`; returns
-/// false, appending nothing, when it would not be smaller than storing.
+/// Appends a mode-2 or 4 payload (row classes, a table each) for `model`;
+/// returns false, appending nothing, when it would not be smaller than storing.
 #[allow(clippy::too_many_arguments)]
 fn encode_rows(
     src: &[u8],
     raw: &[u8],
     model: &super::model::RowModel,
     window: u16,
-    lanes: usize,
+    (lanes, carry): (usize, bool),
     (words, tables): (&mut Vec<u16>, &mut Vec<Box<EncTable<BF16_VALUES>>>),
     kernels: &Kernels,
     out: &mut Vec<u8>,
@@ -199,10 +221,12 @@ fn encode_rows(
     let tables: Vec<&EncTable<BF16_VALUES>> = tables.iter().map(|t| &**t).collect();
     let mut step_class = Vec::new();
     shape.step_classes(n, lanes, &model.row_class, &mut step_class);
-    let (states, start) = rans::encode::encode_bf16_steps(src, lanes, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
+    let (starts, raw, carrying) = lane_starts(raw, lanes, carry);
+    let (states, start) = rans::encode::encode_bf16_steps(src, &starts, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
     let words = &words[start..];
     let alphabets: Vec<Vec<u8>> = model.alphabets.iter().map(|a| a.write(VALUE_BITS)).collect();
     let header = rows::Header {
+        carrying,
         lanes_log2: lanes.trailing_zeros() as u8,
         shape,
         n_words: words.len(),
@@ -212,7 +236,7 @@ fn encode_rows(
     };
     let mut classes = Vec::new();
     pack_classes(&model.row_class, class_bits(model.alphabets.len()), &mut classes);
-    let total = header.size() + classes.len() + alphabets.iter().map(Vec::len).sum::<usize>() + escapes.len() + 4 * lanes + 2 * words.len() + raw_len(n);
+    let total = header.size() + classes.len() + alphabets.iter().map(Vec::len).sum::<usize>() + escapes.len() + 4 * lanes + 2 * words.len() + raw.len();
     if total > src.len() {
         return false;
     }

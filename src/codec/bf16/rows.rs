@@ -1,5 +1,5 @@
-//! bf16 payload mode 2: the header of a chunk coded with row classes (see
-//! [`crate::codec::rows`]).
+//! bf16 payload modes 2 and 4: the header of a chunk coded with row classes
+//! (see [`crate::codec::rows`]).
 
 use crate::codec::rows::{RowShape, TABLE_CHOICES};
 use crate::error::{Error, Result};
@@ -8,9 +8,11 @@ use crate::format::bytes::ByteReader;
 /// Bytes before the per-table alphabet lengths.
 pub const FIXED_HEADER: usize = 24;
 
-/// The mode-2 header after the mode byte.
+/// The mode-2 (or 4) header after the mode byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// Mode 4: the lanes carry the last raw bytes (as mode 3 over mode 1).
+    pub carrying: bool,
     pub lanes_log2: u8,
     pub shape: RowShape,
     pub n_words: usize,
@@ -20,8 +22,8 @@ pub struct Header {
 }
 
 impl Header {
-    /// Parses the header (the reader stands after the mode byte).
-    pub fn read(r: &mut ByteReader<'_>) -> Result<Header> {
+    /// Parses the header (the reader stands after the mode byte, 4 if `carrying`).
+    pub fn read(r: &mut ByteReader<'_>, carrying: bool) -> Result<Header> {
         let lanes_log2 = r.u8()?;
         let k = usize::from(r.u8()?);
         if r.u8()? != 0 || !TABLE_CHOICES.contains(&k) {
@@ -33,12 +35,13 @@ impl Header {
         let esc_count = r.u32()? as usize;
         let esc_len = r.u32()? as usize;
         let table_lens = (0..k).map(|_| r.u16().map(usize::from)).collect::<Result<Vec<_>>>()?;
-        Ok(Header { lanes_log2, shape: RowShape { row, first_col }, n_words, esc_count, esc_len, table_lens })
+        Ok(Header { carrying, lanes_log2, shape: RowShape { row, first_col }, n_words, esc_count, esc_len, table_lens })
     }
 
     pub fn write(&self, out: &mut Vec<u8>) {
         use crate::format::bytes::{put_u16, put_u32};
-        out.extend_from_slice(&[super::MODE_ROWS, self.lanes_log2, self.table_lens.len() as u8, 0]);
+        let mode = if self.carrying { super::MODE_ROWS_CARRYING } else { super::MODE_ROWS };
+        out.extend_from_slice(&[mode, self.lanes_log2, self.table_lens.len() as u8, 0]);
         put_u32(out, self.shape.row as u32);
         put_u32(out, self.shape.first_col as u32);
         put_u32(out, self.n_words as u32);
