@@ -231,8 +231,52 @@ impl Kernels {
             // SAFETY: `self` exists only for an ISA this CPU runs (`Kernels::get`),
             // and `fits` plus the assertion are the rest of the `Bf16Decode` contract.
             unsafe { (self.bf16_decode)(m, s) };
+            if s.carrying {
+                self.bf16_past_the_stored_raw(m, s);
+            }
         }
         scalar::finish_bf16(m, s)
+    }
+
+    /// Carrying lanes (`s.carrying`) leave the last few steps without their raw
+    /// bytes, where a kernel stops: runs those steps on a zero-padded copy of the
+    /// raw bytes left (the caller ORs in the carried ones), so that the scalar
+    /// oracle is left only what it would be left anyway.
+    fn bf16_past_the_stored_raw(&self, m: &Bf16Model<'_>, s: &mut Bf16Stream<'_>) {
+        const PADDED: usize = 2 * crate::rans::CARRY_BYTES * crate::rans::MAX_LANES;
+        let (step, per_step) = (s.step, s.raw_per_step());
+        let from = step * per_step;
+        let left = s.raw.len().saturating_sub(from);
+        // Only where the raw bytes stopped the kernel (not the words), and the
+        // remaining steps (the partial last one included) fit the copy.
+        if (s.n.div_ceil(s.lanes) - step) * per_step > PADDED || left >= per_step {
+            return;
+        }
+        let mut raw = [0u8; PADDED];
+        raw[..left].copy_from_slice(&s.raw[from..]);
+        let lanes = s.lanes;
+        let class = m.class.get(step..).unwrap_or(&[]);
+        let model = Bf16Model { tables: m.tables, class };
+        let mut rest = Bf16Stream {
+            lanes,
+            states: s.states,
+            words: s.words,
+            word_pos: s.word_pos,
+            raw: &raw[..raw_len(s.n - step * lanes)],
+            out: &mut s.out[2 * step * lanes..],
+            n: s.n - step * lanes,
+            step: 0,
+            carrying: true,
+        };
+        // SAFETY: as in `decode_bf16`: the same stream from step `step` on (a step
+        // starts on a whole raw byte: lanes are multiples of 32, 24 bytes a 32 values),
+        // whose raw bytes are all there (`raw_len` of its values), and the model's
+        // classes from that step on.
+        unsafe { (self.bf16_decode)(&model, &mut rest) };
+        let (states, word_pos, done) = (rest.states, rest.word_pos, rest.step);
+        s.states = states;
+        s.word_pos = word_pos;
+        s.step = step + done;
     }
 
     /// Decodes every remaining symbol of `s` with the tables of `m` and checks
