@@ -86,9 +86,10 @@ versions come with the definitions below). */
 #define LLMC_FLAG_CONTENT_CHECKSUM 1
 
 /*
- Code every chunk with one table, never with row classes: encodes and decodes
- faster, a fraction of a percent larger, and containers keep the version that
- readers from before row classes accept.
+ Code every chunk with one table, never with row classes, and bf16 chunks
+ with lanes that do not carry raw bytes (payload mode 1): encodes and decodes
+ faster, a fraction of a percent larger, and containers keep the version
+ (3) that readers from before row classes accept.
  */
 #define LLMC_FLAG_NO_ROW_CLASSES 2
 

@@ -8,8 +8,9 @@ use crate::isa::Isa;
 /// `LLMC_FLAG_CONTENT_CHECKSUM`: store a CRC32C of the whole content.
 pub const PARAM_FLAG_CONTENT_CHECKSUM: u32 = 1 << 0;
 /// `LLMC_FLAG_NO_ROW_CLASSES`: code every chunk with one table, never with
-/// row classes (faster to encode and decode, slightly larger; containers then
-/// keep the version older readers accept).
+/// row classes, and bf16 lanes that do not carry raw bytes (faster to encode
+/// and decode, slightly larger; containers then keep the version older readers
+/// accept).
 pub const PARAM_FLAG_NO_ROW_CLASSES: u32 = 1 << 1;
 const KNOWN_PARAM_FLAGS: u32 = PARAM_FLAG_CONTENT_CHECKSUM | PARAM_FLAG_NO_ROW_CLASSES;
 
