@@ -49,6 +49,29 @@ pub(crate) fn value_window(hist: &[u32; NUM_VALUES]) -> u16 {
     at as u16
 }
 
+/// A value-indexed table's entries for the [`VALUE_WINDOW`] values from
+/// `start` on, as the AVX-512 bf16 value encoder's byte permutes read them
+/// (frequency and start, low and high bytes), made once per table: rows
+/// encode in runs of a few steps per table, and building these for every run
+/// cost a fifth of row-class encoding.
+pub(crate) struct ValueWindow {
+    pub start: u16,
+    /// Frequency low, frequency high, start low, start high bytes of each value.
+    pub bytes: [[u8; VALUE_WINDOW]; 4],
+}
+
+impl ValueWindow {
+    /// The window of `t` from `start` (`start + VALUE_WINDOW <= BF16_VALUES`).
+    pub fn new(t: &EncTable<BF16_VALUES>, start: u16) -> ValueWindow {
+        let mut bytes = [[0u8; VALUE_WINDOW]; 4];
+        for (i, &e) in t.packed[usize::from(start)..][..VALUE_WINDOW].iter().enumerate() {
+            let (freq, cum) = (e & 0xfff, e >> 12);
+            (bytes[0][i], bytes[1][i], bytes[2][i], bytes[3][i]) = (freq as u8, (freq >> 8) as u8, cum as u8, (cum >> 8) as u8);
+        }
+        ValueWindow { start, bytes }
+    }
+}
+
 /// Sums the partial histograms into `hist`.
 #[inline(always)]
 pub(super) fn merge_counts(part: &[[u32; NUM_VALUES]; 4], hist: &mut [u32; NUM_VALUES]) {
@@ -203,10 +226,10 @@ impl Kernels {
     /// Encodes the whole steps of the values of `src` (little-endian bf16 words,
     /// `src.len() / 2` a multiple of `lanes`) below `pos`; returns the new `pos`
     /// (see `rans::encode::encode_bf16_values`).
-    /// `window` is where the value window starts ([`value_window`]); it
-    /// changes the speed, never the bytes.
+    /// `window` is `t`'s [`ValueWindow`] (from [`value_window`]); where it
+    /// starts changes the speed, never the bytes.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn bf16_values_encode(&self, src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    pub(crate) fn bf16_values_encode(&self, src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: &ValueWindow, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
         self.record();
         let n = src.len() / 2;
         let fits = src.len().is_multiple_of(2)
@@ -215,7 +238,8 @@ impl Kernels {
             && states.len() >= lanes
             && n <= pos
             && pos <= buf.len()
-            && usize::from(window) + VALUE_WINDOW <= BF16_VALUES;
+            && usize::from(window.start) + VALUE_WINDOW <= BF16_VALUES;
+        debug_assert!(window.bytes[0][0] == t.packed[usize::from(window.start)] as u8, "a window of another table");
         assert!(fits, "bf16 value encoder called outside its contract");
         #[cfg(target_arch = "x86_64")]
         if self.avx512() {
@@ -349,12 +373,13 @@ mod tests {
                 });
                 let want_words = want_buf[at..].to_vec();
                 // The best window, and two that leave most values to the gathers.
-                for window in [value_window(&hist), 0, (BF16_VALUES - VALUE_WINDOW) as u16] {
+                for start in [value_window(&hist), 0, (BF16_VALUES - VALUE_WINDOW) as u16] {
+                    let window = ValueWindow::new(&table, start);
                     for k in all_kernels() {
                         let mut buf = vec![0xffffu16; 3];
-                        let (states, at) = encode_bf16_values(&src, &vec![RANS_L; lanes], &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, window, x, b, p));
-                        assert_eq!(states, want_states, "{:?} n={n} window={window}", k.isa());
-                        assert_eq!(buf[at..], want_words[..], "{:?} n={n} window={window}", k.isa());
+                        let (states, at) = encode_bf16_values(&src, &vec![RANS_L; lanes], &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, &window, x, b, p));
+                        assert_eq!(states, want_states, "{:?} n={n} window={start}", k.isa());
+                        assert_eq!(buf[at..], want_words[..], "{:?} n={n} window={start}", k.isa());
                     }
                 }
                 // Lanes that carry bytes start elsewhere: every kernel from there too.
@@ -364,7 +389,8 @@ mod tests {
                 let (want_states, at) = encode_bf16_values(&src, &starts, &table, &mut want_buf, encode_bf16_full_steps);
                 for k in all_kernels() {
                     let mut buf = vec![0xffffu16; 3];
-                    let (states, got) = encode_bf16_values(&src, &starts, &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, value_window(&hist), x, b, p));
+                    let window = ValueWindow::new(&table, value_window(&hist));
+                    let (states, got) = encode_bf16_values(&src, &starts, &table, &mut buf, |s, l, t, x, b, p| k.bf16_values_encode(s, l, t, &window, x, b, p));
                     assert_eq!(states, want_states, "{:?} n={n}, carrying", k.isa());
                     assert_eq!(buf[got..], want_buf[at..], "{:?} n={n}, carrying", k.isa());
                 }

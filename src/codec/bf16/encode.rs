@@ -7,7 +7,7 @@ use super::{model, rows};
 use crate::codec::rows::{class_bits, pack_classes, RowShape};
 use super::{MODE_RANS, MODE_RANS_CARRYING, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
-use crate::kernels::{value_window, Kernels, RAW_SLACK, SUM_BLOCK};
+use crate::kernels::{value_window, Kernels, ValueWindow, RAW_SLACK, SUM_BLOCK};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans;
 
@@ -146,9 +146,9 @@ fn encode_one_table(
     // The values are coded straight from the words, through a value-indexed table.
     let table = &mut enc_tables(tables, 1)[0];
     table.fill_from_map(&EncTable::new(&alphabet.freqs), &map);
-    let window = value_window(hist);
+    let window = ValueWindow::new(table, value_window(hist));
     let (starts, raw, carrying) = lane_starts(raw, lanes, carry);
-    let (states, start) = rans::encode::encode_bf16_values(src, &starts, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
+    let (states, start) = rans::encode::encode_bf16_values(src, &starts, table, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, &window, x, b, p));
     let words = &words[start..];
     let table = alphabet.write(VALUE_BITS);
     let total = RANS_HEADER_SIZE + table.len() + escapes.len() + 4 * lanes + 2 * words.len() + raw.len();
@@ -219,10 +219,13 @@ fn encode_rows(
         t.fill_from_map(&EncTable::new(&a.freqs), map);
     }
     let tables: Vec<&EncTable<BF16_VALUES>> = tables.iter().map(|t| &**t).collect();
+    // Each class's window, made once: the runs of steps that share a table are short.
+    let windows: Vec<ValueWindow> = tables.iter().map(|t| ValueWindow::new(t, window)).collect();
+    let window_of = |t: &EncTable<BF16_VALUES>| &windows[tables.iter().position(|&u| core::ptr::eq(u, t)).expect("one of the classes' tables")];
     let mut step_class = Vec::new();
     shape.step_classes(n, lanes, &model.row_class, &mut step_class);
     let (starts, raw, carrying) = lane_starts(raw, lanes, carry);
-    let (states, start) = rans::encode::encode_bf16_steps(src, &starts, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window, x, b, p));
+    let (states, start) = rans::encode::encode_bf16_steps(src, &starts, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window_of(t), x, b, p));
     let words = &words[start..];
     let alphabets: Vec<Vec<u8>> = model.alphabets.iter().map(|a| a.write(VALUE_BITS)).collect();
     let header = rows::Header {

@@ -15,7 +15,7 @@
 
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
-use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, SUM_BLOCK};
+use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, ValueWindow, SUM_BLOCK};
 use super::shared::{rans_encode_update16, widen_bytes};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
@@ -97,9 +97,10 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
 /// # Safety
 /// The CPU supports `Isa::Avx512`'s features; `lanes` is 32, 64 or 128;
 /// `src.len() / 2` is a multiple of `lanes`, `states.len() >= lanes`,
-/// `src.len() / 2 <= pos <= buf.len()`, `window + 128 <= 1024`.
+/// `src.len() / 2 <= pos <= buf.len()`, `window.start + 128 <= 1024`, and
+/// `window` made from `t` (else the bytes are wrong, nothing worse).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")]
-pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, window: &ValueWindow, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
     // SAFETY: the caller's contract, and `lanes == 16 * V` for the arm taken.
     unsafe {
         match lanes {
@@ -112,27 +113,23 @@ pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t:
 }
 
 /// [`bf16_values_encode`] for `16 * V` lanes (`V` a multiple of 4) with the table
-/// entries of the values `window .. window + 128` looked up by byte permutes (as
+/// entries of the values `window.start ..` (128 of them) looked up by byte permutes (as
 /// frequency and start bytes), 64 lanes at a time, and gathered only for lanes
 /// whose value lies outside. The packs and unpacks are the decoder's
 /// (`x86/avx512.rs`): packed bytes come back to their lanes when widened.
 ///
 /// # Safety
-/// As [`bf16_values_encode`], with `lanes == 16 * V` and `window + 128 <= 1024`.
+/// As [`bf16_values_encode`], with `lanes == 16 * V`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vbmi,avx512vbmi2,bmi2,popcnt")]
-unsafe fn values_encode_window<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, window: u16, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+unsafe fn values_encode_window<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, window: &ValueWindow, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
-    let mut bytes = [[0u8; 128]; 4];
-    for (i, &e) in t.packed[usize::from(window)..][..128].iter().enumerate() {
-        let (freq, cum) = (e & 0xfff, e >> 12);
-        (bytes[0][i], bytes[1][i], bytes[2][i], bytes[3][i]) = (freq as u8, (freq >> 8) as u8, cum as u8, (cum >> 8) as u8);
-    }
+    let bytes = &window.bytes;
     // SAFETY: 64-byte loads from 128-byte arrays.
     let tab = |k: usize, h: usize| unsafe { _mm512_loadu_si512(bytes[k].as_ptr().add(64 * h).cast()) };
     let (fl0, fl1, fh0, fh1) = (tab(0, 0), tab(0, 1), tab(1, 0), tab(1, 1));
     let (cl0, cl1, ch0, ch1) = (tab(2, 0), tab(2, 1), tab(3, 0), tab(3, 1));
     let values = _mm512_set1_epi32(0x3ff);
-    let base = _mm512_set1_epi32(i32::from(window));
+    let base = _mm512_set1_epi32(i32::from(window.start));
     let width = _mm512_set1_epi32(128);
     let zero = _mm512_setzero_si512();
     let mut x = [_mm512_setzero_si512(); V];
