@@ -89,7 +89,7 @@ versions come with the definitions below). */
  Code every chunk with one table, never with row classes, and bf16 chunks
  with lanes that do not carry raw bytes (payload mode 1): encodes and decodes
  faster, a fraction of a percent larger, and containers keep the version
- (3) that readers from before row classes accept.
+ that readers from before row classes accept.
  */
 #define LLMC_FLAG_NO_ROW_CLASSES 2
 

@@ -158,14 +158,15 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
     // The lowest version that reads every region: 7 for bf16 (whose lanes may
-    // carry raw bytes), 6 for Q4_K (whose chunks may code their headers as
-    // fields), 5 for row classes (byte streams), 4 for GGUF strings, else 3.
+    // carry raw bytes; bf16 row classes came with version 5 and need no more),
+    // 6 for Q4_K (whose chunks may code their headers as fields), 5 for byte
+    // streams' row classes, 4 for GGUF strings, else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
     let version = if uses(|m| matches!(m, Method::Bf16 | Method::Bf16Rows { .. })) {
         super::VERSION
     } else if uses(|m| matches!(m, Method::Q4k)) {
         super::VERSION_6
-    } else if uses(|m| matches!(m, Method::Bf16Rows { .. } | Method::FieldsRows { .. })) {
+    } else if uses(|m| matches!(m, Method::FieldsRows { .. })) {
         super::VERSION_5
     } else if uses(|m| matches!(m, Method::ZstdStrings { .. })) {
         super::VERSION_4

@@ -44,7 +44,7 @@ pub const LLMC_FLAG_CONTENT_CHECKSUM: u32 = 1;
 /// Code every chunk with one table, never with row classes, and bf16 chunks
 /// with lanes that do not carry raw bytes (payload mode 1): encodes and decodes
 /// faster, a fraction of a percent larger, and containers keep the version
-/// (3) that readers from before row classes accept.
+/// that readers from before row classes accept.
 pub const LLMC_FLAG_NO_ROW_CLASSES: u32 = 2;
 
 const _: () = assert!(LLMC_FLAG_CONTENT_CHECKSUM == crate::params::PARAM_FLAG_CONTENT_CHECKSUM && LLMC_FLAG_NO_ROW_CLASSES == crate::params::PARAM_FLAG_NO_ROW_CLASSES);

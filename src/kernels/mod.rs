@@ -227,6 +227,7 @@ impl Kernels {
         // A model that does not cover the stream is a caller's bug, not corrupt input.
         assert!(m.covers(s.n.div_ceil(s.lanes.max(1))), "bf16 model does not cover the stream");
         debug_assert!(fits, "bf16 stream violates the kernel contract");
+        debug_assert!(s.carrying || s.raw.len() == raw_len(s.n), "only carrying lanes leave raw bytes out");
         if fits {
             // SAFETY: `self` exists only for an ISA this CPU runs (`Kernels::get`),
             // and `fits` plus the assertion are the rest of the `Bf16Decode` contract.
@@ -247,9 +248,12 @@ impl Kernels {
         let (step, per_step) = (s.step, s.raw_per_step());
         let from = step * per_step;
         let left = s.raw.len().saturating_sub(from);
-        // Only where the raw bytes stopped the kernel (not the words), and the
-        // remaining steps (the partial last one included) fit the copy.
-        if (s.n.div_ceil(s.lanes) - step) * per_step > PADDED || left >= per_step {
+        // Only where the remaining steps (the partial last one included) fit
+        // the copy, and for a kernel (the scalar ISA's is the oracle's loop).
+        // A kernel stopped by the words stops again at once; AVX2's, which
+        // needs a few bytes past a step, stops one step before the raw bytes'
+        // end, so `left` may be a whole step.
+        if (s.n.div_ceil(s.lanes) - step) * per_step > PADDED || self.isa == Isa::Scalar {
             return;
         }
         let mut raw = [0u8; PADDED];

@@ -33,9 +33,9 @@ pub const RANS_HEADER_SIZE: usize = 16;
 pub type DecodeScratch = crate::codec::rows::RowScratch<Bf16Tables>;
 
 /// Smallest payload that can hold `content_len` bytes: a rANS chunk needs at
-/// least its raw fields (6 of every 16 bits) but those its lanes carry, a
+/// least its raw fields (6 of every 16 bits; lanes that carry 3 of them store a
+/// 4-byte state each, so carrying never makes a payload shorter than that), a
 /// stored chunk all of them.
 pub fn min_payload(content_len: usize) -> usize {
-    let stored = crate::format::bf16_split::raw_len(content_len / 2).saturating_sub(crate::rans::CARRY_BYTES * crate::rans::MAX_LANES);
-    1 + stored.min(content_len)
+    1 + crate::format::bf16_split::raw_len(content_len / 2).min(content_len)
 }
