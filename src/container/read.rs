@@ -20,6 +20,8 @@ use std::cell::RefCell;
 #[derive(Debug, Clone)]
 pub struct Index {
     pub kind: SourceKind,
+    /// The container's format version (which frame modes it may hold).
+    pub version: u16,
     pub original_size: u64,
     pub sha256_prefix: [u8; 28],
     pub regions: Vec<Region>,
@@ -83,7 +85,7 @@ impl Index {
             Ok(())
         })
         .map_err(Error::overrun_is_corrupt)?;
-        Ok(Index { kind, original_size, sha256_prefix, regions, entries, chunk_size, tables, cache: ChunkCache::default() })
+        Ok(Index { kind, version: layout.version, original_size, sha256_prefix, regions, entries, chunk_size, tables, cache: ChunkCache::default() })
     }
 
     /// Bytes of leading metadata regions (what a format parser reads first).

@@ -268,7 +268,7 @@ pub fn info(path: &Path) -> Result<bool, String> {
         }
         Kind::Container => {
             let index = Index::open(&src).map_err(err)?;
-            println!("container:     {} ({:?})", path.display(), index.kind);
+            println!("container:     {} ({:?}, format version {})", path.display(), index.kind, index.version);
             let type_name = |t: u32| match index.kind {
                 llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
                 _ => llmc::model::gguf::types::type_name(t),
