@@ -29,6 +29,9 @@ impl Rng {
     }
 }
 
+/// The alphabet's bit string, LSB first (FORMAT.md §3). Written here on
+/// purpose rather than taken from the library (`format::bitio`): the encoder
+/// of this file shares nothing with the decoder it tests.
 struct BitWriter {
     bytes: Vec<u8>,
     acc: u64,
