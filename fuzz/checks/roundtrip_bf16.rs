@@ -1,6 +1,8 @@
 //! Arbitrary bytes (truncated to whole bf16 words) compress, encode identically
 //! on every ISA, and decode back to the input on every ISA — with one table per
-//! chunk and with row classes (the second byte picks a row length or none).
+//! chunk and with row classes (the second byte picks a row length or none),
+//! with lanes that carry raw bytes and (bit 2 of the first byte) without them,
+//! as `LLMC_FLAG_NO_ROW_CLASSES` asks.
 
 use llmc::CompressParams;
 
@@ -13,6 +15,7 @@ pub fn run(data: &[u8]) {
         0 => 0,
         k => 32 * u32::from(k),
     };
-    let p = CompressParams { chunk_size: chunk, ..Default::default() };
+    let flags = if data.first().is_some_and(|b| b & 4 != 0) { llmc::PARAM_FLAG_NO_ROW_CLASSES } else { 0 };
+    let p = CompressParams { chunk_size: chunk, flags, ..Default::default() };
     super::common::roundtrip_every_isa(data, p, |d, p| llmc::compress_bf16_rows(d, row, p));
 }
