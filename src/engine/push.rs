@@ -421,11 +421,8 @@ mod presentation_tests {
     fn readme_loop_random_pieces_and_outputs_with_trailing_bytes() {
         let mut rnd = xorshift(0x1234_5678_9abc_def1u64);
         for round in 0..300 {
-            let blocks = 1 + rnd(3000);
-            let fan = 1 + rnd(20);
-            let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 31 + round) as u8).collect();
-            let mut fed = data.clone();
-            fed.extend_from_slice(b"TRAILING JUNK AFTER THE STREAM");
+            let (blocks, fan) = (1 + rnd(3000), 1 + rnd(20));
+            let (data, fed) = stream_and_junk(blocks, round);
             let mut d = fanner(blocks, fan);
             let (mut at, mut avail, mut got, mut finished) = (0usize, 0usize, Vec::new(), false);
             while !finished && avail < fed.len() {
@@ -462,6 +459,15 @@ mod presentation_tests {
             Ok(())
         })
         .unwrap()
+    }
+
+    /// `blocks` blocks of 10 bytes of a stream, and the same followed by bytes
+    /// that are not the stream's.
+    fn stream_and_junk(blocks: usize, round: usize) -> (Vec<u8>, Vec<u8>) {
+        let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 31 + round) as u8).collect();
+        let mut fed = data.clone();
+        fed.extend_from_slice(b"TRAILING JUNK AFTER THE STREAM");
+        (data, fed)
     }
 
     fn expect(data: &[u8], fan: usize) -> Vec<u8> {
@@ -538,11 +544,8 @@ mod presentation_tests {
     fn pieces_presented_from_the_consumed_position_in_random_sizes() {
         let mut rnd = xorshift(0x9E3779B97F4A7C15u64);
         for round in 0..200 {
-            let blocks = 50 + rnd(300);
-            let fan = 1 + rnd(50);
-            let data: Vec<u8> = (0..blocks * 10).map(|i| (i * 31 + round) as u8).collect();
-            let mut fed = data.clone();
-            fed.extend_from_slice(b"TRAILING JUNK AFTER THE STREAM");
+            let (blocks, fan) = (50 + rnd(300), 1 + rnd(50));
+            let (data, fed) = stream_and_junk(blocks, round);
             let mut d = fanner(blocks, fan);
             let (mut at, mut got) = (0usize, Vec::new());
             let mut calls = 0;

@@ -31,6 +31,16 @@ pub fn assemble(value_bits: u16, raw: u32) -> u16 {
     value_bits | (raw & 0x1f) as u16 | (((raw >> 5) & 1) as u16) << 15
 }
 
+/// Field `i` of a packed raw-field string; bits past its end read as zero
+/// (the fields that lanes carry, until the decoder completes them).
+#[inline(always)]
+pub fn raw_field(raw: &[u8], i: usize) -> u32 {
+    let bit = RAW_BITS * i;
+    let lo = u32::from(raw.get(bit / 8).copied().unwrap_or(0));
+    let hi = u32::from(raw.get(bit / 8 + 1).copied().unwrap_or(0));
+    ((lo | hi << 8) >> (bit % 8)) & 0x3f
+}
+
 /// Bytes of packed raw fields for `n` values.
 pub fn raw_len(n: usize) -> usize {
     (n * RAW_BITS).div_ceil(8)

@@ -5,20 +5,10 @@
 use super::state::{Bf16Stream, ByteStream};
 use super::tables::{Bf16Model, BytesModel};
 use crate::error::{Error, Result};
-use crate::format::bf16_split::{assemble, RAW_BITS};
+use crate::format::bf16_split::{assemble, raw_field};
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 use crate::rans::table::{self, DecodeTable};
 use crate::rans::{CARRY_BASE, RANS_L};
-
-/// Field `i` of the packed raw fields; bits past the end of `raw` read as zero
-/// (lanes that carry the last raw bytes: the caller completes those fields).
-#[inline(always)]
-fn raw_field(raw: &[u8], i: usize) -> u32 {
-    let bit = RAW_BITS * i;
-    let lo = u32::from(raw.get(bit / 8).copied().unwrap_or(0));
-    let hi = u32::from(raw.get(bit / 8 + 1).copied().unwrap_or(0));
-    ((lo | hi << 8) >> (bit % 8)) & 0x3f
-}
 
 #[inline(always)]
 fn next_word(words: &[u8], q: &mut usize) -> Result<u32> {

@@ -220,14 +220,15 @@ pub fn encode_bf16_values(
 
 /// [`encode_bf16_values`] with a table per step: step `i` (values `i * lanes ..`)
 /// codes with `tables[class[i]]` (`class` has one entry per step, the partial
-/// last one included). Runs of steps with one class go to `kernel` together.
+/// last one included). Runs of steps with one class go to `kernel` together,
+/// with the class (whose table the caller may keep in other forms too).
 pub fn encode_bf16_steps(
     src: &[u8],
     start: &[u32],
     tables: &[&EncTable<BF16_VALUES>],
     class: &[u8],
     buf: &mut Vec<u16>,
-    mut kernel: impl FnMut(&[u8], usize, &EncTable<BF16_VALUES>, &mut [u32], &mut [u16], usize) -> usize,
+    mut kernel: impl FnMut(&[u8], usize, usize, &mut [u32], &mut [u16], usize) -> usize,
 ) -> (Vec<u32>, usize) {
     let n = src.len() / 2;
     let lanes = start.len();
@@ -242,7 +243,7 @@ pub fn encode_bf16_steps(
             let t = tables[usize::from(class[full])];
             encode_steps_by(n - full * lanes, lanes, &t.syms, |i| bf16_value(tail, i), states, buf, pos, 1)
         },
-        |states, buf, pos| by_runs(&class[..full], pos, |steps, c, pos| kernel(&src[2 * steps.start * lanes..2 * steps.end * lanes], lanes, tables[c], states, buf, pos)),
+        |states, buf, pos| by_runs(&class[..full], pos, |steps, c, pos| kernel(&src[2 * steps.start * lanes..2 * steps.end * lanes], lanes, c, states, buf, pos)),
     )
 }
 

@@ -1,7 +1,7 @@
 //! bf16 chunk decoder: payload parsing, table setup through the kernel
 //! dispatcher, and escape patching.
 
-use crate::format::bf16_split::{assemble, raw_len, RAW_BITS, VALUE_BITS, VALUE_SHIFT};
+use crate::format::bf16_split::{assemble, raw_field, raw_len, VALUE_BITS, VALUE_SHIFT};
 use crate::rans::alphabet::Alphabet;
 use super::rows::Header;
 use crate::codec::rows;
@@ -59,7 +59,7 @@ fn decode_rans(payload: &[u8], out: &mut [u8], kernels: &Kernels, t: &mut Bf16Ta
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0, carrying };
     let t: &Bf16Tables = t;
     kernels.decode_bf16(&Bf16Model::single(&t), &mut s)?;
-    complete_carried_fields(&mut s)?;
+    complete_carried_fields(&mut s);
     patch_escapes(escapes, esc_count, s.out, |_| true)
 }
 
@@ -74,30 +74,22 @@ fn stored_raw_len(n: usize, lanes: usize, carrying: bool) -> Result<usize> {
 
 /// With carrying lanes, the values whose raw fields reach past the stored bytes
 /// were decoded with those bits zero: ORs in their whole fields, read from the
-/// stored bytes' end and the bytes the final states carried.
-fn complete_carried_fields(s: &mut Bf16Stream<'_>) -> Result<()> {
+/// stored bytes' last whole group (4 fields in 3 bytes) on and the bytes the
+/// final states carried (which the decoder checked).
+fn complete_carried_fields(s: &mut Bf16Stream<'_>) {
     if !s.carrying {
-        return Ok(());
+        return;
     }
-    let mut carried = [0u8; rans::CARRY_BYTES * rans::MAX_LANES];
-    let carried = &mut carried[..rans::CARRY_BYTES * s.lanes];
-    rans::carried_bytes(&s.states[..s.lanes], carried)?;
-    // The first field that may reach past the stored bytes, and its first byte.
-    let stored = s.raw.len();
-    let first = 8 * stored / RAW_BITS;
-    let from = RAW_BITS * first / 8;
-    let mut bytes = [0u8; 2 + rans::CARRY_BYTES * rans::MAX_LANES + 1];
-    let kept = stored - from;
-    bytes[..kept].copy_from_slice(&s.raw[from..]);
-    bytes[kept..kept + carried.len()].copy_from_slice(carried);
+    let from = s.raw.len() / 3 * 3;
+    let kept = s.raw.len() - from;
+    let mut tail = [0u8; 2 + rans::CARRY_BYTES * rans::MAX_LANES];
+    tail[..kept].copy_from_slice(&s.raw[from..]);
+    rans::carried_bytes(&s.states[..s.lanes], &mut tail[kept..kept + rans::CARRY_BYTES * s.lanes]);
+    let first = from / 3 * 4;
     for i in first..s.n {
-        let bit = RAW_BITS * i - 8 * from;
-        let pair = u16::from_le_bytes([bytes[bit / 8], bytes[bit / 8 + 1]]);
-        let field = u32::from(pair >> (bit % 8)) & 0x3f;
-        let w = u16::from_le_bytes([s.out[2 * i], s.out[2 * i + 1]]) | assemble(0, field);
+        let w = u16::from_le_bytes([s.out[2 * i], s.out[2 * i + 1]]) | assemble(0, raw_field(&tail, i - first));
         s.out[2 * i..2 * i + 2].copy_from_slice(&w.to_le_bytes());
     }
-    Ok(())
 }
 
 /// Modes 2 and 4: a table per row class (see [`super::rows`]); `carrying` as in [`decode_rans`].
@@ -129,7 +121,7 @@ fn decode_rows(payload: &[u8], out: &mut [u8], kernels: &Kernels, scratch: &mut 
     let tables = scratch.tables(k);
     let mut s = Bf16Stream { lanes, states, words, word_pos: 0, raw, out, n, step: 0, carrying };
     kernels.decode_bf16(&Bf16Model { tables: &tables[..k], class: &scratch.step_class }, &mut s)?;
-    complete_carried_fields(&mut s)?;
+    complete_carried_fields(&mut s);
     // An escaped position must lie in a row whose table has the escape symbol.
     let shape = h.shape;
     let row_class = &scratch.row_class;

@@ -221,11 +221,10 @@ fn encode_rows(
     let tables: Vec<&EncTable<BF16_VALUES>> = tables.iter().map(|t| &**t).collect();
     // Each class's window, made once: the runs of steps that share a table are short.
     let windows: Vec<ValueWindow> = tables.iter().map(|t| ValueWindow::new(t, window)).collect();
-    let window_of = |t: &EncTable<BF16_VALUES>| &windows[tables.iter().position(|&u| core::ptr::eq(u, t)).expect("one of the classes' tables")];
     let mut step_class = Vec::new();
     shape.step_classes(n, lanes, &model.row_class, &mut step_class);
     let (starts, raw, carrying) = lane_starts(raw, lanes, carry);
-    let (states, start) = rans::encode::encode_bf16_steps(src, &starts, &tables, &step_class, words, |s, l, t, x, b, p| kernels.bf16_values_encode(s, l, t, window_of(t), x, b, p));
+    let (states, start) = rans::encode::encode_bf16_steps(src, &starts, &tables, &step_class, words, |s, l, c, x, b, p| kernels.bf16_values_encode(s, l, tables[c], &windows[c], x, b, p));
     let words = &words[start..];
     let alphabets: Vec<Vec<u8>> = model.alphabets.iter().map(|a| a.write(VALUE_BITS)).collect();
     let header = rows::Header {
