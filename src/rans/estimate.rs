@@ -43,12 +43,20 @@ impl Estimate {
 /// bits a symbol (its state never drops below 2^16 and a frequency is at most
 /// 2^12), which callers subtract.
 pub fn entropy_floor(hist: &[u32]) -> u64 {
-    let n: u64 = hist.iter().map(|&c| u64::from(c)).sum();
+    entropy_floor_of(hist.iter().copied())
+}
+
+/// [`entropy_floor`] of the counts `counts` yields (empty counts may be among
+/// them: `0 · log2(0)` counts as 0).
+pub fn entropy_floor_of(counts: impl Iterator<Item = u32> + Clone) -> u64 {
+    let n: u64 = counts.clone().map(u64::from).sum();
     if n == 0 {
         return 0;
     }
     let whole = n * log2_below(n);
-    let parts: u64 = hist.iter().filter(|&&c| c > 0).map(|&c| u64::from(c) * log2_above(u64::from(c))).sum();
+    // No filter for empty counts (`log2_above(0)` is finite, times 0): a branch
+    // on each count costs more than the product.
+    let parts: u64 = counts.map(|c| u64::from(c) * log2_above(u64::from(c))).sum();
     whole.saturating_sub(parts)
 }
 

@@ -25,8 +25,8 @@ struct Scratch {
     tables: Vec<Box<EncTable<BF16_VALUES>>>,
     /// Value sums of 32-word blocks, for ranking rows.
     sums: Vec<u32>,
-    /// Partial histograms of the row classes (32 KiB), made on first use.
-    class_counts: Option<Box<model::ClassCounts>>,
+    /// Partial histograms of the row bands (64 KiB), made on first use.
+    band_counts: Option<Box<model::BandCounts>>,
 }
 
 /// The first `k` of a thread's value-indexed tables, made on first use.
@@ -110,11 +110,12 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, carry: bool, scratch: &mut S
     // gives each class's histogram (and their sum, mode 1's).
     scratch.sums.resize(n.div_ceil(SUM_BLOCK), 0);
     kernels.bf16_pack_sums(src, raw, &mut scratch.sums);
-    let row_class = model::rank_rows(&scratch.sums, n, shape);
-    let counts = scratch.class_counts.get_or_insert_with(|| Box::new([[[0; NUM_VALUES]; 4]; 2]));
-    let class_hists = model::count_classes(src, shape, &row_class, counts);
-    for (v, h) in hist.iter_mut().enumerate() {
-        *h = class_hists.iter().map(|c| c[v]).sum();
+    let band = model::rank_rows(&scratch.sums, n, shape);
+    let counts = scratch.band_counts.get_or_insert_with(|| Box::new([[[0; NUM_VALUES]; 4]; model::BANDS]));
+    let band_hists = model::count_bands(src, shape, &band, counts);
+    let (row_class, class_hists) = model::split_bands(&band, &band_hists);
+    for (h, (&a, &b)) in hist.iter_mut().zip(class_hists[0].iter().zip(&class_hists[1])) {
+        *h = a + b;
     }
     let raw = &scratch.raw[..raw_len(n)];
     if let Some(model) = model::RowModel::choose(shape, row_class, &class_hists, &hist) {
