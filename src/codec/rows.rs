@@ -11,6 +11,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
+use crate::rans::estimate::entropy_floor_of;
 
 /// Class (and table) counts a chunk may use. At most four: each table is
 /// 16 KiB of slots (tens of KiB with every layout), and a decoding thread keeps
@@ -55,6 +56,86 @@ impl RowShape {
             out[a / lanes..b.div_ceil(lanes).min(steps)].fill(c);
         }
     }
+}
+
+/// Equal-count bands of rows by rank: a chunk's two classes meet at a band
+/// boundary ([`split_bands`]).
+pub const BANDS: usize = 4;
+
+/// The band of every row from its key (`keys[r] = (key, r)`, keys distinct:
+/// the row number breaks ties): band `b` holds ranks `n·b/BANDS ..
+/// n·(b+1)/BANDS` of the `n` rows. Selections, not a sort, decide it.
+pub fn bands_by_rank(keys: &mut [(u64, u32)]) -> Vec<u8> {
+    let mut band = vec![0u8; keys.len()];
+    let n_rows = keys.len();
+    band_range(keys, 0, 0..BANDS, n_rows, &mut band);
+    band
+}
+
+/// Gives the rows of `keys` (ranks `first..`, of `n_rows` in all) their bands
+/// among `bands`: one selection at the middle boundary, then each side.
+fn band_range(keys: &mut [(u64, u32)], first: usize, bands: std::ops::Range<usize>, n_rows: usize, band: &mut [u8]) {
+    if bands.len() == 1 {
+        for &(_, r) in keys.iter() {
+            band[r as usize] = bands.start as u8;
+        }
+        return;
+    }
+    let mid = (bands.start + bands.end) / 2;
+    let cut = n_rows * mid / BANDS - first;
+    if cut > 0 && cut < keys.len() {
+        keys.select_nth_unstable(cut);
+    }
+    let (lower, upper) = keys.split_at_mut(cut);
+    band_range(lower, first, bands.start..mid, n_rows, band);
+    band_range(upper, first + cut, mid..bands.end, n_rows, band);
+}
+
+/// `into += h`, element by element (a loop the compiler vectorises).
+pub fn add_into<const N: usize>(into: &mut [u32; N], h: &[u32; N]) {
+    for (a, &b) in into.iter_mut().zip(h) {
+        *a += b;
+    }
+}
+
+/// Two classes from the rows' bands and each band's histogram (`N` symbols):
+/// class 0 below the band boundary whose two sides have the lowest order-0
+/// entropy together, class 1 from it on (the middle boundary unless another is
+/// strictly lower); returns each row's class and the two classes' histograms.
+/// Integer arithmetic only, so every machine splits alike.
+pub fn split_bands<const N: usize>(band: &[u8], hists: &[[u32; N]; BANDS]) -> (Vec<u8>, [[u32; N]; 2]) {
+    let mut total = [0u32; N];
+    for h in hists {
+        add_into(&mut total, h);
+    }
+    // Only the symbols the chunk holds (a few hundred of 1024 bf16 values) enter the costs.
+    let mut live = [0u16; N];
+    let mut n_live = 0;
+    for (v, &c) in total.iter().enumerate() {
+        live[n_live] = v as u16;
+        n_live += usize::from(c > 0);
+    }
+    let live = &live[..n_live];
+    let mut lower = [0u32; N];
+    let mut best = (u64::MAX, BANDS / 2);
+    for t in 1..BANDS {
+        add_into(&mut lower, &hists[t - 1]);
+        let below = entropy_floor_of(live.iter().map(|&v| lower[usize::from(v)]));
+        let above = entropy_floor_of(live.iter().map(|&v| total[usize::from(v)] - lower[usize::from(v)]));
+        if below + above < best.0 || (below + above == best.0 && t == BANDS / 2) {
+            best = (below + above, t);
+        }
+    }
+    let t = best.1;
+    let mut lower = [0u32; N];
+    for h in &hists[..t] {
+        add_into(&mut lower, h);
+    }
+    for (u, &l) in total.iter_mut().zip(&lower) {
+        *u -= l;
+    }
+    let class = band.iter().map(|&b| u8::from(usize::from(b) >= t)).collect();
+    (class, [lower, total])
 }
 
 /// A decoding thread's tables for one codec (allocated on first use, reused
@@ -155,6 +236,38 @@ mod tests {
                 assert_eq!(back, classes, "bits {bits} rows {rows}");
             }
         }
+    }
+
+    #[test]
+    fn bands_hold_equal_counts_of_rows_by_rank() {
+        for n_rows in [16usize, 17, 23, 100, 1365] {
+            // Row r's key is a permutation of the ranks.
+            let mut keys: Vec<(u64, u32)> = (0..n_rows).map(|r| (((r * 37) % n_rows) as u64, r as u32)).collect();
+            let band = bands_by_rank(&mut keys);
+            for r in 0..n_rows {
+                let rank = (r * 37) % n_rows;
+                let want = (0..BANDS).filter(|&b| n_rows * b / BANDS <= rank).last().unwrap();
+                assert_eq!(usize::from(band[r]), want, "rows {n_rows}, row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_split_takes_the_lowest_entropy_boundary_or_the_median() {
+        let mut hists = [[0u32; 1024]; BANDS];
+        // The lowest band holds value 1, the others value 2: the split belongs at 1.
+        for (b, h) in hists.iter_mut().enumerate() {
+            h[if b < 1 { 1 } else { 2 }] = 100;
+        }
+        let band: Vec<u8> = (0..BANDS as u8).chain(0..BANDS as u8).collect();
+        let (class, sides) = split_bands(&band, &hists);
+        assert_eq!(class, [0, 1, 1, 1, 0, 1, 1, 1]);
+        assert_eq!((sides[0][1], sides[0][2], sides[1][1], sides[1][2]), (100, 0, 0, 300));
+        // Every band alike: no boundary is lower, so the median.
+        let hists = [[7u32; 1024]; BANDS];
+        let (class, sides) = split_bands(&band, &hists);
+        assert_eq!(class, [0, 0, 1, 1, 0, 0, 1, 1]);
+        assert_eq!((sides[0][5], sides[1][5]), (14, 14));
     }
 
     #[test]

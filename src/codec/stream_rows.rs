@@ -1,13 +1,14 @@
 //! Byte stream mode 4: rANS with row classes (see [`super::rows`]). For byte
 //! tensors stored row after row (FP8 weights): rows ranked by mean magnitude
-//! (the byte without its top, sign, bit) split into two equal-count classes,
-//! each with its own table, when the estimated size is below one table's.
+//! (the byte without its top, sign, bit) split into two classes where they
+//! code smallest ([`super::rows::split_bands`]), each with its own table, when
+//! the estimated size is below one table's.
 //!
 //! Payload: `{mode 4, lanes_log2 u8, K u8, 0 u8, row u32, first_col u32,
 //! n_words u32}`, `K` × `u16 table_len`, the packed classes, the `K`
 //! alphabets (8-bit values), `lanes` u32 states, `n_words` u16 words.
 
-use super::rows::{class_bits, pack_classes, RowShape, TABLE_CHOICES};
+use super::rows::{bands_by_rank, class_bits, pack_classes, split_bands, RowShape, BANDS, TABLE_CHOICES};
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, ByteReader};
 use crate::kernels::Kernels;
@@ -58,7 +59,7 @@ pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels,
     if n_rows < MIN_ROWS {
         return false;
     }
-    // Rank rows by mean magnitude (fixed point: partial rows are shorter).
+    // Rank rows by mean magnitude (fixed point: partial rows are shorter) into bands.
     let mut keys: Vec<(u64, u32)> = (0..n_rows)
         .map(|r| {
             let (a, b) = shape.row_span(r, n);
@@ -66,21 +67,23 @@ pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels,
             ((sum << 16) / (b - a) as u64, r as u32)
         })
         .collect();
-    // The upper half by rank is class 1 (keys are distinct: a selection decides it).
-    keys.select_nth_unstable(n_rows / 2);
-    let mut row_class = vec![0u8; n_rows];
-    let mut upper = [0u32; 256];
-    for &(_, r) in &keys[n_rows / 2..] {
-        row_class[r as usize] = 1;
-        let (a, b) = shape.row_span(r as usize, n);
-        for &x in &src[a..b] {
-            upper[usize::from(x)] += 1;
+    let band = bands_by_rank(&mut keys);
+    // Every band's histogram; the top band's is what the others leave of `hist`.
+    let mut hists = [[0u32; 256]; BANDS];
+    for (r, &b) in band.iter().enumerate().filter(|&(_, &b)| usize::from(b) < BANDS - 1) {
+        let (a, e) = shape.row_span(r, n);
+        for &x in &src[a..e] {
+            hists[usize::from(b)][usize::from(x)] += 1;
         }
     }
-    let mut lower = [0u32; 256];
-    for ((l, &h), &u) in lower.iter_mut().zip(hist).zip(&upper) {
-        *l = h - u;
+    let mut top = *hist;
+    for h in &hists[..BANDS - 1] {
+        for (t, &c) in top.iter_mut().zip(h) {
+            *t -= c;
+        }
     }
+    hists[BANDS - 1] = top;
+    let (row_class, [lower, upper]) = split_bands(&band, &hists);
     let parts = [Estimate::of(&lower, 8), Estimate::of(&upper, 8)];
     let side = fixed_bits(8 * (FIXED_HEADER + 2 * TABLES - MODE_1_HEADER) + n_rows * class_bits(TABLES));
     if parts.iter().map(|e| e.bits).sum::<u64>() + side >= Estimate::of(hist, 8).bits {

@@ -7,26 +7,23 @@
 //! quartiles add 0.03–0.16 % of ratio but decode 6–18 % slower than two
 //! classes, which already cost 4–11 % against one table. The format allows 2
 //! or 4. Where the two classes meet matters too: the rows are ranked into
-//! [`BANDS`] equal-count bands, and the split is the band boundary whose two
-//! sides have the lowest order-0 entropy together (the median when none is
-//! lower): 0.03–0.07 % of ratio on three of the four MiniLM fixtures, no
-//! decoder change, about 3 % more encoding time (eight bands gained another
-//! 0.01 % for 10 %).
+//! equal-count bands and split at the band boundary that codes smallest
+//! ([`crate::codec::rows::split_bands`]): 0.03–0.07 % of ratio on three of the
+//! four MiniLM fixtures, no decoder change, about 3 % more encoding time (eight
+//! bands gained another 0.01 % for 10 %).
 
 use super::rows::FIXED_HEADER;
-use crate::codec::rows::{class_bits, RowShape};
+use crate::codec::rows::{add_into, bands_by_rank, class_bits, RowShape, BANDS};
 use crate::format::bf16_split::{NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
 use crate::kernels::{count_bf16_values, SUM_BLOCK};
-use crate::rans::estimate::{entropy_floor_of, fixed_bits, Estimate};
+use crate::rans::estimate::{fixed_bits, Estimate};
 
 /// Fewest rows a chunk needs before classes are considered: below it, the
 /// tables cost more than classes could save.
 const MIN_ROWS: usize = 16;
 /// Classes (and tables) per chunk.
 const TABLES: usize = 2;
-/// Equal-count bands of rows by rank; the two classes meet at a band boundary.
-pub const BANDS: usize = 4;
 
 /// Whether the rows of a chunk of `n` values at `shape` are worth ranking.
 pub fn worth_ranking(shape: RowShape, n: usize) -> bool {
@@ -49,28 +46,7 @@ pub fn rank_rows(sums: &[u32], n: usize, shape: RowShape) -> Vec<u8> {
             ((sum << 16) / (b - a) as u64, r as u32)
         })
         .collect();
-    let mut band = vec![0u8; n_rows];
-    bands_by_rank(&mut keys, 0, 0..BANDS, n_rows, &mut band);
-    band
-}
-
-/// Gives the rows of `keys` (ranks `first..`, of `n_rows` in all) their bands
-/// among `bands`: one selection at the middle boundary, then each side.
-fn bands_by_rank(keys: &mut [(u64, u32)], first: usize, bands: std::ops::Range<usize>, n_rows: usize, band: &mut [u8]) {
-    if bands.len() == 1 {
-        for &(_, r) in keys.iter() {
-            band[r as usize] = bands.start as u8;
-        }
-        return;
-    }
-    let mid = (bands.start + bands.end) / 2;
-    let cut = n_rows * mid / BANDS - first;
-    if cut > 0 && cut < keys.len() {
-        keys.select_nth_unstable(cut);
-    }
-    let (lower, upper) = keys.split_at_mut(cut);
-    bands_by_rank(lower, first, bands.start..mid, n_rows, band);
-    bands_by_rank(upper, first + cut, mid..bands.end, n_rows, band);
+    bands_by_rank(&mut keys)
 }
 
 /// Partial value histograms (see `count_bf16_values`), one set per band.
@@ -95,51 +71,6 @@ pub fn count_bands(src: &[u8], shape: RowShape, band: &[u8], parts: &mut BandCou
         }
     }
     hists
-}
-
-/// `into += h`, element by element (a loop the compiler vectorises).
-fn add_into(into: &mut [u32; NUM_VALUES], h: &[u32; NUM_VALUES]) {
-    for (a, &b) in into.iter_mut().zip(h) {
-        *a += b;
-    }
-}
-
-/// The classes (0 below the split, 1 from it on) and their histograms, for
-/// the band boundary whose sides have the lowest order-0 entropy together;
-/// the middle one unless another is strictly lower.
-pub fn split_bands(band: &[u8], hists: &[[u32; NUM_VALUES]; BANDS]) -> (Vec<u8>, [[u32; NUM_VALUES]; TABLES]) {
-    let mut total = [0u32; NUM_VALUES];
-    for h in hists {
-        add_into(&mut total, h);
-    }
-    // Only the values the chunk holds (a few hundred of 1024) enter the costs.
-    let mut live = [0u16; NUM_VALUES];
-    let mut n_live = 0;
-    for (v, &c) in total.iter().enumerate() {
-        live[n_live] = v as u16;
-        n_live += usize::from(c > 0);
-    }
-    let live = &live[..n_live];
-    let mut lower = [0u32; NUM_VALUES];
-    let mut best = (u64::MAX, BANDS / 2);
-    for (t, h) in hists.iter().enumerate().take(BANDS).skip(1).map(|(t, _)| (t, &hists[t - 1])) {
-        add_into(&mut lower, h);
-        let below = entropy_floor_of(live.iter().map(|&v| lower[usize::from(v)]));
-        let above = entropy_floor_of(live.iter().map(|&v| total[usize::from(v)] - lower[usize::from(v)]));
-        if below + above < best.0 || (below + above == best.0 && t == BANDS / 2) {
-            best = (below + above, t);
-        }
-    }
-    let t = best.1;
-    let mut lower = [0u32; NUM_VALUES];
-    for h in &hists[..t] {
-        add_into(&mut lower, h);
-    }
-    for (u, &l) in total.iter_mut().zip(&lower) {
-        *u -= l;
-    }
-    let class = band.iter().map(|&b| u8::from(usize::from(b) >= t)).collect();
-    (class, [lower, total])
 }
 
 /// Row classes and a table per class for one chunk.
@@ -183,39 +114,6 @@ mod tests {
         let n = 7 * 64 + 32;
         let sums: Vec<u32> = (0..n / SUM_BLOCK).map(|b| if b == 0 { 1000 * 32 } else { 5 * 32 }).collect();
         assert_eq!(rank_rows(&sums, n, shape)[0], BANDS as u8 - 1);
-    }
-
-    #[test]
-    fn bands_hold_equal_counts_of_rows_by_rank() {
-        for n_rows in [16usize, 17, 23, 100, 1365] {
-            // Row r's key is a permutation of the ranks.
-            let mut keys: Vec<(u64, u32)> = (0..n_rows).map(|r| (((r * 37) % n_rows) as u64, r as u32)).collect();
-            let mut band = vec![u8::MAX; n_rows];
-            bands_by_rank(&mut keys, 0, 0..BANDS, n_rows, &mut band);
-            for r in 0..n_rows {
-                let rank = (r * 37) % n_rows;
-                let want = (0..BANDS).filter(|&b| n_rows * b / BANDS <= rank).last().unwrap();
-                assert_eq!(usize::from(band[r]), want, "rows {n_rows}, row {r}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_split_takes_the_lowest_entropy_boundary_or_the_median() {
-        let mut hists = [[0u32; NUM_VALUES]; BANDS];
-        // The lowest band holds value 1, the others value 2: the split belongs at 1.
-        for (b, h) in hists.iter_mut().enumerate() {
-            h[if b < 1 { 1 } else { 2 }] = 100;
-        }
-        let band: Vec<u8> = (0..BANDS as u8).chain(0..BANDS as u8).collect();
-        let (class, sides) = split_bands(&band, &hists);
-        assert_eq!(class, [0, 1, 1, 1, 0, 1, 1, 1]);
-        assert_eq!((sides[0][1], sides[0][2], sides[1][1], sides[1][2]), (100, 0, 0, 300));
-        // Every band alike: no boundary is lower, so the median.
-        let hists = [[7u32; NUM_VALUES]; BANDS];
-        let (class, sides) = split_bands(&band, &hists);
-        assert_eq!(class, [0, 0, 1, 1, 0, 0, 1, 1]);
-        assert_eq!((sides[0][5], sides[1][5]), (14, 14));
     }
 
     /// The bands before block sums: each row's exact value sum, ranked by a sort.
