@@ -130,7 +130,7 @@ mod tests {
         keys.sort_unstable();
         let mut band = vec![0u8; n_rows];
         for (rank, &(_, r)) in keys.iter().enumerate() {
-            band[r as usize] = (0..BANDS).filter(|&b| n_rows * b / BANDS <= rank).last().unwrap() as u8;
+            band[r as usize] = (0..BANDS).rfind(|&b| n_rows * b / BANDS <= rank).unwrap() as u8;
         }
         band
     }
