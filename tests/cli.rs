@@ -441,6 +441,55 @@ fn stdout_flag_writes_standard_output_as_dash_o_dash_does() {
 }
 
 #[test]
+fn a_directory_with_no_model_file_is_copied_and_said_so() {
+    // Configs only: copied as they are (status 0), with a note before the work
+    // and no "model files" ratio in the summary; -q leaves both out.
+    let dir = tmp("configs-only");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), "{}").unwrap();
+    let d = dir.to_str().unwrap();
+    let out_dir = tmp("configs-only-out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let o = out_dir.to_str().unwrap();
+    let (ok, _, err) = llmc(&["compress", d, "-o", o]);
+    assert!(ok && err.contains(&format!("llmc: {d}: no GGUF or safetensors file in it: its files are copied as they are")), "{err}");
+    assert!(err.contains("(0 compressed, 1 copied)") && !err.contains("model files"), "{err}");
+    assert_eq!(std::fs::read(out_dir.join("config.json")).unwrap(), b"{}");
+    let back = tmp("configs-only-back");
+    let _ = std::fs::remove_dir_all(&back);
+    let (ok, _, err) = llmc(&["decompress", o, "-o", back.to_str().unwrap()]);
+    assert!(ok && err.contains("no llmc frame or container in it") && back.join("config.json").is_file(), "{err}");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let (ok, _, err) = llmc(&["compress", "-q", d, "-o", o]);
+    assert!(ok && err.is_empty(), "{err}");
+}
+
+#[test]
+fn standard_output_gets_no_summary_and_is_named_in_errors() {
+    // As zstd and gzip: bytes on standard output come without a summary line
+    // (the progress bar is not drawn off a terminal either).
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let i = input.to_str().unwrap();
+    let frame = tmp("summary.llmc");
+    let (ok, _, err) = llmc(&["compress", "-f", "--codec", "bf16", i, "-o", frame.to_str().unwrap()]);
+    assert!(ok && err.contains("ratio"), "a file output keeps its summary: {err}");
+    let f = frame.to_str().unwrap();
+    for args in [vec!["compress", "--codec", "bf16", "-c", i], vec!["decompress", "-c", f], vec!["decompress", f, "-o", "-"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(&args).output().unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty() && out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // A full device: the error names standard output, not "-".
+    if std::path::Path::new("/dev/full").exists() {
+        for args in [vec!["compress", "--codec", "bf16", "-c", i], vec!["decompress", "-c", f]] {
+            let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(&args).stdout(full).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success() && err.contains("cannot write standard output:"), "{args:?}: {err}");
+        }
+    }
+}
+
+#[test]
 fn a_directory_with_no_files_is_named_and_nothing_is_written() {
     // As `zstd -r` on an empty directory: a message on stderr, status 0 (nothing
     // to do), no output. Folders alone are no files.

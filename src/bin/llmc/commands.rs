@@ -36,13 +36,14 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
     let done = compress_one(input, output, method, params, perstream, verify, &bar);
     bar.finish();
     let done = done?;
-    if progress::quiet() {
+    // No summary beside bytes on standard output, as zstd and gzip do.
+    if progress::quiet() || output == Path::new("-") {
         return Ok(());
     }
     let secs = t.elapsed().as_secs_f64();
     eprintln!(
         "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s){}",
-        input.display(),
+        files::input_name(input),
         output.display(),
         done.input_bytes,
         done.output_bytes,
@@ -59,7 +60,7 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
 /// read with `read`/`pread` (never mapped) in windows; the output is written as
 /// it is coded, under a temporary name until complete (see `llmc::stream`).
 pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params: &CompressParams, perstream: bool, verify: bool, bar: &Progress) -> Result<Outcome, String> {
-    let name = input.display();
+    let name = files::input_name(input);
     if input == Path::new("-") && method.is_none() && !perstream && !verify && !files::stdin_is_file() {
         return compress_piped_model(output, params, bar);
     }
@@ -70,10 +71,10 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     let mut out = files::create_output(output, Some(&meta))?;
     if verify && out.temp_path().is_none() {
         // Said before the work, not after the whole output went out.
-        return Err(format!("--verify needs a regular output file, not {}", output.display()));
+        return Err(format!("--verify needs a regular output file, not {}", files::output_name(output)));
     }
     let err = |e: llmc::Error, out: &mut llmc::stream::Output| match out.take_error() {
-        Some(w) => format!("cannot write {}: {w}", output.display()),
+        Some(w) => format!("cannot write {}: {w}", files::output_name(output)),
         None => match files::read_small(&file, len) {
             // What went wrong, worked out from the whole input when it is small
             // enough to read again.
@@ -106,11 +107,11 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
     bar.set(start + len);
     let written = out.position();
     if verify {
-        let tmp = out.temp_path().ok_or_else(|| format!("--verify needs a regular output file, not {}", output.display()))?.to_path_buf();
+        let tmp = out.temp_path().ok_or_else(|| format!("--verify needs a regular output file, not {}", files::output_name(output)))?.to_path_buf();
         // Verified before it takes its final name: a failure leaves nothing.
         verify_output(&tmp, &file, len, params.n_threads).map_err(|e| format!("verify {}: {e}; nothing written", output.display()))?;
     }
-    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    out.commit().map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
     Ok(Outcome { input_bytes: len, output_bytes: written })
 }
 
@@ -125,7 +126,7 @@ fn compress_piped_model(output: &Path, params: &CompressParams, bar: &Progress) 
     let report = |done: u64, _total: u64| bar.set(start + done);
     let workers = params.n_threads.max(1) as usize;
     let read = llmc::stream::compress_model_from_stream(&mut input, params, workers, &mut out, Some(&report)).map_err(|e| match out.take_error() {
-        Some(w) => format!("cannot write {}: {w}", output.display()),
+        Some(w) => format!("cannot write {}: {w}", files::output_name(output)),
         None => match e {
             llmc::Error::BadMagic => "standard input: not a GGUF or safetensors file; pass --codec bf16|q4k|stored to compress a raw tensor".to_string(),
             llmc::Error::InvalidArgument => "standard input: its length cannot be planned from the stream (a tensor of unknown size at its end, or more than the metadata says); compress it from a file".to_string(),
@@ -134,7 +135,7 @@ fn compress_piped_model(output: &Path, params: &CompressParams, bar: &Progress) 
         },
     })?;
     let written = out.position();
-    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    out.commit().map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
     Ok(Outcome { input_bytes: read, output_bytes: written })
 }
 
@@ -165,10 +166,11 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     let t = Instant::now();
     let done = decompress_one(input, output, opts, verify, true)?;
     let secs = t.elapsed().as_secs_f64();
-    if !progress::quiet() && (output != Path::new("-") || input != Path::new("-")) {
+    // No summary beside bytes on standard output, as zstd and gzip do.
+    if !progress::quiet() && output != Path::new("-") {
         eprintln!(
             "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
-            input.display(),
+            files::input_name(input),
             output.display(),
             done.input_bytes,
             done.output_bytes,
@@ -186,7 +188,7 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// everything decoded and checked.
 /// `progress`: a bar of its own on a terminal (a directory's files share one).
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, String> {
-    let name = if input == Path::new("-") { "standard input".to_string() } else { input.display().to_string() };
+    let name = files::input_name(input);
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
@@ -223,8 +225,8 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     drop(reader);
     bar.finish();
     let done = r.map_err(|e| match e {
-        _ if write_error.is_some() => format!("cannot write {}: {}", output.display(), write_error.take().unwrap_or_default()),
-        llmc::Error::Io if decoder.writes_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", output.display()),
+        _ if write_error.is_some() => format!("cannot write {}: {}", files::output_name(output), write_error.take().unwrap_or_default()),
+        llmc::Error::Io if decoder.writes_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", files::output_name(output)),
         llmc::Error::LimitExceeded => format!(
             "{name}: refused: it declares chunks larger than {} MiB (the memory a decode may hold per chunk; --memory raises it for a trusted file) or more output than the limit ({})",
             opts.max_chunk >> 20,
@@ -243,9 +245,9 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     })?;
     drop(decoder);
     if done.direct {
-        out.set_len(done.output_size).map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+        out.set_len(done.output_size).map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
     }
-    out.commit().map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    out.commit().map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
     Ok(Outcome { input_bytes: done.input_size, output_bytes: done.output_size })
 }
 

@@ -17,7 +17,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 /// `Output::create_like`).
 pub fn write(path: &Path, data: &[u8], like: Option<&std::fs::Metadata>) -> Result<(), String> {
     let mut out = create_output(path, like)?;
-    out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", output_name(path)))
 }
 
 /// Why binary output to a terminal is refused.
@@ -161,6 +161,16 @@ pub fn kind(bytes: &[u8]) -> Kind {
         _ if llmc::model::safetensors::looks_like(bytes) => Kind::Safetensors,
         _ => Kind::Other,
     }
+}
+
+/// How messages name an output: `-` is standard output.
+pub fn output_name(path: &Path) -> String {
+    if path == Path::new("-") { "standard output".into() } else { path.display().to_string() }
+}
+
+/// How messages name an input: `-` is standard input.
+pub fn input_name(path: &Path) -> String {
+    if path == Path::new("-") { "standard input".into() } else { path.display().to_string() }
 }
 
 /// `model.gguf` -> `model.gguf.llmc`.

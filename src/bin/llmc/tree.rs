@@ -217,7 +217,7 @@ impl Summary {
         let secs = self.started.elapsed().as_secs_f64();
         let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
         eprintln!(
-            "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {:.4}; model files {:.4}), {:.2} s ({:.0} MB/s){}",
+            "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {:.4}{}), {:.2} s ({:.0} MB/s){}",
             from.display(),
             to.display(),
             self.files,
@@ -227,7 +227,11 @@ impl Summary {
             self.input,
             self.output,
             if verb == "compressed" { r(self.input, self.output) } else { r(self.output, self.input) },
-            if verb == "compressed" { r(self.model_in, self.model_out) } else { r(self.model_out, self.model_in) },
+            match (self.coded, verb == "compressed") {
+                (0, _) => String::new(),
+                (_, true) => format!("; model files {:.4}", r(self.model_in, self.model_out)),
+                (_, false) => format!("; model files {:.4}", r(self.model_out, self.model_in)),
+            },
             secs,
             self.input.max(self.output) as f64 / secs / 1e6,
             if verified { ", verified" } else { "" }
@@ -256,6 +260,14 @@ fn nothing_to_do(input: &Path, listing: &Listing, verb: &str) -> bool {
     true
 }
 
+/// Says (before the work, unless quiet) that a folder holds nothing to code:
+/// its files are only copied, which is rarely what was meant.
+fn no_coded_file(input: &Path, plan: &Plan, what: &str) {
+    if !progress::quiet() && !plan.jobs.iter().any(|(_, _, coded)| *coded) {
+        eprintln!("llmc: {}: {what} in it: its files are copied as they are", input.display());
+    }
+}
+
 /// Compresses every model file under `input` into `output` (a directory;
 /// default `INPUT.llmc`).
 pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams, verify: bool, force: bool) -> Result<DirReport, String> {
@@ -274,6 +286,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
         }
         Ok(if is_model(&from)? { (files::compressed_name(&f.rel), true) } else { (f.rel.clone(), false) })
     })?;
+    no_coded_file(input, &plan, "no GGUF or safetensors file");
     let stage = Staging::new(output, force)?;
     let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(&plan.jobs), "compressing");
@@ -315,6 +328,7 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
         let head = first_bytes(&input.join(&f.rel))?;
         Ok(if decodes(&f.rel, &head) { (files::decompressed_name(&f.rel)?, true) } else { (f.rel.clone(), false) })
     })?;
+    no_coded_file(input, &plan, "no llmc frame or container");
     let stage = Staging::new(output, force)?;
     let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(&plan.jobs), "decompressing");
