@@ -465,6 +465,20 @@ fn a_directory_with_no_model_file_is_copied_and_said_so() {
 }
 
 #[test]
+fn a_directory_with_no_model_file_is_not_said_verified() {
+    // --verify on a folder with nothing to code checks nothing: the summary
+    // must not claim it did (nor would it without the flag).
+    let dir = tmp("configs-only-verify");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), "{}").unwrap();
+    let out_dir = tmp("configs-only-verify-out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let (ok, _, err) = llmc(&["compress", "--verify", dir.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
+    assert!(ok && err.contains("(0 compressed, 1 copied)"), "{err}");
+    assert!(!err.contains("verified"), "nothing was verified: {err}");
+}
+
+#[test]
 fn standard_output_gets_no_summary_and_is_named_in_errors() {
     // As zstd and gzip: bytes on standard output come without a summary line
     // (the progress bar is not drawn off a terminal either).
@@ -478,6 +492,10 @@ fn standard_output_gets_no_summary_and_is_named_in_errors() {
         let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(&args).output().unwrap();
         assert!(out.status.success() && !out.stdout.is_empty() && out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+    // --verify asked for a check: its summary (naming standard output) says it ran.
+    let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "--verify", "-c", f]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !out.stdout.is_empty() && err.contains("-> standard output:") && err.trim_end().ends_with(", verified"), "{err}");
     // A full device: the error names standard output, not "-".
     if std::path::Path::new("/dev/full").exists() {
         for args in [vec!["compress", "--codec", "bf16", "-c", i], vec!["decompress", "-c", f]] {

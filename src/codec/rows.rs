@@ -101,9 +101,11 @@ pub fn add_into<const N: usize>(into: &mut [u32; N], h: &[u32; N]) {
 /// Two classes from the rows' bands and each band's histogram (`N` symbols):
 /// class 0 below the band boundary whose two sides have the lowest order-0
 /// entropy together, class 1 from it on (the middle boundary unless another is
-/// strictly lower); returns each row's class and the two classes' histograms.
-/// Integer arithmetic only, so every machine splits alike.
+/// strictly lower, and the lowest boundary on other ties); returns each row's
+/// class and the two classes' histograms. Integer arithmetic only, so every
+/// machine splits alike.
 pub fn split_bands<const N: usize>(band: &[u8], hists: &[[u32; N]; BANDS]) -> (Vec<u8>, [[u32; N]; 2]) {
+    const { assert!(N <= 1 << 16, "symbols are listed as u16") };
     let mut total = [0u32; N];
     for h in hists {
         add_into(&mut total, h);
@@ -268,6 +270,61 @@ mod tests {
         let (class, sides) = split_bands(&band, &hists);
         assert_eq!(class, [0, 0, 1, 1, 0, 0, 1, 1]);
         assert_eq!((sides[0][5], sides[1][5]), (14, 14));
+    }
+
+    #[test]
+    fn split_histograms_match_the_classes_and_the_boundary_is_the_brute_force_one() {
+        use crate::rans::estimate::entropy_floor;
+        let mut s = 0x2545_f491u32;
+        let mut rnd = move || {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s
+        };
+        let mut off_median = 0;
+        for _ in 0..500 {
+            let n_rows = 16 + (rnd() % 60) as usize;
+            // Keys with many duplicates (the row number breaks ties).
+            let mut keys: Vec<(u64, u32)> = (0..n_rows).map(|r| (u64::from(rnd() % 5), r as u32)).collect();
+            let key_of: Vec<u64> = keys.iter().map(|k| k.0).collect();
+            let band = bands_by_rank(&mut keys);
+            // Rows of 1..8 symbols, their alphabet leaning on the key.
+            let rows: Vec<Vec<usize>> = (0..n_rows)
+                .map(|r| (0..1 + rnd() % 8).map(|_| (key_of[r] as usize * 3 + (rnd() % 4) as usize) % 16).collect())
+                .collect();
+            let mut hists = [[0u32; 16]; BANDS];
+            for (r, row) in rows.iter().enumerate() {
+                for &x in row {
+                    hists[usize::from(band[r])][x] += 1;
+                }
+            }
+            let (class, sides) = split_bands(&band, &hists);
+            // The histograms are those of the classes returned.
+            let mut want = [[0u32; 16]; 2];
+            for (r, row) in rows.iter().enumerate() {
+                for &x in row {
+                    want[usize::from(class[r])][x] += 1;
+                }
+            }
+            assert_eq!(sides, want);
+            // The boundary: class 1 from band t on, t the cheapest (the median on ties with it).
+            let side = |bands: std::ops::Range<usize>| {
+                let mut h = [0u32; 16];
+                for b in bands {
+                    add_into(&mut h, &hists[b]);
+                }
+                entropy_floor(&h)
+            };
+            let cost = |t: usize| side(0..t) + side(t..BANDS);
+            let best = (1..BANDS).map(cost).min().unwrap();
+            let want_t = if cost(BANDS / 2) == best { BANDS / 2 } else { (1..BANDS).find(|&t| cost(t) == best).unwrap() };
+            for (r, &c) in class.iter().enumerate() {
+                assert_eq!(usize::from(c), usize::from(usize::from(band[r]) >= want_t), "row {r} of {n_rows}");
+            }
+            off_median += usize::from(want_t != BANDS / 2);
+        }
+        assert!(off_median > 10, "only {off_median} off-median splits");
     }
 
     #[test]

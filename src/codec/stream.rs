@@ -469,6 +469,35 @@ mod tests {
         assert!(with_classes >= 6, "only {with_classes} payloads have row classes");
     }
 
+    #[test]
+    fn byte_row_classes_meet_off_the_median_and_decode_alike() {
+        use crate::codec::rows::RowShape;
+        let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        // Every fourth row small and narrow, the rest wide: the classes meet at
+        // the first band boundary, a quarter of the rows against three.
+        for (row, first_col, rows) in [(128usize, 0usize, 64usize), (128, 64, 67), (256, 0, 17)] {
+            let n = rows * row - first_col - row / 2;
+            let mut s = (row + rows) as u32 | 1;
+            let src: Vec<u8> = (0..n)
+                .map(|i| {
+                    s ^= s << 13;
+                    s ^= s >> 17;
+                    s ^= s << 5;
+                    if ((first_col + i) / row) % 4 == 3 { (s % 3) as u8 } else { 20 + ((s >> 7) % 100) as u8 }
+                })
+                .collect();
+            let mut payload = Vec::new();
+            encode_with(&src, scalar, None, Some(RowShape { row, first_col }), &mut payload);
+            assert_eq!(payload[0], STREAM_ROWS, "rows {row}/{first_col}");
+            let n_rows = RowShape { row, first_col }.rows(n);
+            let class = |r: usize| payload[20 + r / 8] >> (r % 8) & 1;
+            for r in 0..n_rows {
+                assert_eq!(class(r), u8::from(r % 4 != 3), "rows {row}/{first_col}: row {r}");
+            }
+            decodes_alike_on_every_isa(&payload, n, &[None], Some(&src), "off-median rows");
+        }
+    }
+
     /// Alphabets of up to 256 symbols, most of them of frequency one: buckets
     /// full of symbol starts, at every offset.
     #[test]

@@ -1,8 +1,9 @@
 //! Byte stream mode 4: rANS with row classes (see [`super::rows`]). For byte
 //! tensors stored row after row (FP8 weights): rows ranked by mean magnitude
-//! (the byte without its top, sign, bit) split into two classes where they
-//! code smallest ([`super::rows::split_bands`]), each with its own table, when
-//! the estimated size is below one table's.
+//! (the byte without its top, sign, bit) split into two classes at the band
+//! boundary with the lowest order-0 entropy on both sides
+//! ([`super::rows::split_bands`]), each with its own table, when the estimated
+//! size is below one table's.
 //!
 //! Payload: `{mode 4, lanes_log2 u8, K u8, 0 u8, row u32, first_col u32,
 //! n_words u32}`, `K` × `u16 table_len`, the packed classes, the `K`
@@ -76,6 +77,8 @@ pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels,
             hists[usize::from(b)][usize::from(x)] += 1;
         }
     }
+    // Exact: `hist` counts `src`, and the rows cover `src` exactly.
+    debug_assert_eq!(hist.iter().map(|&c| c as usize).sum::<usize>(), n);
     let mut top = *hist;
     for h in &hists[..BANDS - 1] {
         for (t, &c) in top.iter_mut().zip(h) {

@@ -36,15 +36,16 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
     let done = compress_one(input, output, method, params, perstream, verify, &bar);
     bar.finish();
     let done = done?;
-    // No summary beside bytes on standard output, as zstd and gzip do.
-    if progress::quiet() || output == Path::new("-") {
+    // No summary beside bytes on standard output, as zstd and gzip do (unless
+    // --verify asked for a check, whose result it reports).
+    if progress::quiet() || (output == Path::new("-") && !verify) {
         return Ok(());
     }
     let secs = t.elapsed().as_secs_f64();
     eprintln!(
         "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s){}",
         files::input_name(input),
-        output.display(),
+        files::output_name(output),
         done.input_bytes,
         done.output_bytes,
         ratio(done.input_bytes, done.output_bytes),
@@ -166,12 +167,13 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     let t = Instant::now();
     let done = decompress_one(input, output, opts, verify, true)?;
     let secs = t.elapsed().as_secs_f64();
-    // No summary beside bytes on standard output, as zstd and gzip do.
-    if !progress::quiet() && output != Path::new("-") {
+    // No summary beside bytes on standard output, as zstd and gzip do (unless
+    // --verify asked for a check, whose result it reports).
+    if !progress::quiet() && (output != Path::new("-") || verify) {
         eprintln!(
             "{} -> {}: {} -> {} bytes, {:.2} s ({:.0} MB/s){}",
             files::input_name(input),
-            output.display(),
+            files::output_name(output),
             done.input_bytes,
             done.output_bytes,
             secs,

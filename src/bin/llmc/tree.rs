@@ -234,7 +234,7 @@ impl Summary {
             },
             secs,
             self.input.max(self.output) as f64 / secs / 1e6,
-            if verified { ", verified" } else { "" }
+            if verified && self.coded > 0 { ", verified" } else { "" }
         );
     }
 }
@@ -286,8 +286,8 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
         }
         Ok(if is_model(&from)? { (files::compressed_name(&f.rel), true) } else { (f.rel.clone(), false) })
     })?;
-    no_coded_file(input, &plan, "no GGUF or safetensors file");
     let stage = Staging::new(output, force)?;
+    no_coded_file(input, &plan, "no GGUF or safetensors file");
     let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(&plan.jobs), "compressing");
     let mut sum = Summary::new();
@@ -328,8 +328,8 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
         let head = first_bytes(&input.join(&f.rel))?;
         Ok(if decodes(&f.rel, &head) { (files::decompressed_name(&f.rel)?, true) } else { (f.rel.clone(), false) })
     })?;
-    no_coded_file(input, &plan, "no llmc frame or container");
     let stage = Staging::new(output, force)?;
+    no_coded_file(input, &plan, "no llmc frame or container");
     let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(&plan.jobs), "decompressing");
     let mut sum = Summary::new();

@@ -1,16 +1,16 @@
 //! The encoder's choice of row classes (payload mode 2): rows ranked by their
-//! mean value and split into two classes at the rank that codes smallest,
+//! mean value and split into two classes at the band boundary (of four
+//! equal-count bands by rank) with the lowest order-0 entropy on both sides,
 //! used when the estimated size (code, tables and class array) is below one
 //! table's. Integer arithmetic only, so every machine picks the same.
 //!
 //! Two classes, not more: measured on the MiniLM fixtures (one thread),
 //! quartiles add 0.03–0.16 % of ratio but decode 6–18 % slower than two
 //! classes, which already cost 4–11 % against one table. The format allows 2
-//! or 4. Where the two classes meet matters too: the rows are ranked into
-//! equal-count bands and split at the band boundary that codes smallest
-//! ([`crate::codec::rows::split_bands`]): 0.03–0.07 % of ratio on three of the
-//! four MiniLM fixtures, no decoder change, about 3 % more encoding time (eight
-//! bands gained another 0.01 % for 10 %).
+//! or 4. Where the two classes meet matters too ([`crate::codec::rows::split_bands`]
+//! against the median): 0.03–0.07 % of ratio on three of the four MiniLM
+//! fixtures, no decoder change, 2–7 % more encoding time with rows (eight bands
+//! gained another 0.01 % for about 10 %).
 
 use super::rows::FIXED_HEADER;
 use crate::codec::rows::{add_into, bands_by_rank, class_bits, RowShape, BANDS};
