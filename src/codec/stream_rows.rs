@@ -9,7 +9,7 @@
 //! n_words u32}`, `K` × `u16 table_len`, the packed classes, the `K`
 //! alphabets (8-bit values), `lanes` u32 states, `n_words` u16 words.
 
-use super::rows::{bands_by_rank, class_bits, pack_classes, split_bands, RowShape, BANDS, TABLE_CHOICES};
+use super::rows::{bands_by_rank, class_bits, pack_classes, rank_key, split_bands, RowShape, BANDS, TABLE_CHOICES};
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, ByteReader};
 use crate::kernels::Kernels;
@@ -61,11 +61,12 @@ pub fn encode(src: &[u8], shape: RowShape, hist: &[u32; 256], kernels: &Kernels,
         return false;
     }
     // Rank rows by mean magnitude (fixed point: partial rows are shorter) into bands.
-    let mut keys: Vec<(u64, u32)> = (0..n_rows)
+    let mut keys: Vec<u64> = (0..n_rows)
         .map(|r| {
             let (a, b) = shape.row_span(r, n);
             let sum: u64 = src[a..b].iter().map(|&x| u64::from(x & 0x7f)).sum();
-            ((sum << 16) / (b - a) as u64, r as u32)
+            // A mean below 128 in 16.16 fixed point: below 2^23.
+            rank_key((sum << 16) / (b - a) as u64, r)
         })
         .collect();
     let band = bands_by_rank(&mut keys);

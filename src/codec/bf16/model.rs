@@ -13,7 +13,7 @@
 //! gained another 0.01 % for about 10 %).
 
 use super::rows::FIXED_HEADER;
-use crate::codec::rows::{add_into, bands_by_rank, class_bits, RowShape, BANDS};
+use crate::codec::rows::{add_into, bands_by_rank, class_bits, rank_key, RowShape, BANDS};
 use crate::format::bf16_split::{NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
 use crate::kernels::{count_bf16_values, SUM_BLOCK};
@@ -37,13 +37,14 @@ pub fn worth_ranking(shape: RowShape, n: usize) -> bool {
 /// breaks ties), so selections, not a sort, decide it.
 pub fn rank_rows(sums: &[u32], n: usize, shape: RowShape) -> Vec<u8> {
     let n_rows = shape.rows(n);
-    let mut keys: Vec<(u64, u32)> = (0..n_rows)
+    let mut keys: Vec<u64> = (0..n_rows)
         .map(|r| {
             let (a, b) = shape.row_span(r, n);
             // Rows start and end on block boundaries (or at the chunk's end).
             debug_assert!(a.is_multiple_of(SUM_BLOCK));
             let sum: u64 = sums[a / SUM_BLOCK..b.div_ceil(SUM_BLOCK)].iter().map(|&s| u64::from(s)).sum();
-            ((sum << 16) / (b - a) as u64, r as u32)
+            // A mean value below 1024 in 16.16 fixed point: below 2^26.
+            rank_key((sum << 16) / (b - a) as u64, r)
         })
         .collect();
     bands_by_rank(&mut keys)
