@@ -7,7 +7,9 @@
 //! Here: where a chunk sits in its rows, the packed class array (one class per
 //! row the chunk touches) and the class of each decoder step. A step (`lanes`
 //! consecutive symbols) never crosses a row: the row length and the chunk's
-//! first column are multiples of `lanes`.
+//! first column are multiples of `lanes`. And the encoders' choice of classes:
+//! rows ranked into equal-count bands ([`bands_by_rank`]) and split into two
+//! classes at the cheapest band boundary ([`split_bands`]).
 
 use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
