@@ -215,7 +215,8 @@ impl Summary {
             return;
         }
         let secs = self.started.elapsed().as_secs_f64();
-        let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+        // Original bytes over compressed bytes, whichever way the command went.
+        let ratio = |i: u64, o: u64| if verb == "compressed" { i as f64 / o.max(1) as f64 } else { o as f64 / i.max(1) as f64 };
         eprintln!(
             "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {:.4}{}), {:.2} s ({:.0} MB/s){}",
             from.display(),
@@ -226,12 +227,8 @@ impl Summary {
             if skipped > 0 { format!(", {skipped} skipped") } else { String::new() },
             self.input,
             self.output,
-            if verb == "compressed" { r(self.input, self.output) } else { r(self.output, self.input) },
-            match (self.coded, verb == "compressed") {
-                (0, _) => String::new(),
-                (_, true) => format!("; model files {:.4}", r(self.model_in, self.model_out)),
-                (_, false) => format!("; model files {:.4}", r(self.model_out, self.model_in)),
-            },
+            ratio(self.input, self.output),
+            if self.coded > 0 { format!("; model files {:.4}", ratio(self.model_in, self.model_out)) } else { String::new() },
             secs,
             self.input.max(self.output) as f64 / secs / 1e6,
             if verified && self.coded > 0 { ", verified" } else { "" }
