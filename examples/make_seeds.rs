@@ -98,6 +98,11 @@ fn main() {
         let head = [*sel, 1, 0x55, 0x24, 0x81, 0, 0, 0, 0, 1];
         put(&dir, "roundtrip_codecs", name, &[&head[..], src].concat());
     }
+    // Q5_0 blocks with their quants folded (a field layout with a fold), from the
+    // gemma fixture's blk.0.attn_k.weight.
+    let q5_0 = &fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf")[6_514_560..6_514_560 + 22 * 100];
+    let q5_layout = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q5_0).remove(0);
+    put(&dir, "decode_frame", "q5_0", &llmc::frame::compress(&q5_layout, q5_0, &chunked(22 * 48)).unwrap());
     // GGUF strings (zstd payload mode 2): records that end inside the chunk, then a tail.
     let words = ["<pad>", "<eos>", "\u{2581}the", "\u{2581}of", "ing", "", "\u{2581}and", "tion"];
     let strings: Vec<u8> = (0..600).flat_map(|i| {

@@ -103,7 +103,7 @@ pub use frame::{frame_info, FrameInfo};
 
 /// Frames: one buffer coded by one codec, in independently decodable chunks.
 pub mod frame {
-    pub use crate::codec::fields::Layout as FieldLayout;
+    pub use crate::codec::fields::{Fold as FieldFold, Layout as FieldLayout};
     pub use crate::codec::Method;
     pub use crate::engine::frames::{compress, compress_bound, compress_to, decompress, decompress_into, frame_info, parse, FrameInfo};
     pub use crate::format::checksum::crc32c;

@@ -167,22 +167,29 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 }
 
 #[test]
-fn q4k_tensors_make_a_version_6_container_and_older_numbers_still_read() {
-    // Q4_K chunks may code their headers as fields (q4k mode 2), which readers
-    // before version 6 do not know: the number makes them refuse the file.
+fn folded_quants_make_a_version_8_container_and_older_numbers_still_read() {
+    // Q5_0 field layouts fold their quants (FORMAT.md §6) and Q4_K chunks may
+    // code their headers as fields (q4k mode 2): readers before versions 8 and
+    // 6 do not know them, and the number makes them refuse the file.
     let (file, c) = container();
-    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 6);
-    let with_version = |v: u16| {
-        let mut copy = c.clone();
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 8);
+    let with_version = |c: &[u8], v: u16| {
+        let mut copy = c.to_vec();
         copy[4..6].copy_from_slice(&v.to_le_bytes());
         common::hostile::reseal_container_header(&mut copy);
         copy
     };
-    for v in [2, 3, 4, 5, 7] {
-        assert!(llmc::model::decompress(&with_version(v), &DecodeOptions::default()).unwrap() == file, "version {v}");
+    for v in [2, 3, 4, 5, 6, 7] {
+        assert!(llmc::model::decompress(&with_version(&c, v), &DecodeOptions::default()).unwrap() == file, "version {v}");
     }
-    assert_eq!(llmc::model::decompress(&with_version(8), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
-    assert_eq!(Index::open(&with_version(8)).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(llmc::model::decompress(&with_version(&c, 9), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(Index::open(&with_version(&c, 9)).unwrap_err(), Error::VersionUnsupported);
+    // Without row classes the quants stay unfolded: version 6 (for Q4_K), a
+    // larger file, the same original.
+    let plain = llmc::model::gguf::compress(&file, &CompressParams { n_threads: 2, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();
+    assert_eq!(u16::from_le_bytes([plain[4], plain[5]]), 6);
+    assert!(plain.len() > c.len(), "{} vs {}", plain.len(), c.len());
+    assert!(llmc::model::decompress(&plain, &DecodeOptions::default()).unwrap() == file);
 }
 
 #[test]

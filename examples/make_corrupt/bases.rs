@@ -27,17 +27,25 @@ pub struct Base {
 }
 
 fn frame(file: &'static str, rel: &str, len: usize, method: Method, chunk: u32, flags: u32) -> Base {
-    let src = &fixture(rel)[..len];
+    frame_at(file, rel, 0, len, method, chunk, flags)
+}
+
+fn frame_at(file: &'static str, rel: &str, at: usize, len: usize, method: Method, chunk: u32, flags: u32) -> Base {
+    let src = &fixture(rel)[at..at + len];
     let p = CompressParams { chunk_size: chunk, flags, ..Default::default() };
     let bytes = llmc::frame::compress(&method, src, &p).unwrap();
     let codec = method.codec().name();
-    let from = format!("{codec} frame of {rel} bytes 0..{len}, chunk size {chunk} ({} chunks)", len.div_ceil(chunk as usize));
+    let from = format!("{codec} frame of {rel} bytes {at}..{}, chunk size {chunk} ({} chunks)", at + len, len.div_ceil(chunk as usize));
     Base { file, from, bytes }
 }
+
+/// Where the fixture's `blk.0.attn_k.weight` (Q5_0) starts.
+const Q5_0_AT: usize = 6_514_560;
 
 /// One frame per codec, each with at least two chunks (the last one short).
 pub fn frames() -> Vec<Base> {
     let q6k = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q6_K).remove(0);
+    let q5_0 = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q5_0).remove(0);
     vec![
         frame("bf16.llmf", QUERY, 6000, Method::Bf16, 2048, 0),
         frame("bf16-crc.llmf", QUERY, 6000, Method::Bf16, 2048, PARAM_FLAG_CONTENT_CHECKSUM),
@@ -46,6 +54,8 @@ pub fn frames() -> Vec<Base> {
         // From about 100 blocks a chunk's headers code as fields (payload mode 2).
         frame("q4k-fields.llmf", Q4K, 144 * 104, Method::Q4k, 144 * 96, 0),
         frame("fields.llmf", Q6K, 210 * 20, q6k, 210 * 8, 0),
+        // Q5_0 blocks, their quants folded (a layout with a fold, §6).
+        frame_at("fields-q5.llmf", GGUF_FIXTURE, Q5_0_AT, 22 * 120, q5_0, 22 * 48, 0),
         frame("zstd.llmf", GGUF_FIXTURE, 4096, Method::Zstd { level: 19 }, 1024, 0),
         frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),
         strings_frame(),

@@ -83,6 +83,7 @@ pub fn add(c: &mut Corpus, base: &Base) {
             q4k_fields(c, &payload)
         }
         "fields" => fields(c, &payload),
+        "fields-q5" => fields_fold(c, &payload),
         "zstd" => zstd(c, &payload),
         "strings" => strings(c, &payload),
         _ => {}
@@ -206,6 +207,14 @@ fn fields(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "block-209", "layout block size 209 (the runs no longer tile it)", &|f, p| put(f, p, &209u16.to_le_bytes()));
     payload(c, "no-streams", "layout with 0 streams", &|f, p| f[p + 2] = 0);
     payload(c, "runs-overlap", "stream 0's run starts at 1 (overlaps stream 1)", &|f, p| put(f, p + 4, &1u16.to_le_bytes()));
+}
+
+/// A layout with a fold (`u16 block, u8 streams | 0x80, u8 kind, u16 at`).
+fn fields_fold(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    payload(c, "fold-kind-0", "fold kind 0 (none is numbered 0)", &|f, p| f[p + 3] = 0);
+    payload(c, "fold-kind-2", "fold kind 2 (unknown)", &|f, p| f[p + 3] = 2);
+    payload(c, "fold-past-block", "fold at 3: its 20 bytes reach past the 22-byte block", &|f, p| put(f, p + 4, &3u16.to_le_bytes()));
+    payload(c, "fold-at-max", "fold at 65535 (past any block)", &|f, p| put(f, p + 4, &u16::MAX.to_le_bytes()));
 }
 
 /// Mode 2: the counts a decoder checks before it allocates or writes.

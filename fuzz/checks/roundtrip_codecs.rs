@@ -1,9 +1,10 @@
 //! The remaining frame codecs — fields (any valid layout: byte planes, with
-//! row classes for one plane, and multi-byte runs), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
+//! row classes for one plane, and multi-byte runs, folded as Q5_0/Q5_1 quants
+//! where the block holds them), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
 //! on every ISA and decode back to the input on every ISA. The first bytes pick
 //! the codec and its parameters.
 
-use llmc::frame::FieldLayout as Layout;
+use llmc::frame::{FieldFold as Fold, FieldLayout as Layout};
 use llmc::frame::Method;
 use llmc::CompressParams;
 
@@ -38,7 +39,10 @@ pub fn run(input: &[u8]) {
         3 => {
             let block = 1 + u16::from(head[1] % 48);
             let cuts = u64::from_le_bytes(head[2..10].try_into().unwrap());
-            Method::Fields(layout(block, cuts, 1 + usize::from(head[2] % 8)))
+            let l = layout(block, cuts, 1 + usize::from(head[2] % 8));
+            // A fold of 5-bit quants at any offset where its 20 bytes fit.
+            let at = u16::from(head[8]) % 48;
+            Method::Fields(if head[3] % 3 == 0 && at + 20 <= block { l.folded(Fold::Quants5 { at }) } else { l })
         }
         _ => Method::ZstdStrings { level: 1 + i32::from(head[1] % 3) },
     };

@@ -2,15 +2,18 @@
 //! blocks, float words) is split into byte streams, one per field, each coded on
 //! its own (constant, raw or rANS; see [`super::stream`]).
 //!
-//! Chunk payload: the layout — `block_size u16`, `n_streams u8`, then per stream
+//! Chunk payload: the layout — `block_size u16`, `n_streams u8` (bit 7 set: a
+//! fold follows, `kind u8` and `at u16`; container version 8 on), then per stream
 //! `n_ranges u8` and `n_ranges × {start u16, len u16}` (the stream takes those bytes
 //! of every block, in order; the ranges of all streams tile the block exactly
-//! once) — then per stream `u32 length` and its stream payload.
+//! once) — then per stream `u32 length` and its stream payload. With a fold, the
+//! streams split each block as the fold rewrote it ([`Fold`]).
 
 use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
 use crate::format::checksum::RunningCrc;
+use crate::format::quant_fold::FOLDED_BYTES;
 use super::rows::RowShape;
 use super::stream::StreamScratch;
 use crate::kernels::{portable, Dest, Kernels};
@@ -27,6 +30,53 @@ pub struct Range {
 pub struct Layout {
     pub block_size: u16,
     pub streams: Vec<Vec<Range>>,
+    /// Bytes of each block rewritten before the split (and back after decoding).
+    pub fold: Option<Fold>,
+}
+
+/// A rewrite of some bytes of every block, so that the split streams see
+/// skewed bytes where the block keeps a value's bits apart. Each is its own
+/// inverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// 5-bit quants (Q5_0, Q5_1): the `qs` nibbles of the 20 bytes `qh[4]
+    /// qs[16]` at offset `at` ([`crate::format::quant_fold`]).
+    Quants5 { at: u16 },
+}
+
+/// Wire id of [`Fold::Quants5`].
+const FOLD_QUANTS5: u8 = 1;
+/// Bit of the stream count byte that announces a fold.
+const FOLD_FLAG: u8 = 0x80;
+
+impl Fold {
+    /// The byte range it reads or rewrites inside a block.
+    fn span(self) -> (usize, usize) {
+        match self {
+            Fold::Quants5 { at } => (usize::from(at), usize::from(at) + FOLDED_BYTES),
+        }
+    }
+
+    /// Applies the fold to every block of `blocks` (whole blocks of `block`
+    /// bytes) in place: before the split, or after decoding to undo it.
+    fn apply(self, kernels: &Kernels, blocks: &mut [u8], block: usize) {
+        match self {
+            Fold::Quants5 { at } => {
+                let at = usize::from(at);
+                let qh: Vec<u8> = blocks.chunks_exact(block).flat_map(|b| b[at..at + 4].to_vec()).collect();
+                kernels.fold_quants5(blocks, block, at, &qh);
+            }
+        }
+    }
+
+    /// The stream that holds exactly the bytes the fold reads (`qh` of 5-bit
+    /// quants), as the encoder lays it out: the decoder then puts them in place
+    /// with the unfold instead of a copy.
+    fn source(self, layout: &Layout) -> Option<usize> {
+        match self {
+            Fold::Quants5 { at } => layout.streams.iter().position(|runs| runs[..] == [Range { start: at, len: 4 }]),
+        }
+    }
 }
 
 pub const MAX_STREAMS: usize = 64;
@@ -39,13 +89,18 @@ pub const MIN_PAYLOAD: usize = 8 + 4 + 2;
 impl Layout {
     /// One stream per byte position (e.g. byte planes of f32: `planes(4)`).
     pub fn planes(block_size: u16) -> Layout {
-        Layout { block_size, streams: (0..block_size).map(|i| vec![Range { start: i, len: 1 }]).collect() }
+        Layout { block_size, streams: (0..block_size).map(|i| vec![Range { start: i, len: 1 }]).collect(), fold: None }
     }
 
     /// Streams given as `(start, len)` runs.
     pub fn from_runs(block_size: u16, streams: &[&[(u16, u16)]]) -> Layout {
         let streams = streams.iter().map(|s| s.iter().map(|&(start, len)| Range { start, len }).collect()).collect();
-        Layout { block_size, streams }
+        Layout { block_size, streams, fold: None }
+    }
+
+    /// The same split of the blocks as `fold` rewrites them.
+    pub fn folded(self, fold: Fold) -> Layout {
+        Layout { fold: Some(fold), ..self }
     }
 
     fn stream_width(&self, s: usize) -> usize {
@@ -55,6 +110,9 @@ impl Layout {
     /// Every byte of the block belongs to exactly one stream, and no run is empty.
     pub fn validate(&self) -> Result<()> {
         if self.block_size == 0 || self.streams.is_empty() || self.streams.len() > MAX_STREAMS {
+            return Err(Error::Corrupt);
+        }
+        if self.fold.is_some_and(|f| f.span().1 > usize::from(self.block_size)) {
             return Err(Error::Corrupt);
         }
         let mut seen = vec![false; usize::from(self.block_size)];
@@ -78,7 +136,13 @@ impl Layout {
 
     fn write(&self, out: &mut Vec<u8>) {
         put_u16(out, self.block_size);
-        out.push(self.streams.len() as u8);
+        match self.fold {
+            None => out.push(self.streams.len() as u8),
+            Some(Fold::Quants5 { at }) => {
+                out.extend_from_slice(&[self.streams.len() as u8 | FOLD_FLAG, FOLD_QUANTS5]);
+                put_u16(out, at);
+            }
+        }
         for s in &self.streams {
             out.push(s.len() as u8);
             for r in s {
@@ -90,7 +154,15 @@ impl Layout {
 
     fn read(r: &mut ByteReader<'_>) -> Result<Layout> {
         let block_size = r.u16()?;
-        let n = usize::from(r.u8()?);
+        let count = r.u8()?;
+        let fold = match count & FOLD_FLAG {
+            0 => None,
+            _ => match r.u8()? {
+                FOLD_QUANTS5 => Some(Fold::Quants5 { at: r.u16()? }),
+                _ => return Err(Error::Corrupt),
+            },
+        };
+        let n = usize::from(count & !FOLD_FLAG);
         let mut streams = Vec::with_capacity(n.min(MAX_STREAMS));
         for _ in 0..n {
             let k = usize::from(r.u8()?);
@@ -100,7 +172,7 @@ impl Layout {
             }
             streams.push(runs);
         }
-        let layout = Layout { block_size, streams };
+        let layout = Layout { block_size, streams, fold };
         layout.validate()?;
         Ok(layout)
     }
@@ -280,6 +352,7 @@ fn interleave(fields: &[&[u8]], widths: &[usize], ops: &[Op], block: usize, firs
 
 thread_local! {
     static FIELD: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
+    static FOLDED: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
 }
 
 /// Appends the payload of `chunk` (a non-empty multiple of the block size) to `out`.
@@ -291,6 +364,23 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kerne
     if chunk.is_empty() || !chunk.len().is_multiple_of(block) {
         return Err(Error::InvalidArgument);
     }
+    if let Some(fold) = layout.fold {
+        return FOLDED.with(|f| {
+            let folded = &mut f.borrow_mut();
+            folded.clear();
+            folded.extend_from_slice(chunk);
+            fold.apply(kernels, folded, block);
+            encode_split(folded, layout, rows, kernels, out);
+            Ok(())
+        });
+    }
+    encode_split(chunk, layout, rows, kernels, out);
+    Ok(())
+}
+
+/// [`encode_chunk`] once the blocks are as the streams split them.
+fn encode_split(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+    let block = usize::from(layout.block_size);
     layout.write(out);
     let n_blocks = chunk.len() / block;
     FIELD.with(|f| {
@@ -311,7 +401,6 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kerne
             out[at..at + 4].copy_from_slice(&len.to_le_bytes());
         }
     });
-    Ok(())
 }
 
 /// Whether stream `s` can be decoded straight into the blocks: one run whose
@@ -355,7 +444,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     }
     if let [runs] = &layout.streams[..] {
         if let [run] = &runs[..] {
-            if run.start == 0 && usize::from(run.len) == block {
+            if run.start == 0 && usize::from(run.len) == block && layout.fold.is_none() {
                 // One stream that is every byte in order (one-byte elements:
                 // FP8, int8): decoded straight into place, not staged and copied.
                 stream::decode(bodies[0], out.len(), Dest::contiguous(out), kernels, tables)?;
@@ -403,10 +492,20 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             crc.cover(&raw[a * w..b * w]);
         }
     };
-    let staged_moves: Vec<Move> = moves(&layout).into_iter().filter(|m| direct(&layout.streams[m.stream]).is_none()).collect();
-    let ops = plan(&staged_moves, &widths);
-    // The widest direct stream is tiled: the most symbols per kernel call.
+    // The widest direct stream is tiled (the most symbols per kernel call). A
+    // fold is undone where a tile's blocks are whole: in the tiled stream's
+    // tiles when it is the only direct stream, else after every stream. Where
+    // the bytes the fold reads are a stream of their own, the unfold puts that
+    // stream in place itself and the reassembly leaves it out.
+    let directs = layout.streams.iter().filter(|runs| direct(runs).is_some()).count();
     let tiled = (0..widths.len()).filter(|&s| direct(&layout.streams[s]).is_some()).max_by_key(|&s| widths[s]);
+    let undo_in_tiles = tiled.is_some() && directs == 1;
+    let fold_source = layout.fold.filter(|_| undo_in_tiles).and_then(|f| Some((f, f.source(&layout)?)));
+    let staged_moves: Vec<Move> = moves(&layout)
+        .into_iter()
+        .filter(|m| direct(&layout.streams[m.stream]).is_none() && fold_source.is_none_or(|(_, s)| m.stream != s))
+        .collect();
+    let ops = plan(&staged_moves, &widths);
     for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         let Some((row_log2, offset)) = direct(runs) else { continue };
         let n = n_blocks * w;
@@ -422,8 +521,16 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         let tile = (TILE_BYTES / block).max(1) * w;
         stream::decode_tiled(body, n, dest, kernels, tables, tile, |out, symbols, read| {
             let upto = (symbols / w).min(n_blocks);
-            if upto > done && !ops.is_empty() {
-                interleave(kernels, &parts, &widths, &ops, block, done, &mut out[done * block..upto * block]);
+            if upto > done {
+                let blocks = &mut out[done * block..upto * block];
+                if !ops.is_empty() {
+                    interleave(kernels, &parts, &widths, &ops, block, done, blocks);
+                }
+                if let Some((Fold::Quants5 { at }, s)) = fold_source {
+                    kernels.fold_quants5(blocks, block, usize::from(at), &parts[s][done * 4..upto * 4]);
+                } else if let Some(fold) = layout.fold.filter(|_| undo_in_tiles) {
+                    fold.apply(kernels, blocks, block);
+                }
                 cover_raw(crc, done, upto);
             }
             done = done.max(upto);
@@ -440,6 +547,11 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             let b = (a + tile).min(n_blocks);
             interleave(kernels, &parts, &widths, &ops, block, a, &mut out[a * block..b * block]);
             cover_raw(crc, a, b);
+        }
+    }
+    if let Some(fold) = layout.fold.filter(|_| !undo_in_tiles) {
+        for blocks in out.chunks_mut((TILE_BYTES / block).max(1) * block) {
+            fold.apply(kernels, blocks, block);
         }
     }
     Ok(())
@@ -463,6 +575,67 @@ mod tests {
                 f
             })
             .collect()
+    }
+
+    #[test]
+    fn folds_are_read_back_and_checked() {
+        let q5 = Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]).folded(Fold::Quants5 { at: 2 });
+        let mut wire = Vec::new();
+        q5.write(&mut wire);
+        assert_eq!(Layout::read(&mut ByteReader::new(&wire)).expect("reads"), q5);
+        assert_eq!(wire[2], 4 | FOLD_FLAG);
+        // An unknown fold, and one reaching past the block, are corrupt.
+        let mut unknown = wire.clone();
+        unknown[3] = 2;
+        assert!(matches!(Layout::read(&mut ByteReader::new(&unknown)), Err(Error::Corrupt)));
+        let mut past = wire.clone();
+        past[4] = 3;
+        assert!(matches!(Layout::read(&mut ByteReader::new(&past)), Err(Error::Corrupt)));
+        // Without the fold, the same bytes are the layout of before.
+        let plain = Layout { fold: None, ..q5 };
+        let mut old = Vec::new();
+        plain.write(&mut old);
+        assert_eq!(old.len() + 3, wire.len());
+    }
+
+    #[test]
+    fn quant_folds_match_the_oracle_on_every_isa() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        for (block, at) in [(22usize, 2usize), (24, 4), (20, 0), (32, 12), (40, 3)] {
+            for n in [0usize, 1, 3, 4, 5, 9, 64, 301] {
+                let src: Vec<u8> = (0..n * block)
+                    .map(|_| {
+                        s ^= s << 13;
+                        s ^= s >> 7;
+                        s ^= s << 17;
+                        s as u8
+                    })
+                    .collect();
+                let mut want = src.clone();
+                for blk in want.chunks_exact_mut(block) {
+                    crate::format::quant_fold::fold((&mut blk[at..at + FOLDED_BYTES]).try_into().expect("20 bytes"));
+                }
+                assert!(n == 0 || want != src, "block {block} at {at} n {n}: folded");
+                // The qh the kernels put in place: the blocks' own, or other bytes.
+                let own: Vec<u8> = src.chunks_exact(block).flat_map(|b| b[at..at + 4].to_vec()).collect();
+                let other: Vec<u8> = own.iter().map(|b| b.rotate_left(3) ^ 0x5a).collect();
+                let mut want_other = src.clone();
+                for (blk, h) in want_other.chunks_exact_mut(block).zip(other.chunks_exact(4)) {
+                    blk[at..at + 4].copy_from_slice(h);
+                    crate::format::quant_fold::fold((&mut blk[at..at + FOLDED_BYTES]).try_into().expect("20 bytes"));
+                }
+                for isa in crate::isa::supported() {
+                    let k = Kernels::get(isa).expect("supported");
+                    let mut got = src.clone();
+                    k.fold_quants5(&mut got, block, at, &own);
+                    assert_eq!(got, want, "{isa:?} block {block} at {at} n {n}");
+                    k.fold_quants5(&mut got, block, at, &own);
+                    assert_eq!(got, src, "{isa:?} block {block} at {at} n {n}: folded back");
+                    k.fold_quants5(&mut got, block, at, &other);
+                    assert_eq!(got, want_other, "{isa:?} block {block} at {at} n {n}: qh from the stream");
+                }
+            }
+        }
     }
 
     #[test]
@@ -523,6 +696,12 @@ mod tests {
             (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]), 2..6),
             (Layout::from_runs(210, &[&[(0, 128)], &[(128, 64)], &[(192, 16)], &[(208, 1)], &[(209, 1)]]), 192..208),
             (Layout::planes(4), 3..4),
+            // Folded 5-bit quants (Q5_0, Q5_1) with qh raw: undone tile by tile;
+            // with no direct stream, and with two (undone after every stream).
+            (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]).folded(Fold::Quants5 { at: 2 }), 2..6),
+            (Layout::from_runs(24, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]]).folded(Fold::Quants5 { at: 4 }), 4..8),
+            (Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 8)], &[(14, 8)]]).folded(Fold::Quants5 { at: 2 }), 2..6),
+            (Layout::from_runs(52, &[&[(0, 2)], &[(2, 4)], &[(6, 16)], &[(22, 16)], &[(38, 14)]]).folded(Fold::Quants5 { at: 2 }), 2..6),
             // One stream that is the whole content, decoded straight into place:
             // rANS-coded, and raw.
             (Layout::planes(1), 0..0),

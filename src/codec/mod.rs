@@ -116,14 +116,21 @@ impl Method {
         }
     }
 
-    /// The same method with one table per chunk (no row classes), and for bf16
-    /// the lanes of readers from before row classes.
+    /// The same method with one table per chunk (no row classes), for bf16 the
+    /// lanes of readers from before row classes, and for folded quants the
+    /// blocks as they are: what readers of container version 3 decode.
     pub fn without_rows(self) -> Method {
         match self {
             Method::Bf16 | Method::Bf16Rows { .. } => Method::Bf16Plain,
             Method::FieldsRows { layout, .. } => Method::Fields(layout),
+            Method::Fields(layout) => Method::Fields(fields::Layout { fold: None, ..layout }),
             m => m,
         }
+    }
+
+    /// Whether chunks fold their blocks before the split (container version 8 on).
+    pub fn folds(&self) -> bool {
+        matches!(self, Method::Fields(l) | Method::FieldsRows { layout: l, .. } if l.fold.is_some())
     }
 
     /// The method for the part of the content that starts `at` bytes in (a

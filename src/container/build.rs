@@ -157,13 +157,16 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    // The lowest version that reads every region: 7 for bf16 (whose lanes may
-    // carry raw bytes; bf16 row classes came with version 5 and need no more),
-    // 6 for Q4_K (whose chunks may code their headers as fields), 5 for byte
-    // streams' row classes, 4 for GGUF strings, else 3.
+    // The lowest version that reads every region: 8 for folded quants (Q5_0,
+    // Q5_1), 7 for bf16 (whose lanes may carry raw bytes; bf16 row classes came
+    // with version 5 and need no more), 6 for Q4_K (whose chunks may code their
+    // headers as fields), 5 for byte streams' row classes, 4 for GGUF strings,
+    // else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
-    let version = if uses(|m| matches!(m, Method::Bf16 | Method::Bf16Rows { .. })) {
+    let version = if uses(Method::folds) {
         super::VERSION
+    } else if uses(|m| matches!(m, Method::Bf16 | Method::Bf16Rows { .. })) {
+        super::VERSION_7
     } else if uses(|m| matches!(m, Method::Q4k)) {
         super::VERSION_6
     } else if uses(|m| matches!(m, Method::FieldsRows { .. })) {

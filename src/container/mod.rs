@@ -48,9 +48,11 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// bf16 payload mode 2 (row classes, [`crate::codec::bf16::rows`]). Version 6
 /// adds q4k payload mode 2 (headers as fields, [`crate::codec::q4k`]). Version
 /// 7 adds bf16 payload modes 3 and 4 (lanes that carry raw bytes,
-/// [`crate::rans::carry_states`]). A writer marks a container with the lowest
-/// version that reads all its regions.
-pub const VERSION: u16 = 7;
+/// [`crate::rans::carry_states`]). Version 8 adds field layouts with a fold
+/// (Q5_0 and Q5_1 quants, [`crate::format::quant_fold`]). A writer marks
+/// a container with the lowest version that reads all its regions.
+pub const VERSION: u16 = 8;
+pub const VERSION_7: u16 = 7;
 pub const VERSION_6: u16 = 6;
 pub const VERSION_5: u16 = 5;
 pub const VERSION_4: u16 = 4;

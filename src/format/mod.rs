@@ -11,3 +11,4 @@ pub mod checksum;
 pub mod frame;
 pub mod limits;
 pub mod q4k_block;
+pub mod quant_fold;

@@ -34,6 +34,7 @@ pub(crate) use tables::{Bf16Model, Bf16Tables, ByteTables, BytesModel, TableRef}
 
 use crate::error::{Error, Result};
 use crate::format::bf16_split::raw_len;
+use crate::format::quant_fold::FOLDED_BYTES;
 use crate::isa::{self, Isa};
 use crate::rans::alphabet::Alphabet;
 use crate::rans::encode::{encode_steps_with, EncTable, EncTables};
@@ -82,6 +83,16 @@ type RansEncodeIndexed = unsafe fn(&[u32], usize, &[u32], &mut [u32], &mut [u16]
 /// The CPU supports the kernel's ISA; `parts.fit(n, out)`.
 type Q4kAssemble = unsafe fn(&Q4kParts<'_>, usize, &mut [u8]);
 
+/// Puts `qh` (4 bytes a block) at `at` of every block of `block` bytes in
+/// `blocks` and folds the block's `qs` (the 16 bytes after it) by it
+/// (`format::quant_fold::fold`): unfolds them where they were folded by the
+/// same `qh`.
+///
+/// # Safety
+/// The CPU supports the kernel's ISA; `blocks.len()` is a multiple of `block`,
+/// `at + FOLDED_BYTES <= block` and `qh` holds 4 bytes for each block.
+type FoldQuants5 = unsafe fn(&mut [u8], usize, usize, &[u8]);
+
 /// Advances one segment of a Q4_K field stream (`q4k_ctx.rs`) by whole steps.
 ///
 /// # Safety
@@ -102,6 +113,7 @@ pub(crate) struct Kernels {
     rans_encode_indexed: Option<RansEncodeIndexed>,
     q4k_assemble: Q4kAssemble,
     ctx_decode: CtxDecode,
+    fold_quants5: FoldQuants5,
     /// Whether the decode kernels read the AVX2-layout slot tables.
     avx2_tables: bool,
     /// Whether the bf16 and byte kernels read slot buckets (`buckets.rs`, `byte_buckets.rs`).
@@ -116,6 +128,7 @@ static SCALAR: Kernels = Kernels {
     rans_encode_indexed: None,
     q4k_assemble: scalar::q4k_assemble,
     ctx_decode: q4k_ctx::ctx_none,
+    fold_quants5: scalar::fold_quants5,
     avx2_tables: false,
     bucket_tables: false,
 };
@@ -129,6 +142,7 @@ static AVX2: Kernels = Kernels {
     rans_encode_indexed: None,
     q4k_assemble: x86::q4k_avx2::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx2::ctx_decode,
+    fold_quants5: x86::quant_fold::fold_quants5_avx2,
     avx2_tables: true,
     bucket_tables: false,
 };
@@ -142,6 +156,7 @@ static AVX512: Kernels = Kernels {
     rans_encode_indexed: Some(x86::avx512::rans_encode_indexed),
     q4k_assemble: x86::q4k_avx512::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx512::ctx_decode,
+    fold_quants5: x86::quant_fold::fold_quants5_avx512,
     avx2_tables: false,
     bucket_tables: false,
 };
@@ -362,6 +377,17 @@ impl Kernels {
         // of the `CtxDecode` contract.
         unsafe { (self.ctx_decode)(m, s) };
         q4k_ctx::finish(m, s, last)
+    }
+
+    /// Puts `qh` (4 bytes a block) at `at` of every block of `blocks` (whole
+    /// blocks of `block` bytes) and folds the block's `qs` by it; `Fold::Quants5`.
+    pub(crate) fn fold_quants5(&self, blocks: &mut [u8], block: usize, at: usize, qh: &[u8]) {
+        self.record();
+        let fits = block > 0 && blocks.len().is_multiple_of(block) && at + FOLDED_BYTES <= block && qh.len() >= 4 * (blocks.len() / block);
+        assert!(fits, "quant fold called outside its contract");
+        // SAFETY: the CPU runs this ISA (`Kernels::get`); the assertion is the rest
+        // of the `FoldQuants5` contract.
+        unsafe { (self.fold_quants5)(blocks, block, at, qh) }
     }
 
     /// Assembles `n` Q4_K blocks into `out` (exactly `n` blocks) from `parts`.

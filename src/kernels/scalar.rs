@@ -6,6 +6,7 @@ use super::state::{Bf16Stream, ByteStream};
 use super::tables::{Bf16Model, BytesModel};
 use crate::error::{Error, Result};
 use crate::format::bf16_split::{assemble, raw_field};
+use crate::format::quant_fold::FOLDED_BYTES;
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
 use crate::rans::table::{self, DecodeTable};
 use crate::rans::{CARRY_BASE, RANS_L};
@@ -137,4 +138,21 @@ pub(super) unsafe fn q4k_assemble(parts: &Q4kParts<'_>, _n: usize, out: &mut [u8
 /// As [`super::RansEncode`] (the scalar code checks its own bounds).
 pub(super) unsafe fn rans_encode(syms: &[u8], lanes: usize, t: &crate::rans::encode::EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
     crate::rans::encode::encode_full_steps(syms, lanes, t, states, buf, pos)
+}
+
+/// Puts `qh` (4 bytes a block) at `at` of every `block`-byte block and folds
+/// (or unfolds) its `qs` by it (`format::quant_fold::fold`, the oracle of the
+/// SIMD kernels).
+pub(super) fn fold_quants5_from(blocks: &mut [u8], block: usize, at: usize, qh: &[u8]) {
+    for (blk, h) in blocks.chunks_exact_mut(block).zip(qh.chunks_exact(4)) {
+        let g: &mut [u8; FOLDED_BYTES] = (&mut blk[at..at + FOLDED_BYTES]).try_into().expect("20 bytes");
+        g[..4].copy_from_slice(h);
+        crate::format::quant_fold::fold(g);
+    }
+}
+
+/// # Safety
+/// The `FoldQuants5` contract (`kernels/mod.rs`); nothing more is needed here.
+pub(super) unsafe fn fold_quants5(blocks: &mut [u8], block: usize, at: usize, qh: &[u8]) {
+    fold_quants5_from(blocks, block, at, qh);
 }

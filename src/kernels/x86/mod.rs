@@ -7,4 +7,5 @@ pub(super) mod q4k_avx2;
 pub(super) mod q4k_avx512;
 pub(super) mod q4k_ctx_avx2;
 pub(super) mod q4k_ctx_avx512;
+pub(super) mod quant_fold;
 mod shared;

@@ -2,7 +2,7 @@
 //! structs (fp16 scales split into low and high bytes — the high bytes carry the
 //! exponent and are low-entropy), so rANS sees one distribution per stream.
 
-use crate::codec::fields::Layout;
+use crate::codec::fields::{Fold, Layout};
 use crate::codec::Method;
 
 /// zstd level for tensor types no model covers (fast: tensors are large).
@@ -10,6 +10,11 @@ pub use crate::sources::plan::TENSOR_ZSTD_LEVEL;
 
 fn runs(block: u16, streams: &[&[(u16, u16)]]) -> Method {
     Method::Fields(Layout::from_runs(block, streams))
+}
+
+/// [`runs`] over blocks whose 5-bit quants at `at` are folded first.
+fn folded(block: u16, at: u16, streams: &[&[(u16, u16)]]) -> Method {
+    Method::Fields(Layout::from_runs(block, streams).folded(Fold::Quants5 { at }))
 }
 
 /// `count` runs of `len` bytes at `start + k * stride + at` (one field of each
@@ -30,10 +35,11 @@ pub fn for_type(t: u32) -> Vec<Method> {
         2 => vec![runs(18, &[&[(0, 1)], &[(1, 1)], &[(2, 16)]])],
         // Q4_1 {d; m; qs[16]}
         3 => vec![runs(20, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 16)]])],
-        // Q5_0 {d; qh[4]; qs[16]}
-        6 => vec![runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]])],
-        // Q5_1 {d; m; qh[4]; qs[16]}
-        7 => vec![runs(24, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]])],
+        // Q5_0 {d; qh[4]; qs[16]}: the qs nibbles folded by their top bits in qh
+        // (`Fold::Quants5`), so that they count each quant's distance from 16.
+        6 => vec![folded(22, 2, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]])],
+        // Q5_1 {d; m; qh[4]; qs[16]}, folded likewise.
+        7 => vec![folded(24, 4, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]])],
         // Q8_0 {d; qs[32]}
         8 => vec![runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]])],
         // Q8_1 {d; s; qs[32]}
