@@ -54,8 +54,10 @@ pub fn frames() -> Vec<Base> {
         // From about 100 blocks a chunk's headers code as fields (payload mode 2).
         frame("q4k-fields.llmf", Q4K, 144 * 104, Method::Q4k, 144 * 96, 0),
         frame("fields.llmf", Q6K, 210 * 20, q6k, 210 * 8, 0),
-        // Q5_0 blocks, their quants folded (a layout with a fold, §6).
-        frame_at("fields-q5.llmf", GGUF_FIXTURE, Q5_0_AT, 22 * 120, q5_0, 22 * 48, 0),
+        // Q5_0 blocks, their quants folded (a layout with a fold, §6), and the
+        // same blocks unfolded, as every version before 8 wrote them.
+        frame_at("fields-q5.llmf", GGUF_FIXTURE, Q5_0_AT, 22 * 120, q5_0.clone(), 22 * 48, 0),
+        frame_at("fields-q5-plain.llmf", GGUF_FIXTURE, Q5_0_AT, 22 * 120, q5_0.without_rows(), 22 * 48, 0),
         frame("zstd.llmf", GGUF_FIXTURE, 4096, Method::Zstd { level: 19 }, 1024, 0),
         frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),
         strings_frame(),

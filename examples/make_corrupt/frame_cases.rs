@@ -82,7 +82,7 @@ pub fn add(c: &mut Corpus, base: &Base) {
             assert_eq!(b[l.payload(0)], 2, "the q4k-fields base must code its first chunk in mode 2");
             q4k_fields(c, &payload)
         }
-        "fields" => fields(c, &payload),
+        "fields" | "fields-q5-plain" => fields(c, &payload),
         "fields-q5" => fields_fold(c, &payload),
         "zstd" => zstd(c, &payload),
         "strings" => strings(c, &payload),
@@ -209,12 +209,25 @@ fn fields(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "runs-overlap", "stream 0's run starts at 1 (overlaps stream 1)", &|f, p| put(f, p + 4, &1u16.to_le_bytes()));
 }
 
-/// A layout with a fold (`u16 block, u8 streams | 0x80, u8 kind, u16 at`).
+/// A layout with a fold (`u16 block, u8 streams | 0x80, u8 kind, u16 at`, then
+/// the four streams' runs: `u8 n_runs, u16 start, u16 len` each).
 fn fields_fold(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "fold-kind-0", "fold kind 0 (none is numbered 0)", &|f, p| f[p + 3] = 0);
     payload(c, "fold-kind-2", "fold kind 2 (unknown)", &|f, p| f[p + 3] = 2);
+    payload(c, "fold-kind-3", "fold kind 3 (unknown)", &|f, p| f[p + 3] = 3);
+    payload(c, "fold-kind-128", "fold kind 128 (unknown)", &|f, p| f[p + 3] = 128);
+    payload(c, "fold-kind-255", "fold kind 255 (unknown)", &|f, p| f[p + 3] = 255);
     payload(c, "fold-past-block", "fold at 3: its 20 bytes reach past the 22-byte block", &|f, p| put(f, p + 4, &3u16.to_le_bytes()));
+    payload(c, "fold-at-19", "fold at 19 (past the block)", &|f, p| put(f, p + 4, &19u16.to_le_bytes()));
+    payload(c, "fold-at-1024", "fold at 1024 (past the block)", &|f, p| put(f, p + 4, &1024u16.to_le_bytes()));
     payload(c, "fold-at-max", "fold at 65535 (past any block)", &|f, p| put(f, p + 4, &u16::MAX.to_le_bytes()));
+    payload(c, "fold-streams-0", "a fold and no streams (count byte 0x80)", &|f, p| f[p + 2] = 0x80);
+    payload(c, "fold-streams-65", "a fold and 65 streams (over the limit of 64)", &|f, p| f[p + 2] = 0x80 | 65);
+    payload(c, "fold-block-0", "block size 0 under a fold", &|f, p| put(f, p, &0u16.to_le_bytes()));
+    payload(c, "fold-block-20", "block size 20 (the fold fits, the runs do not tile it)", &|f, p| put(f, p, &20u16.to_le_bytes()));
+    payload(c, "fold-block-209", "block size 209 (the runs no longer tile it)", &|f, p| put(f, p, &209u16.to_le_bytes()));
+    payload(c, "fold-runs-overlap", "stream 0's run starts at 1 (overlaps stream 1)", &|f, p| put(f, p + 7, &1u16.to_le_bytes()));
+    payload(c, "fold-qs-run-short", "the qs stream's run 15 bytes long (a gap in the block)", &|f, p| put(f, p + 6 + 15 + 3, &15u16.to_le_bytes()));
 }
 
 /// Mode 2: the counts a decoder checks before it allocates or writes.

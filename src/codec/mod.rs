@@ -122,8 +122,7 @@ impl Method {
     pub fn without_rows(self) -> Method {
         match self {
             Method::Bf16 | Method::Bf16Rows { .. } => Method::Bf16Plain,
-            Method::FieldsRows { layout, .. } => Method::Fields(layout),
-            Method::Fields(layout) => Method::Fields(fields::Layout { fold: None, ..layout }),
+            Method::Fields(layout) | Method::FieldsRows { layout, .. } => Method::Fields(fields::Layout { fold: None, ..layout }),
             m => m,
         }
     }

@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1 here; versions 2 to 7, written now: FORMAT.md §10.1)
+//!   4  2  container version (1 here; versions 2 to 8, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size
@@ -52,6 +52,7 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// (Q5_0 and Q5_1 quants, [`crate::format::quant_fold`]). A writer marks
 /// a container with the lowest version that reads all its regions.
 pub const VERSION: u16 = 8;
+/// bf16 lanes that carry raw bytes.
 pub const VERSION_7: u16 = 7;
 pub const VERSION_6: u16 = 6;
 pub const VERSION_5: u16 = 5;

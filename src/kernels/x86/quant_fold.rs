@@ -1,6 +1,7 @@
-//! Unfolding 5-bit quants (`format::quant_fold::fold` is the oracle): AVX2
-//! two blocks at a time, AVX-512 four. Each block gets its `qh` from the
-//! stream (dense, four bytes a block) and its `qs` unfolded in place: in a
+//! Folding 5-bit quants, and unfolding them (the same operation;
+//! `format::quant_fold::fold` is the oracle): AVX2 two blocks at a time,
+//! AVX-512 four. Each block gets its `qh` from a dense array (four bytes a
+//! block: a decoded stream, or the blocks' own) and its `qs` folded by it: in a
 //! 128-bit lane per block, bit `j` and bit `j + 16` of `qh` are spread to byte
 //! `j` with a byte shuffle and tested against that byte's bit, and the nibbles
 //! of the quants whose top bit is clear are flipped.
@@ -42,7 +43,8 @@ pub(in crate::kernels) unsafe fn fold_quants5_avx2(blocks: &mut [u8], block: usi
     };
     for i in 0..pairs {
         // SAFETY: blocks 2i and 2i + 1 are whole (2i + 1 < n) and their 20
-        // bytes at `at` lie inside them; `qh` holds 4 bytes per block.
+        // bytes at `at` lie inside them; `qh` holds 4 bytes per block, so its
+        // 8 bytes at 8i end at 8i + 8 <= 4n.
         unsafe {
             let (g0, g1) = (p.add(2 * i * block + at), p.add((2 * i + 1) * block + at));
             let h = qh.as_ptr().add(8 * i);
@@ -78,7 +80,8 @@ pub(in crate::kernels) unsafe fn fold_quants5_avx512(blocks: &mut [u8], block: u
     let quads = n / 4;
     for i in 0..quads {
         // SAFETY: blocks 4i..4i + 4 are whole (4i + 3 < n) and their 20 bytes
-        // at `at` lie inside them; `qh` holds 4 bytes per block.
+        // at `at` lie inside them; `qh` holds 4 bytes per block, so its 16
+        // bytes at 16i end at 16i + 16 <= 4n.
         unsafe {
             let g = p.add(4 * i * block + at);
             let h = _mm_loadu_si128(qh.as_ptr().add(16 * i).cast());
