@@ -59,15 +59,11 @@ impl Fold {
     }
 
     /// Applies the fold to every block of `blocks` (whole blocks of `block`
-    /// bytes) in place: before the split, or after decoding to undo it.
-    fn apply(self, kernels: &Kernels, blocks: &mut [u8], block: usize) {
-        self.undo(kernels, blocks, block, None);
-    }
-
-    /// Undoes the fold in every block of `blocks`. With `source` (the rows of
-    /// the stream [`Fold::source`] names, one per block), the bytes the fold
-    /// reads are put in place from it first: the reassembly left them out.
-    fn undo(self, kernels: &Kernels, blocks: &mut [u8], block: usize, source: Option<&[u8]>) {
+    /// bytes) in place: before the split, or after decoding to undo it. With
+    /// `source` (the rows of the stream [`Fold::source`] names, one per block),
+    /// the bytes the fold reads are put in place from it first: the reassembly
+    /// left them out.
+    fn apply(self, kernels: &Kernels, blocks: &mut [u8], block: usize, source: Option<&[u8]>) {
         match self {
             Fold::Quants5 { at } => {
                 let at = usize::from(at);
@@ -386,7 +382,7 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kerne
             let folded = &mut f.borrow_mut();
             folded.clear();
             folded.extend_from_slice(chunk);
-            fold.apply(kernels, folded, block);
+            fold.apply(kernels, folded, block, None);
             encode_split(folded, layout, rows, kernels, out);
             Ok(())
         });
@@ -549,7 +545,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
                 }
                 if let Some(fold) = layout.fold.filter(|_| undo_in_tiles) {
                     let source = fold_source.map(|(s, w)| &parts[s][done * w..upto * w]);
-                    fold.undo(kernels, blocks, block, source);
+                    fold.apply(kernels, blocks, block, source);
                 }
                 cover_raw(crc, done, upto);
             }
@@ -568,13 +564,13 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             interleave(kernels, &parts, &widths, &ops, block, a, &mut out[a * block..b * block]);
             cover_raw(crc, a, b);
             if let Some(fold) = layout.fold {
-                fold.apply(kernels, &mut out[a * block..b * block], block);
+                fold.apply(kernels, &mut out[a * block..b * block], block, None);
             }
         }
     } else if let Some(fold) = layout.fold.filter(|_| !undo_in_tiles) {
         // Several direct streams: the blocks are whole once all are decoded.
         for blocks in out.chunks_mut((TILE_BYTES / block).max(1) * block) {
-            fold.apply(kernels, blocks, block);
+            fold.apply(kernels, blocks, block, None);
         }
     }
     Ok(())
