@@ -113,6 +113,11 @@ fn main() {
     put(&dir, "decode_frame", "strings", &frame);
     put(&dir, "roundtrip_codecs", "strings", &[&[4u8, 1, 0x55, 0x24, 0x81, 0, 0, 0, 0, 1][..], &strings].concat());
 
+    // GGUF numeric words (zstd payload mode 3): the fixture's vocabulary scores.
+    let scores = &fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf")[4_413_542 + 4000..4_413_542 + 4000 + 4 * 1500];
+    put(&dir, "decode_frame", "words", &llmc::frame::compress(&Method::ZstdWords { level: 1 }, scores, &chunked(2048)).unwrap());
+    put(&dir, "roundtrip_codecs", "words", &[&[1u8, 0, 1, 0, 0, 0, 0, 0, 0, 0][..], scores].concat());
+
     let f32s: Vec<u8> = bf16[..64].chunks(2).flat_map(|w| [0, 0, w[0], w[1]]).collect();
     let gguf = tiny_gguf(&q4k, &f32s, &q6k);
     put(&dir, "gguf_parse", "tiny", &gguf);

@@ -87,10 +87,11 @@ versions come with the definitions below). */
 
 /*
  Code every chunk with one table, never with row classes, bf16 chunks with
- lanes that do not carry raw bytes (payload mode 1), and Q5_0/Q5_1 blocks
- unfolded: encodes and decodes faster, a fraction of a percent larger (5 %
- on Q5_0 and Q5_1 tensors), and containers keep the version that readers
- from before row classes accept.
+ lanes that do not carry raw bytes (payload mode 1), Q5_0/Q5_1 blocks
+ unfolded and GGUF numeric arrays as they are (no word differences): encodes
+ and decodes faster, a fraction of a percent larger (5 % on Q5_0 and Q5_1
+ tensors), and containers keep the version that readers from before row
+ classes accept.
  */
 #define LLMC_FLAG_NO_ROW_CLASSES 2
 

@@ -167,25 +167,26 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 }
 
 #[test]
-fn folded_quants_make_a_version_8_container_and_older_numbers_still_read() {
-    // Q5_0 field layouts fold their quants (FORMAT.md §6) and Q4_K chunks may
-    // code their headers as fields (q4k mode 2): readers before versions 8 and
-    // 6 do not know them, and the number makes them refuse the file.
+fn word_differences_and_folded_quants_make_a_version_9_container_and_older_numbers_still_read() {
+    // The vocabulary's scores and token types are coded as word differences
+    // (zstd mode 3), Q5_0 field layouts fold their quants (FORMAT.md §6) and
+    // Q4_K chunks may code their headers as fields (q4k mode 2): readers before
+    // versions 9, 8 and 6 do not know them, and the number makes them refuse the file.
     let (file, c) = container();
-    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 8);
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 9);
     let with_version = |c: &[u8], v: u16| {
         let mut copy = c.to_vec();
         copy[4..6].copy_from_slice(&v.to_le_bytes());
         common::hostile::reseal_container_header(&mut copy);
         copy
     };
-    for v in [2, 3, 4, 5, 6, 7] {
+    for v in [2, 3, 4, 5, 6, 7, 8] {
         assert!(llmc::model::decompress(&with_version(&c, v), &DecodeOptions::default()).unwrap() == file, "version {v}");
     }
-    assert_eq!(llmc::model::decompress(&with_version(&c, 9), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
-    assert_eq!(Index::open(&with_version(&c, 9)).unwrap_err(), Error::VersionUnsupported);
-    // Without row classes the quants stay unfolded: version 6 (for Q4_K), a
-    // larger file, the same original.
+    assert_eq!(llmc::model::decompress(&with_version(&c, 10), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(Index::open(&with_version(&c, 10)).unwrap_err(), Error::VersionUnsupported);
+    // Without row classes the quants stay unfolded and the arrays as they are:
+    // version 6 (for Q4_K), a larger file, the same original.
     let plain = llmc::model::gguf::compress(&file, &CompressParams { n_threads: 2, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();
     assert_eq!(u16::from_le_bytes([plain[4], plain[5]]), 6);
     assert!(plain.len() > c.len(), "{} vs {}", plain.len(), c.len());
@@ -231,18 +232,42 @@ fn metadata_frames(c: &[u8]) -> Vec<(llmc::model::Region, llmc::frame::FrameHead
 }
 
 #[test]
-fn the_vocabulary_is_coded_as_gguf_strings() {
-    // (Version 4 made them readable; this file's Q4_K tensors make it version 6.)
+fn the_vocabulary_is_coded_as_gguf_strings_and_its_scores_as_word_differences() {
     let (file, c) = container();
     let frames = metadata_frames(&c);
-    // The key-values before the vocabulary, the vocabulary, and the rest.
-    assert_eq!(frames.iter().map(|(_, h)| h.codec_param).collect::<Vec<_>>(), [19, 12, 19]);
-    let (vocab, _) = &frames[1];
-    let bytes = &file[vocab.orig_offset as usize..(vocab.orig_offset + vocab.orig_size) as usize];
-    assert_eq!(u64::from_le_bytes(bytes[..8].try_into().unwrap()), 5, "starts at the first token, <pad>");
+    let bytes = |r: &llmc::model::Region| &file[r.orig_offset as usize..(r.orig_offset + r.orig_size) as usize];
+    // The key-values before the vocabulary at 19; the vocabulary (262,144
+    // tokens, 4.4 MB) in record-aligned pieces of at most 1 MiB at 12, so that
+    // they are coded in parallel; its scores and token types as words; the rest.
+    let levels: Vec<u32> = frames.iter().map(|(_, h)| h.codec_param).collect();
+    assert_eq!(levels[0], 19);
+    let pieces: Vec<_> = frames.iter().filter(|(_, h)| h.codec_param == 12).map(|(r, _)| *r).collect();
+    assert_eq!(pieces.len(), 5, "{levels:?}");
+    assert!(pieces.iter().all(|r| r.orig_size <= 1 << 20));
+    assert_eq!(u64::from_le_bytes(bytes(&pieces[0])[..8].try_into().unwrap()), 5, "starts at the first token, <pad>");
+    // Each piece starts at a record: the pieces tile the array.
+    for w in pieces.windows(2) {
+        assert_eq!(w[0].orig_offset + w[0].orig_size, w[1].orig_offset);
+    }
     // Lengths and bytes apart beat the same level on the records whole by far.
-    let whole = llmc::frame::compress(&llmc::frame::Method::Zstd { level: 12 }, bytes, &CompressParams { chunk_size: vocab.orig_size.next_multiple_of(1024) as u32, ..Default::default() }).unwrap();
+    let vocab = &pieces[0];
+    let whole = llmc::frame::compress(&llmc::frame::Method::Zstd { level: 12 }, bytes(vocab), &CompressParams { chunk_size: vocab.orig_size.next_multiple_of(1024) as u32, ..Default::default() }).unwrap();
     assert!(vocab.frame_size * 100 < whole.len() as u64 * 90, "{} vs {}", vocab.frame_size, whole.len());
+    // The scores (-1, -2, … as f32) and the token types: 262,144 words each,
+    // a few hundred bytes as differences where zstd -19 leaves the scores at
+    // 195 KB (in the committed fixture's 1 MiB chunk).
+    let arrays: Vec<_> = frames.iter().map(|(r, _)| *r).filter(|r| r.orig_size == 4 * 262_144).collect();
+    assert_eq!(arrays.len(), 2);
+    let scores = bytes(&arrays[0]);
+    assert_eq!(f32::from_le_bytes(scores[4 * 1000..4 * 1001].try_into().unwrap()), -506.0);
+    let as_is = llmc::frame::compress(&llmc::frame::Method::Zstd { level: 19 }, scores, &CompressParams { chunk_size: 1 << 20, ..Default::default() }).unwrap();
+    assert!(as_is.len() > 150_000, "{}", as_is.len());
+    for r in &arrays {
+        assert!(r.frame_size < 2_000, "{r:?}");
+        let mut out = vec![0u8; r.orig_size as usize];
+        Index::open(&c).unwrap().read_range(&c, r.orig_offset, &mut out, &DecodeOptions::default()).unwrap();
+        assert!(out == bytes(r));
+    }
 }
 
 #[test]

@@ -86,6 +86,10 @@ pub fn add(c: &mut Corpus, base: &Base) {
         "fields-q5" => fields_fold(c, &payload),
         "zstd" => zstd(c, &payload),
         "strings" => strings(c, &payload),
+        "words" => {
+            assert_eq!(b[l.payload(0)], 3, "the words base must code its first chunk in mode 3");
+            words(c, &payload)
+        }
         _ => {}
     }
     match stem {
@@ -239,8 +243,36 @@ fn strings(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "mode-1", "mode byte 1 (one zstd frame) on a strings payload", &|f, p| f[p] = 1);
 }
 
+/// Mode 3: a frame of the words' differences.
+fn words(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    payload(c, "mode-2", "mode byte 2 (GGUF strings) on a words payload", &|f, p| f[p] = 2);
+    payload(c, "mode-4", "mode byte 4 (unknown)", &|f, p| f[p] = 4);
+    payload(c, "mode-255", "mode byte 255 (unknown)", &|f, p| f[p] = 255);
+    payload(c, "zstd-magic", "first byte of the zstd frame magic + 1", &|f, p| f[p + 1] = f[p + 1].wrapping_add(1));
+    payload(c, "stored", "mode byte 0 (stored) on a words payload: wrong length", &|f, p| f[p] = 0);
+    zstd_frame(c, payload);
+}
+
+/// The zstd frame after the mode byte, as the bases' chunk 0 has it (1–4 KiB of
+/// content, no checksum: a frame header byte of 0x60, a two-byte content size
+/// less 256, then the first block's header): what zstd and the length check refuse.
+fn zstd_frame(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    let fcs = |delta: i32| move |f: &mut Vec<u8>, p: usize| {
+        assert_eq!(f[p + 5], 0x60, "the zstd frame header changed shape");
+        let v = u16::from_le_bytes([f[p + 6], f[p + 7]]) as i32 + delta;
+        put(f, p + 6, &(v as u16).to_le_bytes());
+    };
+    payload(c, "content-size-minus-4", "the zstd frame's content size 4 bytes short of the chunk", &fcs(-4));
+    payload(c, "content-size-minus-1", "the zstd frame's content size 1 byte short of the chunk", &fcs(-1));
+    payload(c, "content-size-plus-4", "the zstd frame's content size 4 bytes past the chunk", &fcs(4));
+    payload(c, "frame-reserved-bit", "the zstd frame header's reserved bit set", &|f, p| f[p + 5] |= 0x08);
+    payload(c, "frame-checksum-flag", "the zstd frame header's checksum flag set (no checksum follows)", &|f, p| f[p + 5] |= 0x04);
+    payload(c, "block-type-reserved", "the first zstd block's type 3 (reserved)", &|f, p| f[p + 8] |= 0x06);
+}
+
 fn zstd(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "mode-5", "mode byte 5 (unknown)", &|f, p| f[p] = 5);
     payload(c, "zstd-magic", "first byte of the zstd frame magic + 1", &|f, p| f[p + 1] = f[p + 1].wrapping_add(1));
     payload(c, "mode-stored", "mode byte 0 (stored) on a zstd payload: wrong length", &|f, p| f[p] = 0);
+    zstd_frame(c, payload);
 }

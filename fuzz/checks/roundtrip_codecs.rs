@@ -32,6 +32,8 @@ pub fn run(input: &[u8]) {
     let (head, data) = input.split_at(10);
     let method = match head[0] % 5 {
         0 => Method::Stored,
+        // GGUF numeric words (differences) or plain zstd.
+        1 if head[2] % 2 == 1 => Method::ZstdWords { level: 1 + i32::from(head[1] % 3) },
         1 => Method::Zstd { level: 1 + i32::from(head[1] % 3) },
         // Byte planes; one plane may also get row classes (rows of 32..256).
         2 if head[1] % 16 == 0 && head[3] % 2 == 1 => Method::Fields(Layout::planes(1)).with_rows(Some(32 * (1 + u64::from(head[4] % 8)))),

@@ -8,6 +8,7 @@ pub mod rows;
 pub mod stream;
 pub mod stream_rows;
 pub mod strings;
+pub mod words;
 pub mod zstd;
 pub mod zstd_reader;
 
@@ -60,6 +61,9 @@ pub enum Method {
     /// zstd for a run of GGUF strings: lengths and bytes apart (zstd payload
     /// mode 2; container version 4 on).
     ZstdStrings { level: i32 },
+    /// zstd for a GGUF array of 32-bit numbers: the differences of consecutive
+    /// words (zstd payload mode 3, [`words`]; container version 9 on).
+    ZstdWords { level: i32 },
     Fields(fields::Layout),
     Q4k,
 }
@@ -69,7 +73,7 @@ impl Method {
         match self {
             Method::Bf16 | Method::Bf16Plain | Method::Bf16Rows { .. } => CodecId::Bf16,
             Method::Stored => CodecId::Stored,
-            Method::Zstd { .. } | Method::ZstdStrings { .. } => CodecId::Zstd,
+            Method::Zstd { .. } | Method::ZstdStrings { .. } | Method::ZstdWords { .. } => CodecId::Zstd,
             Method::Fields(_) | Method::FieldsRows { .. } => CodecId::Fields,
             Method::Q4k => CodecId::Q4k,
         }
@@ -117,12 +121,14 @@ impl Method {
     }
 
     /// The same method with one table per chunk (no row classes), for bf16 the
-    /// lanes of readers from before row classes, and for folded quants the
-    /// blocks as they are: what readers of container version 3 decode.
+    /// lanes of readers from before row classes, for folded quants the blocks
+    /// as they are, and for GGUF numeric arrays the words as they are: what
+    /// readers from before row classes decode.
     pub fn without_rows(self) -> Method {
         match self {
             Method::Bf16 | Method::Bf16Rows { .. } => Method::Bf16Plain,
             Method::Fields(layout) | Method::FieldsRows { layout, .. } => Method::Fields(fields::Layout { fold: None, ..layout }),
+            Method::ZstdWords { level } => Method::Zstd { level },
             m => m,
         }
     }
@@ -145,7 +151,7 @@ impl Method {
     /// The frame header's informational codec parameter.
     pub fn param(&self) -> u32 {
         match self {
-            Method::Zstd { level } | Method::ZstdStrings { level } => *level as u32,
+            Method::Zstd { level } | Method::ZstdStrings { level } | Method::ZstdWords { level } => *level as u32,
             _ => 0,
         }
     }
@@ -161,6 +167,7 @@ pub fn encode_chunk(method: &Method, chunk: &[u8], at: u64, kernels: &Kernels, o
         Method::Stored => out.extend_from_slice(chunk),
         Method::Zstd { level } => zstd::encode_chunk(chunk, *level, out)?,
         Method::ZstdStrings { level } => zstd::encode_strings_chunk(chunk, *level, out)?,
+        Method::ZstdWords { level } => zstd::encode_words_chunk(chunk, *level, out)?,
         Method::Fields(layout) => fields::encode_chunk(chunk, layout, None, kernels, out)?,
         Method::FieldsRows { layout, .. } => fields::encode_chunk(chunk, layout, method.row_shape(at), kernels, out)?,
         Method::Q4k => q4k::encode_chunk(chunk, kernels, out),

@@ -1,7 +1,8 @@
 //! zstd chunks (through zstd-sys), for regions no dedicated codec models: GGUF
 //! metadata, unknown tensor types. The payload is a mode byte and one zstd frame
-//! (mode 1), or two for GGUF strings (mode 2, [`super::strings`]); a chunk that
-//! zstd would not shrink is stored (payload = mode byte 0 + bytes).
+//! (mode 1), two for GGUF strings (mode 2, [`super::strings`]), or one of the
+//! differences of 32-bit words (mode 3, [`super::words`]); a chunk that zstd
+//! would not shrink is stored (payload = mode byte 0 + bytes).
 
 use crate::error::{Error, Result};
 
@@ -9,6 +10,8 @@ const MODE_STORED: u8 = 0;
 const MODE_ZSTD: u8 = 1;
 /// GGUF strings, lengths and bytes apart (container version 4 on).
 const MODE_STRINGS: u8 = 2;
+/// 32-bit words as differences (container version 9 on).
+const MODE_WORDS: u8 = 3;
 
 /// Appends the payload of `src` compressed at `level` to `out`.
 pub fn encode_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
@@ -32,6 +35,29 @@ pub fn encode_strings_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result
     } else {
         out.push(MODE_STRINGS);
         out.extend_from_slice(&body);
+    }
+    Ok(())
+}
+
+/// Appends the payload of `src`, a GGUF array of 32-bit numbers, at `level` to
+/// `out`: the words' differences (mode 3) unless coding the words as they are
+/// (mode 1, tried only when the differences keep more than an eighth of the
+/// bytes: numbers without order) is strictly smaller; stored if neither shrinks it.
+pub fn encode_words_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
+    let at = out.len();
+    out.push(MODE_WORDS);
+    compress_frame(&super::words::differences(src), level, out)?;
+    if (out.len() - at) * 8 > src.len() {
+        let mut plain = Vec::new();
+        encode_chunk(src, level, &mut plain)?;
+        if plain.len() < out.len() - at {
+            out.truncate(at);
+            out.extend_from_slice(&plain);
+            return Ok(());
+        }
+    }
+    if out.len() - at > src.len() {
+        store(src, at, out);
     }
     Ok(())
 }
@@ -108,8 +134,19 @@ pub fn decode_chunk_with(payload: &[u8], out: &mut [u8], dctx: &mut Option<DCtx>
         Some((&MODE_ZSTD, body)) if decompress_frame_with(body, out, dctx)? == out.len() => Ok(()),
         Some((&MODE_ZSTD, _)) => Err(Error::Corrupt),
         Some((&MODE_STRINGS, body)) => super::strings::decode_body(body, out, dctx),
+        Some((&MODE_WORDS, body)) => decode_words(decompress_frame_with(body, out, dctx)?, out),
         _ => decode_chunk(payload, out),
     }
+}
+
+/// Mode 3 after its frame decoded `n` bytes into `out`: exactly the chunk,
+/// then the words' running sums.
+fn decode_words(n: usize, out: &mut [u8]) -> Result<()> {
+    if n != out.len() {
+        return Err(Error::Corrupt);
+    }
+    super::words::running_sums(out);
+    Ok(())
 }
 
 /// [`decompress_frame`] with a context reused across calls (made on first
@@ -139,6 +176,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8]) -> Result<()> {
         }
         MODE_ZSTD if decompress_frame(body, out)? == out.len() => Ok(()),
         MODE_STRINGS => super::strings::decode_body(body, out, &mut None),
+        MODE_WORDS => decode_words(decompress_frame(body, out)?, out),
         _ => Err(Error::Corrupt),
     }
 }
@@ -216,5 +254,65 @@ impl Drop for StreamEncoder {
     fn drop(&mut self) {
         // SAFETY: created by ZSTD_createCCtx in `new`, freed once here.
         unsafe { zstd_sys::ZSTD_freeCCtx(self.cctx) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_both_ways(payload: &[u8], len: usize) -> Result<Vec<u8>> {
+        let mut a = vec![0u8; len];
+        decode_chunk(payload, &mut a)?;
+        let mut b = vec![0u8; len];
+        decode_chunk_with(payload, &mut b, &mut None)?;
+        assert_eq!(a, b);
+        Ok(a)
+    }
+
+    #[test]
+    fn words_roundtrip_as_differences_or_as_they_are() {
+        // Scores counting down (what mode 3 is for), with a ragged tail.
+        let mut scores: Vec<u8> = (0..20_000u32).flat_map(|i| (-(i as f32)).to_le_bytes()).collect();
+        scores.extend_from_slice(&[9, 8]);
+        let mut p = Vec::new();
+        encode_words_chunk(&scores, 3, &mut p).unwrap();
+        assert_eq!(p[0], MODE_WORDS);
+        assert!(p.len() < 1000, "{}", p.len());
+        assert_eq!(decode_both_ways(&p, scores.len()).unwrap(), scores);
+        // Numbers without order but with a small alphabet: differences lose,
+        // so the words are coded as they are (mode 1).
+        let mut x = 0x9e37_79b9u32;
+        let unordered: Vec<u8> = (0..20_000)
+            .flat_map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                [1.0f32, 2.0, 3.0, 4.0][(x % 4) as usize].to_le_bytes()
+            })
+            .collect();
+        p.clear();
+        encode_words_chunk(&unordered, 3, &mut p).unwrap();
+        assert_eq!(p[0], MODE_ZSTD);
+        assert_eq!(decode_both_ways(&p, unordered.len()).unwrap(), unordered);
+        // Nothing shrinks noise: stored.
+        let noise: Vec<u8> = (0..4096).map(|_| { x ^= x << 13; x ^= x >> 17; x ^= x << 5; x as u8 }).collect();
+        p.clear();
+        encode_words_chunk(&noise, 3, &mut p).unwrap();
+        assert_eq!(p[0], MODE_STORED);
+        assert_eq!(decode_both_ways(&p, noise.len()).unwrap(), noise);
+    }
+
+    #[test]
+    fn words_of_the_wrong_length_are_corrupt() {
+        let scores: Vec<u8> = (0..1000u32).flat_map(|i| (-(i as f32)).to_le_bytes()).collect();
+        let mut p = Vec::new();
+        encode_words_chunk(&scores, 3, &mut p).unwrap();
+        for len in [scores.len() - 1, scores.len() + 1, scores.len() + 4] {
+            assert_eq!(decode_both_ways(&p, len).unwrap_err(), Error::Corrupt, "{len}");
+        }
+        for cut in [1, 2, p.len() / 2, p.len() - 1] {
+            assert!(decode_both_ways(&p[..cut], scores.len()).is_err(), "{cut}");
+        }
     }
 }

@@ -16,7 +16,8 @@ use crate::format::limits::{DEFAULT_MAX_STREAM_CHUNK, MAX_CHUNK_SIZE, MIN_CHUNK_
 use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::CompressParams;
-use sha2::{Digest, Sha256};
+use super::original_hash::OriginalHash;
+use std::sync::Arc;
 
 /// One contiguous piece of the original file and how to code it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +105,8 @@ struct Job {
     span: usize,
     /// Where the chunk starts in the span.
     at: u64,
-    bytes: Slab,
+    /// Shared with the hasher ([`OriginalHash`]).
+    bytes: Arc<Slab>,
 }
 
 impl pipeline::Weighed for Job {
@@ -157,14 +159,16 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    // The lowest version that reads every region: 8 for folded quants (Q5_0,
-    // Q5_1), 7 for bf16 (whose lanes may carry raw bytes; bf16 row classes came
+    // The lowest version that reads every region: 9 for GGUF numeric arrays as
+    // word differences, 8 for folded quants (Q5_0, Q5_1), 7 for bf16 (whose lanes may carry raw bytes; bf16 row classes came
     // with version 5 and need no more), 6 for Q4_K (whose chunks may code their
     // headers as fields), 5 for byte streams' row classes, 4 for GGUF strings,
     // else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
-    let version = if uses(Method::folds) {
+    let version = if uses(|m| matches!(m, Method::ZstdWords { .. })) {
         super::VERSION
+    } else if uses(Method::folds) {
+        super::VERSION_8
     } else if uses(|m| matches!(m, Method::Bf16 | Method::Bf16Rows { .. })) {
         super::VERSION_7
     } else if uses(|m| matches!(m, Method::Q4k)) {
@@ -183,7 +187,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     // nor faulted in again for each chunk (a fifth of `compress -T 1`'s CPU).
     let buffers = Slabs::default();
     let payload_buffers = Buffers::default();
-    let mut sha = Sha256::new();
+    let mut sha = OriginalHash::new(workers > 0);
     // Producer position: span and chunk within it.
     let (mut ps, mut pc) = (0usize, 0u64);
     // Writer position.
@@ -214,7 +218,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
             let len = (s.size - pc * u64::from(p.chunk_size)).min(u64::from(p.chunk_size));
             let mut bytes = buffers.take_unfilled(len as usize);
             input.read_slab(&mut bytes, len)?;
-            sha.update(&bytes[..]);
+            let bytes = Arc::new(bytes);
+            sha.update(&bytes)?;
             // Where this chunk starts in the span (before counting it).
             let at = pc * u64::from(p.chunk_size);
             pc += 1;
@@ -263,7 +268,10 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
                 Current::None => unreachable!("a span's first chunk opens it"),
             }
             done += job.bytes.len() as u64;
-            buffers.give(job.bytes);
+            // Back to the pool unless the hasher still holds it (it drops it then).
+            if let Some(bytes) = Arc::into_inner(job.bytes) {
+                buffers.give(bytes);
+            }
             wc += 1;
             if wc == p.n_chunks {
                 let (region, chosen) = finish_span(s, p, std::mem::replace(&mut current, Current::None), flags, out)?;
@@ -295,7 +303,6 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         }
         let s = Span { offset: file_len, size: rest.len() as u64, role: Role::Trailing, methods: vec![method.clone()], entry: None };
         let p = plan(&s, params)?;
-        sha.update(&rest);
         let start = out.position();
         let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, method, flags, s.size, p.chunk_size)?;
         let mut payload = Vec::new();
@@ -320,7 +327,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     out.write(&write::end_record(file_len, index.len() as u64))?;
     let index_offset = out.position();
     out.write(&index)?;
-    let sha: [u8; 32] = sha.finalize().into();
+    let sha = sha.finish(&rest)?;
     out.write(&write::trailer(file_len, index_offset, index.len() as u64, &sha))?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1 here; versions 2 to 8, written now: FORMAT.md §10.1)
+//!   4  2  container version (1 here; versions 2 to 9, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size
@@ -31,6 +31,7 @@
 pub mod build;
 pub mod entries;
 pub mod limits;
+pub mod original_hash;
 pub mod load;
 pub mod read;
 pub mod stream;
@@ -49,9 +50,13 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// adds q4k payload mode 2 (headers as fields, [`crate::codec::q4k`]). Version
 /// 7 adds bf16 payload modes 3 and 4 (lanes that carry raw bytes,
 /// [`crate::rans::carry_states`]). Version 8 adds field layouts with a fold
-/// (Q5_0 and Q5_1 quants, [`crate::format::quant_fold`]). A writer marks
-/// a container with the lowest version that reads all its regions.
-pub const VERSION: u16 = 8;
+/// (Q5_0 and Q5_1 quants, [`crate::format::quant_fold`]). Version 9 adds zstd
+/// payload mode 3 (GGUF numeric arrays as word differences,
+/// [`crate::codec::words`]). A writer marks a container with the lowest version
+/// that reads all its regions.
+pub const VERSION: u16 = 9;
+/// Folded quants.
+pub const VERSION_8: u16 = 8;
 /// bf16 lanes that carry raw bytes.
 pub const VERSION_7: u16 = 7;
 pub const VERSION_6: u16 = 6;

@@ -50,18 +50,24 @@ pub fn spans(g: &Gguf<'_>, levels: MetadataLevels) -> Result<Vec<Span>> {
 const MIN_STRINGS: usize = 64 << 10;
 /// Longest strings span; longer arrays are cut at records. Each is one chunk
 /// (see `container::build`), so this bounds a chunk well within the streaming limit.
-const MAX_STRINGS: usize = 16 << 20;
+const MAX_STRINGS: usize = 1 << 20;
+
+/// Shortest array of 32-bit numbers coded on its own (as word differences).
+const MIN_WORDS: usize = 64 << 10;
 
 /// The metadata `[0, data_offset)` as spans: each long string array (its
 /// elements, record-aligned pieces of at most [`MAX_STRINGS`]) coded as GGUF
-/// strings at `levels.strings`, the bytes between at `levels.other`.
+/// strings at `levels.strings`, each long array of 32-bit numbers as word
+/// differences at `levels.other`, the bytes between at `levels.other`.
 fn metadata(g: &Gguf<'_>, levels: MetadataLevels) -> Vec<Span> {
     let span = |offset: usize, size: usize, method: Method| Span { offset: offset as u64, size: size as u64, role: Role::Metadata, methods: vec![method], entry: None };
     let mut spans = Vec::new();
     let mut at = 0usize;
     for kv in &g.kv {
         let Value::Array(a) = &kv.value else { continue };
-        if a.elem_type != ValueType::String || a.payload.len() < MIN_STRINGS {
+        let strings = a.elem_type == ValueType::String && a.payload.len() >= MIN_STRINGS;
+        let words = matches!(a.elem_type, ValueType::U32 | ValueType::I32 | ValueType::F32) && a.payload.len() >= MIN_WORDS;
+        if !strings && !words {
             continue;
         }
         // The elements are a view into the file's bytes.
@@ -69,8 +75,12 @@ fn metadata(g: &Gguf<'_>, levels: MetadataLevels) -> Vec<Span> {
         if start > at {
             spans.push(span(at, start - at, Method::Zstd { level: levels.other }));
         }
-        for piece in record_pieces(a.payload, MAX_STRINGS) {
-            spans.push(span(start + piece.start, piece.len(), Method::ZstdStrings { level: levels.strings }));
+        if strings {
+            for piece in record_pieces(a.payload, MAX_STRINGS) {
+                spans.push(span(start + piece.start, piece.len(), Method::ZstdStrings { level: levels.strings }));
+            }
+        } else {
+            spans.push(span(start, a.payload.len(), Method::ZstdWords { level: levels.other }));
         }
         at = start + a.payload.len();
     }
