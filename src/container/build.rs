@@ -185,9 +185,9 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     let largest = plans.iter().map(|p| u64::from(p.chunk_size)).filter(|&c| c < u64::from(MAX_CHUNK_SIZE)).max().unwrap_or(1 << 20);
     // Chunks read, and payloads coded: both reused, so that neither is zero-filled
     // nor faulted in again for each chunk (a fifth of `compress -T 1`'s CPU).
-    let buffers = Slabs::default();
+    let buffers = Arc::new(Slabs::default());
     let payload_buffers = Buffers::default();
-    let mut sha = OriginalHash::new(workers > 0);
+    let mut sha = OriginalHash::new(workers > 0, &buffers);
     // Producer position: span and chunk within it.
     let (mut ps, mut pc) = (0usize, 0u64);
     // Writer position.

@@ -6,7 +6,7 @@
 //! buffers (no copy) and hands each back to the pool when it is the last to
 //! hold it. Without workers (a library call on one thread) it runs inline.
 
-use crate::engine::pipeline::Slab;
+use crate::engine::pipeline::{Slab, Slabs};
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -24,14 +24,20 @@ pub enum OriginalHash {
 }
 
 impl OriginalHash {
-    /// On a thread of its own if `threaded` (inline if the system refuses one).
-    pub fn new(threaded: bool) -> OriginalHash {
+    /// On a thread of its own if `threaded` (inline if the system refuses one),
+    /// which gives each chunk it was the last to hold back to `pool`.
+    pub fn new(threaded: bool, pool: &Arc<Slabs>) -> OriginalHash {
         if threaded {
             let (tx, rx) = sync_channel::<Arc<Slab>>(QUEUE);
+            let pool = Arc::clone(pool);
             let spawned = std::thread::Builder::new().name("llmc-sha256".into()).spawn(move || {
                 let mut sha = Sha256::new();
                 for chunk in rx {
                     sha.update(&chunk[..]);
+                    // A fresh buffer in its place would be zero-filled and faulted in.
+                    if let Some(chunk) = Arc::into_inner(chunk) {
+                        pool.give(chunk);
+                    }
                 }
                 sha
             });
@@ -69,15 +75,14 @@ impl OriginalHash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pipeline::Slabs;
 
     #[test]
     fn threaded_and_inline_hash_alike() {
-        let slabs = Slabs::default();
+        let slabs = Arc::new(Slabs::default());
         let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         let expected: [u8; 32] = Sha256::digest(&data).into();
         for threaded in [false, true] {
-            let mut h = OriginalHash::new(threaded);
+            let mut h = OriginalHash::new(threaded, &slabs);
             let mut at = 0;
             for len in [0usize, 1, 4095, 65_536, 100_000] {
                 let mut s = slabs.take(len).unwrap();
