@@ -135,7 +135,7 @@ fn kill_compress(test: &str, when: impl Fn(&Path, Duration) -> bool) -> (PathBuf
 fn a_killed_compress_leaves_nothing_under_the_final_name() {
     // Mid-work: the output streams into its temporary from the start, so at
     // most that temporary is left, never the final name.
-    let (_, left) = kill_compress("kill-work", |_, t| t > Duration::from_millis(200));
+    let (_, left) = kill_compress("kill-work", |_, t| t > Duration::from_millis(100));
     assert!(left.len() <= 1 && left.iter().all(|l| l.starts_with(".blk0.gguf.llmc.llmc-tmp-")), "{left:?}");
     // Mid-write: killed as soon as the temporary appears.
     let (_, left) = kill_compress("kill-write", |dir, _| !entries(dir).is_empty());

@@ -277,3 +277,59 @@ fn an_explicit_level_codes_all_metadata_at_that_level() {
     assert!(metadata_frames(&c).iter().all(|(_, h)| h.codec_param == 5));
     assert!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap() == file);
 }
+
+/// A GGUF (edge-case input, not real weights) with one metadata array of `n`
+/// elements of GGUF type `ty`, `size` bytes each (the low bytes of -i as f32),
+/// and one F32 tensor.
+fn gguf_with_array(ty: u32, size: usize, n: usize) -> Vec<u8> {
+    let s = |f: &mut Vec<u8>, v: &str| {
+        f.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        f.extend_from_slice(v.as_bytes());
+    };
+    let mut f = b"GGUF".to_vec();
+    f.extend_from_slice(&3u32.to_le_bytes());
+    f.extend_from_slice(&1u64.to_le_bytes());
+    f.extend_from_slice(&2u64.to_le_bytes());
+    s(&mut f, "general.architecture");
+    f.extend_from_slice(&8u32.to_le_bytes());
+    s(&mut f, "llama");
+    s(&mut f, "tokenizer.ggml.scores");
+    f.extend_from_slice(&9u32.to_le_bytes());
+    f.extend_from_slice(&ty.to_le_bytes());
+    f.extend_from_slice(&(n as u64).to_le_bytes());
+    for i in 0..n {
+        f.extend_from_slice(&u64::from((-(i as f32)).to_bits()).to_le_bytes()[..size]);
+    }
+    s(&mut f, "w");
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&64u64.to_le_bytes());
+    f.extend_from_slice(&0u32.to_le_bytes());
+    f.extend_from_slice(&0u64.to_le_bytes());
+    f.resize(f.len().div_ceil(32) * 32, 0);
+    for i in 0..64u32 {
+        f.extend_from_slice(&(i as f32 * 0.5).to_le_bytes());
+    }
+    f
+}
+
+#[test]
+fn only_arrays_of_32_bit_numbers_from_64_kib_on_make_a_version_9_container() {
+    // (GGUF type, element size, elements, coded as word differences)
+    let cases = [(6u32, 4usize, 16_383usize, false), (6, 4, 16_384, true), (5, 4, 16_384, true), (4, 4, 16_384, true), (3, 2, 40_000, false), (10, 8, 9_000, false)];
+    for (ty, size, n, words) in cases {
+        let f = gguf_with_array(ty, size, n);
+        let mut first = None;
+        for threads in [0, 1, 3] {
+            let c = llmc::model::gguf::compress(&f, &CompressParams { n_threads: threads, ..Default::default() }, None).unwrap();
+            assert_eq!(u16::from_le_bytes([c[4], c[5]]) == 9, words, "type {ty}, {n} elements");
+            assert!(first.get_or_insert_with(|| c.clone()) == &c, "the same bytes on {threads} threads");
+            assert!(llmc::model::decompress(&c, &DecodeOptions::default()).unwrap() == f);
+            let plain = llmc::model::gguf::compress(&f, &CompressParams { n_threads: threads, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();
+            assert!(u16::from_le_bytes([plain[4], plain[5]]) < 9);
+            assert!(llmc::model::decompress(&plain, &DecodeOptions::default()).unwrap() == f);
+            if words {
+                assert!(c.len() + 1000 < plain.len(), "{} vs {}", c.len(), plain.len());
+            }
+        }
+    }
+}

@@ -237,6 +237,20 @@ fn a_refused_thread_is_a_status_not_a_panic() {
         // SAFETY: as above; one thread starts none.
         let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&d.join("o")).as_ptr(), 1) };
         assert_eq!(s, 0);
+        // Compressing: the SHA-256 thread falls back to hashing inline, the
+        // refused workers fail the call; on one thread it succeeds.
+        for (threads, want) in [(4, S::Allocation.code()), (1, 0)] {
+            let mut p = std::mem::MaybeUninit::<llmc::ffi::types::llmc_params>::uninit();
+            // SAFETY: valid for writing an llmc_params; init fills every field.
+            let mut p = unsafe {
+                llmc::ffi::frames::llmc_params_init(p.as_mut_ptr());
+                p.assume_init()
+            };
+            p.n_threads = threads;
+            // SAFETY: valid C strings and an initialised llmc_params.
+            let s = unsafe { llmc_container_compress_file(c(&corpus("model.gguf")).as_ptr(), c(&d.join("c.llmc")).as_ptr(), &p) };
+            assert_eq!(s, want, "{threads} threads");
+        }
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())

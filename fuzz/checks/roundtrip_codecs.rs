@@ -1,6 +1,6 @@
 //! The remaining frame codecs — fields (any valid layout: byte planes, with
 //! row classes for one plane, and multi-byte runs, folded as Q5_0/Q5_1 quants
-//! where the block holds them), zstd (whole, or as GGUF strings) and stored — on arbitrary content: encode identically
+//! where the block holds them), zstd (whole, as GGUF strings, or as the differences of 32-bit words) and stored — on arbitrary content: encode identically
 //! on every ISA and decode back to the input on every ISA. The first bytes pick
 //! the codec and its parameters.
 

@@ -40,22 +40,20 @@ pub fn encode_strings_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result
 }
 
 /// Appends the payload of `src`, a GGUF array of 32-bit numbers, at `level` to
-/// `out`: the words' differences (mode 3) unless coding the words as they are
-/// (mode 1, tried only when the differences keep more than an eighth of the
-/// bytes: numbers without order) is strictly smaller; stored if neither shrinks it.
+/// `out`: the words' differences (mode 3) unless the words as they are (mode
+/// 1) code strictly smaller at level 1 (numbers without order), so that the
+/// costly level runs once; stored if neither shrinks it.
 pub fn encode_words_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
+    let differences = super::words::differences(src);
+    let (mut as_is, mut as_differences) = (Vec::new(), Vec::new());
+    compress_frame(src, 1, &mut as_is)?;
+    compress_frame(&differences, 1, &mut as_differences)?;
+    if as_is.len() < as_differences.len() {
+        return encode_chunk(src, level, out);
+    }
     let at = out.len();
     out.push(MODE_WORDS);
-    compress_frame(&super::words::differences(src), level, out)?;
-    if (out.len() - at) * 8 > src.len() {
-        let mut plain = Vec::new();
-        encode_chunk(src, level, &mut plain)?;
-        if plain.len() < out.len() - at {
-            out.truncate(at);
-            out.extend_from_slice(&plain);
-            return Ok(());
-        }
-    }
+    compress_frame(&differences, level, out)?;
     if out.len() - at > src.len() {
         store(src, at, out);
     }

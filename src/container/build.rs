@@ -129,9 +129,11 @@ enum Current {
 /// coded on `workers` threads (0 = the caller's) while the caller's thread
 /// reads and writes; the bytes do not depend on the thread
 /// count or on whether `out` can seek. Memory held: a window of chunks (their
-/// input and payloads within the engine's window bytes), and for spans with
-/// several candidate methods (or padding) the candidates' payloads until the span ends; without a seekable output, also
-/// the frame being written. The index grows with the number of tensors.
+/// input and payloads within the engine's window bytes), with workers the
+/// chunks the SHA-256 thread has not hashed yet (up to 16 MiB of them, or one
+/// chunk, [`OriginalHash`]), and for spans with several candidate methods (or
+/// padding) the candidates' payloads until the span ends; without a seekable
+/// output, also the frame being written. The index grows with the number of tensors.
 ///
 /// `tail`: the input is a stream whose length the caller could only estimate
 /// (where its last tensor ends): bytes after `file_len`, at most
@@ -187,7 +189,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     // nor faulted in again for each chunk (a fifth of `compress -T 1`'s CPU).
     let buffers = Arc::new(Slabs::default());
     let payload_buffers = Buffers::default();
-    let mut sha = OriginalHash::new(workers > 0, &buffers);
+    // The hash beside the pipeline (see `original_hash`), its queue sized by the largest chunk.
+    let mut sha = OriginalHash::new(workers > 0, &buffers, plans.iter().map(|p| u64::from(p.chunk_size)).max().unwrap_or(1));
     // Producer position: span and chunk within it.
     let (mut ps, mut pc) = (0usize, 0u64);
     // Writer position.

@@ -13,22 +13,29 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Chunks handed over and not yet hashed, at most. The hash runs several times
-/// faster than the coding, so this only absorbs jitter; it bounds the buffers the
-/// hasher can keep alive past the pipeline's window.
-const QUEUE: usize = 4;
+/// Bytes of chunks handed over and not yet hashed, at most (and never more
+/// than [`QUEUE`] chunks). The hash runs several times faster than the coding,
+/// so the queue only absorbs jitter; it bounds what the hasher keeps alive past
+/// the pipeline's window (the chunk it hashes, and these).
+const QUEUE_BYTES: u64 = 16 << 20;
+const QUEUE: u64 = 4;
 
-pub enum OriginalHash {
-    Inline(Sha256),
-    Thread(SyncSender<Arc<Slab>>, JoinHandle<Sha256>),
+pub struct OriginalHash {
+    inline: Option<Sha256>,
+    /// The hasher thread's queue and handle (taken by [`OriginalHash::finish`]
+    /// or, on an error path, by `drop`, which joins it: no library thread runs
+    /// on after the call returns).
+    thread: Option<(SyncSender<Arc<Slab>>, JoinHandle<Sha256>)>,
 }
 
 impl OriginalHash {
     /// On a thread of its own if `threaded` (inline if the system refuses one),
-    /// which gives each chunk it was the last to hold back to `pool`.
-    pub fn new(threaded: bool, pool: &Arc<Slabs>) -> OriginalHash {
+    /// which gives each chunk it was the last to hold back to `pool`. Chunks
+    /// are at most `largest` bytes.
+    pub fn new(threaded: bool, pool: &Arc<Slabs>, largest: u64) -> OriginalHash {
         if threaded {
-            let (tx, rx) = sync_channel::<Arc<Slab>>(QUEUE);
+            // A queue of zero is a hand-over: the reader waits for the hasher.
+            let (tx, rx) = sync_channel::<Arc<Slab>>((QUEUE_BYTES / largest.max(1)).min(QUEUE) as usize);
             let pool = Arc::clone(pool);
             let spawned = std::thread::Builder::new().name("llmc-sha256".into()).spawn(move || {
                 let mut sha = Sha256::new();
@@ -42,33 +49,44 @@ impl OriginalHash {
                 sha
             });
             if let Ok(handle) = spawned {
-                return OriginalHash::Thread(tx, handle);
+                return OriginalHash { inline: None, thread: Some((tx, handle)) };
             }
         }
-        OriginalHash::Inline(Sha256::new())
+        OriginalHash { inline: Some(Sha256::new()), thread: None }
     }
 
     /// Hashes the next chunk of the original (in order).
     pub fn update(&mut self, chunk: &Arc<Slab>) -> Result<()> {
-        match self {
-            OriginalHash::Inline(sha) => sha.update(&chunk[..]),
+        if let Some(sha) = &mut self.inline {
+            sha.update(&chunk[..]);
+        } else if let Some((tx, _)) = &self.thread {
             // The hasher only stops when the sender is dropped.
-            OriginalHash::Thread(tx, _) => tx.send(Arc::clone(chunk)).map_err(|_| Error::Panic)?,
+            tx.send(Arc::clone(chunk)).map_err(|_| Error::Panic)?;
         }
         Ok(())
     }
 
     /// The digest of everything hashed, then `rest`.
-    pub fn finish(self, rest: &[u8]) -> Result<[u8; 32]> {
-        let mut sha = match self {
-            OriginalHash::Inline(sha) => sha,
-            OriginalHash::Thread(tx, handle) => {
+    pub fn finish(mut self, rest: &[u8]) -> Result<[u8; 32]> {
+        let mut sha = match (self.inline.take(), self.thread.take()) {
+            (Some(sha), _) => sha,
+            (None, Some((tx, handle))) => {
                 drop(tx);
                 handle.join().map_err(|_| Error::Panic)?
             }
+            (None, None) => unreachable!("one of the two until finished"),
         };
         sha.update(rest);
         Ok(sha.finalize().into())
+    }
+}
+
+impl Drop for OriginalHash {
+    fn drop(&mut self) {
+        if let Some((tx, handle)) = self.thread.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
     }
 }
 
@@ -82,7 +100,7 @@ mod tests {
         let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         let expected: [u8; 32] = Sha256::digest(&data).into();
         for threaded in [false, true] {
-            let mut h = OriginalHash::new(threaded, &slabs);
+            let mut h = OriginalHash::new(threaded, &slabs, 100_000);
             let mut at = 0;
             for len in [0usize, 1, 4095, 65_536, 100_000] {
                 let mut s = slabs.take(len).unwrap();
@@ -97,5 +115,12 @@ mod tests {
             }
             assert_eq!(h.finish(&data[at..]).unwrap(), expected, "threaded {threaded}");
         }
+        // Dropped unfinished (an error path), with chunks queued: the thread is
+        // joined, and large chunks get a hand-over instead of a queue.
+        let mut h = OriginalHash::new(true, &slabs, 64 << 20);
+        for _ in 0..3 {
+            h.update(&Arc::new(slabs.take(1000).unwrap())).unwrap();
+        }
+        drop(h);
     }
 }
