@@ -40,9 +40,9 @@ pub fn encode_strings_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result
 }
 
 /// Appends the payload of `src`, a GGUF array of 32-bit numbers, at `level` to
-/// `out`: the words' differences (mode 3) unless the words as they are (mode
-/// 1) code strictly smaller at level 1 (numbers without order), so that the
-/// costly level runs once; stored if neither shrinks it.
+/// `out`: the words' differences (mode 3) unless the words as they are (mode 1)
+/// code strictly smaller at level 1 (numbers without order), so that the costly
+/// level runs once; stored if neither shrinks it.
 pub fn encode_words_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<()> {
     let differences = super::words::differences(src);
     let (mut as_is, mut as_differences) = (Vec::new(), Vec::new());
