@@ -68,14 +68,21 @@ pub fn frames() -> Vec<Base> {
 /// Where the fixture's vocabulary scores (`tokenizer.ggml.scores`, f32) start.
 const SCORES_AT: usize = 4_413_542;
 
+/// The content of `words.llmf`: 4096 of the fixture's vocabulary scores, from -506.0.
+pub fn words_source() -> Vec<u8> {
+    let at = SCORES_AT + 4 * 1000;
+    let src = fixture(GGUF_FIXTURE)[at..at + 4 * 4096].to_vec();
+    assert_eq!(src[..4], (-506.0f32).to_le_bytes(), "the scores moved");
+    src
+}
+
 /// GGUF numeric words (zstd mode 3) on 4096 of the fixture's vocabulary scores
 /// (-506.0, -507.0, …), four chunks.
 fn words_frame() -> Base {
     let (at, len, chunk) = (SCORES_AT + 4 * 1000, 4 * 4096, 4096);
-    let src = &fixture(GGUF_FIXTURE)[at..at + len];
-    assert_eq!(src[..4], (-506.0f32).to_le_bytes(), "the scores moved");
+    let src = words_source();
     let p = CompressParams { chunk_size: chunk, ..Default::default() };
-    let bytes = llmc::frame::compress(&Method::ZstdWords { level: 19 }, src, &p).unwrap();
+    let bytes = llmc::frame::compress(&Method::ZstdWords { level: 19 }, &src, &p).unwrap();
     let from = format!("zstd frame (GGUF words) of {GGUF_FIXTURE} bytes {at}..{}, vocabulary scores 1000..5096, chunk size {chunk} (4 chunks)", at + len);
     Base { file: "words.llmf", from, bytes }
 }

@@ -88,7 +88,8 @@ pub fn add(c: &mut Corpus, base: &Base) {
         "strings" => strings(c, &payload),
         "words" => {
             assert_eq!(b[l.payload(0)], 3, "the words base must code its first chunk in mode 3");
-            words(c, &payload)
+            words(c, &payload);
+            short_words(c, base, &l);
         }
         _ => {}
     }
@@ -251,6 +252,24 @@ fn words(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "zstd-magic", "first byte of the zstd frame magic + 1", &|f, p| f[p + 1] = f[p + 1].wrapping_add(1));
     payload(c, "stored", "mode byte 0 (stored) on a words payload: wrong length", &|f, p| f[p] = 0);
     zstd_frame(c, payload);
+}
+
+/// Chunk 0 of `words.llmf` replaced by a valid mode-3 payload of its first 4092
+/// bytes: zstd decodes it without complaint, and the decoder's length check
+/// refuses it.
+fn short_words(c: &mut Corpus, base: &Base, l: &Layout) {
+    let src = crate::bases::words_source();
+    let p = llmc::CompressParams { chunk_size: 4096, ..Default::default() };
+    let short = llmc::frame::compress(&llmc::frame::Method::ZstdWords { level: 19 }, &src[..4092], &p).unwrap();
+    let (sp, sl) = Layout::of(&short).payloads[0];
+    assert_eq!(short[sp], 3, "the short payload must be mode 3");
+    let (p0, l0) = l.payloads[0];
+    let bytes = resealed(&base.bytes, |f| {
+        f.splice(p0..p0 + l0, short[sp..sp + sl].iter().copied());
+        put(f, l.entry(0), &(sl as u32).to_le_bytes());
+    });
+    let how = format!("chunk 0's payload replaced by the mode-3 payload of its first 4092 bytes ({sl} bytes, table resealed): a valid zstd frame 4 bytes short");
+    c.add(&format!("{}-short-frame.llmf", base.file.trim_end_matches(".llmf")), bytes, FrameDecode, base.file, &how, Err(Corrupt)).unverified(Err(Corrupt));
 }
 
 /// The zstd frame after the mode byte, as the bases' chunk 0 has it (1–4 KiB of
