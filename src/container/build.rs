@@ -162,10 +162,10 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
     // The lowest version that reads every region: 9 for GGUF numeric arrays as
-    // word differences, 8 for folded quants (Q5_0, Q5_1), 7 for bf16 (whose lanes may carry raw bytes; bf16 row classes came
-    // with version 5 and need no more), 6 for Q4_K (whose chunks may code their
-    // headers as fields), 5 for byte streams' row classes, 4 for GGUF strings,
-    // else 3.
+    // word differences, 8 for folded quants (Q5_0, Q5_1), 7 for bf16 (whose
+    // lanes may carry raw bytes; bf16 row classes came with version 5 and need
+    // no more), 6 for Q4_K (whose chunks may code their headers as fields), 5
+    // for byte streams' row classes, 4 for GGUF strings, else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
     let version = if uses(|m| matches!(m, Method::ZstdWords { .. })) {
         super::VERSION
@@ -271,7 +271,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
                 Current::None => unreachable!("a span's first chunk opens it"),
             }
             done += job.bytes.len() as u64;
-            // Back to the pool unless the hasher still holds it (it drops it then).
+            // Back to the pool unless the hasher still holds it (it gives it back then).
             if let Some(bytes) = Arc::into_inner(job.bytes) {
                 buffers.give(bytes);
             }
