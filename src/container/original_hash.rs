@@ -1,10 +1,10 @@
 //! The SHA-256 of the original that a container's trailer records, computed
-//! beside the pipeline. Hashing gemma's 253 MB takes 0.15 s of one core (with
-//! the SHA extensions), two fifths of what the thread that reads and writes
-//! does, and that thread bounds how fast a many-core compress can go; so with
-//! workers the hash runs on a thread of its own, which shares the chunks'
-//! buffers (no copy) and hands each back to the pool when it is the last to
-//! hold it. Without workers (a library call on one thread) it runs inline.
+//! beside the pipeline. It is one sequential chain (gemma's 253 MB take 0.15 s of
+//! one core with the SHA extensions), so on the thread that reads and writes it
+//! held every worker back; with workers it runs on a thread of its own, which
+//! shares the chunks' buffers (no copy) and hands each back to the pool when it
+//! is the last to hold it. Without workers (a library call on one thread) it
+//! runs inline.
 
 use crate::engine::pipeline::{Slab, Slabs};
 use crate::error::{Error, Result};
@@ -20,12 +20,14 @@ use std::thread::JoinHandle;
 const QUEUE_BYTES: u64 = 16 << 20;
 const QUEUE: u64 = 4;
 
-pub struct OriginalHash {
-    inline: Option<Sha256>,
-    /// The hasher thread's queue and handle (taken by [`OriginalHash::finish`]
-    /// or, on an error path, by `drop`, which joins it: no library thread runs
-    /// on after the call returns).
-    thread: Option<(SyncSender<Arc<Slab>>, JoinHandle<Sha256>)>,
+pub struct OriginalHash(Hasher);
+
+enum Hasher {
+    Inline(Sha256),
+    /// The hasher thread's queue and handle; [`OriginalHash::finish`] or, on an
+    /// error path, `drop` takes them and joins the thread (no library thread
+    /// runs on after the call returns).
+    Thread(Option<(SyncSender<Arc<Slab>>, JoinHandle<Sha256>)>),
 }
 
 impl OriginalHash {
@@ -49,43 +51,47 @@ impl OriginalHash {
                 sha
             });
             if let Ok(handle) = spawned {
-                return OriginalHash { inline: None, thread: Some((tx, handle)) };
+                return OriginalHash(Hasher::Thread(Some((tx, handle))));
             }
         }
-        OriginalHash { inline: Some(Sha256::new()), thread: None }
+        OriginalHash(Hasher::Inline(Sha256::new()))
     }
 
     /// Hashes the next chunk of the original (in order).
     pub fn update(&mut self, chunk: &Arc<Slab>) -> Result<()> {
-        if let Some(sha) = &mut self.inline {
-            sha.update(&chunk[..]);
-        } else if let Some((tx, _)) = &self.thread {
+        match &mut self.0 {
+            Hasher::Inline(sha) => sha.update(&chunk[..]),
             // The hasher only stops when the sender is dropped.
-            tx.send(Arc::clone(chunk)).map_err(|_| Error::Panic)?;
+            Hasher::Thread(Some((tx, _))) => tx.send(Arc::clone(chunk)).map_err(|_| Error::Panic)?,
+            Hasher::Thread(None) => unreachable!("taken only by finish and drop"),
         }
         Ok(())
     }
 
     /// The digest of everything hashed, then `rest`.
     pub fn finish(mut self, rest: &[u8]) -> Result<[u8; 32]> {
-        let mut sha = match (self.inline.take(), self.thread.take()) {
-            (Some(sha), _) => sha,
-            (None, Some((tx, handle))) => {
-                drop(tx);
-                handle.join().map_err(|_| Error::Panic)?
-            }
-            (None, None) => unreachable!("one of the two until finished"),
+        // Moved out: `drop` then finds nothing left to join.
+        let mut sha = match std::mem::replace(&mut self.0, Hasher::Thread(None)) {
+            Hasher::Inline(sha) => sha,
+            Hasher::Thread(mut thread) => join(&mut thread).ok_or(Error::Panic)?,
         };
         sha.update(rest);
         Ok(sha.finalize().into())
     }
 }
 
+/// Ends the hasher thread (its queue closed) and returns its hash, `None` if it
+/// panicked (or was ended before).
+fn join(thread: &mut Option<(SyncSender<Arc<Slab>>, JoinHandle<Sha256>)>) -> Option<Sha256> {
+    let (tx, handle) = thread.take()?;
+    drop(tx);
+    handle.join().ok()
+}
+
 impl Drop for OriginalHash {
     fn drop(&mut self) {
-        if let Some((tx, handle)) = self.thread.take() {
-            drop(tx);
-            let _ = handle.join();
+        if let Hasher::Thread(thread) = &mut self.0 {
+            join(thread);
         }
     }
 }
