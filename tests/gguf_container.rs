@@ -282,6 +282,14 @@ fn an_explicit_level_codes_all_metadata_at_that_level() {
 /// elements of GGUF type `ty`, `size` bytes each (the low bytes of -i as f32),
 /// and one F32 tensor.
 fn gguf_with_array(ty: u32, size: usize, n: usize) -> Vec<u8> {
+    let elements: Vec<u8> = (0..n).flat_map(|i| u64::from((-(i as f32)).to_bits()).to_le_bytes()[..size].to_vec()).collect();
+    gguf_with_arrays(&[(ty, elements, n)])
+}
+
+/// A GGUF (edge-case input) whose metadata holds the arrays `(GGUF type,
+/// elements' bytes, count)`, named `tokenizer.ggml.scores`, `a1`, `a2`, …, and
+/// one F32 tensor.
+fn gguf_with_arrays(arrays: &[(u32, Vec<u8>, usize)]) -> Vec<u8> {
     let s = |f: &mut Vec<u8>, v: &str| {
         f.extend_from_slice(&(v.len() as u64).to_le_bytes());
         f.extend_from_slice(v.as_bytes());
@@ -289,16 +297,16 @@ fn gguf_with_array(ty: u32, size: usize, n: usize) -> Vec<u8> {
     let mut f = b"GGUF".to_vec();
     f.extend_from_slice(&3u32.to_le_bytes());
     f.extend_from_slice(&1u64.to_le_bytes());
-    f.extend_from_slice(&2u64.to_le_bytes());
+    f.extend_from_slice(&(1 + arrays.len() as u64).to_le_bytes());
     s(&mut f, "general.architecture");
     f.extend_from_slice(&8u32.to_le_bytes());
     s(&mut f, "llama");
-    s(&mut f, "tokenizer.ggml.scores");
-    f.extend_from_slice(&9u32.to_le_bytes());
-    f.extend_from_slice(&ty.to_le_bytes());
-    f.extend_from_slice(&(n as u64).to_le_bytes());
-    for i in 0..n {
-        f.extend_from_slice(&u64::from((-(i as f32)).to_bits()).to_le_bytes()[..size]);
+    for (k, (ty, elements, n)) in arrays.iter().enumerate() {
+        s(&mut f, &if k == 0 { "tokenizer.ggml.scores".to_string() } else { format!("a{k}") });
+        f.extend_from_slice(&9u32.to_le_bytes());
+        f.extend_from_slice(&ty.to_le_bytes());
+        f.extend_from_slice(&(*n as u64).to_le_bytes());
+        f.extend_from_slice(elements);
     }
     s(&mut f, "w");
     f.extend_from_slice(&1u32.to_le_bytes());
@@ -331,5 +339,38 @@ fn only_arrays_of_32_bit_numbers_from_64_kib_on_make_a_version_9_container() {
                 assert!(c.len() + 1000 < plain.len(), "{} vs {}", c.len(), plain.len());
             }
         }
+    }
+}
+
+#[test]
+fn word_arrays_of_several_chunks_beside_other_arrays_code_alike_everywhere() {
+    // From an independent review: 5 MiB of scores (several mode-3 chunks, each
+    // summing from zero again), words that wrap, noise (stored) and words of a
+    // small alphabet without order (mode 1), one container on every thread
+    // count and ISA, read back at one and four threads.
+    let mut x = 0x1234_5678u32;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    let scores: Vec<u8> = (0..5u32 << 18).flat_map(|i| (-(i as f32) * 0.25).to_le_bytes()).collect();
+    let wrapping: Vec<u8> = (0..40_000u32).flat_map(|i| i.wrapping_mul(0x9E37_79B9).to_le_bytes()).collect();
+    let noise: Vec<u8> = (0..70_000).flat_map(|_| next().to_le_bytes()).collect();
+    let few: Vec<u8> = (0..70_000).flat_map(|_| [1u32, 2, 3, 6][(next() % 4) as usize].to_le_bytes()).collect();
+    let arrays: Vec<(u32, Vec<u8>, usize)> = [(6u32, scores), (4, wrapping), (5, noise), (4, few)].into_iter().map(|(t, e)| { let n = e.len() / 4; (t, e, n) }).collect();
+    let file = gguf_with_arrays(&arrays);
+    let reference = llmc::model::gguf::compress(&file, &CompressParams::default(), None).unwrap();
+    assert_eq!(u16::from_le_bytes([reference[4], reference[5]]), 9);
+    assert!(reference.len() < file.len() / 2, "{} of {}", reference.len(), file.len());
+    for isa in isas_under_test() {
+        for threads in [0, 1, 3, 8] {
+            let p = CompressParams { n_threads: threads, isa: Some(isa), ..Default::default() };
+            assert!(llmc::model::gguf::compress(&file, &p, None).unwrap() == reference, "{isa:?} x{threads}");
+        }
+    }
+    for threads in [1, 4] {
+        assert!(llmc::model::decompress(&reference, &DecodeOptions { n_threads: threads, ..Default::default() }).unwrap() == file, "read at {threads} threads");
     }
 }

@@ -84,12 +84,19 @@ pub fn add(c: &mut Corpus, base: &Base) {
         }
         "fields" | "fields-q5-plain" => fields(c, &payload),
         "fields-q5" => fields_fold(c, &payload),
-        "zstd" => zstd(c, &payload),
-        "strings" => strings(c, &payload),
+        "zstd" => {
+            zstd(c, &payload);
+            skippable_after(c, base, &l);
+        }
+        "strings" => {
+            strings(c, &payload);
+            skippable_after(c, base, &l);
+        }
         "words" => {
             assert_eq!(b[l.payload(0)], 3, "the words base must code its first chunk in mode 3");
             words(c, &payload);
             short_words(c, base, &l);
+            skippable_after(c, base, &l);
         }
         _ => {}
     }
@@ -270,6 +277,19 @@ fn short_words(c: &mut Corpus, base: &Base, l: &Layout) {
     });
     let how = format!("chunk 0's payload replaced by the mode-3 payload of its first 4092 bytes ({sl} bytes, table resealed): a valid zstd frame 4 bytes short");
     c.add(&format!("{}-short-frame.llmf", base.file.trim_end_matches(".llmf")), bytes, FrameDecode, base.file, &how, Err(Corrupt)).unverified(Err(Corrupt));
+}
+
+/// Chunk 0's payload with a skippable zstd frame (12 bytes) after its last frame:
+/// libzstd's one-shot decoders skip it, FORMAT.md §9 allows one frame only.
+fn skippable_after(c: &mut Corpus, base: &Base, l: &Layout) {
+    const SKIPPABLE: [u8; 12] = [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+    let (p0, l0) = l.payloads[0];
+    let bytes = resealed(&base.bytes, |f| {
+        f.splice(p0 + l0..p0 + l0, SKIPPABLE);
+        put(f, l.entry(0), &((l0 + SKIPPABLE.len()) as u32).to_le_bytes());
+    });
+    let how = format!("a skippable zstd frame (12 bytes) appended to chunk 0's payload ({l0} bytes, table resealed): one frame only (§9)");
+    c.add(&format!("{}-skippable-frame-after.llmf", base.file.trim_end_matches(".llmf")), bytes, FrameDecode, base.file, &how, Err(Corrupt)).unverified(Err(Corrupt));
 }
 
 /// The zstd frame after the mode byte, as the bases' chunk 0 has it (1–4 KiB of

@@ -84,9 +84,24 @@ pub(super) fn compress_frame(src: &[u8], level: i32, out: &mut Vec<u8>) -> Resul
     Ok(())
 }
 
+/// `Corrupt` unless `src` is exactly one zstd frame: libzstd's one-shot decoders
+/// also accept several frames back to back, and skippable frames, which the
+/// format does not allow (a strict decoder written from FORMAT.md would refuse
+/// them).
+fn one_frame(src: &[u8]) -> Result<()> {
+    // SAFETY: `src` is a valid slice; zstd reads the frame's headers within it.
+    let n = unsafe { zstd_sys::ZSTD_findFrameCompressedSize(src.as_ptr().cast(), src.len()) };
+    // SAFETY: pure function of its argument.
+    if unsafe { zstd_sys::ZSTD_isError(n) } != 0 || n != src.len() {
+        return Err(Error::Corrupt);
+    }
+    Ok(())
+}
+
 /// Decodes one zstd frame, all of `src`, into the start of `out`; returns its
-/// length. Content that does not fit is corrupt.
+/// length. Content that does not fit is corrupt, and so is anything but one frame.
 pub(super) fn decompress_frame(src: &[u8], out: &mut [u8]) -> Result<usize> {
+    one_frame(src)?;
     // SAFETY: `out` and `src` are valid slices; zstd never writes past
     // `out.len()` and validates its input.
     let n = unsafe { zstd_sys::ZSTD_decompress(out.as_mut_ptr().cast(), out.len(), src.as_ptr().cast(), src.len()) };
@@ -150,6 +165,7 @@ fn decode_words(n: usize, out: &mut [u8]) -> Result<()> {
 /// [`decompress_frame`] with a context reused across calls (made on first
 /// use; if it cannot be made, a one-off context as before).
 pub(super) fn decompress_frame_with(src: &[u8], out: &mut [u8], dctx: &mut Option<DCtx>) -> Result<usize> {
+    one_frame(src)?;
     if dctx.is_none() {
         *dctx = DCtx::new();
     }
@@ -312,5 +328,34 @@ mod tests {
         for cut in [1, 2, p.len() / 2, p.len() - 1] {
             assert!(decode_both_ways(&p[..cut], scores.len()).is_err(), "{cut}");
         }
+    }
+
+    #[test]
+    fn a_body_of_anything_but_one_frame_is_corrupt() {
+        // From an independent review: libzstd's one-shot decoders take frames
+        // back to back and skippable frames; §9 allows one frame. Every mode
+        // that holds zstd frames (1, 3, and both of mode 2's) refuses them.
+        let src: Vec<u8> = (0..8192u32).flat_map(|i| (i * 3).to_le_bytes()).collect();
+        let skippable = [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+        for mode in [MODE_ZSTD, MODE_WORDS] {
+            let body = if mode == MODE_WORDS { super::super::words::differences(&src) } else { src.clone() };
+            let mut two = vec![mode];
+            compress_frame(&body[..1000], 3, &mut two).unwrap();
+            compress_frame(&body[1000..], 3, &mut two).unwrap();
+            assert_eq!(decode_both_ways(&two, src.len()).unwrap_err(), Error::Corrupt, "mode {mode}: two frames");
+            let mut one = vec![mode];
+            compress_frame(&body, 3, &mut one).unwrap();
+            assert_eq!(decode_both_ways(&one, src.len()).unwrap(), src, "mode {mode}: one frame");
+            one.extend_from_slice(&skippable);
+            assert_eq!(decode_both_ways(&one, src.len()).unwrap_err(), Error::Corrupt, "mode {mode}: a skippable frame after");
+        }
+        // Mode 2's two frames: a skippable frame after the bytes frame.
+        let strings: Vec<u8> = (0..3000u32).flat_map(|i| { let t = format!("tok{i}"); let mut r = (t.len() as u64).to_le_bytes().to_vec(); r.extend_from_slice(t.as_bytes()); r }).collect();
+        let mut p = Vec::new();
+        encode_strings_chunk(&strings, 3, &mut p).unwrap();
+        assert_eq!(p[0], MODE_STRINGS);
+        assert_eq!(decode_both_ways(&p, strings.len()).unwrap(), strings);
+        p.extend_from_slice(&skippable);
+        assert_eq!(decode_both_ways(&p, strings.len()).unwrap_err(), Error::Corrupt, "mode 2: a skippable frame after");
     }
 }

@@ -109,10 +109,11 @@ enum Command {
         content_checksum: bool,
         /// One table per chunk for every tensor, no row classes (and bf16 lanes
         /// that carry no raw bytes, Q5_0/Q5_1 quants unfolded, GGUF numeric arrays
-        /// without word differences): encodes about 15 %
-        /// and decodes 5-10 % faster, 0.1-0.4 % larger on bf16 and FP8 (5 % on
-        /// Q5_0/Q5_1), and the container stays readable by libllmc from before row
-        /// classes.
+        /// without word differences): tensors encode about 15 % and decode 5-10 %
+        /// faster, 0.1-0.4 % larger on bf16 and FP8 (5 % on Q5_0/Q5_1), and the
+        /// container stays readable by libllmc from before row classes. A GGUF with
+        /// a vocabulary's scores compresses slower with it (the array as it is costs
+        /// zstd -19 far more time than its differences).
         #[arg(long, conflicts_with = "row")]
         no_row_classes: bool,
         /// GGUF only: `container` (default: per-tensor codecs, random access) or
