@@ -1,15 +1,18 @@
 //! Repeatedly compresses one file on one thread (for profiling the encoder):
-//! `encode_profile FILE [bf16|q4k] [seconds]`.
+//! `encode_profile FILE [bf16|q4k|rows=N] [seconds]` (`rows=N`: bf16 with row
+//! classes, N values per row).
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("file");
     let codec = args.next().unwrap_or_else(|| "bf16".into());
     let secs: f64 = args.next().map_or(3.0, |s| s.parse().expect("seconds"));
     let src = std::fs::read(path).expect("read");
-    let compress = match codec.as_str() {
-        "bf16" => llmc::compress_bf16,
-        "q4k" => llmc::compress_q4k,
-        other => panic!("unknown codec {other}"),
+    let rows = codec.strip_prefix("rows=").map(|n| n.parse::<u64>().expect("row length"));
+    let compress = |src: &[u8], p: &llmc::CompressParams| match (codec.as_str(), rows) {
+        (_, Some(n)) => llmc::frame::compress(&llmc::frame::Method::Bf16.with_rows(Some(n)), src, p),
+        ("bf16", _) => llmc::compress_bf16(src, p),
+        ("q4k", _) => llmc::compress_q4k(src, p),
+        (other, _) => panic!("unknown codec {other}"),
     };
     let t = std::time::Instant::now();
     let mut n = 0;
