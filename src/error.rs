@@ -160,6 +160,11 @@ pub fn record_os_error(e: &std::io::Error) {
     LAST_OS_ERROR.with(|c| c.set(e.raw_os_error().unwrap_or(0)));
 }
 
+/// Keeps an OS error number seen on another thread (a worker's failed write).
+pub fn record_os_code(code: i32) {
+    LAST_OS_ERROR.with(|c| c.set(code));
+}
+
 /// Forgets the last OS error (the C boundary does so at the start of every call).
 pub fn clear_os_error() {
     LAST_OS_ERROR.with(|c| c.set(0));

@@ -1,9 +1,12 @@
 //! A whole container read into memory from any file (for callers that do not
 //! map it): a regular file by its length, anything else (a pipe, a device) by
-//! the size its checked header declares, so a source that never ends (such as
-//! `/dev/zero`) is refused after 64 bytes instead of read until memory runs out.
+//! what its checked header and records declare (version 1: the size in its
+//! header; later versions: each record's frame, then the end record's index and
+//! the trailer), and no further. A source that is no container (such as
+//! `/dev/zero`) is refused after its first 16 bytes.
 
-use super::{HEADER_SIZE, MAGIC};
+use super::read::{parse_header_v2, parse_record};
+use super::{END_MAGIC, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION_1};
 use crate::error::{Error, Result};
 use crate::format::checksum::crc32c;
 use std::io::Read;
@@ -15,24 +18,58 @@ const MAX_CONTAINER: u64 = 2 * super::limits::MAX_ORIGINAL_SIZE;
 /// Reads the container in `file` into memory.
 pub fn read_all(file: &std::fs::File) -> Result<Vec<u8>> {
     let meta = file.metadata().map_err(|e| Error::from_io(&e))?;
-    let size = if meta.is_file() {
-        meta.len()
-    } else {
+    if !meta.is_file() {
+        return read_declared(file);
+    }
+    let mut out = reserve(meta.len())?;
+    read_into(file, &mut out, meta.len())?;
+    Ok(out)
+}
+
+/// A container from a source without a length (a pipe, a device): as far as
+/// its header, records and end record say it goes.
+fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
+    let mut head = [0u8; HEADER_SIZE_V2];
+    read_exact(file, &mut head)?;
+    if head[..4] != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    if u16::from_le_bytes([head[4], head[5]]) == VERSION_1 {
         let mut header = [0u8; HEADER_SIZE];
-        read_exact(file, &mut header)?;
+        header[..HEADER_SIZE_V2].copy_from_slice(&head);
+        read_exact(file, &mut header[HEADER_SIZE_V2..])?;
         let size = declared_size(&header)?;
         let mut out = reserve(size)?;
         out.extend_from_slice(&header);
         read_into(file, &mut out, size - HEADER_SIZE as u64)?;
         return Ok(out);
-    };
-    let mut out = reserve(size)?;
-    read_into(file, &mut out, size)?;
-    Ok(out)
+    }
+    parse_header_v2(&head)?;
+    let mut out = head.to_vec();
+    loop {
+        let mut rec = [0u8; RECORD_SIZE];
+        read_exact(file, &mut rec)?;
+        let (magic, _, _, size, frame_size) = parse_record(&rec)?;
+        // A region's frame follows its record; the end record is followed by
+        // the index (`size`) and the trailer, the container's last bytes.
+        let (more, last) = match magic {
+            RECORD_MAGIC => (frame_size, false),
+            END_MAGIC => (size.checked_add(TRAILER_SIZE as u64).ok_or(Error::Corrupt)?, true),
+            _ => return Err(Error::Corrupt),
+        };
+        out.extend_from_slice(&rec);
+        let total = (out.len() as u64).checked_add(more).filter(|&t| t <= MAX_CONTAINER).ok_or(Error::LimitExceeded)?;
+        out.try_reserve_exact(usize::try_from(more).map_err(|_| Error::SizeOverflow)?).map_err(|_| Error::Allocation)?;
+        read_into(file, &mut out, more)?;
+        debug_assert_eq!(out.len() as u64, total);
+        if last {
+            return Ok(out);
+        }
+    }
 }
 
-/// The container's size from its header (magic and header CRC checked): it
-/// ends with its index.
+/// A version-1 container's size from its header (magic and header CRC
+/// checked): it ends with its index.
 fn declared_size(h: &[u8; HEADER_SIZE]) -> Result<u64> {
     if h[..4] != MAGIC {
         return Err(Error::BadMagic);

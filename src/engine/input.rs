@@ -140,7 +140,7 @@ impl<'a> Input<'a> {
                 Ok(0) => break,
                 Ok(k) => n += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(Error::Io),
+                Err(e) => return Err(Error::from_io(&e)),
             }
         }
         self.position += n as u64;

@@ -193,7 +193,11 @@ impl Output {
     fn keep<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
         if let Err(e) = &r {
             if self.error.is_none() {
-                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+                // A copy that keeps the OS error number (`llmc_last_os_error`).
+                self.error = Some(match e.raw_os_error() {
+                    Some(code) => std::io::Error::from_raw_os_error(code),
+                    None => std::io::Error::new(e.kind(), e.to_string()),
+                });
             }
         }
         r

@@ -183,8 +183,9 @@ pub struct Decoder<'o> {
 struct Writes {
     turn: std::sync::Mutex<()>,
     queue: std::sync::Mutex<Vec<(Slab, u64)>>,
-    /// The first write error; later jobs stop, and the run reports it.
-    failed: std::sync::Mutex<Option<Error>>,
+    /// The first write error and its OS error number; later jobs stop, and the
+    /// run reports it (the number kept for the caller's thread: `last_os_error`).
+    failed: std::sync::Mutex<Option<(Error, i32)>>,
 }
 
 /// Jobs in flight per worker in direct mode (see [`Decoder::run`]).
@@ -275,7 +276,7 @@ impl<'o> Decoder<'o> {
             Some(_) => pipeline::Window { jobs: window.jobs.max(DIRECT_JOBS_PER_WORKER * workers + 1), ..window },
             None => window,
         };
-        pipeline::run(
+        let run = pipeline::run(
             workers,
             window,
             || produce(&self.inputs),
@@ -304,10 +305,15 @@ impl<'o> Decoder<'o> {
                     r
                 }
             },
-        )?;
+        );
+        // A worker's write failed: its OS error number for this thread.
+        if let Some((_, code)) = *locked(&self.writes.failed) {
+            crate::error::record_os_code(code);
+        }
+        run?;
         debug_assert!(locked(&self.writes.queue).is_empty(), "every queued chunk was written");
         match *locked(&self.writes.failed) {
-            Some(e) => Err(e),
+            Some((e, _)) => Err(e),
             None => Ok(total),
         }
     }
@@ -317,7 +323,7 @@ impl<'o> Decoder<'o> {
         match job {
             Job::Zeros(len) => Ok(Done::Zeros(len)),
             Job::Chunk { codec, payload, crc, len, check, out_at } => {
-                if let Some(e) = *locked(&self.writes.failed) {
+                if let Some((e, _)) = *locked(&self.writes.failed) {
                     return Err(e);
                 }
                 let mut out = self.outputs.take(len)?;
@@ -395,15 +401,17 @@ impl Decoder<'_> {
                 let next = locked(&w.queue).pop();
                 let Some((bytes, at)) = next else { break };
                 // After a failure the rest is dropped: the run fails anyway.
-                if locked(&w.failed).is_none() && file.write_all_at(&bytes, at).is_err() {
-                    locked(&w.failed).get_or_insert(Error::Io);
+                if locked(&w.failed).is_none() {
+                    if let Err(e) = file.write_all_at(&bytes, at) {
+                        locked(&w.failed).get_or_insert((Error::Io, e.raw_os_error().unwrap_or(0)));
+                    }
                 }
                 self.outputs.give(bytes);
             }
             drop(turn);
             if locked(&w.queue).is_empty() {
                 return match *locked(&w.failed) {
-                    Some(e) => Err(e),
+                    Some((e, _)) => Err(e),
                     None => Ok(()),
                 };
             }

@@ -98,7 +98,7 @@ fn read_prefix(file: &File, len: u64) -> Result<Vec<u8>> {
             Ok(0) => break,
             Ok(n) => at += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return Err(Error::Io),
+            Err(e) => return Err(Error::from_io(&e)),
         }
     }
     buf.truncate(at);

@@ -228,7 +228,10 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     bar.finish();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", files::output_name(output), write_error.take().unwrap_or_default()),
-        llmc::Error::Io if decoder.writes_direct() => format!("cannot write {}: a write failed (disk full or file too large?)", files::output_name(output)),
+        llmc::Error::Io if decoder.writes_direct() => match llmc::error::last_os_error() {
+            0 => format!("cannot write {}: a write failed (disk full or file too large?)", files::output_name(output)),
+            code => format!("cannot write {}: {}", files::output_name(output), std::io::Error::from_raw_os_error(code)),
+        },
         llmc::Error::LimitExceeded => format!(
             "{name}: refused: it declares chunks larger than {} MiB (the memory a decode may hold per chunk; --memory raises it for a trusted file) or more output than the limit ({})",
             opts.max_chunk >> 20,
