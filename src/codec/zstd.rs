@@ -338,7 +338,7 @@ mod tests {
         let src: Vec<u8> = (0..8192u32).flat_map(|i| (i * 3).to_le_bytes()).collect();
         let skippable = [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
         for mode in [MODE_ZSTD, MODE_WORDS] {
-            let body = if mode == MODE_WORDS { super::super::words::differences(&src) } else { src.clone() };
+            let body = if mode == MODE_WORDS { crate::codec::words::differences(&src) } else { src.clone() };
             let mut two = vec![mode];
             compress_frame(&body[..1000], 3, &mut two).unwrap();
             compress_frame(&body[1000..], 3, &mut two).unwrap();
