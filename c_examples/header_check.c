@@ -8,6 +8,7 @@ int main(void) {
   llmc_status ok = succeed();
   llmc_params p;
   llmc_params_init(&p);
-  llmc_status s = llmc_set_isa(LLMC_ISA_AUTO);
+  llmc_isa want = LLMC_ISA_AUTO; /* a value of the ISA type, in C++ too */
+  llmc_status s = llmc_set_isa(want);
   return (int)(s != LLMC_STATUS_OK) + (int)(ok != LLMC_STATUS_OK) + (int)(llmc_abi_version() != LLMC_ABI_VERSION);
 }

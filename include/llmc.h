@@ -746,9 +746,10 @@ llmc_status llmc_decompress_dctx(struct llmc_dctx *d,
  a container at `llmc_path`, written to a temporary name and renamed.
  `params` may be NULL; `params->level` is the zstd level of the metadata
  (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
- depend on it). The input is mapped while it is read: it must not shrink
- meanwhile (see `llmc_container_open_file`). A name or shape a container
- cannot record is refused before anything is written. Thread-safe.
+ depend on it). The input is read with `read`/`pread`, not mapped: a file
+ that shrinks meanwhile gives `LLMC_STATUS_SRC_TRUNCATED`, never a signal. A
+ name or shape a container cannot record is refused before anything is
+ written. Thread-safe.
 
  # Safety
  `in_path` and `llmc_path` are NULL or NUL-terminated strings; `params` is NULL
@@ -763,8 +764,9 @@ llmc_status llmc_container_compress_file(const char *in_path,
  Rebuilds the original file (GGUF or safetensors) from any container, byte
  for byte (verified against the stored SHA-256), decoding chunks on
  `n_threads` threads (0 or 1: the calling thread only); written to a
- temporary name and renamed. The input is mapped while it is read: it must
- not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
+ temporary name and renamed. The input is read with `read`/`pread`, not
+ mapped: a container that shrinks meanwhile gives
+ `LLMC_STATUS_SRC_TRUNCATED`, never a signal. Thread-safe.
 
  # Safety
  `llmc_path` and `out_path` are NULL or NUL-terminated strings.
@@ -787,7 +789,8 @@ llmc_status llmc_container_decompress_file(const char *llmc_path,
  included). Replace files by renaming a new one into place, never by
  rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
  container into memory at open. Files that are not regular (pipes, devices)
- are always read that way, to the size their header declares and no further.
+ are always read that way, as far as the container's header, records and
+ trailer declare and no further.
 
  On failure `*out` is NULL (when `out` is not).
 
@@ -1317,10 +1320,13 @@ LLMC_NODISCARD llmc_status llmc_sha256(const void *data, size_t size, uint8_t *o
 #define LLMC_H_ALIASES
 typedef llmc_status llmc_status_code;
 typedef llmc_isa llmc_isa_code;
-/* In C++ llmc_status is an enum with no 0 member, and a plain 0 does not convert
-   to it: `llmc_status s = LLMC_STATUS_OK;` must compile there too. */
+/* In C++ llmc_status and llmc_isa are enums with no 0 member, and a plain 0
+   does not convert to them: `llmc_status s = LLMC_STATUS_OK;` and
+   `llmc_isa want = LLMC_ISA_AUTO;` must compile there too. */
 #ifdef __cplusplus
 #undef LLMC_STATUS_OK
 #define LLMC_STATUS_OK (static_cast<llmc_status>(0))
+#undef LLMC_ISA_AUTO
+#define LLMC_ISA_AUTO (static_cast<llmc_isa>(0))
 #endif
 #endif /* LLMC_H_ALIASES */

@@ -535,3 +535,34 @@ fn a_directory_with_no_files_is_named_and_nothing_is_written() {
     let (ok, _, err) = llmc(&["compress", d, model.to_str().unwrap()]);
     assert!(ok && err.contains("no files to compress") && tmp("beside-no-files.gguf.llmc").is_file(), "{err}");
 }
+
+/// Findings of an outside test: standard output that cannot be written is an
+/// error, not a panic; a directory as `-o` is refused before any work; `info`
+/// does not call a frame with bytes after it fine.
+#[test]
+fn unwritable_stdout_directory_outputs_and_trailing_bytes_are_errors() {
+    let full = std::fs::File::create("/dev/full").unwrap();
+    for args in [&["isa"][..], &["info", fixtures_dir().join("corrupt/model.gguf.llmc").to_str().unwrap()]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(args).stdout(full.try_clone().unwrap()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("cannot write standard output") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let dir = tmp("out-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    for output in [dir.to_str().unwrap().to_string(), format!("{}/", tmp("not-yet").display())] {
+        let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", &output, "--force"]);
+        assert!(!ok && err.contains("a directory, not an output file"), "{output}: {err}");
+    }
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none() && !tmp("not-yet").exists());
+    let frame = tmp("q.llmc");
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap(), "--force"]);
+    assert!(ok, "{err}");
+    let mut twice = std::fs::read(&frame).unwrap();
+    twice.extend_from_slice(&twice.clone());
+    let doubled = tmp("q2.llmc");
+    std::fs::write(&doubled, &twice).unwrap();
+    let (ok, out, _) = llmc(&["info", doubled.to_str().unwrap()]);
+    assert!(!ok && out.contains("after frame:"), "{out}");
+}

@@ -190,9 +190,10 @@ unsafe fn report(written: *mut usize, n: usize) {
 /// a container at `llmc_path`, written to a temporary name and renamed.
 /// `params` may be NULL; `params->level` is the zstd level of the metadata
 /// (0 = 19); `params->n_threads` codes chunks in parallel (the output does not
-/// depend on it). The input is mapped while it is read: it must not shrink
-/// meanwhile (see `llmc_container_open_file`). A name or shape a container
-/// cannot record is refused before anything is written. Thread-safe.
+/// depend on it). The input is read with `read`/`pread`, not mapped: a file
+/// that shrinks meanwhile gives `LLMC_STATUS_SRC_TRUNCATED`, never a signal. A
+/// name or shape a container cannot record is refused before anything is
+/// written. Thread-safe.
 ///
 /// # Safety
 /// `in_path` and `llmc_path` are NULL or NUL-terminated strings; `params` is NULL
@@ -211,8 +212,9 @@ pub unsafe extern "C" fn llmc_container_compress_file(in_path: *const c_char, ll
 /// Rebuilds the original file (GGUF or safetensors) from any container, byte
 /// for byte (verified against the stored SHA-256), decoding chunks on
 /// `n_threads` threads (0 or 1: the calling thread only); written to a
-/// temporary name and renamed. The input is mapped while it is read: it must
-/// not shrink meanwhile (see `llmc_container_open_file`). Thread-safe.
+/// temporary name and renamed. The input is read with `read`/`pread`, not
+/// mapped: a container that shrinks meanwhile gives
+/// `LLMC_STATUS_SRC_TRUNCATED`, never a signal. Thread-safe.
 ///
 /// # Safety
 /// `llmc_path` and `out_path` are NULL or NUL-terminated strings.
@@ -240,7 +242,8 @@ pub unsafe extern "C" fn llmc_container_decompress_file(llmc_path: *const c_char
 /// included). Replace files by renaming a new one into place, never by
 /// rewriting them in place, or open with `LLMC_OPEN_NO_MMAP`, which reads the
 /// container into memory at open. Files that are not regular (pipes, devices)
-/// are always read that way, to the size their header declares and no further.
+/// are always read that way, as far as the container's header, records and
+/// trailer declare and no further.
 ///
 /// On failure `*out` is NULL (when `out` is not).
 ///
@@ -260,7 +263,7 @@ pub unsafe extern "C" fn llmc_container_open_file(file: *const c_char, flags: u3
         // SAFETY: `file` as this function's contract requires.
         let p = unsafe { path_arg(file) }?;
         let f = std::fs::File::open(p).map_err(|e| Error::from_io(&e))?;
-        // Only regular files can be mapped; a pipe or device is read (to the size its header declares).
+        // Only regular files can be mapped; a pipe or device is read (as far as the container declares).
         let regular = f.metadata().map_err(|e| Error::from_io(&e))?.is_file();
         let source = if flags & LLMC_OPEN_NO_MMAP != 0 || !regular {
             Source::Owned(crate::container::load::read_all(&f)?)

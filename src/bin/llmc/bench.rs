@@ -96,7 +96,7 @@ fn gbps(bytes: usize, t: Duration) -> f64 {
 pub fn run(files: &[std::path::PathBuf], cfg: &BenchConfig) -> Result<bool, String> {
     let mut all_ok = true;
     if !cfg.json {
-        println!(
+        out!(
             "{:<44} {:>14} {:>11} {:>11} {:>7} {:>7} {:>8} {:>8} {:>8} {:>6} {:>16} rt",
             "file", "isa", "input", "compressed", "ratio", "bound", "enc GB/s", "dec GB/s", "memcpy", "d/mcp", "sha256[:16]"
         );
@@ -223,9 +223,9 @@ impl Row {
                 "sha256_16": self.sha256_16,
                 "roundtrip": self.roundtrip,
             });
-            println!("{v}");
+            out!("{v}");
         } else {
-            println!(
+            out!(
                 "{:<44} {:>14} {:>11} {:>11} {:>7.4} {:>7.4} {:>8.3} {:>8.3} {:>8.3} {:>6.3} {:>16} {}",
                 self.file,
                 self.isa,
@@ -241,7 +241,7 @@ impl Row {
                 if self.roundtrip { "ok" } else { "FAIL" }
             );
             if let Some(one) = self.decode_gbps_1t {
-                println!("{:<44} {} threads: decode {:.3} GB/s vs {:.3} GB/s on 1 thread = {:.2}x", "", self.threads, self.decode_gbps, one, self.decode_gbps / one);
+                out!("{:<44} {} threads: decode {:.3} GB/s vs {:.3} GB/s on 1 thread = {:.2}x", "", self.threads, self.decode_gbps, one, self.decode_gbps / one);
             }
         }
     }

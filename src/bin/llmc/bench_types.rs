@@ -54,7 +54,7 @@ fn symbol_bytes(name: &str) -> f64 {
 }
 
 pub fn run(files: &[PathBuf], isas: &[Isa], min_time: Duration) -> Result<(), String> {
-    println!("{:<36} {:>14} {:>9} {:>7} {:>12} {:>8} {:>8} {:>9} {:>9}", "file", "isa", "type", "tensors", "bytes", "GB/s", "cpu GB/s", "Gsym/s", "cpu Gsym");
+    out!("{:<36} {:>14} {:>9} {:>7} {:>12} {:>8} {:>8} {:>9} {:>9}", "file", "isa", "type", "tensors", "bytes", "GB/s", "cpu GB/s", "Gsym/s", "cpu Gsym");
     for path in files {
         let src = crate::files::read(path)?;
         let container = if src.starts_with(b"LLMC") {
@@ -79,7 +79,7 @@ pub fn run(files: &[PathBuf], isas: &[Isa], min_time: Duration) -> Result<(), St
                 let (wall, cpu) = best_both(min_time, f);
                 let g = |t: Duration| bytes as f64 / t.as_secs_f64() / 1e9;
                 let sb = symbol_bytes(ty);
-                println!(
+                out!(
                     "{:<36} {:>14} {:>9} {:>7} {:>12} {:>8.3} {:>8.3} {:>9.3} {:>9.3}",
                     name,
                     isa.name(),

@@ -262,28 +262,33 @@ pub fn info(path: &Path) -> Result<bool, String> {
     match files::kind(&src) {
         Kind::Frame => {
             let f = llmc::frame::parse(&src).map_err(err)?;
-            println!("frame:         {}", path.display());
-            println!("codec:         {}", f.header.codec.name());
-            println!("content size:  {} bytes", f.header.content_size);
-            println!("frame size:    {} bytes", f.frame_size);
-            println!("ratio:         {:.4}", ratio(f.header.content_size, f.frame_size as u64));
-            println!("chunks:        {} x {} bytes", f.header.n_chunks, f.header.chunk_size);
-            println!("content check: {}", if f.content_checksum.is_some() { "crc32c" } else { "none" });
+            out!("frame:         {}", path.display());
+            out!("codec:         {}", f.header.codec.name());
+            out!("content size:  {} bytes", f.header.content_size);
+            out!("frame size:    {} bytes", f.frame_size);
+            out!("ratio:         {:.4}", ratio(f.header.content_size, f.frame_size as u64));
+            out!("chunks:        {} x {} bytes", f.header.n_chunks, f.header.chunk_size);
+            out!("content check: {}", if f.content_checksum.is_some() { "crc32c" } else { "none" });
             let bad = f.chunks.iter().filter(|c| c.verify().is_err()).count();
-            println!("chunk checks:  {}", if bad == 0 { "all ok".to_string() } else { format!("{bad} FAILED") });
-            Ok(bad == 0)
+            out!("chunk checks:  {}", if bad == 0 { "all ok".to_string() } else { format!("{bad} FAILED") });
+            // Bytes after the frame: `decompress` refuses the file, so say so here.
+            let extra = src.len() - f.frame_size;
+            if extra > 0 {
+                out!("after frame:   {extra} bytes (not part of the frame: decompress refuses the file)");
+            }
+            Ok(bad == 0 && extra == 0)
         }
         Kind::Container => {
             let index = Index::open(&src).map_err(err)?;
-            println!("container:     {} ({:?}, format version {})", path.display(), index.kind, index.version);
+            out!("container:     {} ({:?}, format version {})", path.display(), index.kind, index.version);
             let type_name = |t: u32| match index.kind {
                 llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
                 _ => llmc::model::gguf::types::type_name(t),
             };
-            println!("original size: {} bytes", index.original_size);
-            println!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
-            println!("metadata:      {} bytes", index.metadata_size());
-            println!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
+            out!("original size: {} bytes", index.original_size);
+            out!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
+            out!("metadata:      {} bytes", index.metadata_size());
+            out!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
             let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
             for (i, e) in index.entries.iter().enumerate() {
                 let v = by_type.entry(e.dtype).or_default();
@@ -293,22 +298,22 @@ pub fn info(path: &Path) -> Result<bool, String> {
                     v.2 += r.frame_size;
                 }
             }
-            println!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
+            out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
             for (t, (n, o, c)) in by_type {
-                println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
+                out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
             }
             let (o, c) = index.regions.iter().filter(|r| !matches!(r.role, llmc::model::Role::Tensor | llmc::model::Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
-            println!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
+            out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
             Ok(true)
         }
         Kind::PerStream => {
             use llmc::model::perstream;
             let (original, streams) = perstream::header(&src).map_err(err)?;
-            println!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
-            println!("original size: {original} bytes");
-            println!("ratio:         {:.4}", ratio(original, src.len() as u64));
+            out!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
+            out!("original size: {original} bytes");
+            out!("ratio:         {:.4}", ratio(original, src.len() as u64));
             for ((raw, comp), name) in streams.iter().zip(perstream::STREAM_NAMES) {
-                println!("  {name:<34} {raw:>14} -> {comp:>14}");
+                out!("  {name:<34} {raw:>14} -> {comp:>14}");
             }
             Ok(true)
         }

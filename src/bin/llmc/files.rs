@@ -187,6 +187,8 @@ pub fn decompressed_name(input: &Path) -> Result<PathBuf, String> {
     let bytes = input.as_os_str().as_bytes();
     match bytes.strip_suffix(b".llmc") {
         Some(stem) if !stem.is_empty() && !stem.ends_with(b"/") => Ok(PathBuf::from(std::ffi::OsStr::from_bytes(stem))),
+        // A missing file is reported as missing, not as a name to fix.
+        _ if std::fs::symlink_metadata(input).is_err() => Err(format!("cannot read {}: no such file", input.display())),
         _ => Err(format!("{}: name does not end in .llmc; pass -o OUTPUT", input.display())),
     }
 }

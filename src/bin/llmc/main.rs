@@ -1,5 +1,17 @@
 //! `llmc`: the command-line tool.
 
+/// `println!` that ends the program with an error, not a panic, when standard
+/// output cannot be written (a full disk, `/dev/full`; a closed pipe still ends
+/// it with SIGPIPE, as any filter).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(&e)
+        }
+    }};
+}
+
 mod bench;
 mod bench_types;
 mod commands;
@@ -94,9 +106,10 @@ enum Command {
         /// tokenizer's vocabulary).
         #[arg(long, value_parser = clap::value_parser!(i32).range(1..=22))]
         level: Option<i32>,
-        /// Uncompressed bytes per chunk, e.g. 1M, 4M, 65536 (default 1 MiB;
-        /// 4 MiB for Q4_K). Chunks above 32 MiB need `decompress --memory` to
-        /// be read back.
+        /// Uncompressed bytes per chunk, e.g. 1M, 4M, 65536 (default 1 MiB; for
+        /// Q4_K the whole blocks of 144 bytes within 4 MiB, 4194288; a raw Q4_K
+        /// file takes multiples of 144 only). Chunks above 32 MiB need
+        /// `decompress --memory` to be read back.
         #[arg(long, value_name = "SIZE", value_parser = chunk_size_arg)]
         chunk_size: Option<u32>,
         /// Raw bf16 only: values per row of the matrix (its last dimension).
@@ -201,7 +214,8 @@ enum Command {
         /// `llmc compress DIR` (appears as the original tree).
         src: PathBuf,
         mountpoint: PathBuf,
-        /// Threads decoding ahead of sequential readers (default: all cores).
+        /// Threads decoding ahead of sequential readers (default: all cores; at
+        /// most 256, as everywhere).
         #[arg(short = 'T', long)]
         threads: Option<u32>,
         /// Decoded chunks kept in memory, e.g. 256M, 1G.
@@ -336,7 +350,15 @@ fn remove_temporaries_on_signal() {
 /// xz do): a stale `MODEL.gguf` beside `MODEL.gguf.llmc`, or an `-o` typo, is
 /// not silently lost. Devices, FIFOs and standard output are written through.
 fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String> {
-    if force || output == std::path::Path::new("-") {
+    if output == std::path::Path::new("-") {
+        return Ok(());
+    }
+    // A folder is no place for one output file: said before any work, not after
+    // a whole file was coded into a temporary beside it (found by an outside test).
+    if output.is_dir() || output.as_os_str().as_encoded_bytes().ends_with(b"/") {
+        return Err(format!("{}: a directory, not an output file (-o names the file; a directory is written only when the input is one)", output.display()));
+    }
+    if force {
         return Ok(());
     }
     match std::fs::metadata(output) {
@@ -473,10 +495,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             refuse_terminal_stdin(&inputs)?;
             remove_temporaries_on_signal();
             let isa = match isa {
-                IsaArg::All | IsaArg::Auto => None,
+                IsaArg::Auto => None,
+                IsaArg::All => return Err("--isa all is for `llmc bench`; decompress runs one instruction set (auto, scalar, avx2, avx512 or avx512-permute)".into()),
                 other => Some(isa_list(other)?[0]),
             };
             let max_chunk = mount::parse_size(&memory)? as u64;
+            if max_chunk == 0 {
+                return Err("--memory 0 leaves no room for a chunk; give a size such as 32M or 256M".into());
+            }
             let opts = DecodeOptions { isa, n_threads: threads.unwrap_or_else(default_threads), max_chunk, ..Default::default() };
             return for_each_input(&inputs, output, |input, output| -> Result<ExitCode, String> {
                 if input.is_dir() {
@@ -499,11 +525,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Isa => {
-            println!("supported: {}", supported_names());
-            println!("best: {}", llmc::isa::cpu_best().name());
-            println!("active: {}", llmc::isa::active().name());
+            out!("supported: {}", supported_names());
+            out!("best: {}", llmc::isa::cpu_best().name());
+            out!("active: {}", llmc::isa::active().name());
         }
-        Command::Fetch { asset } => println!("{}", fetch::ensure(asset)?.display()),
+        Command::Fetch { asset } => out!("{}", fetch::ensure(asset)?.display()),
         Command::Smoke { fixtures, bless, min_time } => {
             let dir = fixtures.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
             if !smoke::run(&dir, bless, Duration::from_secs_f64(min_time.max(0.0)))? {
@@ -511,7 +537,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         }
         Command::Mount { src, mountpoint, threads, cache_size, page_cache, allow_other } => {
-            let threads = threads.unwrap_or_else(default_threads) as usize;
+            // As every other command: at most MAX_THREADS (the mount starts about
+            // two threads per read-ahead thread).
+            let threads = threads.unwrap_or_else(default_threads).min(llmc::limits::MAX_THREADS) as usize;
             let cache_size = mount::parse_size(&cache_size)?;
             mount::run(&mount::MountArgs { src, mountpoint, threads, cache_size, page_cache, allow_other })?;
         }
@@ -560,6 +588,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 /// Rust ignores SIGPIPE, so output into a closed pipe (`llmc info x | head -1`)
 /// fails every write and `println!` panics. Like other command-line tools, llmc
 /// lets the signal end the process quietly instead.
+/// Ends the program: standard output cannot be written.
+fn stdout_failed(e: &std::io::Error) -> ! {
+    eprintln!("llmc: error: cannot write standard output: {e}");
+    std::process::exit(1)
+}
+
 fn default_sigpipe() {
     // SAFETY: called first thing in `main`, before any other thread exists;
     // SIG_DFL is a valid disposition for SIGPIPE.

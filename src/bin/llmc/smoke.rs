@@ -115,7 +115,7 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
         let text = std::fs::read_to_string(&expected_path).map_err(|e| format!("cannot read {}: {e}", expected_path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", expected_path.display()))?
     };
-    println!(
+    out!(
         "{:<6} {:<40} {:>11} {:>11} {:>7} {:<34} {:>16} {:>16}  {:<26} status",
         "method", "input", "bytes", "compressed", "ratio", "paper ratio", "sha256[:16]", "expected", "decode GB/s per ISA"
     );
@@ -150,7 +150,7 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
             problems.push("decoded bytes differ from the input".to_string());
         }
         let speeds: Vec<String> = o.decode.iter().map(|(i, g)| format!("{} {g:.2}", i.name())).collect();
-        println!(
+        out!(
             "{:<6} {:<40} {:>11} {:>11} {:>7.4} {:<34} {:>16} {:>16}  {:<26} {}",
             c.method,
             o.input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -164,9 +164,9 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
             if problems.is_empty() { "ok" } else { "FAIL" }
         );
         let best = o.decode.iter().map(|d| d.1).fold(0.0, f64::max);
-        println!("       memcpy {:.2} GB/s in the same run; best decode / memcpy = {:.3}", o.memcpy, best / o.memcpy);
+        out!("       memcpy {:.2} GB/s in the same run; best decode / memcpy = {:.3}", o.memcpy, best / o.memcpy);
         for p in &problems {
-            println!("       MISMATCH: {p}");
+            out!("       MISMATCH: {p}");
         }
         if problems.is_empty() {
             passed += 1;
@@ -190,8 +190,8 @@ pub fn run(fixtures: &Path, bless: bool, min_time: Duration) -> Result<bool, Str
             "methods": record,
         });
         crate::files::write(&expected_path, (serde_json::to_string_pretty(&doc).expect("json") + "\n").as_bytes(), None)?;
-        println!("wrote {}", expected_path.display());
+        out!("wrote {}", expected_path.display());
     }
-    println!("{passed}/{} passed", cases.len());
+    out!("{passed}/{} passed", cases.len());
     Ok(passed == cases.len())
 }
