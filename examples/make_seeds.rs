@@ -23,6 +23,12 @@ fn chunked(chunk_size: u32) -> CompressParams {
 /// A GGUF v3 file with two key-values and Q4_K, F32 and Q8_0 tensors cut from
 /// real fixtures (the layout llama.cpp writes: infos, padding to 32, data).
 fn tiny_gguf(q4k: &[u8], f32s: &[u8], q8: &[u8]) -> Vec<u8> {
+    gguf_with_arrays(q4k, f32s, q8, &[])
+}
+
+/// [`tiny_gguf`] with more metadata arrays: (key, GGUF element type, element
+/// count, the elements' bytes).
+fn gguf_with_arrays(q4k: &[u8], f32s: &[u8], q8: &[u8], arrays: &[(&str, u32, u64, &[u8])]) -> Vec<u8> {
     fn s(out: &mut Vec<u8>, v: &str) {
         out.extend_from_slice(&(v.len() as u64).to_le_bytes());
         out.extend_from_slice(v.as_bytes());
@@ -30,7 +36,7 @@ fn tiny_gguf(q4k: &[u8], f32s: &[u8], q8: &[u8]) -> Vec<u8> {
     let mut f = b"GGUF".to_vec();
     f.extend_from_slice(&3u32.to_le_bytes());
     f.extend_from_slice(&3u64.to_le_bytes());
-    f.extend_from_slice(&2u64.to_le_bytes());
+    f.extend_from_slice(&(2 + arrays.len() as u64).to_le_bytes());
     s(&mut f, "general.architecture");
     f.extend_from_slice(&8u32.to_le_bytes());
     s(&mut f, "llama");
@@ -40,6 +46,13 @@ fn tiny_gguf(q4k: &[u8], f32s: &[u8], q8: &[u8]) -> Vec<u8> {
     f.extend_from_slice(&3u64.to_le_bytes());
     for v in [1i32, 3, 6] {
         f.extend_from_slice(&v.to_le_bytes());
+    }
+    for (key, ty, n, elements) in arrays {
+        s(&mut f, key);
+        f.extend_from_slice(&9u32.to_le_bytes());
+        f.extend_from_slice(&ty.to_le_bytes());
+        f.extend_from_slice(&n.to_le_bytes());
+        f.extend_from_slice(elements);
     }
     // (name, dims, ggml type, offset)
     for (name, n, ty, off) in [("blk.0.ffn_gate.weight", 256u64, 12u32, 0u64), ("blk.0.attn_norm.weight", 8, 0, 160), ("token_embd.weight", 32, 8, 192)] {
@@ -122,6 +135,12 @@ fn main() {
     let gguf = tiny_gguf(&q4k, &f32s, &q6k);
     put(&dir, "gguf_parse", "tiny", &gguf);
     put(&dir, "roundtrip_container", "tiny_gguf", &gguf);
+    // A vocabulary's strings and scores: under `cargo fuzz` the decomposition
+    // gives arrays from 256 bytes their own spans (GGUF strings in pieces of at
+    // most 1 KiB, words as differences), which this seed reaches.
+    let gguf = gguf_with_arrays(&q4k, &f32s, &q6k, &[("tokenizer.ggml.tokens", 8, 600, &strings), ("tokenizer.ggml.scores", 6, 1500, scores)]);
+    put(&dir, "gguf_parse", "vocabulary", &gguf);
+    put(&dir, "roundtrip_container", "vocabulary_gguf", &gguf);
     let st = tiny_safetensors(&[("a.bf16", "BF16", 64, &bf16[..128]), ("b.f32", "F32", 32, &f32s), ("c.i64", "I64", 2, &[7; 16])]);
     put(&dir, "safetensors_parse", "tiny", &st);
     put(&dir, "roundtrip_container", "st_bytes", &[&[0u8, 16][..], &bf16[..128], &[2, 4], &f32s, &[3, 1], &[9; 8]].concat());

@@ -104,7 +104,9 @@ pub unsafe extern "C" fn llmc_dstream_create(n_threads: u32, flags: u32, out: *m
 /// the stream cannot end before more arrives (output of what was given may
 /// then come on a later call), when `output` is full, or when the stream ends:
 /// then `*finished` is 1 (the bytes after the stream's end are left
-/// unconsumed). Call again while input is left or `output` came back full. A
+/// unconsumed). Call again while input is left or `output` came back full
+/// (give it room each time: an output with no room left is full at once, so a
+/// loop that passes a zero-size output never makes progress). A
 /// stream whose input ends before `*finished` is 1 was truncated: no call says
 /// so, since only the caller knows its input has ended; treat it as
 /// `LLMC_STATUS_SRC_TRUNCATED` (the output so far is not the whole file). An

@@ -47,13 +47,27 @@ pub fn spans(g: &Gguf<'_>, levels: MetadataLevels) -> Result<Vec<Span>> {
 
 /// Shortest string array coded on its own: below it, a region and a second
 /// zstd frame cost more than the split saves.
+#[cfg(not(fuzzing))]
 const MIN_STRINGS: usize = 64 << 10;
 /// Longest strings span; longer arrays are cut at records. Each is one chunk
 /// (see `container::build`), so this bounds a chunk well within the streaming limit.
+#[cfg(not(fuzzing))]
 const MAX_STRINGS: usize = 1 << 20;
 
 /// Shortest array of 32-bit numbers coded on its own (as word differences).
+#[cfg(not(fuzzing))]
 const MIN_WORDS: usize = 64 << 10;
+
+// Under `cargo fuzz`, whose inputs are at most 64 KiB (`scripts/fuzz.sh`), the
+// sizes are small enough for them to reach these spans (from an independent
+// review: the fuzzers never made one). Containers differ from a normal build's;
+// the fuzz targets check round trips, not bytes.
+#[cfg(fuzzing)]
+const MIN_STRINGS: usize = 256;
+#[cfg(fuzzing)]
+const MAX_STRINGS: usize = 1 << 10;
+#[cfg(fuzzing)]
+const MIN_WORDS: usize = 256;
 
 /// The metadata `[0, data_offset)` as spans: each long string array (its
 /// elements, record-aligned pieces of at most [`MAX_STRINGS`]) coded as GGUF
