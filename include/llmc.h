@@ -320,7 +320,9 @@ typedef struct llmc_params {
    */
   uint32_t struct_size;
   /*
-   0 = default.
+   The zstd level of a container's metadata: 0 = the defaults (19, and 12 for
+   GGUF string arrays), else 1 to 22 for all of it (values outside are
+   clamped to that range). The bf16 and Q4_K codecs take no level.
    */
   int32_t level;
   /*

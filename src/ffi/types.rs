@@ -23,7 +23,9 @@ pub const LLMC_ABI_VERSION: u32 = 1;
 pub struct llmc_params {
     /// `sizeof(llmc_params)`; set by `llmc_params_init`.
     pub struct_size: u32,
-    /// 0 = default.
+    /// The zstd level of a container's metadata: 0 = the defaults (19, and 12 for
+    /// GGUF string arrays), else 1 to 22 for all of it (values outside are
+    /// clamped to that range). The bf16 and Q4_K codecs take no level.
     pub level: i32,
     /// 0 or 1 = calling thread only; more = chunks coded in parallel. The output
     /// is identical for every thread count.
