@@ -566,3 +566,16 @@ fn unwritable_stdout_directory_outputs_and_trailing_bytes_are_errors() {
     let (ok, out, _) = llmc(&["info", doubled.to_str().unwrap()]);
     assert!(!ok && out.contains("after frame:"), "{out}");
 }
+
+#[test]
+fn a_safetensors_tensor_of_more_than_eight_dimensions_is_named() {
+    // Edge-case input: one F32 tensor of shape [1 × 9, 50].
+    let json = br#"{"t":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1,50],"data_offsets":[0,200]}}"#;
+    let mut file = (json.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(json);
+    file.extend_from_slice(&[0u8; 200]);
+    let (input, output) = (tmp("dims10.safetensors"), tmp("dims10.safetensors.llmc"));
+    std::fs::write(&input, &file).unwrap();
+    let (ok, _, err) = llmc(&["compress", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--force"]);
+    assert!(!ok && err.contains(r#"tensor "t" has 10 dimensions"#), "{err}");
+}
