@@ -579,3 +579,22 @@ fn a_safetensors_tensor_of_more_than_eight_dimensions_is_named() {
     let (ok, _, err) = llmc(&["compress", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--force"]);
     assert!(!ok && err.contains(r#"tensor "t" has 10 dimensions"#), "{err}");
 }
+
+#[test]
+fn info_reads_a_container_from_a_pipe() {
+    // As `cat MODEL.llmc | llmc info -` (an outside test found it refused).
+    let container = std::fs::read(fixtures_dir().join("corrupt/model.gguf.llmc")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmc"))
+        .args(["info", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &container));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("original size: 9728 bytes"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}

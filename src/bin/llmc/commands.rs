@@ -257,7 +257,28 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {
+    // A container from a pipe (`-`, /dev/stdin, a FIFO) is read as far as it
+    // declares; a file is mapped.
+    let piped = path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    if piped {
+        let file = if path == Path::new("-") {
+            std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned().map(std::fs::File::from)
+        } else {
+            std::fs::File::open(path)
+        };
+        let file = file.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let src = llmc::model::read_container(&file).map_err(|e| match e {
+            llmc::Error::BadMagic => format!("{}: not an llmc container (from a pipe, info reads containers; frames from files)", path.display()),
+            e => format!("{}: {e}", path.display()),
+        })?;
+        return info_of(path, &src);
+    }
     let src = llmc::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    info_of(path, &src)
+}
+
+/// What `info` prints about `src`, the whole of `path`.
+fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
     let err = |e: llmc::Error| format!("{}: {e}", path.display());
     match files::kind(&src) {
         Kind::Frame => {
