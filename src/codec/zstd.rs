@@ -89,6 +89,11 @@ pub(super) fn compress_frame(src: &[u8], level: i32, out: &mut Vec<u8>) -> Resul
 /// format does not allow (a strict decoder written from FORMAT.md would refuse
 /// them).
 fn one_frame(src: &[u8]) -> Result<()> {
+    // A skippable frame alone counts as one frame to zstd (and decodes to
+    // nothing): refused by its magic (from an independent review).
+    if is_skippable(src) {
+        return Err(Error::Corrupt);
+    }
     // SAFETY: `src` is a valid slice; zstd reads the frame's headers within it.
     let n = unsafe { zstd_sys::ZSTD_findFrameCompressedSize(src.as_ptr().cast(), src.len()) };
     // SAFETY: pure function of its argument.
@@ -96,6 +101,12 @@ fn one_frame(src: &[u8]) -> Result<()> {
         return Err(Error::Corrupt);
     }
     Ok(())
+}
+
+/// Whether `src` starts with the magic of a zstd skippable frame
+/// (0x184D2A50 to 0x184D2A5F, little-endian).
+pub(super) fn is_skippable(src: &[u8]) -> bool {
+    src.get(..4).is_some_and(|m| u32::from_le_bytes(m.try_into().expect("4 bytes")) & 0xFFFF_FFF0 == 0x184D_2A50)
 }
 
 /// Decodes one zstd frame, all of `src`, into the start of `out`; returns its
@@ -349,6 +360,19 @@ mod tests {
             one.extend_from_slice(&skippable);
             assert_eq!(decode_both_ways(&one, src.len()).unwrap_err(), Error::Corrupt, "mode {mode}: a skippable frame after");
         }
+        // A skippable frame in place of the frame, where the content is empty.
+        assert_eq!(decode_both_ways(&[&[MODE_ZSTD][..], &skippable].concat(), 0).unwrap_err(), Error::Corrupt, "a skippable frame alone");
+        // Mode 2 of four empty strings: its bytes frame holds nothing, and a
+        // skippable frame in its place is refused.
+        let empty = [0u8; 32];
+        let mut p = Vec::new();
+        encode_strings_chunk(&empty, 3, &mut p).unwrap();
+        assert_eq!(p[0], MODE_STRINGS);
+        assert_eq!(decode_both_ways(&p, empty.len()).unwrap(), empty);
+        let m = u32::from_le_bytes(p[5..9].try_into().unwrap()) as usize;
+        p.truncate(9 + m);
+        p.extend_from_slice(&skippable);
+        assert_eq!(decode_both_ways(&p, empty.len()).unwrap_err(), Error::Corrupt, "mode 2: a skippable frame for the bytes");
         // Mode 2's two frames: a skippable frame after the bytes frame.
         let strings: Vec<u8> = (0..3000u32).flat_map(|i| { let t = format!("tok{i}"); let mut r = (t.len() as u64).to_le_bytes().to_vec(); r.extend_from_slice(t.as_bytes()); r }).collect();
         let mut p = Vec::new();

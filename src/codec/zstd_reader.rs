@@ -82,6 +82,14 @@ impl<'a> PayloadReader<'a> {
         let dctx = match mode[0] {
             0 => None,
             1 => {
+                // One frame, not a skippable one (zstd would read it as empty content).
+                let mut magic = [0u8; 4];
+                if end - start > 4 {
+                    src.read_exact_at(&mut magic, start + 1)?;
+                }
+                if super::zstd::is_skippable(&magic) {
+                    return Err(Error::Corrupt);
+                }
                 // SAFETY: no arguments; returns NULL when out of memory.
                 let d = unsafe { zstd_sys::ZSTD_createDCtx() };
                 if d.is_null() {

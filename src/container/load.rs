@@ -46,7 +46,9 @@ fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
     }
     parse_header_v2(&head)?;
     let mut out = head.to_vec();
-    loop {
+    // At most one record per region and the end record: junk that keeps
+    // sending valid empty records is refused there, not at the size limit.
+    for _ in 0..=super::MAX_REGIONS {
         let mut rec = [0u8; RECORD_SIZE];
         read_exact(file, &mut rec)?;
         let (magic, _, _, size, frame_size) = parse_record(&rec)?;
@@ -59,13 +61,16 @@ fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
         };
         out.extend_from_slice(&rec);
         let total = (out.len() as u64).checked_add(more).filter(|&t| t <= MAX_CONTAINER).ok_or(Error::LimitExceeded)?;
-        out.try_reserve_exact(usize::try_from(more).map_err(|_| Error::SizeOverflow)?).map_err(|_| Error::Allocation)?;
+        // Amortised growth (a copy per doubling, not per region); a frame
+        // larger than memory fails here, before it is read.
+        out.try_reserve(usize::try_from(more).map_err(|_| Error::SizeOverflow)?).map_err(|_| Error::Allocation)?;
         read_into(file, &mut out, more)?;
         debug_assert_eq!(out.len() as u64, total);
         if last {
             return Ok(out);
         }
     }
+    Err(Error::LimitExceeded)
 }
 
 /// A version-1 container's size from its header (magic and header CRC

@@ -170,6 +170,9 @@ pub struct Decoder<'o> {
     /// Workers write their bytes to this file (`pwrite`).
     write_to: Option<&'o File>,
     writes: Writes,
+    /// The OS error number of the first failed `pread` of a worker, kept for
+    /// the caller's thread (`last_os_error`) as a failed write's is.
+    read_os_error: std::sync::atomic::AtomicI32,
 }
 
 /// Direct-mode writes, done by whichever worker is free. Two workers writing
@@ -211,6 +214,7 @@ impl<'o> Decoder<'o> {
             read_from: None,
             write_to: None,
             writes: Writes::default(),
+            read_os_error: std::sync::atomic::AtomicI32::new(0),
         })
     }
 
@@ -234,6 +238,12 @@ impl<'o> Decoder<'o> {
     /// Whether the workers write the output themselves.
     pub fn writes_direct(&self) -> bool {
         self.write_to.is_some()
+    }
+
+    /// Whether a worker's write failed (the run's `Io` came from the output,
+    /// not the input).
+    pub fn write_failed(&self) -> bool {
+        locked(&self.writes.failed).is_some()
     }
 
     /// Whether the workers read their payloads themselves.
@@ -306,9 +316,12 @@ impl<'o> Decoder<'o> {
                 }
             },
         );
-        // A worker's write failed: its OS error number for this thread.
-        if let Some((_, code)) = *locked(&self.writes.failed) {
-            crate::error::record_os_code(code);
+        // A worker's write or read failed: its OS error number for this thread.
+        let read = self.read_os_error.load(std::sync::atomic::Ordering::Relaxed);
+        match *locked(&self.writes.failed) {
+            Some((_, code)) if code != 0 => crate::error::record_os_code(code),
+            _ if read != 0 => crate::error::record_os_code(read),
+            _ => {}
         }
         run?;
         debug_assert!(locked(&self.writes.queue).is_empty(), "every queued chunk was written");
@@ -344,7 +357,12 @@ impl<'o> Decoder<'o> {
                             state.read.resize(len, 0);
                         }
                         let b = &mut state.read[..len];
-                        match read_at_full(file, b, offset).map_err(Error::from)? {
+                        let got = read_at_full(file, b, offset).map_err(|e| {
+                            let code = e.raw_os_error().unwrap_or(0);
+                            let _ = self.read_os_error.compare_exchange(0, code, std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed);
+                            Error::from(e)
+                        })?;
+                        match got {
                             n if n == len => super::frames::decode_payload(codec, b, crc, &mut out, self.kernels, scratch, self.opts.verify_checksums),
                             _ => Err(Error::SrcTruncated),
                         }

@@ -191,6 +191,8 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
 /// `progress`: a bar of its own on a terminal (a directory's files share one).
 pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, String> {
     let name = files::input_name(input);
+    // The OS error a failed write leaves is this input's, not an earlier one's.
+    llmc::error::clear_os_error();
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
     let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
@@ -228,7 +230,7 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     bar.finish();
     let done = r.map_err(|e| match e {
         _ if write_error.is_some() => format!("cannot write {}: {}", files::output_name(output), write_error.take().unwrap_or_default()),
-        llmc::Error::Io if decoder.writes_direct() => match llmc::error::last_os_error() {
+        llmc::Error::Io if decoder.write_failed() => match llmc::error::last_os_error() {
             0 => format!("cannot write {}: a write failed (disk full or file too large?)", files::output_name(output)),
             code => format!("cannot write {}: {}", files::output_name(output), std::io::Error::from_raw_os_error(code)),
         },
@@ -257,23 +259,28 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
 }
 
 pub fn info(path: &Path) -> Result<bool, String> {
-    // A container from a pipe (`-`, /dev/stdin, a FIFO) is read as far as it
-    // declares; a file is mapped.
-    let piped = path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file());
-    if piped {
-        let file = if path == Path::new("-") {
-            std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned().map(std::fs::File::from)
-        } else {
-            std::fs::File::open(path)
-        };
-        let file = file.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // Standard input or a pipe (a FIFO, /dev/stdin): a container is read as far
+    // as it declares, then nothing may follow (as `decompress` has it). A
+    // regular file, standard input redirected from one included, is mapped.
+    let stdin = path == Path::new("-");
+    let file = if stdin {
+        std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned().map(std::fs::File::from)
+    } else {
+        std::fs::File::open(path)
+    };
+    let file = file.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if file.metadata().is_ok_and(|m| !m.is_file()) {
         let src = llmc::model::read_container(&file).map_err(|e| match e {
             llmc::Error::BadMagic => format!("{}: not an llmc container (from a pipe, info reads containers; frames from files)", path.display()),
             e => format!("{}: {e}", path.display()),
         })?;
+        let mut more = [0u8; 1];
+        if std::io::Read::read(&mut &file, &mut more).is_ok_and(|n| n > 0) {
+            return Err(format!("{}: bytes follow the container ({})", path.display(), llmc::Error::Corrupt));
+        }
         return info_of(path, &src);
     }
-    let src = llmc::io::map(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let src = llmc::io::map(if stdin { Path::new("/dev/stdin") } else { path }).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     info_of(path, &src)
 }
 

@@ -356,7 +356,7 @@ fn refuse_overwrite(output: &std::path::Path, force: bool) -> Result<(), String>
     // A folder is no place for one output file: said before any work, not after
     // a whole file was coded into a temporary beside it (found by an outside test).
     if output.is_dir() || output.as_os_str().as_encoded_bytes().ends_with(b"/") {
-        return Err(format!("{}: a directory, not an output file (-o names the file; a directory is written only when the input is one)", output.display()));
+        return Err(format!("cannot write {}: a directory, not an output file (-o names the file; a directory is written only when the input is one)", output.display()));
     }
     if force {
         return Ok(());
@@ -585,15 +585,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rust ignores SIGPIPE, so output into a closed pipe (`llmc info x | head -1`)
-/// fails every write and `println!` panics. Like other command-line tools, llmc
-/// lets the signal end the process quietly instead.
 /// Ends the program: standard output cannot be written.
 fn stdout_failed(e: &std::io::Error) -> ! {
     eprintln!("llmc: error: cannot write standard output: {e}");
     std::process::exit(1)
 }
 
+/// Rust ignores SIGPIPE, so output into a closed pipe (`llmc info x | head -1`)
+/// fails every write and `println!` panics. Like other command-line tools, llmc
+/// lets the signal end the process quietly instead.
 fn default_sigpipe() {
     // SAFETY: called first thing in `main`, before any other thread exists;
     // SIG_DFL is a valid disposition for SIGPIPE.
