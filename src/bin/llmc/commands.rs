@@ -287,9 +287,9 @@ pub fn info(path: &Path) -> Result<bool, String> {
 /// What `info` prints about `src`, the whole of `path`.
 fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
     let err = |e: llmc::Error| format!("{}: {e}", path.display());
-    match files::kind(&src) {
+    match files::kind(src) {
         Kind::Frame => {
-            let f = llmc::frame::parse(&src).map_err(err)?;
+            let f = llmc::frame::parse(src).map_err(err)?;
             out!("frame:         {}", path.display());
             out!("codec:         {}", f.header.codec.name());
             out!("content size:  {} bytes", f.header.content_size);
@@ -307,7 +307,7 @@ fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
             Ok(bad == 0 && extra == 0)
         }
         Kind::Container => {
-            let index = Index::open(&src).map_err(err)?;
+            let index = Index::open(src).map_err(err)?;
             out!("container:     {} ({:?}, format version {})", path.display(), index.kind, index.version);
             let type_name = |t: u32| match index.kind {
                 llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
@@ -336,7 +336,7 @@ fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
         }
         Kind::PerStream => {
             use llmc::model::perstream;
-            let (original, streams) = perstream::header(&src).map_err(err)?;
+            let (original, streams) = perstream::header(src).map_err(err)?;
             out!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
             out!("original size: {original} bytes");
             out!("ratio:         {:.4}", ratio(original, src.len() as u64));
