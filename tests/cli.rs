@@ -556,6 +556,8 @@ fn unwritable_stdout_directory_outputs_and_trailing_bytes_are_errors() {
         assert!(!ok && err.contains("a directory, not an output file"), "{output}: {err}");
     }
     assert!(std::fs::read_dir(&dir).unwrap().next().is_none() && !tmp("not-yet").exists());
+    let (ok, _, err) = llmc(&["info", dir.to_str().unwrap()]);
+    assert!(!ok && err.contains("a directory; info reads one frame or container"), "{err}");
     let frame = tmp("q.llmc");
     let (ok, _, err) = llmc(&["compress", "--codec", "bf16", input.to_str().unwrap(), "-o", frame.to_str().unwrap(), "--force"]);
     assert!(ok, "{err}");

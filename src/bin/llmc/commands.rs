@@ -269,6 +269,9 @@ pub fn info(path: &Path) -> Result<bool, String> {
         std::fs::File::open(path)
     };
     let file = file.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{}: a directory; info reads one frame or container (`llmc mount` shows a directory of them)", path.display()));
+    }
     if file.metadata().is_ok_and(|m| !m.is_file()) {
         let src = llmc::model::read_container(&file).map_err(|e| match e {
             llmc::Error::BadMagic => format!("{}: not an llmc container (from a pipe, info reads containers; frames from files)", path.display()),

@@ -74,7 +74,18 @@ impl Tree {
             tree.add_dir(root, src, engine, opts)?;
         } else {
             let name = shown_name(src.file_name().unwrap_or_default());
-            let node = open_container(src, &meta, root, engine, opts)?.ok_or_else(|| format!("{} is not an llmc container", src.display()))?;
+            let node = open_container(src, &meta, root, engine, opts)?.ok_or_else(|| {
+                // A frame (one raw tensor) has no file to show: say what it is.
+                let frame = std::fs::File::open(src).ok().and_then(|mut f| {
+                    let mut magic = [0u8; 4];
+                    std::io::Read::read_exact(&mut f, &mut magic).ok().map(|()| magic == llmc::frame::FRAME_MAGIC)
+                });
+                if frame == Some(true) {
+                    format!("{} is an llmc frame (one raw tensor), not a container: `llmc decompress` rebuilds it; mount shows containers", src.display())
+                } else {
+                    format!("{} is not an llmc container", src.display())
+                }
+            })?;
             let ino = tree.push(node);
             tree.add_child(root, name, ino)?;
         }
