@@ -56,6 +56,11 @@ fn filesystem_failures_keep_their_errno() {
     // SAFETY: as above.
     let s = unsafe { llmc_container_compress_file(c(&d).as_ptr(), c(&out).as_ptr(), std::ptr::null()) };
     assert_eq!((s, llmc_last_os_error()), (S::Io.code(), 21 /* EISDIR */));
+    // The reader API says the same of a folder (it said INVALID_ARGUMENT, errno 0).
+    let mut r = std::ptr::null_mut();
+    // SAFETY: a valid C string, NULL options (the defaults), a valid out-pointer.
+    let s = unsafe { llmc::ffi::reader::llmc_reader_open(c(&d).as_ptr(), std::ptr::null(), &mut r) };
+    assert_eq!((s, llmc_last_os_error(), r.is_null()), (S::Io.code(), 21, true));
     // A call that succeeds resets it.
     // SAFETY: as above.
     let s = unsafe { llmc_container_decompress_file(c(&corpus("model.gguf.llmc")).as_ptr(), c(&out).as_ptr(), 1) };

@@ -118,7 +118,13 @@ impl ContainerBytes {
     /// Opens `path` to be read at offsets (see [`ContainerBytes::File`]).
     pub fn open(path: &Path) -> Result<ContainerBytes> {
         let f = open_container_file(path)?;
-        if !f.metadata()?.is_file() {
+        let meta = f.metadata()?;
+        if meta.is_dir() {
+            // As opening a directory elsewhere: `Io` with EISDIR (`last_os_error`).
+            return Err(Error::from_io(&std::io::Error::from_raw_os_error(libc::EISDIR)));
+        }
+        if !meta.is_file() {
+            // A pipe or device: no offsets to read at.
             return Err(Error::InvalidArgument);
         }
         Ok(ContainerBytes::File(f))

@@ -75,7 +75,9 @@ unsafe fn read_options(o: *const llmc_reader_options) -> Result<llmc_reader_opti
 /// read from the file (`pread`) as chunks are decoded, so a file truncated or
 /// rewritten while open fails the reads that touch it (`LLMC_STATUS_SRC_TRUNCATED`
 /// or a checksum error), never with a signal. With `LLMC_OPEN_NO_MMAP` the
-/// whole file is read into memory at open instead. Thread-safe.
+/// whole file is read into memory at open instead. A directory is
+/// `LLMC_STATUS_IO` (EISDIR); a pipe or device, which has no offsets to read at,
+/// `LLMC_STATUS_INVALID_ARGUMENT` (`llmc_container_open_file` reads one). Thread-safe.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; `options` is NULL or points to an
