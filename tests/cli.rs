@@ -611,3 +611,18 @@ fn info_reads_a_container_from_a_pipe() {
         assert!(!ok && err.contains("bytes follow the container"), "{err}");
     }
 }
+
+#[test]
+fn names_of_up_to_255_bytes_are_written() {
+    // An outside test: a legal name of 238 bytes or more failed, its temporary
+    // (`.NAME.llmc-tmp-PID-N`) being longer than a file name may be.
+    let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.0.query.bf16");
+    let long = tmp(&format!("{}.bf16", "a".repeat(245)));
+    std::fs::copy(&input, &long).unwrap();
+    let out = tmp(&format!("{}.llmc", "a".repeat(250)));
+    assert_eq!(out.file_name().unwrap().len(), 255);
+    let (ok, _, err) = llmc(&["compress", "--codec", "bf16", long.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", long.to_str().unwrap(), "--force"]);
+    assert!(ok && std::fs::read(&long).unwrap() == std::fs::read(&input).unwrap(), "{err}");
+}

@@ -253,3 +253,25 @@ fn other_users_read_the_files_only_with_allow_other() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn a_private_container_stays_private_under_allow_other() {
+    // An outside test: every file showed as 0444, so `--allow-other` let any
+    // user read a 0600 model. The mount now shows the sources' read bits, and
+    // the kernel checks them.
+    let original = common::fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let dir = std::env::temp_dir().join(format!("llmc-mount-test-private-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let container = compressed(&original, &dir.join("blk0.gguf.llmc"));
+    std::fs::set_permissions(&container, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let m = Mounted::start(&container, &dir, &["--allow-other"]);
+    let e = sha256_as_nobody(&m.path("blk0.gguf")).unwrap_err();
+    assert!(e.contains("Permission denied"), "{e}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(m.path("blk0.gguf")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o400);
+    // Its owner still reads it.
+    assert!(std::fs::read(m.path("blk0.gguf")).unwrap() == std::fs::read(&original).unwrap());
+    let (status, log) = m.unmount();
+    assert!(status.success(), "exit {status}:\n{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

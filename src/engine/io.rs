@@ -132,11 +132,21 @@ pub fn remove_pending_temps() -> usize {
 
 /// A name no other writer in this or another live process uses: the pid and a
 /// per-process counter (`create_temp` never follows an existing file or link).
+/// The target's name is cut so that the whole stays within the 255 bytes a
+/// file name may have: a legal name of 240 bytes must not fail for its
+/// temporary's sake (found by an outside test).
 pub fn temp_name(path: &Path) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
+    const NAME_MAX: usize = 255;
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.llmc-tmp-{}-{n}", std::process::id()))
+    let suffix = format!(".llmc-tmp-{}-{n}", std::process::id());
+    let mut name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let room = NAME_MAX - 1 - suffix.len();
+    if name.len() > room {
+        let cut = (0..=room).rev().find(|&i| name.is_char_boundary(i)).unwrap_or(0);
+        name.truncate(cut);
+    }
+    path.with_file_name(format!(".{name}{suffix}"))
 }
 
 /// Makes a rename durable. Best effort: some filesystems refuse to sync a

@@ -226,7 +226,9 @@ enum Command {
         #[arg(long)]
         page_cache: bool,
         /// Let other users read the files too (a model server running under its
-        /// own account); without root, needs `user_allow_other` in /etc/fuse.conf.
+        /// own account), as far as each container's own read permissions allow
+        /// (a 0600 container shows as 0400); without root, needs
+        /// `user_allow_other` in /etc/fuse.conf.
         #[arg(long)]
         allow_other: bool,
     },

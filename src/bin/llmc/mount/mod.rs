@@ -48,6 +48,8 @@ pub fn run(args: &MountArgs) -> Result<(), String> {
         MountOption::FSName(args.src.display().to_string()),
         MountOption::Subtype("llmc".into()),
         MountOption::CUSTOM(format!("max_read={}", fs::MAX_READ)),
+        // The kernel checks the permission bits shown (the sources' own).
+        MountOption::DefaultPermissions,
     ];
     // Cache misses are decoded on the threads serving requests; read-ahead on the workers.
     config.n_threads = Some(args.threads.max(2));

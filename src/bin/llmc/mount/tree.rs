@@ -29,6 +29,9 @@ pub struct Node {
     pub content: Content,
     pub size: u64,
     pub mtime: SystemTime,
+    /// The source's permission bits (only its read and search bits are shown:
+    /// a private container stays private under `--allow-other`).
+    pub mode: u32,
     /// The file it comes from, for messages.
     pub source: PathBuf,
 }
@@ -123,8 +126,11 @@ impl Tree {
 
 /// `model.gguf.llmc` is shown as `model.gguf`.
 fn shown_name(name: &OsStr) -> OsString {
-    match name.to_str().and_then(|n| n.strip_suffix(".llmc")) {
-        Some(stem) if !stem.is_empty() => OsString::from(stem),
+    // On the bytes: a name that is not UTF-8 loses its suffix too, as
+    // `decompress` names it (found by an outside test).
+    use std::os::unix::ffi::OsStrExt;
+    match name.as_bytes().strip_suffix(b".llmc") {
+        Some(stem) if !stem.is_empty() => OsStr::from_bytes(stem).to_owned(),
         _ => name.to_owned(),
     }
 }
@@ -135,17 +141,21 @@ fn is_temporary(name: &OsStr) -> bool {
     s.starts_with('.') && s.contains(".llmc-tmp-")
 }
 
+fn mode(meta: &std::fs::Metadata) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&meta.permissions())
+}
+
 fn mtime(meta: &std::fs::Metadata) -> SystemTime {
     meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 fn dir_node(parent: u64, path: &Path, meta: &std::fs::Metadata) -> Node {
-    Node { parent, content: Content::Dir(BTreeMap::new()), size: 0, mtime: mtime(meta), source: path.to_path_buf() }
+    Node { parent, content: Content::Dir(BTreeMap::new()), size: 0, mtime: mtime(meta), mode: mode(meta), source: path.to_path_buf() }
 }
 
 fn plain_node(path: &Path, meta: &std::fs::Metadata, parent: u64) -> Result<Node, String> {
     let f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    Ok(Node { parent, content: Content::Plain(f), size: meta.len(), mtime: mtime(meta), source: path.to_path_buf() })
+    Ok(Node { parent, content: Content::Plain(f), size: meta.len(), mtime: mtime(meta), mode: mode(meta), source: path.to_path_buf() })
 }
 
 /// A node for `path` if it is a container (by its magic); `None` for other files.
@@ -157,5 +167,5 @@ fn open_container(path: &Path, meta: &std::fs::Metadata, parent: u64, engine: &A
         return Ok(None);
     }
     let reader = Reader::open_file(path, engine, opts).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(Node { parent, size: reader.size(), content: Content::Container(reader), mtime: mtime(meta), source: path.to_path_buf() }))
+    Ok(Some(Node { parent, size: reader.size(), content: Content::Container(reader), mtime: mtime(meta), mode: mode(meta), source: path.to_path_buf() }))
 }
