@@ -365,7 +365,9 @@ pub unsafe extern "C" fn llmc_container_metadata_size(c: *const llmc_container, 
     })
 }
 
-/// Number of tensors. Thread-safe.
+/// Number of tensors with bytes: a tensor of no elements (a dimension of 0,
+/// which GGUF and safetensors allow) has no entry; the file's own header still
+/// lists it. Thread-safe.
 ///
 /// # Safety
 /// `c` is NULL or an open handle (not closed); `n` is NULL or valid for writing a
@@ -386,7 +388,8 @@ pub unsafe extern "C" fn llmc_container_n_tensors(c: *const llmc_container, n: *
 }
 
 /// Index of the tensor called `name` (NUL-terminated); `LLMC_STATUS_NOT_FOUND`
-/// if there is none. Thread-safe.
+/// if there is none, or if it has no elements (no bytes to read: a loader that
+/// walks the original header skips those). Thread-safe.
 ///
 /// # Safety
 /// `c` is NULL or an open handle (not closed); `name` is NULL or a NUL-terminated
