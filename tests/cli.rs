@@ -626,3 +626,28 @@ fn names_of_up_to_255_bytes_are_written() {
     let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", long.to_str().unwrap(), "--force"]);
     assert!(ok && std::fs::read(&long).unwrap() == std::fs::read(&input).unwrap(), "{err}");
 }
+
+#[test]
+fn a_model_file_that_does_not_parse_is_carried_over_as_it_is() {
+    // A second outside test: one half-downloaded shard stopped a whole
+    // directory run with nothing written. It is now copied as it is, named,
+    // and the run fails after the rest is done; the tree comes back exact.
+    let dir = tmp("ckpt-partial");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let gguf = std::fs::read(fixtures_dir().join("corrupt/model.gguf")).unwrap();
+    std::fs::write(dir.join("good.gguf"), &gguf).unwrap();
+    std::fs::write(dir.join("partial.gguf"), &gguf[..gguf.len() / 2]).unwrap();
+    std::fs::write(dir.join("config.json"), b"{}").unwrap();
+    let (out, back) = (tmp("ckpt-partial.llmc"), tmp("ckpt-partial.back"));
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&back);
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(!ok && err.contains("partial.gguf: not compressed") && err.contains("1 model file(s)"), "{err}");
+    assert!(out.join("good.gguf.llmc").exists() && out.join("partial.gguf").exists());
+    let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    for name in ["good.gguf", "partial.gguf", "config.json"] {
+        assert!(std::fs::read(back.join(name)).unwrap() == std::fs::read(dir.join(name)).unwrap(), "{name}");
+    }
+}

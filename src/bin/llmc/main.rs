@@ -428,10 +428,15 @@ fn for_each_input(inputs: &[PathBuf], output: Option<PathBuf>, mut one: impl FnM
 
 /// A directory command that left files out fails, after doing the rest.
 fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
-    if r.skipped == 0 {
+    if r.skipped == 0 && r.not_coded == 0 {
         return ExitCode::SUCCESS;
     }
-    eprintln!("llmc: error: {} file(s) under {} were not carried over (named above)", r.skipped, input.display());
+    if r.skipped > 0 {
+        eprintln!("llmc: error: {} file(s) under {} were not carried over (named above)", r.skipped, input.display());
+    }
+    if r.not_coded > 0 {
+        eprintln!("llmc: error: {} model file(s) under {} did not parse and were copied as they are (named above)", r.not_coded, input.display());
+    }
     ExitCode::FAILURE
 }
 

@@ -169,6 +169,8 @@ fn report_walk(input: &Path, listing: &Listing) -> usize {
 /// on stderr as they were found).
 pub struct DirReport {
     pub skipped: usize,
+    /// Model files that did not parse, copied as they are.
+    pub not_coded: usize,
 }
 
 fn copy(from: &Path, to: &Path) -> Result<Outcome, String> {
@@ -272,7 +274,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     if nothing_to_do(input, &listing, "compress") {
-        return Ok(DirReport { skipped });
+        return Ok(DirReport { skipped, not_coded: 0 });
     }
     let output = &output.map_or_else(|| compressed_dir_name(input), Path::to_path_buf);
     let plan = Plan::new(input, output, &listing, |f| {
@@ -288,12 +290,27 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     let out_dir = stage.work.clone();
     let bar = Progress::bytes(total_size(&plan.jobs), "compressing");
     let mut sum = Summary::new();
+    let mut not_coded = 0;
     let result = (|| {
         for (f, to, coded) in &plan.jobs {
             let (from, to) = (input.join(&f.rel), out_dir.join(to));
             make_parent(&to)?;
             if *coded {
-                sum.add(&commands::compress_one(&from, &to, None, params, false, verify, &bar)?, true);
+                match commands::compress_one(&from, &to, None, params, false, verify, &bar) {
+                    Ok(o) => sum.add(&o, true),
+                    // A file that looks like a model but does not parse (a
+                    // half-downloaded shard) is carried over as it is, named,
+                    // and fails the run after the rest is done, as a skipped
+                    // file does; one that cannot even be copied stops it.
+                    Err(why) => {
+                        let _ = std::fs::remove_file(&to);
+                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|_| why.clone())?;
+                        eprintln!("llmc: {}: not compressed ({why}); copied as it is", f.rel.display());
+                        bar.set(bar.position() + o.input_bytes);
+                        sum.add(&o, false);
+                        not_coded += 1;
+                    }
+                }
             } else {
                 let o = copy(&from, &to)?;
                 bar.set(bar.position() + o.input_bytes);
@@ -305,7 +322,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     bar.finish();
     stage.finish(result)?;
     sum.print("compressed", input, output, verify, skipped);
-    Ok(DirReport { skipped })
+    Ok(DirReport { skipped, not_coded })
 }
 
 /// Rebuilds every `.llmc` file under `input` into `output` (default: `INPUT`
@@ -315,7 +332,7 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     if nothing_to_do(input, &listing, "decompress") {
-        return Ok(DirReport { skipped });
+        return Ok(DirReport { skipped, not_coded: 0 });
     }
     let output = &match output {
         Some(o) => o.to_path_buf(),
@@ -346,7 +363,7 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
     bar.finish();
     stage.finish(result)?;
     sum.print("decompressed", input, output, verify, skipped);
-    Ok(DirReport { skipped })
+    Ok(DirReport { skipped, not_coded: 0 })
 }
 
 /// `ckpt/` -> `ckpt.llmc/`.
