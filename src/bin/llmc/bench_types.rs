@@ -77,7 +77,9 @@ pub fn run(files: &[PathBuf], isas: &[Isa], min_time: Duration) -> Result<(), St
             let opts = DecodeOptions { isa: Some(isa), n_threads: 1, ..Default::default() };
             let row = |ty: &str, count: usize, bytes: u64, f: &mut dyn FnMut()| {
                 let (wall, cpu) = best_both(min_time, f);
-                let g = |t: Duration| bytes as f64 / t.as_secs_f64() / 1e9;
+                // A CPU time too short for the thread clock to see is no rate: NaN
+                // prints as "NaN", not "inf".
+                let g = |t: Duration| if t.is_zero() { f64::NAN } else { bytes as f64 / t.as_secs_f64() / 1e9 };
                 let sb = symbol_bytes(ty);
                 out!(
                     "{:<36} {:>14} {:>9} {:>7} {:>12} {:>8.3} {:>8.3} {:>9.3} {:>9.3}",

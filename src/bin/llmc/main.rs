@@ -183,7 +183,9 @@ enum Command {
         #[arg(long, default_value = "32M")]
         memory: String,
     },
-    /// Describe a frame or a container (tensors, types, per-type ratios).
+    /// Describe a frame or a container (tensors, types, per-type ratios). `-`
+    /// or a pipe: a container, held in memory while it is read (its index
+    /// comes last); a file is mapped.
     Info { file: PathBuf },
     /// Show the instruction sets this CPU supports and the one in use.
     Isa,
@@ -256,8 +258,9 @@ enum Command {
         #[arg(short = 'T', long, default_value_t = 1)]
         threads: u32,
         /// One-thread decode rate per tensor type of GGUF/safetensors files (or
-        /// containers), GB/s and G symbols/s, wall and thread-CPU time.
-        #[arg(long)]
+        /// containers), GB/s and G symbols/s, wall and thread-CPU time (a table;
+        /// not with --json).
+        #[arg(long, conflicts_with = "json")]
         by_type: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
