@@ -107,7 +107,7 @@ pub mod frame {
     pub use crate::codec::Method;
     pub use crate::engine::frames::{compress, compress_bound, compress_to, decompress, decompress_into, frame_info, parse, FrameInfo};
     pub use crate::format::checksum::crc32c;
-    pub use crate::format::frame::{ChunkRef, CodecId, Frame, FrameHeader, CHUNK_ENTRY_SIZE, FORMAT_VERSION, FRAME_MAGIC, HEADER_SIZE};
+    pub use crate::format::frame::{ChunkRef, CodecId, Frame, FrameHeader, CHUNK_ENTRY_SIZE, FORMAT_VERSION, HEADER_SIZE};
     /// Smallest payload of a field-split chunk (a constant stream per field).
     pub const FIELDS_MIN_PAYLOAD: usize = crate::codec::fields::MIN_PAYLOAD;
 }

@@ -186,9 +186,10 @@ pub struct Decoder<'o> {
 struct Writes {
     turn: std::sync::Mutex<()>,
     queue: std::sync::Mutex<Vec<(Slab, u64)>>,
-    /// The first write error and its OS error number; later jobs stop, and the
-    /// run reports it (the number kept for the caller's thread: `last_os_error`).
-    failed: std::sync::Mutex<Option<(Error, i32)>>,
+    /// The OS error number of the first failed write (0 if it had none); later
+    /// jobs stop, and the run fails with `Io` (the number kept for the caller's
+    /// thread: `last_os_error`).
+    failed: std::sync::Mutex<Option<i32>>,
 }
 
 /// Jobs in flight per worker in direct mode (see [`Decoder::run`]).
@@ -319,14 +320,14 @@ impl<'o> Decoder<'o> {
         // A worker's write or read failed: its OS error number for this thread.
         let read = self.read_os_error.load(std::sync::atomic::Ordering::Relaxed);
         match *locked(&self.writes.failed) {
-            Some((_, code)) if code != 0 => crate::error::record_os_code(code),
+            Some(code) if code != 0 => crate::error::record_os_code(code),
             _ if read != 0 => crate::error::record_os_code(read),
             _ => {}
         }
         run?;
         debug_assert!(locked(&self.writes.queue).is_empty(), "every queued chunk was written");
         match *locked(&self.writes.failed) {
-            Some((e, _)) => Err(e),
+            Some(_) => Err(Error::Io),
             None => Ok(total),
         }
     }
@@ -336,8 +337,8 @@ impl<'o> Decoder<'o> {
         match job {
             Job::Zeros(len) => Ok(Done::Zeros(len)),
             Job::Chunk { codec, payload, crc, len, check, out_at } => {
-                if let Some((e, _)) = *locked(&self.writes.failed) {
-                    return Err(e);
+                if locked(&self.writes.failed).is_some() {
+                    return Err(Error::Io);
                 }
                 let mut out = self.outputs.take(len)?;
                 let decoded = match payload {
@@ -421,7 +422,7 @@ impl Decoder<'_> {
                 // After a failure the rest is dropped: the run fails anyway.
                 if locked(&w.failed).is_none() {
                     if let Err(e) = file.write_all_at(&bytes, at) {
-                        locked(&w.failed).get_or_insert((Error::Io, e.raw_os_error().unwrap_or(0)));
+                        locked(&w.failed).get_or_insert(e.raw_os_error().unwrap_or(0));
                     }
                 }
                 self.outputs.give(bytes);
@@ -429,7 +430,7 @@ impl Decoder<'_> {
             drop(turn);
             if locked(&w.queue).is_empty() {
                 return match *locked(&w.failed) {
-                    Some((e, _)) => Err(e),
+                    Some(_) => Err(Error::Io),
                     None => Ok(()),
                 };
             }

@@ -269,10 +269,11 @@ pub fn info(path: &Path) -> Result<bool, String> {
         std::fs::File::open(path)
     };
     let file = file.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
+    let meta = file.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.is_dir() {
         return Err(format!("{}: a directory; info reads one frame or container (`llmc mount` shows a directory of them)", path.display()));
     }
-    if file.metadata().is_ok_and(|m| !m.is_file()) {
+    if !meta.is_file() {
         let src = llmc::model::read_container(&file).map_err(|e| match e {
             llmc::Error::BadMagic => format!("{}: not an llmc container (from a pipe, info reads containers; frames from files)", path.display()),
             e => format!("{}: {e}", path.display()),

@@ -96,8 +96,8 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
             if let Some(u) = llmc::model::unfit(src) {
                 return format!("cannot be stored in a container: {u} ({e})");
             }
-            if let Some((name, dims)) = (kind == Kind::Safetensors).then(|| too_many_dims(src)).flatten() {
-                return format!("cannot be stored in a container: tensor {name:?} has {dims} dimensions, more than the {} an index records; `--codec stored` keeps the file as it is ({e})", llmc::model::limits::MAX_DIMS);
+            if let Some(u) = (kind == Kind::Safetensors).then(|| unrecordable_shape(src)).flatten() {
+                return format!("cannot be stored in a container: {u}; `--codec stored` keeps the file as it is ({e})");
             }
             if e == InvalidArgument && params.chunk_size != 0 {
                 return chunk_size_failure(src, kind, params.chunk_size, e);
@@ -155,14 +155,11 @@ fn allocation_failure(e: llmc::Error) -> String {
     }
 }
 
-/// A safetensors tensor with more dimensions than a container's index records
-/// (its header parser refuses the shape as it reads it, so the file never
-/// becomes spans that `unfit` could name): its name and dimension count.
-fn too_many_dims(src: &[u8]) -> Option<(String, usize)> {
+/// A safetensors tensor a container's index cannot record, by the index's own
+/// check (its header parser refuses a shape of too many dimensions as it reads
+/// it, so the file never becomes spans that `unfit` could name).
+fn unrecordable_shape(src: &[u8]) -> Option<llmc::model::limits::Unfit> {
     let len = usize::try_from(u64::from_le_bytes(src.get(..8)?.try_into().ok()?)).ok()?;
     let header: serde_json::Value = serde_json::from_slice(src.get(8..8usize.checked_add(len)?)?).ok()?;
-    header.as_object()?.iter().find_map(|(name, t)| {
-        let dims = t.get("shape")?.as_array()?.len();
-        (dims > llmc::model::limits::MAX_DIMS).then(|| (name.clone(), dims))
-    })
+    header.as_object()?.iter().find_map(|(name, t)| llmc::model::limits::check_entry(name, t.get("shape")?.as_array()?.len()).err())
 }

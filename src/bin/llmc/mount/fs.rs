@@ -39,11 +39,10 @@ impl MountFs {
     }
 
     fn attr(&self, ino: u64, node: &Node) -> FileAttr {
-        // Read-only: the source's read (and, for folders, search) bits, so that
-        // a private model stays private to the kernel's permission check
-        // (`default_permissions`) when other users may see the mount.
-        // A folder may be searched by whoever may read it (the root of a single
-        // container takes the container file's bits).
+        // Read-only: the source's read bits, so that a private model stays
+        // private to the kernel's check (`default_permissions`) when other users
+        // may see the mount; a folder may be searched by whoever may read it
+        // (the root of a single container takes the container file's bits).
         let read = (node.mode & 0o444) as u16;
         let (kind, perm, nlink) = match node.content {
             Content::Dir(_) => (FileType::Directory, read | read >> 2, 2),

@@ -77,17 +77,10 @@ impl Tree {
             tree.add_dir(root, src, engine, opts)?;
         } else {
             let name = shown_name(src.file_name().unwrap_or_default());
-            let node = open_container(src, &meta, root, engine, opts)?.ok_or_else(|| {
+            let node = open_container(src, &meta, root, engine, opts)?.ok_or_else(|| match head_kind(src) {
                 // A frame (one raw tensor) has no file to show: say what it is.
-                let frame = std::fs::File::open(src).ok().and_then(|mut f| {
-                    let mut magic = [0u8; 4];
-                    std::io::Read::read_exact(&mut f, &mut magic).ok().map(|()| magic == llmc::frame::FRAME_MAGIC)
-                });
-                if frame == Some(true) {
-                    format!("{} is an llmc frame (one raw tensor), not a container: `llmc decompress` rebuilds it; mount shows containers", src.display())
-                } else {
-                    format!("{} is not an llmc container", src.display())
-                }
+                Ok(Kind::Frame) => format!("{} is an llmc frame (one raw tensor), not a container: `llmc decompress` rebuilds it; mount shows containers", src.display()),
+                _ => format!("{} is not an llmc container", src.display()),
             })?;
             let ino = tree.push(node);
             tree.add_child(root, name, ino)?;
@@ -158,12 +151,17 @@ fn plain_node(path: &Path, meta: &std::fs::Metadata, parent: u64) -> Result<Node
     Ok(Node { parent, content: Content::Plain(f), size: meta.len(), mtime: mtime(meta), mode: mode(meta), source: path.to_path_buf() })
 }
 
-/// A node for `path` if it is a container (by its magic); `None` for other files.
-fn open_container(path: &Path, meta: &std::fs::Metadata, parent: u64, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Option<Node>, String> {
+/// What `path` is, by its magic.
+fn head_kind(path: &Path) -> Result<Kind, String> {
     use std::io::Read;
     let mut head = Vec::with_capacity(4);
     File::open(path).and_then(|f| f.take(4).read_to_end(&mut head)).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if files::kind(&head) != Kind::Container {
+    Ok(files::kind(&head))
+}
+
+/// A node for `path` if it is a container (by its magic); `None` for other files.
+fn open_container(path: &Path, meta: &std::fs::Metadata, parent: u64, engine: &Arc<ReadEngine>, opts: &DecodeOptions) -> Result<Option<Node>, String> {
+    if head_kind(path)? != Kind::Container {
         return Ok(None);
     }
     let reader = Reader::open_file(path, engine, opts).map_err(|e| format!("{}: {e}", path.display()))?;
