@@ -651,3 +651,48 @@ fn a_model_file_that_does_not_parse_is_carried_over_as_it_is() {
         assert!(std::fs::read(back.join(name)).unwrap() == std::fs::read(dir.join(name)).unwrap(), "{name}");
     }
 }
+
+#[test]
+fn a_container_that_does_not_decode_is_carried_over_as_it_is() {
+    // One damaged container (a cut download) stopped a whole `decompress DIR`
+    // with nothing written. As compress does with a model file that does not
+    // parse, it is now copied as it is under its own name, named, and the run
+    // fails after the rest is done.
+    let dir = tmp("ckpt-damaged.llmc");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let gguf = std::fs::read(fixtures_dir().join("corrupt/model.gguf")).unwrap();
+    let container = llmc::model::compress(&gguf, &Default::default(), None).unwrap();
+    std::fs::write(dir.join("good.gguf.llmc"), &container).unwrap();
+    std::fs::write(dir.join("cut.gguf.llmc"), &container[..container.len() / 2]).unwrap();
+    std::fs::write(dir.join("config.json"), b"{}").unwrap();
+    let back = tmp("ckpt-damaged.back");
+    let _ = std::fs::remove_dir_all(&back);
+    let (ok, _, err) = llmc(&["decompress", dir.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(!ok && err.contains("cut.gguf.llmc: not decompressed") && err.contains("1 compressed file(s)"), "{err}");
+    assert_eq!(std::fs::read(back.join("good.gguf")).unwrap(), gguf);
+    assert_eq!(std::fs::read(back.join("cut.gguf.llmc")).unwrap(), &container[..container.len() / 2]);
+    assert_eq!(std::fs::read(back.join("config.json")).unwrap(), b"{}");
+    assert!(!back.join("cut.gguf").exists());
+}
+
+#[test]
+fn empty_folders_are_carried_both_ways() {
+    // A tree's empty folders (an `outputs/` a script expects) were dropped:
+    // only files' folders were made.
+    let dir = tmp("ckpt-empty-folders");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("runs/empty/deeper")).unwrap();
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("model.gguf"), std::fs::read(fixtures_dir().join("corrupt/model.gguf")).unwrap()).unwrap();
+    let (out, back) = (tmp("ckpt-empty-folders.llmc"), tmp("ckpt-empty-folders.back"));
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&back);
+    let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.join("runs/empty/deeper").is_dir() && out.join("logs").is_dir());
+    let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(back.join("runs/empty/deeper").is_dir() && back.join("logs").is_dir());
+    assert_eq!(std::fs::read(back.join("model.gguf")).unwrap(), std::fs::read(dir.join("model.gguf")).unwrap());
+}

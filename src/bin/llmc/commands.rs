@@ -184,12 +184,35 @@ pub fn decompress(input: &Path, output: &Path, opts: &DecodeOptions, verify: boo
     Ok(())
 }
 
+/// Why a decode failed, and on which side: a directory run copies an input
+/// that does not decode as it is and goes on, but stops when the output
+/// cannot be written (a full disk fails the next file too).
+#[derive(Debug)]
+pub struct DecodeFailure {
+    pub message: String,
+    /// The output could not be created or written (else the input is at fault).
+    pub output: bool,
+}
+
+impl From<String> for DecodeFailure {
+    fn from(message: String) -> DecodeFailure {
+        DecodeFailure { message, output: false }
+    }
+}
+
+impl From<DecodeFailure> for String {
+    fn from(f: DecodeFailure) -> String {
+        f.message
+    }
+}
+
 /// Decodes `input` (a file or `-`) into `output` (a file or `-`) in one pass:
 /// the input is read front to back, chunks are decoded on `opts.n_threads`
 /// threads and written in order. A file output takes its final name only when
 /// everything decoded and checked.
 /// `progress`: a bar of its own on a terminal (a directory's files share one).
-pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, String> {
+pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify: bool, progress: bool) -> Result<Outcome, DecodeFailure> {
+    let out_err = |m: String| DecodeFailure { message: m, output: true };
     let name = files::input_name(input);
     // The OS error a failed write leaves is this input's, not an earlier one's.
     llmc::error::clear_os_error();
@@ -199,12 +222,12 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     if file.is_none() {
         files::grow_pipe(std::io::stdin().as_fd());
     }
-    let mut out = files::create_output(output, file.as_ref().and_then(|f| f.metadata().ok()).as_ref())?;
+    let mut out = files::create_output(output, file.as_ref().and_then(|f| f.metadata().ok()).as_ref()).map_err(out_err)?;
     // The workers read their payloads; with one decoding thread this thread
     // writes while the worker reads and decodes, with more the workers also
     // write for themselves (`--verify` needs the bytes in order, here).
     let direct_out = if verify || opts.n_threads < 2 { None } else { out.direct_file().and_then(|f| f.try_clone().ok()) };
-    let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| e.to_string())?;
+    let mut decoder = llmc::stream::Decoder::new(opts).map_err(|e| DecodeFailure::from(e.to_string()))?;
     decoder = match (&file, &direct_out) {
         (Some(f), Some(o)) => decoder.direct(f, o),
         (Some(f), None) => decoder.read_direct(f),
@@ -229,17 +252,17 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     drop(reader);
     bar.finish();
     let done = r.map_err(|e| match e {
-        _ if write_error.is_some() => format!("cannot write {}: {}", files::output_name(output), write_error.take().unwrap_or_default()),
-        llmc::Error::Io if decoder.write_failed() => match llmc::error::last_os_error() {
+        _ if write_error.is_some() => out_err(format!("cannot write {}: {}", files::output_name(output), write_error.take().unwrap_or_default())),
+        llmc::Error::Io if decoder.write_failed() => out_err(match llmc::error::last_os_error() {
             0 => format!("cannot write {}: a write failed (disk full or file too large?)", files::output_name(output)),
             code => format!("cannot write {}: {}", files::output_name(output), std::io::Error::from_raw_os_error(code)),
-        },
-        llmc::Error::LimitExceeded => format!(
+        }),
+        llmc::Error::LimitExceeded => DecodeFailure::from(format!(
             "{name}: refused: it declares chunks larger than {} MiB (the memory a decode may hold per chunk; --memory raises it for a trusted file) or more output than the limit ({})",
             opts.max_chunk >> 20,
             llmc::Error::LimitExceeded
-        ),
-        e => match file.as_ref().and_then(|f| files::read_small(f, f.metadata().map_or(u64::MAX, |m| m.len()))) {
+        )),
+        e => DecodeFailure::from(match file.as_ref().and_then(|f| files::read_small(f, f.metadata().map_or(u64::MAX, |m| m.len()))) {
             // A file small enough to read again: say what is damaged, where.
             Some(src) => format!("{name}: {}", diagnose::decode_failure(&src, e)),
             None => match e {
@@ -248,13 +271,13 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
                 llmc::Error::SrcTruncated => format!("{name}: truncated: the input ends after {at} bytes, inside the compressed data"),
                 e => format!("{name}: {} (at byte {at} of the input)", files::explain(e)),
             },
-        },
+        }),
     })?;
     drop(decoder);
     if done.direct {
-        out.set_len(done.output_size).map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
+        out.set_len(done.output_size).map_err(|e| out_err(format!("cannot write {}: {e}", files::output_name(output))))?;
     }
-    out.commit().map_err(|e| format!("cannot write {}: {e}", files::output_name(output)))?;
+    out.commit().map_err(|e| out_err(format!("cannot write {}: {e}", files::output_name(output))))?;
     Ok(Outcome { input_bytes: done.input_size, output_bytes: done.output_size })
 }
 

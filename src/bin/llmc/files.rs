@@ -20,6 +20,39 @@ pub fn write(path: &Path, data: &[u8], like: Option<&std::fs::Metadata>) -> Resu
     out.write(data).and_then(|()| out.commit()).map_err(|e| format!("cannot write {}: {e}", output_name(path)))
 }
 
+/// Copies the file `from` to `to` with `write`'s rules (atomically, taking
+/// `from`'s permissions and time), in pieces: memory stays flat however large
+/// the file. Returns the bytes copied.
+pub fn copy(from: &Path, to: &Path) -> Result<u64, String> {
+    use std::io::Read;
+    let read_err = |e: std::io::Error| format!("cannot read {}: {e}", from.display());
+    let write_err = |e: std::io::Error| format!("cannot write {}: {e}", output_name(to));
+    let mut src = std::fs::File::open(from).map_err(read_err)?;
+    let mut out = create_output(to, src.metadata().ok().as_ref())?;
+    let n = match out.direct_file() {
+        // A regular file: the kernel copies (copy_file_range), no bytes pass through here.
+        Some(mut file) => {
+            let n = std::io::copy(&mut src, &mut file).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), output_name(to)))?;
+            out.set_len(n).map_err(write_err)?;
+            n
+        }
+        None => {
+            let mut buf = vec![0u8; 1 << 20];
+            let mut n = 0u64;
+            loop {
+                let got = src.read(&mut buf).map_err(read_err)?;
+                if got == 0 {
+                    break n;
+                }
+                out.write(&buf[..got]).map_err(write_err)?;
+                n += got as u64;
+            }
+        }
+    };
+    out.commit().map_err(write_err)?;
+    Ok(n)
+}
+
 /// Why binary output to a terminal is refused.
 pub const STDOUT_IS_TERMINAL: &str = "standard output is a terminal: redirect it (`> FILE`, `| ...`) or name a file with -o";
 

@@ -438,7 +438,8 @@ fn skipped_status(input: &std::path::Path, r: tree::DirReport) -> ExitCode {
         eprintln!("llmc: error: {} file(s) under {} were not carried over (named above)", r.skipped, input.display());
     }
     if r.not_coded > 0 {
-        eprintln!("llmc: error: {} model file(s) under {} did not parse and were copied as they are (named above)", r.not_coded, input.display());
+        let (what, failed) = r.not_coded_are;
+        eprintln!("llmc: error: {} {what} under {} {failed} and were copied as they are (named above)", r.not_coded, input.display());
     }
     ExitCode::FAILURE
 }

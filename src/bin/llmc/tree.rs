@@ -3,9 +3,10 @@
 //! else (configs, tokenizers, `model.safetensors.index.json`) is copied as is,
 //! so the compressed folder stays readable. `decompress` reverses it.
 //!
-//! Symbolic links to files are followed (and said so); what cannot be carried
-//! (special files, broken links, loops) is named and makes the exit status a
-//! failure. Before anything is written, the plan is checked: no two inputs may
+//! Symbolic links to files are followed (and said so); empty folders are
+//! carried; what cannot be carried (special files, broken links, loops) is
+//! named and makes the exit status a failure, as does a file that does not
+//! code (copied as it is). Before anything is written, the plan is checked: no two inputs may
 //! map to one output (`FILE` beside a stale `FILE.llmc`), no output may land on
 //! an input, and the output folder may not lie inside the input or around it.
 
@@ -100,6 +101,8 @@ fn decodes(rel: &Path, head: &[u8]) -> bool {
 /// clashes before anything is written.
 struct Plan<'a> {
     jobs: Vec<(&'a Found, PathBuf, bool)>,
+    /// The input's folders, made in the output (empty ones included).
+    dirs: &'a [PathBuf],
 }
 
 impl<'a> Plan<'a> {
@@ -143,10 +146,28 @@ impl<'a> Plan<'a> {
                 problems.push(format!("{} would be written to {}, which {} needs as a folder", by_output[dir].display(), dir.display(), from.display()));
             }
         }
+        // An output file where the input has a folder (`a.gguf` beside an empty `a.gguf.llmc/`).
+        for dir in &listing.dirs {
+            if let Some(from) = by_output.get(dir) {
+                problems.push(format!("{} would be written to {}, which is a folder in the input", from.display(), dir.display()));
+            }
+        }
         if !problems.is_empty() {
             return Err(format!("nothing written; {} file(s) cannot be carried over:\n  {}", problems.len(), problems.join("\n  ")));
         }
-        Ok(Plan { jobs })
+        Ok(Plan { jobs, dirs: &listing.dirs })
+    }
+}
+
+impl Plan<'_> {
+    /// Makes the input's folders under `out_dir`: the files' folders are made
+    /// as they are written, but an empty folder would be lost.
+    fn make_dirs(&self, out_dir: &Path) -> Result<(), String> {
+        for d in self.dirs {
+            let at = out_dir.join(d);
+            llmc::io::create_dir_all_tracked(&at).map_err(|e| format!("cannot create {}: {e}", at.display()))?;
+        }
+        Ok(())
     }
 }
 
@@ -169,14 +190,19 @@ fn report_walk(input: &Path, listing: &Listing) -> usize {
 /// on stderr as they were found).
 pub struct DirReport {
     pub skipped: usize,
-    /// Model files that did not parse, copied as they are.
+    /// Files that did not code (model files that do not parse, containers
+    /// that do not decode), copied as they are.
     pub not_coded: usize,
+    /// What those are and what they failed, for the closing message.
+    pub not_coded_are: (&'static str, &'static str),
 }
 
+const NOT_PARSED: (&str, &str) = ("model file(s)", "did not parse");
+const NOT_DECODED: (&str, &str) = ("compressed file(s)", "did not decode");
+
 fn copy(from: &Path, to: &Path) -> Result<Outcome, String> {
-    let data = files::read(from)?;
-    files::write(to, &data, std::fs::metadata(from).ok().as_ref())?;
-    Ok(Outcome { input_bytes: data.len() as u64, output_bytes: data.len() as u64 })
+    let n = files::copy(from, to)?;
+    Ok(Outcome { input_bytes: n, output_bytes: n })
 }
 
 fn make_parent(path: &Path) -> Result<(), String> {
@@ -274,7 +300,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     if nothing_to_do(input, &listing, "compress") {
-        return Ok(DirReport { skipped, not_coded: 0 });
+        return Ok(DirReport { skipped, not_coded: 0, not_coded_are: NOT_PARSED });
     }
     let output = &output.map_or_else(|| compressed_dir_name(input), Path::to_path_buf);
     let plan = Plan::new(input, output, &listing, |f| {
@@ -292,6 +318,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     let mut sum = Summary::new();
     let mut not_coded = 0;
     let result = (|| {
+        plan.make_dirs(&out_dir)?;
         for (f, to, coded) in &plan.jobs {
             let (from, to) = (input.join(&f.rel), out_dir.join(to));
             make_parent(&to)?;
@@ -322,7 +349,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
     bar.finish();
     stage.finish(result)?;
     sum.print("compressed", input, output, verify, skipped);
-    Ok(DirReport { skipped, not_coded })
+    Ok(DirReport { skipped, not_coded, not_coded_are: NOT_PARSED })
 }
 
 /// Rebuilds every `.llmc` file under `input` into `output` (default: `INPUT`
@@ -332,7 +359,7 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
     let listing = walk::walk(input)?;
     let skipped = report_walk(input, &listing);
     if nothing_to_do(input, &listing, "decompress") {
-        return Ok(DirReport { skipped, not_coded: 0 });
+        return Ok(DirReport { skipped, not_coded: 0, not_coded_are: NOT_DECODED });
     }
     let output = &match output {
         Some(o) => o.to_path_buf(),
@@ -345,14 +372,32 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
     let stage = Staging::new(output, force)?;
     no_coded_file(input, &plan, "no llmc frame or container");
     let out_dir = stage.work.clone();
+    let planned: HashSet<&Path> = plan.jobs.iter().map(|(_, to, _)| to.as_path()).collect();
     let bar = Progress::bytes(total_size(&plan.jobs), "decompressing");
     let mut sum = Summary::new();
+    let mut not_coded = 0;
     let result = (|| {
+        plan.make_dirs(&out_dir)?;
         for (f, to, coded) in &plan.jobs {
             let (from, to) = (input.join(&f.rel), out_dir.join(to));
             make_parent(&to)?;
             if *coded {
-                sum.add(&commands::decompress_one(&from, &to, opts, verify, false)?, true);
+                match commands::decompress_one(&from, &to, opts, verify, false) {
+                    Ok(o) => sum.add(&o, true),
+                    Err(e) if e.output => return Err(e.message),
+                    // A damaged container (a cut download) is carried over as
+                    // it is, under its own name, named, and fails the run
+                    // after the rest is done, as compress does with a model
+                    // file that does not parse.
+                    // (Unless another file decodes to that name.)
+                    Err(e) if planned.contains(f.rel.as_path()) => return Err(e.message),
+                    Err(e) => {
+                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|_| e.message.clone())?;
+                        eprintln!("llmc: {}: not decompressed ({}); copied as it is", f.rel.display(), e.message);
+                        sum.add(&o, false);
+                        not_coded += 1;
+                    }
+                }
             } else {
                 sum.add(&copy(&from, &to)?, false);
             }
@@ -363,7 +408,7 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
     bar.finish();
     stage.finish(result)?;
     sum.print("decompressed", input, output, verify, skipped);
-    Ok(DirReport { skipped, not_coded: 0 })
+    Ok(DirReport { skipped, not_coded, not_coded_are: NOT_DECODED })
 }
 
 /// `ckpt/` -> `ckpt.llmc/`.

@@ -23,6 +23,9 @@ pub struct Listing {
     pub files: Vec<Found>,
     /// Relative path and why it is left out, sorted.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Every directory below the root (relative, sorted), so that empty ones
+    /// are carried too.
+    pub dirs: Vec<PathBuf>,
 }
 
 /// What a non-regular, non-directory file is, for messages.
@@ -47,7 +50,7 @@ fn id(m: &std::fs::Metadata) -> (u64, u64) {
 /// Lists `root`. Links are followed, to files and to directories; a directory
 /// met again inside itself (a loop) is skipped.
 pub fn walk(root: &Path) -> Result<Listing, String> {
-    let mut out = Listing { files: Vec::new(), skipped: Vec::new() };
+    let mut out = Listing { files: Vec::new(), skipped: Vec::new(), dirs: Vec::new() };
     let top = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
     // Each directory to list, with the identities of the directories above it.
     let mut stack = vec![(PathBuf::new(), vec![id(&top)])];
@@ -76,6 +79,7 @@ pub fn walk(root: &Path) -> Result<Listing, String> {
                 }
                 let mut below = ancestors.clone();
                 below.push(id(&meta));
+                out.dirs.push(rel.clone());
                 stack.push((rel, below));
             } else if t.is_file() {
                 out.files.push(Found { rel, link, id: id(&meta), len: meta.len() });
@@ -91,6 +95,7 @@ pub fn walk(root: &Path) -> Result<Listing, String> {
     }
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out.skipped.sort();
+    out.dirs.sort();
     Ok(out)
 }
 
