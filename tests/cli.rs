@@ -542,7 +542,8 @@ fn a_directory_with_no_files_is_named_and_nothing_is_written() {
 #[test]
 fn unwritable_stdout_directory_outputs_and_trailing_bytes_are_errors() {
     let full = std::fs::File::create("/dev/full").unwrap();
-    for args in [&["isa"][..], &["info", fixtures_dir().join("corrupt/model.gguf.llmc").to_str().unwrap()]] {
+    // Help and version too (they exited 0 with nothing written).
+    for args in [&["isa"][..], &["info", fixtures_dir().join("corrupt/model.gguf.llmc").to_str().unwrap()], &["--help"], &["decompress", "--help"], &["--version"]] {
         let out = Command::new(env!("CARGO_BIN_EXE_llmc")).args(args).stdout(full.try_clone().unwrap()).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
@@ -695,4 +696,13 @@ fn empty_folders_are_carried_both_ways() {
     assert!(ok, "{err}");
     assert!(back.join("runs/empty/deeper").is_dir() && back.join("logs").is_dir());
     assert_eq!(std::fs::read(back.join("model.gguf")).unwrap(), std::fs::read(dir.join("model.gguf")).unwrap());
+}
+
+#[test]
+fn decompress_offers_only_one_instruction_set() {
+    // `decompress --help` listed `--isa all`, which it then refused at run time.
+    let (ok, help, _) = llmc(&["decompress", "--help"]);
+    assert!(ok && help.contains("[possible values: auto, scalar, avx2, avx512, avx512-permute]"), "{help}");
+    let (ok, _, err) = llmc(&["decompress", "--isa", "all", "x.llmc"]);
+    assert!(!ok && err.contains("invalid value 'all'"), "{err}");
 }

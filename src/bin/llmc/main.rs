@@ -80,6 +80,28 @@ enum IsaArg {
     Avx512Permute,
 }
 
+/// `--isa` where one instruction set runs (decompress): `all` is for bench.
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum OneIsaArg {
+    Auto,
+    Scalar,
+    Avx2,
+    Avx512,
+    Avx512Permute,
+}
+
+impl From<OneIsaArg> for IsaArg {
+    fn from(a: OneIsaArg) -> IsaArg {
+        match a {
+            OneIsaArg::Auto => IsaArg::Auto,
+            OneIsaArg::Scalar => IsaArg::Scalar,
+            OneIsaArg::Avx2 => IsaArg::Avx2,
+            OneIsaArg::Avx512 => IsaArg::Avx512,
+            OneIsaArg::Avx512Permute => IsaArg::Avx512Permute,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compress a GGUF or safetensors file into a container, a raw tensor into a
@@ -162,7 +184,7 @@ enum Command {
         #[arg(short = 'T', long)]
         threads: Option<u32>,
         #[arg(long, value_enum, default_value = "auto")]
-        isa: IsaArg,
+        isa: OneIsaArg,
         /// Also check the rebuilt file against the container's SHA-256 (chunk
         /// CRC32Cs are always checked).
         #[arg(long)]
@@ -506,9 +528,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             refuse_terminal_stdin(&inputs)?;
             remove_temporaries_on_signal();
             let isa = match isa {
-                IsaArg::Auto => None,
-                IsaArg::All => return Err("--isa all is for `llmc bench`; decompress runs one instruction set (auto, scalar, avx2, avx512 or avx512-permute)".into()),
-                other => Some(isa_list(other)?[0]),
+                OneIsaArg::Auto => None,
+                other => Some(isa_list(other.into())?[0]),
             };
             let max_chunk = mount::parse_size(&memory)? as u64;
             if max_chunk == 0 {
@@ -628,7 +649,21 @@ fn heap_follows_use() {
 fn main() -> ExitCode {
     default_sigpipe();
     heap_follows_use();
-    match run(Cli::parse()) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors go to stderr; help and version to standard output,
+        // where a failed write is an error as for any output (`--help > /dev/full`).
+        Err(e) => {
+            let to_stdout = !e.use_stderr();
+            let printed = e.print().and_then(|()| std::io::Write::flush(&mut std::io::stdout()));
+            if let (Err(why), true) = (printed, to_stdout) {
+                eprintln!("llmc: error: cannot write standard output: {why}");
+                return ExitCode::FAILURE;
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    match run(cli) {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("llmc: error: {msg}");
