@@ -118,6 +118,7 @@ pub mod frame {
 pub mod model {
     pub use crate::container::build::Progress;
     pub use crate::container::load::read_all as read_container;
+    pub use crate::container::outline::{read_outline, Outline};
     pub use crate::container::read::Index;
     pub use crate::container::reader::{ContainerBytes, ReadEngine, ReadFailure, Reader, DEFAULT_CACHE_SIZE};
     pub use crate::container::{write, Entry, Region, Role, SourceKind};

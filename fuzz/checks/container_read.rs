@@ -1,7 +1,8 @@
 //! Any bytes as a container: open, then read the metadata, every tensor, random
 //! byte ranges and the whole file on every ISA — through the Rust reader and
 //! through the C API's buffer handle — also after resealing the header and index
-//! checksums so mutations reach the index parser. Whatever succeeds must agree.
+//! checksums so mutations reach the index parser. Whatever succeeds must agree,
+//! the outline a pipe reads (`read_outline`) included.
 
 use super::common::{decode_opts, reseal_container, MAX_OUTPUT};
 use llmc::model::Index;
@@ -78,8 +79,27 @@ fn read_c(data: &[u8]) {
     }
 }
 
+/// The outline a pipe reads (`llmc info -`) agrees with an open of the bytes
+/// it declares: the same when the whole opens, and where it does not, the
+/// outline stops before bytes that follow a container that opens.
+fn outline(data: &[u8], index: Option<&Index>) {
+    let streamed = llmc::model::read_outline(data);
+    let regions = |r: &[llmc::model::Region]| format!("{r:?}");
+    match (index, streamed) {
+        (Some(index), Ok(o)) => {
+            assert!(o.size == data.len() as u64 && o.original_size == index.original_size && o.version == index.version);
+            assert!(regions(&o.regions) == regions(&index.regions) && o.entries.len() == index.entries.len());
+        }
+        (Some(_), Err(e)) => panic!("the bytes open, the outline fails: {e:?}"),
+        (None, Ok(o)) => assert!(o.size < data.len() as u64 && Index::open(&data[..o.size as usize]).is_ok(), "an outline of bytes that do not open"),
+        (None, Err(_)) => {}
+    }
+}
+
 fn check(data: &[u8], picks: &[u8]) {
-    if let Ok(index) = Index::open(data) {
+    let index = Index::open(data).ok();
+    outline(data, index.as_ref());
+    if let Some(index) = index {
         read_rust(&index, data, picks);
     }
     read_c(data);

@@ -13,7 +13,7 @@ use std::io::Read;
 
 /// Largest container read into memory: every byte of a container is either
 /// frames (about the original's size at worst) or index.
-const MAX_CONTAINER: u64 = 2 * super::limits::MAX_ORIGINAL_SIZE;
+pub(super) const MAX_CONTAINER: u64 = 2 * super::limits::MAX_ORIGINAL_SIZE;
 
 /// Reads the container in `file` into memory.
 pub fn read_all(file: &std::fs::File) -> Result<Vec<u8>> {
@@ -35,14 +35,7 @@ fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
         return Err(Error::BadMagic);
     }
     if u16::from_le_bytes([head[4], head[5]]) == VERSION_1 {
-        let mut header = [0u8; HEADER_SIZE];
-        header[..HEADER_SIZE_V2].copy_from_slice(&head);
-        read_exact(file, &mut header[HEADER_SIZE_V2..])?;
-        let size = declared_size(&header)?;
-        let mut out = reserve(size)?;
-        out.extend_from_slice(&header);
-        read_into(file, &mut out, size - HEADER_SIZE as u64)?;
-        return Ok(out);
+        return read_rest(file, &head);
     }
     parse_header_v2(&head)?;
     let mut out = head.to_vec();
@@ -73,6 +66,19 @@ fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
     Err(Error::LimitExceeded)
 }
 
+/// The rest of a version-1 container whose first 16 bytes, `head`, were read:
+/// the size its header declares.
+pub(super) fn read_rest(mut file: impl Read, head: &[u8; HEADER_SIZE_V2]) -> Result<Vec<u8>> {
+    let mut header = [0u8; HEADER_SIZE];
+    header[..HEADER_SIZE_V2].copy_from_slice(head);
+    read_exact(&mut file, &mut header[HEADER_SIZE_V2..])?;
+    let size = declared_size(&header)?;
+    let mut out = reserve(size)?;
+    out.extend_from_slice(&header);
+    read_into(&mut file, &mut out, size - HEADER_SIZE as u64)?;
+    Ok(out)
+}
+
 /// A version-1 container's size from its header (magic and header CRC
 /// checked): it ends with its index.
 fn declared_size(h: &[u8; HEADER_SIZE]) -> Result<u64> {
@@ -100,12 +106,12 @@ fn reserve(size: u64) -> Result<Vec<u8>> {
     Ok(v)
 }
 
-fn read_exact(mut file: &std::fs::File, buf: &mut [u8]) -> Result<()> {
+pub(super) fn read_exact(mut file: impl Read, buf: &mut [u8]) -> Result<()> {
     file.read_exact(buf).map_err(|e| if e.kind() == std::io::ErrorKind::UnexpectedEof { Error::SrcTruncated } else { Error::from_io(&e) })
 }
 
 /// Appends exactly `n` more bytes of `file` to `out`.
-fn read_into(file: &std::fs::File, out: &mut Vec<u8>, n: u64) -> Result<()> {
+pub(super) fn read_into(file: impl Read, out: &mut Vec<u8>, n: u64) -> Result<()> {
     let got = file.take(n).read_to_end(out).map_err(|e| Error::from_io(&e))?;
     if (got as u64) < n {
         return Err(Error::SrcTruncated);

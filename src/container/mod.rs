@@ -33,6 +33,7 @@ pub mod entries;
 pub mod limits;
 pub mod original_hash;
 pub mod load;
+pub mod outline;
 pub mod read;
 pub mod stream;
 pub mod reader;

@@ -297,7 +297,8 @@ pub fn info(path: &Path) -> Result<bool, String> {
         return Err(format!("{}: a directory; info reads one frame or container (`llmc mount` shows a directory of them)", path.display()));
     }
     if !meta.is_file() {
-        let src = llmc::model::read_container(&file).map_err(|e| match e {
+        // Frames are read, checked and dropped one by one: memory stays flat.
+        let outline = llmc::model::read_outline(&file).map_err(|e| match e {
             llmc::Error::BadMagic => format!("{}: not an llmc container (from a pipe, info reads containers; frames from files)", path.display()),
             e => format!("{}: {e}", path.display()),
         })?;
@@ -305,10 +306,41 @@ pub fn info(path: &Path) -> Result<bool, String> {
         if std::io::Read::read(&mut &file, &mut more).is_ok_and(|n| n > 0) {
             return Err(format!("{}: bytes follow the container ({})", path.display(), llmc::Error::Corrupt));
         }
-        return info_of(path, &src);
+        container_info(path, &outline)?;
+        return Ok(true);
     }
     let src = llmc::io::map(if stdin { Path::new("/dev/stdin") } else { path }).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     info_of(path, &src)
+}
+
+/// What `info` prints about a container: sizes, and bytes and ratio by tensor type.
+fn container_info(path: &Path, c: &llmc::model::Outline) -> Result<(), String> {
+    use llmc::model::{Role, SourceKind};
+    out!("container:     {} ({:?}, format version {})", path.display(), c.kind, c.version);
+    let type_name = |t: u32| match c.kind {
+        SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
+        _ => llmc::model::gguf::types::type_name(t),
+    };
+    out!("original size: {} bytes", c.original_size);
+    out!("ratio:         {:.4}", ratio(c.original_size, c.size));
+    out!("metadata:      {} bytes", c.metadata_size());
+    out!("regions:       {}; tensors: {}", c.regions.len(), c.entries.len());
+    let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
+    for (i, e) in c.entries.iter().enumerate() {
+        let v = by_type.entry(e.dtype).or_default();
+        v.0 += 1;
+        for r in &c.regions[c.entry_regions(i).expect("an entry")] {
+            v.1 += r.orig_size;
+            v.2 += r.frame_size;
+        }
+    }
+    out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
+    for (t, (n, o, cs)) in by_type {
+        out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, cs, ratio(o, cs));
+    }
+    let (o, cs) = c.regions.iter().filter(|r| !matches!(r.role, Role::Tensor | Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+    out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, cs, ratio(o, cs));
+    Ok(())
 }
 
 /// What `info` prints about `src`, the whole of `path`.
@@ -335,30 +367,7 @@ fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
         }
         Kind::Container => {
             let index = Index::open(src).map_err(err)?;
-            out!("container:     {} ({:?}, format version {})", path.display(), index.kind, index.version);
-            let type_name = |t: u32| match index.kind {
-                llmc::model::SourceKind::Safetensors => llmc::model::safetensors::Dtype::from_id(t).name(),
-                _ => llmc::model::gguf::types::type_name(t),
-            };
-            out!("original size: {} bytes", index.original_size);
-            out!("ratio:         {:.4}", ratio(index.original_size, src.len() as u64));
-            out!("metadata:      {} bytes", index.metadata_size());
-            out!("regions:       {}; tensors: {}", index.regions.len(), index.entries.len());
-            let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
-            for (i, e) in index.entries.iter().enumerate() {
-                let v = by_type.entry(e.dtype).or_default();
-                v.0 += 1;
-                for r in &index.regions[index.entry_regions(i).expect("an entry")] {
-                    v.1 += r.orig_size;
-                    v.2 += r.frame_size;
-                }
-            }
-            out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
-            for (t, (n, o, c)) in by_type {
-                out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, c, ratio(o, c));
-            }
-            let (o, c) = index.regions.iter().filter(|r| !matches!(r.role, llmc::model::Role::Tensor | llmc::model::Role::Continuation)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
-            out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, c, ratio(o, c));
+            container_info(path, &llmc::model::Outline::of(&index, src.len() as u64))?;
             Ok(true)
         }
         Kind::PerStream => {

@@ -206,8 +206,8 @@ enum Command {
         memory: String,
     },
     /// Describe a frame or a container (tensors, types, per-type ratios). `-`
-    /// or a pipe: a container, held in memory while it is read (its index
-    /// comes last); a file is mapped.
+    /// or a pipe: a container, read through (each frame's header checked, one
+    /// frame held at a time) to its index, which comes last; a file is mapped.
     Info { file: PathBuf },
     /// Show the instruction sets this CPU supports and the one in use.
     Isa,
