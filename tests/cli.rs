@@ -686,11 +686,14 @@ fn empty_folders_are_carried_both_ways() {
     std::fs::create_dir_all(dir.join("runs/empty/deeper")).unwrap();
     std::fs::create_dir_all(dir.join("logs")).unwrap();
     std::fs::write(dir.join("model.gguf"), std::fs::read(fixtures_dir().join("corrupt/model.gguf")).unwrap()).unwrap();
+    // A link to a folder is followed, and said so as a link to a file is.
+    std::os::unix::fs::symlink("runs", dir.join("runs-link")).unwrap();
     let (out, back) = (tmp("ckpt-empty-folders.llmc"), tmp("ckpt-empty-folders.back"));
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&back);
     let (ok, _, err) = llmc(&["compress", dir.to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    assert!(ok, "{err}");
+    assert!(ok && err.contains("runs-link: symbolic link to runs, following it"), "{err}");
+    assert!(out.join("runs-link/empty/deeper").is_dir());
     assert!(out.join("runs/empty/deeper").is_dir() && out.join("logs").is_dir());
     let (ok, _, err) = llmc(&["decompress", out.to_str().unwrap(), "-o", back.to_str().unwrap()]);
     assert!(ok, "{err}");

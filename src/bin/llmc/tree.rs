@@ -176,8 +176,11 @@ impl Plan<'_> {
 fn report_walk(input: &Path, listing: &Listing) -> usize {
     // Followed links are only a note (left out with -q); skipped files fail the run.
     if !progress::quiet() {
-        for f in listing.files.iter().filter(|f| f.link.is_some()) {
-            eprintln!("llmc: {}: symbolic link to {}, following it", input.join(&f.rel).display(), f.link.as_deref().unwrap_or(Path::new("")).display());
+        let links = listing.files.iter().filter_map(|f| Some((&f.rel, f.link.as_ref()?))).chain(listing.linked_dirs.iter().map(|(rel, to)| (rel, to)));
+        let mut links: Vec<_> = links.collect();
+        links.sort();
+        for (rel, to) in links {
+            eprintln!("llmc: {}: symbolic link to {}, following it", input.join(rel).display(), to.display());
         }
     }
     for (rel, why) in &listing.skipped {

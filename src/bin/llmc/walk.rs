@@ -26,6 +26,8 @@ pub struct Listing {
     /// Every directory below the root (relative, sorted), so that empty ones
     /// are carried too.
     pub dirs: Vec<PathBuf>,
+    /// Symbolic links to directories that were followed, with their targets.
+    pub linked_dirs: Vec<(PathBuf, PathBuf)>,
 }
 
 /// What a non-regular, non-directory file is, for messages.
@@ -50,7 +52,7 @@ fn id(m: &std::fs::Metadata) -> (u64, u64) {
 /// Lists `root`. Links are followed, to files and to directories; a directory
 /// met again inside itself (a loop) is skipped.
 pub fn walk(root: &Path) -> Result<Listing, String> {
-    let mut out = Listing { files: Vec::new(), skipped: Vec::new(), dirs: Vec::new() };
+    let mut out = Listing { files: Vec::new(), skipped: Vec::new(), dirs: Vec::new(), linked_dirs: Vec::new() };
     let top = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
     // Each directory to list, with the identities of the directories above it.
     let mut stack = vec![(PathBuf::new(), vec![id(&top)])];
@@ -80,6 +82,9 @@ pub fn walk(root: &Path) -> Result<Listing, String> {
                 let mut below = ancestors.clone();
                 below.push(id(&meta));
                 out.dirs.push(rel.clone());
+                if let Some(l) = link {
+                    out.linked_dirs.push((rel.clone(), l));
+                }
                 stack.push((rel, below));
             } else if t.is_file() {
                 out.files.push(Found { rel, link, id: id(&meta), len: meta.len() });
@@ -96,6 +101,7 @@ pub fn walk(root: &Path) -> Result<Listing, String> {
     out.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     out.skipped.sort();
     out.dirs.sort();
+    out.linked_dirs.sort();
     Ok(out)
 }
 
