@@ -54,9 +54,11 @@ fn read_declared(file: &std::fs::File) -> Result<Vec<u8>> {
         };
         out.extend_from_slice(&rec);
         let total = (out.len() as u64).checked_add(more).filter(|&t| t <= MAX_CONTAINER).ok_or(Error::LimitExceeded)?;
-        // Amortised growth (a copy per doubling, not per region); a frame
-        // larger than memory fails here, before it is read.
-        out.try_reserve(usize::try_from(more).map_err(|_| Error::SizeOverflow)?).map_err(|_| Error::Allocation)?;
+        // Amortised growth (a copy per doubling, not per region), at most
+        // RESERVE_AHEAD before the bytes arrive: a record that declares more
+        // than the source holds costs what the source sent.
+        usize::try_from(more).map_err(|_| Error::SizeOverflow)?;
+        out.try_reserve(more.min(RESERVE_AHEAD) as usize).map_err(|_| Error::Allocation)?;
         read_into(file, &mut out, more)?;
         debug_assert_eq!(out.len() as u64, total);
         if last {
@@ -73,7 +75,9 @@ pub(super) fn read_rest(mut file: impl Read, head: &[u8; HEADER_SIZE_V2]) -> Res
     header[..HEADER_SIZE_V2].copy_from_slice(head);
     read_exact(&mut file, &mut header[HEADER_SIZE_V2..])?;
     let size = declared_size(&header)?;
-    let mut out = reserve(size)?;
+    // Grown as the bytes arrive (a copy per doubling): a header that declares
+    // more than the source holds costs what the source sent, not what it declared.
+    let mut out = reserve(size.min(RESERVE_AHEAD))?;
     out.extend_from_slice(&header);
     read_into(&mut file, &mut out, size - HEADER_SIZE as u64)?;
     Ok(out)
@@ -98,6 +102,9 @@ fn declared_size(h: &[u8; HEADER_SIZE]) -> Result<u64> {
     }
     Ok(end)
 }
+
+/// The most a declared size reserves before its bytes arrive.
+const RESERVE_AHEAD: u64 = 64 << 20;
 
 fn reserve(size: u64) -> Result<Vec<u8>> {
     let size = usize::try_from(size).map_err(|_| Error::SizeOverflow)?;
