@@ -709,3 +709,40 @@ fn decompress_offers_only_one_instruction_set() {
     let (ok, _, err) = llmc(&["decompress", "--isa", "all", "x.llmc"]);
     assert!(!ok && err.contains("invalid value 'all'"), "{err}");
 }
+
+/// A GGUF v3 file of one F32 tensor of 8 values named `name`, declaring `n_tensors`.
+fn small_gguf(name: &str, n_tensors: u64) -> Vec<u8> {
+    let mut g = b"GGUF".to_vec();
+    g.extend(3u32.to_le_bytes());
+    g.extend(n_tensors.to_le_bytes());
+    g.extend(0u64.to_le_bytes());
+    g.extend((name.len() as u64).to_le_bytes());
+    g.extend(name.as_bytes());
+    g.extend(1u32.to_le_bytes());
+    g.extend(8u64.to_le_bytes());
+    g.extend(0u32.to_le_bytes());
+    g.extend(0u64.to_le_bytes());
+    g.resize(g.len().next_multiple_of(32), 0);
+    g.extend([0x3f; 32]);
+    g
+}
+
+#[test]
+fn gguf_limits_are_named() {
+    // An outside test: a tensor name gguf-py writes but llama.cpp refuses
+    // (64 bytes or more), or more tensors than llmc reads, said only
+    // "invalid GGUF file" or "declared size exceeds limit".
+    let ok = tmp("name63.gguf");
+    std::fs::write(&ok, small_gguf(&"n".repeat(63), 1)).unwrap();
+    let (done, _, err) = llmc(&["compress", "-f", ok.to_str().unwrap(), "-o", tmp("name63.gguf.llmc").to_str().unwrap()]);
+    assert!(done, "{err}");
+    for (file, bytes, says) in [
+        ("name64.gguf", small_gguf(&"n".repeat(64), 1), "tensor 0's name \"nnnn"),
+        ("many.gguf", small_gguf("t", (1 << 20) + 1), "1048577 tensors; llmc reads GGUF files of at most 1048576"),
+    ] {
+        let path = tmp(file);
+        std::fs::write(&path, bytes).unwrap();
+        let (done, _, err) = llmc(&["compress", "-f", path.to_str().unwrap(), "-o", tmp("x.llmc").to_str().unwrap()]);
+        assert!(!done && err.contains(says), "{file}: {err}");
+    }
+}

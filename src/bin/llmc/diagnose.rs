@@ -80,7 +80,9 @@ fn type_name(kind: Kind, dtype: u32) -> String {
 /// file is truncated.
 pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParams, method: Option<&llmc::frame::Method>) -> String {
     use llmc::Error::*;
-    let kind = files::kind(src);
+    // By its first bytes and length: a safetensors header past the reader's
+    // size limit is still named as one.
+    let kind = files::kind_of_file(src, src.len() as u64);
     if let (InvalidArgument, Some(m)) = (e, method) {
         let elem = m.element_size();
         if !(src.len() as u64).is_multiple_of(u64::from(elem)) {
@@ -91,6 +93,17 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
         }
     }
     let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
+    // A limit of the source format's reader (tensor count, header size, name length).
+    if matches!(e, LimitExceeded | GgufInvalid | SafetensorsInvalid) {
+        let why = match kind {
+            Kind::Gguf => llmc::model::gguf::refusal(src),
+            Kind::Safetensors => llmc::model::safetensors::refusal(src),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return format!("{why} ({e})");
+        }
+    }
     match e {
         LimitExceeded | InvalidArgument if model => {
             if let Some(u) = llmc::model::unfit(src) {

@@ -41,7 +41,7 @@ use core::ops::Range;
 
 use crate::format::bytes::ByteReader;
 pub use codec::compress;
-pub use parser::{parse, parse_prefix};
+pub use parser::{parse, parse_prefix, refusal};
 pub use types::{ggml_type, GgmlType};
 
 pub const MAGIC: [u8; 4] = *b"GGUF";

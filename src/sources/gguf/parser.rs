@@ -46,6 +46,36 @@ pub fn parse_prefix(bytes: &[u8], file_len: usize) -> Result<Gguf<'_>> {
     Ok(Gguf { version, kv, tensors, alignment, infos_end, data_offset, file_len, bytes })
 }
 
+/// Which of llama.cpp's limits a file that [`parse`] refuses passes, in
+/// words, where it is one of the usual ones: more tensors than [`MAX_TENSORS`],
+/// or a tensor name longer than ggml keeps ([`MAX_NAME_LEN`] bytes; gguf-py
+/// writes longer ones, which llama.cpp then refuses). For messages only; `None`
+/// when it is something else.
+pub fn refusal(bytes: &[u8]) -> Option<String> {
+    let mut r = ByteReader::new(bytes);
+    read_version(&mut r).ok()?;
+    let n_tensors = r.u64().ok()?;
+    if n_tensors > MAX_TENSORS {
+        return Some(format!("{n_tensors} tensors; llmc reads GGUF files of at most {MAX_TENSORS}"));
+    }
+    let n_kv = r.u64().ok()?;
+    read_kvs(&mut r, n_kv).ok()?;
+    for i in 0..n_tensors {
+        let name = read_string(&mut r).ok()?;
+        if name.len() > MAX_NAME_LEN {
+            let shown: String = String::from_utf8_lossy(&name[..name.len().min(80)]).into_owned();
+            return Some(format!(
+                "tensor {i}'s name \"{shown}{}\" is {} bytes; GGUF (ggml's GGML_MAX_NAME, as llama.cpp reads it) allows at most {MAX_NAME_LEN}",
+                if name.len() > 80 { "..." } else { "" },
+                name.len()
+            ));
+        }
+        let n_dims = r.u32().ok().filter(|&n| n <= MAX_DIMS)?;
+        r.take(8 * n_dims as usize + 4 + 8).ok()?;
+    }
+    None
+}
+
 fn read_version(r: &mut ByteReader<'_>) -> Result<u32> {
     if r.array::<4>()? != MAGIC {
         return Err(Error::BadMagic);

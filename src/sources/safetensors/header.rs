@@ -27,6 +27,26 @@ pub(super) fn parse(json: &[u8]) -> Result<Vec<TensorInfo>> {
     Ok(tensors)
 }
 
+/// The number of top-level keys of a JSON object (tensors, and
+/// `__metadata__`), for messages: values are skipped, not kept.
+pub(super) fn count_keys(json: &[u8]) -> Option<usize> {
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = usize;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<usize, A::Error> {
+            let mut n = 0;
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    serde_json::Deserializer::from_slice(json).deserialize_map(Keys).ok()
+}
+
 struct Root;
 
 impl<'de> Visitor<'de> for Root {

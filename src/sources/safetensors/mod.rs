@@ -67,6 +67,18 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
 
 /// Like [`parse`] when only `file`, a prefix holding the header, of a
 /// `file_len`-byte file is at hand.
+/// Which of llmc's limits a safetensors file that [`parse_head`] refuses
+/// passes, in words, where it is a header larger than [`MAX_HEADER_SIZE`] or
+/// more tensors than [`MAX_TENSORS`]. For messages only.
+pub fn refusal(file: &[u8]) -> Option<String> {
+    let n = u64::from_le_bytes(file.get(..8)?.try_into().ok()?);
+    if n > MAX_HEADER_SIZE {
+        return Some(format!("its JSON header is {n} bytes; llmc reads safetensors headers of at most {MAX_HEADER_SIZE}"));
+    }
+    let keys = header::count_keys(file.get(8..usize::try_from(8 + n).ok()?)?)?;
+    (keys > MAX_TENSORS + 1).then(|| format!("its header has {keys} keys (tensors and `__metadata__`); llmc reads safetensors files of at most {MAX_TENSORS} tensors"))
+}
+
 pub fn parse_head(file: &[u8], file_len: u64) -> Result<Safetensors> {
     if (file.len() as u64) > file_len {
         return Err(Error::InvalidArgument);
