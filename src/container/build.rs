@@ -203,14 +203,14 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
 
     pipeline::run(
         workers,
-        // As many jobs as the window's bytes allow of chunks of at most 1 MiB
-        // (not only a few per thread): a slow chunk (metadata at zstd level 19)
-        // does not idle the other workers, nor does one large chunk (a 60 MB
-        // header) leave a single job in flight for the many small ones after
-        // it. The bytes bound still holds memory.
+        // As many jobs as the window's bytes allow (not only a few per thread):
+        // a slow chunk (metadata at zstd level 19) does not idle the other
+        // workers. Small jobs (chunks under 32 KiB: tiny tensors) do not count
+        // (`pipeline::Window`): one large chunk (a 60 MB header) left a single
+        // job in flight for the many small ones after it.
         {
             let w = window(workers, largest);
-            pipeline::Window { jobs: ((w.bytes / largest.min(1 << 20)) as usize).max(w.jobs), bytes: w.bytes }
+            pipeline::Window { jobs: ((w.bytes / largest) as usize).max(w.jobs), small: 64 << 10, ..w }
         },
         || {
             while ps < spans.len() && pc == plans[ps].n_chunks {

@@ -8,7 +8,7 @@
 use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, Index, Layout};
 use super::{check, check_role_order, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAX_REGIONS, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION_1};
 use crate::engine::input::Input;
-use crate::engine::stream::{window, ContentCheck, Decoder, FrameReader, Job, Payload, Sink};
+use crate::engine::stream::{decode_window, ContentCheck, Decoder, FrameReader, Job, Payload, Sink};
 use crate::error::{Error, Result};
 use crate::format::frame;
 use crate::format::limits::MAX_CONTENT_SIZE;
@@ -108,7 +108,7 @@ fn decode_v1(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             }));
         }
     };
-    decoder.run(workers, window(workers, index.chunk_size), produce, &mut emit)?;
+    decoder.run(workers, decode_window(workers, index.chunk_size), produce, &mut emit)?;
     if let Some(h) = sha {
         let got: [u8; 32] = h.finalize().into();
         if got[..28] != index.sha256_prefix {
@@ -178,7 +178,7 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
             current = Some((FrameReader::start(input, &fh, orig_offset, opts.max_chunk)?, frame_size));
         }
     };
-    let written = decoder.run(workers, window(workers, CHUNK_WINDOW_HINT), produce, &mut emit)?;
+    let written = decoder.run(workers, decode_window(workers, CHUNK_WINDOW_HINT), produce, &mut emit)?;
     debug_assert_eq!(written, orig);
     let (original_size, index_size) = end.ok_or(Error::Corrupt)?;
     if index_size > MAX_INDEX_SIZE {

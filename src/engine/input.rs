@@ -25,17 +25,26 @@ pub struct Input<'a> {
     /// Told, before an exact read, how many bytes it will take from `inner`
     /// (see [`Input::on_promise`]).
     promise: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+    /// A file input's bytes from `ahead_at` on, read in one `pread` for small
+    /// reads: a container of tiny tensors took four `pread`s per tensor (its
+    /// record, frame header, chunk table and payload), now about one per
+    /// [`READ_AHEAD`] bytes.
+    ahead: Vec<u8>,
+    ahead_at: u64,
 }
+
+/// What one `pread` of a file input takes in for reads smaller than it.
+const READ_AHEAD: usize = 64 << 10;
 
 impl<'a> Input<'a> {
     pub fn new(inner: impl Read + Send + 'a) -> Input<'a> {
-        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None }
+        Input { inner: Box::new(inner), file: None, back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None, ahead: Vec::new(), ahead_at: 0 }
     }
 
     /// A file read from its start with `pread`: [`Input::skip`] moves past
     /// bytes without reading them (workers read them with [`Input::file`]).
     pub fn file_at(file: &'a File) -> Input<'a> {
-        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None }
+        Input { inner: Box::new(std::io::empty()), file: Some(file), back: Vec::new(), position: 0, open_ended: false, progress: None, promise: None, ahead: Vec::new(), ahead_at: 0 }
     }
 
     /// Calls `report` with the position whenever reading or skipping moves it
@@ -130,7 +139,8 @@ impl<'a> Input<'a> {
             self.back = Vec::new();
         }
         if let Some(f) = self.file {
-            let got = read_at_full(f, &mut buf[n..], self.position + n as u64).map_err(Error::from)?;
+            let at = self.position + n as u64;
+            let got = if buf.len() - n < READ_AHEAD { self.read_ahead(f, &mut buf[n..], at)? } else { read_at_full(f, &mut buf[n..], at).map_err(Error::from)? };
             self.position += (n + got) as u64;
             self.moved();
             return Ok(n + got);
@@ -145,6 +155,26 @@ impl<'a> Input<'a> {
         }
         self.position += n as u64;
         self.moved();
+        Ok(n)
+    }
+
+    /// Reads `buf.len()` bytes of `f` at `at` (fewer only at its end) from the
+    /// read-ahead window, filling it from `at` first if it does not hold them.
+    fn read_ahead(&mut self, f: &File, buf: &mut [u8], at: u64) -> Result<usize> {
+        let held = at.checked_sub(self.ahead_at).and_then(|o| usize::try_from(o).ok()).filter(|&o| o <= self.ahead.len() && self.ahead.len() - o >= buf.len());
+        let from = match held {
+            Some(o) => o,
+            None => {
+                self.ahead.resize(READ_AHEAD, 0);
+                let got = read_at_full(f, &mut self.ahead, at).map_err(Error::from);
+                self.ahead.truncate(*got.as_ref().unwrap_or(&0));
+                self.ahead_at = at;
+                got?;
+                0
+            }
+        };
+        let n = buf.len().min(self.ahead.len() - from);
+        buf[..n].copy_from_slice(&self.ahead[from..from + n]);
         Ok(n)
     }
 
@@ -200,6 +230,14 @@ impl<'a> Input<'a> {
     pub fn read_slab(&mut self, slab: &mut Slab, len: u64) -> Result<()> {
         let len = usize::try_from(len).map_err(|_| Error::SizeOverflow)?;
         slab.len = 0;
+        // A small payload comes from the read-ahead window (no size check: a
+        // short read is the truncation).
+        if self.file.is_some() && len < READ_AHEAD {
+            slab.grow(len)?;
+            self.read_exact(&mut slab.buf[..len])?;
+            slab.len = len;
+            return Ok(());
+        }
         if let Some(f) = self.file.filter(|_| self.back.is_empty()) {
             let size = f.metadata().map_err(|_| Error::Io)?.len();
             if self.position.checked_add(len as u64).is_none_or(|end| end > size) {
@@ -270,6 +308,38 @@ mod tests {
         let mut s = Slabs::default().take_unfilled(1 << 30);
         assert_eq!(input.read_slab(&mut s, 1 << 30), Err(Error::SrcTruncated));
         assert!(s.weight() <= 1 << 20, "{} bytes held", s.weight());
+    }
+
+    #[test]
+    fn small_reads_skips_and_large_reads_of_a_file_agree_with_it() {
+        // The read-ahead window: small reads within it, across its end, after
+        // a skip past it, a large read that bypasses it, and the file's end.
+        let path = std::env::temp_dir().join(format!("llmc-read-ahead-{}", std::process::id()));
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 31 + i / 255) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let f = File::open(&path).unwrap();
+        let mut input = Input::file_at(&f);
+        let mut at = 0usize;
+        for (len, skip) in [(16usize, 0u64), (100, 0), (READ_AHEAD - 200, 0), (300, 0), (8, 70_000), (READ_AHEAD + 1, 0), (5, 3), (1000, 0)] {
+            input.skip(skip).unwrap();
+            at += skip as usize;
+            let mut buf = vec![0u8; len];
+            input.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, data[at..at + len], "{len} at {at}");
+            at += len;
+            assert_eq!(input.position(), at as u64);
+        }
+        let mut s = Slabs::default().take_unfilled(0);
+        input.read_slab(&mut s, 40).unwrap();
+        assert_eq!(&s[..], &data[at..at + 40]);
+        at += 40;
+        let mut rest = vec![0u8; data.len() - at + 10];
+        assert_eq!(input.read_full(&mut rest).unwrap(), data.len() - at);
+        assert_eq!(rest[..data.len() - at], data[at..]);
+        assert!(input.at_end().unwrap());
+        let mut more = [0u8; 4];
+        assert_eq!(input.read_exact(&mut more), Err(Error::SrcTruncated));
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

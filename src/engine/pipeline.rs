@@ -17,15 +17,35 @@ pub fn window_for(workers: usize) -> usize {
 /// A limit on what a pipeline keeps in flight: at most `jobs` jobs, and
 /// beyond the first job at most `bytes` of their weight (a job's weight is the
 /// memory it will hold, e.g. its chunk's size).
+///
+/// Jobs lighter than `small` do not count toward `jobs` (only toward
+/// [`SMALL_JOBS`] times as many of any kind): a run of tiny jobs (tiny tensors,
+/// each its own frame) then keeps the workers going without a thread wake-up
+/// per job, while large ones stay as few as `jobs` says.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
     pub jobs: usize,
     pub bytes: u64,
+    pub small: u64,
+}
+
+/// See [`Window`].
+pub const SMALL_JOBS: usize = 16;
+
+impl Window {
+    /// The most jobs in flight at once.
+    fn most(&self) -> usize {
+        if self.small == 0 {
+            self.jobs
+        } else {
+            self.jobs.saturating_mul(SMALL_JOBS)
+        }
+    }
 }
 
 impl From<usize> for Window {
     fn from(jobs: usize) -> Window {
-        Window { jobs, bytes: u64::MAX }
+        Window { jobs, bytes: u64::MAX, small: 0 }
     }
 }
 
@@ -67,7 +87,8 @@ pub fn run<I: Send + Weighed, O: Send, S>(
     }
     let window = Window { jobs: window.jobs.max(1), ..window };
     let workers = workers.min(crate::format::limits::MAX_THREADS as usize);
-    let (job_tx, job_rx) = sync_channel::<(usize, I)>(window.jobs);
+    // Room for every job the window lets out, so the caller never waits to send one.
+    let (job_tx, job_rx) = sync_channel::<(usize, I)>(window.most());
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = channel::<(usize, Result<O>)>();
     std::thread::scope(|scope| {
@@ -142,13 +163,15 @@ fn drive<I: Weighed, O>(
     let (mut sent, mut written, mut exhausted) = (0usize, 0usize, false);
     let mut pending: BTreeMap<usize, Result<O>> = BTreeMap::new();
     let mut weights = std::collections::VecDeque::new();
-    let mut in_flight = 0u64;
+    let (mut in_flight, mut large) = (0u64, 0usize);
+    let is_large = |w: u64| w >= window.small;
     loop {
-        while !exhausted && sent - written < window.jobs && (sent == written || in_flight < window.bytes) {
+        while !exhausted && large < window.jobs && sent - written < window.most() && (sent == written || in_flight < window.bytes) {
             match produce()? {
                 Some(job) => {
                     let w = job.weight();
                     in_flight += w;
+                    large += usize::from(is_large(w));
                     weights.push_back(w);
                     jobs.send((sent, job)).map_err(|_| Error::Panic)?;
                     sent += 1;
@@ -164,7 +187,9 @@ fn drive<I: Weighed, O>(
         while let Some(r) = pending.remove(&written) {
             consume(r?)?;
             written += 1;
-            in_flight -= weights.pop_front().unwrap_or(0);
+            let w = weights.pop_front().unwrap_or(0);
+            in_flight -= w;
+            large -= usize::from(is_large(w));
         }
     }
 }
@@ -328,6 +353,47 @@ mod tests {
         for workers in [0, 1, 2, 5] {
             let want: Vec<usize> = (0..1000).map(|i| i * 3).collect();
             assert_eq!(collect(workers, 1000, None).unwrap(), want, "{workers} workers");
+        }
+    }
+
+    #[test]
+    fn small_jobs_do_not_count_toward_the_window() {
+        // Jobs of weight 1 (small) among jobs of weight 100 (large): at most
+        // `jobs` large ones and `jobs * SMALL_JOBS` in all are out at once,
+        // and results still come in order.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let window = Window { jobs: 2, bytes: u64::MAX, small: 10 };
+        for workers in [1, 3] {
+            let (out_large, out_all, most_large, most_all) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+            let (mut next, mut got) = (0usize, Vec::new());
+            let r = run(
+                workers,
+                window,
+                || {
+                    if next == 2000 {
+                        return Ok(None);
+                    }
+                    let large = next % 50 == 0;
+                    let large_now = out_large.fetch_add(usize::from(large), Ordering::SeqCst) + usize::from(large);
+                    let all_now = out_all.fetch_add(1, Ordering::SeqCst) + 1;
+                    most_large.fetch_max(large_now, Ordering::SeqCst);
+                    most_all.fetch_max(all_now, Ordering::SeqCst);
+                    next += 1;
+                    Ok(Some(if large { vec![next as u8; 100] } else { vec![next as u8; 1] }))
+                },
+                || (),
+                |job: Vec<u8>, _| Ok(job),
+                |job| {
+                    out_large.fetch_sub(usize::from(job.len() == 100), Ordering::SeqCst);
+                    out_all.fetch_sub(1, Ordering::SeqCst);
+                    got.push(job[0]);
+                    Ok(())
+                },
+            );
+            assert_eq!(r, Ok(()));
+            assert!(got.iter().enumerate().all(|(i, &b)| b == (i + 1) as u8), "in order");
+            assert!(most_large.load(Ordering::SeqCst) <= 2 && most_all.load(Ordering::SeqCst) <= 2 * SMALL_JOBS, "workers {workers}");
+            assert!(most_all.load(Ordering::SeqCst) > 2, "small jobs went out beyond the large limit");
         }
     }
 

@@ -16,6 +16,10 @@ use crate::isa;
 use crate::kernels::Kernels;
 use crate::params::{CompressParams, DecodeOptions};
 
+/// Payloads below this size are read by the reading thread even where workers
+/// read their own.
+const SMALL_PAYLOAD: usize = 16 << 10;
+
 /// Bytes of chunks (compressed and decoded) a stream keeps in flight beyond one
 /// window of small chunks: large chunks shrink the window down to one.
 const WINDOW_BYTES: u64 = 48 << 20;
@@ -25,7 +29,17 @@ const WINDOW_BYTES: u64 = 48 << 20;
 /// stream shrink the window, down to one job).
 pub fn window(workers: usize, chunk_size: u64) -> pipeline::Window {
     let by_bytes = (WINDOW_BYTES / chunk_size.max(1)).max(1) as usize;
-    pipeline::Window { jobs: pipeline::window_for(workers).min(by_bytes), bytes: WINDOW_BYTES }
+    pipeline::Window { jobs: pipeline::window_for(workers).min(by_bytes), bytes: WINDOW_BYTES, small: 0 }
+}
+
+/// Jobs in flight for decoding on `workers` threads, chunks of at most
+/// `chunk_size` bytes: [`window`]'s, where jobs of chunks under 32 KiB do not
+/// count (see [`pipeline::Window`]): with three in flight, a worker woke for
+/// each tiny tensor, and `decompress -T 1` of 100,000 of them spent most of its
+/// time switching threads.
+pub fn decode_window(workers: usize, chunk_size: u64) -> pipeline::Window {
+    // A decode job weighs twice its chunk (payload and output).
+    pipeline::Window { small: 64 << 10, ..window(workers, chunk_size) }
 }
 
 impl pipeline::Weighed for Job {
@@ -133,7 +147,9 @@ impl FrameReader {
         }
         let i = self.next;
         let (comp, crc) = self.entry(i);
-        let payload = if direct && input.file().is_some() {
+        // Small payloads come with the reader's read-ahead (one `pread` serves
+        // many tiny tensors) rather than a `pread` of the worker's own.
+        let payload = if direct && input.file().is_some() && comp >= SMALL_PAYLOAD {
             let offset = input.position();
             input.skip(comp as u64)?;
             Payload::At { offset, len: comp }
@@ -463,7 +479,7 @@ pub fn decode_frame_with(decoder: &Decoder<'_>, input: &mut Input<'_>, header: &
     let mut frame = FrameReader::start(input, header, 0, decoder.opts.max_chunk)?;
     let workers = if frame.header.n_chunks > 1 { workers } else { 0 };
     let direct = decoder.reads_direct();
-    decoder.run(workers, window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
+    decoder.run(workers, decode_window(workers, u64::from(frame.header.chunk_size)), |buffers| frame.next_job(input, buffers, direct), sink)?;
     Ok(Decoded { header: frame.header })
 }
 
