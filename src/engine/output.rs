@@ -246,6 +246,15 @@ impl Output {
     }
 
     fn patch_inner(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        // Bytes still in the buffer (its bytes are the last ones written) are
+        // patched there: a container of tiny tensors back-patched each record
+        // with a flush and a `pwrite` per tensor.
+        let buffered_from = self.position - self.buf.len() as u64;
+        if matches!(self.target, Some(Target::Atomic { .. })) && offset >= buffered_from && offset.checked_add(data.len() as u64).is_some_and(|end| end <= self.position) {
+            let at = (offset - buffered_from) as usize;
+            self.buf[at..at + data.len()].copy_from_slice(data);
+            return Ok(());
+        }
         self.flush_buf()?;
         match &mut self.target {
             Some(Target::Atomic { file, .. }) => file.write_all_at(data, offset),

@@ -150,7 +150,9 @@ pub fn plan(file: &File, len: u64, params: &CompressParams) -> Result<(SourceKin
 pub fn compress_stream(file: &File, params: &CompressParams, workers: usize, out: &mut Output, progress: Option<Progress<'_>>) -> Result<()> {
     let len = file.metadata()?.len();
     let (kind, spans) = plan(file, len, params)?;
-    let mut input = Input::new(file);
+    // Buffered for small reads (a tiny tensor was a `read` each); reads of a
+    // buffer's size or more pass straight through.
+    let mut input = Input::new(std::io::BufReader::with_capacity(64 << 10, file));
     build_stream(kind, &mut input, len, spans, None, params, workers, out, progress)
 }
 
