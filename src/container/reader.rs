@@ -237,6 +237,12 @@ pub struct Reader {
     sequential: SequentialDetector,
     /// Compressed bytes decoded since the container's pages were last released.
     touched: AtomicU64,
+    /// The pieces the read-ahead last queued, `first << 32 | end`: a
+    /// sequential reader tops it up once half of them, or all but its depth,
+    /// are behind it (large chunks: at every read, as before). Queueing on every read
+    /// cost tiny tensors (one short chunk each, dozens queued per read) four
+    /// times their decode.
+    queued: AtomicU64,
 }
 
 impl Reader {
@@ -294,7 +300,7 @@ impl Reader {
         source.release(0, data.len());
         drop(parse_map);
         let id = engine.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0) }))
+        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0), queued: AtomicU64::new(0) }))
     }
 
     /// Size of the original file.
@@ -464,8 +470,19 @@ impl Reader {
     fn read_ahead(self: &Arc<Self>, next: usize) {
         let Some(workers) = &self.engine.workers else { return };
         let depth = self.engine.depth(self.index.chunk_size.max(1));
+        let q = self.queued.load(Ordering::Relaxed);
+        let (first, end) = ((q >> 32) as usize, (q & 0xffff_ffff) as usize);
+        if first <= next && end.saturating_sub(next) > (depth as usize).max((end - first) / 2) {
+            return;
+        }
         let bytes = (depth << 20).min(self.engine.cache.budget() as u64 / 2);
-        for i in ahead(&self.pieces, next, depth, bytes, READAHEAD_QUEUE) {
+        let chunks = ahead(&self.pieces, next, depth, bytes, READAHEAD_QUEUE);
+        if let Some(&last) = chunks.last() {
+            if let (Ok(first), Ok(end)) = (u32::try_from(next), u32::try_from(last + 1)) {
+                self.queued.store(u64::from(first) << 32 | u64::from(end), Ordering::Relaxed);
+            }
+        }
+        for i in chunks {
             if self.engine.cache.is_present(self.key(i)) {
                 continue;
             }
