@@ -145,7 +145,24 @@ fn a_killed_compress_leaves_nothing_under_the_final_name() {
 /// Starts `llmc ARGS`, waits until its temporary output shows
 /// up in `watch`, sends `sig` and returns how it ended and what is left there.
 fn signal_llmc(args: &[&std::ffi::OsStr], watch: &Path, sig: i32) -> (std::process::ExitStatus, Vec<String>) {
-    let mut child = Command::new(LLMC).args(args).stderr(Stdio::null()).spawn().unwrap();
+    signal_llmc_fed(args, None, watch, sig)
+}
+
+/// [`signal_llmc`] with `feed` written to the child's standard input, which is
+/// then held open: the child waits there for the rest (a compress cannot end
+/// before the signal, however fast it is).
+fn signal_llmc_fed(args: &[&std::ffi::OsStr], feed: Option<&[u8]>, watch: &Path, sig: i32) -> (std::process::ExitStatus, Vec<String>) {
+    let mut cmd = Command::new(LLMC);
+    cmd.args(args).stderr(Stdio::null());
+    if feed.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdin = feed.map(|bytes| {
+        let mut pipe = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut pipe, bytes).unwrap();
+        pipe
+    });
     let start = Instant::now();
     while !entries(watch).iter().any(|e| e.contains(".llmc-tmp-")) {
         assert!(child.try_wait().unwrap().is_none(), "llmc finished before the signal");
@@ -155,6 +172,7 @@ fn signal_llmc(args: &[&std::ffi::OsStr], watch: &Path, sig: i32) -> (std::proce
     // SAFETY: a plain signal to our own child, which has not been waited for.
     assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
     let status = child.wait().unwrap();
+    drop(stdin);
     (status, entries(watch))
 }
 
@@ -162,10 +180,13 @@ fn signal_llmc(args: &[&std::ffi::OsStr], watch: &Path, sig: i32) -> (std::proce
 fn ctrl_c_or_sigterm_removes_the_temporary_output() {
     use std::os::unix::process::ExitStatusExt;
     for (sig, name) in [(libc::SIGINT, "int"), (libc::SIGTERM, "term")] {
-        // A file: the hidden temporary goes too, and the process ends by the signal.
+        // A file: the hidden temporary goes too, and the process ends by the
+        // signal. The model arrives on a pipe, its second half never (the
+        // file itself compressed before the signal landed, under load).
         let dir = scratch(&format!("signal-file-{name}"));
         let out = dir.join("blk0.gguf.llmc");
-        let (status, left) = signal_llmc(&["compress".as_ref(), blk0().as_os_str(), "-o".as_ref(), out.as_os_str(), "-T".as_ref(), "1".as_ref()], &dir, sig);
+        let model = std::fs::read(blk0()).unwrap();
+        let (status, left) = signal_llmc_fed(&["compress".as_ref(), "-".as_ref(), "-o".as_ref(), out.as_os_str(), "-T".as_ref(), "1".as_ref()], Some(&model[..model.len() / 2]), &dir, sig);
         assert_eq!(status.signal(), Some(sig), "{status}");
         assert!(left.is_empty(), "left after signal {sig}: {left:?}");
         // A directory: the staged output folder, with what it holds.

@@ -80,19 +80,19 @@ fn read_c(data: &[u8]) {
 }
 
 /// The outline a pipe reads (`llmc info -`) agrees with an open of the bytes
-/// it declares: the same when the whole opens, and where it does not, the
-/// outline stops before bytes that follow a container that opens.
+/// it declares: what it outlines opens, as the same container (or, where the
+/// whole does not open, the outline stops before bytes that follow one that
+/// does). It may refuse what opens: it reads records back to back, as the
+/// streaming decoder does, where an open allows bytes between frames.
 fn outline(data: &[u8], index: Option<&Index>) {
-    let streamed = llmc::model::read_outline(data);
+    let Ok(o) = llmc::model::read_outline(data) else { return };
     let regions = |r: &[llmc::model::Region]| format!("{r:?}");
-    match (index, streamed) {
-        (Some(index), Ok(o)) => {
+    match index {
+        Some(index) => {
             assert!(o.size == data.len() as u64 && o.original_size == index.original_size && o.version == index.version);
             assert!(regions(&o.regions) == regions(&index.regions) && o.entries.len() == index.entries.len());
         }
-        (Some(_), Err(e)) => panic!("the bytes open, the outline fails: {e:?}"),
-        (None, Ok(o)) => assert!(o.size < data.len() as u64 && Index::open(&data[..o.size as usize]).is_ok(), "an outline of bytes that do not open"),
-        (None, Err(_)) => {}
+        None => assert!(o.size < data.len() as u64 && Index::open(&data[..o.size as usize]).is_ok(), "an outline of bytes that do not open"),
     }
 }
 

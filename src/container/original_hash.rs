@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Bytes of chunks handed over and not yet hashed, at most (and never more
-/// than [`QUEUE`] hand-overs, never fewer than one). The hash runs several
+/// than [`QUEUE`] hand-overs, never fewer than one: with chunks larger than
+/// this, one waiting chunk beside the one being hashed). The hash runs several
 /// times faster than the coding, so the queue only absorbs jitter; it bounds
 /// what the hasher keeps alive past the pipeline's window (the chunks it
 /// hashes, and these).

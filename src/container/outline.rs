@@ -68,6 +68,9 @@ pub fn read_outline(mut src: impl Read) -> Result<Outline> {
             // The end record: original size, index size; then the index and the trailer.
             let (original_size, index_size) = (a, b);
             check((role, frame_size) == (0, 0))?;
+            if index_size > super::stream::MAX_INDEX_SIZE {
+                return Err(Error::LimitExceeded);
+            }
             let index = read_vec(&mut src, index_size)?;
             let mut trailer = [0u8; TRAILER_SIZE];
             read_exact(&mut src, &mut trailer)?;

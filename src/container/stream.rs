@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 /// Largest index a stream may declare (the index of `MAX_REGIONS` regions and
 /// `MAX_ENTRIES` entries with long names stays well below it).
-const MAX_INDEX_SIZE: u64 = 1 << 30;
+pub(super) const MAX_INDEX_SIZE: u64 = 1 << 30;
 
 /// What a one-pass decode saw.
 #[derive(Debug, Clone, Copy)]

@@ -138,7 +138,7 @@ impl<'a> Input<'a> {
             // A large prefix given back is freed once it is read again.
             self.back = Vec::new();
         }
-        if let Some(f) = self.file {
+        if let (Some(f), false) = (self.file, n == buf.len()) {
             let at = self.position + n as u64;
             let got = if buf.len() - n < READ_AHEAD { self.read_ahead(f, &mut buf[n..], at)? } else { read_at_full(f, &mut buf[n..], at).map_err(Error::from)? };
             self.position += (n + got) as u64;

@@ -1,7 +1,8 @@
 //! The ordered pipeline: the caller's thread reads jobs in order, workers code
 //! them in parallel, and the caller's thread hands the results on in the same
-//! order (the ordered writer). At most `window` jobs are in flight at any time,
-//! so memory is bounded by the window, never by the size of the stream.
+//! order (the ordered writer). A [`Window`] bounds what is in flight at any
+//! time (jobs, and their bytes), so memory is bounded by the window, never by
+//! the size of the stream.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;

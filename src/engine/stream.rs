@@ -47,7 +47,13 @@ impl pipeline::Weighed for Job {
         match self {
             // Payload and decoded bytes; the payload is at most about the size
             // of its content for every codec but stored-heavy ones.
-            Job::Chunk { len, .. } => 2 * *len as u64,
+            // A payload read into memory counts at its own size where it is
+            // larger (hostile input: a tiny chunk with a large payload is not a
+            // small job).
+            Job::Chunk { len, payload, .. } => *len as u64 + (*len as u64).max(match payload {
+                Payload::Bytes(b) => b.len() as u64,
+                Payload::At { .. } => 0,
+            }),
             Job::Zeros(_) => 0,
         }
     }

@@ -80,7 +80,11 @@ pub fn compress_one(input: &Path, output: &Path, method: Option<Method>, params:
             // What went wrong, worked out from the whole input when it is small
             // enough to read again.
             Some(src) => format!("{name}: {}", diagnose::compress_failure(&src, e, params, method.as_ref())),
-            None => format!("{name}: {}", files::explain(e)),
+            // A larger one is mapped for the limit its header passes, if any.
+            None => match llmc::io::map(input).ok().and_then(|m| diagnose::source_limit(&m, e)) {
+                Some(why) => format!("{name}: {why}"),
+                None => format!("{name}: {}", files::explain(e)),
+            },
         },
     };
     let workers = params.n_threads.max(1) as usize;

@@ -75,6 +75,22 @@ fn type_name(kind: Kind, dtype: u32) -> String {
     }
 }
 
+/// Which limit of the source format's reader (tensor count, header size, name
+/// length) `src`, a whole model file (or a map of it: only its header is
+/// read), passes, when `e` is the error such a limit gives.
+pub fn source_limit(src: &[u8], e: llmc::Error) -> Option<String> {
+    use llmc::Error::*;
+    if !matches!(e, LimitExceeded | GgufInvalid | SafetensorsInvalid) {
+        return None;
+    }
+    let why = match files::kind_of_file(src, src.len() as u64) {
+        Kind::Gguf => llmc::model::gguf::refusal(src),
+        Kind::Safetensors => llmc::model::safetensors::refusal(src),
+        _ => None,
+    }?;
+    Some(format!("{why} ({e})"))
+}
+
 /// Why compressing `src` failed with `e`, in words: which limit a name or
 /// shape passes, which tensor types a `--chunk-size` does not fit, that a
 /// file is truncated.
@@ -93,16 +109,8 @@ pub fn compress_failure(src: &[u8], e: llmc::Error, params: &llmc::CompressParam
         }
     }
     let model = matches!(kind, Kind::Gguf | Kind::Safetensors);
-    // A limit of the source format's reader (tensor count, header size, name length).
-    if matches!(e, LimitExceeded | GgufInvalid | SafetensorsInvalid) {
-        let why = match kind {
-            Kind::Gguf => llmc::model::gguf::refusal(src),
-            Kind::Safetensors => llmc::model::safetensors::refusal(src),
-            _ => None,
-        };
-        if let Some(why) = why {
-            return format!("{why} ({e})");
-        }
+    if let Some(why) = source_limit(src, e) {
+        return why;
     }
     match e {
         LimitExceeded | InvalidArgument if model => {

@@ -3,7 +3,7 @@
 //! else (configs, tokenizers, `model.safetensors.index.json`) is copied as is,
 //! so the compressed folder stays readable. `decompress` reverses it.
 //!
-//! Symbolic links to files are followed (and said so); empty folders are
+//! Symbolic links to files and folders are followed (and said so); empty folders are
 //! carried; what cannot be carried (special files, broken links, loops) is
 //! named and makes the exit status a failure, as does a file that does not
 //! code (copied as it is). Before anything is written, the plan is checked: no two inputs may
@@ -334,7 +334,7 @@ pub fn compress_dir(input: &Path, output: Option<&Path>, params: &CompressParams
                     // file does; one that cannot even be copied stops it.
                     Err(why) => {
                         let _ = std::fs::remove_file(&to);
-                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|_| why.clone())?;
+                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|c| format!("{why}; copying it as it is failed too: {c}"))?;
                         eprintln!("llmc: {}: not compressed ({why}); copied as it is", f.rel.display());
                         bar.set(bar.position() + o.input_bytes);
                         sum.add(&o, false);
@@ -393,9 +393,11 @@ pub fn decompress_dir(input: &Path, output: Option<&Path>, opts: &DecodeOptions,
                     // after the rest is done, as compress does with a model
                     // file that does not parse.
                     // (Unless another file decodes to that name.)
-                    Err(e) if planned.contains(f.rel.as_path()) => return Err(e.message),
+                    Err(e) if planned.contains(f.rel.as_path()) => {
+                        return Err(format!("{}; it cannot be copied as it is either: another file decodes to {}", e.message, f.rel.display()))
+                    }
                     Err(e) => {
-                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|_| e.message.clone())?;
+                        let o = copy(&from, &out_dir.join(&f.rel)).map_err(|c| format!("{}; copying it as it is failed too: {c}", e.message))?;
                         eprintln!("llmc: {}: not decompressed ({}); copied as it is", f.rel.display(), e.message);
                         sum.add(&o, false);
                         not_coded += 1;

@@ -65,8 +65,6 @@ pub fn parse(file: &[u8]) -> Result<Safetensors> {
     parse_head(file, file.len() as u64)
 }
 
-/// Like [`parse`] when only `file`, a prefix holding the header, of a
-/// `file_len`-byte file is at hand.
 /// Which of llmc's limits a safetensors file that [`parse_head`] refuses
 /// passes, in words, where it is a header larger than [`MAX_HEADER_SIZE`] or
 /// more tensors than [`MAX_TENSORS`]. For messages only.
@@ -79,6 +77,8 @@ pub fn refusal(file: &[u8]) -> Option<String> {
     (keys > MAX_TENSORS + 1).then(|| format!("its header has {keys} keys (tensors and `__metadata__`); llmc reads safetensors files of at most {MAX_TENSORS} tensors"))
 }
 
+/// Like [`parse`] when only `file`, a prefix holding the header, of a
+/// `file_len`-byte file is at hand.
 pub fn parse_head(file: &[u8], file_len: u64) -> Result<Safetensors> {
     if (file.len() as u64) > file_len {
         return Err(Error::InvalidArgument);
