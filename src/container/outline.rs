@@ -5,8 +5,8 @@
 //! a piped model is not held whole.
 
 use super::entries::Entries;
-use super::read::{index_body, parse_header_v2, parse_index, parse_record, parse_trailer, tensor_regions, Index, Layout};
-use super::{check, Region, Role, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION_1};
+use super::read::{index_body, metadata_size, parse_header_v2, parse_index, parse_record, parse_trailer, tensor_regions, Index, Layout};
+use super::{check, Region, SourceKind, END_MAGIC, HEADER_SIZE_V2, MAGIC, RECORD_MAGIC, RECORD_SIZE, TRAILER_SIZE, VERSION_1};
 use super::load::{read_exact, read_into, read_rest, MAX_CONTAINER};
 use crate::engine::frames;
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ impl Outline {
 
     /// Bytes of leading metadata regions (as [`Index::metadata_size`]).
     pub fn metadata_size(&self) -> u64 {
-        self.regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
+        metadata_size(&self.regions)
     }
 
     /// The regions holding entry `i` (as [`Index::entry_regions`]).

@@ -90,7 +90,7 @@ impl Index {
 
     /// Bytes of leading metadata regions (what a format parser reads first).
     pub fn metadata_size(&self) -> u64 {
-        self.regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
+        metadata_size(&self.regions)
     }
 
     /// The first entry called `name` (a hash lookup).
@@ -215,6 +215,11 @@ impl Index {
         }
         Ok(())
     }
+}
+
+/// Bytes of the leading metadata regions of `regions`.
+pub fn metadata_size(regions: &[Region]) -> u64 {
+    regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
 }
 
 /// The regions of the tensor whose first region is `first`: it and the

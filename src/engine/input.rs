@@ -138,7 +138,7 @@ impl<'a> Input<'a> {
             // A large prefix given back is freed once it is read again.
             self.back = Vec::new();
         }
-        if let (Some(f), false) = (self.file, n == buf.len()) {
+        if let Some(f) = self.file.filter(|_| n < buf.len()) {
             let at = self.position + n as u64;
             let got = if buf.len() - n < READ_AHEAD { self.read_ahead(f, &mut buf[n..], at)? } else { read_at_full(f, &mut buf[n..], at).map_err(Error::from)? };
             self.position += (n + got) as u64;
@@ -166,9 +166,10 @@ impl<'a> Input<'a> {
             Some(o) => o,
             None => {
                 self.ahead.resize(READ_AHEAD, 0);
-                let got = read_at_full(f, &mut self.ahead, at).map_err(Error::from);
-                self.ahead.truncate(*got.as_ref().unwrap_or(&0));
                 self.ahead_at = at;
+                let got = read_at_full(f, &mut self.ahead, at);
+                // A failed read leaves the window empty.
+                self.ahead.truncate(*got.as_ref().unwrap_or(&0));
                 got?;
                 0
             }

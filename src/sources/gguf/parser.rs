@@ -61,7 +61,7 @@ pub fn refusal(bytes: &[u8]) -> Option<String> {
     let n_kv = r.u64().ok()?;
     read_kvs(&mut r, n_kv).ok()?;
     for i in 0..n_tensors {
-        let name = read_string(&mut r).ok()?;
+        let name = read_string(&mut r.clone()).ok()?;
         if name.len() > MAX_NAME_LEN {
             let shown: String = String::from_utf8_lossy(&name[..name.len().min(80)]).into_owned();
             return Some(format!(
@@ -70,8 +70,7 @@ pub fn refusal(bytes: &[u8]) -> Option<String> {
                 name.len()
             ));
         }
-        let n_dims = r.u32().ok().filter(|&n| n <= MAX_DIMS)?;
-        r.take(8 * n_dims as usize + 4 + 8).ok()?;
+        read_tensor_info(&mut r).ok()?;
     }
     None
 }
@@ -205,42 +204,48 @@ fn read_tensor_infos<'a>(r: &mut ByteReader<'a>, n_tensors: u64) -> Result<Vec<T
     let mut infos = Vec::with_capacity(n);
     let mut names = HashSet::with_capacity(n);
     for _ in 0..n {
-        let start = r.position();
-        let name = tensor_name(read_string(r)?)?;
-        if !names.insert(name) {
+        let info = read_tensor_info(r)?;
+        if !names.insert(info.name) {
             return Err(Error::GgufInvalid);
         }
-        let n_dims = r.u32()?;
-        if n_dims > MAX_DIMS {
-            return Err(Error::GgufInvalid);
-        }
-        let mut ne = [1u64; MAX_DIMS as usize];
-        for d in ne.iter_mut().take(n_dims as usize) {
-            *d = r.u64()?;
-            // ggml stores dimensions as int64_t; llama.cpp rejects negative ones.
-            if i64::try_from(*d).is_err() {
-                return Err(Error::GgufInvalid);
-            }
-        }
-        let n_elements = element_count(&ne)?;
-        let ggml_type = r.u32()?;
-        let offset = r.u64()?;
-        let nbytes = match super::ggml_type(ggml_type) {
-            None => None,
-            Some(t) => {
-                // Rows are whole blocks (llama.cpp checks ne[0], not the product).
-                if !ne[0].is_multiple_of(u64::from(t.block_size)) {
-                    return Err(Error::GgufInvalid);
-                }
-                let nbytes = t.nbytes(n_elements).ok_or(Error::GgufInvalid)?;
-                // More than the address space cannot be in the input.
-                Some(usize::try_from(nbytes).map_err(|_| Error::SrcTruncated)?)
-            }
-        };
-        let range = start..r.position();
-        infos.push(TensorInfo { name, n_dims, ne, ggml_type, offset, abs_offset: 0, n_elements, nbytes, range });
+        infos.push(info);
     }
     Ok(infos)
+}
+
+/// Reads one tensor info (its `abs_offset` left for `place_tensors`).
+fn read_tensor_info<'a>(r: &mut ByteReader<'a>) -> Result<TensorInfo<'a>> {
+    let start = r.position();
+    let name = tensor_name(read_string(r)?)?;
+    let n_dims = r.u32()?;
+    if n_dims > MAX_DIMS {
+        return Err(Error::GgufInvalid);
+    }
+    let mut ne = [1u64; MAX_DIMS as usize];
+    for d in ne.iter_mut().take(n_dims as usize) {
+        *d = r.u64()?;
+        // ggml stores dimensions as int64_t; llama.cpp rejects negative ones.
+        if i64::try_from(*d).is_err() {
+            return Err(Error::GgufInvalid);
+        }
+    }
+    let n_elements = element_count(&ne)?;
+    let ggml_type = r.u32()?;
+    let offset = r.u64()?;
+    let nbytes = match super::ggml_type(ggml_type) {
+        None => None,
+        Some(t) => {
+            // Rows are whole blocks (llama.cpp checks ne[0], not the product).
+            if !ne[0].is_multiple_of(u64::from(t.block_size)) {
+                return Err(Error::GgufInvalid);
+            }
+            let nbytes = t.nbytes(n_elements).ok_or(Error::GgufInvalid)?;
+            // More than the address space cannot be in the input.
+            Some(usize::try_from(nbytes).map_err(|_| Error::SrcTruncated)?)
+        }
+    };
+    let range = start..r.position();
+    Ok(TensorInfo { name, n_dims, ne, ggml_type, offset, abs_offset: 0, n_elements, nbytes, range })
 }
 
 /// ggml keeps names NUL-terminated in `GGML_MAX_NAME` (64) bytes: llama.cpp refuses
