@@ -239,7 +239,7 @@ pub fn decode_tiled(
                     return Err(Error::Corrupt);
                 }
                 let t = t.table(0, ByteTables::new_boxed);
-                kernels.load_byte_tables(t, &a);
+                kernels.load_byte_tables(t, &a, lanes);
                 (t.view(), n_words)
             } else {
                 let (id, stream) = (r.u8()?, r.u8()?);
@@ -263,7 +263,7 @@ pub fn decode_tiled(
                 if a.has_escape && a.values.len() != 1 {
                     return Err(Error::Corrupt);
                 }
-                kernels.load_byte_tables(t.table(c, ByteTables::new_boxed), &a);
+                kernels.load_byte_tables(t.table(c, ByteTables::new_boxed), &a, h.lanes);
             }
             let views = t.tables(k).map(ByteTables::view);
             run_rans(r, payload.len(), h.lanes, h.n_words, &BytesModel { tables: &views[..k], class: &t.step_class }, n, dest, kernels, tile, ready)

@@ -3,7 +3,7 @@
 //! of up to 256 symbols fits, however many rare symbols crowd a bucket.
 
 use super::buckets::{starting_in, BUCKETS, WIDTH};
-use crate::rans::PROB_SCALE;
+use crate::rans::{PROB_BITS, PROB_SCALE};
 
 /// Slot buckets for byte alphabets (up to 256 symbols, any shape): a bucket's
 /// symbol changes may be many (rare symbols), so each bucket has a 16-bit mask
@@ -105,12 +105,23 @@ impl ByteBuckets {
         };
     }
 
-    /// The symbol at `slot` (what the kernels compute), for tests.
-    #[cfg(test)]
+    /// The symbol at `slot` (what the kernels compute; byte arithmetic, as theirs).
     fn symbol(&self, slot: usize) -> usize {
         let (b, lo) = (slot / WIDTH, slot % WIDTH);
         let before = (self.starts_lo[b] & PREFIX_LO[lo]).count_ones() + (self.starts_hi[b] & PREFIX_HI[lo]).count_ones();
-        usize::from(self.start[b]) + before as usize
+        usize::from(self.start[b].wrapping_add(before as u8))
+    }
+
+    /// One rANS decode step of state `x` on these buckets, as
+    /// `rans::table::step` takes it on the canonical table: the byte the symbol
+    /// stands for and the state before renormalisation. The scalar oracle uses
+    /// it where only the buckets were built (`ByteTables::load`).
+    pub fn step(&self, x: u32) -> (u8, u32) {
+        let slot = x & (PROB_SCALE - 1);
+        let sym = self.symbol(slot as usize);
+        let packed = u32::from(self.packed[0][sym]) | u32::from(self.packed[1][sym]) << 8 | u32::from(self.packed[2][sym]) << 16;
+        let (freq, cum) = (packed & 0xfff, packed >> 12);
+        (self.value[sym], freq * (x >> PROB_BITS) + slot.wrapping_sub(cum))
     }
 }
 
@@ -134,6 +145,16 @@ mod tests {
             assert_eq!(b.value[s], (s as u8).wrapping_mul(7));
         }
         assert_eq!(slot, PROB_SCALE as usize);
+        // The scalar step on the buckets is the canonical table's, at every
+        // slot and across the state range.
+        let mut dec = Box::new([0u32; PROB_SCALE as usize]);
+        crate::rans::table::build(freqs, |s| (s as u8).wrapping_mul(7), &mut dec);
+        for slot in 0..PROB_SCALE {
+            for high in [1u32 << 4, 0x1234, 0xf_ffff] {
+                let x = high << PROB_BITS | slot;
+                assert_eq!(b.step(x), crate::rans::table::step(&dec, x), "state {x:#x} of {freqs:?}");
+            }
+        }
     }
 
     #[test]

@@ -225,9 +225,13 @@ impl Kernels {
         t.load(self, alphabet, self.avx2_tables, self.bucket_tables);
     }
 
-    /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads.
-    pub(crate) fn load_byte_tables(&self, t: &mut ByteTables, alphabet: &Alphabet) {
-        t.load(self, alphabet, self.avx2_tables, self.bucket_tables);
+    /// Loads `t` for `alphabet` in the layouts this ISA's byte kernel reads for
+    /// a stream of `lanes` lanes.
+    pub(crate) fn load_byte_tables(&self, t: &mut ByteTables, alphabet: &Alphabet, lanes: usize) {
+        // The permute kernels find 64- and 128-lane streams' symbols in the
+        // buckets only (32 lanes gather from the canonical table).
+        let canonical = !(self.bucket_tables && (lanes == 64 || lanes == 128));
+        t.load(self, alphabet, self.avx2_tables, self.bucket_tables, canonical);
     }
 
     /// Decodes every remaining value of `s` with the tables of `m` and checks the

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::format::bf16_split::{assemble, raw_field};
 use crate::format::quant_fold::FOLDED_BYTES;
 use crate::format::q4k_block::{merge, sub_block, windows, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES, QS};
-use crate::rans::table::{self, DecodeTable};
+use crate::rans::table;
 use crate::rans::{CARRY_BASE, RANS_L};
 
 #[inline(always)]
@@ -53,10 +53,10 @@ pub(super) fn finish_bytes(m: &BytesModel<'_>, s: &mut ByteStream<'_>) -> Result
     let n = s.n;
     let mut q = s.word_pos;
     while s.step * s.lanes < n {
-        let t: &DecodeTable = m.at(s.step).dec;
+        let t = m.at(s.step);
         let base = s.step * s.lanes;
         for j in 0..s.lanes.min(n - base) {
-            let (sym, mut x) = table::step(t, s.states[j]);
+            let (sym, mut x) = if t.canonical { table::step(t.dec, s.states[j]) } else { t.buckets.step(s.states[j]) };
             if x < RANS_L {
                 x = (x << 16) | next_word(s.words, &mut q)?;
             }

@@ -162,7 +162,12 @@ static IDENTITY: [u8; MAX_SYMBOLS] = {
 
 /// Slot tables for byte streams: the id in each entry is the byte value itself.
 pub(crate) struct ByteTables {
+    /// The canonical layout, where `canonical` says it was built.
     pub dec: DecodeTable,
+    /// Whether `dec` holds this alphabet's table: a stream the permute kernels
+    /// decode reads only the buckets (the scalar oracle finishes it on them), and
+    /// 16 KiB of table per stream is a few per cent of a GGUF's decode time.
+    pub canonical: bool,
     /// `table::build_avx2` layout, for the AVX2 kernels.
     pub dec_avx2: DecodeTable,
     /// For the permute kernels (built only for them).
@@ -171,13 +176,15 @@ pub(crate) struct ByteTables {
 
 impl ByteTables {
     pub fn new_boxed() -> Box<ByteTables> {
-        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], dec_avx2: [0; PROB_SCALE as usize], buckets: ByteBuckets::new() })
+        Box::new(ByteTables { dec: [0; PROB_SCALE as usize], canonical: false, dec_avx2: [0; PROB_SCALE as usize], buckets: ByteBuckets::new() })
     }
 
-    /// Builds the canonical layout and, with `avx2`, the AVX2 one, with
-    /// `buckets` the permute kernels' one, for `alphabet` (its symbols stand for
-    /// their byte values).
-    pub(super) fn load(&mut self, k: &Kernels, alphabet: &Alphabet, avx2: bool, buckets: bool) {
+    /// Builds, for `alphabet` (its symbols stand for their byte values), with
+    /// `avx2` the AVX2 layout, with `buckets` the permute kernels' one, with
+    /// `canonical` the canonical one (which the scalar oracle reads where there
+    /// are no buckets).
+    pub(super) fn load(&mut self, k: &Kernels, alphabet: &Alphabet, avx2: bool, buckets: bool, canonical: bool) {
+        debug_assert!(buckets || canonical, "the oracle needs one of the two");
         let mut ids = [0u8; MAX_SYMBOLS];
         for (d, &v) in ids.iter_mut().zip(&alphabet.values) {
             *d = v as u8;
@@ -188,7 +195,10 @@ impl ByteTables {
         if avx2 {
             fill_avx2(k, &alphabet.freqs, &ids, &mut self.dec_avx2);
         }
-        fill_canonical(k, &alphabet.freqs, &ids, &mut self.dec);
+        self.canonical = canonical;
+        if canonical {
+            fill_canonical(k, &alphabet.freqs, &ids, &mut self.dec);
+        }
     }
 
     /// Builds every layout: for tables shared by all ISAs (built-in profiles).
@@ -196,11 +206,12 @@ impl ByteTables {
         let id = |s: usize| alphabet.values[s] as u8;
         table::build_avx2(&alphabet.freqs, id, &mut self.dec_avx2);
         table::build(&alphabet.freqs, id, &mut self.dec);
+        self.canonical = true;
         self.buckets.load(&alphabet.freqs, id);
     }
 
     pub fn view(&self) -> TableRef<'_> {
-        TableRef { dec: &self.dec, dec_avx2: &self.dec_avx2, buckets: &self.buckets }
+        TableRef { dec: &self.dec, canonical: self.canonical, dec_avx2: &self.dec_avx2, buckets: &self.buckets }
     }
 }
 
@@ -221,6 +232,8 @@ impl super::Kernels {
 #[derive(Clone, Copy)]
 pub(crate) struct TableRef<'a> {
     pub dec: &'a DecodeTable,
+    /// Whether `dec` was built (else the scalar oracle steps on `buckets`).
+    pub canonical: bool,
     pub dec_avx2: &'a DecodeTable,
     pub buckets: &'a ByteBuckets,
 }
