@@ -13,19 +13,35 @@ use crate::rans::encode::{self as rans_encode, EncTable, BF16_VALUES};
 /// one 8-byte store.
 pub(crate) const RAW_SLACK: usize = 2;
 
-/// Counts the values of `words` (little-endian bf16 words) into four partial
-/// histograms: weights cluster on a few exponents, and consecutive increments of
-/// one counter would serialise on store forwarding.
+/// Partial histograms [`count_values`] spreads its counts over.
+pub(crate) const PARTS: usize = 8;
+
+/// [`PARTS`] partial value histograms (33 KiB).
+pub(crate) type PartialCounts = [[u32; PART_LEN]; PARTS];
+
+/// Each part's length: 64 bytes beyond the values, so that a value's counters
+/// in the parts fall in different L1 sets. Parts exactly 4 KiB apart put them
+/// all in one set: eight parts then counted slower than four, and four (the
+/// old layout) at 1.4 cycles a value on Zen 4, half of a bf16 chunk's encode
+/// time. Eight offset parts: bf16 encode 6-7 % faster, rows 4 %.
+pub(crate) const PART_LEN: usize = NUM_VALUES + 16;
+
+/// Counts the values of `words` (little-endian bf16 words) into [`PARTS`]
+/// partial histograms, word `i` into part `i % PARTS`: weights cluster on a few
+/// values, and increments of one counter close together serialise on store
+/// forwarding.
 #[inline(always)]
-pub(crate) fn count_values(words: &[u8], part: &mut [[u32; NUM_VALUES]; 4]) {
-    let mut quads = words.chunks_exact(8);
-    for c in &mut quads {
-        let q = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        for (k, h) in part.iter_mut().enumerate() {
-            h[usize::from(value_of((q >> (16 * k)) as u16))] += 1;
+pub(crate) fn count_values(words: &[u8], part: &mut PartialCounts) {
+    let mut groups = words.chunks_exact(2 * PARTS);
+    for c in &mut groups {
+        for (q, half) in c.chunks_exact(8).enumerate() {
+            let q64 = u64::from_le_bytes(half.try_into().expect("8 bytes"));
+            for k in 0..4 {
+                part[4 * q + k][usize::from(value_of((q64 >> (16 * k)) as u16))] += 1;
+            }
         }
     }
-    for c in quads.remainder().chunks_exact(2) {
+    for c in groups.remainder().chunks_exact(2) {
         part[0][usize::from(value_of(u16::from_le_bytes([c[0], c[1]])))] += 1;
     }
 }
@@ -74,9 +90,9 @@ impl ValueWindow {
 
 /// Sums the partial histograms into `hist`.
 #[inline(always)]
-pub(super) fn merge_counts(part: &[[u32; NUM_VALUES]; 4], hist: &mut [u32; NUM_VALUES]) {
+pub(super) fn merge_counts(part: &PartialCounts, hist: &mut [u32; NUM_VALUES]) {
     for (v, h) in hist.iter_mut().enumerate() {
-        *h = part[0][v] + part[1][v] + part[2][v] + part[3][v];
+        *h = part.iter().map(|p| p[v]).sum();
     }
 }
 
@@ -137,7 +153,7 @@ portable! {
 /// The scalar specification of the bf16 scan: the value histogram of `src` and its
 /// packed raw fields.
 fn bf16_scan_portable(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
-    let mut part = [[0u32; NUM_VALUES]; 4];
+    let mut part = [[0u32; crate::kernels::PART_LEN]; PARTS];
     count_values(src, &mut part);
     merge_counts(&part, hist);
     pack_raw_from(src, 0, raw);

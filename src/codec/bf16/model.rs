@@ -16,7 +16,7 @@ use super::rows::FIXED_HEADER;
 use crate::codec::rows::{add_into, bands_by_rank, class_bits, rank_key, RowShape, BANDS};
 use crate::format::bf16_split::{NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
-use crate::kernels::{count_bf16_values, SUM_BLOCK};
+use crate::kernels::{count_bf16_values, PartialCounts, PARTS, SUM_BLOCK};
 use crate::rans::estimate::{fixed_bits, Estimate};
 
 /// Fewest rows a chunk needs before classes are considered: below it, the
@@ -51,15 +51,15 @@ pub fn rank_rows(sums: &[u32], n: usize, shape: RowShape) -> Vec<u8> {
 }
 
 /// Partial value histograms (see `count_bf16_values`), one set per band.
-pub type BandCounts = [[[u32; NUM_VALUES]; 4]; BANDS];
+pub type BandCounts = [PartialCounts; BANDS];
 
 /// The value histogram of each band's rows, counted in one pass over the
-/// chunk in row order (`parts` is scratch space, 64 KiB: counting band by band
+/// chunk in row order (`parts` is scratch space, 130 KiB: counting band by band
 /// kept less of it hot but jumped between rows, 10 % slower).
 pub fn count_bands(src: &[u8], shape: RowShape, band: &[u8], parts: &mut BandCounts) -> [[u32; NUM_VALUES]; BANDS] {
     let n = src.len() / 2;
     for p in parts.iter_mut() {
-        *p = [[0; NUM_VALUES]; 4];
+        *p = [[0; crate::kernels::PART_LEN]; PARTS];
     }
     for (r, &b) in band.iter().enumerate() {
         let (a, e) = shape.row_span(r, n);
@@ -68,7 +68,7 @@ pub fn count_bands(src: &[u8], shape: RowShape, band: &[u8], parts: &mut BandCou
     let mut hists = [[0u32; NUM_VALUES]; BANDS];
     for (hist, part) in hists.iter_mut().zip(parts.iter()) {
         for h in part {
-            add_into(hist, h);
+            add_into(hist, h[..NUM_VALUES].try_into().expect("a part holds every value"));
         }
     }
     hists
@@ -180,7 +180,7 @@ mod tests {
                         assert_eq!(raw[..raw_len(n)], raw0[..raw_len(n)], "{:?} row {row} col {first_col} n {n}", k.isa());
                         let got = rank_rows(&sums, n, shape);
                         assert_eq!(got, want, "{:?} row {row} col {first_col} n {n}", k.isa());
-                        let mut parts = Box::new([[[0u32; NUM_VALUES]; 4]; BANDS]);
+                        let mut parts = Box::new([[[0u32; crate::kernels::PART_LEN]; PARTS]; BANDS]);
                         let hists = count_bands(&src, shape, &got, &mut parts);
                         let sum: Vec<u32> = (0..NUM_VALUES).map(|v| hists.iter().map(|h| h[v]).sum()).collect();
                         assert_eq!(sum[..], want_hist[..], "{:?} row {row} col {first_col} n {n}: bands miss values", k.isa());

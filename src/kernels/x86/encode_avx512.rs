@@ -27,7 +27,7 @@ use core::arch::x86_64::*;
 pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
     let n = src.len() / 2;
     debug_assert!(raw.len() >= raw_len(n));
-    let mut part = [[0u32; NUM_VALUES]; 4];
+    let mut part = [[0u32; crate::kernels::PART_LEN]; crate::kernels::encode::PARTS];
     let blocks = pack_blocks(src, raw, |_, words, _, _| count_values(words, &mut part));
     count_values(&src[128 * blocks..], &mut part);
     merge_counts(&part, hist);
