@@ -14,9 +14,9 @@ use crate::rans::encode::{self as rans_encode, EncTable, BF16_VALUES};
 pub(crate) const RAW_SLACK: usize = 2;
 
 /// Partial histograms [`count_values`] spreads its counts over.
-pub(crate) const PARTS: usize = 8;
+const PARTS: usize = 8;
 
-/// [`PARTS`] partial value histograms (33 KiB).
+/// `PARTS` partial value histograms (33 KiB).
 pub(crate) type PartialCounts = [[u32; PART_LEN]; PARTS];
 
 /// Each part's length: 64 bytes beyond the values, so that a value's counters
@@ -24,9 +24,14 @@ pub(crate) type PartialCounts = [[u32; PART_LEN]; PARTS];
 /// all in one set: eight parts then counted slower than four, and four (the
 /// old layout) at 1.4 cycles a value on Zen 4, half of a bf16 chunk's encode
 /// time. Eight offset parts: bf16 encode 6-7 % faster, rows 4 %.
-pub(crate) const PART_LEN: usize = NUM_VALUES + 16;
+const PART_LEN: usize = NUM_VALUES + 16;
 
-/// Counts the values of `words` (little-endian bf16 words) into [`PARTS`]
+/// Partial histograms with nothing counted. A const, not a static: each use
+/// is a fresh zeroed array to count into.
+#[allow(clippy::large_const_arrays)]
+pub(crate) const NO_COUNTS: PartialCounts = [[0; PART_LEN]; PARTS];
+
+/// Counts the values of `words` (little-endian bf16 words) into `PARTS`
 /// partial histograms, word `i` into part `i % PARTS`: weights cluster on a few
 /// values, and increments of one counter close together serialise on store
 /// forwarding.
@@ -153,7 +158,7 @@ portable! {
 /// The scalar specification of the bf16 scan: the value histogram of `src` and its
 /// packed raw fields.
 fn bf16_scan_portable(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
-    let mut part = [[0u32; crate::kernels::PART_LEN]; PARTS];
+    let mut part = NO_COUNTS;
     count_values(src, &mut part);
     merge_counts(&part, hist);
     pack_raw_from(src, 0, raw);

@@ -26,7 +26,7 @@ mod x86;
 
 #[cfg(test)]
 pub(crate) use byte_buckets::ValueMap;
-pub(crate) use encode::{count_values as count_bf16_values, value_window, PartialCounts, ValueWindow, PARTS, PART_LEN, RAW_SLACK, SUM_BLOCK};
+pub(crate) use encode::{count_values as count_bf16_values, value_window, PartialCounts, ValueWindow, NO_COUNTS, RAW_SLACK, SUM_BLOCK};
 pub(crate) use q4k_ctx::{CtxKind, CtxModel, Pack as CtxPack, CONTEXTS as CTX_CONTEXTS};
 pub(crate) use scalar::Q4kParts;
 pub(crate) use state::{Bf16Stream, ByteStream, Dest};

@@ -7,7 +7,7 @@ use super::{model, rows};
 use crate::codec::rows::{class_bits, pack_classes, split_bands, RowShape, BANDS};
 use super::{MODE_RANS, MODE_RANS_CARRYING, MODE_STORED, RANS_HEADER_SIZE};
 use crate::format::bytes::{put_u16, put_u16s, put_u32, put_varint};
-use crate::kernels::{value_window, Kernels, ValueWindow, PARTS, RAW_SLACK, SUM_BLOCK};
+use crate::kernels::{value_window, Kernels, ValueWindow, NO_COUNTS, RAW_SLACK, SUM_BLOCK};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans;
 
@@ -111,7 +111,7 @@ fn encode_with(src: &[u8], shape: Option<RowShape>, carry: bool, scratch: &mut S
     scratch.sums.resize(n.div_ceil(SUM_BLOCK), 0);
     kernels.bf16_pack_sums(src, raw, &mut scratch.sums);
     let band = model::rank_rows(&scratch.sums, n, shape);
-    let counts = scratch.band_counts.get_or_insert_with(|| Box::new([[[0; crate::kernels::PART_LEN]; PARTS]; BANDS]));
+    let counts = scratch.band_counts.get_or_insert_with(|| Box::new([NO_COUNTS; BANDS]));
     let band_hists = model::count_bands(src, shape, &band, counts);
     let (row_class, class_hists) = split_bands(&band, &band_hists);
     for (h, (&a, &b)) in hist.iter_mut().zip(class_hists[0].iter().zip(&class_hists[1])) {

@@ -16,7 +16,7 @@ use super::rows::FIXED_HEADER;
 use crate::codec::rows::{add_into, bands_by_rank, class_bits, rank_key, RowShape, BANDS};
 use crate::format::bf16_split::{NUM_VALUES, VALUE_BITS};
 use crate::rans::alphabet::Alphabet;
-use crate::kernels::{count_bf16_values, PartialCounts, PARTS, SUM_BLOCK};
+use crate::kernels::{count_bf16_values, PartialCounts, NO_COUNTS, SUM_BLOCK};
 use crate::rans::estimate::{fixed_bits, Estimate};
 
 /// Fewest rows a chunk needs before classes are considered: below it, the
@@ -59,7 +59,7 @@ pub type BandCounts = [PartialCounts; BANDS];
 pub fn count_bands(src: &[u8], shape: RowShape, band: &[u8], parts: &mut BandCounts) -> [[u32; NUM_VALUES]; BANDS] {
     let n = src.len() / 2;
     for p in parts.iter_mut() {
-        *p = [[0; crate::kernels::PART_LEN]; PARTS];
+        *p = NO_COUNTS;
     }
     for (r, &b) in band.iter().enumerate() {
         let (a, e) = shape.row_span(r, n);
@@ -180,7 +180,7 @@ mod tests {
                         assert_eq!(raw[..raw_len(n)], raw0[..raw_len(n)], "{:?} row {row} col {first_col} n {n}", k.isa());
                         let got = rank_rows(&sums, n, shape);
                         assert_eq!(got, want, "{:?} row {row} col {first_col} n {n}", k.isa());
-                        let mut parts = Box::new([[[0u32; crate::kernels::PART_LEN]; PARTS]; BANDS]);
+                        let mut parts = Box::new([NO_COUNTS; BANDS]);
                         let hists = count_bands(&src, shape, &got, &mut parts);
                         let sum: Vec<u32> = (0..NUM_VALUES).map(|v| hists.iter().map(|h| h[v]).sum()).collect();
                         assert_eq!(sum[..], want_hist[..], "{:?} row {row} col {first_col} n {n}: bands miss values", k.isa());

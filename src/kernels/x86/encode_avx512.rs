@@ -15,7 +15,7 @@
 
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
-use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, ValueWindow, SUM_BLOCK};
+use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, ValueWindow, NO_COUNTS, SUM_BLOCK};
 use super::shared::{rans_encode_update16, widen_bytes};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use core::arch::x86_64::*;
@@ -27,7 +27,7 @@ use core::arch::x86_64::*;
 pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
     let n = src.len() / 2;
     debug_assert!(raw.len() >= raw_len(n));
-    let mut part = [[0u32; crate::kernels::PART_LEN]; crate::kernels::encode::PARTS];
+    let mut part = NO_COUNTS;
     let blocks = pack_blocks(src, raw, |_, words, _, _| count_values(words, &mut part));
     count_values(&src[128 * blocks..], &mut part);
     merge_counts(&part, hist);
