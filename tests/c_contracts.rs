@@ -218,3 +218,57 @@ fn a_failed_open_or_create_leaves_null_in_the_out_pointer() {
     assert_eq!(unsafe { llmc_dstream_create(1, 1 << 30, &mut d) }, Error::InvalidArgument.code());
     assert!(d.is_null());
 }
+
+/// The frame compressors write straight into the caller's buffer: the bytes
+/// are the library's frame (one table and row classes, Q4_K, one and two
+/// threads, several chunks, with the content checksum), what lies past the
+/// frame is untouched, and a buffer one byte short is refused with nothing
+/// reported written.
+#[test]
+fn frame_compressors_write_the_library_frame_into_the_callers_buffer() {
+    let bf16 = fixture("bf16/all-minilm-l6-v2.layer.3.intermediate.bf16");
+    let q4k = fixture("q4k/qwen2.5-coder-1.5b.blk.0.attn_k.q4k");
+    for threads in [1u32, 2] {
+        for flags in [0u32, llmc::PARAM_FLAG_CONTENT_CHECKSUM] {
+            let mut p = llmc_params_default();
+            (p.n_threads, p.chunk_size, p.flags) = (threads, 144 << 10, flags);
+            let params = llmc::CompressParams { n_threads: threads, chunk_size: 144 << 10, flags, ..Default::default() };
+            let cases: [(&[u8], u32, Vec<u8>); 3] = [
+                (&bf16, 0, llmc::compress_bf16(&bf16, &params).unwrap()),
+                (&bf16, 384, llmc::compress_bf16_rows(&bf16, 384, &params).unwrap()),
+                (&q4k, u32::MAX, llmc::compress_q4k(&q4k, &params).unwrap()),
+            ];
+            for (src, row, want) in cases {
+                let what = format!("row {row}, {threads} threads, flags {flags}");
+                let call = |dst: &mut [u8], written: &mut usize| {
+                    // SAFETY: live buffers of the stated sizes; `p` is initialised.
+                    unsafe {
+                        match row {
+                            u32::MAX => llmc_q4k_compress(src.as_ptr().cast(), src.len(), dst.as_mut_ptr().cast(), dst.len(), written, &p),
+                            0 => llmc_bf16_compress(src.as_ptr().cast(), src.len(), dst.as_mut_ptr().cast(), dst.len(), written, &p),
+                            _ => llmc_bf16_compress_rows(src.as_ptr().cast(), src.len(), row, dst.as_mut_ptr().cast(), dst.len(), written, &p),
+                        }
+                    }
+                };
+                let mut dst = vec![0x5au8; want.len() + 64];
+                let mut written = 0usize;
+                assert_eq!(call(&mut dst, &mut written), OK, "{what}");
+                assert_eq!(written, want.len(), "{what}");
+                assert!(dst[..written] == want[..], "{what}: not the library's frame");
+                assert!(dst[written..].iter().all(|&b| b == 0x5a), "{what}: wrote past the frame");
+                let mut short = vec![0u8; want.len() - 1];
+                let mut written = 7usize;
+                assert_eq!(call(&mut short, &mut written), Error::DstTooSmall.code(), "{what}");
+                assert_eq!(written, 0, "{what}");
+            }
+        }
+    }
+}
+
+fn llmc_params_default() -> llmc::ffi::types::llmc_params {
+    // SAFETY: a plain C struct; `llmc_params_init` fills every field.
+    let mut p = unsafe { core::mem::zeroed::<llmc::ffi::types::llmc_params>() };
+    // SAFETY: a live, writable struct.
+    unsafe { llmc_params_init(&mut p) };
+    p
+}

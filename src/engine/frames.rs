@@ -38,6 +38,29 @@ pub fn compress(method: &Method, src: &[u8], params: &CompressParams) -> Result<
     Ok(out)
 }
 
+/// Compresses `src` into the caller's `dst`: the same frame as [`compress`],
+/// each payload copied into place while it is in cache; returns its size
+/// (`DstTooSmall` if it does not fit, `dst` then partly written).
+pub fn compress_into(method: &Method, src: &[u8], params: &CompressParams, dst: &mut [u8]) -> Result<usize> {
+    let method = &as_asked(method, params);
+    let job = FrameJob::new(method, src, params)?;
+    if params.n_threads <= 1 || job.n_chunks() <= 1 {
+        // One chunk's payload at a time, in a buffer reused for every chunk.
+        let mut scratch = Vec::new();
+        return job.write_into(dst, |i, emit| {
+            scratch.clear();
+            job.encode(i, &mut scratch)?;
+            emit(&scratch)
+        });
+    }
+    let payloads = parallel_map(job.n_chunks(), params.n_threads, |i| {
+        let mut p = Vec::new();
+        job.encode(i, &mut p).map(|()| p)
+    })?;
+    let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
+    job.write_into(dst, |i, emit| emit(&payloads[i]))
+}
+
 /// Compresses `src` into `out` (cleared first; its allocation is reused).
 pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &mut Vec<u8>) -> Result<()> {
     let method = &as_asked(method, params);
@@ -102,9 +125,17 @@ impl<'a> FrameJob<'a> {
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>, payload: impl FnMut(usize, &mut Vec<u8>) -> Result<()>) -> Result<()> {
+    fn spec(&self) -> frame::FrameSpec<'a> {
         let m = self.method;
-        frame::write(out, m.codec(), m.param(), self.flags, self.src, self.chunk_size, self.n_chunks(), payload)
+        frame::FrameSpec { codec: m.codec(), codec_param: m.param(), flags: self.flags, content: self.src, chunk_size: self.chunk_size, n_chunks: self.n_chunks() }
+    }
+
+    fn write(&self, out: &mut Vec<u8>, payload: impl FnMut(usize, &mut Vec<u8>) -> Result<()>) -> Result<()> {
+        frame::write(out, &self.spec(), payload)
+    }
+
+    fn write_into(&self, dst: &mut [u8], payload: impl FnMut(usize, &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()>) -> Result<usize> {
+        frame::write_into(dst, &self.spec(), payload)
     }
 }
 

@@ -139,11 +139,10 @@ unsafe fn compress(
         let src = unsafe { bytes(src, src_size) }?;
         // SAFETY: as above.
         let dst = unsafe { bytes_mut(dst, dst_capacity) }?;
-        let frame = frames::compress(&method, src, &params)?;
-        let out = dst.get_mut(..frame.len()).ok_or(Error::DstTooSmall)?;
-        out.copy_from_slice(&frame);
+        // Straight into the caller's buffer: no frame-sized buffer, no copy of it.
+        let written = frames::compress_into(&method, src, &params, dst)?;
         // SAFETY: as above.
-        unsafe { store(dst_written, frame.len()) };
+        unsafe { store(dst_written, written) };
         Ok(())
     })
 }
