@@ -577,7 +577,9 @@ size_t llmc_bf16_compress_bound(size_t src_size);
  Compresses a little-endian bf16 array (`src_size` even) into one frame.
  `params` may be NULL (defaults). `*dst_written` (may be NULL) receives the
  frame size, or 0 on error. `dst_capacity >= llmc_bf16_compress_bound(src_size)`
- always suffices. Thread-safe; starts threads only if `params->n_threads > 1`.
+ always suffices. The frame is written straight into `dst`, so on error
+ (`LLMC_STATUS_DST_TOO_SMALL` included) the contents of `dst` are unspecified.
+ Thread-safe; starts threads only if `params->n_threads > 1`.
 
  # Safety
  `src` is NULL or points to `src_size` readable bytes; `dst` is NULL or points to
