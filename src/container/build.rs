@@ -217,7 +217,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         // job in flight for the many small ones after it.
         {
             let w = window(workers, largest);
-            pipeline::Window { jobs: ((w.bytes / largest) as usize).max(w.jobs), small: 64 << 10, ..w }
+            pipeline::Window { jobs: ((w.bytes / largest) as usize).max(w.jobs), small: pipeline::SMALL_WEIGHT, ..w }
         },
         || {
             while ps < spans.len() && pc == plans[ps].n_chunks {

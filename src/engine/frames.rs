@@ -53,11 +53,7 @@ pub fn compress_into(method: &Method, src: &[u8], params: &CompressParams, dst: 
             emit(&scratch)
         });
     }
-    let payloads = parallel_map(job.n_chunks(), params.n_threads, |i| {
-        let mut p = Vec::new();
-        job.encode(i, &mut p).map(|()| p)
-    })?;
-    let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
+    let payloads = job.encode_all(params.n_threads)?;
     job.write_into(dst, |i, emit| emit(&payloads[i]))
 }
 
@@ -69,11 +65,7 @@ pub fn compress_to(method: &Method, src: &[u8], params: &CompressParams, out: &m
         // Payloads go straight into the frame.
         return job.write(out, |i, out| job.encode(i, out));
     }
-    let payloads = parallel_map(job.n_chunks(), params.n_threads, |i| {
-        let mut p = Vec::new();
-        job.encode(i, &mut p).map(|()| p)
-    })?;
-    let payloads = payloads.into_iter().collect::<Result<Vec<_>>>()?;
+    let payloads = job.encode_all(params.n_threads)?;
     job.assemble(&payloads, out)
 }
 
@@ -115,6 +107,15 @@ impl<'a> FrameJob<'a> {
     /// Appends chunk `i`'s payload to `out`.
     pub fn encode(&self, i: usize, out: &mut Vec<u8>) -> Result<()> {
         codec::encode_chunk(self.method, self.chunk(i), (i * self.chunk_size as usize) as u64, self.kernels, out)
+    }
+
+    /// Every chunk's payload, encoded on `threads` threads.
+    fn encode_all(&self, threads: u32) -> Result<Vec<Vec<u8>>> {
+        let payloads = parallel_map(self.n_chunks(), threads, |i| {
+            let mut p = Vec::new();
+            self.encode(i, &mut p).map(|()| p)
+        })?;
+        payloads.into_iter().collect()
     }
 
     /// Writes the frame from payloads encoded earlier, in chunk order.

@@ -33,6 +33,10 @@ pub struct Window {
 /// See [`Window`].
 pub const SMALL_JOBS: usize = 16;
 
+/// The `small` of the coding pipelines' windows: the weight of a job of a
+/// 32 KiB chunk (its bytes and its result), a tiny tensor's.
+pub const SMALL_WEIGHT: u64 = 64 << 10;
+
 impl Window {
     /// The most jobs in flight at once.
     fn most(&self) -> usize {

@@ -39,7 +39,7 @@ pub fn window(workers: usize, chunk_size: u64) -> pipeline::Window {
 /// time switching threads.
 pub fn decode_window(workers: usize, chunk_size: u64) -> pipeline::Window {
     // A decode job weighs twice its chunk (payload and output).
-    pipeline::Window { small: 64 << 10, ..window(workers, chunk_size) }
+    pipeline::Window { small: pipeline::SMALL_WEIGHT, ..window(workers, chunk_size) }
 }
 
 impl pipeline::Weighed for Job {
