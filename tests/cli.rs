@@ -196,7 +196,7 @@ fn sharded_bf16_checkpoint_directory_in_one_command() {
     assert_eq!(std::fs::read(back.join("sub/config.json")).unwrap(), b"{\"hidden_size\": 384}");
 
     let (ok, out, _) = llmc(&["info", packed.join(format!("{}.llmc", shards[0].0)).to_str().unwrap()]);
-    assert!(ok && out.contains("(Safetensors, format version 7)") && out.contains("BF16"), "{out}");
+    assert!(ok && out.contains("(Safetensors, format version 10)") && out.contains("BF16"), "{out}");
 }
 
 #[test]

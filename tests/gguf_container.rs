@@ -167,24 +167,30 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 }
 
 #[test]
-fn word_differences_and_folded_quants_make_a_version_9_container_and_older_numbers_still_read() {
-    // The vocabulary's scores and token types are coded as word differences
-    // (zstd mode 3), Q5_0 field layouts fold their quants (FORMAT.md §6) and
-    // Q4_K chunks may code their headers as fields (q4k mode 2): readers before
-    // versions 9, 8 and 6 do not know them, and the number makes them refuse the file.
+fn batches_word_differences_and_folded_quants_make_a_version_10_container_and_older_numbers_still_read() {
+    // A block's norms side by side share a batch region (version 10), the
+    // vocabulary's scores and token types are coded as word differences (zstd
+    // mode 3), Q5_0 field layouts fold their quants (FORMAT.md §6) and Q4_K
+    // chunks may code their headers as fields (q4k mode 2): readers before
+    // versions 10, 9, 8 and 6 do not know them, and the number makes them
+    // refuse the file.
     let (file, c) = container();
-    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 9);
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 10);
+    let index = Index::open(&c).unwrap();
+    assert!(index.regions.iter().any(|r| r.role == llmc::model::Role::Batch), "the norms are batched");
     let with_version = |c: &[u8], v: u16| {
         let mut copy = c.to_vec();
         copy[4..6].copy_from_slice(&v.to_le_bytes());
         common::hostile::reseal_container_header(&mut copy);
         copy
     };
-    for v in [2, 3, 4, 5, 6, 7, 8] {
-        assert!(llmc::model::decompress(&with_version(&c, v), &DecodeOptions::default()).unwrap() == file, "version {v}");
+    // Frames carry their own modes: any version from 2 reads them, but a batch
+    // region is corrupt before version 10.
+    for v in [2, 3, 4, 5, 6, 7, 8, 9] {
+        assert_eq!(llmc::model::decompress(&with_version(&c, v), &DecodeOptions::default()).unwrap_err(), Error::Corrupt, "version {v}");
     }
-    assert_eq!(llmc::model::decompress(&with_version(&c, 10), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
-    assert_eq!(Index::open(&with_version(&c, 10)).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(llmc::model::decompress(&with_version(&c, 11), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(Index::open(&with_version(&c, 11)).unwrap_err(), Error::VersionUnsupported);
     // Without row classes the quants stay unfolded and the arrays as they are:
     // version 6 (for Q4_K), a larger file, the same original.
     let plain = llmc::model::gguf::compress(&file, &CompressParams { n_threads: 2, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();

@@ -211,11 +211,15 @@ fn messages_say_what_is_wrong() {
     // A zero-element GGUF tensor is fine.
     let (code, err) = llmc(&["compress", s(&corpus("gguf-zero-elements.gguf")), "-o", &out, "-f", "--verify"]);
     assert_eq!(code, Some(0), "{err}");
-    // --chunk-size that does not fit every block size says which.
-    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "4608"]);
+    // --chunk-size that does not fit every block size says which (on a real
+    // block: the corpus file's tensors are a few rows each, batched and coded
+    // as bytes, and take any chunk size).
+    let (code, err) = llmc(&["compress", s(&fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf")), "-o", &out, "-f", "--chunk-size", "4608"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("Q6_K (210-byte blocks)") && err.contains("Q8_0 (34-byte blocks)") && err.contains("use a multiple of"), "{err}");
     assert!(!err.contains("Q4_K"), "4608 = 32 x 144 fits Q4_K: {err}");
+    let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "4608", "--verify"]);
+    assert_eq!(code, Some(0), "{err}");
     // Out of the format's range: a usage error, before anything is read.
     let (code, err) = llmc(&["compress", s(&corpus("model.gguf")), "-o", &out, "-f", "--chunk-size", "100"]);
     assert_eq!(code, Some(2));

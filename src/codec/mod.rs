@@ -133,6 +133,16 @@ impl Method {
         }
     }
 
+    /// The same method for content without rows (several tensors in one
+    /// frame): row classes off, every other mode kept.
+    pub fn without_row_shape(self) -> Method {
+        match self {
+            Method::Bf16Rows { .. } => Method::Bf16,
+            Method::FieldsRows { layout, .. } => Method::Fields(layout),
+            m => m,
+        }
+    }
+
     /// Whether chunks fold their blocks before the split (container version 8 on).
     pub fn folds(&self) -> bool {
         matches!(self, Method::Fields(l) | Method::FieldsRows { layout: l, .. } if l.fold.is_some())

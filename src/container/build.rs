@@ -29,6 +29,17 @@ pub struct Span {
     pub methods: Vec<Method>,
     /// The tensor this span holds, if any (becomes an index entry).
     pub entry: Option<TensorDesc>,
+    /// A batch's tensors (role `Batch`; each becomes an index entry).
+    pub batch: Vec<Member>,
+}
+
+/// A tensor in a batch span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Where it starts in the span.
+    pub at: u64,
+    pub size: u64,
+    pub desc: TensorDesc,
 }
 
 /// Progress callback: bytes of the original processed so far, and the total.
@@ -161,21 +172,29 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     if at != file_len {
         return Err(Error::InvalidArgument);
     }
+    // Tiny tensors share frames, except where the caller asked for what older
+    // readers decode.
+    if params.row_classes() {
+        spans = super::batch::gather(spans);
+    }
     let plans = spans.iter().map(|s| plan(s, params)).collect::<Result<Vec<_>>>()?;
     let (spans, plans) = &cut(spans, plans);
     let spans = &spans[..];
     // What the index cannot record is refused before anything is coded or written.
-    super::limits::check_index(at, spans.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
+    super::limits::check_index(at, spans.len(), spans.iter().flat_map(span_entries)).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    // The lowest version that reads every region: 9 for GGUF numeric arrays as
+    // The lowest version that reads every region: 10 for batches of tiny
+    // tensors, 9 for GGUF numeric arrays as
     // word differences, 8 for folded quants (Q5_0, Q5_1), 7 for bf16 (whose
     // lanes may carry raw bytes; bf16 row classes came with version 5 and need
     // no more), 6 for Q4_K (whose chunks may code their headers as fields), 5
     // for byte streams' row classes, 4 for GGUF strings, else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
-    let version = if uses(|m| matches!(m, Method::ZstdWords { .. })) {
+    let version = if spans.iter().any(|s| s.role == Role::Batch) {
         super::VERSION
+    } else if uses(|m| matches!(m, Method::ZstdWords { .. })) {
+        super::VERSION_9
     } else if uses(Method::folds) {
         super::VERSION_8
     } else if uses(|m| matches!(m, Method::Bf16 | Method::Bf16Rows { .. })) {
@@ -314,7 +333,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         if rest.len() as u64 > MAX_STREAM_TAIL {
             return Err(Error::LimitExceeded);
         }
-        let s = Span { offset: file_len, size: rest.len() as u64, role: Role::Trailing, methods: vec![method.clone()], entry: None };
+        let s = Span { offset: file_len, size: rest.len() as u64, role: Role::Trailing, methods: vec![method.clone()], entry: None, batch: Vec::new() };
         let p = plan(&s, params)?;
         let start = out.position();
         let mut a = FrameAssembler::new(out, write::RECORD_SIZE_USIZE, method, flags, s.size, p.chunk_size)?;
@@ -328,12 +347,17 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         let (region, _) = finish_span(&s, &p, Current::Streamed(a, start, 0), flags, out)?;
         regions.push(region);
         file_len += s.size;
-        super::limits::check_index(file_len, regions.len(), spans.iter().filter_map(|s| s.entry.as_ref())).map_err(|u| u.status())?;
+        super::limits::check_index(file_len, regions.len(), spans.iter().flat_map(span_entries)).map_err(|u| u.status())?;
     }
     let mut entries = Vec::new();
     for (i, s) in spans.iter().enumerate() {
         if let Some(t) = &s.entry {
-            entries.push(Entry { region: i as u32, dtype: t.dtype, shape: t.shape.clone(), name: t.name.clone() });
+            entries.push(Entry { region: i as u32, dtype: t.dtype, shape: t.shape.clone(), name: t.name.clone(), within: None });
+        }
+        for m in &s.batch {
+            // Batches are at most `MAX_BATCH` bytes.
+            let within = (m.at as u32, m.size as u32);
+            entries.push(Entry { region: i as u32, dtype: m.desc.dtype, shape: m.desc.shape.clone(), name: m.desc.name.clone(), within: Some(within) });
         }
     }
     let index = write::index(&regions, &entries);
@@ -345,6 +369,11 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     Ok(())
 }
 
+
+/// The tensors a span holds: its own, or its batch's.
+fn span_entries(s: &Span) -> impl Iterator<Item = &TensorDesc> {
+    s.entry.iter().chain(s.batch.iter().map(|m| &m.desc))
+}
 
 /// Most bytes a stream compressed with a `tail` method may carry after the end
 /// its metadata gives (they are held until the stream ends). Real files carry
@@ -376,7 +405,7 @@ fn cut(spans: Vec<Span>, plans: Vec<Plan>) -> (Vec<Span>, Vec<Plan>) {
             let keep = p.keep && role != Role::Continuation;
             // Each region is its own frame: row-aware methods restart at its column.
             let methods = s.methods.iter().map(|m| m.from_offset(at)).collect();
-            out_spans.push(Span { offset: s.offset + at, size, role, methods, entry });
+            out_spans.push(Span { offset: s.offset + at, size, role, methods, entry, batch: Vec::new() });
             out_plans.push(Plan { chunk_size: p.chunk_size, n_chunks: size.div_ceil(u64::from(p.chunk_size)), keep });
             at += size;
         }

@@ -4,9 +4,10 @@
 //! built at open, so a lookup by name costs one hash whatever the count.
 //!
 //! Memory: 24 bytes per record, at most 16 per entry of hash slots, the names
-//! plus one byte each and the dimensions as they are stored; allocated exactly
-//! once, after a first pass has checked every entry. With the 33-byte regions
-//! that stays under four times the index's size (`limits::decode_overhead`).
+//! plus one byte each, the dimensions as they are stored and a batch member's
+//! place (8 bytes in the index, 16 here); allocated exactly once, after a first
+//! pass has checked every entry. With the 33-byte regions that stays under four
+//! times the index's size (`limits::decode_overhead`).
 
 use super::limits::{MAX_DIMS, MAX_NAME};
 use super::{check, Region, Role};
@@ -23,6 +24,9 @@ pub struct EntryRef<'a> {
     /// The source's order: ggml's `ne[]` for GGUF, outermost first for safetensors.
     pub shape: &'a [u64],
     pub name: &'a str,
+    /// In a batch region (`Role::Batch`): the tensor's offset in the region and
+    /// its size. Otherwise the tensor is its region and any continuations.
+    pub within: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -32,10 +36,13 @@ struct Record {
     dtype: u32,
     dims_at: u32,
     name_len: u16,
+    /// The dimension count; [`BATCHED`] set when the two values after the
+    /// dimensions are the entry's place in its batch region.
     n_dims: u8,
 }
 
 const EMPTY: u32 = u32::MAX;
+const BATCHED: u8 = 0x80;
 
 #[derive(Debug, Clone, Default)]
 pub struct Entries {
@@ -49,8 +56,17 @@ pub struct Entries {
     hasher: std::collections::hash_map::RandomState,
 }
 
+/// One entry as the index stores it.
+struct Raw<'a> {
+    region: u32,
+    dtype: u32,
+    dims: &'a [u8],
+    name: &'a [u8],
+    within: Option<(u64, u64)>,
+}
+
 /// Reads one entry's fields, checking them against the limits and `regions`.
-fn read_one<'a>(r: &mut ByteReader<'a>, regions: &[Region]) -> Result<(u32, u32, &'a [u8], &'a [u8])> {
+fn read_one<'a>(r: &mut ByteReader<'a>, regions: &[Region]) -> Result<Raw<'a>> {
     let region = r.u32()?;
     let dtype = r.u32()?;
     let n_dims = usize::from(r.u8()?);
@@ -61,8 +77,19 @@ fn read_one<'a>(r: &mut ByteReader<'a>, regions: &[Region]) -> Result<(u32, u32,
     let name = r.take(len)?;
     // C callers get names as C strings; the writer refuses NULs.
     check(std::str::from_utf8(name).is_ok() && !name.contains(&0))?;
-    check(regions.get(region as usize).is_some_and(|g| g.role == Role::Tensor))?;
-    Ok((region, dtype, dims, name))
+    let g = regions.get(region as usize).ok_or(crate::error::Error::Corrupt)?;
+    // A batch member says where in its region it lies, inside it and not empty
+    // (batches occur only in version 10, which `check_role_order` enforced).
+    let within = match g.role {
+        Role::Tensor => None,
+        Role::Batch => {
+            let (offset, size) = (u64::from(r.u32()?), u64::from(r.u32()?));
+            check(size > 0 && offset + size <= g.orig_size)?;
+            Some((offset, size))
+        }
+        _ => return Err(crate::error::Error::Corrupt),
+    };
+    Ok(Raw { region, dtype, dims, name, within })
 }
 
 impl Entries {
@@ -74,9 +101,9 @@ impl Entries {
         let (mut name_bytes, mut n_dims) = (0usize, 0usize);
         let mut first = r.clone();
         for _ in 0..n {
-            let (_, _, dims, name) = read_one(&mut first, regions)?;
-            name_bytes += name.len() + 1;
-            n_dims += dims.len() / 8;
+            let e = read_one(&mut first, regions)?;
+            name_bytes += e.name.len() + 1;
+            n_dims += e.dims.len() / 8 + if e.within.is_some() { 2 } else { 0 };
         }
         let n_slots = (2 * n).next_power_of_two().max(1);
         let mut t = Entries {
@@ -87,18 +114,21 @@ impl Entries {
             hasher: Default::default(),
         };
         for i in 0..n {
-            let (region, dtype, dims, name) = read_one(r, regions)?;
+            let Raw { region, dtype, dims, name, within } = read_one(r, regions)?;
             let record = Record {
                 name_at: t.names.len(),
                 region,
                 dtype,
                 dims_at: t.dims.len() as u32,
                 name_len: name.len() as u16,
-                n_dims: (dims.len() / 8) as u8,
+                n_dims: (dims.len() / 8) as u8 | if within.is_some() { BATCHED } else { 0 },
             };
             t.names.extend_from_slice(name);
             t.names.push(0);
             t.dims.extend(dims.chunks_exact(8).map(|d| u64::from_le_bytes(d.try_into().expect("8 bytes"))));
+            if let Some((offset, size)) = within {
+                t.dims.extend([offset, size]);
+            }
             t.records.push(record);
             t.insert(i as u32);
         }
@@ -141,13 +171,14 @@ impl Entries {
 
     pub fn get(&self, i: usize) -> Option<EntryRef<'_>> {
         let r = self.records.get(i)?;
-        let dims = r.dims_at as usize;
+        let (dims, n) = (r.dims_at as usize, usize::from(r.n_dims & !BATCHED));
         Some(EntryRef {
             region: r.region,
             dtype: r.dtype,
-            shape: &self.dims[dims..dims + usize::from(r.n_dims)],
+            shape: &self.dims[dims..dims + n],
             // Checked to be UTF-8 when read.
             name: core::str::from_utf8(self.name_bytes(i)).unwrap_or_default(),
+            within: (r.n_dims & BATCHED != 0).then(|| (self.dims[dims + n], self.dims[dims + n + 1])),
         })
     }
 

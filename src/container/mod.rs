@@ -6,7 +6,7 @@
 //! ```text
 //! header (64 bytes)
 //!   0  4  magic "LLMC"
-//!   4  2  container version (1 here; versions 2 to 9, written now: FORMAT.md §10.1)
+//!   4  2  container version (1 here; versions 2 to 10, written now: FORMAT.md §10.1)
 //!   6  1  source kind: 1 GGUF, 2 safetensors, 3 opaque file
 //!   7  1  flags (bits 0-3 must be understood; none defined)
 //!   8  8  original size
@@ -22,12 +22,15 @@
 //!     u32 region, u32 dtype (the source's type id: ggml type for GGUF, safetensors
 //!     dtype id for safetensors), u8 n_dims (<= 8), u64 dims[n_dims] (the source's
 //!     order: ggml's ne[] for GGUF, row-major for safetensors),
-//!     u16 name length, name bytes
+//!     u16 name length, name bytes,
+//!     and where its region is a batch (role 5, version 10): u32 offset in the
+//!     region, u32 size
 //!   u32 CRC32C of the index bytes before it
 //! ```
 //! A region with frame size 0 is all zero bytes; only padding (role 2) may be
 //! frameless. Limits on what an index records: [`limits`].
 
+pub mod batch;
 pub mod build;
 pub mod entries;
 pub mod limits;
@@ -53,9 +56,13 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// [`crate::rans::carry_states`]). Version 8 adds field layouts with a fold
 /// (Q5_0 and Q5_1 quants, [`crate::format::quant_fold`]). Version 9 adds zstd
 /// payload mode 3 (GGUF numeric arrays as word differences,
-/// [`crate::codec::words`]). A writer marks a container with the lowest version
+/// [`crate::codec::words`]). Version 10 adds batch regions (role 5,
+/// `Role::Batch`): runs of tiny tensors in one frame, each entry saying where
+/// in it its tensor lies. A writer marks a container with the lowest version
 /// that reads all its regions.
-pub const VERSION: u16 = 9;
+pub const VERSION: u16 = 10;
+/// GGUF numeric arrays as word differences.
+pub const VERSION_9: u16 = 9;
 /// Folded quants.
 pub const VERSION_8: u16 = 8;
 /// bf16 lanes that carry raw bytes.
@@ -120,6 +127,11 @@ pub enum Role {
     /// The next part of the tensor in the region before it (version 3): a large
     /// tensor is stored as a tensor region and continuations, each its own frame.
     Continuation = 4,
+    /// Several whole tiny tensors that follow each other in the original, and
+    /// any padding between them, in one frame (version 10): a tensor of a few
+    /// bytes does not pay for a frame, a record and an index region of its own.
+    /// Each of its entries says where in it its tensor lies.
+    Batch = 5,
 }
 
 impl Role {
@@ -130,6 +142,7 @@ impl Role {
             2 => Some(Role::Padding),
             3 => Some(Role::Trailing),
             4 => Some(Role::Continuation),
+            5 => Some(Role::Batch),
             _ => None,
         }
     }
@@ -150,6 +163,8 @@ pub struct Entry {
     pub dtype: u32,
     pub shape: Vec<u64>,
     pub name: String,
+    /// In a batch region: the tensor's offset in the region and its size.
+    pub within: Option<(u32, u32)>,
 }
 
 /// What the index says about a tensor, before it has a region.
@@ -161,10 +176,12 @@ pub struct TensorDesc {
 }
 
 /// Checks that a region of `role` may follow one of `prev` in a container of
-/// `version`: a continuation only in versions 3 and 4 and only after a tensor or
-/// another continuation (it belongs to that tensor).
+/// `version`: a continuation only in versions 3 and later and only after a
+/// tensor or another continuation (it belongs to that tensor); a batch only in
+/// version 10 and later.
 fn check_role_order(version: u16, prev: Option<Role>, role: Role) -> Result<()> {
-    check(role != Role::Continuation || (version >= VERSION_3 && matches!(prev, Some(Role::Tensor | Role::Continuation))))
+    check(role != Role::Continuation || (version >= VERSION_3 && matches!(prev, Some(Role::Tensor | Role::Continuation))))?;
+    check(role != Role::Batch || version >= VERSION)
 }
 
 fn check(cond: bool) -> Result<()> {

@@ -39,6 +39,11 @@ impl Outline {
     pub fn entry_regions(&self, i: usize) -> Option<core::ops::Range<usize>> {
         Some(tensor_regions(&self.regions, self.entries.get(i)?.region as usize))
     }
+
+    /// Original offset and size of entry `i` (as [`Index::entry_span`]).
+    pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
+        super::read::entry_span(&self.regions, &self.entries, i)
+    }
 }
 
 /// Reads a container's outline from `src` (a pipe, a file), as far as the

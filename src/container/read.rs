@@ -74,7 +74,7 @@ impl Index {
                 let frame = &data[region.frame_offset as usize..(region.frame_offset + region.frame_size) as usize];
                 let f = frames::parse(frame)?;
                 check(f.frame_size == frame.len() && f.header.content_size == region.orig_size)?;
-                if matches!(region.role, Role::Tensor | Role::Continuation) {
+                if matches!(region.role, Role::Tensor | Role::Continuation | Role::Batch) {
                     chunk_size = chunk_size.max(u64::from(f.header.chunk_size));
                 }
                 let chunks = f.chunks.iter().map(|c| (region.frame_offset + (c.payload.as_ptr() as usize - frame.as_ptr() as usize) as u64, c.payload.len() as u32, c.checksum)).collect();
@@ -98,10 +98,10 @@ impl Index {
         self.entries.find(name)
     }
 
-    /// Original offset and size of entry `i` (its region and continuations).
+    /// Original offset and size of entry `i` (its region and continuations,
+    /// or its place in a batch region).
     pub fn entry_span(&self, i: usize) -> Option<(u64, u64)> {
-        let regions = &self.regions[self.entry_regions(i)?];
-        Some((regions[0].orig_offset, regions.iter().map(|r| r.orig_size).sum()))
+        entry_span(&self.regions, &self.entries, i)
     }
 
     /// The regions holding entry `i`: its tensor region and the continuations after it.
@@ -220,6 +220,18 @@ impl Index {
 /// Bytes of the leading metadata regions of `regions`.
 pub fn metadata_size(regions: &[Region]) -> u64 {
     regions.iter().take_while(|r| r.role == Role::Metadata).map(|r| r.orig_size).sum()
+}
+
+/// Original offset and size of entry `i` of `entries`, whose regions are
+/// `regions`: its tensor region and the continuations after it, or its place
+/// in a batch region.
+pub fn entry_span(regions: &[Region], entries: &Entries, i: usize) -> Option<(u64, u64)> {
+    let e = entries.get(i)?;
+    if let Some((offset, size)) = e.within {
+        return Some((regions[e.region as usize].orig_offset + offset, size));
+    }
+    let regions = &regions[tensor_regions(regions, e.region as usize)];
+    Some((regions[0].orig_offset, regions.iter().map(|r| r.orig_size).sum()))
 }
 
 /// The regions of the tensor whose first region is `first`: it and the

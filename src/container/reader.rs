@@ -293,7 +293,8 @@ impl Reader {
         let mut region_entry = vec![None; index.regions.len()];
         for e in 0..index.entries.len() {
             for r in index.entry_regions(e).expect("an entry") {
-                region_entry[r] = Some(e as u32);
+                // A batch's chunks belong to its first tensor.
+                region_entry[r].get_or_insert(e as u32);
             }
         }
         // Opening touched every frame's header and chunk table.

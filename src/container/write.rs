@@ -63,6 +63,10 @@ pub fn index(regions: &[Region], entries: &[Entry]) -> Vec<u8> {
         }
         put_u16(&mut index, e.name.len() as u16);
         index.extend_from_slice(e.name.as_bytes());
+        if let Some((offset, size)) = e.within {
+            put_u32(&mut index, offset);
+            put_u32(&mut index, size);
+        }
     }
     let crc = crc32c(&index);
     put_u32(&mut index, crc);

@@ -45,7 +45,7 @@ pub fn metadata_levels(params: &CompressParams) -> MetadataLevels {
 
 /// Metadata `[0, end)` as one span at zstd `level`.
 pub fn metadata_span(end: u64, level: i32) -> Vec<Span> {
-    vec![Span { offset: 0, size: end, role: Role::Metadata, methods: vec![Method::Zstd { level }], entry: None }]
+    vec![Span { offset: 0, size: end, role: Role::Metadata, methods: vec![Method::Zstd { level }], entry: None, batch: Vec::new() }]
 }
 
 /// Spans for a file of `file_len` bytes whose metadata is `metadata` (spans of
@@ -70,13 +70,13 @@ pub fn tile(file_len: u64, metadata: Vec<Span>, mut tensors: Vec<Span>, overlap:
             return Err(overlap);
         }
         if t.offset > at {
-            spans.push(Span { offset: at, size: t.offset - at, role: Role::Padding, methods: vec![Method::Stored], entry: None });
+            spans.push(Span { offset: at, size: t.offset - at, role: Role::Padding, methods: vec![Method::Stored], entry: None, batch: Vec::new() });
         }
         at = end;
         spans.push(t);
     }
     if at < file_len {
-        spans.push(Span { offset: at, size: file_len - at, role: Role::Trailing, methods: vec![Method::Zstd { level: TENSOR_ZSTD_LEVEL }], entry: None });
+        spans.push(Span { offset: at, size: file_len - at, role: Role::Trailing, methods: vec![Method::Zstd { level: TENSOR_ZSTD_LEVEL }], entry: None, batch: Vec::new() });
     }
     spans.retain(|s| s.size > 0);
     Ok(spans)

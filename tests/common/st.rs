@@ -50,6 +50,16 @@ pub fn write(tensors: &[Tensor], metadata: Option<&Value>) -> Vec<u8> {
     out
 }
 
+/// Puts `tensors` in the order the safetensors library writes them: by dtype
+/// (its `Dtype` enum, last first), then by name, so that tensors of one dtype
+/// (an FP8 checkpoint's F32 scales, norms and biases) are side by side.
+#[allow(dead_code)]
+pub fn safetensors_order(tensors: &mut [Tensor]) {
+    const DTYPES: [&str; 19] = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
+    let rank = |d: &str| DTYPES.iter().position(|&x| x == d).expect("a known dtype");
+    tensors.sort_by(|a, b| rank(&b.dtype).cmp(&rank(&a.dtype)).then_with(|| a.name.cmp(&b.name)));
+}
+
 /// f32 bits to bf16 bits, rounding to nearest even; NaNs stay NaN (quieted).
 pub fn f32_to_bf16(bits: u32) -> u16 {
     if bits & 0x7fff_ffff > 0x7f80_0000 {

@@ -20,6 +20,12 @@ fn bad_chunks(f: &Frame<'_>) -> Vec<String> {
 fn region_name(index: &Index, region: usize) -> String {
     // A continuation belongs to the tensor of the last tensor region before it.
     let first = index.regions[..=region].iter().rposition(|r| r.role != Role::Continuation).unwrap_or(region);
+    if index.regions[region].role == Role::Batch {
+        let names: Vec<&str> = index.entries.iter().filter(|e| e.region as usize == region).map(|e| e.name).collect();
+        let shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        let more = if names.len() > 3 { format!(" and {} more", names.len() - 3) } else { String::new() };
+        return format!("batch of tiny tensors {shown}{more} (region {region})");
+    }
     match index.entries.iter().find(|e| e.region as usize == first) {
         Some(e) => format!("tensor {}", e.name),
         None => {
@@ -29,6 +35,7 @@ fn region_name(index: &Index, region: usize) -> String {
                 Role::Padding => "padding",
                 Role::Trailing => "trailing bytes",
                 Role::Continuation => "tensor continuation",
+                Role::Batch => "batch of tiny tensors",
             };
             format!("{role} (region {region})")
         }

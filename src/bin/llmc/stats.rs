@@ -1,6 +1,6 @@
 //! Entropy bounds and hashes reported by `bench`.
 
-use llmc::model::{Index, Role, SourceKind};
+use llmc::model::{Index, SourceKind};
 use sha2::{Digest, Sha256};
 
 /// 16 / H(u16): the order-0 bound of a bf16 array (table cost excluded).
@@ -87,40 +87,34 @@ fn symbols(kind: SourceKind, dtype: u32) -> Option<Symbols> {
 /// Table and side-information costs are excluded. NaN when a tensor has no
 /// such bound (ggml block quantisations) or no tensor has 1- or 2-byte symbols.
 pub fn container_bound_ratio(index: &Index, original: &[u8]) -> f64 {
-    let mut by_region = vec![None; index.regions.len()];
-    for e in index.entries.iter() {
+    let mut tensors = Vec::with_capacity(index.entries.len());
+    for (i, e) in index.entries.iter().enumerate() {
         let Some(s) = symbols(index.kind, e.dtype) else { return f64::NAN };
-        by_region[e.region as usize] = Some(s);
+        // The whole tensor: its regions, or its place in a batch.
+        tensors.push((index.entry_span(i).expect("an entry"), s));
     }
-    if !by_region.iter().any(|s| matches!(s, Some(Symbols::Words | Symbols::Bytes))) {
+    if !tensors.iter().any(|(_, s)| matches!(s, Symbols::Words | Symbols::Bytes)) {
         return f64::NAN;
     }
-    let mut bits = 0f64;
-    let (mut words, mut bytes) = (vec![0u64; 1 << 16], [0u64; 256]);
-    let mut current: Option<Symbols> = None;
-    let flush = |current: Option<Symbols>, words: &mut Vec<u64>, bytes: &mut [u64; 256]| -> f64 {
-        let b = match current {
-            Some(Symbols::Words) => entropy(words) * words.iter().sum::<u64>() as f64,
-            Some(Symbols::Bytes) => entropy(bytes) * bytes.iter().sum::<u64>() as f64,
-            _ => 0.0,
+    // Every byte outside a tensor with 1- or 2-byte symbols costs 8 bits.
+    let mut bits = 8.0 * original.len() as f64;
+    for ((offset, size), s) in tensors {
+        let part = &original[offset as usize..(offset + size) as usize];
+        // The bits of the symbols replace their bytes' 8 bits each.
+        let (coded, len) = match s {
+            Symbols::Words => {
+                let mut words = vec![0u64; 1 << 16];
+                part.chunks_exact(2).for_each(|c| words[usize::from(u16::from_le_bytes([c[0], c[1]]))] += 1);
+                (entropy(&words) * words.iter().sum::<u64>() as f64, part.len() / 2 * 2)
+            }
+            Symbols::Bytes => {
+                let mut bytes = [0u64; 256];
+                part.iter().for_each(|&b| bytes[usize::from(b)] += 1);
+                (entropy(&bytes) * bytes.iter().sum::<u64>() as f64, part.len())
+            }
+            Symbols::Raw => continue,
         };
-        words.fill(0);
-        bytes.fill(0);
-        b
-    };
-    for (i, r) in index.regions.iter().enumerate() {
-        // A tensor is its region and the continuations after it.
-        if r.role != Role::Continuation {
-            bits += flush(current, &mut words, &mut bytes);
-            current = if r.role == Role::Tensor { by_region[i] } else { None };
-        }
-        let part = &original[r.orig_offset as usize..(r.orig_offset + r.orig_size) as usize];
-        match current {
-            Some(Symbols::Words) => part.chunks_exact(2).for_each(|c| words[usize::from(u16::from_le_bytes([c[0], c[1]]))] += 1),
-            Some(Symbols::Bytes) => part.iter().for_each(|&b| bytes[usize::from(b)] += 1),
-            _ => bits += 8.0 * part.len() as f64,
-        }
+        bits += coded - 8.0 * len as f64;
     }
-    bits += flush(current, &mut words, &mut bytes);
     8.0 * original.len() as f64 / bits
 }

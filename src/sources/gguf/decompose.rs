@@ -40,6 +40,7 @@ pub fn spans(g: &Gguf<'_>, levels: MetadataLevels) -> Result<Vec<Span>> {
                 vec![Method::Zstd { level: methods::TENSOR_ZSTD_LEVEL }]
             },
             entry: Some(TensorDesc { name: t.name.to_string(), dtype: t.ggml_type, shape }),
+            batch: Vec::new(),
         });
     }
     tile(file_size, metadata(g, levels), tensors, Error::GgufInvalid)
@@ -74,7 +75,7 @@ const MIN_WORDS: usize = 256;
 /// strings at `levels.strings`, each long array of 32-bit numbers as word
 /// differences at `levels.other`, the bytes between at `levels.other`.
 fn metadata(g: &Gguf<'_>, levels: MetadataLevels) -> Vec<Span> {
-    let span = |offset: usize, size: usize, method: Method| Span { offset: offset as u64, size: size as u64, role: Role::Metadata, methods: vec![method], entry: None };
+    let span = |offset: usize, size: usize, method: Method| Span { offset: offset as u64, size: size as u64, role: Role::Metadata, methods: vec![method], entry: None, batch: Vec::new() };
     let mut spans = Vec::new();
     let mut at = 0usize;
     for kv in &g.kv {

@@ -25,6 +25,7 @@ pub fn spans(st: &Safetensors, metadata_level: i32) -> Result<Vec<Span>> {
                 super::dtypes::Dtype::Unknown.methods()
             },
             entry: Some(TensorDesc { name: t.name.clone(), dtype: t.dtype as u32, shape: t.shape.clone() }),
+            batch: Vec::new(),
         })
         .collect();
     tile(st.file_len, metadata_span(st.data_offset, metadata_level), tensors, Error::SafetensorsInvalid)

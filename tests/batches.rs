@@ -1,0 +1,155 @@
+//! Tiny tensors side by side share one batch region (container version 10,
+//! FORMAT.md §10.1). Real data: the issue-15 FP8 recipe on the fp32
+//! all-MiniLM-L6-v2 (`llmc fetch minilm`), laid out as the safetensors library
+//! writes files (by dtype, then name), so its 104 F32 tensors (scales, norms,
+//! biases) follow each other as in a real FP8 checkpoint.
+
+mod common;
+
+use common::hostile::{reseal_container_header, reseal_container_index};
+use common::st;
+use common::{fetched, isas_under_test, opts};
+use llmc::model::{compress, decompress, read_outline, Index, Role};
+use llmc::stream::{decode, Input};
+use llmc::{CompressParams, DecodeOptions, Error};
+use std::sync::OnceLock;
+
+/// The FP8 checkpoint in the safetensors library's order.
+fn fp8() -> &'static [u8] {
+    static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let fp8 = st::to_fp8(&std::fs::read(fetched("minilm")).unwrap());
+        let (mut tensors, metadata) = st::read(&fp8);
+        st::safetensors_order(&mut tensors);
+        st::write(&tensors, metadata.as_ref())
+    })
+}
+
+fn container() -> &'static [u8] {
+    static C: OnceLock<Vec<u8>> = OnceLock::new();
+    C.get_or_init(|| compress(fp8(), &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap())
+}
+
+fn stream_decode(c: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let mut sink = |b: &[u8]| -> llmc::Result<()> {
+        out.extend_from_slice(b);
+        Ok(())
+    };
+    decode(&mut Input::new(c), &DecodeOptions::default(), 0, true, &mut sink)?;
+    Ok(out)
+}
+
+#[test]
+fn tiny_tensors_share_batches_and_each_reads_back_alone() {
+    let (file, c) = (fp8(), container());
+    assert_eq!(&c[4..6], &10u16.to_le_bytes());
+    let index = Index::open(c).unwrap();
+    let batches = index.regions.iter().filter(|r| r.role == Role::Batch).count();
+    let batched = index.entries.iter().filter(|e| e.within.is_some()).count();
+    let (tensors, _) = st::read(file);
+    let f32s = tensors.iter().filter(|t| t.dtype == "F32").count();
+    eprintln!("{} tensors, {batched} in {batches} batches, {} regions", tensors.len(), index.regions.len());
+    assert!(batched >= f32s && batches <= 2, "every F32 tensor batched: {batched} of {f32s} in {batches}");
+    // Each tensor, found by name, is where the header says and reads back alone.
+    let n = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&file[8..8 + n]).unwrap();
+    for t in &tensors {
+        let i = index.find(&t.name).unwrap();
+        let (offset, size) = index.entry_span(i).unwrap();
+        assert_eq!((offset - 8 - n as u64, size), (header[&t.name]["data_offsets"][0].as_u64().unwrap(), t.data.len() as u64), "{}", t.name);
+        for isa in isas_under_test() {
+            let mut dst = vec![0u8; size as usize];
+            index.read_range(c, offset, &mut dst, &opts(isa)).unwrap();
+            assert!(dst == t.data, "{} on {isa:?}", t.name);
+        }
+    }
+    // The whole file, from memory and as a one-pass stream; an outline read
+    // from a pipe places the tensors as the index does.
+    for isa in isas_under_test() {
+        assert!(decompress(c, &opts(isa)).unwrap() == file, "{isa:?}");
+    }
+    assert!(stream_decode(c).unwrap() == file);
+    let outline = read_outline(c).unwrap();
+    for i in 0..index.entries.len() {
+        assert_eq!(outline.entry_span(i), index.entry_span(i));
+    }
+}
+
+#[test]
+fn batches_cost_less_than_a_frame_per_tensor_and_do_not_move_with_threads() {
+    let (file, c) = (fp8(), container());
+    // The F32 tensors' bytes alone (12 KB of norms and biases, 41 scales):
+    // batched, they code past 8 bits a byte; a frame, record and index region
+    // each (about 130 bytes a tensor) left them at 1.08.
+    let index = Index::open(c).unwrap();
+    let (tensors, _) = st::read(file);
+    let raw: usize = tensors.iter().filter(|t| t.dtype == "F32").map(|t| t.data.len()).sum();
+    let coded: u64 = index.regions.iter().filter(|r| r.role == Role::Batch).map(|r| r.frame_size).sum();
+    let batch_bytes: u64 = index.regions.iter().filter(|r| r.role == Role::Batch).map(|r| r.orig_size).sum();
+    eprintln!("batches: {batch_bytes} bytes ({raw} of F32) in {coded}");
+    assert!(batch_bytes as f64 / coded as f64 > 1.12, "{batch_bytes} -> {coded}");
+    for n in [1, 3] {
+        assert!(compress(file, &CompressParams { n_threads: n, ..Default::default() }, None).unwrap() == c, "{n} threads");
+    }
+    // The compatibility switch writes no batch (older readers refuse role 5).
+    let old = compress(file, &CompressParams { n_threads: 2, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();
+    assert!(Index::open(&old).unwrap().regions.iter().all(|r| r.role != Role::Batch));
+    assert!(decompress(&old, &DecodeOptions::default()).unwrap() == file);
+}
+
+/// Where entry `i`'s batch place lies in the index (its two u32s after the name).
+fn within_at(c: &[u8], i: usize) -> usize {
+    let index_at = u64::from_le_bytes(c[c.len() - 64 + 12..c.len() - 64 + 20].try_into().unwrap()) as usize;
+    let n_regions = u32::from_le_bytes(c[index_at..index_at + 4].try_into().unwrap()) as usize;
+    let index = Index::open(c).unwrap();
+    let mut at = index_at + 4 + 33 * n_regions + 4;
+    for j in 0..=i {
+        let e = index.entries.get(j).unwrap();
+        at += 9 + 8 * e.shape.len() + 2 + e.name.len();
+        if j == i {
+            assert!(e.within.is_some());
+            return at;
+        }
+        if e.within.is_some() {
+            at += 8;
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn a_batch_place_outside_its_region_or_a_batch_before_version_10_is_corrupt() {
+    let c = container();
+    let index = Index::open(c).unwrap();
+    let i = (0..index.entries.len()).find(|&i| index.entries.get(i).unwrap().within.is_some()).unwrap();
+    let e = index.entries.get(i).unwrap();
+    let region_size = index.regions[e.region as usize].orig_size as u32;
+    let at = within_at(c, i);
+    let with_place = |offset: u32, size: u32| {
+        let mut f = c.to_vec();
+        f[at..at + 4].copy_from_slice(&offset.to_le_bytes());
+        f[at + 4..at + 8].copy_from_slice(&size.to_le_bytes());
+        reseal_container_index(&mut f);
+        f
+    };
+    // The resealing is sound: the same place opens.
+    let (offset, size) = e.within.unwrap();
+    assert!(Index::open(&with_place(offset as u32, size as u32)).is_ok());
+    let cases = [
+        ("size 0", with_place(0, 0)),
+        ("one byte past the region", with_place(region_size - size as u32 + 1, size as u32)),
+        ("offset + size past 2^32", with_place(u32::MAX, 2)),
+        ("version 9", {
+            let mut f = c.to_vec();
+            f[4..6].copy_from_slice(&9u16.to_le_bytes());
+            reseal_container_header(&mut f);
+            f
+        }),
+    ];
+    for (what, f) in cases {
+        assert_eq!(Index::open(&f).err(), Some(Error::Corrupt), "{what}: open");
+        assert_eq!(stream_decode(&f).err(), Some(Error::Corrupt), "{what}: stream");
+        assert_eq!(read_outline(&f[..]).err(), Some(Error::Corrupt), "{what}: outline");
+    }
+}
