@@ -153,3 +153,29 @@ fn a_batch_place_outside_its_region_or_a_batch_before_version_10_is_corrupt() {
         assert_eq!(read_outline(&f[..]).err(), Some(Error::Corrupt), "{what}: outline");
     }
 }
+
+#[test]
+fn the_c_abi_places_and_reads_each_batched_tensor() {
+    use llmc::ffi::container::*;
+    let (file, c) = (fp8(), container());
+    let index = Index::open(c).unwrap();
+    let mut h = core::ptr::null_mut();
+    // SAFETY: `c` lives for the whole test; the handle is closed below.
+    assert_eq!(unsafe { llmc_container_open_buffer(c.as_ptr().cast(), c.len(), 0, &mut h) }, 0);
+    for i in (0..index.entries.len()).filter(|&i| index.entries.get(i).unwrap().within.is_some()) {
+        // SAFETY: a plain C struct, all zero is a valid value.
+        let mut info: llmc_tensor_info = unsafe { core::mem::zeroed() };
+        info.struct_size = core::mem::size_of_val(&info) as u32;
+        // SAFETY: live handle, a whole struct.
+        assert_eq!(unsafe { llmc_container_tensor_info(h, i as u64, &mut info) }, 0);
+        assert_eq!(Some((info.orig_offset, info.size)), index.entry_span(i));
+        let mut dst = vec![0u8; info.size as usize];
+        let mut written = 0usize;
+        // SAFETY: live handle, `dst` valid for its length; no context (the handle's own).
+        let s = unsafe { llmc_container_read_tensor(h, core::ptr::null(), i as u64, dst.as_mut_ptr().cast(), dst.len(), &mut written) };
+        assert_eq!((s, written), (0, dst.len()));
+        assert!(dst[..] == file[info.orig_offset as usize..][..dst.len()], "entry {i}");
+    }
+    // SAFETY: opened above, closed once.
+    unsafe { llmc_container_close(h) };
+}
