@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::hostile::{reseal_container_header, reseal_container_index};
+use common::hostile::{raw_index, reseal_container_header, with_index, with_index_bytes, with_raw_index};
 use common::st;
 use common::{fetched, isas_under_test, opts};
 use llmc::model::{compress, decompress, read_outline, Index, Role};
@@ -98,24 +98,20 @@ fn batches_cost_less_than_a_frame_per_tensor_and_do_not_move_with_threads() {
     assert!(decompress(&old, &DecodeOptions::default()).unwrap() == file);
 }
 
-/// Where entry `i`'s batch place lies in the index (its two u32s after the name).
+/// Where entry `i`'s batch place lies in the index as §10.3 lays it out
+/// (its two u32s after the name).
 fn within_at(c: &[u8], i: usize) -> usize {
-    let index_at = u64::from_le_bytes(c[c.len() - 64 + 12..c.len() - 64 + 20].try_into().unwrap()) as usize;
-    let n_regions = u32::from_le_bytes(c[index_at..index_at + 4].try_into().unwrap()) as usize;
+    let raw = raw_index(c);
+    let n_regions = u32::from_le_bytes(raw[..4].try_into().unwrap()) as usize;
     let index = Index::open(c).unwrap();
-    let mut at = index_at + 4 + 33 * n_regions + 4;
-    for j in 0..=i {
+    let mut at = 4 + 33 * n_regions + 4;
+    for j in 0..i {
         let e = index.entries.get(j).unwrap();
-        at += 9 + 8 * e.shape.len() + 2 + e.name.len();
-        if j == i {
-            assert!(e.within.is_some());
-            return at;
-        }
-        if e.within.is_some() {
-            at += 8;
-        }
+        at += 9 + 8 * e.shape.len() + 2 + e.name.len() + if e.within.is_some() { 8 } else { 0 };
     }
-    unreachable!()
+    let e = index.entries.get(i).unwrap();
+    assert!(e.within.is_some());
+    at + 9 + 8 * e.shape.len() + 2 + e.name.len()
 }
 
 #[test]
@@ -127,11 +123,10 @@ fn a_batch_place_outside_its_region_or_a_batch_before_version_10_is_corrupt() {
     let region_size = index.regions[e.region as usize].orig_size as u32;
     let at = within_at(c, i);
     let with_place = |offset: u32, size: u32| {
-        let mut f = c.to_vec();
-        f[at..at + 4].copy_from_slice(&offset.to_le_bytes());
-        f[at + 4..at + 8].copy_from_slice(&size.to_le_bytes());
-        reseal_container_index(&mut f);
-        f
+        with_raw_index(c, |raw| {
+            raw[at..at + 4].copy_from_slice(&offset.to_le_bytes());
+            raw[at + 4..at + 8].copy_from_slice(&size.to_le_bytes());
+        })
     };
     // The resealing is sound: the same place opens.
     let (offset, size) = e.within.unwrap();
@@ -140,11 +135,11 @@ fn a_batch_place_outside_its_region_or_a_batch_before_version_10_is_corrupt() {
         ("size 0", with_place(0, 0)),
         ("one byte past the region", with_place(region_size - size as u32 + 1, size as u32)),
         ("offset + size past 2^32", with_place(u32::MAX, 2)),
-        ("version 9", {
+        ("version 9 (its index stored as version 9 stores it)", {
             let mut f = c.to_vec();
             f[4..6].copy_from_slice(&9u16.to_le_bytes());
             reseal_container_header(&mut f);
-            f
+            with_index(&f, raw_index(c))
         }),
     ];
     for (what, f) in cases {
@@ -152,6 +147,11 @@ fn a_batch_place_outside_its_region_or_a_batch_before_version_10_is_corrupt() {
         assert_eq!(stream_decode(&f).err(), Some(Error::Corrupt), "{what}: stream");
         assert_eq!(read_outline(&f[..]).err(), Some(Error::Corrupt), "{what}: outline");
     }
+    // A version-9 header over version 10's coded index: its bytes are no index.
+    let mut f = c.to_vec();
+    f[4..6].copy_from_slice(&9u16.to_le_bytes());
+    reseal_container_header(&mut f);
+    assert!(Index::open(&f).is_err() && stream_decode(&f).is_err());
 }
 
 #[test]
@@ -178,4 +178,38 @@ fn the_c_abi_places_and_reads_each_batched_tensor() {
     }
     // SAFETY: opened above, closed once.
     unsafe { llmc_container_close(h) };
+}
+
+#[test]
+fn a_coded_index_that_declares_too_much_or_decodes_to_another_length_is_corrupt() {
+    let c = container();
+    let t = c.len() - 64;
+    let (at, size) = (u64::from_le_bytes(c[t + 12..t + 20].try_into().unwrap()) as usize, u64::from_le_bytes(c[t + 20..t + 28].try_into().unwrap()) as usize);
+    let coded = &c[at..at + size];
+    let raw = raw_index(c);
+    assert_eq!(coded[8], 1, "the index is zstd-coded");
+    assert!(coded.len() * 4 < raw.len(), "{} -> {}", raw.len(), coded.len());
+    let payload = &coded[8..];
+    let with_len = |len: u64, payload: &[u8]| with_index_bytes(c, &[&len.to_le_bytes()[..], payload].concat());
+    // The resealing is sound: the same bytes open.
+    assert!(Index::open(&with_len(raw.len() as u64, payload)).is_ok());
+    let most = llmc::model::limits::max_index_len(payload.len() as u64);
+    let cases = [
+        ("a length one byte long", with_len(raw.len() as u64 + 1, payload)),
+        ("a length one byte short", with_len(raw.len() as u64 - 1, payload)),
+        ("a length past what its payload may declare", with_len(most + 1, payload)),
+        ("a length of 2^64 - 1", with_len(u64::MAX, payload)),
+        ("payload mode 2 (GGUF strings)", with_len(raw.len() as u64, &[&[2u8][..], &payload[1..]].concat())),
+        ("a stored payload one byte short", with_len(raw.len() as u64, &[&[0u8][..], &raw[..raw.len() - 1]].concat())),
+        ("no payload", with_len(raw.len() as u64, &[])),
+    ];
+    for (what, f) in cases {
+        assert!(matches!(Index::open(&f).err(), Some(Error::Corrupt)), "{what}: open {:?}", Index::open(&f).err());
+        assert!(matches!(stream_decode(&f).err(), Some(Error::Corrupt)), "{what}: stream");
+        assert!(matches!(read_outline(&f[..]).err(), Some(Error::Corrupt)), "{what}: outline");
+    }
+    // A stored index (what a writer keeps when zstd would shrink it past the
+    // limit) reads as the coded one.
+    let stored = with_len(raw.len() as u64, &[&[0u8][..], &raw].concat());
+    assert!(decompress(&stored, &DecodeOptions::default()).unwrap() == fp8());
 }

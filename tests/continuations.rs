@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::hostile::{reseal_container_header, reseal_container_index, reseal_container_records};
+use common::hostile::{raw_index, reseal_container_header, reseal_container_records, with_index, with_raw_index};
 use common::{fetched, isas_under_test, opts};
 use llmc::model::limits::MAX_REGION_BYTES;
 use llmc::model::{Index, Role};
@@ -93,20 +93,13 @@ fn a_pipe_output_gets_the_same_bytes_as_a_file() {
     assert!(o.stdout == container(), "stdin -> stdout differs from the in-memory container");
 }
 
-/// Index offset of a version-2/3 container (from its trailer).
-fn index_offset(c: &[u8]) -> usize {
-    u64::from_le_bytes(c[c.len() - 64 + 12..c.len() - 64 + 20].try_into().unwrap()) as usize
-}
-
 /// Sets region `i`'s role in the index and in its record, resealed.
 fn with_role(c: &[u8], i: usize, role: u8) -> Vec<u8> {
-    let mut f = c.to_vec();
     let index = Index::open(c).unwrap();
     let r = index.regions[i];
-    f[index_offset(c) + 4 + 33 * i + 32] = role;
+    let mut f = with_raw_index(c, |raw| raw[4 + 33 * i + 32] = role);
     f[r.frame_offset as usize - 36 + 4] = role;
     reseal_container_records(&mut f);
-    reseal_container_index(&mut f);
     f
 }
 
@@ -118,10 +111,11 @@ fn continuations_where_none_may_be_are_corrupt() {
     let metadata_then_tensor = index.regions.iter().position(|r| r.role != Role::Metadata).unwrap();
     let cases = [
         ("version 2 with continuations", {
+            // (Its index stored as version 2 stores it.)
             let mut f = c.to_vec();
             f[4] = 2;
             reseal_container_header(&mut f);
-            f
+            with_index(&f, raw_index(c))
         }),
         ("a continuation right after the metadata", with_role(c, metadata_then_tensor, Role::Continuation as u8)),
         ("a tensor region turned padding before its continuation", with_role(c, first, Role::Padding as u8)),

@@ -84,9 +84,12 @@ fn many_tensors(n: usize) -> Vec<u8> {
 fn an_open_index_stays_within_four_times_its_size() {
     serial(|| {
         let container = llmc::model::compress(&many_tensors(40_000), &llmc::CompressParams::default(), None).unwrap();
-        // Version 2 keeps the index size in the trailer (the last 64 bytes, offset 20).
+        // Version 2 keeps the index's offset and size in the trailer (the last 64
+        // bytes, offsets 12 and 20); version 10 codes it, its length first.
         let t = container.len() - 64;
-        let index_size = u64::from_le_bytes(container[t + 20..t + 28].try_into().unwrap()) as usize;
+        let index_at = u64::from_le_bytes(container[t + 12..t + 20].try_into().unwrap()) as usize;
+        assert_eq!(container[4], 10, "tiny tensors side by side: batches and a coded index");
+        let index_size = u64::from_le_bytes(container[index_at..index_at + 8].try_into().unwrap()) as usize;
         let (index, peak) = peak_of(|| Index::open(&container).unwrap());
         assert_eq!(index.entries.len(), 40_000);
         eprintln!("index of {index_size} bytes: {peak} bytes at the peak of open, {} held by the entries", index.entries.heap_size());

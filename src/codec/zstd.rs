@@ -60,6 +60,11 @@ pub fn encode_words_chunk(src: &[u8], level: i32, out: &mut Vec<u8>) -> Result<(
     Ok(())
 }
 
+/// Appends the stored payload of `src` (mode 0) to `out`.
+pub fn stored_chunk(src: &[u8], out: &mut Vec<u8>) {
+    store(src, out.len(), out);
+}
+
 fn store(src: &[u8], at: usize, out: &mut Vec<u8>) {
     out.truncate(at);
     out.push(MODE_STORED);

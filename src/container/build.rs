@@ -361,6 +361,8 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         }
     }
     let index = write::index(&regions, &entries);
+    // Version 10 codes its index (names, shapes and places of many tiny tensors).
+    let index = if version >= super::VERSION { write::coded_index(&index)? } else { index };
     out.write(&write::end_record(file_len, index.len() as u64))?;
     let index_offset = out.position();
     out.write(&index)?;

@@ -99,6 +99,15 @@ pub fn check_index<'a>(original_size: u64, n_regions: usize, entries: impl Itera
     Ok(())
 }
 
+/// Most bytes a version-10 index coded in `coded` bytes may declare (FORMAT.md
+/// §10.3): 64 times its size, plus 1 MiB. A reader allocates the declared size
+/// before it decodes, so a few bytes cannot claim gigabytes; a writer stores an
+/// index that would code smaller than this allows (the longest shared name
+/// prefixes) as it is, so every index it writes is read.
+pub fn max_index_len(coded: u64) -> u64 {
+    coded.saturating_mul(64).saturating_add(1 << 20)
+}
+
 /// Most bytes of the original one tensor or padding region holds: a larger
 /// tensor continues in regions of role `Continuation` (the same method, chosen
 /// by its first region), larger padding in more padding regions. What the

@@ -26,6 +26,7 @@
 //!     and where its region is a batch (role 5, version 10): u32 offset in the
 //!     region, u32 size
 //!   u32 CRC32C of the index bytes before it
+//!   (version 10 stores it coded: u64 its length, then a zstd payload of it)
 //! ```
 //! A region with frame size 0 is all zero bytes; only padding (role 2) may be
 //! frameless. Limits on what an index records: [`limits`].
@@ -58,7 +59,8 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// payload mode 3 (GGUF numeric arrays as word differences,
 /// [`crate::codec::words`]). Version 10 adds batch regions (role 5,
 /// `Role::Batch`): runs of tiny tensors in one frame, each entry saying where
-/// in it its tensor lies. A writer marks a container with the lowest version
+/// in it its tensor lies, and a coded index (its length, then a zstd payload,
+/// [`write::coded_index`]). A writer marks a container with the lowest version
 /// that reads all its regions.
 pub const VERSION: u16 = 10;
 /// GGUF numeric arrays as word differences.

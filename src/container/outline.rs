@@ -84,7 +84,7 @@ pub fn read_outline(mut src: impl Read) -> Result<Outline> {
             let frames_end = at - RECORD_SIZE as u64;
             let layout = Layout { version, first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end };
             let mut next = records.iter();
-            let (regions, entries) = parse_index(index_body(&index)?, layout, original_size, |r| {
+            let (regions, entries) = parse_index(&index_body(&index, version)?, layout, original_size, |r| {
                 // Every region as its record said, in order.
                 let seen = next.next().ok_or(Error::Corrupt)?;
                 check(*seen == (r.frame_offset, r.role as u8, r.orig_offset, r.orig_size, r.frame_size))

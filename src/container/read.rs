@@ -2,8 +2,8 @@
 //! entry, decoding only the chunks a request touches.
 
 use super::entries::Entries;
-use super::limits::{may_be_frameless, MAX_ORIGINAL_SIZE};
-use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION_1};
+use super::limits::{max_index_len, may_be_frameless, MAX_ORIGINAL_SIZE};
+use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION, VERSION_1};
 use crate::codec::{self, Scratch};
 use crate::engine::chunk_cache::{ChunkCache, Claim};
 use crate::format::frame::CodecId;
@@ -13,6 +13,7 @@ use crate::format::checksum::crc32c;
 use crate::engine::frames;
 use crate::kernels::Kernels;
 use crate::params::DecodeOptions;
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 /// The parsed index of a container. It owns no file data: every read takes the
@@ -55,7 +56,7 @@ impl Index {
     pub fn open(data: &[u8]) -> Result<Index> {
         let (kind, original_size, sha256_prefix, index_offset, index_size, layout) = read_bounds(data)?;
         let index = &data[index_offset as usize..(index_offset + index_size) as usize];
-        let body = index_body(index)?;
+        let body = index_body(index, layout.version)?;
         let mut chunk_size = 0u64;
         let mut tables = Vec::new();
         let v2 = layout.gap > 0;
@@ -65,7 +66,7 @@ impl Index {
             let rec = record_at(data, at).map_err(Error::overrun_is_corrupt)?;
             check(rec == (END_MAGIC, 0, original_size, index_size, 0))?;
         }
-        let (regions, entries) = parse_index(body, layout, original_size, |region| {
+        let (regions, entries) = parse_index(&body, layout, original_size, |region| {
             if v2 {
                 let rec = record_at(data, region.frame_offset as usize - RECORD_SIZE)?;
                 check(rec == (RECORD_MAGIC, region.role as u8, region.orig_offset, region.orig_size, region.frame_size))?;
@@ -405,14 +406,35 @@ fn ends_early(data: &[u8]) -> bool {
     false
 }
 
-/// The index without its CRC, once the CRC is checked.
-pub fn index_body(index: &[u8]) -> Result<&[u8]> {
+/// The index of a container of `version` without its CRC, once the CRC is
+/// checked: as stored before version 10; decoded from its zstd payload in
+/// version 10 (FORMAT.md §10.3), within the size a coded index may declare.
+pub fn index_body(index: &[u8], version: u16) -> Result<Cow<'_, [u8]>> {
+    let index: Cow<'_, [u8]> = if version >= VERSION {
+        check(index.len() > 9)?;
+        let (len, payload) = index.split_at(8);
+        let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+        // Stored (0) or one zstd frame (1); checked before the allocation.
+        check(payload[0] <= 1 && (12..=max_index_len(payload.len() as u64)).contains(&len))?;
+        let mut raw = vec![0u8; len as usize];
+        codec::zstd::decode_chunk(payload, &mut raw).map_err(|_| Error::Corrupt)?;
+        Cow::Owned(raw)
+    } else {
+        Cow::Borrowed(index)
+    };
     check(index.len() >= 12)?;
-    let (body, crc) = index.split_at(index.len() - 4);
-    if crc32c(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
+    let body_len = index.len() - 4;
+    let crc = u32::from_le_bytes(index[body_len..].try_into().expect("4 bytes"));
+    if crc32c(&index[..body_len]) != crc {
         return Err(Error::ChecksumMismatch);
     }
-    Ok(body)
+    Ok(match index {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[..body_len]),
+        Cow::Owned(mut v) => {
+            v.truncate(body_len);
+            Cow::Owned(v)
+        }
+    })
 }
 
 /// Reads and checks an index body (its CRC already verified): regions tile the

@@ -187,9 +187,9 @@ fn decode_v2(input: &mut Input<'_>, lead: [u8; 6], decoder: &Decoder<'_>, opts: 
     let index_offset = input.position();
     let mut index = Vec::new();
     input.read_into(&mut index, index_size)?;
-    let body = index_body(&index)?;
+    let body = index_body(&index, version)?;
     let layout = Layout { version, first: HEADER_SIZE_V2 as u64, gap: RECORD_SIZE as u64, frames_end: index_offset - RECORD_SIZE as u64 };
-    let (listed, _entries) = parse_index(body, layout, original_size, |_| Ok(())).map_err(Error::overrun_is_corrupt)?;
+    let (listed, _entries) = parse_index(&body, layout, original_size, |_| Ok(())).map_err(Error::overrun_is_corrupt)?;
     check(listed == regions)?;
     let trailer: [u8; TRAILER_SIZE] = input.array()?;
     let (t_size, t_offset, t_index, digest) = parse_trailer(&trailer)?;

@@ -47,7 +47,9 @@ pub const DECODE_BYTES_PER_CHUNK: u64 = 128;
 /// splits up to a whole one), plus, for row classes, a class per row and per
 /// step of a chunk (rows and steps are at least 32 symbols: a sixteenth of a
 /// chunk of byte symbols); every chunk costs a little bookkeeping; a
-/// container's parsed index takes at most four times its `index_size`.
+/// container's parsed index takes at most four times its `index_size` (as laid
+/// out in FORMAT.md §10.3: decoded, in version 10, where it is stored coded;
+/// at most 64 times the coded size plus 1 MiB).
 /// Not counted: libzstd's decompression context (about 100 KiB, malloc'd by
 /// libzstd for each zstd chunk and freed after it) and thread stacks.
 pub fn decode_overhead(n_threads: u32, chunk_size: u64, n_chunks: u64, index_size: u64) -> u64 {
