@@ -401,7 +401,8 @@ typedef struct llmc_tensor_info {
    */
   uint64_t size;
   /*
-   The codec of the tensor's frame (one of `llmc_codec`).
+   The codec of the frame holding the tensor (one of `llmc_codec`); tiny
+   tensors side by side share one (a batch, container version 10).
    */
   uint32_t codec;
   /*

@@ -79,7 +79,8 @@ pub struct llmc_tensor_info {
     pub orig_offset: u64,
     /// Bytes.
     pub size: u64,
-    /// The codec of the tensor's frame (one of `llmc_codec`).
+    /// The codec of the frame holding the tensor (one of `llmc_codec`); tiny
+    /// tensors side by side share one (a batch, container version 10).
     pub codec: u32,
     /// Number of dimensions in `shape`.
     pub n_dims: u32,
