@@ -6,6 +6,10 @@ use llmc::frame::Method;
 use llmc::CompressParams;
 use std::path::{Path, PathBuf};
 
+#[path = "../tests/common/index.rs"]
+#[allow(dead_code)]
+mod index;
+
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)).expect("fixture")
 }
@@ -146,9 +150,13 @@ fn main() {
     put(&dir, "roundtrip_container", "st_bytes", &[&[0u8, 16][..], &bf16[..128], &[2, 4], &f32s, &[3, 1], &[9; 8]].concat());
     for (name, file) in [("gguf", &gguf), ("safetensors", &st)] {
         let container = llmc::model::compress(file, &chunked(0), None).unwrap();
-        put(&dir, "container_read", name, &container);
-        put(&dir, "stream_decode", name, &container);
-        put(&dir, "reader_read", name, &container);
+        // Version 10 codes its index; the same index stored as it is (mode 0)
+        // lets mutations reach the index parser (the checks reseal its CRC).
+        let stored = index::with_index(&container, index::raw_index(&container));
+        for target in ["container_read", "stream_decode", "reader_read"] {
+            put(&dir, target, name, &container);
+            put(&dir, target, &format!("{name}_stored_index"), &stored);
+        }
     }
     let frame = llmc::frame::compress(&llmc::frame::Method::Bf16, &bf16[..3000], &chunked(1024)).unwrap();
     put(&dir, "stream_decode", "frame", &frame);

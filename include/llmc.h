@@ -93,7 +93,8 @@ versions come with the definitions below). */
  Q5_1 tensors), and containers keep the version that readers from before row
  classes accept. A GGUF with a large numeric array (a vocabulary's scores)
  compresses slower with it: the array as it is costs zstd -19 far more time
- than its differences.
+ than its differences. Tiny tensors then keep a frame each and the index is
+ stored as it is (no container version 10).
  */
 #define LLMC_FLAG_NO_ROW_CLASSES 2
 
@@ -933,8 +934,9 @@ llmc_status llmc_container_read_metadata(const struct llmc_container *c,
                                          size_t *written);
 
 /*
- Decodes tensor `index` into `dst`; `*written` = its size. Only the tensor's
- own chunks are decoded and verified. `LLMC_STATUS_OUT_OF_RANGE` past the last
+ Decodes tensor `index` into `dst`; `*written` = its size. Only the chunks
+ holding the tensor are decoded and verified (a tiny tensor shares its chunk
+ with its neighbours, a batch of at most 256 KiB, container version 10). `LLMC_STATUS_OUT_OF_RANGE` past the last
  tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
 
  # Safety

@@ -10,7 +10,7 @@ pub const PARAM_FLAG_CONTENT_CHECKSUM: u32 = 1 << 0;
 /// `LLMC_FLAG_NO_ROW_CLASSES`: code every chunk with one table, never with
 /// row classes, and bf16 lanes that do not carry raw bytes (faster to encode
 /// and decode, slightly larger; containers then keep the version older readers
-/// accept).
+/// accept: no batches of tiny tensors and no coded index either).
 pub const PARAM_FLAG_NO_ROW_CLASSES: u32 = 1 << 1;
 const KNOWN_PARAM_FLAGS: u32 = PARAM_FLAG_CONTENT_CHECKSUM | PARAM_FLAG_NO_ROW_CLASSES;
 

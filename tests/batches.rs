@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::hostile::{raw_index, reseal_container_header, with_index, with_index_bytes, with_raw_index};
+use common::hostile::reseal_container_header;
+use common::index::{raw_index, with_index, with_index_bytes, with_raw_index};
 use common::st;
 use common::{fetched, isas_under_test, opts};
 use llmc::model::{compress, decompress, read_outline, Index, Role};

@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::hostile::{raw_index, reseal_container_header, reseal_container_records, with_index, with_raw_index};
+use common::hostile::{reseal_container_header, reseal_container_records};
+use common::index::{raw_index, with_index, with_raw_index};
 use common::{fetched, isas_under_test, opts};
 use llmc::model::limits::MAX_REGION_BYTES;
 use llmc::model::{Index, Role};

@@ -133,9 +133,10 @@ impl Method {
         }
     }
 
-    /// The same method for content without rows (several tensors in one
-    /// frame): row classes off, every other mode kept.
-    pub fn without_row_shape(self) -> Method {
+    /// The same method for a batch of tiny tensors in one frame (content
+    /// without rows): row classes off, every other mode kept (unlike
+    /// [`Method::without_rows`], which gives what older readers decode).
+    pub fn for_batch(self) -> Method {
         match self {
             Method::Bf16Rows { .. } => Method::Bf16,
             Method::FieldsRows { layout, .. } => Method::Fields(layout),

@@ -27,13 +27,18 @@ const MIXED_ZSTD_LEVEL: i32 = 3;
 pub fn gather(spans: Vec<Span>) -> Vec<Span> {
     let mut out = Vec::with_capacity(spans.len());
     let mut run: Vec<Span> = Vec::new();
+    // The run's bytes, kept as it grows: a run may hold 2^18 one-byte tensors.
+    let mut size = 0u64;
     for s in spans {
-        if extends(&run, &s) {
+        if extends(&run, size, &s) {
+            size += s.size;
             run.push(s);
             continue;
         }
         flush(&mut run, &mut out);
+        size = 0;
         if opens(&s) {
+            size = s.size;
             run.push(s);
         } else {
             out.push(s);
@@ -45,18 +50,17 @@ pub fn gather(spans: Vec<Span>) -> Vec<Span> {
 
 /// A tensor's methods for content without rows.
 fn flat(methods: &[Method]) -> Vec<Method> {
-    methods.iter().map(|m| m.clone().without_row_shape()).collect()
+    methods.iter().map(|m| m.clone().for_batch()).collect()
 }
 
 fn opens(s: &Span) -> bool {
     s.role == Role::Tensor && s.entry.is_some() && s.size <= TINY_TENSOR
 }
 
-/// May `s` join `run`: a tiny tensor, or padding that keeps the first tensor's
-/// elements whole, within the batch's size.
-fn extends(run: &[Span], s: &Span) -> bool {
+/// May `s` join `run` (of `size` bytes): a tiny tensor, or padding that keeps
+/// the first tensor's elements whole, within the batch's size.
+fn extends(run: &[Span], size: u64, s: &Span) -> bool {
     let Some(first) = run.first() else { return false };
-    let size: u64 = run.iter().map(|r| r.size).sum();
     if s.size > TINY_TENSOR || size + s.size > MAX_BATCH {
         return false;
     }

@@ -192,7 +192,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     // for byte streams' row classes, 4 for GGUF strings, else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
     let version = if spans.iter().any(|s| s.role == Role::Batch) {
-        super::VERSION
+        super::VERSION_10
     } else if uses(|m| matches!(m, Method::ZstdWords { .. })) {
         super::VERSION_9
     } else if uses(Method::folds) {
@@ -362,7 +362,7 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     }
     let index = write::index(&regions, &entries);
     // Version 10 codes its index (names, shapes and places of many tiny tensors).
-    let index = if version >= super::VERSION { write::coded_index(&index)? } else { index };
+    let index = if version >= super::VERSION_10 { write::coded_index(&index)? } else { index };
     out.write(&write::end_record(file_len, index.len() as u64))?;
     let index_offset = out.position();
     out.write(&index)?;

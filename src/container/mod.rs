@@ -63,6 +63,8 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// [`write::coded_index`]). A writer marks a container with the lowest version
 /// that reads all its regions.
 pub const VERSION: u16 = 10;
+/// Batch regions and a coded index.
+pub const VERSION_10: u16 = 10;
 /// GGUF numeric arrays as word differences.
 pub const VERSION_9: u16 = 9;
 /// Folded quants.
@@ -183,7 +185,7 @@ pub struct TensorDesc {
 /// version 10 and later.
 fn check_role_order(version: u16, prev: Option<Role>, role: Role) -> Result<()> {
     check(role != Role::Continuation || (version >= VERSION_3 && matches!(prev, Some(Role::Tensor | Role::Continuation))))?;
-    check(role != Role::Batch || version >= VERSION)
+    check(role != Role::Batch || version >= VERSION_10)
 }
 
 fn check(cond: bool) -> Result<()> {

@@ -293,7 +293,7 @@ impl Reader {
         let mut region_entry = vec![None; index.regions.len()];
         for e in 0..index.entries.len() {
             for r in index.entry_regions(e).expect("an entry") {
-                // A batch's chunks belong to its first tensor.
+                // A batch's chunks are named after its first tensor.
                 region_entry[r].get_or_insert(e as u32);
             }
         }
@@ -332,11 +332,18 @@ impl Reader {
         self.pieces.get(chunk).map(|p| (p.offset, p.len))
     }
 
-    /// The tensor chunk `chunk` belongs to, if any (else metadata or padding).
-    pub fn chunk_tensor(&self, chunk: usize) -> Option<&str> {
+    /// What chunk `chunk` holds, for messages: "tensor NAME", or for a batch
+    /// "tiny tensors NAME and N more"; `None` for metadata or padding.
+    pub fn chunk_tensor(&self, chunk: usize) -> Option<String> {
         let region = self.pieces.get(chunk)?.region as usize;
         let e = (*self.region_entry.get(region)?)?;
-        Some(self.index.entries.get(e as usize)?.name)
+        let name = self.index.entries.get(e as usize)?.name;
+        if self.index.regions[region].role != super::Role::Batch {
+            return Some(format!("tensor {name}"));
+        }
+        // A batch's entries follow each other from its first.
+        let more = self.index.entries.iter().skip(e as usize + 1).take_while(|m| m.region as usize == region).count();
+        Some(format!("tiny tensors {name} and {more} more"))
     }
 
     /// Reads up to `dst.len()` bytes at `offset` of the original file, like

@@ -50,7 +50,8 @@ pub const LLMC_FLAG_CONTENT_CHECKSUM: u32 = 1;
 /// Q5_1 tensors), and containers keep the version that readers from before row
 /// classes accept. A GGUF with a large numeric array (a vocabulary's scores)
 /// compresses slower with it: the array as it is costs zstd -19 far more time
-/// than its differences.
+/// than its differences. Tiny tensors then keep a frame each and the index is
+/// stored as it is (no container version 10).
 pub const LLMC_FLAG_NO_ROW_CLASSES: u32 = 2;
 
 const _: () = assert!(LLMC_FLAG_CONTENT_CHECKSUM == crate::params::PARAM_FLAG_CONTENT_CHECKSUM && LLMC_FLAG_NO_ROW_CLASSES == crate::params::PARAM_FLAG_NO_ROW_CLASSES);

@@ -56,7 +56,8 @@ fn reseal_trailer(c: &mut [u8]) {
 
 /// Recomputes a container's index CRC (the index's last 4 bytes), as far as the
 /// header's (version 1) or trailer's (version 2) index offset and size still
-/// point inside `c`; then the trailer's check.
+/// point inside `c` (in version 10, only an index stored as it is, mode 0); then
+/// the trailer's check.
 pub fn reseal_container_index(c: &mut [u8]) {
     let v1 = container_version(c) == 1;
     if c.len() < 64 || (!v1 && c.len() < 16 + 64) {
@@ -65,7 +66,15 @@ pub fn reseal_container_index(c: &mut [u8]) {
     let u64_at = |at: usize| u64::from_le_bytes(c[at..at + 8].try_into().unwrap());
     let (at, size) = if v1 { (u64_at(16), u64_at(24)) } else { (u64_at(c.len() - 64 + 12), u64_at(c.len() - 64 + 20)) };
     if let Some(end) = at.checked_add(size).filter(|&e| size >= 4 && e <= c.len() as u64) {
-        let (at, end) = (at as usize, end as usize);
+        let (mut at, end) = (at as usize, end as usize);
+        // Version 10 codes its index (length, mode, payload): a stored one (mode
+        // 0) is resealed behind its 9 bytes; a zstd one cannot be.
+        if container_version(c) >= 10 {
+            match c.get(at + 8) {
+                Some(0) if end >= at + 9 + 4 => at += 9,
+                _ => return reseal_trailer(c),
+            }
+        }
         let crc = crc32c(&c[at..end - 4]);
         c[end - 4..end].copy_from_slice(&crc.to_le_bytes());
     }
@@ -152,67 +161,4 @@ pub fn assert_every_flip_detected(frame: &[u8], expected: &[u8], isas: &[llmc::I
             }
         });
     }
-}
-
-/// A version-2-or-later container's index as §10.3 lays it out (CRC
-/// included): as stored before version 10, decoded from its length and zstd
-/// payload in version 10.
-#[allow(dead_code)]
-pub fn raw_index(c: &[u8]) -> Vec<u8> {
-    let t = c.len() - 64;
-    let at = u64::from_le_bytes(c[t + 12..t + 20].try_into().unwrap()) as usize;
-    let size = u64::from_le_bytes(c[t + 20..t + 28].try_into().unwrap()) as usize;
-    let index = &c[at..at + size];
-    if container_version(c) < 10 {
-        return index.to_vec();
-    }
-    let len = u64::from_le_bytes(index[..8].try_into().unwrap()) as usize;
-    let (mode, payload) = (index[8], &index[9..]);
-    if mode == 0 {
-        return payload.to_vec();
-    }
-    let mut raw = vec![0u8; len];
-    // SAFETY: both slices are valid for their lengths; zstd writes at most `len` bytes.
-    let n = unsafe { zstd_sys::ZSTD_decompress(raw.as_mut_ptr().cast(), len, payload.as_ptr().cast(), payload.len()) };
-    assert_eq!(n, len, "a zstd index");
-    raw
-}
-
-/// `c` (version 2 or later) with its index edited as laid out in §10.3 (see
-/// [`raw_index`]) and resealed: its CRC recomputed, stored again (in version
-/// 10 as a stored payload, mode 0), and the end record and trailer given its
-/// new size.
-#[allow(dead_code)]
-pub fn with_raw_index(c: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-    let mut raw = raw_index(c);
-    edit(&mut raw);
-    with_index(c, raw)
-}
-
-/// `c` with `raw` (laid out as §10.3) for its index, stored as `c`'s header
-/// version stores it; see [`with_raw_index`].
-#[allow(dead_code)]
-pub fn with_index(c: &[u8], mut raw: Vec<u8>) -> Vec<u8> {
-    let n = raw.len();
-    let crc = crc32c(&raw[..n - 4]);
-    raw[n - 4..].copy_from_slice(&crc.to_le_bytes());
-    let index = if container_version(c) < 10 { raw } else { [&(n as u64).to_le_bytes()[..], &[0], &raw].concat() };
-    with_index_bytes(c, &index)
-}
-
-/// `c` with `index` for its index bytes, as they are, the end record and the
-/// trailer given their size.
-#[allow(dead_code)]
-pub fn with_index_bytes(c: &[u8], index: &[u8]) -> Vec<u8> {
-    let t = c.len() - 64;
-    let at = u64::from_le_bytes(c[t + 12..t + 20].try_into().unwrap()) as usize;
-    let mut out = [&c[..at], index, &c[t..]].concat();
-    // The end record (just before the index) and the trailer hold its size.
-    out[at - 36 + 16..at - 36 + 24].copy_from_slice(&(index.len() as u64).to_le_bytes());
-    let crc = crc32c(&out[at - 36..at - 4]);
-    out[at - 4..at].copy_from_slice(&crc.to_le_bytes());
-    let t = out.len() - 64;
-    out[t + 20..t + 28].copy_from_slice(&(index.len() as u64).to_le_bytes());
-    reseal_trailer(&mut out);
-    out
 }

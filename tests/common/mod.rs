@@ -5,6 +5,7 @@ pub mod c_build;
 pub mod corpus;
 pub mod fuse;
 pub mod hostile;
+pub mod index;
 pub mod st;
 
 

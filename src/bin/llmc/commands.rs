@@ -331,21 +331,19 @@ fn container_info(path: &Path, c: &llmc::model::Outline) -> Result<(), String> {
     let batches = c.regions.iter().filter(|r| r.role == Role::Batch).count();
     let batched = c.entries.iter().filter(|e| e.within.is_some()).count();
     if batches > 0 {
-        out!("regions:       {}; tensors: {} ({batched} of them tiny, in {batches} batches)", c.regions.len(), c.entries.len());
+        let s = if batches == 1 { "" } else { "es" };
+        out!("regions:       {}; tensors: {} ({batched} of them tiny, in {batches} batch{s})", c.regions.len(), c.entries.len());
     } else {
         out!("regions:       {}; tensors: {}", c.regions.len(), c.entries.len());
     }
     let mut by_type = std::collections::BTreeMap::<u32, (usize, u64, u64)>::new();
     for (i, e) in c.entries.iter().enumerate() {
-        let v = by_type.entry(e.dtype).or_default();
-        v.0 += 1;
-        if let Some((_, size)) = e.within {
-            // A batch member: its share of the batch's frame.
-            let r = &c.regions[e.region as usize];
-            v.1 += size;
-            v.2 += (r.frame_size as f64 * size as f64 / r.orig_size as f64).round() as u64;
+        if e.within.is_some() {
+            // Batched tensors share frames: the batches are a row of their own.
             continue;
         }
+        let v = by_type.entry(e.dtype).or_default();
+        v.0 += 1;
         for r in &c.regions[c.entry_regions(i).expect("an entry")] {
             v.1 += r.orig_size;
             v.2 += r.frame_size;
@@ -355,7 +353,10 @@ fn container_info(path: &Path, c: &llmc::model::Outline) -> Result<(), String> {
     for (t, (n, o, cs)) in by_type {
         out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, cs, ratio(o, cs));
     }
-    // Batches are counted under their tensors' types (padding inside them too).
+    if batches > 0 {
+        let (o, cs) = c.regions.iter().filter(|r| r.role == Role::Batch).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
+        out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "(batch)", batched, o, cs, ratio(o, cs));
+    }
     let (o, cs) = c.regions.iter().filter(|r| !matches!(r.role, Role::Tensor | Role::Continuation | Role::Batch)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
     out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, cs, ratio(o, cs));
     Ok(())

@@ -148,7 +148,8 @@ enum Command {
         /// faster, 0.1-0.4 % larger on bf16 and FP8 (5 % on Q5_0/Q5_1), and the
         /// container stays readable by libllmc from before row classes. A GGUF with
         /// a vocabulary's scores compresses slower with it (the array as it is costs
-        /// zstd -19 far more time than its differences).
+        /// zstd -19 far more time than its differences). Tiny tensors keep a frame
+        /// each and the index is stored as it is.
         #[arg(long, conflicts_with = "row")]
         no_row_classes: bool,
         /// GGUF only: `container` (default: per-tensor codecs, random access) or
@@ -281,7 +282,7 @@ enum Command {
         threads: u32,
         /// One-thread decode rate per tensor type of GGUF/safetensors files (or
         /// containers), GB/s and G symbols/s, wall and thread-CPU time (a table;
-        /// not with --json).
+        /// not with --json); batches of tiny tensors are a row of their own.
         #[arg(long, conflicts_with = "json")]
         by_type: bool,
         #[arg(required = true)]

@@ -72,7 +72,7 @@ impl MountFs {
         let first = self.reported.lock().unwrap_or_else(|e| e.into_inner()).insert((ino, f.chunk));
         if first {
             let (offset, len) = reader.chunk_span(f.chunk).unwrap_or_default();
-            let what = reader.chunk_tensor(f.chunk).map_or_else(|| "metadata".to_string(), |t| format!("tensor {t}"));
+            let what = reader.chunk_tensor(f.chunk).unwrap_or_else(|| "metadata".to_string());
             eprintln!(
                 "llmc mount: {}: bytes {}..{} ({what}) cannot be decoded: {}; reads that touch them fail with EIO",
                 node.source.display(),
