@@ -416,7 +416,8 @@ pub fn index_body(index: &[u8], version: u16) -> Result<Cow<'_, [u8]>> {
         let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
         // Stored (0) or one zstd frame (1); checked before the allocation.
         check(payload[0] <= 1 && (12..=max_index_len(payload.len() as u64)).contains(&len))?;
-        let mut raw = vec![0u8; len as usize];
+        // Lazily mapped, and an error rather than an abort if refused.
+        let mut raw = frames::zeroed_output(usize::try_from(len).map_err(|_| Error::SizeOverflow)?)?;
         codec::zstd::decode_chunk(payload, &mut raw).map_err(|_| Error::Corrupt)?;
         Cow::Owned(raw)
     } else {
