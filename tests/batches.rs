@@ -9,9 +9,8 @@ mod common;
 use common::hostile::reseal_container_header;
 use common::index::{raw_index, with_index, with_index_bytes, with_raw_index};
 use common::st;
-use common::{fetched, isas_under_test, opts};
+use common::{fetched, isas_under_test, opts, stream_decode};
 use llmc::model::{compress, decompress, read_outline, Index, Role};
-use llmc::stream::{decode, Input};
 use llmc::{CompressParams, DecodeOptions, Error};
 use std::sync::OnceLock;
 
@@ -29,16 +28,6 @@ fn fp8() -> &'static [u8] {
 fn container() -> &'static [u8] {
     static C: OnceLock<Vec<u8>> = OnceLock::new();
     C.get_or_init(|| compress(fp8(), &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap())
-}
-
-fn stream_decode(c: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut sink = |b: &[u8]| -> llmc::Result<()> {
-        out.extend_from_slice(b);
-        Ok(())
-    };
-    decode(&mut Input::new(c), &DecodeOptions::default(), 0, true, &mut sink)?;
-    Ok(out)
 }
 
 #[test]

@@ -8,10 +8,9 @@ mod common;
 
 use common::hostile::{reseal_container_header, reseal_container_records};
 use common::index::{raw_index, with_index, with_raw_index};
-use common::{fetched, isas_under_test, opts};
+use common::{fetched, isas_under_test, opts, stream_decode};
 use llmc::model::limits::MAX_REGION_BYTES;
 use llmc::model::{Index, Role};
-use llmc::stream::{decode, Input};
 use llmc::{CompressParams, DecodeOptions, Error};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -26,17 +25,6 @@ fn minilm() -> &'static [u8] {
 fn container() -> &'static [u8] {
     static C: OnceLock<Vec<u8>> = OnceLock::new();
     C.get_or_init(|| llmc::model::compress(minilm(), &CompressParams { n_threads: 2, ..Default::default() }, None).unwrap())
-}
-
-/// Decodes a whole container as a one-pass stream.
-fn stream_decode(c: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut sink = |b: &[u8]| -> llmc::Result<()> {
-        out.extend_from_slice(b);
-        Ok(())
-    };
-    decode(&mut Input::new(c), &DecodeOptions::default(), 0, true, &mut sink)?;
-    Ok(out)
 }
 
 #[test]

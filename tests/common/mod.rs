@@ -80,3 +80,14 @@ pub fn frame_payloads(f: &[u8]) -> Vec<&[u8]> {
         })
         .collect()
 }
+
+/// Decodes a whole container as a one-pass stream (as from a pipe).
+pub fn stream_decode(c: &[u8]) -> Result<Vec<u8>, llmc::Error> {
+    let mut out = Vec::new();
+    let mut sink = |b: &[u8]| -> llmc::Result<()> {
+        out.extend_from_slice(b);
+        Ok(())
+    };
+    llmc::stream::decode(&mut llmc::stream::Input::new(c), &llmc::DecodeOptions::default(), 0, true, &mut sink)?;
+    Ok(out)
+}
