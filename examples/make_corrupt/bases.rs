@@ -123,6 +123,14 @@ pub fn safetensors() -> Base {
     Base { file: "model.safetensors", from, bytes }
 }
 
+/// The version-10 container of `of` (its three tensors are tiny and side by
+/// side: one batch, and a coded index), as the library writes it today.
+pub fn batched(of: &Base) -> Base {
+    let bytes = llmc::model::compress(&of.bytes, &llmc::CompressParams::default(), None).unwrap();
+    assert_eq!(bytes[4], 10, "a batch and a coded index");
+    Base { file: "model-batched.safetensors.llmc", from: format!("container version 10 of {} (default parameters: one batch of its three tensors, a coded index)", of.file), bytes }
+}
+
 /// The container cases mutate the version-1 layout (index offset in the
 /// header): their base is the committed version-1 container of `of`, which
 /// readers keep accepting. (Version-2 hostile cases: `tests/streaming.rs`, the `stream_decode` fuzz target.)

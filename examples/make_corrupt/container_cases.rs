@@ -4,6 +4,7 @@
 use crate::bases::Base;
 use crate::corpus::Api::ContainerRead;
 use crate::hostile::{reseal, reseal_container_header, reseal_container_index};
+use crate::index;
 use crate::mutate::{bump_u32, bump_u64, flip, get_u32, get_u64, put, with};
 use crate::Corpus;
 use llmc::model::Index;
@@ -131,4 +132,42 @@ pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {
     let how = format!("{tensor}: its frame's payload mode byte 9; frame resealed");
     let mode_at = 32 + 8 * llmc::frame::parse(&b[fo..fo + fs]).unwrap().chunks.len();
     add("payload-mode-9", reframe(&|fr| fr[mode_at] = 9), &how, corrupt);
+}
+
+/// Version 10: a batch region and a coded index (FORMAT.md §10.1, §10.3). The
+/// index is edited as laid out in §10.3 and stored again (mode 0), so its
+/// checks, not its CRC or zstd, have to catch the edit.
+pub fn add_batches(c: &mut Corpus, base: &Base) {
+    let (b, bf) = (&base.bytes, base.file);
+    let name = |what: &str| format!("model-batched-{what}.llmc");
+    let corrupt = (Err(Corrupt), Err(Corrupt));
+    c.add(bf, b.clone(), ContainerRead, &base.from, "unmutated", Ok(())).unverified(Ok(()));
+    let mut add = |what: &str, bytes: Vec<u8>, how: &str, (status, unverified)| {
+        c.add(&name(what), bytes, ContainerRead, bf, how, status).unverified(unverified);
+    };
+    let raw = index::raw_index(b);
+    add("index-stored", index::with_index(b, raw.clone()), "its index stored as it is (payload mode 0), as a writer keeps one zstd would shrink past 64 times", (Ok(()), Ok(())));
+    // Entry 0's place in its batch: the two u32s after its name.
+    let n_regions = get_u32(&raw, 0) as usize;
+    let e0 = 4 + REGION * n_regions + 4;
+    let entry = Index::open(b).unwrap().entries.get(0).map(|e| (e.shape.len(), e.name.len(), e.within.is_some())).unwrap();
+    assert!(entry.2, "entry 0 is batched");
+    let place = e0 + 9 + 8 * entry.0 + 2 + entry.1;
+    let region = get_u32(&raw, e0) as usize;
+    let region_size = get_u64(&raw, 4 + REGION * region + 8) as u32;
+    let size = get_u32(&raw, place + 4);
+    add("entry-place-past-region", index::with_raw_index(b, |f| put(f, place, &(region_size - size + 1).to_le_bytes())), &format!("entry 0's place in its batch one byte past the region's {region_size} bytes; index stored again"), corrupt);
+    add("entry-size-0", index::with_raw_index(b, |f| put(f, place + 4, &0u32.to_le_bytes())), "entry 0's size in its batch 0; index stored again", corrupt);
+    add("batch-region-role-1", index::with_raw_index(b, |f| f[4 + REGION * region + 32] = 1), &format!("region {region} (the batch) given role 1 in the index: its entries' places no longer parse; index stored again"), corrupt);
+    let at = get_u64(b, b.len() - 64 + 12) as usize;
+    let (len, payload) = (get_u64(b, at), b[at + 8..get_u64(b, b.len() - 64 + 20) as usize + at].to_vec());
+    let with_bytes = |bytes: Vec<u8>| index::with_index_bytes(b, &bytes);
+    let most = llmc::model::limits::max_index_len(payload.len() as u64);
+    add("index-length-past-limit", with_bytes([&(most + 1).to_le_bytes()[..], &payload].concat()), &format!("the coded index declares {} bytes, one past what its {}-byte payload may (64 times, plus 1 MiB)", most + 1, payload.len()), corrupt);
+    add("index-length-plus-1", with_bytes([&(len + 1).to_le_bytes()[..], &payload].concat()), "the coded index declares one byte more than its zstd frame holds", corrupt);
+    add("index-mode-2", with_bytes([&len.to_le_bytes()[..], &[2], &payload[1..]].concat()), "the coded index's payload mode 2 (GGUF strings; an index is mode 0 or 1)", corrupt);
+    let mut v9 = b.clone();
+    v9[4] = 9;
+    crate::hostile::reseal_container_header(&mut v9);
+    add("version-9", index::with_index(&v9, raw), "version 9 header (resealed), its index stored as version 9 stores it: a batch region before version 10", corrupt);
 }

@@ -8,6 +8,9 @@ mod corpus;
 #[path = "../../tests/common/hostile.rs"]
 #[allow(dead_code)]
 mod hostile;
+#[path = "../../tests/common/index.rs"]
+#[allow(dead_code)]
+mod index;
 #[path = "../../tests/common/st.rs"]
 #[allow(dead_code)]
 mod st;
@@ -89,6 +92,7 @@ fn main() {
     let gguf_llmc = bases::container(&gguf, "model.gguf.llmc");
     container_cases::add(&mut c, &gguf_llmc, "blk.0.attn_output.weight");
     container_cases::add_few(&mut c, &bases::container(&st, "model.safetensors.llmc"));
+    container_cases::add_batches(&mut c, &bases::batched(&st));
     hostile_cases::add(&mut c, &gguf, &st, &gguf_llmc);
     c.write(&dir);
     let bytes: usize = c.files.values().map(Vec::len).sum();
