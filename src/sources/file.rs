@@ -54,10 +54,15 @@ pub fn unfit(file: &[u8]) -> Option<Unfit> {
 /// size does not divide `chunk_size`: why `compress` refused a chunk size.
 pub fn chunk_size_conflicts(file: &[u8], chunk_size: u32) -> Vec<(u32, u32)> {
     let Ok(spans) = spans(file, &CompressParams::default()) else { return Vec::new() };
+    // As the writer codes them: tiny tensors side by side in batches.
+    let spans = crate::container::batch::gather(spans);
     let mut out: Vec<(u32, u32)> = spans
         .iter()
         .filter(|s| s.role != crate::container::Role::Metadata)
-        .flat_map(|s| s.methods.iter().map(move |m| (s.entry.as_ref().map_or(u32::MAX, |e| e.dtype), m.element_size())))
+        .flat_map(|s| {
+            let dtype = s.entry.as_ref().or(s.batch.first().map(|m| &m.desc)).map_or(u32::MAX, |e| e.dtype);
+            s.methods.iter().map(move |m| (dtype, m.element_size()))
+        })
         .filter(|&(_, elem)| elem > 0 && !chunk_size.is_multiple_of(elem))
         .collect();
     out.sort_unstable();
