@@ -6,6 +6,9 @@ use llmc::frame::Method;
 use llmc::CompressParams;
 use std::path::{Path, PathBuf};
 
+#[path = "../tests/common/hostile.rs"]
+#[allow(dead_code)]
+mod hostile;
 #[path = "../tests/common/index.rs"]
 #[allow(dead_code)]
 mod index;

@@ -936,8 +936,9 @@ llmc_status llmc_container_read_metadata(const struct llmc_container *c,
 /*
  Decodes tensor `index` into `dst`; `*written` = its size. Only the chunks
  holding the tensor are decoded and verified (a tiny tensor shares its chunk
- with its neighbours, a batch of at most 256 KiB, container version 10). `LLMC_STATUS_OUT_OF_RANGE` past the last
- tensor, `LLMC_STATUS_DST_TOO_SMALL` if it does not fit. Thread-safe.
+ with its neighbours: a batch of at most 256 KiB, container version 10).
+ `LLMC_STATUS_OUT_OF_RANGE` past the last tensor, `LLMC_STATUS_DST_TOO_SMALL`
+ if it does not fit. Thread-safe.
 
  # Safety
  As `llmc_container_read_metadata`.

@@ -11,7 +11,7 @@
 
 use super::limits::{MAX_DIMS, MAX_NAME};
 use super::{check, Region, Role};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::bytes::ByteReader;
 use core::ffi::CStr;
 use std::hash::BuildHasher;
@@ -77,7 +77,7 @@ fn read_one<'a>(r: &mut ByteReader<'a>, regions: &[Region]) -> Result<Raw<'a>> {
     let name = r.take(len)?;
     // C callers get names as C strings; the writer refuses NULs.
     check(std::str::from_utf8(name).is_ok() && !name.contains(&0))?;
-    let g = regions.get(region as usize).ok_or(crate::error::Error::Corrupt)?;
+    let g = regions.get(region as usize).ok_or(Error::Corrupt)?;
     // A batch member says where in its region it lies, inside it and not empty
     // (batches occur only in version 10, which `check_role_order` enforced).
     let within = match g.role {
@@ -87,7 +87,7 @@ fn read_one<'a>(r: &mut ByteReader<'a>, regions: &[Region]) -> Result<Raw<'a>> {
             check(size > 0 && offset + size <= g.orig_size)?;
             Some((offset, size))
         }
-        _ => return Err(crate::error::Error::Corrupt),
+        _ => return Err(Error::Corrupt),
     };
     Ok(Raw { region, dtype, dims, name, within })
 }

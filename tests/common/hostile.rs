@@ -28,7 +28,7 @@ pub fn reseal(frame: &mut [u8]) {
     }
 }
 
-fn container_version(c: &[u8]) -> u16 {
+pub fn container_version(c: &[u8]) -> u16 {
     c.get(4..6).map_or(0, |v| u16::from_le_bytes([v[0], v[1]]))
 }
 
@@ -46,7 +46,7 @@ pub fn reseal_container_header(c: &mut [u8]) {
 }
 
 /// Recomputes version 2's trailer check (the last 64 bytes).
-fn reseal_trailer(c: &mut [u8]) {
+pub fn reseal_trailer(c: &mut [u8]) {
     if c.len() >= 16 + 64 {
         let t = c.len() - 64;
         let crc = crc32c(&c[t..t + 60]);

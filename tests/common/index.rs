@@ -3,18 +3,8 @@
 //! payload), and containers with an edited index, resealed. Kept apart from
 //! `hostile` (which the fuzz checks share) because it decodes zstd itself.
 
+use super::hostile::{container_version, reseal_trailer};
 use llmc::frame::crc32c;
-
-fn container_version(c: &[u8]) -> u16 {
-    c.get(4..6).map_or(0, |v| u16::from_le_bytes([v[0], v[1]]))
-}
-
-/// Recomputes version 2's trailer check (the last 64 bytes).
-fn reseal_trailer(c: &mut [u8]) {
-    let t = c.len() - 64;
-    let crc = crc32c(&c[t..t + 60]);
-    c[t + 60..t + 64].copy_from_slice(&crc.to_le_bytes());
-}
 
 /// A version-2-or-later container's index as §10.3 lays it out (CRC
 /// included): as stored before version 10, decoded from its length and zstd
