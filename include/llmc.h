@@ -332,9 +332,11 @@ typedef struct llmc_params {
    */
   uint32_t n_threads;
   /*
-   Uncompressed bytes per chunk; 0 = the codec's default (1 MiB; about 4 MiB for
-   Q4_K). Must be a multiple of the element size (2 for bf16, 144 for Q4_K)
-   within [1 KiB, 256 MiB].
+   Uncompressed bytes per chunk; 0 = the codec's default (1 MiB; about 4 MiB
+   for Q4_K; a last chunk under a quarter of that is spread over the ones
+   before it, which grow by at most a quarter). A size given is used
+   exactly; it must be a multiple of the element size (2 for bf16, 144 for
+   Q4_K) within [1 KiB, 256 MiB].
    */
   uint32_t chunk_size;
   /*

@@ -244,10 +244,12 @@ fn decompress_verify_names_the_damaged_chunk_and_writes_nothing() {
         assert!(!back.exists(), "verify={verify} -T {threads}: output written");
     }
 
-    // A frame: the message names the chunk.
+    // A frame: the message names the chunk (1 MiB chunks asked for: by
+    // default this 1.125 MiB tensor is one chunk).
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.3.output.bf16");
     let frame = dir.join("o.llmc");
-    assert!(llmc(&["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()]).status.success());
+    let args = ["compress".as_ref(), "--codec".as_ref(), "bf16".as_ref(), "--chunk-size".as_ref(), "1M".as_ref(), input.as_os_str(), "-o".as_ref(), frame.as_os_str()];
+    assert!(llmc(&args).status.success());
     let mut bytes = std::fs::read(&frame).unwrap();
     let last = bytes.len() - 10;
     bytes[last] ^= 1;

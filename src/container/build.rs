@@ -108,7 +108,7 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
         if !s.size.is_multiple_of(u64::from(m.element_size())) {
             return Err(Error::InvalidArgument);
         }
-        let c = p.resolve_chunk_size(m.element_size(), m.default_chunk_size())?;
+        let c = p.resolve_chunk_size(m.element_size(), m.default_chunk_size(), s.size)?;
         if chunk_size.is_some_and(|k| k != c) {
             return Err(Error::InvalidArgument);
         }

@@ -89,7 +89,7 @@ impl<'a> FrameJob<'a> {
         if src.len() as u64 > crate::format::limits::MAX_CONTENT_SIZE {
             return Err(Error::LimitExceeded);
         }
-        let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
+        let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size(), src.len() as u64)?;
         let kernels = Kernels::resolve(params.isa)?;
         Ok(FrameJob { method, src, chunk_size, flags: params.frame_flags(), kernels })
     }

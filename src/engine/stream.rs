@@ -605,7 +605,7 @@ pub fn compress_frame(method: &Method, input: &mut Input<'_>, content_size: u64,
     if content_size > crate::format::limits::MAX_CONTENT_SIZE {
         return Err(Error::LimitExceeded);
     }
-    let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size())?;
+    let chunk_size = params.resolve_chunk_size(elem, method.default_chunk_size(), content_size)?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let mut a = FrameAssembler::new(out, 0, method, params.frame_flags(), content_size, chunk_size)?;
     // Chunks and payloads reused (see `container::build::build_stream`).

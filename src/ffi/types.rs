@@ -30,9 +30,11 @@ pub struct llmc_params {
     /// 0 or 1 = calling thread only; more = chunks coded in parallel. The output
     /// is identical for every thread count.
     pub n_threads: u32,
-    /// Uncompressed bytes per chunk; 0 = the codec's default (1 MiB; about 4 MiB for
-    /// Q4_K). Must be a multiple of the element size (2 for bf16, 144 for Q4_K)
-    /// within [1 KiB, 256 MiB].
+    /// Uncompressed bytes per chunk; 0 = the codec's default (1 MiB; about 4 MiB
+    /// for Q4_K; a last chunk under a quarter of that is spread over the ones
+    /// before it, which grow by at most a quarter). A size given is used
+    /// exactly; it must be a multiple of the element size (2 for bf16, 144 for
+    /// Q4_K) within [1 KiB, 256 MiB].
     pub chunk_size: u32,
     /// 0 = newest; otherwise within [LLMC_FORMAT_VERSION_MIN, LLMC_FORMAT_VERSION_MAX].
     pub format_version: u32,

@@ -130,7 +130,9 @@ enum Command {
         level: Option<i32>,
         /// Uncompressed bytes per chunk, e.g. 1M, 4M, 65536 (default 1 MiB; for
         /// Q4_K the whole blocks of 144 bytes within 4 MiB, 4194288; a raw Q4_K
-        /// file takes multiples of 144 only). Chunks above 32 MiB need
+        /// file takes multiples of 144 only). By default a last chunk under a
+        /// quarter of the size is spread over the chunks before it; a size given
+        /// is used exactly. Chunks above 32 MiB need
         /// `decompress --memory` to be read back.
         #[arg(long, value_name = "SIZE", value_parser = chunk_size_arg)]
         chunk_size: Option<u32>,
