@@ -167,15 +167,15 @@ fn every_single_bit_flip_of_a_small_container_is_detected() {
 }
 
 #[test]
-fn batches_word_differences_and_folded_quants_make_a_version_10_container_that_older_numbers_do_not_read() {
-    // A block's norms side by side share a batch region (version 10), the
-    // vocabulary's scores and token types are coded as word differences (zstd
-    // mode 3), Q5_0 field layouts fold their quants (FORMAT.md §6) and Q4_K
-    // chunks may code their headers as fields (q4k mode 2): readers before
-    // versions 10, 9, 8 and 6 do not know them, and the number makes them
-    // refuse the file.
+fn ranked_scales_batches_word_differences_and_folded_quants_make_a_version_11_container_that_older_numbers_do_not_read() {
+    // Q8_0 scales may be coded as ranks (version 11, FORMAT.md §6), a block's
+    // norms side by side share a batch region (version 10), the vocabulary's
+    // scores and token types are coded as word differences (zstd mode 3),
+    // Q5_0 field layouts fold their quants and Q4_K chunks may code their
+    // headers as fields (q4k mode 2): readers before versions 11, 10, 9, 8 and
+    // 6 do not know them, and the number makes them refuse the file.
     let (file, c) = container();
-    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 10);
+    assert_eq!(u16::from_le_bytes([c[4], c[5]]), 11);
     let index = Index::open(&c).unwrap();
     assert!(index.regions.iter().any(|r| r.role == llmc::model::Role::Batch), "the norms are batched");
     let with_version = |c: &[u8], v: u16| {
@@ -184,14 +184,15 @@ fn batches_word_differences_and_folded_quants_make_a_version_10_container_that_o
         common::hostile::reseal_container_header(&mut copy);
         copy
     };
-    // Frames carry their own modes, but before version 10 the coded index is
-    // no index (its checksum fails), and a batch region would be corrupt.
-    for v in [2, 3, 4, 5, 6, 7, 8, 9] {
+    // Frames carry their own modes, but before version 11 the coded index's
+    // own CRC is read as part of its payload, and before version 10 the coded
+    // index is no index (its checksum fails).
+    for v in [2, 3, 4, 5, 6, 7, 8, 9, 10] {
         let e = llmc::model::decompress(&with_version(&c, v), &DecodeOptions::default()).unwrap_err();
         assert!(matches!(e, Error::ChecksumMismatch | Error::Corrupt), "version {v}: {e:?}");
     }
-    assert_eq!(llmc::model::decompress(&with_version(&c, 11), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
-    assert_eq!(Index::open(&with_version(&c, 11)).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(llmc::model::decompress(&with_version(&c, 12), &DecodeOptions::default()).unwrap_err(), Error::VersionUnsupported);
+    assert_eq!(Index::open(&with_version(&c, 12)).unwrap_err(), Error::VersionUnsupported);
     // Without row classes the quants stay unfolded and the arrays as they are:
     // version 6 (for Q4_K), a larger file, the same original.
     let plain = llmc::model::gguf::compress(&file, &CompressParams { n_threads: 2, flags: llmc::PARAM_FLAG_NO_ROW_CLASSES, ..Default::default() }, None).unwrap();

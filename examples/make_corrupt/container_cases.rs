@@ -81,7 +81,7 @@ pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {
     let len = b.len() as u64;
     add("cut-in-magic", b[..2].to_vec(), "truncated to 2 bytes", both(Err(SrcTruncated)));
     add("bad-magic", with(b, |f| f[3] = b'X'), "magic LLMC -> LLMX", both(Err(BadMagic)));
-    add("version-11", resealed_header(b, |f| f[4] = 11), "container version 11 (newer than this library); header resealed", both(Err(VersionUnsupported)));
+    add("version-12", resealed_header(b, |f| f[4] = 12), "container version 12 (newer than this library); header resealed", both(Err(VersionUnsupported)));
     add("flag-must-understand", resealed_header(b, |f| f[7] = 1), "flags bit 0 (must be understood, none defined); header resealed", both(Err(VersionUnsupported)));
     add("kind-9", resealed_header(b, |f| f[6] = 9), "source kind 9; header resealed", corrupt);
     add("size-2^41", resealed_header(b, |f| put(f, 8, &(1u64 << 41).to_le_bytes())), "original size 2^41 (over the 2^40 limit); header resealed", both(Err(LimitExceeded)));

@@ -7,8 +7,12 @@
 //! `n_ranges u8` and `n_ranges × {start u16, len u16}` (the stream takes those bytes
 //! of every block, in order; the ranges of all streams tile the block exactly
 //! once) — then per stream `u32 length` and its stream payload. With a fold, the
-//! streams split each block as the fold rewrote it ([`Fold`]).
+//! streams split each block as the fold rewrote it ([`Fold`]). Bit 6 of
+//! `n_streams` set (container version 11 on): after the fold, `at u16`, `n u16`
+//! and `n` u16 values: the 16-bit field at `at` of every block holds its
+//! value's rank in that list ([`super::ranks`]), its two bytes streams of their own.
 
+use super::ranks::{self, List};
 use super::stream;
 use crate::error::{Error, Result};
 use crate::format::bytes::{put_u16, put_u32, ByteReader};
@@ -32,6 +36,11 @@ pub struct Layout {
     pub streams: Vec<Vec<Range>>,
     /// Bytes of each block rewritten before the split (and back after decoding).
     pub fold: Option<Fold>,
+    /// The 16-bit field at this offset, whose bytes are two one-byte streams,
+    /// may be coded as ranks in a list of the chunk's values (the writer's
+    /// choice, chunk by chunk; a layout read from a chunk has it where the
+    /// chunk did so).
+    pub ranks: Option<u16>,
 }
 
 /// A rewrite of some bytes of every block, so that the split streams see
@@ -49,6 +58,8 @@ pub enum Fold {
 const FOLD_QUANTS5: u8 = 1;
 /// Bit of the stream count byte that announces a fold.
 const FOLD_FLAG: u8 = 0x80;
+/// Bit of the stream count byte that announces a field coded as ranks.
+const RANKS_FLAG: u8 = 0x40;
 
 impl Fold {
     /// The byte range it reads or rewrites inside a block.
@@ -90,7 +101,8 @@ impl Fold {
     }
 }
 
-pub const MAX_STREAMS: usize = 64;
+/// Streams a layout may have: the count byte's bits 6 and 7 are flags.
+pub const MAX_STREAMS: usize = 63;
 
 /// The smallest valid payload, whatever the chunk's size: a one-stream, one-run
 /// layout (8 bytes), the stream's length (4) and a constant stream (mode, byte).
@@ -100,18 +112,31 @@ pub const MIN_PAYLOAD: usize = 8 + 4 + 2;
 impl Layout {
     /// One stream per byte position (e.g. byte planes of f32: `planes(4)`).
     pub fn planes(block_size: u16) -> Layout {
-        Layout { block_size, streams: (0..block_size).map(|i| vec![Range { start: i, len: 1 }]).collect(), fold: None }
+        Layout { block_size, streams: (0..block_size).map(|i| vec![Range { start: i, len: 1 }]).collect(), fold: None, ranks: None }
     }
 
     /// Streams given as `(start, len)` runs.
     pub fn from_runs(block_size: u16, streams: &[&[(u16, u16)]]) -> Layout {
         let streams = streams.iter().map(|s| s.iter().map(|&(start, len)| Range { start, len }).collect()).collect();
-        Layout { block_size, streams, fold: None }
+        Layout { block_size, streams, fold: None, ranks: None }
     }
 
     /// The same split of the blocks as `fold` rewrites them.
     pub fn folded(self, fold: Fold) -> Layout {
         Layout { fold: Some(fold), ..self }
+    }
+
+    /// The same split, the 16-bit field at `at` coded as ranks where that is
+    /// smaller (its bytes must be two one-byte streams).
+    pub fn ranked(self, at: u16) -> Layout {
+        Layout { ranks: Some(at), ..self }
+    }
+
+    /// The streams of the low and high byte of the ranked field.
+    fn rank_streams(&self) -> Option<(usize, usize)> {
+        let at = self.ranks?;
+        let one = |start: u16| self.streams.iter().position(|runs| runs[..] == [Range { start, len: 1 }]);
+        Some((one(at)?, one(at.checked_add(1)?)?))
     }
 
     fn stream_width(&self, s: usize) -> usize {
@@ -125,6 +150,13 @@ impl Layout {
         }
         if self.fold.is_some_and(|f| f.span().1 > usize::from(self.block_size)) {
             return Err(Error::Corrupt);
+        }
+        // A ranked field is two one-byte streams of its own, outside the fold.
+        if let Some(at) = self.ranks {
+            let at = usize::from(at);
+            if self.rank_streams().is_none() || self.fold.is_some_and(|f| f.span().0 < at + 2 && at < f.span().1) {
+                return Err(Error::Corrupt);
+            }
         }
         let mut seen = vec![false; usize::from(self.block_size)];
         for r in self.streams.iter().flatten() {
@@ -145,14 +177,26 @@ impl Layout {
         }
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Writes the layout; `list`: the chunk codes the ranked field as ranks
+    /// in it (`self.ranks` must be set).
+    fn write(&self, out: &mut Vec<u8>, list: Option<&[u16]>) {
         put_u16(out, self.block_size);
+        let ranked = match (list, self.ranks) {
+            (Some(list), Some(at)) => Some((at, list)),
+            _ => None,
+        };
+        let count = self.streams.len() as u8 | if ranked.is_some() { RANKS_FLAG } else { 0 };
         match self.fold {
-            None => out.push(self.streams.len() as u8),
+            None => out.push(count),
             Some(Fold::Quants5 { at }) => {
-                out.extend_from_slice(&[self.streams.len() as u8 | FOLD_FLAG, FOLD_QUANTS5]);
+                out.extend_from_slice(&[count | FOLD_FLAG, FOLD_QUANTS5]);
                 put_u16(out, at);
             }
+        }
+        if let Some((at, list)) = ranked {
+            put_u16(out, at);
+            put_u16(out, list.len() as u16);
+            List::write(list, out);
         }
         for s in &self.streams {
             out.push(s.len() as u8);
@@ -163,7 +207,8 @@ impl Layout {
         }
     }
 
-    fn read(r: &mut ByteReader<'_>) -> Result<Layout> {
+    /// Reads a layout and, where the chunk codes a field as ranks, their list.
+    fn read<'a>(r: &mut ByteReader<'a>) -> Result<(Layout, Option<List<'a>>)> {
         let block_size = r.u16()?;
         let count = r.u8()?;
         let fold = match count & FOLD_FLAG {
@@ -173,7 +218,15 @@ impl Layout {
                 _ => return Err(Error::Corrupt),
             },
         };
-        let n = usize::from(count & !FOLD_FLAG);
+        let (ranks, list) = match count & RANKS_FLAG {
+            0 => (None, None),
+            _ => {
+                let at = r.u16()?;
+                let n = usize::from(r.u16()?);
+                (Some(at), Some(List::new(r.take(2 * n)?)?))
+            }
+        };
+        let n = usize::from(count & !(FOLD_FLAG | RANKS_FLAG));
         let mut streams = Vec::with_capacity(n.min(MAX_STREAMS));
         for _ in 0..n {
             let k = usize::from(r.u8()?);
@@ -183,9 +236,9 @@ impl Layout {
             }
             streams.push(runs);
         }
-        let layout = Layout { block_size, streams, fold };
+        let layout = Layout { block_size, streams, fold, ranks };
         layout.validate()?;
-        Ok(layout)
+        Ok((layout, list))
     }
 }
 
@@ -262,15 +315,18 @@ const TILE_BYTES: usize = 16 << 10;
 /// bytes sit side by side in the block (fp16 scales, float byte planes), written
 /// together.
 #[derive(Clone, Copy)]
-enum Op {
+enum Op<'a> {
     Copy(Move),
     Fuse2 { streams: [usize; 2], to: usize },
     Fuse4 { streams: [usize; 4], to: usize },
+    /// A field coded as ranks: the value of rank `lo[k] | hi[k] << 8` in
+    /// `list` (checked beforehand: every rank is in it) written at `to`.
+    Ranked { streams: [usize; 2], to: usize, list: List<'a> },
 }
 
 /// The reassembly of `moves`: single-byte moves of one-byte-wide streams into
 /// adjacent offsets are fused in fours, then pairs; the rest are copied as runs.
-fn plan(moves: &[Move], widths: &[usize]) -> Vec<Op> {
+fn plan(moves: &[Move], widths: &[usize]) -> Vec<Op<'static>> {
     let single = |m: &Move| m.len == 1 && widths[m.stream] == 1;
     let mut bytes: Vec<Move> = moves.iter().copied().filter(single).collect();
     bytes.sort_by_key(|m| m.to);
@@ -329,7 +385,7 @@ portable! {
 /// Rebuilds blocks `first..` (`out` holds whole blocks) from all decoded streams
 /// (`fields[s]` holds stream `s` of every block, `widths[s]` bytes per block),
 /// tile by tile.
-fn interleave(fields: &[&[u8]], widths: &[usize], ops: &[Op], block: usize, first: usize, out: &mut [u8]) {
+fn interleave(fields: &[&[u8]], widths: &[usize], ops: &[Op<'_>], block: usize, first: usize, out: &mut [u8]) {
     let tile = (TILE_BYTES / block).max(1);
     for (t, dst) in out.chunks_mut(tile * block).enumerate() {
         let first = first + t * tile;
@@ -339,6 +395,7 @@ fn interleave(fields: &[&[u8]], widths: &[usize], ops: &[Op], block: usize, firs
             match *op {
                 Op::Fuse2 { streams: [a, b], to } => fuse2(dst, block, to, rows(a), rows(b)),
                 Op::Fuse4 { streams: [a, b, c, d], to } => fuse4(dst, block, to, [rows(a), rows(b), rows(c), rows(d)]),
+                Op::Ranked { streams: [a, b], to, list } => list.put_values(dst, block, to, rows(a), rows(b)),
                 Op::Copy(m) => {
                     let w = widths[m.stream];
                     let rows = rows(m.stream);
@@ -366,6 +423,8 @@ thread_local! {
     /// A folded copy of the chunk being encoded: reused, like `FIELD`, so that
     /// no chunk allocates or faults in a chunk-sized buffer again.
     static FOLDED: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
+    /// The value counts and a ranked copy of the chunk, reused likewise.
+    static RANKED: std::cell::RefCell<(ranks::Counter, Vec<u8>)> = std::cell::RefCell::default();
 }
 
 /// Appends the payload of `chunk` (a non-empty multiple of the block size) to `out`.
@@ -383,18 +442,63 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kerne
             folded.clear();
             folded.extend_from_slice(chunk);
             fold.apply(kernels, folded, block, None);
-            encode_split(folded, layout, rows, kernels, out);
+            encode_ranked(folded, layout, rows, kernels, out);
             Ok(())
         });
     }
-    encode_split(chunk, layout, rows, kernels, out);
+    encode_ranked(chunk, layout, rows, kernels, out);
     Ok(())
 }
 
-/// [`encode_chunk`] once the blocks are as the streams split them.
-fn encode_split(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+/// [`encode_split`], the layout's ranked field (if any) coded as ranks where
+/// its two streams and the list come out smaller than its two streams as they
+/// are (both coded to tell; they are small beside the rest).
+fn encode_ranked(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+    let (Some(at), Some(pair)) = (layout.ranks, layout.rank_streams()) else {
+        return encode_split(chunk, layout, None, rows, kernels, out);
+    };
     let block = usize::from(layout.block_size);
-    layout.write(out);
+    RANKED.with(|cell| {
+        let (counter, ranked) = &mut *cell.borrow_mut();
+        let Some(list) = counter.list(chunk, block, usize::from(at)) else {
+            return encode_split(chunk, layout, None, rows, kernels, out);
+        };
+        ranked.clear();
+        ranked.extend_from_slice(chunk);
+        counter.rank_in_place(ranked, block, usize::from(at), &list);
+        let cost = |blocks: &[u8]| coded_size(blocks, layout, [pair.0, pair.1], rows, kernels);
+        if cost(ranked) + 4 + 2 * list.len() < cost(chunk) {
+            encode_split(ranked, layout, Some(&list), rows, kernels, out)
+        } else {
+            encode_split(chunk, layout, None, rows, kernels, out)
+        }
+    })
+}
+
+/// Bytes that `streams` of the layout code `chunk`'s blocks in.
+fn coded_size(chunk: &[u8], layout: &Layout, streams: [usize; 2], rows: Option<RowShape>, kernels: &Kernels) -> usize {
+    let block = usize::from(layout.block_size);
+    let n_blocks = chunk.len() / block;
+    let mut coded = Vec::new();
+    FIELD.with(|f| {
+        let field = &mut f.borrow_mut();
+        for s in streams {
+            let len = n_blocks * layout.stream_width(s);
+            if field.len() < len {
+                field.resize(len, 0);
+            }
+            gather(kernels, chunk, block, &layout.streams[s], &mut field[..len]);
+            stream::encode_with(&field[..len], kernels, None, rows.filter(|_| layout.stream_width(s) == 1), &mut coded);
+        }
+    });
+    coded.len()
+}
+
+/// [`encode_chunk`] once the blocks are as the streams split them; `list`:
+/// the ranked field holds ranks in it.
+fn encode_split(chunk: &[u8], layout: &Layout, list: Option<&[u16]>, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+    let block = usize::from(layout.block_size);
+    layout.write(out, list);
     let n_blocks = chunk.len() / block;
     FIELD.with(|f| {
         let field = &mut f.borrow_mut();
@@ -444,7 +548,7 @@ fn direct(runs: &[Range]) -> Option<(u32, usize)> {
 /// low-byte plane is raw.
 pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &mut StreamScratch, field: &mut Vec<u8>, crc: &mut RunningCrc<'_>) -> Result<()> {
     let mut r = ByteReader::new(payload);
-    let layout = Layout::read(&mut r)?;
+    let (layout, list) = Layout::read(&mut r)?;
     let block = usize::from(layout.block_size);
     if !out.len().is_multiple_of(block) {
         return Err(Error::Corrupt);
@@ -470,23 +574,44 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             }
         }
     }
+    // The ranked field's two streams (low, high byte), where the chunk codes it as ranks.
+    let rank_pair = list.and(layout.rank_streams());
+    let is_rank = |s: usize| rank_pair.is_some_and(|(lo, hi)| s == lo || s == hi);
     let staged: usize = layout
         .streams
         .iter()
         .zip(&widths)
         .zip(&bodies)
-        .filter(|((runs, &w), body)| direct(runs).is_none() && stream::raw_bytes(body, w * n_blocks).is_none())
-        .map(|((_, w), _)| w * n_blocks)
+        .enumerate()
+        .filter(|&(s, ((runs, &w), body))| direct(runs).is_none() && !is_rank(s) && stream::raw_bytes(body, w * n_blocks).is_none())
+        .map(|(_, ((_, w), _))| w * n_blocks)
         .sum();
-    field.resize(staged, 0);
-    let mut rest: &mut [u8] = field;
+    let ranked_len = if rank_pair.is_some() { 2 * n_blocks } else { 0 };
+    field.resize(ranked_len + staged, 0);
+    let (ranked, mut rest) = field.split_at_mut(ranked_len);
+    // Ranks decoded first and checked against the list; the reassembly
+    // writes their values into the blocks.
+    let mut rank_planes: [&[u8]; 2] = [&[], &[]];
+    if let (Some((lo, hi)), Some(list)) = (rank_pair, list) {
+        let (lo_plane, hi_plane) = ranked.split_at_mut(n_blocks);
+        for (s, plane) in [(lo, &mut *lo_plane), (hi, &mut *hi_plane)] {
+            stream::decode(bodies[s], n_blocks, Dest::contiguous(plane), kernels, tables)?;
+            crc.cover(bodies[s]);
+        }
+        list.check(lo_plane, hi_plane)?;
+        rank_planes = [lo_plane, hi_plane];
+    }
     let mut parts: Vec<&[u8]> = Vec::with_capacity(widths.len());
     // Raw staged streams (width, bytes): checksummed as they are reassembled.
     let mut raws: Vec<(usize, &[u8])> = Vec::new();
     // Staged streams first: the tiled direct stream reassembles them as it goes.
-    for ((runs, &w), body) in layout.streams.iter().zip(&widths).zip(&bodies) {
+    for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         if direct(runs).is_some() {
             parts.push(&[]);
+            continue;
+        }
+        if let Some((lo, _)) = rank_pair.filter(|_| is_rank(s)) {
+            parts.push(rank_planes[usize::from(s != lo)]);
             continue;
         }
         let n = n_blocks * w;
@@ -520,9 +645,12 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
     let fold_source = layout.fold.filter(|_| undo_in_tiles).and_then(|f| f.source(&layout));
     let staged_moves: Vec<Move> = moves(&layout)
         .into_iter()
-        .filter(|m| direct(&layout.streams[m.stream]).is_none() && fold_source.is_none_or(|(s, _)| m.stream != s))
+        .filter(|m| direct(&layout.streams[m.stream]).is_none() && fold_source.is_none_or(|(s, _)| m.stream != s) && !is_rank(m.stream))
         .collect();
-    let ops = plan(&staged_moves, &widths);
+    let mut ops = plan(&staged_moves, &widths);
+    if let (Some((lo, hi)), Some(list), Some(at)) = (rank_pair, list, layout.ranks) {
+        ops.push(Op::Ranked { streams: [lo, hi], to: usize::from(at), list });
+    }
     for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         let Some((row_log2, offset)) = direct(runs) else { continue };
         let n = n_blocks * w;
@@ -600,8 +728,8 @@ mod tests {
     fn folds_are_read_back_and_checked() {
         let q5 = Layout::from_runs(22, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]]).folded(Fold::Quants5 { at: 2 });
         let mut wire = Vec::new();
-        q5.write(&mut wire);
-        assert_eq!(Layout::read(&mut ByteReader::new(&wire)).expect("reads"), q5);
+        q5.write(&mut wire, None);
+        assert_eq!(Layout::read(&mut ByteReader::new(&wire)).expect("reads").0, q5);
         assert_eq!(wire[2], 4 | FOLD_FLAG);
         // An unknown fold, and one reaching past the block, are corrupt.
         let mut unknown = wire.clone();
@@ -613,8 +741,111 @@ mod tests {
         // Without the fold, the same bytes are the layout of before.
         let plain = Layout { fold: None, ..q5 };
         let mut old = Vec::new();
-        plain.write(&mut old);
+        plain.write(&mut old, None);
         assert_eq!(old.len() + 3, wire.len());
+    }
+
+    /// Q8_0-like blocks: a 16-bit scale taking one of 40 scattered values
+    /// (skewed), then quants.
+    fn scaled_blocks(n: usize, block: usize, seed: u64) -> Vec<u8> {
+        let mut s = seed | 1;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let values: Vec<u16> = (0..40).map(|_| next() as u16).collect();
+        (0..n)
+            .flat_map(|_| {
+                let r = next();
+                let d = values[(r % 40).min((r >> 8) % 40) as usize];
+                let mut b = vec![0u8; block];
+                b[..2].copy_from_slice(&d.to_le_bytes());
+                for x in &mut b[2..] {
+                    *x = (next() % 9) as u8;
+                }
+                b
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranked_fields_roundtrip_on_every_isa_and_code_smaller() {
+        let q8 = Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]);
+        let layouts = [
+            q8.clone().ranked(0),
+            // Beside a fold (Q5_1-like), the scale not first.
+            Layout::from_runs(24, &[&[(2, 1)], &[(3, 1)], &[(0, 2)], &[(4, 4)], &[(8, 16)]]).folded(Fold::Quants5 { at: 4 }).ranked(2),
+        ];
+        let scalar = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        let (mut tables, mut field) = (StreamScratch::default(), Vec::new());
+        for layout in &layouts {
+            let block = usize::from(layout.block_size);
+            let at = usize::from(layout.ranks.unwrap());
+            for n in [1usize, 2, 40, 3 * TILE_BYTES / block + 5, 20_000] {
+                let mut src = scaled_blocks(n, block, n as u64 * 77 + block as u64);
+                if at != 0 {
+                    // Move the scale to `at`.
+                    for b in src.chunks_exact_mut(block) {
+                        let (d0, d1) = (b[0], b[1]);
+                        b.copy_within(2..at + 2, 0);
+                        b[at..at + 2].copy_from_slice(&[d0, d1]);
+                    }
+                }
+                let mut want = Vec::new();
+                encode_chunk(&src, layout, None, scalar, &mut want).expect("encodes");
+                let ranked = want[2] & RANKS_FLAG != 0;
+                if n >= 1000 {
+                    assert!(ranked, "block {block} n {n}: ranks are smaller here");
+                    let mut plain = Vec::new();
+                    encode_chunk(&src, &Layout { ranks: None, ..layout.clone() }, None, scalar, &mut plain).expect("encodes");
+                    assert!(want.len() < plain.len(), "block {block} n {n}: {} >= {}", want.len(), plain.len());
+                }
+                for isa in crate::isa::supported() {
+                    let k = Kernels::get(isa).expect("supported");
+                    let mut payload = Vec::new();
+                    encode_chunk(&src, layout, None, k, &mut payload).expect("encodes");
+                    assert_eq!(payload, want, "{isa:?} block {block} n {n}: same bytes");
+                    let mut out = vec![0u8; src.len()];
+                    decode_chunk(&payload, &mut out, k, &mut tables, &mut field, &mut RunningCrc::off()).expect("decodes");
+                    assert!(out == src, "{isa:?} block {block} n {n}: roundtrip");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_rank_lists_are_corrupt() {
+        let layout = Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]).ranked(0);
+        let src = scaled_blocks(2000, 34, 5);
+        let k = Kernels::get(crate::isa::Isa::Scalar).expect("scalar");
+        let mut payload = Vec::new();
+        encode_chunk(&src, &layout, None, k, &mut payload).expect("encodes");
+        assert_ne!(payload[2] & RANKS_FLAG, 0);
+        // Layout: block u16, count, then at u16, n u16 and the values.
+        let n_at = 5;
+        let n = usize::from(u16::from_le_bytes([payload[n_at], payload[n_at + 1]]));
+        assert!(n > 1);
+        let (mut tables, mut field) = (StreamScratch::default(), Vec::new());
+        let mut decode = |p: &[u8]| decode_chunk(p, &mut vec![0u8; src.len()], k, &mut tables, &mut field, &mut RunningCrc::off());
+        decode(&payload).expect("intact");
+        // A shorter list than the ranks need, an empty one (the values cut
+        // out, so that the rest still parses), a list past the payload.
+        for keep in [1usize, 0] {
+            let mut p = payload.clone();
+            p[n_at..n_at + 2].copy_from_slice(&(keep as u16).to_le_bytes());
+            p.drain(n_at + 2 + 2 * keep..n_at + 2 + 2 * n);
+            assert!(matches!(decode(&p), Err(Error::Corrupt)), "{keep} values kept");
+        }
+        let mut p = payload.clone();
+        p[n_at..n_at + 2].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert!(decode(&p).is_err(), "a list past the payload");
+        // The field elsewhere than its streams, or over a fold.
+        for (at, fold) in [(1u16, None), (2, None), (0, Some(Fold::Quants5 { at: 0 }))] {
+            let l = Layout { ranks: Some(at), fold, ..layout.clone() };
+            assert!(matches!(l.validate(), Err(Error::Corrupt)), "at {at}");
+        }
     }
 
     #[test]

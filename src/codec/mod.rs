@@ -4,6 +4,7 @@ pub mod bf16;
 pub mod fields;
 pub mod profiles;
 pub mod q4k;
+pub mod ranks;
 pub mod rows;
 pub mod stream;
 pub mod stream_rows;
@@ -127,7 +128,7 @@ impl Method {
     pub fn without_rows(self) -> Method {
         match self {
             Method::Bf16 | Method::Bf16Rows { .. } => Method::Bf16Plain,
-            Method::Fields(layout) | Method::FieldsRows { layout, .. } => Method::Fields(fields::Layout { fold: None, ..layout }),
+            Method::Fields(layout) | Method::FieldsRows { layout, .. } => Method::Fields(fields::Layout { fold: None, ranks: None, ..layout }),
             Method::ZstdWords { level } => Method::Zstd { level },
             m => m,
         }
@@ -147,6 +148,11 @@ impl Method {
     /// Whether chunks fold their blocks before the split (container version 8 on).
     pub fn folds(&self) -> bool {
         matches!(self, Method::Fields(l) | Method::FieldsRows { layout: l, .. } if l.fold.is_some())
+    }
+
+    /// Whether chunks may code a field as ranks (container version 11 on).
+    pub fn ranks(&self) -> bool {
+        matches!(self, Method::Fields(l) | Method::FieldsRows { layout: l, .. } if l.ranks.is_some())
     }
 
     /// The method for the part of the content that starts `at` bytes in (a

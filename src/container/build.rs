@@ -184,14 +184,18 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
     super::limits::check_index(at, spans.len(), spans.iter().flat_map(span_entries)).map_err(|u| u.status())?;
     let kernels = Kernels::get(isa::resolve(params.isa)?).ok_or(Error::IsaUnsupported)?;
     let flags = params.frame_flags();
-    // The lowest version that reads every region: 10 for batches of tiny
-    // tensors, 9 for GGUF numeric arrays as
+    // The lowest version that reads every region: 11 for fields that may be
+    // coded as ranks (Q8_0 scales; known before any chunk is coded, so a file
+    // whose chunks all keep their scales as they are is marked 11 too), 10 for
+    // batches of tiny tensors, 9 for GGUF numeric arrays as
     // word differences, 8 for folded quants (Q5_0, Q5_1), 7 for bf16 (whose
     // lanes may carry raw bytes; bf16 row classes came with version 5 and need
     // no more), 6 for Q4_K (whose chunks may code their headers as fields), 5
     // for byte streams' row classes, 4 for GGUF strings, else 3.
     let uses = |f: fn(&Method) -> bool| spans.iter().any(|s| s.methods.iter().any(f));
-    let version = if spans.iter().any(|s| s.role == Role::Batch) {
+    let version = if uses(Method::ranks) {
+        super::VERSION_11
+    } else if spans.iter().any(|s| s.role == Role::Batch) {
         super::VERSION_10
     } else if uses(|m| matches!(m, Method::ZstdWords { .. })) {
         super::VERSION_9
@@ -361,8 +365,9 @@ pub fn build_stream(kind: SourceKind, input: &mut Input<'_>, file_len: u64, mut 
         }
     }
     let index = write::index(&regions, &entries);
-    // Version 10 codes its index (names, shapes and places of many tiny tensors).
-    let index = if version >= super::VERSION_10 { write::coded_index(&index)? } else { index };
+    // Version 10 codes its index (names, shapes and places of many tiny
+    // tensors); version 11 checksums the coded bytes too.
+    let index = if version >= super::VERSION_10 { write::coded_index(&index, version)? } else { index };
     out.write(&write::end_record(file_len, index.len() as u64))?;
     let index_offset = out.position();
     out.write(&index)?;

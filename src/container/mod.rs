@@ -60,9 +60,13 @@ pub const MAGIC: [u8; 4] = *b"LLMC";
 /// [`crate::codec::words`]). Version 10 adds batch regions (role 5,
 /// `Role::Batch`): runs of tiny tensors in one frame, each entry saying where
 /// in it its tensor lies, and a coded index (its length, then a zstd payload,
-/// [`write::coded_index`]). A writer marks a container with the lowest version
+/// [`write::coded_index`]). Version 11 adds field layouts that code a 16-bit
+/// field as ranks in a list of the chunk's values (Q8_0 scales,
+/// [`crate::codec::ranks`]). A writer marks a container with the lowest version
 /// that reads all its regions.
-pub const VERSION: u16 = 10;
+pub const VERSION: u16 = 11;
+/// Fields coded as ranks.
+pub const VERSION_11: u16 = 11;
 /// Batch regions and a coded index.
 pub const VERSION_10: u16 = 10;
 /// GGUF numeric arrays as word differences.

@@ -3,7 +3,7 @@
 
 use super::entries::Entries;
 use super::limits::{max_index_len, may_be_frameless, MAX_ORIGINAL_SIZE};
-use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION_1, VERSION_10};
+use super::{check, check_role_order, Region, Role, SourceKind, HEADER_SIZE, HEADER_SIZE_V2, MAGIC, MAX_REGIONS, END_MAGIC, RECORD_MAGIC, RECORD_SIZE, REGION_ENTRY, TRAILER_MAGIC, TRAILER_SIZE, VERSION_1, VERSION_10, VERSION_11};
 use crate::codec::{self, Scratch};
 use crate::engine::chunk_cache::{ChunkCache, Claim};
 use crate::format::frame::CodecId;
@@ -407,9 +407,20 @@ fn ends_early(data: &[u8]) -> bool {
 }
 
 /// The index of a container of `version` without its CRC, once the CRC is
-/// checked: as stored before version 10; decoded from its zstd payload in
-/// version 10 (FORMAT.md §10.3), within the size a coded index may declare.
+/// checked: as stored before version 10; decoded from its zstd payload from
+/// version 10 (FORMAT.md §10.3), within the size a coded index may declare,
+/// once (version 11 on) the coded bytes' own CRC is checked.
 pub fn index_body(index: &[u8], version: u16) -> Result<Cow<'_, [u8]>> {
+    let index = if version >= VERSION_11 {
+        check(index.len() >= 4)?;
+        let (coded, crc) = index.split_at(index.len() - 4);
+        if crc32c(coded).to_le_bytes() != crc {
+            return Err(Error::ChecksumMismatch);
+        }
+        coded
+    } else {
+        index
+    };
     let index: Cow<'_, [u8]> = if version >= VERSION_10 {
         check(index.len() > 9)?;
         let (len, payload) = index.split_at(8);

@@ -79,17 +79,23 @@ pub fn index(regions: &[Region], entries: &[Entry]) -> Vec<u8> {
 /// 0.4 s and codes to 1.2 MB (level 19: 27 s, 0.8 MB; level 3: 0.2 s, 3.2 MB).
 pub const INDEX_ZSTD_LEVEL: i32 = 9;
 
-/// A version-10 index as stored: the length of `raw` ([`index`]'s bytes),
-/// then a zstd payload of them (FORMAT.md §9: mode 1, or mode 0, stored, when
-/// zstd does not shrink them or would shrink them past
-/// [`super::limits::max_index_len`]).
-pub fn coded_index(raw: &[u8]) -> Result<Vec<u8>> {
+/// An index as a container of `version` (10 or later) stores it: the length
+/// of `raw` ([`index`]'s bytes), then a zstd payload of them (FORMAT.md §9:
+/// mode 1, or mode 0, stored, when zstd does not shrink them or would shrink
+/// them past [`super::limits::max_index_len`]); from version 11, a CRC32C of
+/// those bytes (raw's own CRC checks what they decode to, not every bit of
+/// the payload: a flipped bit zstd ignores would pass).
+pub fn coded_index(raw: &[u8], version: u16) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len() / 4 + 16);
     put_u64(&mut out, raw.len() as u64);
     zstd::encode_chunk(raw, INDEX_ZSTD_LEVEL, &mut out)?;
     if raw.len() as u64 > super::limits::max_index_len((out.len() - 8) as u64) {
         out.truncate(8);
         zstd::stored_chunk(raw, &mut out);
+    }
+    if version >= super::VERSION_11 {
+        let crc = crc32c(&out);
+        put_u32(&mut out, crc);
     }
     Ok(out)
 }
@@ -117,11 +123,14 @@ mod tests {
     fn an_index_is_stored_where_zstd_would_shrink_it_past_what_readers_accept() {
         // 4 MiB of one byte codes to a few hundred bytes: past 64 times that plus 1 MiB.
         let flat = vec![7u8; 4 << 20];
-        let coded = coded_index(&flat).unwrap();
+        let coded = coded_index(&flat, crate::container::VERSION_10).unwrap();
         assert_eq!((coded[8], coded.len()), (0, 8 + 1 + flat.len()));
         // Names and sizes as a real index has them: coded.
         let names: Vec<u8> = (0..100_000u32).flat_map(|i| format!("model.layers.{i}.weight_scale").into_bytes()).collect();
-        let coded = coded_index(&names).unwrap();
+        let coded = coded_index(&names, crate::container::VERSION_10).unwrap();
+        // Version 11 adds the coded bytes' CRC32C.
+        let checked = coded_index(&names, crate::container::VERSION_11).unwrap();
+        assert_eq!((&checked[..coded.len()], &checked[coded.len()..]), (&coded[..], &crc32c(&coded).to_le_bytes()[..]));
         assert_eq!(coded[8], 1);
         assert!(coded.len() * 5 < names.len() && names.len() as u64 <= crate::container::limits::max_index_len((coded.len() - 8) as u64));
         assert_eq!(u64::from_le_bytes(coded[..8].try_into().unwrap()), names.len() as u64);

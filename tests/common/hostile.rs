@@ -56,8 +56,8 @@ pub fn reseal_trailer(c: &mut [u8]) {
 
 /// Recomputes a container's index CRC (the index's last 4 bytes), as far as the
 /// header's (version 1) or trailer's (version 2) index offset and size still
-/// point inside `c` (in version 10, only an index stored as it is, mode 0); then
-/// the trailer's check.
+/// point inside `c` (from version 10, only an index stored as it is, mode 0;
+/// from version 11 also the coded bytes' CRC after it); then the trailer's check.
 pub fn reseal_container_index(c: &mut [u8]) {
     let v1 = container_version(c) == 1;
     if c.len() < 64 || (!v1 && c.len() < 16 + 64) {
@@ -66,17 +66,26 @@ pub fn reseal_container_index(c: &mut [u8]) {
     let u64_at = |at: usize| u64::from_le_bytes(c[at..at + 8].try_into().unwrap());
     let (at, size) = if v1 { (u64_at(16), u64_at(24)) } else { (u64_at(c.len() - 64 + 12), u64_at(c.len() - 64 + 20)) };
     if let Some(end) = at.checked_add(size).filter(|&e| size >= 4 && e <= c.len() as u64) {
-        let (mut at, end) = (at as usize, end as usize);
+        let (start, mut at, mut end) = (at as usize, at as usize, end as usize);
+        // Version 11 ends its coded index with the CRC of the coded bytes.
+        let outer = container_version(c) >= 11 && end >= start + 4;
+        if outer {
+            end -= 4;
+        }
         // Version 10 codes its index (length, mode, payload): a stored one (mode
         // 0) is resealed behind its 9 bytes; a zstd one cannot be.
-        if container_version(c) >= 10 {
-            match c.get(at + 8) {
-                Some(0) if end >= at + 9 + 4 => at += 9,
-                _ => return reseal_trailer(c),
-            }
+        let inner = container_version(c) < 10 || matches!(c.get(at + 8), Some(0) if end >= at + 9 + 4);
+        if container_version(c) >= 10 && inner {
+            at += 9;
         }
-        let crc = crc32c(&c[at..end - 4]);
-        c[end - 4..end].copy_from_slice(&crc.to_le_bytes());
+        if inner {
+            let crc = crc32c(&c[at..end - 4]);
+            c[end - 4..end].copy_from_slice(&crc.to_le_bytes());
+        }
+        if outer {
+            let crc = crc32c(&c[start..end]);
+            c[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+        }
     }
     if !v1 {
         reseal_trailer(c);

@@ -14,9 +14,13 @@ pub fn raw_index(c: &[u8]) -> Vec<u8> {
     let t = c.len() - 64;
     let at = u64::from_le_bytes(c[t + 12..t + 20].try_into().unwrap()) as usize;
     let size = u64::from_le_bytes(c[t + 20..t + 28].try_into().unwrap()) as usize;
-    let index = &c[at..at + size];
+    let mut index = &c[at..at + size];
     if container_version(c) < 10 {
         return index.to_vec();
+    }
+    if container_version(c) >= 11 {
+        // The coded bytes' own CRC32C.
+        index = &index[..index.len() - 4];
     }
     let len = u64::from_le_bytes(index[..8].try_into().unwrap()) as usize;
     let (mode, payload) = (index[8], &index[9..]);
@@ -48,12 +52,16 @@ pub fn with_index(c: &[u8], mut raw: Vec<u8>) -> Vec<u8> {
     let n = raw.len();
     let crc = crc32c(&raw[..n - 4]);
     raw[n - 4..].copy_from_slice(&crc.to_le_bytes());
-    let index = if container_version(c) < 10 { raw } else { [&(n as u64).to_le_bytes()[..], &[0], &raw].concat() };
+    let mut index = if container_version(c) < 10 { raw } else { [&(n as u64).to_le_bytes()[..], &[0], &raw].concat() };
+    if container_version(c) >= 11 {
+        let crc = crc32c(&index);
+        index.extend_from_slice(&crc.to_le_bytes());
+    }
     with_index_bytes(c, &index)
 }
 
-/// `c` with `index` for its index bytes, as they are, the end record and the
-/// trailer given their size.
+/// `c` with `index` for its index bytes, as they are (in version 11 the coded
+/// bytes' CRC included), the end record and the trailer given their size.
 #[allow(dead_code)]
 pub fn with_index_bytes(c: &[u8], index: &[u8]) -> Vec<u8> {
     let t = c.len() - 64;

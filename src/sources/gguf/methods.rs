@@ -40,8 +40,9 @@ pub fn for_type(t: u32) -> Vec<Method> {
         6 => vec![folded(22, 2, &[&[(0, 1)], &[(1, 1)], &[(2, 4)], &[(6, 16)]])],
         // Q5_1 {d; m; qh[4]; qs[16]}, folded likewise.
         7 => vec![folded(24, 4, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 4)], &[(8, 16)]])],
-        // Q8_0 {d; qs[32]}
-        8 => vec![runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]])],
+        // Q8_0 {d; qs[32]}: d = amax / 127 takes a few hundred fp16 values a
+        // chunk, coded as their ranks where smaller (`codec::ranks`).
+        8 => vec![Method::Fields(Layout::from_runs(34, &[&[(0, 1)], &[(1, 1)], &[(2, 32)]]).ranked(0))],
         // Q8_1 {d; s; qs[32]}
         9 => vec![runs(36, &[&[(0, 1)], &[(1, 1)], &[(2, 1)], &[(3, 1)], &[(4, 32)]])],
         // Q2_K {scales[16]; qs[64]; d; dmin}
