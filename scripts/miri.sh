@@ -24,8 +24,8 @@ cargo +nightly miri setup --quiet 2>/dev/null || cargo +nightly miri setup
 echo "miri: tests/miri_scalar.rs"
 cargo +nightly miri test --quiet --test miri_scalar
 
-echo "miri: library unit tests (format, rans tables, fields, header parsers)"
+echo "miri: library unit tests (format, rans tables, fields, ranks, header parsers)"
 cargo +nightly miri test --quiet --lib -- \
-  format:: rans::alphabet rans::freq codec::fields sources::safetensors:: sources::gguf::parser sources::gguf::types
+  format:: rans::alphabet rans::freq codec::fields codec::ranks sources::safetensors:: sources::gguf::parser sources::gguf::types
 
 echo "miri: ok ($((SECONDS - started)) s)"

@@ -74,3 +74,25 @@ fn field_splits_beat_zstd_on_real_tensors_of_every_new_type() {
         }
     }
 }
+
+#[test]
+fn q8_0_scales_as_ranks_code_a_real_tensor_smaller_and_decode_on_every_isa() {
+    // Gemma 3 270M's `blk.0.attn_v` (Q8_0, 5,120 blocks): its scales are
+    // `amax / 127` of bf16 weights, a few hundred fp16 values scattered so that
+    // their low byte depends on the high one (`codec::ranks`).
+    let file = std::fs::read(fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf")).unwrap();
+    let g = llmc::model::gguf::parse(&file).unwrap();
+    let t = g.tensors.iter().find(|t| t.ggml_type == 8).expect("a Q8_0 tensor");
+    let src = &file[t.abs_offset..t.abs_offset + t.nbytes.unwrap()];
+    let ranked = methods_for_type(8).remove(0);
+    let Method::Fields(layout) = &ranked else { panic!("Q8_0 is a field split") };
+    assert_eq!(layout.ranks, Some(0), "the scale is ranked");
+    let plain = Method::Fields(llmc::frame::FieldLayout { ranks: None, ..layout.clone() });
+    let params = CompressParams::default();
+    let (with, without) = (llmc::frame::compress(&ranked, src, &params).unwrap(), llmc::frame::compress(&plain, src, &params).unwrap());
+    eprintln!("{}: {} B, scales as they are {} B, as ranks {} B", t.name, src.len(), without.len(), with.len());
+    assert!(with.len() + 500 < without.len(), "ranks: {} vs {}", with.len(), without.len());
+    for isa in isas_under_test() {
+        assert!(decompress(&with, &opts(isa)).unwrap() == src, "{isa:?}");
+    }
+}
