@@ -87,7 +87,7 @@ fn fold_short_tail(default: u32, elem: u32, len: u64) -> u32 {
         return default;
     }
     // At most `size + size / 4` (plus `elem`), far below `MAX_CHUNK_SIZE`.
-    len.div_ceil(n - 1).next_multiple_of(u64::from(elem)) as u32
+    len.div_ceil(n - 1).next_multiple_of(u64::from(elem.max(1))) as u32
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

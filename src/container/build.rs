@@ -103,12 +103,18 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
     } else {
         *params
     };
+    // Candidates (F32 byte planes and zstd, …) share the chunk size: a short
+    // last chunk is folded in whole elements of all of them.
+    let elem = s.methods.iter().try_fold(1u32, |a, m| match m.element_size() {
+        0 => Err(Error::InvalidArgument),
+        e => (a / gcd(a, e)).checked_mul(e).ok_or(Error::InvalidArgument),
+    })?;
     let mut chunk_size = None;
     for m in &s.methods {
         if !s.size.is_multiple_of(u64::from(m.element_size())) {
             return Err(Error::InvalidArgument);
         }
-        let c = p.resolve_chunk_size(m.element_size(), m.default_chunk_size(), s.size)?;
+        let c = p.resolve_chunk_size(elem, m.default_chunk_size(), s.size)?;
         if chunk_size.is_some_and(|k| k != c) {
             return Err(Error::InvalidArgument);
         }
@@ -116,6 +122,10 @@ fn plan(s: &Span, params: &CompressParams) -> Result<Plan> {
     }
     let chunk_size = chunk_size.ok_or(Error::InvalidArgument)?;
     Ok(Plan { chunk_size, n_chunks: s.size.div_ceil(u64::from(chunk_size)), keep: s.methods.len() > 1 || s.role == Role::Padding })
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// One chunk of one span, read from the input.

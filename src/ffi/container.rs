@@ -464,9 +464,12 @@ pub unsafe extern "C" fn llmc_container_tensor_info(c: *const llmc_container, in
     })
 }
 
-/// Uncompressed chunk size of the tensor frames (the largest one): split
-/// parallel reads on these edges. 0 for NULL or a container without tensor
-/// frames. Thread-safe.
+/// Uncompressed chunk size of the tensor frames (the largest one): a size for
+/// the pieces of parallel reads, so that each piece decodes few chunks (each
+/// frame picks its own size, relative to its tensor's start: 1 MiB, about
+/// 4 MiB for Q4_K, a little more where a short last chunk is folded in, so
+/// edges are a hint, not a guarantee). 0 for NULL or a container without
+/// tensor frames. Thread-safe.
 ///
 /// # Safety
 /// `c` is NULL or an open handle (not closed).

@@ -68,7 +68,7 @@ pub fn reseal_container_index(c: &mut [u8]) {
     if let Some(end) = at.checked_add(size).filter(|&e| size >= 4 && e <= c.len() as u64) {
         let (start, mut at, mut end) = (at as usize, at as usize, end as usize);
         // Version 11 ends its coded index with the CRC of the coded bytes.
-        let outer = container_version(c) >= 11 && end >= start + 4;
+        let outer = container_version(c) >= 11;
         if outer {
             end -= 4;
         }
