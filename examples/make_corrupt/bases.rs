@@ -62,7 +62,44 @@ pub fn frames() -> Vec<Base> {
         frame("stored.llmf", Q4K, 2500, Method::Stored, 1024, 0),
         strings_frame(),
         words_frame(),
+        ranked_frame(),
     ]
+}
+
+/// Q8_0 blocks whose scales code as ranks (FORMAT.md §6): 600 of the
+/// fixture's `blk.0.attn_v.weight` blocks, each given the scale of one of its
+/// first 8 blocks (few values, so that ranks pay in a chunk of 400 blocks).
+fn ranked_frame() -> Base {
+    let file = fixture(GGUF_FIXTURE);
+    let g = llmc::model::gguf::parse(&file).unwrap();
+    let t = g.tensors.iter().find(|t| t.name == "blk.0.attn_v.weight").unwrap();
+    let at = t.abs_offset;
+    let mut src = file[at..at + 34 * 600].to_vec();
+    let scales: Vec<[u8; 2]> = (0..8).map(|k| [src[34 * k], src[34 * k + 1]]).collect();
+    for (i, b) in src.chunks_exact_mut(34).enumerate() {
+        b[..2].copy_from_slice(&scales[(i * i + i / 3) % 8]);
+    }
+    let method = llmc::model::gguf::methods_for_type(llmc::model::gguf::types::Q8_0).remove(0);
+    let chunk = 34 * 400;
+    let bytes = llmc::frame::compress(&method, &src, &CompressParams { chunk_size: chunk, ..Default::default() }).unwrap();
+    let f = llmc::frame::parse(&bytes).unwrap();
+    assert!(f.chunks.iter().all(|c| c.payload[2] & 0x40 != 0), "every chunk codes its scales as ranks");
+    let from = format!("fields frame (Q8_0, scales as ranks) of {GGUF_FIXTURE} bytes {at}..{} (blk.0.attn_v.weight's first 600 blocks), each block's scale replaced by one of the first 8 blocks' scales, chunk size {chunk} (2 chunks)", at + 34 * 600);
+    Base { file: "fields-q8-ranks.llmf", from, bytes }
+}
+
+/// The version-11 container, as the library writes it today, of a small GGUF
+/// like `model.gguf` holding the first 32 rows (640 blocks, 21,760 bytes: no
+/// tiny tensor, so not batched) of the fixture's `blk.0.attn_v.weight` (Q8_0,
+/// whose field layout may code its scales as ranks; the coded index ends with
+/// its own CRC). Only the container is in the corpus.
+pub fn version_11() -> Base {
+    let gguf = crate::tiny_gguf::build_with(&fixture(GGUF_FIXTURE), &[("blk.0.attn_v.weight", 32)]);
+    let bytes = llmc::model::compress(&gguf, &llmc::CompressParams::default(), None).unwrap();
+    assert_eq!(bytes[4], 11, "a Q8_0 tensor");
+    assert!(llmc::model::decompress(&bytes, &Default::default()).unwrap() == gguf);
+    let from = format!("container version 11 (default parameters) of a GGUF of {GGUF_FIXTURE}'s key-value pairs (arrays cut to 5 elements) and the first 32 rows of blk.0.attn_v.weight (Q8_0)");
+    Base { file: "model-v11.gguf.llmc", from, bytes }
 }
 
 /// Where the fixture's vocabulary scores (`tokenizer.ggml.scores`, f32) start.

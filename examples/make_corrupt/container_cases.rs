@@ -66,6 +66,26 @@ fn resealed_index(b: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     })
 }
 
+/// The version-11 container: its coded index checked by its own CRC.
+pub fn add_version_11(c: &mut Corpus, base: &Base) {
+    let (b, bf) = (&base.bytes, base.file);
+    let name = |what: &str| format!("model-v11-{what}.llmc");
+    c.add(bf, b.clone(), ContainerRead, &base.from, "unmutated", Ok(())).unverified(Ok(()));
+    let mut add = |what: &str, bytes: Vec<u8>, how: &str, status| {
+        c.add(&name(what), bytes, ContainerRead, bf, how, status).unverified(status);
+    };
+    let (at, size) = (get_u64(b, b.len() - 64 + 12) as usize, get_u64(b, b.len() - 64 + 20) as usize);
+    let end = at + size;
+    add("index-crc-flipped", with(b, |f| flip(f, (end - 1) * 8)), &format!("bit 0 of byte {}: the coded index's own CRC", end - 1), Err(ChecksumMismatch));
+    add("index-payload-flipped", with(b, |f| flip(f, (at + 12) * 8 + 5)), &format!("bit 5 of byte {}, in the coded index's zstd frame", at + 12), Err(ChecksumMismatch));
+    add("index-crc-zeroed", with(b, |f| f[end - 4..end].fill(0)), "the coded index's own CRC zeroed", Err(ChecksumMismatch));
+    add("index-3-bytes", index::with_index_bytes(b, &[1, 2, 3]), "an index of 3 bytes (no room for its CRC); end record and trailer resealed", Err(Corrupt));
+    let mut v10 = b.clone();
+    v10[4] = 10;
+    crate::hostile::reseal_container_header(&mut v10);
+    add("as-version-10", v10, "version 10 header (resealed): the index's CRC read as part of its zstd payload", Err(Corrupt));
+}
+
 /// Everything, on the GGUF container; `tensor` names the Q4_K tensor whose frame
 /// gets corrupted.
 pub fn add(c: &mut Corpus, base: &Base, tensor: &str) {

@@ -84,6 +84,7 @@ pub fn add(c: &mut Corpus, base: &Base) {
         }
         "fields" | "fields-q5-plain" => fields(c, &payload),
         "fields-q5" => fields_fold(c, &payload),
+        "fields-q8-ranks" => fields_ranks(c, &payload),
         "zstd" => {
             zstd(c, &payload);
             skippable_after(c, base, &l);
@@ -221,6 +222,21 @@ fn fields(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "runs-overlap", "stream 0's run starts at 1 (overlaps stream 1)", &|f, p| put(f, p + 4, &1u16.to_le_bytes()));
 }
 
+/// A layout with a field coded as ranks (`u16 block, u8 streams | 0x40, u16 at,
+/// u16 n`, `n` values, then the three streams' runs).
+fn fields_ranks(c: &mut Corpus, payload: &PayloadCase<'_>) {
+    payload(c, "ranks-n-0", "an empty list of values", &|f, p| put(f, p + 5, &0u16.to_le_bytes()));
+    payload(c, "ranks-n-1", "a list of 1 value (the rest of the list read as the streams' runs)", &|f, p| put(f, p + 5, &1u16.to_le_bytes()));
+    payload(c, "ranks-n-max", "a list of 65535 values (past the payload)", &|f, p| put(f, p + 5, &u16::MAX.to_le_bytes()));
+    payload(c, "ranks-n-2", "a list of 2 values (the rest of the list read as the streams' runs)", &|f, p| put(f, p + 5, &2u16.to_le_bytes()));
+    payload(c, "ranks-at-1", "the ranked field at 1 (its bytes are no two one-byte streams)", &|f, p| put(f, p + 3, &1u16.to_le_bytes()));
+    payload(c, "ranks-at-2", "the ranked field at 2 (inside the quants' run)", &|f, p| put(f, p + 3, &2u16.to_le_bytes()));
+    payload(c, "ranks-at-33", "the ranked field at 33 (its second byte past the 34-byte block's quants run end)", &|f, p| put(f, p + 3, &33u16.to_le_bytes()));
+    payload(c, "ranks-at-max", "the ranked field at 65535 (past the block)", &|f, p| put(f, p + 3, &u16::MAX.to_le_bytes()));
+    payload(c, "ranks-flag-cleared", "the ranks flag cleared (the list read as the streams' runs)", &|f, p| f[p + 2] &= !0x40);
+    payload(c, "ranks-streams-63", "the ranks flag and 63 streams", &|f, p| f[p + 2] = 0x40 | 63);
+}
+
 /// A layout with a fold (`u16 block, u8 streams | 0x80, u8 kind, u16 at`, then
 /// the four streams' runs: `u8 n_runs, u16 start, u16 len` each).
 fn fields_fold(c: &mut Corpus, payload: &PayloadCase<'_>) {
@@ -234,7 +250,7 @@ fn fields_fold(c: &mut Corpus, payload: &PayloadCase<'_>) {
     payload(c, "fold-at-1024", "fold at 1024 (past the block)", &|f, p| put(f, p + 4, &1024u16.to_le_bytes()));
     payload(c, "fold-at-max", "fold at 65535 (past any block)", &|f, p| put(f, p + 4, &u16::MAX.to_le_bytes()));
     payload(c, "fold-streams-0", "a fold and no streams (count byte 0x80)", &|f, p| f[p + 2] = 0x80);
-    payload(c, "fold-streams-65", "a fold and 65 streams (over the limit of 64)", &|f, p| f[p + 2] = 0x80 | 65);
+    payload(c, "fold-streams-65", "count byte 0x80 | 65: a fold, the ranks flag (bit 6) and one stream, which cannot hold a ranked field", &|f, p| f[p + 2] = 0x80 | 65);
     payload(c, "fold-block-0", "block size 0 under a fold", &|f, p| put(f, p, &0u16.to_le_bytes()));
     payload(c, "fold-block-20", "block size 20 (the fold fits, the runs do not tile it)", &|f, p| put(f, p, &20u16.to_le_bytes()));
     payload(c, "fold-block-209", "block size 209 (the runs no longer tile it)", &|f, p| put(f, p, &209u16.to_le_bytes()));

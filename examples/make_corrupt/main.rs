@@ -93,6 +93,7 @@ fn main() {
     container_cases::add(&mut c, &gguf_llmc, "blk.0.attn_output.weight");
     container_cases::add_few(&mut c, &bases::container(&st, "model.safetensors.llmc"));
     container_cases::add_batches(&mut c, &bases::batched(&st));
+    container_cases::add_version_11(&mut c, &bases::version_11());
     hostile_cases::add(&mut c, &gguf, &st, &gguf_llmc);
     c.write(&dir);
     let bytes: usize = c.files.values().map(Vec::len).sum();

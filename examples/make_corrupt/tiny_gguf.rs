@@ -37,6 +37,11 @@ fn prefix_len(elem: ValueType, payload: &[u8], n: usize) -> Option<usize> {
 }
 
 pub fn build(file: &[u8]) -> Vec<u8> {
+    build_with(file, &TENSORS)
+}
+
+/// [`build`] with other tensors (name, rows kept).
+pub fn build_with(file: &[u8], tensors: &[(&str, u64)]) -> Vec<u8> {
     let g = gguf::parse(file).expect("the fixture parses");
     let mut kv = Vec::new();
     let mut n_kv = 0u64;
@@ -55,7 +60,7 @@ pub fn build(file: &[u8]) -> Vec<u8> {
         n_kv += 1;
     }
     let (mut infos, mut data) = (Vec::new(), Vec::new());
-    for (name, rows) in TENSORS {
+    for &(name, rows) in tensors {
         let t = g.tensors.iter().find(|t| t.name == name).expect("tensor in the fixture");
         let row_bytes = t.nbytes.unwrap() as u64 / (t.n_elements / t.ne[0]);
         let bytes = &g.tensor_data(t).unwrap()[..(row_bytes * rows) as usize];
@@ -72,7 +77,7 @@ pub fn build(file: &[u8]) -> Vec<u8> {
     }
     let mut out = b"GGUF".to_vec();
     out.extend_from_slice(&3u32.to_le_bytes());
-    out.extend_from_slice(&(TENSORS.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
     out.extend_from_slice(&n_kv.to_le_bytes());
     out.extend_from_slice(&kv);
     out.extend_from_slice(&infos);
