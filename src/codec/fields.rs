@@ -423,7 +423,7 @@ thread_local! {
     /// A folded copy of the chunk being encoded: reused, like `FIELD`, so that
     /// no chunk allocates or faults in a chunk-sized buffer again.
     static FOLDED: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
-    /// The value counts and a ranked copy of the chunk, reused likewise.
+    /// The value counts and the ranked field's two planes, reused likewise.
     static RANKED: std::cell::RefCell<(ranks::Counter, Vec<u8>)> = std::cell::RefCell::default();
 }
 
@@ -452,57 +452,60 @@ pub fn encode_chunk(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kerne
 
 /// [`encode_split`], the layout's ranked field (if any) coded as ranks where
 /// its two streams and the list come out smaller than its two streams as they
-/// are (both coded to tell; they are small beside the rest).
+/// are. Both pairs of streams are coded (they are small beside the rest), and
+/// the smaller pair goes into the payload as it was coded.
 fn encode_ranked(chunk: &[u8], layout: &Layout, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
-    let (Some(at), Some(pair)) = (layout.ranks, layout.rank_streams()) else {
-        return encode_split(chunk, layout, None, rows, kernels, out);
+    let (Some(at), Some((lo, hi))) = (layout.ranks, layout.rank_streams()) else {
+        return encode_split(chunk, layout, None, None, rows, kernels, out);
     };
     let block = usize::from(layout.block_size);
     RANKED.with(|cell| {
-        let (counter, ranked) = &mut *cell.borrow_mut();
+        let (counter, planes) = &mut *cell.borrow_mut();
         let Some(list) = counter.list(chunk, block, usize::from(at)) else {
-            return encode_split(chunk, layout, None, rows, kernels, out);
+            return encode_split(chunk, layout, None, None, rows, kernels, out);
         };
-        ranked.clear();
-        ranked.extend_from_slice(chunk);
-        counter.rank_in_place(ranked, block, usize::from(at), &list);
-        let cost = |blocks: &[u8]| coded_size(blocks, layout, [pair.0, pair.1], rows, kernels);
-        if cost(ranked) + 4 + 2 * list.len() < cost(chunk) {
-            encode_split(ranked, layout, Some(&list), rows, kernels, out)
-        } else {
-            encode_split(chunk, layout, None, rows, kernels, out)
-        }
+        let n = chunk.len() / block;
+        planes.resize(2 * n, 0);
+        let (lo_plane, hi_plane) = planes.split_at_mut(n);
+        // The pair coded as one buffer: the low stream's length, both streams.
+        let code = |lo_plane: &[u8], hi_plane: &[u8]| {
+            let mut coded = Vec::new();
+            stream::encode_with(lo_plane, kernels, None, rows, &mut coded);
+            let split = coded.len();
+            stream::encode_with(hi_plane, kernels, None, rows, &mut coded);
+            (coded, split)
+        };
+        gather(kernels, chunk, block, &layout.streams[lo], lo_plane);
+        gather(kernels, chunk, block, &layout.streams[hi], hi_plane);
+        let values = code(lo_plane, hi_plane);
+        counter.ranks_of(chunk, block, usize::from(at), &list, lo_plane, hi_plane);
+        let ranks = code(lo_plane, hi_plane);
+        let ((coded, split), list) = if ranks.0.len() + 4 + 2 * list.len() < values.0.len() { (ranks, Some(&list[..])) } else { (values, None) };
+        let pair = Coded { streams: [lo, hi], bodies: [&coded[..split], &coded[split..]] };
+        encode_split(chunk, layout, list, Some(pair), rows, kernels, out)
     })
 }
 
-/// Bytes that `streams` of the layout code `chunk`'s blocks in.
-fn coded_size(chunk: &[u8], layout: &Layout, streams: [usize; 2], rows: Option<RowShape>, kernels: &Kernels) -> usize {
-    let block = usize::from(layout.block_size);
-    let n_blocks = chunk.len() / block;
-    let mut coded = Vec::new();
-    FIELD.with(|f| {
-        let field = &mut f.borrow_mut();
-        for s in streams {
-            let len = n_blocks * layout.stream_width(s);
-            if field.len() < len {
-                field.resize(len, 0);
-            }
-            gather(kernels, chunk, block, &layout.streams[s], &mut field[..len]);
-            stream::encode_with(&field[..len], kernels, None, rows.filter(|_| layout.stream_width(s) == 1), &mut coded);
-        }
-    });
-    coded.len()
+/// Two streams of a layout, coded already.
+struct Coded<'a> {
+    streams: [usize; 2],
+    bodies: [&'a [u8]; 2],
 }
 
 /// [`encode_chunk`] once the blocks are as the streams split them; `list`:
-/// the ranked field holds ranks in it.
-fn encode_split(chunk: &[u8], layout: &Layout, list: Option<&[u16]>, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
+/// the ranked field holds ranks in it; `coded`: streams coded already.
+fn encode_split(chunk: &[u8], layout: &Layout, list: Option<&[u16]>, coded: Option<Coded<'_>>, rows: Option<RowShape>, kernels: &Kernels, out: &mut Vec<u8>) {
     let block = usize::from(layout.block_size);
     layout.write(out, list);
     let n_blocks = chunk.len() / block;
     FIELD.with(|f| {
         let field = &mut f.borrow_mut();
         for (s, runs) in layout.streams.iter().enumerate() {
+            if let Some(body) = coded.as_ref().and_then(|c| c.streams.iter().position(|&t| t == s).map(|k| c.bodies[k])) {
+                put_u32(out, body.len() as u32);
+                out.extend_from_slice(body);
+                continue;
+            }
             // Grown, never shrunk: streams of different widths do not zero it again.
             let len = n_blocks * layout.stream_width(s);
             if field.len() < len {

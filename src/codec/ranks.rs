@@ -47,16 +47,16 @@ impl Counter {
         (values.len() <= MAX_VALUES).then_some(values)
     }
 
-    /// Replaces the field of each block with its rank in `values` (which
-    /// holds every value the field takes in `blocks`).
-    pub fn rank_in_place(&mut self, blocks: &mut [u8], block: usize, at: usize, values: &[u16]) {
+    /// The rank in `values` (which holds every value the field takes in
+    /// `blocks`) of each block's field, as its low and high bytes.
+    pub fn ranks_of(&mut self, blocks: &[u8], block: usize, at: usize, values: &[u16], lo: &mut [u8], hi: &mut [u8]) {
         self.rank.resize(1 << 16, 0);
         for (r, &v) in values.iter().enumerate() {
             self.rank[usize::from(v)] = r as u16;
         }
-        for b in blocks.chunks_exact_mut(block) {
-            let v = u16::from_le_bytes([b[at], b[at + 1]]);
-            b[at..at + 2].copy_from_slice(&self.rank[usize::from(v)].to_le_bytes());
+        for ((b, l), h) in blocks.chunks_exact(block).zip(lo).zip(hi) {
+            let [r0, r1] = self.rank[usize::from(u16::from_le_bytes([b[at], b[at + 1]]))].to_le_bytes();
+            (*l, *h) = (r0, r1);
         }
     }
 }
@@ -126,17 +126,19 @@ mod tests {
         let mut c = Counter::default();
         let list = c.list(&blocks, 5, 1).unwrap();
         assert_eq!(list, [0x3c00, 0x1234, 7, 0xffff], "by count, then by value");
-        c.rank_in_place(&mut blocks, 5, 1, &list);
-        let ranks: Vec<u16> = blocks.chunks_exact(5).map(|b| u16::from_le_bytes([b[1], b[2]])).collect();
+        let (mut lo, mut hi) = (vec![9u8; 7], vec![9u8; 7]);
+        c.ranks_of(&blocks, 5, 1, &list, &mut lo, &mut hi);
+        let ranks: Vec<u16> = lo.iter().zip(&hi).map(|(&l, &h)| u16::from_le_bytes([l, h])).collect();
         assert_eq!(ranks, [0, 1, 0, 3, 1, 0, 2]);
         let mut wire = Vec::new();
         List::write(&list, &mut wire);
-        let (lo, hi): (Vec<u8>, Vec<u8>) = blocks.chunks_exact(5).map(|b| (b[1], b[2])).unzip();
         let list = List::new(&wire).unwrap();
         list.check(&lo, &hi).unwrap();
-        let mut back = blocks.clone();
-        list.put_values(&mut back, 5, 1, &lo, &hi);
-        assert_eq!(back, orig);
+        for b in blocks.chunks_exact_mut(5) {
+            b[1..3].fill(0);
+        }
+        list.put_values(&mut blocks, 5, 1, &lo, &hi);
+        assert_eq!(blocks, orig);
         // The counter is clean for the next chunk.
         assert_eq!(c.list(&orig[..5], 5, 1).unwrap(), [0x3c00]);
     }
