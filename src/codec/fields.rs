@@ -577,9 +577,13 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             }
         }
     }
-    // The ranked field's two streams (low, high byte), where the chunk codes it as ranks.
-    let rank_pair = list.and(layout.rank_streams());
-    let is_rank = |s: usize| rank_pair.is_some_and(|(lo, hi)| s == lo || s == hi);
+    // Where the chunk codes the ranked field as ranks: its two streams (low,
+    // high byte), its offset in the block and the list.
+    let ranked = match (list, layout.rank_streams(), layout.ranks) {
+        (Some(list), Some(pair), Some(at)) => Some((pair, usize::from(at), list)),
+        _ => None,
+    };
+    let is_rank = |s: usize| ranked.is_some_and(|((lo, hi), _, _)| s == lo || s == hi);
     let staged: usize = layout
         .streams
         .iter()
@@ -589,14 +593,14 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         .filter(|&(s, ((runs, &w), body))| direct(runs).is_none() && !is_rank(s) && stream::raw_bytes(body, w * n_blocks).is_none())
         .map(|(_, ((_, w), _))| w * n_blocks)
         .sum();
-    let ranked_len = if rank_pair.is_some() { 2 * n_blocks } else { 0 };
-    field.resize(ranked_len + staged, 0);
-    let (ranked, mut rest) = field.split_at_mut(ranked_len);
+    let ranks_len = if ranked.is_some() { 2 * n_blocks } else { 0 };
+    field.resize(ranks_len + staged, 0);
+    let (ranks, mut rest) = field.split_at_mut(ranks_len);
     // Ranks decoded first and checked against the list; the reassembly
     // writes their values into the blocks.
     let mut rank_planes: [&[u8]; 2] = [&[], &[]];
-    if let (Some((lo, hi)), Some(list)) = (rank_pair, list) {
-        let (lo_plane, hi_plane) = ranked.split_at_mut(n_blocks);
+    if let Some(((lo, hi), _, list)) = ranked {
+        let (lo_plane, hi_plane) = ranks.split_at_mut(n_blocks);
         for (s, plane) in [(lo, &mut *lo_plane), (hi, &mut *hi_plane)] {
             stream::decode(bodies[s], n_blocks, Dest::contiguous(plane), kernels, tables)?;
             crc.cover(bodies[s]);
@@ -613,7 +617,7 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
             parts.push(&[]);
             continue;
         }
-        if let Some((lo, _)) = rank_pair.filter(|_| is_rank(s)) {
+        if let Some(((lo, _), _, _)) = ranked.filter(|_| is_rank(s)) {
             parts.push(rank_planes[usize::from(s != lo)]);
             continue;
         }
@@ -651,8 +655,8 @@ pub fn decode_chunk(payload: &[u8], out: &mut [u8], kernels: &Kernels, tables: &
         .filter(|m| direct(&layout.streams[m.stream]).is_none() && fold_source.is_none_or(|(s, _)| m.stream != s) && !is_rank(m.stream))
         .collect();
     let mut ops = plan(&staged_moves, &widths);
-    if let (Some((lo, hi)), Some(list), Some(at)) = (rank_pair, list, layout.ranks) {
-        ops.push(Op::Ranked { streams: [lo, hi], to: usize::from(at), list });
+    if let Some(((lo, hi), at, list)) = ranked {
+        ops.push(Op::Ranked { streams: [lo, hi], to: at, list });
     }
     for (s, ((runs, &w), body)) in layout.streams.iter().zip(&widths).zip(&bodies).enumerate() {
         let Some((row_log2, offset)) = direct(runs) else { continue };
