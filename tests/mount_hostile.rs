@@ -274,3 +274,27 @@ fn a_truncated_container_is_refused_by_the_mount_with_its_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code() == Some(1) && err.contains("cut.gguf.llmc") && !err.contains("panicked"), "{:?}: {err}", out.status);
 }
+
+#[test]
+fn the_owner_drops_a_reader_and_its_engine_never_a_read_ahead_worker() {
+    // A worker decoding ahead holds the reader for the job's length. If its
+    // reference were the last, the reader and the engine would be dropped on
+    // that worker, whose own thread then could not be joined and would exit
+    // after its owner returned. Dropping the last `Arc<Reader>` must instead
+    // wait for the job, so the owner's engine is the only reference left.
+    let (original, container) = fixture_container();
+    let mut buf = vec![0u8; 64 << 10];
+    for round in 0..40 {
+        let engine = ReadEngine::new(8 << 20, 2).unwrap();
+        let r = open(container.clone(), &engine).unwrap();
+        // Sequential reads queue the chunks ahead; the reader is dropped
+        // while the workers are decoding them.
+        for k in 0..8 {
+            let lo = k * buf.len() as u64;
+            assert_eq!(r.read_at(lo, &mut buf).unwrap(), buf.len());
+            assert!(buf[..] == original[lo as usize..lo as usize + buf.len()]);
+        }
+        drop(r);
+        assert_eq!(Arc::strong_count(&engine), 1, "round {round}: a read-ahead job outlived its reader");
+    }
+}

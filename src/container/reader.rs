@@ -19,7 +19,7 @@ use super::read::Index;
 use crate::codec::{self, Scratch};
 use crate::engine::chunk_cache::{ChunkCache, ChunkData, Claim};
 use crate::engine::readahead::SequentialDetector;
-use crate::engine::workers::Workers;
+use crate::engine::workers::{Gate, Workers};
 use crate::error::{Error, Result};
 use crate::format::frame::CodecId;
 use crate::kernels::Kernels;
@@ -223,8 +223,17 @@ impl From<ReadFailure> for Error {
     }
 }
 
-/// One container opened for reads of its original bytes.
+/// One container opened for reads of its original bytes. Dropping the last
+/// `Arc<Reader>` waits for the read-ahead jobs decoding one of its chunks, so
+/// that the reader (and with it, maybe, the engine and its threads) is always
+/// dropped by its owner, never by a worker (see [`Gate`]).
 pub struct Reader {
+    core: Arc<Core>,
+}
+
+/// A reader's state, which its read-ahead jobs reach through `gate`.
+struct Core {
+    gate: Arc<Gate>,
     engine: Arc<ReadEngine>,
     id: u64,
     source: ContainerBytes,
@@ -301,55 +310,84 @@ impl Reader {
         source.release(0, data.len());
         drop(parse_map);
         let id = engine.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Arc::new(Reader { engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0), queued: AtomicU64::new(0) }))
+        let core = Core { gate: Arc::default(), engine: Arc::clone(engine), id, source, index, pieces, region_entry, kernels, verify: opts.verify_checksums, sequential: SequentialDetector::new(), touched: AtomicU64::new(0), queued: AtomicU64::new(0) };
+        Ok(Arc::new(Reader { core: Arc::new(core) }))
     }
 
     /// Size of the original file.
     pub fn size(&self) -> u64 {
-        self.index.original_size
+        self.core.size()
     }
 
     pub fn index(&self) -> &Index {
-        &self.index
+        &self.core.index
     }
 
     pub fn engine(&self) -> &Arc<ReadEngine> {
-        &self.engine
+        &self.core.engine
     }
 
     /// Bytes of decoded chunks in the (shared) cache.
     pub fn cached_bytes(&self) -> usize {
-        self.engine.cache.cached_bytes()
+        self.core.engine.cache.cached_bytes()
     }
 
     /// Number of chunks (and zero runs) the original file is made of.
     pub fn n_chunks(&self) -> usize {
-        self.pieces.len()
+        self.core.pieces.len()
     }
 
     /// Where chunk `chunk` lies in the original file: `(offset, len)`.
     pub fn chunk_span(&self, chunk: usize) -> Option<(u64, u64)> {
-        self.pieces.get(chunk).map(|p| (p.offset, p.len))
+        self.core.pieces.get(chunk).map(|p| (p.offset, p.len))
     }
 
     /// What chunk `chunk` holds, for messages: "tensor NAME", or for a batch
     /// "tiny tensors NAME and N more"; `None` for metadata or padding.
     pub fn chunk_tensor(&self, chunk: usize) -> Option<String> {
-        let region = self.pieces.get(chunk)?.region as usize;
-        let e = (*self.region_entry.get(region)?)?;
-        let name = self.index.entries.get(e as usize)?.name;
-        if self.index.regions[region].role != super::Role::Batch {
+        let region = self.core.pieces.get(chunk)?.region as usize;
+        let e = (*self.core.region_entry.get(region)?)?;
+        let name = self.core.index.entries.get(e as usize)?.name;
+        if self.core.index.regions[region].role != super::Role::Batch {
             return Some(format!("tensor {name}"));
         }
         // A batch's entries follow each other from its first.
-        let more = self.index.entries.iter().skip(e as usize + 1).take_while(|m| m.region as usize == region).count();
+        let more = self.core.index.entries.iter().skip(e as usize + 1).take_while(|m| m.region as usize == region).count();
         Some(format!("tiny tensors {name} and {more} more"))
     }
 
     /// Reads up to `dst.len()` bytes at `offset` of the original file, like
     /// `pread`: returns the bytes read, fewer at the end of the file and 0 at
     /// or past it. Thread-safe; any number of threads may read at once.
-    pub fn read_at(self: &Arc<Self>, offset: u64, dst: &mut [u8]) -> core::result::Result<usize, ReadFailure> {
+    pub fn read_at(&self, offset: u64, dst: &mut [u8]) -> core::result::Result<usize, ReadFailure> {
+        self.core.read_at(offset, dst)
+    }
+
+    /// Like [`Self::read_at`] for `len` bytes at `offset`, without a copy when
+    /// they lie inside one decoded chunk: `use_bytes` gets them where the cache
+    /// holds them (a FUSE reply is written to the kernel straight from there).
+    /// `None` when the read spans chunks, touches a zero run or starts at or past
+    /// the end: the caller reads with `read_at` instead. Reads past the end are
+    /// cut short, as with `read_at`.
+    pub fn read_in_chunk<T>(&self, offset: u64, len: usize, use_bytes: impl FnOnce(&[u8]) -> T) -> Option<core::result::Result<T, ReadFailure>> {
+        self.core.read_in_chunk(offset, len, use_bytes)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.core.gate.close();
+    }
+}
+
+impl Core {
+    /// Size of the original file.
+    pub fn size(&self) -> u64 {
+        self.index.original_size
+    }
+
+    /// See [`Reader::read_at`].
+    fn read_at(self: &Arc<Self>, offset: u64, dst: &mut [u8]) -> core::result::Result<usize, ReadFailure> {
         let size = self.size();
         if offset >= size || dst.is_empty() {
             return Ok(0);
@@ -389,13 +427,8 @@ impl Reader {
         Ok(n)
     }
 
-    /// Like [`Self::read_at`] for `len` bytes at `offset`, without a copy when
-    /// they lie inside one decoded chunk: `use_bytes` gets them where the cache
-    /// holds them (a FUSE reply is written to the kernel straight from there).
-    /// `None` when the read spans chunks, touches a zero run or starts at or past
-    /// the end: the caller reads with `read_at` instead. Reads past the end are
-    /// cut short, as with `read_at`.
-    pub fn read_in_chunk<T>(self: &Arc<Self>, offset: u64, len: usize, use_bytes: impl FnOnce(&[u8]) -> T) -> Option<core::result::Result<T, ReadFailure>> {
+    /// See [`Reader::read_in_chunk`].
+    fn read_in_chunk<T>(self: &Arc<Self>, offset: u64, len: usize, use_bytes: impl FnOnce(&[u8]) -> T) -> Option<core::result::Result<T, ReadFailure>> {
         let size = self.size();
         if offset >= size || len == 0 {
             return None;
@@ -495,10 +528,11 @@ impl Reader {
                 continue;
             }
             // A weak reference: queued jobs must not keep a closed reader (and
-            // through it the engine and these workers) alive.
-            let me = Arc::downgrade(self);
+            // through it the engine and these workers) alive; taken through
+            // the gate, so a job never holds the last one.
+            let (me, gate) = (Arc::downgrade(self), Arc::clone(&self.gate));
             workers.submit(self.job_key(i), move || {
-                if let Some(me) = me.upgrade() {
+                if let Some(me) = gate.enter(&me) {
                     me.prefetch(i);
                 }
             });

@@ -16,7 +16,7 @@
 //! batch, 0.92 nice 5 alone, 1.00 equal priority, 1.03 idle (worst 0.31).
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -180,6 +180,80 @@ impl Drop for Workers {
     }
 }
 
+/// Lets queued jobs reach an object through a [`Weak`] without ever holding
+/// its last reference. A job that upgraded its `Weak` while the owner let go
+/// would drop the object on a worker thread; when the object owns the
+/// [`Workers`] (a reader owning its engine), their `stop` cannot join the
+/// thread it runs on, which then exits detached, after its owner may have
+/// returned (LeakSanitizer saw its thread-local cleanup as a leak).
+///
+/// The owner keeps a strong reference and calls [`Gate::close`] before
+/// dropping it: `close` refuses new passes and waits for the passes out, and
+/// a pass gives its reference back before it counts itself out.
+#[derive(Default)]
+pub struct Gate {
+    state: Mutex<GateState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    closed: bool,
+    passes: usize,
+}
+
+/// A job's strong reference, taken through a [`Gate`].
+pub struct Pass<T> {
+    value: Option<Arc<T>>,
+    gate: Arc<Gate>,
+}
+
+impl Gate {
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The object behind `weak`, unless the gate is closed or it is gone.
+    pub fn enter<T>(self: &Arc<Self>, weak: &Weak<T>) -> Option<Pass<T>> {
+        let mut s = self.lock();
+        // Upgraded under the lock: `close` cannot slip between the check and
+        // the count, so it waits for this pass.
+        let value = if s.closed { None } else { weak.upgrade() }?;
+        s.passes += 1;
+        Some(Pass { value: Some(value), gate: Arc::clone(self) })
+    }
+
+    /// Refuses new passes and waits until every pass given out was dropped.
+    /// Idempotent. Must not be called by a pass holder (it would wait for itself).
+    pub fn close(&self) {
+        let mut s = self.lock();
+        s.closed = true;
+        while s.passes > 0 {
+            s = self.idle.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl<T> core::ops::Deref for Pass<T> {
+    type Target = Arc<T>;
+    fn deref(&self) -> &Arc<T> {
+        self.value.as_ref().expect("a pass holds its value until dropped")
+    }
+}
+
+impl<T> Drop for Pass<T> {
+    fn drop(&mut self) {
+        // Not the last reference: the owner holds one until `close` returns,
+        // and that waits for the count below.
+        drop(self.value.take());
+        let mut s = self.gate.lock();
+        s.passes -= 1;
+        if s.passes == 0 {
+            self.gate.idle.notify_all();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +316,37 @@ mod tests {
         assert!(!w.submit(3, || {}));
         assert!(w.cancel(3) && !w.cancel(3) && !w.cancel(2));
         assert!(w.submit(3, || {}));
+    }
+
+    #[test]
+    fn a_closing_owner_waits_for_the_passes_and_drops_its_object_itself() {
+        use std::sync::mpsc;
+        use std::thread::{self, ThreadId};
+        struct Tracked(Arc<Mutex<Option<ThreadId>>>);
+        impl Drop for Tracked {
+            fn drop(&mut self) {
+                *self.0.lock().unwrap() = Some(thread::current().id());
+            }
+        }
+        let dropped_on = Arc::new(Mutex::new(None));
+        let owner = Arc::new(Tracked(Arc::clone(&dropped_on)));
+        let weak = Arc::downgrade(&owner);
+        let gate = Arc::new(Gate::default());
+        let pass = gate.enter(&weak).expect("open gate, live object");
+        let (tx, rx) = mpsc::channel();
+        let g = Arc::clone(&gate);
+        let closer = thread::spawn(move || {
+            g.close();
+            drop(owner);
+            tx.send(()).unwrap();
+            thread::current().id()
+        });
+        // The pass still holds the object: `close` must not have returned.
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(100)).is_err(), "close returned while a pass was out");
+        assert!(dropped_on.lock().unwrap().is_none());
+        drop(pass);
+        let closer = closer.join().unwrap();
+        assert_eq!(*dropped_on.lock().unwrap(), Some(closer), "the object is dropped by its owner, not by the pass");
+        assert!(gate.enter(&weak).is_none(), "a closed gate gives no passes");
     }
 }
