@@ -24,6 +24,19 @@ fn tmp(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn an_empty_input_round_trips_and_reports_no_ratio() {
+    let (input, frame, back) = (tmp("empty.bin"), tmp("empty.llmc"), tmp("empty.out"));
+    std::fs::write(&input, b"").unwrap();
+    let (ok, _, err) = llmc(&["compress", "--codec", "stored", input.to_str().unwrap(), "-o", frame.to_str().unwrap()]);
+    assert!(ok && err.contains("ratio n/a"), "an empty input has no ratio: {err}");
+    let (ok, out, _) = llmc(&["info", frame.to_str().unwrap()]);
+    assert!(ok && out.contains("ratio:         n/a"), "{out}");
+    let (ok, _, err) = llmc(&["decompress", frame.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&back).unwrap(), b"");
+}
+
+#[test]
 fn compress_info_decompress_roundtrip() {
     let input = fixtures_dir().join("bf16/all-minilm-l6-v2.layer.3.intermediate.bf16");
     let (frame, back) = (tmp("a.llmc"), tmp("a.bf16"));

@@ -12,8 +12,13 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::Instant;
 
-fn ratio(a: u64, b: u64) -> f64 {
-    a as f64 / b.max(1) as f64
+/// `original / compressed` to four places, or "n/a" for an empty original
+/// (whose container has a size but no ratio to speak of).
+pub fn ratio(original: u64, compressed: u64) -> String {
+    if original == 0 {
+        return "n/a".into();
+    }
+    format!("{:.4}", original as f64 / compressed.max(1) as f64)
 }
 
 /// What one compress or decompress call did, for summaries.
@@ -43,7 +48,7 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
     }
     let secs = t.elapsed().as_secs_f64();
     eprintln!(
-        "{} -> {}: {} -> {} bytes, ratio {:.4}, {:.2} s ({:.0} MB/s){}",
+        "{} -> {}: {} -> {} bytes, ratio {}, {:.2} s ({:.0} MB/s){}",
         files::input_name(input),
         files::output_name(output),
         done.input_bytes,
@@ -326,7 +331,7 @@ fn container_info(path: &Path, c: &llmc::model::Outline) -> Result<(), String> {
         _ => llmc::model::gguf::types::type_name(t),
     };
     out!("original size: {} bytes", c.original_size);
-    out!("ratio:         {:.4}", ratio(c.original_size, c.size));
+    out!("ratio:         {}", ratio(c.original_size, c.size));
     out!("metadata:      {} bytes", c.metadata_size());
     let batches = c.regions.iter().filter(|r| r.role == Role::Batch).count();
     let batched = c.entries.iter().filter(|e| e.within.is_some()).count();
@@ -351,14 +356,14 @@ fn container_info(path: &Path, c: &llmc::model::Outline) -> Result<(), String> {
     }
     out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "type", "tensors", "bytes", "compressed", "ratio");
     for (t, (n, o, cs)) in by_type {
-        out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", type_name(t), n, o, cs, ratio(o, cs));
+        out!("{:<8} {:>7} {:>14} {:>14} {:>7}", type_name(t), n, o, cs, ratio(o, cs));
     }
     if batches > 0 {
         let (o, cs) = c.regions.iter().filter(|r| r.role == Role::Batch).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
-        out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "(batch)", batched, o, cs, ratio(o, cs));
+        out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "(batch)", batched, o, cs, ratio(o, cs));
     }
     let (o, cs) = c.regions.iter().filter(|r| !matches!(r.role, Role::Tensor | Role::Continuation | Role::Batch)).fold((0, 0), |a, r| (a.0 + r.orig_size, a.1 + r.frame_size));
-    out!("{:<8} {:>7} {:>14} {:>14} {:>7.4}", "other", "", o, cs, ratio(o, cs));
+    out!("{:<8} {:>7} {:>14} {:>14} {:>7}", "other", "", o, cs, ratio(o, cs));
     Ok(())
 }
 
@@ -372,7 +377,7 @@ fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
             out!("codec:         {}", f.header.codec.name());
             out!("content size:  {} bytes", f.header.content_size);
             out!("frame size:    {} bytes", f.frame_size);
-            out!("ratio:         {:.4}", ratio(f.header.content_size, f.frame_size as u64));
+            out!("ratio:         {}", ratio(f.header.content_size, f.frame_size as u64));
             out!("chunks:        {} x {} bytes", f.header.n_chunks, f.header.chunk_size);
             out!("content check: {}", if f.content_checksum.is_some() { "crc32c" } else { "none" });
             let bad = f.chunks.iter().filter(|c| c.verify().is_err()).count();
@@ -394,7 +399,7 @@ fn info_of(path: &Path, src: &[u8]) -> Result<bool, String> {
             let (original, streams) = perstream::header(src).map_err(err)?;
             out!("per-stream:    {} ({}; no per-tensor index)", path.display(), perstream::NAME);
             out!("original size: {original} bytes");
-            out!("ratio:         {:.4}", ratio(original, src.len() as u64));
+            out!("ratio:         {}", ratio(original, src.len() as u64));
             for ((raw, comp), name) in streams.iter().zip(perstream::STREAM_NAMES) {
                 out!("  {name:<34} {raw:>14} -> {comp:>14}");
             }

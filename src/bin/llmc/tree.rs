@@ -247,9 +247,9 @@ impl Summary {
         }
         let secs = self.started.elapsed().as_secs_f64();
         // Original bytes over compressed bytes, whichever way the command went.
-        let ratio = |i: u64, o: u64| if verb == "compressed" { i as f64 / o.max(1) as f64 } else { o as f64 / i.max(1) as f64 };
+        let ratio = |i: u64, o: u64| if verb == "compressed" { commands::ratio(i, o) } else { commands::ratio(o, i) };
         eprintln!(
-            "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {:.4}{}), {:.2} s ({:.0} MB/s){}",
+            "{} -> {}: {} files ({} {verb}, {} copied{}), {} -> {} bytes (ratio {}{}), {:.2} s ({:.0} MB/s){}",
             from.display(),
             to.display(),
             self.files,
@@ -259,7 +259,7 @@ impl Summary {
             self.input,
             self.output,
             ratio(self.input, self.output),
-            if self.coded > 0 { format!("; model files {:.4}", ratio(self.model_in, self.model_out)) } else { String::new() },
+            if self.coded > 0 { format!("; model files {}", ratio(self.model_in, self.model_out)) } else { String::new() },
             secs,
             self.input.max(self.output) as f64 / secs / 1e6,
             if verified && self.coded > 0 { ", verified" } else { "" }
