@@ -6,6 +6,7 @@
 mod common;
 use common::fuse::{scratch, Mounted};
 use common::hostile::{each_bit_flip, reseal};
+use common::index::{raw_index, with_index};
 use llmc::model::{ContainerBytes, Index, ReadEngine, Reader};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
@@ -296,5 +297,47 @@ fn the_owner_drops_a_reader_and_its_engine_never_a_read_ahead_worker() {
         }
         drop(r);
         assert_eq!(Arc::strong_count(&engine), 1, "round {round}: a read-ahead job outlived its reader");
+    }
+}
+
+/// The gemma blk0 container with `pad` zero bytes slipped in after region 0's
+/// frame (before region 1's record), every later frame offset and the index
+/// offset moved to match, and the index and trailer resealed.
+fn with_bytes_after_first_frame(container: &[u8], pad: usize) -> Vec<u8> {
+    let first = &Index::open(container).unwrap().regions[0];
+    let cut = (first.frame_offset + first.frame_size) as usize;
+    let mut raw = raw_index(container);
+    // FORMAT.md §10.3: u32 region count, then 33 bytes a region (original
+    // offset, original size, frame offset, frame size, role).
+    let n = u32::from_le_bytes(raw[..4].try_into().unwrap()) as usize;
+    for i in 1..n {
+        let at = 4 + 33 * i + 16;
+        let moved = u64::from_le_bytes(raw[at..at + 8].try_into().unwrap()) + pad as u64;
+        raw[at..at + 8].copy_from_slice(&moved.to_le_bytes());
+    }
+    let mut gapped = [&container[..cut], &vec![0u8; pad][..], &container[cut..]].concat();
+    let t = gapped.len() - 64;
+    let at = u64::from_le_bytes(gapped[t + 12..t + 20].try_into().unwrap()) + pad as u64;
+    gapped[t + 12..t + 20].copy_from_slice(&at.to_le_bytes());
+    with_index(&gapped, raw)
+}
+
+#[test]
+fn bytes_slipped_between_frames_are_refused_at_open_as_by_a_stream() {
+    let (original, container) = fixture_container();
+    assert!(common::stream_decode(&container).unwrap() == original);
+    // The edit itself keeps a container whole: with nothing slipped in (the
+    // index now stored as it is) it opens and reads back.
+    let same = with_bytes_after_first_frame(&container, 0);
+    Index::open(&same).unwrap();
+    assert!(common::stream_decode(&same).unwrap() == original);
+    for pad in [4, 36, 4096] {
+        let gapped = with_bytes_after_first_frame(&container, pad);
+        // A one-pass reader meets the zeros where a record should start; the
+        // index reader must not accept what the stream refuses.
+        assert_eq!(Index::open(&gapped).err(), Some(llmc::Error::Corrupt), "{pad} bytes between frames");
+        let engine = ReadEngine::new(1 << 20, 0).unwrap();
+        assert_eq!(open(gapped.clone(), &engine).err(), Some(llmc::Error::Corrupt));
+        assert!(common::stream_decode(&gapped).is_err(), "the stream refuses it too");
     }
 }

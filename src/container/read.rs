@@ -473,13 +473,17 @@ pub fn parse_index(body: &[u8], layout: Layout, original_size: u64, mut frame: i
         // Frameless (all-zero) regions too: every frame range must be a valid
         // slice, since readers take `data[frame_offset..][..frame_size]`.
         let frame_end = region.frame_offset.checked_add(region.frame_size).ok_or(Error::Corrupt)?;
-        check(region.frame_offset >= frames_end.saturating_add(layout.gap) && frame_end <= layout.frames_end)?;
+        // Version 2 on: each region's record, then its frame, laid end to end
+        // (as a one-pass reader walks them), so no byte between frames goes
+        // unchecked; version 1 had no records and is read as written.
+        let next = frames_end.saturating_add(layout.gap);
+        check(if layout.gap > 0 { region.frame_offset == next } else { region.frame_offset >= next } && frame_end <= layout.frames_end)?;
         frames_end = frame_end;
         check(region.frame_size > 0 || may_be_frameless(region.role))?;
         frame(&region)?;
         regions.push(region);
     }
-    check(orig == original_size)?;
+    check(orig == original_size && (layout.gap == 0 || frames_end == layout.frames_end))?;
     let n = r.u32()? as usize;
     let entries = Entries::read(&mut r, n, &regions)?;
     check(r.remaining() == 0)?;
