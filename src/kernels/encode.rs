@@ -1,8 +1,9 @@
 //! Encode-side kernels: the bf16 scan (value histogram and packed raw fields), the
 //! bf16 pack (the same raw fields and 32-word value sums, for ranking rows), the
 //! bf16 value encoder and the Q4_K block split. Each has a scalar specification
-//! here; the AVX-512 forms (`x86/encode_avx512.rs`) produce the same bytes, and the
-//! safe methods below check the bounds their `# Safety` contracts rely on.
+//! here; the AVX-512 forms (`x86/encode_avx512.rs`) and the AVX2 value encoder
+//! (`x86/encode_avx2.rs`) produce the same bytes, and the safe methods below
+//! check the bounds their `# Safety` contracts rely on.
 
 use super::{portable, Kernels};
 use crate::format::bf16_split::{raw_len, raw_of, value_of, NUM_VALUES};
@@ -268,6 +269,11 @@ impl Kernels {
             // rest of the contract.
             return unsafe { super::x86::encode_avx512::bf16_values_encode(src, lanes, t, window, states, buf, pos) };
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa() == crate::isa::Isa::Avx2 {
+            // SAFETY: as above.
+            return unsafe { super::x86::encode_avx2::bf16_values_encode(src, lanes, t, states, buf, pos) };
+        }
         rans_encode::encode_bf16_full_steps(src, lanes, t, states, buf, pos)
     }
 
@@ -378,7 +384,10 @@ mod tests {
     fn bf16_value_encoders_match_the_scalar_specification() {
         let scalar = Kernels::get(Isa::Scalar).expect("scalar runs everywhere");
         for (n, lanes) in [(32usize, 32usize), (33, 32), (1000, 32), (4096, 64), (70_001, 128), (3, 128)] {
-            for src in [weights(n, 3 * n as u64), noise(2 * n, 5 * n as u64 + 1)] {
+            // One value taking 95 % of the weight: its frequency is above 2048,
+            // so states reach 2^31 (the AVX2 division converts them in halves).
+            let skewed: Vec<u8> = weights(n, n as u64).chunks_exact(2).enumerate().flat_map(|(i, c)| if i % 20 == 7 { [c[0], c[1]] } else { [0x80, 0x3f] }).collect();
+            for src in [weights(n, 3 * n as u64), noise(2 * n, 5 * n as u64 + 1), skewed] {
                 let mut hist = [0u32; NUM_VALUES];
                 let mut raw = vec![0u8; raw_len(n) + RAW_SLACK];
                 scalar.bf16_scan(&src, &mut hist, &mut raw);

@@ -2,6 +2,7 @@
 
 pub(super) mod avx2;
 pub(super) mod avx512;
+pub(super) mod encode_avx2;
 pub(super) mod encode_avx512;
 pub(super) mod q4k_avx2;
 pub(super) mod q4k_avx512;

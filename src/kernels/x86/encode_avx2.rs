@@ -1,0 +1,131 @@
+//! AVX2 encode kernels; each produces exactly the bytes of its scalar
+//! specification in `kernels/encode.rs`.
+//!
+//! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 8 lanes per
+//!   vector, for CPUs without AVX-512 (AMD Zen 2 and 3, Intel client cores),
+//!   where the scalar loop encoded bf16 at 0.46 GB/s. The values come straight
+//!   from the words, one gather from the value-indexed table, the division in
+//!   f32 with one correction, and the emitted words compressed with a byte
+//!   shuffle from a table of the 256 emit masks (AVX2 has no compress).
+
+use crate::rans::encode::{EncTable, BF16_VALUES};
+use crate::rans::PROB_SCALE;
+use core::arch::x86_64::*;
+
+/// `COMPRESS_RIGHT[m]`: the byte shuffle that moves the words of the lanes set
+/// in `m` (of eight 16-bit words) to the top of the vector, lowest lane
+/// lowest, so that storing the vector to end at `pos` puts the emitted words
+/// at `pos - k .. pos`, where the scalar encoder puts them.
+static COMPRESS_RIGHT: [[u8; 16]; 256] = {
+    let mut t = [[0x80u8; 16]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let k = (m as u32).count_ones() as usize;
+        let (mut lane, mut slot) = (0, 8 - k);
+        while lane < 8 {
+            if m & (1 << lane) != 0 {
+                t[m][2 * slot] = (2 * lane) as u8;
+                t[m][2 * slot + 1] = (2 * lane + 1) as u8;
+                slot += 1;
+            }
+            lane += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// # Safety
+/// The CPU supports `Isa::Avx2`'s features; `src.len() / 2` is a multiple of
+/// `lanes`, which is 32, 64 or 128; `states.len() >= lanes`; `buf` has at least
+/// `pos` writable words and `pos >= src.len() / 2`.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, and `lanes == 8 * V` for the arm taken.
+    unsafe {
+        match lanes {
+            32 => values_encode_lanes::<4>(src, t, states, buf, pos),
+            64 => values_encode_lanes::<8>(src, t, states, buf, pos),
+            128 => values_encode_lanes::<16>(src, t, states, buf, pos),
+            _ => unreachable!("the contract allows 32, 64 or 128 lanes"),
+        }
+    }
+}
+
+/// [`bf16_values_encode`] for `8 * V` lanes. Per step, every vector's entries
+/// are gathered before any state is updated: the gathers do not depend on the
+/// states and overlap the updates' dependency chains.
+///
+/// # Safety
+/// As [`bf16_values_encode`], with `lanes == 8 * V`.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
+    let values = _mm256_set1_epi32(0x3ff);
+    let mut x = [_mm256_setzero_si256(); V];
+    for (v, xv) in x.iter_mut().enumerate() {
+        // SAFETY: states.len() >= lanes = 8 * V.
+        *xv = unsafe { _mm256_loadu_si256(states.as_ptr().add(8 * v).cast()) };
+    }
+    for group in src.chunks_exact(16 * V).rev() {
+        let mut e = [_mm256_setzero_si256(); V];
+        for (v, ev) in e.iter_mut().enumerate() {
+            // SAFETY: the 8 words at 8 * v lie inside the group.
+            let w = _mm256_cvtepu16_epi32(unsafe { _mm_loadu_si128(group.as_ptr().add(16 * v).cast()) });
+            // SAFETY: values are < 1024, the table's length.
+            *ev = unsafe { _mm256_i32gather_epi32::<4>(packed, _mm256_and_si256(_mm256_srli_epi32::<5>(w), values)) };
+        }
+        for v in (0..V).rev() {
+            let (freq, cum) = (_mm256_and_si256(e[v], _mm256_set1_epi32(0xfff)), _mm256_srli_epi32::<12>(e[v]));
+            // SAFETY: each symbol emits at most one word, and pos >= the
+            // symbols still to encode (at least this vector's 8).
+            (x[v], pos) = unsafe { encode_update8(freq, cum, x[v], buf.as_mut_ptr(), pos) };
+        }
+    }
+    for (v, xv) in x.iter().enumerate() {
+        // SAFETY: as for the loads.
+        unsafe { _mm256_storeu_si256(states.as_mut_ptr().add(8 * v).cast(), *xv) };
+    }
+    pos
+}
+
+/// One rANS encode step on 8 lanes (`rans::encode::encode_steps_by` on each,
+/// highest lane first): the words of the lanes that renormalise are written
+/// below `pos` (lowest lane lowest); returns the new states and `pos`.
+///
+/// # Safety
+/// AVX2; `buf` has at least `pos` writable words and `pos >= 8`.
+#[inline]
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn encode_update8(freq: __m256i, cum: __m256i, x: __m256i, buf: *mut u16, pos: usize) -> (__m256i, usize) {
+    // Emit while x >= freq << 20 (unsigned): max(x, bound) == x.
+    let emit = _mm256_cmpeq_epi32(_mm256_max_epu32(x, _mm256_slli_epi32::<20>(freq)), x);
+    let mask = _mm256_movemask_ps(_mm256_castsi256_ps(emit)) as usize;
+    let k = mask.count_ones() as usize;
+    // The low words of the eight states, in lane order, in one 128-bit vector.
+    let low = _mm256_shuffle_epi8(x, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
+    let low = _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(low));
+    // SAFETY: a 16-byte table row.
+    let order = unsafe { _mm_loadu_si128(COMPRESS_RIGHT[mask].as_ptr().cast()) };
+    // SAFETY: writes words pos - 8 .. pos (pos >= 8), inside `buf`; the words
+    // below pos - k are scratch, overwritten by the steps still to come (as
+    // the scalar encoder's unkept stores are).
+    unsafe { _mm_storeu_si128(buf.add(pos - 8).cast(), _mm_shuffle_epi8(low, order)) };
+    let x = _mm256_blendv_epi8(x, _mm256_srli_epi32::<16>(x), emit);
+    // q = x / freq: the f32 quotient truncated, then one step on the remainder.
+    // x < 2^32 is converted exactly in two halves (AVX2 converts only signed
+    // dwords), rounded once in their sum; q < 2^20, so the quotient is off by
+    // at most one.
+    let xf = _mm256_add_ps(
+        _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32::<16>(x)), _mm256_set1_ps(65536.0)),
+        _mm256_cvtepi32_ps(_mm256_and_si256(x, _mm256_set1_epi32(0xffff))),
+    );
+    let q = _mm256_cvttps_epi32(_mm256_div_ps(xf, _mm256_cvtepi32_ps(freq)));
+    let r = _mm256_sub_epi32(x, _mm256_mullo_epi32(q, freq));
+    // The compares give −1 where true: add the first (q − 1 where r < 0),
+    // subtract the second (q + 1 where r >= freq).
+    let q = _mm256_add_epi32(q, _mm256_cmpgt_epi32(_mm256_setzero_si256(), r));
+    let q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(freq, _mm256_set1_epi32(1))));
+    let cmpl = _mm256_sub_epi32(_mm256_set1_epi32(PROB_SCALE as i32), freq);
+    (_mm256_add_epi32(_mm256_add_epi32(x, cum), _mm256_mullo_epi32(q, cmpl)), pos - k)
+}
