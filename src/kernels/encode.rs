@@ -223,6 +223,13 @@ impl Kernels {
             unsafe { super::x86::encode_avx512::bf16_scan(src, hist, raw) };
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa() == crate::isa::Isa::Avx2 {
+            self.record();
+            // SAFETY: as above.
+            unsafe { super::x86::encode_avx2::bf16_scan(src, hist, raw) };
+            return;
+        }
         bf16_scan_portable(self, src, hist, raw);
     }
 
@@ -240,6 +247,13 @@ impl Kernels {
             // SAFETY: a `Kernels` of this ISA exists only when the CPU runs it
             // (`Kernels::get`); the assertion is the rest of the contract.
             unsafe { super::x86::encode_avx512::bf16_pack_sums(src, raw, sums) };
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa() == crate::isa::Isa::Avx2 {
+            self.record();
+            // SAFETY: as above.
+            unsafe { super::x86::encode_avx2::bf16_pack_sums(src, raw, sums) };
             return;
         }
         bf16_pack_sums_portable(self, src, raw, sums);

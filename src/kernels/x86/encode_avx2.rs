@@ -1,6 +1,10 @@
 //! AVX2 encode kernels; each produces exactly the bytes of its scalar
 //! specification in `kernels/encode.rs`.
 //!
+//! * bf16 scan and pack: per 32 words, the raw fields are packed with two
+//!   multiply-adds and one byte shuffle (24 bytes out), while the value
+//!   histogram is counted in scalar registers from the same cache lines (the
+//!   pack adds each 32-word block's value sum, for ranking rows).
 //! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 8 lanes per
 //!   vector, for CPUs without AVX-512 (AMD Zen 2 and 3, Intel client cores),
 //!   where the scalar loop encoded bf16 at 0.46 GB/s. The values come straight
@@ -8,6 +12,8 @@
 //!   f32 with one correction, and the emitted words compressed with a byte
 //!   shuffle from a table of the 256 emit masks (AVX2 has no compress).
 
+use crate::format::bf16_split::{raw_len, NUM_VALUES};
+use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, NO_COUNTS};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans::PROB_SCALE;
 use core::arch::x86_64::*;
@@ -128,4 +134,71 @@ unsafe fn encode_update8(freq: __m256i, cum: __m256i, x: __m256i, buf: *mut u16,
     let q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(r, _mm256_sub_epi32(freq, _mm256_set1_epi32(1))));
     let cmpl = _mm256_sub_epi32(_mm256_set1_epi32(PROB_SCALE as i32), freq);
     (_mm256_add_epi32(_mm256_add_epi32(x, cum), _mm256_mullo_epi32(q, cmpl)), pos - k)
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx2`'s features; `src.len()` is even and
+/// `raw.len() >= raw_len(src.len() / 2) + RAW_SLACK`.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_scan(src: &[u8], hist: &mut [u32; NUM_VALUES], raw: &mut [u8]) {
+    let mut part = NO_COUNTS;
+    let blocks = pack_blocks(src, raw, |_, words, _, _| count_values(words, &mut part));
+    count_values(&src[64 * blocks..], &mut part);
+    merge_counts(&part, hist);
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx2`'s features; `src.len()` is even,
+/// `raw.len() >= raw_len(src.len() / 2) + RAW_SLACK` and
+/// `sums.len() >= (src.len() / 2).div_ceil(SUM_BLOCK)`.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn bf16_pack_sums(src: &[u8], raw: &mut [u8], sums: &mut [u32]) {
+    let (values, ones) = (_mm256_set1_epi16(0x3ff), _mm256_set1_epi16(1));
+    let blocks = pack_blocks(src, raw, |b, _, w0, w1| {
+        // The block's 32 values (each below 1024) as 8 partial sums, then one.
+        let partial = |w: __m256i| _mm256_madd_epi16(_mm256_and_si256(_mm256_srli_epi16::<5>(w), values), ones);
+        let s = _mm256_add_epi32(partial(w0), partial(w1));
+        let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b0100_1110>(s));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b1011_0001>(s));
+        sums[b] = _mm_cvtsi128_si32(s) as u32;
+    });
+    block_sums_from(src, blocks, sums);
+}
+
+/// Packs the raw fields of `src` into `raw` (whole blocks of 32 words here
+/// but the last, the rest by the scalar code) and hands each block's index,
+/// bytes and two vectors to `per_block`, the scans' other work on the same
+/// lines. Returns the number of blocks it handed over.
+#[inline]
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8], __m256i, __m256i)) -> usize {
+    // Each block stores 16 bytes at 24b and at 24b + 12, 4 past its own 24:
+    // the last whole block is left to the scalar code, so no store leaves `raw`.
+    let blocks = (src.len() / 64).saturating_sub(1);
+    assert!(raw.len() >= raw_len(src.len() / 2), "raw fields do not fit");
+    let (low5, sign) = (_mm256_set1_epi16(0x1f), _mm256_set1_epi16(0x20));
+    let (pairs, quads) = (_mm256_set1_epi16(0x4001), _mm256_set1_epi32(0x1000_0001));
+    // Bytes 0, 1, 2 of each 32-bit group of 24 bits, per 128-bit half.
+    let compact = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    for b in 0..blocks {
+        let words = &src[64 * b..64 * b + 64];
+        // SAFETY: two 32-byte loads from the 64 bytes of `words`.
+        let (w0, w1) = unsafe { (_mm256_loadu_si256(words.as_ptr().cast()), _mm256_loadu_si256(words.as_ptr().add(32).cast())) };
+        // field = w & 0x1f | (w >> 15) << 5, one per 16-bit lane.
+        let field = |w: __m256i| _mm256_or_si256(_mm256_and_si256(w, low5), _mm256_and_si256(_mm256_srli_epi16::<10>(w), sign));
+        // Bytes in word order (the in-lane pack interleaves the halves' quarters).
+        let bytes = _mm256_permute4x64_epi64::<0b1101_1000>(_mm256_packus_epi16(field(w0), field(w1)));
+        // f0 | f1 << 6 per byte pair, then p0 | p1 << 12 per pair of pairs: 24 bits.
+        let packed = _mm256_shuffle_epi8(_mm256_madd_epi16(_mm256_maddubs_epi16(bytes, pairs), quads), compact);
+        // SAFETY: bytes 24b .. 24b + 28 of the packed string: b + 1 < src.len() / 64,
+        // so they end within raw_len(n) (24 bytes per block).
+        unsafe {
+            _mm_storeu_si128(raw.as_mut_ptr().add(24 * b).cast(), _mm256_castsi256_si128(packed));
+            _mm_storeu_si128(raw.as_mut_ptr().add(24 * b + 12).cast(), _mm256_extracti128_si256::<1>(packed));
+        }
+        per_block(b, words, w0, w1);
+    }
+    pack_raw_from(src, 4 * blocks, raw);
+    blocks
 }
