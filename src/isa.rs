@@ -131,11 +131,17 @@ pub fn cpu_best() -> Isa {
     })
 }
 
-/// Whether vector gathers are slow here compared with byte permutes: on AMD
-/// (Zen 4: a 16-lane gather costs about 16 cycles, a 64-byte two-table permute
-/// one). Intel CPUs are not counted in: there the gather kernels were measured
-/// and the permute ones not yet.
-fn slow_gathers() -> bool {
+/// Whether vector gathers are slow here compared with byte permutes (AVX-512)
+/// or scalar loads (AVX2): on AMD (Zen 4: a 16-lane gather costs about 16
+/// cycles, a 64-byte two-table permute one; Zen 3: an 8-lane gather about 10).
+/// Intel CPUs are not counted in: there the gather kernels were measured and
+/// the others not yet. Probed once (CPUID traps to the hypervisor in a VM).
+pub(crate) fn slow_gathers() -> bool {
+    static SLOW: OnceLock<bool> = OnceLock::new();
+    *SLOW.get_or_init(amd)
+}
+
+fn amd() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         // Leaf 0 returns the vendor string in EBX, EDX, ECX.

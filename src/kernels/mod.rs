@@ -147,6 +147,15 @@ static AVX2: Kernels = Kernels {
     bucket_tables: false,
 };
 
+/// `AVX2` with the bf16 and byte decoders' table lookups as scalar loads, for
+/// CPUs whose gathers are slow (AMD; `isa::slow_gathers`). Same bytes.
+#[cfg(target_arch = "x86_64")]
+static AVX2_LOADS: Kernels = Kernels {
+    bf16_decode: x86::avx2::bf16_decode_loads,
+    bytes_decode: x86::avx2::bytes_decode_loads,
+    ..AVX2
+};
+
 #[cfg(target_arch = "x86_64")]
 static AVX512: Kernels = Kernels {
     isa: Isa::Avx512,
@@ -189,7 +198,7 @@ impl Kernels {
         match isa {
             Isa::Scalar => Some(&SCALAR),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => Some(&AVX2),
+            Isa::Avx2 => Some(if crate::isa::slow_gathers() { &AVX2_LOADS } else { &AVX2 }),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => Some(&AVX512),
             #[cfg(target_arch = "x86_64")]
@@ -197,6 +206,19 @@ impl Kernels {
             #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+
+    /// Every table this CPU can run, both AVX2 lookups included (`get` gives
+    /// one of them per CPU): for tests that hold each to the scalar oracle.
+    #[cfg(test)]
+    pub(crate) fn all_variants() -> Vec<&'static Kernels> {
+        let mut all: Vec<&'static Kernels> = crate::isa::supported().into_iter().filter_map(Kernels::get).collect();
+        #[cfg(target_arch = "x86_64")]
+        if Isa::Avx2.is_supported() {
+            all.retain(|k| k.isa != Isa::Avx2);
+            all.extend([&AVX2, &AVX2_LOADS]);
+        }
+        all
     }
 
     /// The table for a per-call request (`None` = the process-wide setting).

@@ -274,3 +274,49 @@ pub fn decompress_file(input: &Path, output: &Path, opts: &DecodeOptions) -> Res
     crate::container::stream::decode(&mut Input::new(&file), &decoder, opts, library_workers(opts.n_threads), true, &mut sink)?;
     out.commit().map_err(output_error)
 }
+
+#[cfg(test)]
+mod kernel_tables {
+    use crate::codec::{self, Scratch};
+    use crate::isa::Isa;
+    use crate::kernels::Kernels;
+
+    /// Every chunk of `frame` decoded by every kernel table (both AVX2
+    /// lookups among them) gives the scalar oracle's bytes.
+    fn chunks_agree(frame: &[u8], what: &str) -> usize {
+        let f = crate::engine::frames::parse(frame).expect("a frame");
+        let scalar = Kernels::get(Isa::Scalar).expect("scalar");
+        let mut scratch = Scratch::default();
+        for c in &f.chunks {
+            let mut want = vec![0u8; c.content_len];
+            codec::decode_chunk(f.header.codec, c.payload, &mut want, scalar, &mut scratch).expect("the oracle decodes");
+            for k in Kernels::all_variants() {
+                let mut got = vec![0x5au8; c.content_len];
+                codec::decode_chunk(f.header.codec, c.payload, &mut got, k, &mut scratch).expect("decodes");
+                assert!(got == want, "{what}: {:?} differs from the oracle", k.isa());
+            }
+        }
+        f.chunks.len()
+    }
+
+    #[test]
+    fn every_kernel_table_decodes_real_chunks_as_the_oracle() {
+        let fixture = |p: &str| std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)).expect("fixture");
+        let mut chunks = 0;
+        // Byte streams of every GGUF block type gemma's first layer has (Q8_0,
+        // Q5_0, Q6_K, Q4_K), row classes and ranks among them.
+        let gguf = fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+        let c = super::compress(&gguf, &crate::CompressParams::default(), None).expect("compresses");
+        let index = crate::container::read::Index::open(&c).expect("opens");
+        for r in index.regions.iter().filter(|r| r.frame_size > 0) {
+            chunks += chunks_agree(&c[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize], "gemma blk0");
+        }
+        // bf16 with one table and with row classes.
+        let bf16 = fixture("bf16/all-minilm-l6-v2.layer.3.intermediate.bf16");
+        for rows in [None, Some(384)] {
+            let frame = crate::engine::frames::compress(&crate::codec::Method::Bf16.with_rows(rows), &bf16, &Default::default()).expect("compresses");
+            chunks += chunks_agree(&frame, "bf16");
+        }
+        assert!(chunks >= 20, "{chunks} chunks");
+    }
+}
