@@ -286,7 +286,7 @@ impl Kernels {
         #[cfg(target_arch = "x86_64")]
         if self.isa() == crate::isa::Isa::Avx2 {
             // SAFETY: as above.
-            return unsafe { super::x86::encode_avx2::bf16_values_encode(src, lanes, t, states, buf, pos) };
+            return unsafe { super::x86::encode_avx2::bf16_values_encode(src, lanes, t, states, buf, pos, self.lookup_loads) };
         }
         rans_encode::encode_bf16_full_steps(src, lanes, t, states, buf, pos)
     }
@@ -341,7 +341,7 @@ mod tests {
     }
 
     fn all_kernels() -> Vec<&'static Kernels> {
-        let ks: Vec<_> = crate::isa::supported().into_iter().filter_map(Kernels::get).collect();
+        let ks = Kernels::all_variants();
         assert!(!ks.is_empty());
         ks
     }

@@ -118,6 +118,9 @@ pub(crate) struct Kernels {
     avx2_tables: bool,
     /// Whether the bf16 and byte kernels read slot buckets (`buckets.rs`, `byte_buckets.rs`).
     bucket_tables: bool,
+    /// Whether the AVX2 kernels look tables up with scalar loads, not gathers
+    /// (`x86::shared::lookup8`).
+    lookup_loads: bool,
 }
 
 static SCALAR: Kernels = Kernels {
@@ -131,6 +134,7 @@ static SCALAR: Kernels = Kernels {
     fold_quants5: scalar::fold_quants5,
     avx2_tables: false,
     bucket_tables: false,
+    lookup_loads: false,
 };
 
 #[cfg(target_arch = "x86_64")]
@@ -145,6 +149,7 @@ static AVX2: Kernels = Kernels {
     fold_quants5: x86::quant_fold::fold_quants5_avx2,
     avx2_tables: true,
     bucket_tables: false,
+    lookup_loads: false,
 };
 
 /// `AVX2` with the bf16 and byte decoders' table lookups as scalar loads, for
@@ -153,6 +158,7 @@ static AVX2: Kernels = Kernels {
 static AVX2_LOADS: Kernels = Kernels {
     bf16_decode: x86::avx2::bf16_decode_loads,
     bytes_decode: x86::avx2::bytes_decode_loads,
+    lookup_loads: true,
     ..AVX2
 };
 
@@ -168,6 +174,7 @@ static AVX512: Kernels = Kernels {
     fold_quants5: x86::quant_fold::fold_quants5_avx512,
     avx2_tables: false,
     bucket_tables: false,
+    lookup_loads: false,
 };
 
 /// `AVX512` with the bf16 and byte decoders that look symbols up with byte

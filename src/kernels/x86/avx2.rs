@@ -10,7 +10,7 @@
 
 use crate::format::bf16_split::VALUE_SHIFT;
 use crate::kernels::{Bf16Model, Bf16Stream, Bf16Tables, ByteStream, BytesModel};
-use super::shared::{prefetch, prefetch_write, renorm8, PREFETCH_SYMBOLS, PREFETCH_WORDS};
+use super::shared::{lookup8, prefetch, prefetch_write, renorm8, PREFETCH_SYMBOLS, PREFETCH_WORDS};
 use core::arch::x86_64::*;
 
 /// # Safety
@@ -62,30 +62,6 @@ fn table_regs(t: &Bf16Tables) -> TableRegs {
         vtab: t.value_by_slot.as_ptr().cast::<i32>(),
         value_base: _mm256_set1_epi32(i32::from(t.value_base) << VALUE_SHIFT),
     }
-}
-
-/// `table[slot]` for 8 lanes: one gather, or with `LOADS` eight scalar loads
-/// put together with inserts. AMD Zen 3 takes about 10 cycles for an
-/// 8-lane gather (3.5 ns measured on a 2-core EPYC VM) and decodes bf16 15 %
-/// faster with the loads; Intel's gathers are the faster choice there
-/// (`isa::slow_gathers` picks, in `Kernels::get`).
-///
-/// # Safety
-/// AVX2; every slot < 4096 and `table` has 4096 entries.
-#[inline]
-#[target_feature(enable = "avx2")]
-unsafe fn lookup8<const LOADS: bool>(table: *const i32, slot: __m256i) -> __m256i {
-    if !LOADS {
-        // SAFETY: per the contract.
-        return unsafe { _mm256_i32gather_epi32::<4>(table, slot) };
-    }
-    let (lo, hi) = (_mm256_castsi256_si128(slot), _mm256_extracti128_si256::<1>(slot));
-    let (a, b) = (_mm_cvtsi128_si64(lo) as u64, _mm_extract_epi64::<1>(lo) as u64);
-    let (c, d) = (_mm_cvtsi128_si64(hi) as u64, _mm_extract_epi64::<1>(hi) as u64);
-    // SAFETY: each index is one of the slots, < 4096 per the contract.
-    let at = |i: u64| unsafe { *table.add(i as u32 as usize) };
-    let four = |p: u64, q: u64| _mm_insert_epi32::<3>(_mm_insert_epi32::<2>(_mm_insert_epi32::<1>(_mm_cvtsi32_si128(at(p)), at(p >> 32)), at(q)), at(q >> 32));
-    _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(four(a, b)), four(c, d))
 }
 
 /// The rANS update for 8 lanes from their AVX2-layout entries (before renormalisation).

@@ -16,6 +16,7 @@ use crate::format::bf16_split::{raw_len, NUM_VALUES};
 use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, NO_COUNTS};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans::PROB_SCALE;
+use super::shared::lookup8;
 use core::arch::x86_64::*;
 
 /// `COMPRESS_RIGHT[m]`: the byte shuffle that moves the words of the lanes set
@@ -44,15 +45,19 @@ static COMPRESS_RIGHT: [[u8; 16]; 256] = {
 /// # Safety
 /// The CPU supports `Isa::Avx2`'s features; `src.len() / 2` is a multiple of
 /// `lanes`, which is 32, 64 or 128; `states.len() >= lanes`; `buf` has at least
-/// `pos` writable words and `pos >= src.len() / 2`.
+/// `pos` writable words and `pos >= src.len() / 2`. `loads`: look the table up
+/// with scalar loads instead of gathers (`shared::lookup8`; same bytes).
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], pos: usize, loads: bool) -> usize {
     // SAFETY: the caller's contract, and `lanes == 8 * V` for the arm taken.
     unsafe {
-        match lanes {
-            32 => values_encode_lanes::<4>(src, t, states, buf, pos),
-            64 => values_encode_lanes::<8>(src, t, states, buf, pos),
-            128 => values_encode_lanes::<16>(src, t, states, buf, pos),
+        match (lanes, loads) {
+            (32, false) => values_encode_lanes::<4, false>(src, t, states, buf, pos),
+            (64, false) => values_encode_lanes::<8, false>(src, t, states, buf, pos),
+            (128, false) => values_encode_lanes::<16, false>(src, t, states, buf, pos),
+            (32, true) => values_encode_lanes::<4, true>(src, t, states, buf, pos),
+            (64, true) => values_encode_lanes::<8, true>(src, t, states, buf, pos),
+            (128, true) => values_encode_lanes::<16, true>(src, t, states, buf, pos),
             _ => unreachable!("the contract allows 32, 64 or 128 lanes"),
         }
     }
@@ -65,7 +70,7 @@ pub(in crate::kernels) unsafe fn bf16_values_encode(src: &[u8], lanes: usize, t:
 /// # Safety
 /// As [`bf16_values_encode`], with `lanes == 8 * V`.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+unsafe fn values_encode_lanes<const V: usize, const LOADS: bool>(src: &[u8], t: &EncTable<BF16_VALUES>, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
     let packed = t.packed.as_ptr().cast::<i32>();
     let values = _mm256_set1_epi32(0x3ff);
     let mut x = [_mm256_setzero_si256(); V];
@@ -79,7 +84,7 @@ unsafe fn values_encode_lanes<const V: usize>(src: &[u8], t: &EncTable<BF16_VALU
             // SAFETY: the 8 words at 8 * v lie inside the group.
             let w = _mm256_cvtepu16_epi32(unsafe { _mm_loadu_si128(group.as_ptr().add(16 * v).cast()) });
             // SAFETY: values are < 1024, the table's length.
-            *ev = unsafe { _mm256_i32gather_epi32::<4>(packed, _mm256_and_si256(_mm256_srli_epi32::<5>(w), values)) };
+            *ev = unsafe { lookup8::<LOADS>(packed, _mm256_and_si256(_mm256_srli_epi32::<5>(w), values)) };
         }
         for v in (0..V).rev() {
             let (freq, cum) = (_mm256_and_si256(e[v], _mm256_set1_epi32(0xfff)), _mm256_srli_epi32::<12>(e[v]));
