@@ -152,12 +152,13 @@ static AVX2: Kernels = Kernels {
     lookup_loads: false,
 };
 
-/// `AVX2` with the bf16 and byte decoders' table lookups as scalar loads, for
+/// `AVX2` with the bf16, byte and Q4_K decoders' table lookups as scalar loads, for
 /// CPUs whose gathers are slow (AMD; `isa::slow_gathers`). Same bytes.
 #[cfg(target_arch = "x86_64")]
 static AVX2_LOADS: Kernels = Kernels {
     bf16_decode: x86::avx2::bf16_decode_loads,
     bytes_decode: x86::avx2::bytes_decode_loads,
+    ctx_decode: x86::q4k_ctx_avx2::ctx_decode_loads,
     lookup_loads: true,
     ..AVX2
 };

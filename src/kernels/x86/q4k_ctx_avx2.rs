@@ -7,7 +7,7 @@
 //! whole step's words remain; the scalar oracle finishes the segment.
 
 use super::shared::q4k_ctx::{ctx32, pack32, PackRows, Rows, CONST, DMIN, MIN, SCALE};
-use super::shared::renorm8;
+use super::shared::{lookup8, renorm8};
 use crate::kernels::{ByteStream, CtxKind, CtxModel};
 use crate::rans::PROB_BITS;
 use core::arch::x86_64::*;
@@ -19,13 +19,29 @@ const TAIL: usize = 2 * 128 + 32;
 /// # Safety
 /// The `CtxDecode` contract (`kernels/mod.rs`) on a CPU with AVX2, BMI2 and POPCNT.
 pub(in crate::kernels) unsafe fn ctx_decode(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { ctx_decode_with::<false>(m, s) }
+}
+
+/// [`ctx_decode`] with its table lookups as scalar loads (`shared::lookup8`).
+///
+/// # Safety
+/// As [`ctx_decode`].
+pub(in crate::kernels) unsafe fn ctx_decode_loads(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { ctx_decode_with::<true>(m, s) }
+}
+
+/// # Safety
+/// As [`ctx_decode`].
+unsafe fn ctx_decode_with<const LOADS: bool>(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
     macro_rules! kinds {
         ($v:literal) => {
             match m.kind {
-                CtxKind::Const => lanes::<$v, CONST>(m, s),
-                CtxKind::Dmin => lanes::<$v, DMIN>(m, s),
-                CtxKind::Scale => lanes::<$v, SCALE>(m, s),
-                CtxKind::Min => lanes::<$v, MIN>(m, s),
+                CtxKind::Const => lanes::<$v, CONST, LOADS>(m, s),
+                CtxKind::Dmin => lanes::<$v, DMIN, LOADS>(m, s),
+                CtxKind::Scale => lanes::<$v, SCALE, LOADS>(m, s),
+                CtxKind::Min => lanes::<$v, MIN, LOADS>(m, s),
             }
         };
     }
@@ -44,7 +60,7 @@ pub(in crate::kernels) unsafe fn ctx_decode(m: &mut CtxModel<'_>, s: &mut ByteSt
 /// AVX2, BMI2, POPCNT; `s.lanes == 8 * V`, V a multiple of 4; `m.kind` is `KIND`;
 /// the `CtxDecode` contract.
 #[target_feature(enable = "avx2,bmi2,popcnt")]
-unsafe fn lanes<const V: usize, const KIND: u8>(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
+unsafe fn lanes<const V: usize, const KIND: u8, const LOADS: bool>(m: &mut CtxModel<'_>, s: &mut ByteStream<'_>) {
     let lanes = 8 * V;
     let full = s.full_steps();
     let n_words = s.n_words();
@@ -86,7 +102,7 @@ unsafe fn lanes<const V: usize, const KIND: u8>(m: &mut CtxModel<'_>, s: &mut By
                 for (i, v) in [$a, $b, $c, $d].into_iter().enumerate() {
                     let off = _mm256_slli_epi32::<12>(_mm256_cvtepu8_epi32(offs[i]));
                     // SAFETY: every offset + 4096 is within `tables` and slots are < 4096.
-                    let e = unsafe { _mm256_i32gather_epi32::<4>(tab, _mm256_add_epi32(off, _mm256_and_si256(x[v], low12))) };
+                    let e = unsafe { lookup8::<LOADS>(tab, _mm256_add_epi32(off, _mm256_and_si256(x[v], low12))) };
                     syms[i] = _mm256_srli_epi32::<24>(e);
                     let freq = _mm256_and_si256(_mm256_srli_epi32::<12>(e), low12);
                     x[v] = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32::<12>(x[v]), freq), _mm256_and_si256(e, low12));
