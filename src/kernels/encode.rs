@@ -305,6 +305,12 @@ impl Kernels {
             unsafe { super::x86::encode_avx512::q4k_split(src, headers, flags, planes) };
             return;
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.isa() == crate::isa::Isa::Avx2 {
+            // SAFETY: as above.
+            unsafe { super::x86::encode_avx2::q4k_split(src, headers, flags, planes) };
+            return;
+        }
         q4k_split_scalar(src, headers, flags, planes);
     }
 }

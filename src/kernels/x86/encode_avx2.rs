@@ -5,6 +5,8 @@
 //!   multiply-adds and one byte shuffle (24 bytes out), while the value
 //!   histogram is counted in scalar registers from the same cache lines (the
 //!   pack adds each 32-word block's value sum, for ranking rows).
+//! * Q4_K split: per 32 nibbles, the flags are two signed compares (quants and
+//!   windows are below 16) and each index plane one shift and `movemask`.
 //! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 8 lanes per
 //!   vector, for CPUs without AVX-512 (AMD Zen 2 and 3, Intel client cores),
 //!   where the scalar loop encoded bf16 at 0.46 GB/s. The values come straight
@@ -13,7 +15,8 @@
 //!   shuffle from a table of the 256 emit masks (AVX2 has no compress).
 
 use crate::format::bf16_split::{raw_len, NUM_VALUES};
-use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, NO_COUNTS};
+use crate::format::q4k_block::{f16_to_f32, scale_min, BLOCK, FLAG_BYTES, HEADER, PLANE_BYTES};
+use crate::kernels::encode::{block_sums_from, count_values, merge_counts, pack_raw_from, q4k_header, NO_COUNTS};
 use crate::rans::encode::{EncTable, BF16_VALUES};
 use crate::rans::PROB_SCALE;
 use super::shared::lookup8;
@@ -206,4 +209,74 @@ fn pack_blocks(src: &[u8], raw: &mut [u8], mut per_block: impl FnMut(usize, &[u8
     }
     pack_raw_from(src, 4 * blocks, raw);
     blocks
+}
+
+/// # Safety
+/// The CPU supports `Isa::Avx2`'s features; `src.len()` is a multiple of
+/// `BLOCK` and, for its `n` blocks, `headers.len() == HEADER * n`,
+/// `flags.len() == FLAG_BYTES * n`, `planes.len() == PLANE_BYTES * n`.
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+pub(in crate::kernels) unsafe fn q4k_split(src: &[u8], headers: &mut [u8], flags: &mut [u8], planes: &mut [u8]) {
+    let n = src.len() / BLOCK;
+    let nibble = _mm256_set1_epi8(0x0f);
+    let eight = _mm256_set1_epi8(8);
+    for (k, block) in src.chunks_exact(BLOCK).enumerate() {
+        q4k_header(block, k, n, headers);
+        let lo = windows(&block[..HEADER]);
+        let f = &mut flags[FLAG_BYTES * k..][..FLAG_BYTES];
+        let pl = &mut planes[PLANE_BYTES * k..][..PLANE_BYTES];
+        for j in 0..4 {
+            // SAFETY: qs bytes 32j .. 32j + 32 lie inside the 144-byte block.
+            let qs = unsafe { _mm256_loadu_si256(block.as_ptr().add(HEADER + 32 * j).cast()) };
+            for h in 0..2 {
+                let q = if h == 0 { _mm256_and_si256(qs, nibble) } else { _mm256_and_si256(_mm256_srli_epi16::<4>(qs), nibble) };
+                // qs bytes 32j .. 32j + 32 are in sub-block 2j + h.
+                let window = _mm256_set1_epi8(lo[2 * j + h] as i8);
+                // Quants and windows are below 16: signed byte compares serve.
+                let d = _mm256_sub_epi8(q, window);
+                let below = _mm256_cmpgt_epi8(window, q);
+                let inside = _mm256_andnot_si256(below, _mm256_cmpgt_epi8(eight, d));
+                // Index: q - 8 above the window, q below it, q - lo inside.
+                let index = _mm256_blendv_epi8(_mm256_blendv_epi8(_mm256_sub_epi8(q, eight), q, below), d, inside);
+                // Bytes 16h + 8m .. (m = j / 2) of the flags and each plane, the
+                // first or second four as j is even or odd.
+                let at = 16 * h + 4 * j;
+                f[at..at + 4].copy_from_slice(&_mm256_movemask_epi8(inside).to_le_bytes());
+                // Bit p of each index byte moved to its top bit, then gathered.
+                let plane = |shifted: __m256i| _mm256_movemask_epi8(shifted).to_le_bytes();
+                pl[at..at + 4].copy_from_slice(&plane(_mm256_slli_epi16::<7>(index)));
+                pl[32 + at..32 + at + 4].copy_from_slice(&plane(_mm256_slli_epi16::<6>(index)));
+                pl[64 + at..64 + at + 4].copy_from_slice(&plane(_mm256_slli_epi16::<5>(index)));
+            }
+        }
+    }
+}
+
+/// `q4k_block::windows` with the 8 sub-blocks' comparisons in one vector (the
+/// same single-precision products and compares, so the same windows).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn windows(header: &[u8]) -> [u8; 8] {
+    let d = f16_to_f32(u16::from_le_bytes([header[0], header[1]]));
+    let dmin = f16_to_f32(u16::from_le_bytes([header[2], header[3]]));
+    let (mut sc, mut m) = ([0f32; 8], [0f32; 8]);
+    for j in 0..8 {
+        let (a, b) = scale_min(j, &header[4..16]);
+        sc[j] = f32::from(a);
+        m[j] = f32::from(b);
+    }
+    // SAFETY: 8 floats from 8-float arrays.
+    let (sc, m) = unsafe { (_mm256_loadu_ps(sc.as_ptr()), _mm256_loadu_ps(m.as_ptr())) };
+    let zero = _mm256_mul_ps(_mm256_set1_ps(dmin), m);
+    let unit = _mm256_mul_ps(_mm256_set1_ps(d), sc);
+    let mut count = _mm256_setzero_si256();
+    for t in 4..=11u8 {
+        // −1 where zero >= t · unit: subtracting it counts.
+        let ge = _mm256_cmp_ps::<_CMP_GE_OQ>(zero, _mm256_mul_ps(_mm256_set1_ps(f32::from(t)), unit));
+        count = _mm256_sub_epi32(count, _mm256_castps_si256(ge));
+    }
+    let mut c = [0u32; 8];
+    // SAFETY: 32 bytes into an 8-dword array.
+    unsafe { _mm256_storeu_si256(c.as_mut_ptr().cast(), count) };
+    c.map(|v| v as u8)
 }
