@@ -142,8 +142,8 @@ static AVX2: Kernels = Kernels {
     isa: Isa::Avx2,
     bf16_decode: x86::avx2::bf16_decode,
     bytes_decode: x86::avx2::bytes_decode,
-    rans_encode: scalar::rans_encode,
-    rans_encode_indexed: None,
+    rans_encode: x86::encode_avx2::rans_encode,
+    rans_encode_indexed: Some(x86::encode_avx2::rans_encode_indexed),
     q4k_assemble: x86::q4k_avx2::q4k_assemble,
     ctx_decode: x86::q4k_ctx_avx2::ctx_decode,
     fold_quants5: x86::quant_fold::fold_quants5_avx2,
@@ -152,13 +152,15 @@ static AVX2: Kernels = Kernels {
     lookup_loads: false,
 };
 
-/// `AVX2` with the bf16, byte and Q4_K decoders' table lookups as scalar loads, for
+/// `AVX2` with the decoders' and encoders' table lookups as scalar loads, for
 /// CPUs whose gathers are slow (AMD; `isa::slow_gathers`). Same bytes.
 #[cfg(target_arch = "x86_64")]
 static AVX2_LOADS: Kernels = Kernels {
     bf16_decode: x86::avx2::bf16_decode_loads,
     bytes_decode: x86::avx2::bytes_decode_loads,
     ctx_decode: x86::q4k_ctx_avx2::ctx_decode_loads,
+    rans_encode: x86::encode_avx2::rans_encode_loads,
+    rans_encode_indexed: Some(x86::encode_avx2::rans_encode_indexed_loads),
     lookup_loads: true,
     ..AVX2
 };

@@ -5,6 +5,8 @@
 //!   multiply-adds and one byte shuffle (24 bytes out), while the value
 //!   histogram is counted in scalar registers from the same cache lines (the
 //!   pack adds each 32-word block's value sum, for ranking rows).
+//! * rANS encoders of byte symbols (one table, or an entry index per symbol):
+//!   8 lanes a vector, the same step as the bf16 value encoder.
 //! * Q4_K split: per 32 nibbles, the flags are two signed compares (quants and
 //!   windows are below 16) and each index plane one shift and `movemask`.
 //! * bf16 value encoder: `rans::encode::encode_bf16_full_steps` with 8 lanes per
@@ -279,4 +281,96 @@ fn windows(header: &[u8]) -> [u8; 8] {
     // SAFETY: 32 bytes into an 8-dword array.
     unsafe { _mm256_storeu_si256(c.as_mut_ptr().cast(), count) };
     c.map(|v| v as u8)
+}
+
+/// The `RansEncode` kernel (`kernels/mod.rs`): byte symbols, one table, 8
+/// lanes a vector, the states kept in `states` between steps.
+///
+/// # Safety
+/// The `RansEncode` contract on a CPU with AVX2, BMI2 and POPCNT.
+pub(in crate::kernels) unsafe fn rans_encode(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { symbols_encode::<false>(syms, lanes, t, states, buf, pos) }
+}
+
+/// [`rans_encode`] with the table looked up by scalar loads (`shared::lookup8`).
+///
+/// # Safety
+/// As [`rans_encode`].
+pub(in crate::kernels) unsafe fn rans_encode_loads(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { symbols_encode::<true>(syms, lanes, t, states, buf, pos) }
+}
+
+/// # Safety
+/// As [`rans_encode`].
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn symbols_encode<const LOADS: bool>(syms: &[u8], lanes: usize, t: &EncTable, states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = t.packed.as_ptr().cast::<i32>();
+    for group in syms.chunks_exact(lanes).rev() {
+        for v in (0..lanes / 8).rev() {
+            // SAFETY: 8 symbol bytes at 8 * v lie inside the group.
+            let sv = _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(group.as_ptr().add(8 * v).cast()) });
+            // SAFETY: symbols are < 256, the table's length; lanes 8 * v .. 8 * v + 8
+            // are < lanes <= states.len(); each symbol emits at most one word and
+            // pos >= the symbols still to encode.
+            pos = unsafe { encode_entries8(lookup8::<LOADS>(packed, sv), states.as_mut_ptr().add(8 * v), buf.as_mut_ptr(), pos) };
+        }
+    }
+    pos
+}
+
+/// The `RansEncodeIndexed` kernel (`kernels/mod.rs`): each symbol given as its
+/// entry's index in `packed` (a table per symbol).
+///
+/// # Safety
+/// The `RansEncodeIndexed` contract on a CPU with AVX2, BMI2 and POPCNT.
+pub(in crate::kernels) unsafe fn rans_encode_indexed(idx: &[u32], lanes: usize, packed: &[u32], states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { indexed_encode::<false>(idx, lanes, packed, states, buf, pos) }
+}
+
+/// [`rans_encode_indexed`] with the entries looked up by scalar loads.
+///
+/// # Safety
+/// As [`rans_encode_indexed`].
+pub(in crate::kernels) unsafe fn rans_encode_indexed_loads(idx: &[u32], lanes: usize, packed: &[u32], states: &mut [u32], buf: &mut [u16], pos: usize) -> usize {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { indexed_encode::<true>(idx, lanes, packed, states, buf, pos) }
+}
+
+/// # Safety
+/// As [`rans_encode_indexed`].
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn indexed_encode<const LOADS: bool>(idx: &[u32], lanes: usize, packed: &[u32], states: &mut [u32], buf: &mut [u16], mut pos: usize) -> usize {
+    let packed = packed.as_ptr().cast::<i32>();
+    for group in idx.chunks_exact(lanes).rev() {
+        for v in (0..lanes / 8).rev() {
+            // SAFETY: 8 indices at 8 * v lie inside the group.
+            let sv = unsafe { _mm256_loadu_si256(group.as_ptr().add(8 * v).cast()) };
+            // SAFETY: every index is inside the table (contract); lanes 8 * v ..
+            // 8 * v + 8 are < lanes <= states.len(); each symbol emits at most one
+            // word and pos >= the symbols still to encode.
+            pos = unsafe { encode_entries8(lookup8::<LOADS>(packed, sv), states.as_mut_ptr().add(8 * v), buf.as_mut_ptr(), pos) };
+        }
+    }
+    pos
+}
+
+/// One encode step on the 8 states at `x` from their entries
+/// (`freq | cum << 12`); returns the new `pos`.
+///
+/// # Safety
+/// AVX2; `x` readable and writable for 8 states; `buf` has at least `pos`
+/// writable words and `pos >= 8`.
+#[inline]
+#[target_feature(enable = "avx2,bmi2,popcnt")]
+unsafe fn encode_entries8(e: __m256i, x: *mut u32, buf: *mut u16, pos: usize) -> usize {
+    let (freq, cum) = (_mm256_and_si256(e, _mm256_set1_epi32(0xfff)), _mm256_srli_epi32::<12>(e));
+    // SAFETY: per the contract.
+    unsafe {
+        let (xn, pos) = encode_update8(freq, cum, _mm256_loadu_si256(x.cast()), buf, pos);
+        _mm256_storeu_si256(x.cast(), xn);
+        pos
+    }
 }
