@@ -306,7 +306,7 @@ mod kernel_tables {
         // Byte streams of every GGUF block type gemma's first layer has (Q8_0,
         // Q5_0, Q6_K, Q4_K), row classes and ranks among them.
         let gguf = fixture("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
-        let c = super::compress(&gguf, &crate::CompressParams::default(), None).expect("compresses");
+        let c = crate::sources::file::compress(&gguf, &crate::CompressParams::default(), None).expect("compresses");
         let index = crate::container::read::Index::open(&c).expect("opens");
         for r in index.regions.iter().filter(|r| r.frame_size > 0) {
             chunks += chunks_agree(&c[r.frame_offset as usize..(r.frame_offset + r.frame_size) as usize], "gemma blk0");
