@@ -411,3 +411,19 @@ fn an_input_truncated_while_it_decompresses_is_an_error_not_a_crash() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_huge_thread_count_is_capped_not_an_abort() {
+    // `-T 4294967295` decoding into a file sized its job queue from the count
+    // asked for (36 TB) and aborted; the pipeline starts at most MAX_THREADS.
+    let dir = scratch("huge-threads");
+    let input = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let (packed, back) = (dir.join("m.llmc"), dir.join("m.gguf"));
+    assert_eq!(llmc(&["compress", s(&input), "-o", s(&packed)]).0, Some(0));
+    for t in ["4294967295", "1000000"] {
+        let (code, err) = llmc(&["decompress", "-T", t, s(&packed), "-o", s(&back), "-f"]);
+        assert_eq!(code, Some(0), "-T {t}: {err}");
+        assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap(), "-T {t}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

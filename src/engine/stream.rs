@@ -279,6 +279,9 @@ impl<'o> Decoder<'o> {
     /// (in direct mode only the zero regions' bytes are not written at all).
     /// Returns the number of bytes decoded.
     pub fn run(&self, workers: usize, window: pipeline::Window, produce: impl FnMut(&Slabs) -> Result<Option<Job>>, sink: Sink<'_>) -> Result<u64> {
+        // As many as the pipeline starts: the direct-write window below grows
+        // with it (`-T 4294967295` asked for a queue of 36 TB).
+        let workers = workers.min(crate::format::limits::MAX_THREADS as usize);
         let mut produce = produce;
         let mut content: Option<(u32, u64)> = None;
         let mut total = 0u64;
