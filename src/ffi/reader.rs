@@ -184,8 +184,9 @@ pub unsafe extern "C" fn llmc_reader_free(r: *mut llmc_reader) {
     if !r.is_null() {
         // SAFETY: `r` came from llmc_reader_open and is freed once, per the contract.
         let r = unsafe { Box::from_raw(r) };
-        // Threads are joined here, before returning: a worker running a job
-        // holds the reader, so dropping it alone could leave that thread behind.
+        // Threads are joined here, before returning. Dropping the reader would
+        // do it too (it waits for its running read-ahead jobs, then drops the
+        // engine); stopping first drops the queued jobs, so it waits for fewer.
         call_value((), move || {
             r.reader.engine().stop();
             drop(r);

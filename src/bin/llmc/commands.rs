@@ -37,10 +37,17 @@ pub fn compress(input: &Path, output: &Path, method: Option<Method>, params: &Co
         // Refused before a progress bar is drawn (create_output says the same).
         return Err(files::STDOUT_IS_TERMINAL.into());
     }
-    let bar = Progress::bytes(std::fs::metadata(input).map_or(0, |m| m.len()), "compressing");
+    let size = || std::fs::metadata(input).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let at_start = size();
+    let bar = Progress::bytes(at_start.unwrap_or(0), "compressing");
     let done = compress_one(input, output, method, params, perstream, verify, &bar);
     bar.finish();
-    let done = done?;
+    // A file written to while it is read fails with whatever its new bytes
+    // broke ("invalid argument" for a GGUF that grew): say what happened.
+    let done = done.map_err(|e| match (at_start, size()) {
+        (Some(a), Some(b)) if a != b => format!("{e} (the input changed size while it was read: {a} -> {b} bytes)"),
+        _ => e,
+    })?;
     // No summary beside bytes on standard output, as zstd and gzip do (unless
     // --verify asked for a check, whose result it reports).
     if progress::quiet() || (output == Path::new("-") && !verify) {
