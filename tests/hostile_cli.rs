@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -425,5 +426,33 @@ fn a_huge_thread_count_is_capped_not_an_abort() {
         assert_eq!(code, Some(0), "-T {t}: {err}");
         assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap(), "-T {t}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn decompress_reads_a_pipe_named_by_its_path() {
+    // A FIFO, `<(cat m.llmc)` or `/dev/stdin` on a pipe: read front to back
+    // as `-` is (it was refused as "not a regular file").
+    let dir = scratch("named-pipe");
+    let input = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let (packed, back, fifo) = (dir.join("m.llmc"), dir.join("m.gguf"), dir.join("pipe"));
+    assert_eq!(llmc(&["compress", s(&input), "-o", s(&packed)]).0, Some(0));
+    let container = std::fs::read(&packed).unwrap();
+    mkfifo(&fifo);
+    let writer = {
+        let (fifo, container) = (fifo.clone(), container.clone());
+        std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(fifo).unwrap().write_all(&container).unwrap())
+    };
+    let (code, err) = llmc(&["decompress", s(&fifo), "-o", s(&back)]);
+    writer.join().unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_llmc")).args(["decompress", "/dev/stdin", "-o", s(&back), "-f"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&container).unwrap());
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&back).unwrap() == std::fs::read(&input).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -234,9 +234,19 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     llmc::error::clear_os_error();
     // A regular input file is read with `pread`: the workers read their own
     // payloads, and with a regular output file write their own bytes.
-    let file = if input == Path::new("-") { None } else { Some(files::open_input(input)?) };
-    if file.is_none() {
-        files::grow_pipe(std::io::stdin().as_fd());
+    // A pipe named by its path (`<(cat m.llmc)`, a FIFO) is read front to
+    // back as standard input is.
+    let (file, piped) = match input == Path::new("-") {
+        true => (None, None),
+        false => match files::open_named(input)? {
+            files::Named::File(f) => (Some(f), None),
+            files::Named::Stream(p) => (None, Some(p)),
+        },
+    };
+    match &piped {
+        Some(p) => files::grow_pipe(p.as_fd()),
+        None if file.is_none() => files::grow_pipe(std::io::stdin().as_fd()),
+        None => {}
     }
     let mut out = files::create_output(output, file.as_ref().and_then(|f| f.metadata().ok()).as_ref()).map_err(out_err)?;
     // The workers read their payloads; with one decoding thread this thread
@@ -258,9 +268,10 @@ pub fn decompress_one(input: &Path, output: &Path, opts: &DecodeOptions, verify:
     };
     // Progress by compressed bytes read (0: standard input, size unknown).
     let bar = if progress { Progress::bytes(file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len()), "decompressing") } else { Progress::hidden() };
-    let mut reader = match &file {
-        Some(f) => Input::file_at(f),
-        None => Input::new(std::io::stdin()),
+    let mut reader = match (&file, piped) {
+        (Some(f), _) => Input::file_at(f),
+        (None, Some(p)) => Input::new(p),
+        (None, None) => Input::new(std::io::stdin()),
     };
     reader.on_progress(|at| bar.set(at));
     let r = llmc::stream::decode_with(&mut reader, &decoder, opts, opts.n_threads.max(1) as usize, verify, &mut sink);

@@ -112,6 +112,7 @@ pub fn open_input(path: &Path) -> Result<File, String> {
         let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         return match f.metadata() {
             Ok(m) if m.is_file() => Ok(f),
+            Ok(m) if !m.is_dir() => Err(format!("cannot read {}: not a regular file (pipe it to standard input instead: `… | llmc compress - …`)", path.display())),
             Ok(_) => Err(format!("cannot read {}: not a regular file", path.display())),
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         };
@@ -127,6 +128,28 @@ pub fn open_input(path: &Path) -> Result<File, String> {
     std::io::copy(&mut std::io::stdin().lock(), &mut spool).map_err(|e| format!("cannot read standard input: {e}"))?;
     spool.rewind().map_err(|e| format!("cannot read standard input: {e}"))?;
     Ok(spool)
+}
+
+/// A named input to decode: a regular file (read with `pread`), or a pipe, a
+/// character device or a socket (`<(cat m.llmc)`, a FIFO, `/dev/stdin` on a
+/// pipe), read front to back as standard input is. Opened once: a FIFO
+/// opened twice lets its writer see no reader in between (EPIPE).
+pub enum Named {
+    File(File),
+    Stream(File),
+}
+
+pub fn open_named(path: &Path) -> Result<Named, String> {
+    use std::os::unix::fs::FileTypeExt;
+    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let t = f.metadata().map_err(|e| format!("cannot read {}: {e}", path.display()))?.file_type();
+    if t.is_file() {
+        Ok(Named::File(f))
+    } else if t.is_fifo() || t.is_char_device() || t.is_socket() {
+        Ok(Named::Stream(f))
+    } else {
+        Err(format!("cannot read {}: not a regular file", path.display()))
+    }
 }
 
 /// The first `len` bytes of a file (fewer if it is shorter).
