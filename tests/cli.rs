@@ -759,3 +759,15 @@ fn gguf_limits_are_named() {
         assert!(!done && err.contains(says), "{file}: {err}");
     }
 }
+
+#[test]
+fn perstream_mode_refuses_options_it_would_ignore() {
+    let gguf = fixtures_dir().join("gguf/gemma-3-270m-q4_k_m.blk0.gguf");
+    let out = tmp("perstream.llmc");
+    for extra in [&["--codec", "bf16"][..], &["--chunk-size", "64K"], &["--no-row-classes"]] {
+        let mut args = vec!["compress", "--mode", "perstream", gguf.to_str().unwrap(), "-o", out.to_str().unwrap(), "-f"];
+        args.extend_from_slice(extra);
+        let (ok, _, err) = llmc(&args);
+        assert!(!ok && err.contains("do not apply"), "{extra:?}: {err}");
+    }
+}

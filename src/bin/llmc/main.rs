@@ -489,6 +489,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if row.is_some() && codec != CodecArg::Bf16 {
                 return Err("--row describes raw bf16 input: use it with --codec bf16".into());
             }
+            // The paper's per-stream layout has its own codecs and one zstd
+            // frame per stream: these would be ignored, not applied.
+            if mode == ModeArg::Perstream && (codec.method().is_some() || chunk_size.is_some() || no_row_classes) {
+                return Err("--mode perstream takes a GGUF file as it is: --codec, --chunk-size and --no-row-classes do not apply to it".into());
+            }
             remove_temporaries_on_signal();
             // 0 asks the library for its defaults.
             let (chunk_size, level) = (chunk_size.unwrap_or(0), level.unwrap_or(0));
